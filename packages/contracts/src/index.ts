@@ -4,4 +4,7 @@ export * from './inventory/site.schema';
 export * from './inventory/cluster.schema';
 export * from './inventory/node.schema';
 export * from './inventory/gpu.schema';
+export * from './users/user.schema';
+export * from './audit/audit.schema';
 export * from './jobs/index';
+export * from './agent/index';

@@ -56,12 +56,16 @@ export async function applyMigrations(databaseUrl: string, opts: MigrationPaths 
   await ensureDatabase(databaseUrl);
   const schema = await readFile(opts.schemaPath ?? SCHEMA_PATH, 'utf8');
   const migrationsList = await readMigrationsFolder(opts.migrationsDir ?? MIGRATIONS_DIR);
-  const engine = await openSchemaEngine(schema, new PrismaPg({ connectionString: databaseUrl }), opts.log);
+  // Own the pool so it can be closed: freeing the engine does not end its connections, and a
+  // lingering connection would block e.g. using the database as a template.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const engine = await openSchemaEngine(schema, new PrismaPg(pool), opts.log);
   try {
     const result = await engine.applyMigrations({ migrationsList, filters: NO_FILTERS });
     return result.appliedMigrationNames;
   } finally {
     engine.free();
+    await pool.end();
   }
 }
 
