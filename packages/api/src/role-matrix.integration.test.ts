@@ -45,6 +45,7 @@ const clusterFields = async () => ({
 type Sample = () => Promise<unknown>;
 const SAMPLE_INPUTS: Record<string, Sample> = {
   'me.get': async () => undefined,
+  'fleet.summary': async () => undefined,
   'sites.list': async () => undefined,
   'sites.create': async () => ({ name: uniqueName('s'), region: 'us-east', dataResidency: 'us' }),
   'sites.update': async () => ({ id: (await site()).id, data: { name: uniqueName('s'), region: 'us-east', dataResidency: 'us' } }),
@@ -78,7 +79,7 @@ async function freshUser() {
   return u.id;
 }
 
-const procedures = Object.entries(appRouter._def.procedures as Record<string, { _def: { meta?: { minRole?: TRole }; type: string } }>);
+const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { minRole?: TRole }; type: string } }>);
 
 async function call(user: Parameters<Harness['caller']>[0], path: string, input: unknown) {
   const caller = h.caller(user) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;

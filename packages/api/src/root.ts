@@ -1,9 +1,10 @@
 import { router } from './trpc';
 import { auditRouter, meRouter, usersRouter } from './routers/admin.router';
-import { clustersRouter, gpusRouter, nodesRouter, sitesRouter } from './routers/inventory.router';
+import { clustersRouter, fleetRouter, gpusRouter, nodesRouter, sitesRouter } from './routers/inventory.router';
 
 export const appRouter = router({
   me: meRouter,
+  fleet: fleetRouter,
   sites: sitesRouter,
   clusters: clustersRouter,
   nodes: nodesRouter,

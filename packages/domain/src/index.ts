@@ -1,1 +1,3 @@
 export * from './auth/roles';
+export * from './health/index';
+export * from './validation/index';

@@ -4,6 +4,8 @@ export * from './inventory/sites.service';
 export * from './inventory/clusters.service';
 export * from './inventory/nodes.service';
 export * from './inventory/gpus.service';
+export * from './inventory/fleet.service';
 export * from './users/users.service';
 export * from './audit/audit.service';
 export * from './maintenance/expire-credentials.service';
+export * from './outbox/outbox.service';

@@ -14,6 +14,10 @@ import {
 import * as svc from '@fleetplane/services';
 import { procedure, router } from '../trpc';
 
+export const fleetRouter = router({
+  summary: procedure('viewer').query(({ ctx }) => svc.fleetSummary(ctx)),
+});
+
 export const sitesRouter = router({
   list: procedure('viewer').query(({ ctx }) => svc.listSites(ctx)),
   create: procedure('operator').input(ZCreateSiteInput).mutation(({ ctx, input }) => svc.createSite(ctx, input)),

@@ -4,16 +4,20 @@ import { inject } from 'vitest';
 import { hashPassword } from '@fleetplane/auth';
 import { ROLES, type TRole } from '@fleetplane/contracts';
 import { createPrismaClient, UserRepository, type PrismaClient } from '@fleetplane/db';
+import '@fleetplane/db/testing';
 import { JobProducer } from '@fleetplane/queue';
 import { appRouter } from '../root';
 import { createCallerFactory } from '../trpc';
 import type { SessionUser } from '../context';
 
+const factory = createCallerFactory(appRouter);
+export type Caller = ReturnType<typeof factory>;
+
 export interface Harness {
   prisma: PrismaClient;
   producer: JobProducer;
   users: Record<TRole, SessionUser>;
-  caller(user: SessionUser | null): ReturnType<ReturnType<typeof createCallerFactory<typeof appRouter>>>;
+  caller(user: SessionUser | null): Caller;
   close(): Promise<void>;
 }
 
@@ -29,7 +33,6 @@ export async function createHarness(): Promise<Harness> {
     await new UserRepository(prisma).createWithPassword({ id, email, name: role, role, passwordHash });
     users[role] = { id, email, name: role, role };
   }
-  const factory = createCallerFactory(appRouter);
   return {
     prisma,
     producer,

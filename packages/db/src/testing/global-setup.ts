@@ -11,9 +11,3 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (!process.env.KEEP_TEST_DATABASE) await db.drop();
   };
 }
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    databaseUrl: string;
-  }
-}

@@ -1,0 +1,16 @@
+import type { Metadata } from 'next';
+import { HydrateClient, prefetch, trpc } from '~/trpc/server';
+import { ClusterDetail } from './cluster-detail';
+
+export const metadata: Metadata = { title: 'Cluster' };
+
+export default async function Page({ params }: { params: Promise<{ clusterId: string }> }) {
+  const { clusterId } = await params;
+  prefetch(trpc.clusters.get.queryOptions({ id: clusterId }));
+  prefetch(trpc.nodes.list.queryOptions({ clusterId, page: 1, pageSize: 50, sortBy: 'hostname', sortDir: 'asc' }));
+  return (
+    <HydrateClient>
+      <ClusterDetail clusterId={clusterId} />
+    </HydrateClient>
+  );
+}

@@ -1,0 +1,16 @@
+import type { Metadata } from 'next';
+import { HydrateClient, prefetch, trpc } from '~/trpc/server';
+import { DEFAULT_CLUSTER_TABLE_STATE } from '../_components/cluster-table-state';
+import { ClustersPage } from './clusters-page';
+
+export const metadata: Metadata = { title: 'Clusters' };
+
+export default function Page() {
+  prefetch(trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE));
+  prefetch(trpc.sites.list.queryOptions());
+  return (
+    <HydrateClient>
+      <ClustersPage />
+    </HydrateClient>
+  );
+}

@@ -1,0 +1,14 @@
+import type { Metadata } from 'next';
+import { HydrateClient, prefetch, trpc } from '~/trpc/server';
+import { SitesPage } from './sites-page';
+
+export const metadata: Metadata = { title: 'Sites' };
+
+export default function Page() {
+  prefetch(trpc.sites.list.queryOptions());
+  return (
+    <HydrateClient>
+      <SitesPage />
+    </HydrateClient>
+  );
+}

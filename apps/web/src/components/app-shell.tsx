@@ -1,0 +1,109 @@
+'use client';
+import { Activity, Boxes, LayoutDashboard, LogOut, MapPin, ScrollText, Users } from 'lucide-react';
+import Link from 'next/link';
+import { usePathname, useRouter } from 'next/navigation';
+import type { TRole } from '@fleetplane/contracts';
+import { Badge } from '~/components/ui/badge';
+import { Button } from '~/components/ui/button';
+import { authClient } from '~/lib/auth-client';
+import { cn } from '~/lib/utils';
+import { useCan, useSessionUser } from './session-context';
+
+interface NavItem {
+  href: string;
+  label: string;
+  icon: React.ComponentType<{ className?: string }>;
+  minRole: TRole;
+}
+
+const NAV: { section: string; items: NavItem[] }[] = [
+  {
+    section: 'Fleet',
+    items: [
+      { href: '/', label: 'Overview', icon: LayoutDashboard, minRole: 'viewer' },
+      { href: '/clusters', label: 'Clusters', icon: Boxes, minRole: 'viewer' },
+      { href: '/sites', label: 'Sites', icon: MapPin, minRole: 'viewer' },
+    ],
+  },
+  {
+    section: 'Admin',
+    items: [
+      { href: '/admin/users', label: 'Users', icon: Users, minRole: 'admin' },
+      { href: '/admin/audit', label: 'Audit log', icon: ScrollText, minRole: 'admin' },
+    ],
+  },
+];
+
+function NavLink({ item }: { item: NavItem }) {
+  const pathname = usePathname();
+  const allowed = useCan(item.minRole);
+  if (!allowed) return null;
+  const active = item.href === '/' ? pathname === '/' : pathname.startsWith(item.href);
+  const Icon = item.icon;
+  return (
+    <Link
+      href={item.href}
+      className={cn(
+        'flex items-center gap-2.5 rounded-md px-3 py-2 text-sm text-white/70 transition-colors hover:bg-white/10 hover:text-white',
+        active && 'bg-white/10 font-medium text-white',
+      )}
+      aria-current={active ? 'page' : undefined}
+    >
+      <Icon className="size-4" />
+      {item.label}
+    </Link>
+  );
+}
+
+export function AppShell({ children }: { children: React.ReactNode }) {
+  const user = useSessionUser();
+  const router = useRouter();
+  const isAdmin = useCan('admin');
+  return (
+    <div className="flex min-h-screen">
+      <aside className="sticky top-0 hidden h-screen w-60 shrink-0 flex-col bg-sidebar px-3 py-4 md:flex">
+        <Link href="/" className="mb-6 flex items-center gap-2 px-3">
+          <span className="flex size-8 items-center justify-center rounded-lg bg-primary font-bold text-white">F</span>
+          <span className="text-base font-semibold text-white">Fleetplane</span>
+        </Link>
+        <nav className="flex flex-1 flex-col gap-5" aria-label="Main">
+          {NAV.filter((s) => s.section !== 'Admin' || isAdmin).map((section) => (
+            <div key={section.section} className="flex flex-col gap-0.5">
+              <p className="px-3 pb-1 text-[11px] font-semibold uppercase tracking-wider text-white/40">{section.section}</p>
+              {section.items.map((item) => (
+                <NavLink key={item.href} item={item} />
+              ))}
+            </div>
+          ))}
+        </nav>
+        <div className="flex items-center gap-2 px-3 text-xs text-white/50">
+          <Activity className="size-3.5" /> DeepSeek V4 fleet control
+        </div>
+      </aside>
+      <div className="flex min-w-0 flex-1 flex-col">
+        <header className="sticky top-0 z-30 flex h-14 items-center justify-end gap-3 border-b bg-card/80 px-6 backdrop-blur">
+          <div className="text-right leading-tight">
+            <p className="text-sm font-medium" data-testid="current-user">
+              {user.email}
+            </p>
+          </div>
+          <Badge variant="secondary" data-testid="current-role">
+            {user.role}
+          </Badge>
+          <Button
+            variant="ghost"
+            size="sm"
+            onClick={async () => {
+              await authClient.signOut();
+              router.replace('/sign-in');
+              router.refresh();
+            }}
+          >
+            <LogOut /> Sign out
+          </Button>
+        </header>
+        <main className="mx-auto w-full max-w-7xl flex-1 p-6">{children}</main>
+      </div>
+    </div>
+  );
+}

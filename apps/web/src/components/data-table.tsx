@@ -1,0 +1,134 @@
+'use client';
+import { flexRender, getCoreRowModel, useReactTable, type ColumnDef, type SortingState } from '@tanstack/react-table';
+import { ArrowDown, ArrowUp, ArrowUpDown, ChevronLeft, ChevronRight } from 'lucide-react';
+import { Button } from '~/components/ui/button';
+import { NativeSelect } from '~/components/ui/input';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
+import { EmptyState } from './states';
+
+export interface TableQueryState<TSort extends string> {
+  page: number;
+  pageSize: number;
+  sortBy: TSort;
+  sortDir: 'asc' | 'desc';
+}
+
+/**
+ * A table whose sorting and paging happen on the server: it only renders the current page and
+ * reports what the user asked for. Columns with `enableSorting` map their id to the API's sortBy.
+ */
+export function DataTable<TRow, TSort extends string>({
+  columns,
+  rows,
+  total,
+  state,
+  onStateChange,
+  empty,
+  isFetching,
+  getRowId,
+  testId,
+}: {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  columns: ColumnDef<TRow, any>[];
+  rows: TRow[];
+  total: number;
+  state: TableQueryState<TSort>;
+  onStateChange: (next: TableQueryState<TSort>) => void;
+  empty: React.ReactNode;
+  isFetching?: boolean;
+  getRowId?: (row: TRow) => string;
+  testId?: string;
+}) {
+  const sorting: SortingState = [{ id: state.sortBy, desc: state.sortDir === 'desc' }];
+  const table = useReactTable({
+    data: rows,
+    columns,
+    getRowId,
+    state: { sorting },
+    manualSorting: true,
+    manualPagination: true,
+    enableSortingRemoval: false,
+    rowCount: total,
+    getCoreRowModel: getCoreRowModel(),
+    onSortingChange: (updater) => {
+      const next = typeof updater === 'function' ? updater(sorting) : updater;
+      const first = next[0];
+      if (first) onStateChange({ ...state, page: 1, sortBy: first.id as TSort, sortDir: first.desc ? 'desc' : 'asc' });
+    },
+  });
+  const pages = Math.max(1, Math.ceil(total / state.pageSize));
+  const from = total === 0 ? 0 : (state.page - 1) * state.pageSize + 1;
+  const to = Math.min(total, state.page * state.pageSize);
+
+  return (
+    <div className="space-y-3" data-testid={testId} aria-busy={isFetching}>
+      <div className="rounded-lg border bg-card">
+        <Table>
+          <TableHeader>
+            {table.getHeaderGroups().map((group) => (
+              <TableRow key={group.id} className="hover:bg-transparent">
+                {group.headers.map((header) => {
+                  const sortable = header.column.getCanSort();
+                  const sorted = header.column.getIsSorted();
+                  return (
+                    <TableHead key={header.id} aria-sort={sorted ? (sorted === 'desc' ? 'descending' : 'ascending') : undefined}>
+                      {sortable ? (
+                        <button type="button" className="inline-flex items-center gap-1 hover:text-foreground" onClick={header.column.getToggleSortingHandler()}>
+                          {flexRender(header.column.columnDef.header, header.getContext())}
+                          {sorted === 'asc' ? <ArrowUp className="size-3" /> : sorted === 'desc' ? <ArrowDown className="size-3" /> : <ArrowUpDown className="size-3 opacity-40" />}
+                        </button>
+                      ) : (
+                        flexRender(header.column.columnDef.header, header.getContext())
+                      )}
+                    </TableHead>
+                  );
+                })}
+              </TableRow>
+            ))}
+          </TableHeader>
+          <TableBody>
+            {table.getRowModel().rows.map((row) => (
+              <TableRow key={row.id}>
+                {row.getVisibleCells().map((cell) => (
+                  <TableCell key={cell.id}>{flexRender(cell.column.columnDef.cell, cell.getContext())}</TableCell>
+                ))}
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+        {rows.length === 0 ? <div className="p-4">{typeof empty === 'string' ? <EmptyState title={empty} /> : empty}</div> : null}
+      </div>
+      <div className="flex flex-wrap items-center justify-between gap-2 text-sm text-muted-foreground">
+        <span>
+          {from}–{to} of {total}
+        </span>
+        <div className="flex items-center gap-2">
+          <label className="flex items-center gap-1">
+            Rows
+            <NativeSelect
+              aria-label="Rows per page"
+              className="h-8 w-20"
+              value={state.pageSize}
+              onChange={(e) => onStateChange({ ...state, page: 1, pageSize: Number(e.target.value) })}
+            >
+              {[10, 25, 50, 100].map((n) => (
+                <option key={n} value={n}>
+                  {n}
+                </option>
+              ))}
+            </NativeSelect>
+          </label>
+          <span>
+            Page {state.page} of {pages}
+          </span>
+          <Button variant="outline" size="icon" aria-label="Previous page" disabled={state.page <= 1} onClick={() => onStateChange({ ...state, page: state.page - 1 })}>
+            <ChevronLeft />
+          </Button>
+          <Button variant="outline" size="icon" aria-label="Next page" disabled={state.page >= pages} onClick={() => onStateChange({ ...state, page: state.page + 1 })}>
+            <ChevronRight />
+          </Button>
+        </div>
+      </div>
+    </div>
+  );
+}

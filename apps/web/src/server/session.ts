@@ -1,0 +1,18 @@
+import { ZRole } from '@fleetplane/contracts';
+import type { SessionUser } from '@fleetplane/api';
+import { runtime } from './runtime';
+
+/** The signed-in user for a request, or null. Disabled users have no session (it is revoked on disable). */
+export async function getSessionUser(headers: Headers): Promise<SessionUser | null> {
+  const session = await runtime().auth.api.getSession({ headers });
+  if (!session) return null;
+  const user = session.user as typeof session.user & { role?: string; disabledAt?: Date | null };
+  if (user.disabledAt) return null;
+  const role = ZRole.safeParse(user.role);
+  if (!role.success) return null;
+  return { id: user.id, email: user.email, name: user.name, role: role.data };
+}
+
+export function clientIp(headers: Headers): string | null {
+  return headers.get('x-forwarded-for')?.split(',')[0]?.trim() || headers.get('x-real-ip') || null;
+}

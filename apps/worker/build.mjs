@@ -1,0 +1,18 @@
+// Bundles the worker and the workspace packages it uses into dist/worker.mjs; npm dependencies stay
+// external (installed next to it), so native and optional modules load as usual.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+
+const root = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+await build({
+  entryPoints: ['src/main.ts'],
+  outfile: 'dist/worker.mjs',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: true,
+  external: Object.keys({ ...root.dependencies, ...root.devDependencies }),
+  banner: { js: "import { createRequire as __fpCreateRequire } from 'node:module'; const require = __fpCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+});

@@ -1,0 +1,70 @@
+import { Worker } from 'bullmq';
+import type { TQueueName } from '@fleetplane/contracts';
+import type { Logger } from '@fleetplane/config';
+import { createPrismaClient } from '@fleetplane/db';
+import { JobProducer, redisConnectionOptions } from '@fleetplane/queue';
+import { registerMaintenance } from './processors/maintenance.processor';
+import { ProcessorRegistry } from './registry';
+
+export interface WorkerAppOptions {
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  concurrency: number;
+  log: Logger;
+  /** Per-queue concurrency overrides (e.g. one pipeline job at a time per worker). */
+  concurrencyByQueue?: Partial<Record<TQueueName, number>>;
+}
+
+export function buildRegistry(): ProcessorRegistry {
+  const registry = new ProcessorRegistry();
+  registerMaintenance(registry);
+  return registry;
+}
+
+export async function startWorkerApp(opts: WorkerAppOptions) {
+  const prisma = createPrismaClient(opts.databaseUrl, { max: 5 });
+  await prisma.$queryRaw`SELECT 1`;
+  const producer = new JobProducer(opts.redisUrl, opts.queuePrefix);
+  const registry = buildRegistry();
+  const deps = { prisma, producer, log: opts.log };
+  const connection = redisConnectionOptions(opts.redisUrl);
+
+  const workers = registry.queues().map((queue) => {
+    const worker = new Worker(queue, registry.processorFor(queue, deps), {
+      connection,
+      prefix: opts.queuePrefix,
+      concurrency: opts.concurrencyByQueue?.[queue] ?? opts.concurrency,
+      // A job whose worker died (kill -9) is picked up again after this long.
+      stalledInterval: 30_000,
+      maxStalledCount: 2,
+    });
+    // Without an error listener a Redis hiccup could take the process down.
+    worker.on('error', (err) => opts.log.error({ err, queue }, 'worker error'));
+    worker.on('failed', (job, err) => opts.log.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+    worker.on('completed', (job) => opts.log.debug({ queue, job: job.name, jobId: job.id }, 'job completed'));
+    return worker;
+  });
+
+  // Repeatable jobs: upserting a scheduler is idempotent, so every worker replica may do it.
+  for (const def of registry.definitions()) {
+    if (!def.repeatEveryMs) continue;
+    await producer.queue(def.queue).upsertJobScheduler(def.name, { every: def.repeatEveryMs }, { name: def.name, data: {} });
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
+  opts.log.info({ queues: registry.queues(), prefix: opts.queuePrefix }, 'worker ready');
+
+  let closing: Promise<void> | undefined;
+  return {
+    workers,
+    close(): Promise<void> {
+      closing ??= (async () => {
+        // Let running jobs finish (BullMQ waits for them), then drop connections.
+        await Promise.all(workers.map((w) => w.close()));
+        await producer.close();
+        await prisma.$disconnect();
+      })();
+      return closing;
+    },
+  };
+}
