@@ -204,7 +204,7 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
             : 'tokenizer_template';
       const toFetch = [...added, ...changed].reduce((sum, p) => sum + files.get(p)!.size, 0);
       const total = [...files.values()].reduce((sum, f) => sum + f.size, 0);
-      const revision = await prisma.modelRevision.upsert({
+      const revision: { id: string } = await prisma.modelRevision.upsert({
         where: { trackedRepoId_commitSha: { trackedRepoId: repo.id, commitSha: sha } },
         create: {
           trackedRepoId: repo.id,

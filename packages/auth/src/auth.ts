@@ -11,6 +11,8 @@ export interface AuthOptions {
   signInAttemptsPerMinute?: number;
   /** Client IP headers to trust, in order (behind a proxy: its forwarding header). */
   ipAddressHeaders?: string[];
+  /** Proxies whose forwarding header is trusted; the client IP is the first hop before them. */
+  trustedProxies?: string[];
 }
 
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
@@ -52,7 +54,7 @@ export function createAuth(options: AuthOptions) {
       },
     },
     advanced: {
-      ipAddress: { ipAddressHeaders: options.ipAddressHeaders ?? ['x-forwarded-for', 'x-real-ip'] },
+      ipAddress: { ipAddressHeaders: options.ipAddressHeaders ?? ['x-forwarded-for', 'x-real-ip'], trustedProxies: options.trustedProxies },
     },
     databaseHooks: {
       session: {

@@ -22,7 +22,13 @@ export function runtime(): WebRuntime {
     throw new Error('BETTER_AUTH_SECRET is not set. Start Fleetplane with `npm start` (which generates one) or set it explicitly.');
   }
   const prisma = getPrisma(config.DATABASE_URL);
-  const auth = createAuth({ prisma, secret: config.BETTER_AUTH_SECRET, baseURL: config.FLEETPLANE_PUBLIC_URL });
+  const auth = createAuth({
+    prisma,
+    secret: config.BETTER_AUTH_SECRET,
+    baseURL: config.FLEETPLANE_PUBLIC_URL,
+    signInAttemptsPerMinute: config.SIGN_IN_ATTEMPTS_PER_MINUTE,
+    trustedProxies: config.TRUSTED_PROXY_CIDRS.split(',').map((c) => c.trim()).filter(Boolean),
+  });
   const producer = new JobProducer(config.REDIS_URL, process.env.FLEETPLANE_QUEUE_PREFIX ?? 'fleetplane');
   g.__fleetplaneRuntime = { config, prisma, auth, producer, hashPassword };
   return g.__fleetplaneRuntime;

@@ -17,13 +17,13 @@ export function HydrateClient({ children }: { children: React.ReactNode }) {
   return <HydrationBoundary state={dehydrate(getQueryClient())}>{children}</HydrationBoundary>;
 }
 
+/**
+ * Fills the request's query cache before rendering. Awaiting (rather than streaming a pending query)
+ * means the server HTML and the client's first render see the same data, so hydration matches.
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function prefetch<T extends ReturnType<TRPCQueryOptions<any>>>(queryOptions: T) {
+export async function prefetch(...queryOptions: ReturnType<TRPCQueryOptions<any>>[]): Promise<void> {
   const queryClient = getQueryClient();
-  if (queryOptions.queryKey[1]?.type === 'infinite') {
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    void queryClient.prefetchInfiniteQuery(queryOptions as any);
-  } else {
-    void queryClient.prefetchQuery(queryOptions);
-  }
+  // A failed prefetch is not fatal: the client component shows its own error state and retry.
+  await Promise.all(queryOptions.map((o) => queryClient.prefetchQuery(o)));
 }

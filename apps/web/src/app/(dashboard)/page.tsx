@@ -5,9 +5,11 @@ import { FleetOverview } from './_components/fleet-overview';
 
 export const metadata: Metadata = { title: 'Fleet overview' };
 
-export default function OverviewPage() {
-  prefetch(trpc.fleet.summary.queryOptions());
-  prefetch(trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE));
+export default async function OverviewPage() {
+  await prefetch(
+    trpc.fleet.summary.queryOptions(),
+    trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE),
+  );
   return (
     <HydrateClient>
       <FleetOverview />

@@ -20,7 +20,7 @@ const HEALTH_COLOURS: Record<THealthStatus, string> = {
 
 function Stat({ icon: Icon, label, value, hint }: { icon: React.ComponentType<{ className?: string }>; label: string; value: React.ReactNode; hint?: string }) {
   return (
-    <Card>
+    <Card data-testid={`stat-${label.toLowerCase().replace(/\s+/g, '-')}`}>
       <CardContent className="flex items-center gap-4 pt-5">
         <div className="flex size-10 items-center justify-center rounded-lg bg-accent text-accent-foreground">
           <Icon className="size-5" />

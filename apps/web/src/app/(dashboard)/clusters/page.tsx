@@ -5,9 +5,11 @@ import { ClustersPage } from './clusters-page';
 
 export const metadata: Metadata = { title: 'Clusters' };
 
-export default function Page() {
-  prefetch(trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE));
-  prefetch(trpc.sites.list.queryOptions());
+export default async function Page() {
+  await prefetch(
+    trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE),
+    trpc.sites.list.queryOptions(),
+  );
   return (
     <HydrateClient>
       <ClustersPage />

@@ -4,8 +4,10 @@ import { SitesPage } from './sites-page';
 
 export const metadata: Metadata = { title: 'Sites' };
 
-export default function Page() {
-  prefetch(trpc.sites.list.queryOptions());
+export default async function Page() {
+  await prefetch(
+    trpc.sites.list.queryOptions(),
+  );
   return (
     <HydrateClient>
       <SitesPage />

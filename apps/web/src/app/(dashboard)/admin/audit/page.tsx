@@ -4,9 +4,11 @@ import { AuditPage } from './audit-page';
 
 export const metadata: Metadata = { title: 'Audit log' };
 
-export default function Page() {
-  prefetch(trpc.audit.list.queryOptions({ page: 1, pageSize: 50, sortBy: 'occurredAt', sortDir: 'desc' }));
-  prefetch(trpc.audit.facets.queryOptions());
+export default async function Page() {
+  await prefetch(
+    trpc.audit.list.queryOptions({ page: 1, pageSize: 50, sortBy: 'occurredAt', sortDir: 'desc' }),
+    trpc.audit.facets.queryOptions(),
+  );
   return (
     <HydrateClient>
       <AuditPage />

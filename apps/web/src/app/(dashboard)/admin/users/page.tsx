@@ -4,8 +4,10 @@ import { UsersPage } from './users-page';
 
 export const metadata: Metadata = { title: 'Users' };
 
-export default function Page() {
-  prefetch(trpc.users.list.queryOptions({ page: 1, pageSize: 25, sortBy: 'email', sortDir: 'asc' }));
+export default async function Page() {
+  await prefetch(
+    trpc.users.list.queryOptions({ page: 1, pageSize: 25, sortBy: 'email', sortDir: 'asc' }),
+  );
   return (
     <HydrateClient>
       <UsersPage />

@@ -6,8 +6,10 @@ export const metadata: Metadata = { title: 'Cluster' };
 
 export default async function Page({ params }: { params: Promise<{ clusterId: string }> }) {
   const { clusterId } = await params;
-  prefetch(trpc.clusters.get.queryOptions({ id: clusterId }));
-  prefetch(trpc.nodes.list.queryOptions({ clusterId, page: 1, pageSize: 50, sortBy: 'hostname', sortDir: 'asc' }));
+  await prefetch(
+    trpc.clusters.get.queryOptions({ id: clusterId }),
+    trpc.nodes.list.queryOptions({ clusterId, page: 1, pageSize: 50, sortBy: 'hostname', sortDir: 'asc' }),
+  );
   return (
     <HydrateClient>
       <ClusterDetail clusterId={clusterId} />

@@ -6,7 +6,9 @@ export const metadata: Metadata = { title: 'Node' };
 
 export default async function Page({ params }: { params: Promise<{ nodeId: string }> }) {
   const { nodeId } = await params;
-  prefetch(trpc.nodes.get.queryOptions({ id: nodeId }));
+  await prefetch(
+    trpc.nodes.get.queryOptions({ id: nodeId }),
+  );
   return (
     <HydrateClient>
       <NodeDetail nodeId={nodeId} />

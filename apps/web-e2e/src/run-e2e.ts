@@ -1,0 +1,82 @@
+// Prepares a throwaway world for the browser tests: a fresh database (migrated and seeded), the
+// production Next.js server and the worker on free ports, then runs Playwright and tears it all down.
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import net from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTestDatabase } from '@fleetplane/db/testing';
+import { prepareDatabase } from '@fleetplane/dev/prepare';
+import { ProcessGroup } from '@fleetplane/dev/process-group';
+import { E2E_ADMIN } from './fixtures/accounts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+async function waitForHttp(url: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not yet
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+}
+
+async function main(): Promise<number> {
+  const db = await createTestDatabase('fp_e2e');
+  const group = new ProcessGroup();
+  try {
+    await prepareDatabase({ databaseUrl: db.url, demo: true, adminEmail: E2E_ADMIN.email, adminPassword: E2E_ADMIN.password });
+    const port = await freePort();
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'production',
+      NEXT_TELEMETRY_DISABLED: '1',
+      DATABASE_URL: db.url,
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      FLEETPLANE_QUEUE_PREFIX: `fpe2e-${randomBytes(4).toString('hex')}`,
+      BETTER_AUTH_SECRET: randomBytes(32).toString('hex'),
+      FLEETPLANE_SECRET_KEY: randomBytes(32).toString('hex'),
+      FLEETPLANE_PUBLIC_URL: baseUrl,
+      LOG_LEVEL: 'warn',
+      // The suite signs in many times from one address; the limit itself is tested in packages/auth.
+      SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
+    };
+    group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], { env, cwd: path.join(root, 'apps/web'), quiet: true });
+    group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env, quiet: true });
+    await waitForHttp(`${baseUrl}/api/health`, 60_000);
+    const args = ['playwright', 'test', '--config', path.join(here, '../playwright.config.ts'), ...process.argv.slice(2)];
+    const code = await new Promise<number>((resolve) => {
+      const pw = spawn('npx', args, { cwd: path.join(here, '..'), stdio: 'inherit', env: { ...env, NODE_ENV: 'test', E2E_BASE_URL: baseUrl, E2E_DATABASE_URL: db.url } });
+      pw.on('exit', (c) => resolve(c ?? 1));
+    });
+    return code;
+  } finally {
+    await group.stopAll(10_000);
+    if (!process.env.KEEP_TEST_DATABASE) await db.drop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,166 @@
+// `npm start`: one command from a fresh clone to a running Fleetplane with demo data.
+// Postgres/Redis: use the configured ones, or start private ones under .data/; then migrate, seed an
+// empty database, create the first admin, build what is not built, and run web + worker.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, loadConfig } from '@fleetplane/config';
+import { DEMO_PASSWORD, DEMO_USERS } from '../../../prisma/seed/demo-users';
+import { prepareDatabase } from './prepare';
+import { ProcessGroup } from './process-group';
+import { generatePassword, loadOrCreateLocalSecrets } from './secrets';
+import { findRedisServer, postgresAnswers, redisAnswers, startEmbeddedPostgres, startPrivateRedis, type EmbeddedPostgresHandle } from './services';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const say = (msg: string) => process.stdout.write(`\x1b[1mfleetplane\x1b[0m ${msg}\n`);
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const dataDir = path.resolve(root, config.FLEETPLANE_DATA_DIR);
+  const secrets = loadOrCreateLocalSecrets(dataDir);
+  const group = new ProcessGroup();
+  let embeddedPg: EmbeddedPostgresHandle | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  let shuttingDown = false;
+  const shutdown = async (code: number) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    say('stopping…');
+    await group.stopAll();
+    for (const c of cleanups.reverse()) await c().catch(() => undefined);
+    say('stopped.');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+  group.onCriticalExit = (name, code) => {
+    say(`${name} exited unexpectedly (code ${code}); stopping everything.`);
+    void shutdown(1);
+  };
+
+  // ── Postgres ──
+  let databaseUrl = config.DATABASE_URL;
+  if (!(await postgresAnswers(databaseUrl))) {
+    if (process.env.DATABASE_URL) {
+      console.error(`No Postgres answers at ${redact(databaseUrl)} (DATABASE_URL). Start it, or unset DATABASE_URL to use an embedded one.`);
+      process.exit(1);
+    }
+    say('no Postgres on 127.0.0.1:5432; starting an embedded PostgreSQL under .data/postgres …');
+    try {
+      embeddedPg = await startEmbeddedPostgres(dataDir, 54329);
+    } catch (e) {
+      console.error(`Could not start the embedded PostgreSQL (${(e as Error).message}).\nInstall PostgreSQL (e.g. apt-get install postgresql) or set DATABASE_URL to a reachable server.`);
+      process.exit(1);
+    }
+    cleanups.push(() => embeddedPg!.stop());
+    databaseUrl = embeddedPg.url;
+  }
+
+  // ── Redis ──
+  let redisUrl = config.REDIS_URL;
+  if (!(await redisAnswers(redisUrl))) {
+    const bin = process.env.REDIS_URL ? null : findRedisServer();
+    if (!bin) {
+      console.error(
+        process.env.REDIS_URL
+          ? `No Redis answers at ${redisUrl} (REDIS_URL). Start it, or unset REDIS_URL.`
+          : 'No Redis answers on 127.0.0.1:6379 and no redis-server binary was found.\nInstall Redis >= 6.2 (e.g. apt-get install redis-server) or set REDIS_URL.',
+      );
+      await shutdown(1);
+      return;
+    }
+    say(`no Redis on 127.0.0.1:6379; starting ${bin} under .data/redis …`);
+    const redis = await startPrivateRedis(bin, dataDir, 63799);
+    cleanups.push(async () => void redis.process.kill('SIGTERM'));
+    redisUrl = redis.url;
+  }
+
+  const adminPassword = config.FLEETPLANE_ADMIN_PASSWORD ?? generatePassword();
+  say('applying migrations…');
+  const prepared = await prepareDatabase({ databaseUrl, demo: config.FLEETPLANE_DEMO, adminEmail: config.FLEETPLANE_ADMIN_EMAIL, adminPassword });
+  if (prepared.appliedMigrations.length) say(`applied ${prepared.appliedMigrations.length} migration(s)`);
+  if (prepared.seeded) say('seeded the demo fleet');
+
+  // ── Build what is not built (Nx caches: an unchanged tree costs a few seconds) ──
+  if (process.env.FLEETPLANE_SKIP_BUILD !== '1' || !existsSync(path.join(root, 'apps/web/.next/BUILD_ID'))) {
+    say('building (cached when nothing changed)…');
+    const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=@fleetplane/web,@fleetplane/worker', '--output-style=static'], {
+      cwd: root,
+      stdio: 'inherit',
+      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NEXT_TELEMETRY_DISABLED: '1' },
+    });
+    if (build.status !== 0) {
+      console.error('Build failed; see the output above.');
+      await shutdown(1);
+      return;
+    }
+  }
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    NEXT_TELEMETRY_DISABLED: '1',
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    BETTER_AUTH_SECRET: config.BETTER_AUTH_SECRET ?? secrets.BETTER_AUTH_SECRET,
+    FLEETPLANE_SECRET_KEY: config.FLEETPLANE_SECRET_KEY ?? secrets.FLEETPLANE_SECRET_KEY,
+    HUB_WEBHOOK_SECRET: config.HUB_WEBHOOK_SECRET ?? secrets.HUB_WEBHOOK_SECRET,
+    FLEETPLANE_PUBLIC_URL: config.FLEETPLANE_PUBLIC_URL,
+    PORT: String(config.PORT),
+  };
+  group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT), '-H', '0.0.0.0'], { env, cwd: path.join(root, 'apps/web') });
+  group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env });
+
+  await waitForHttp(`http://127.0.0.1:${config.PORT}/api/health`, 60_000);
+  const lines = [
+    '',
+    `Fleetplane is running at ${config.FLEETPLANE_PUBLIC_URL}`,
+    prepared.adminCreated
+      ? `Sign in as ${config.FLEETPLANE_ADMIN_EMAIL} with password ${config.FLEETPLANE_ADMIN_PASSWORD ? '(from FLEETPLANE_ADMIN_PASSWORD)' : adminPassword}${config.FLEETPLANE_ADMIN_PASSWORD ? '' : '   <- shown once; change it or set FLEETPLANE_ADMIN_PASSWORD'}`
+      : `Sign in as ${config.FLEETPLANE_ADMIN_EMAIL} (admin, existing password)`,
+    config.FLEETPLANE_DEMO ? `Demo users (password "${DEMO_PASSWORD}"): ${DEMO_USERS.map((u) => `${u.email} (${u.role})`).join(', ')}` : '',
+    'Press Ctrl-C to stop.',
+    '',
+  ];
+  say(lines.filter((l) => l !== undefined).join('\n           '));
+}
+
+async function waitForHttp(url: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(url);
+      if (res.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  say(`warning: ${url} did not answer within ${timeoutMs / 1000}s`);
+}
+
+function redact(url: string) {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
