@@ -41,8 +41,9 @@ export default tseslint.config(
             { sourceTag: 'type:api', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service', 'type:data', 'type:util', 'type:queue', 'type:adapter'] },
             { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:shared'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service', 'type:data', 'type:util', 'type:api', 'type:queue', 'type:ui', 'type:adapter'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', 'type:tool'] },
+            // Dev tooling (launcher, seeds, benchmarks) may use anything; nothing in apps/packages may use it.
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
           ],
         },
       ],

@@ -1,8 +1,8 @@
 // `npm run db:seed`: builds the demo fleet and demo users; safe to run again (it only adds what is missing).
 import { loadConfig } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
-import { seedDemoFleet } from './seed/demo-fleet';
-import { DEMO_PASSWORD, DEMO_USERS, seedDemoUsers } from './seed/demo-users';
+import { seedDemoFleet } from '@fleetplane/dev/seed-demo-fleet';
+import { DEMO_PASSWORD, DEMO_USERS, seedDemoUsers } from '@fleetplane/dev/seed-demo-users';
 
 async function main() {
   const config = loadConfig();

@@ -8,3 +8,6 @@ export * from './users/user.schema';
 export * from './audit/audit.schema';
 export * from './jobs/index';
 export * from './agent/index';
+export * from './enrollment/index';
+export * from './health/index';
+export * from './validation/index';

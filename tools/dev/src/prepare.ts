@@ -3,8 +3,8 @@ import { hashPassword } from '@fleetplane/auth';
 import { applyMigrations } from '@fleetplane/db-tools';
 import { createPrismaClient } from '@fleetplane/db';
 import { ensureFirstAdmin } from '@fleetplane/services';
-import { seedDemoFleet } from '../../../prisma/seed/demo-fleet';
-import { seedDemoUsers } from '../../../prisma/seed/demo-users';
+import { seedDemoFleet } from './seed-demo-fleet';
+import { seedDemoUsers } from './seed-demo-users';
 
 export interface PrepareResult {
   appliedMigrations: string[];

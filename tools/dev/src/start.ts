@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@fleetplane/config';
-import { DEMO_PASSWORD, DEMO_USERS } from '../../../prisma/seed/demo-users';
+import { DEMO_PASSWORD, DEMO_USERS } from './seed-demo-users';
 import { prepareDatabase } from './prepare';
 import { ProcessGroup } from './process-group';
 import { generatePassword, loadOrCreateLocalSecrets } from './secrets';

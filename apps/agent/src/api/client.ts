@@ -1,0 +1,100 @@
+import {
+  AGENT_API_PATHS,
+  agentAuthorizationHeader,
+  ZAgentError,
+  ZEnrollResponse,
+  ZTelemetryResponse,
+  type TEnrollRequest,
+  type TEnrollResponse,
+  type TTelemetryBatch,
+  type TTelemetryResponse,
+} from '@fleetplane/contracts';
+import { AGENT_VERSION } from '../version';
+import { sendHttp, type HttpResponse } from './http';
+
+export const REQUEST_TIMEOUT_MS = 15_000;
+
+/**
+ * The outcome of one request, classified for the delivery loop:
+ * - `retry`: network error, timeout, 5xx, 429 or an unreadable 2xx: try the same batch again later;
+ * - `unauthorized`: 401/403, the credential is unknown or revoked;
+ * - `rejected`: any other 4xx: this payload will never be accepted.
+ */
+export type ApiResult<T> =
+  | { kind: 'ok'; status: number; body: T }
+  | { kind: 'retry'; status: number | null; message: string; retryAfterMs: number | null }
+  | { kind: 'unauthorized'; status: number; message: string }
+  | { kind: 'rejected'; status: number; message: string; code: string | null; issues: Array<{ path: string; message: string }> };
+
+export interface AgentApiClientOptions {
+  server: string;
+  credential?: string;
+  timeoutMs?: number;
+}
+
+function retryAfter(header: string | null): number | null {
+  if (!header) return null;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds) && seconds >= 0) return Math.min(seconds, 3600) * 1000;
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? null : Math.max(0, Math.min(date - Date.now(), 3_600_000));
+}
+
+export class AgentApiClient {
+  private readonly server: string;
+  private readonly timeoutMs: number;
+
+  constructor(private readonly options: AgentApiClientOptions) {
+    this.server = options.server.replace(/\/+$/, '');
+    this.timeoutMs = options.timeoutMs ?? REQUEST_TIMEOUT_MS;
+  }
+
+  enroll(request: TEnrollRequest): Promise<ApiResult<TEnrollResponse>> {
+    return this.post(AGENT_API_PATHS.enroll, request, ZEnrollResponse, false);
+  }
+
+  postTelemetry(batch: TTelemetryBatch, signal?: AbortSignal): Promise<ApiResult<TTelemetryResponse>> {
+    return this.post(AGENT_API_PATHS.telemetry, batch, ZTelemetryResponse, true, signal);
+  }
+
+  private async post<T>(path: string, body: unknown, schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } }, auth: boolean, signal?: AbortSignal): Promise<ApiResult<T>> {
+    const url = `${this.server}${path}`;
+    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `fleetplane-agent/${AGENT_VERSION}` };
+    if (auth) {
+      if (!this.options.credential) throw new Error('AgentApiClient: a credential is required for telemetry');
+      headers.authorization = agentAuthorizationHeader(this.options.credential);
+    }
+    let response: HttpResponse;
+    try {
+      // Redirects are not followed: a POST turned into a GET would look like success to nobody.
+      response = await sendHttp({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: this.timeoutMs, signal, maxResponseBytes: 1024 * 1024 });
+    } catch (err) {
+      return { kind: 'retry', status: null, message: `cannot reach ${this.server}: ${(err as Error).message}`, retryAfterMs: null };
+    }
+    const text = response.text;
+    let json: unknown;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch {
+      json = undefined;
+    }
+    const status = response.status;
+    const header = (name: string) => {
+      const value = response.headers[name];
+      return (Array.isArray(value) ? value[0] : value) ?? null;
+    };
+    if (status >= 300 && status < 400) {
+      return { kind: 'retry', status, message: `${url} redirects to ${header('location') ?? '(no location)'}; set --server to the final URL`, retryAfterMs: null };
+    }
+    if (status >= 200 && status < 300) {
+      const parsed = schema.safeParse(json);
+      if (parsed.success) return { kind: 'ok', status, body: parsed.data };
+      return { kind: 'retry', status, message: `${url} answered ${status} with a body that is not a v1 response (is --server the Fleetplane URL?)`, retryAfterMs: null };
+    }
+    const error = ZAgentError.safeParse(json);
+    const message = error.success ? error.data.error.message : `HTTP ${status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
+    if (status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')) };
+    if (status === 401 || status === 403) return { kind: 'unauthorized', status, message };
+    return { kind: 'rejected', status, message, code: error.success ? error.data.error.code : null, issues: error.success ? (error.data.error.issues ?? []) : [] };
+  }
+}

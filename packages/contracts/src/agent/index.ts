@@ -1,0 +1,5 @@
+export * from './agent-api';
+export * from './agent-error.schema';
+export * from './enroll.schema';
+export * from './pci-bus-id';
+export * from './telemetry.schema';

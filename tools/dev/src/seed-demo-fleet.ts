@@ -1,0 +1,306 @@
+// A realistic demo fleet built from public DeepSeek V4 self-hosting setups (see docs/demo-data.md).
+// Idempotent: every row is upserted by its natural key, so re-running changes nothing.
+import { createHash } from 'node:crypto';
+import type { ArtifactFormat, Interconnect, PrismaClient, ServingEngine } from '@fleetplane/db';
+
+const hex = (input: string, length = 64) => createHash('sha256').update(input).digest('hex').slice(0, length);
+
+function gpuUuid(seed: string): string {
+  const h = hex(seed, 32);
+  return `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+interface DemoCluster {
+  name: string;
+  site: string;
+  description: string;
+  engine: ServingEngine;
+  engineVersion: string;
+  servedModelName: string;
+  maxContextTokens: number;
+  gpuHourlyCostUsd: number;
+  endpointPort: number;
+  node: { hostname: string; ip: string; driver: string; cuda: string; gpuModel: string; memoryMib: number; count: number; interconnect: Interconnect };
+  artifactKey: string;
+}
+
+export const DEMO_SITES = [
+  { name: 'fra-dc1', region: 'eu-central (Frankfurt)', dataResidency: 'eu' },
+  { name: 'iad-dc2', region: 'us-east (Ashburn)', dataResidency: 'us' },
+  { name: 'lab-onprem', region: 'on-prem lab', dataResidency: 'air-gapped' },
+];
+
+/** The first port of the demo's reference endpoints; cluster i listens on BASE + i. */
+export const DEMO_ENDPOINT_BASE_PORT = 18100;
+
+export const DEMO_CLUSTERS: DemoCluster[] = [
+  {
+    name: 'flash-h100-vllm',
+    site: 'fra-dc1',
+    description: 'Production V4-Flash (FP8, Hopper path) behind vLLM with tensor parallel 8.',
+    engine: 'vllm',
+    engineVersion: '0.11.2',
+    servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
+    maxContextTokens: 262144,
+    gpuHourlyCostUsd: 2.49,
+    endpointPort: DEMO_ENDPOINT_BASE_PORT,
+    node: { hostname: 'h100-node-01', ip: '10.20.1.11', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, count: 8, interconnect: 'nvswitch' },
+    artifactKey: 'flash-fp8',
+  },
+  {
+    name: 'flash-h200-sglang',
+    site: 'iad-dc2',
+    description: 'Single-GPU V4-Flash on SGLang with RadixAttention prefix caching.',
+    engine: 'sglang',
+    engineVersion: '0.5.4',
+    servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
+    maxContextTokens: 131072,
+    gpuHourlyCostUsd: 3.59,
+    endpointPort: DEMO_ENDPOINT_BASE_PORT + 1,
+    node: { hostname: 'h200-node-01', ip: '10.30.2.21', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA H200', memoryMib: 143771, count: 1, interconnect: 'pcie' },
+    artifactKey: 'flash-native',
+  },
+  {
+    name: 'pro-b200-vllm',
+    site: 'fra-dc1',
+    description: 'V4-Pro native FP4+FP8 on Blackwell (FP4 experts need B200).',
+    engine: 'vllm',
+    engineVersion: '0.11.2',
+    servedModelName: 'deepseek-ai/DeepSeek-V4-Pro',
+    maxContextTokens: 1048576,
+    gpuHourlyCostUsd: 5.99,
+    endpointPort: DEMO_ENDPOINT_BASE_PORT + 2,
+    node: { hostname: 'b200-node-01', ip: '10.20.1.31', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA B200', memoryMib: 183359, count: 8, interconnect: 'nvswitch' },
+    artifactKey: 'pro-native',
+  },
+  {
+    name: 'lab-rtx5090-llamacpp',
+    site: 'lab-onprem',
+    description: 'Air-gapped lab box: V4-Flash GGUF Q4_K_M on llama.cpp, experts partly offloaded to host RAM.',
+    engine: 'llamacpp',
+    engineVersion: 'b6123',
+    servedModelName: 'DeepSeek-V4-Flash-Q4_K_M',
+    maxContextTokens: 65536,
+    gpuHourlyCostUsd: 0.45,
+    endpointPort: DEMO_ENDPOINT_BASE_PORT + 3,
+    node: { hostname: 'lab-5090-01', ip: '192.168.50.10', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA GeForce RTX 5090', memoryMib: 32607, count: 4, interconnect: 'pcie' },
+    artifactKey: 'flash-gguf-q4km',
+  },
+];
+
+interface DemoRepo {
+  family: string;
+  hubRepoId: string;
+  patterns: string[];
+  targets: string[];
+  revisions: { title: string; date: string; files: { path: string; size: number }[] }[];
+}
+
+function shards(prefix: string, count: number, shardBytes: number) {
+  return Array.from({ length: count }, (_, i) => ({ path: `${prefix}-${String(i + 1).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.safetensors`, size: shardBytes }));
+}
+const COMMON = [
+  { path: 'config.json', size: 2_731 },
+  { path: 'generation_config.json', size: 171 },
+  { path: 'tokenizer.json', size: 7_847_543 },
+  { path: 'tokenizer_config.json', size: 4_312 },
+  { path: 'README.md', size: 18_204 },
+];
+
+export const DEMO_REPOS: DemoRepo[] = [
+  {
+    family: 'deepseek-v4-flash',
+    hubRepoId: 'deepseek-ai/DeepSeek-V4-Flash',
+    patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*', 'generation_config.json'],
+    targets: ['GGUF:Q4_K_M', 'GGUF:Q8_0'],
+    revisions: [
+      { title: 'Upload DeepSeek-V4-Flash', date: '2026-04-24T09:12:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON] },
+      { title: 'Fix chat template for tool calls in thinking mode', date: '2026-05-19T14:03:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON.map((f) => (f.path === 'tokenizer_config.json' ? { ...f, size: 4_498 } : f))] },
+    ],
+  },
+  {
+    family: 'deepseek-v4-pro',
+    hubRepoId: 'deepseek-ai/DeepSeek-V4-Pro',
+    patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*', 'generation_config.json'],
+    targets: [],
+    revisions: [
+      { title: 'Upload DeepSeek-V4-Pro', date: '2026-04-24T09:40:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON] },
+      { title: 'Update README with serving notes', date: '2026-05-02T08:15:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON.map((f) => (f.path === 'README.md' ? { ...f, size: 21_977 } : f))] },
+    ],
+  },
+  {
+    family: 'deepseek-v4-flash',
+    hubRepoId: 'sgl-project/DeepSeek-V4-Flash-FP8',
+    patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*'],
+    targets: [],
+    revisions: [
+      { title: 'FP8 conversion of DeepSeek-V4-Flash', date: '2026-04-27T17:20:00Z', files: [...shards('model', 59, 4_820_000_000), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
+      { title: 'Re-export with fixed expert scales', date: '2026-06-08T11:45:00Z', files: [...shards('model', 59, 4_820_001_024), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
+    ],
+  },
+  {
+    family: 'deepseek-v4-flash',
+    hubRepoId: 'unsloth/DeepSeek-V4-Flash-GGUF',
+    patterns: ['*Q4_K_M*.gguf'],
+    targets: [],
+    revisions: [
+      { title: 'Add Q4_K_M and Q8_0 quants', date: '2026-05-06T20:00:00Z', files: Array.from({ length: 4 }, (_, i) => ({ path: `Q4_K_M/DeepSeek-V4-Flash-Q4_K_M-0000${i + 1}-of-00004.gguf`, size: 43_700_000_000 })) },
+    ],
+  },
+];
+
+const ARTIFACTS: Record<string, { repo: string; revisionIndex: number; format: ArtifactFormat; quantisation: string; requirements: Record<string, string> }> = {
+  'flash-fp8': { repo: 'sgl-project/DeepSeek-V4-Flash-FP8', revisionIndex: 1, format: 'fp8', quantisation: 'FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' } },
+  'flash-native': { repo: 'deepseek-ai/DeepSeek-V4-Flash', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' } },
+  'pro-native': { repo: 'deepseek-ai/DeepSeek-V4-Pro', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0' } },
+  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 0, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' } },
+};
+
+export const DEMO_FAMILIES = [
+  { slug: 'deepseek-v4-flash', name: 'DeepSeek V4 Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576, apiPriceInputPerM: 0.14, apiPriceOutputPerM: 0.28, apiPriceCacheHitPerM: 0.0028 },
+  { slug: 'deepseek-v4-pro', name: 'DeepSeek V4 Pro', totalParamsB: 1600, activeParamsB: 49, contextLength: 1_048_576, apiPriceInputPerM: 0.435, apiPriceOutputPerM: 0.87, apiPriceCacheHitPerM: 0.0036 },
+];
+
+export interface SeedOptions {
+  /** Base URL the demo clusters' endpoints live at (the reference endpoints `npm start` runs). */
+  endpointHost?: string;
+}
+
+export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions = {}) {
+  const host = options.endpointHost ?? '127.0.0.1';
+  const sites = new Map<string, string>();
+  for (const s of DEMO_SITES) {
+    const site = await prisma.site.upsert({ where: { name: s.name }, create: s, update: {} });
+    sites.set(s.name, site.id);
+  }
+
+  const families = new Map<string, string>();
+  for (const f of DEMO_FAMILIES) {
+    const fam = await prisma.modelFamily.upsert({ where: { slug: f.slug }, create: f, update: {} });
+    families.set(f.slug, fam.id);
+  }
+
+  const revisionsByRepo = new Map<string, string[]>();
+  for (const r of DEMO_REPOS) {
+    const repo = await prisma.trackedRepo.upsert({
+      where: { hubRepoId_branch: { hubRepoId: r.hubRepoId, branch: 'main' } },
+      create: { familyId: families.get(r.family)!, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: r.patterns, targets: r.targets, status: 'ok', autoStartPipelines: false },
+      update: {},
+    });
+    let previous: { id: string; files: Map<string, { size: number; sha256: string }> } | null = null;
+    const ids: string[] = [];
+    for (const [i, rev] of r.revisions.entries()) {
+      const sha = hex(`${r.hubRepoId}@${i}`, 40);
+      const files = new Map(rev.files.map((f) => [f.path, { size: f.size, sha256: hex(`${r.hubRepoId}/${f.path}/${f.size}/${f.path.endsWith('.json') && i > 0 ? i : 0}`) }]));
+      const added = [...files.keys()].filter((p) => !previous?.files.has(p));
+      const removed = previous ? [...previous.files.keys()].filter((p) => !files.has(p)) : [];
+      const changed = previous ? [...files.entries()].filter(([p, f]) => previous!.files.has(p) && previous!.files.get(p)!.sha256 !== f.sha256).map(([p]) => p) : [];
+      const changeClass = !previous
+        ? 'initial'
+        : changed.some((p) => p.endsWith('.safetensors') || p.endsWith('.gguf'))
+          ? 'weights'
+          : changed.every((p) => p.endsWith('.md'))
+            ? 'docs'
+            : 'tokenizer_template';
+      const toFetch = [...added, ...changed].reduce((sum, p) => sum + files.get(p)!.size, 0);
+      const total = [...files.values()].reduce((sum, f) => sum + f.size, 0);
+      const revision: { id: string } = await prisma.modelRevision.upsert({
+        where: { trackedRepoId_commitSha: { trackedRepoId: repo.id, commitSha: sha } },
+        create: {
+          trackedRepoId: repo.id,
+          commitSha: sha,
+          commitTitle: rev.title,
+          committedAt: new Date(rev.date),
+          detectedAt: new Date(rev.date),
+          previousRevisionId: previous?.id ?? null,
+          changeClass,
+          diff: { added: previous ? added : [], removed, changed },
+          bytesToFetch: BigInt(toFetch),
+          totalBytes: BigInt(total),
+        },
+        update: {},
+      });
+      await prisma.revisionFile.createMany({
+        data: [...files.entries()].map(([path, f]) => ({ revisionId: revision.id, path, sizeBytes: BigInt(f.size), sha256: path.endsWith('.safetensors') || path.endsWith('.gguf') || path === 'tokenizer.json' ? f.sha256 : null, gitOid: hex(`oid:${path}:${f.sha256}`, 40) })),
+        skipDuplicates: true,
+      });
+      previous = { id: revision.id, files };
+      ids.push(revision.id);
+      if (i === r.revisions.length - 1) {
+        await prisma.trackedRepo.update({ where: { id: repo.id }, data: { lastSeenSha: repo.lastSeenSha ?? sha, lastCheckedAt: repo.lastCheckedAt ?? new Date(rev.date) } });
+      }
+    }
+    revisionsByRepo.set(r.hubRepoId, ids);
+  }
+
+  const artifacts = new Map<string, string>();
+  for (const [key, a] of Object.entries(ARTIFACTS)) {
+    const revisionId = revisionsByRepo.get(a.repo)![a.revisionIndex]!;
+    const files = await prisma.revisionFile.findMany({ where: { revisionId }, orderBy: { path: 'asc' } });
+    const weightFiles = files.filter((f) => f.sha256);
+    const manifest = weightFiles.map((f) => `${f.path}\t${f.sizeBytes}\t${f.sha256}\n`).join('');
+    const digest = `sha256:${hex(manifest)}`;
+    const size = weightFiles.reduce((s, f) => s + f.sizeBytes, 0n);
+    const artifact = await prisma.artifact.upsert({
+      where: { digest },
+      create: {
+        revisionId,
+        format: a.format,
+        quantisation: a.quantisation,
+        sizeBytes: size,
+        digest,
+        storageUri: `file:///srv/fleetplane/artifacts/${a.repo.replace('/', '--')}/${key}`,
+        requirements: a.requirements,
+        files: { create: weightFiles.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes, sha256: f.sha256! })) },
+      },
+      update: {},
+    });
+    artifacts.set(key, artifact.id);
+  }
+
+  for (const c of DEMO_CLUSTERS) {
+    const cluster = await prisma.cluster.upsert({
+      where: { name: c.name },
+      create: {
+        name: c.name,
+        siteId: sites.get(c.site)!,
+        description: c.description,
+        servingEngine: c.engine,
+        engineVersion: c.engineVersion,
+        endpointUrl: `http://${host}:${c.endpointPort}`,
+        servedModelName: c.servedModelName,
+        maxContextTokens: c.maxContextTokens,
+        gpuHourlyCostUsd: c.gpuHourlyCostUsd,
+      },
+      update: {},
+    });
+    const node = await prisma.node.upsert({
+      where: { clusterId_hostname: { clusterId: cluster.id, hostname: c.node.hostname } },
+      create: { clusterId: cluster.id, hostname: c.node.hostname, ipAddress: c.node.ip, driverVersion: c.node.driver, cudaVersion: c.node.cuda, labels: { rack: c.site === 'lab-onprem' ? 'bench' : 'r12' } },
+      update: {},
+    });
+    for (let i = 0; i < c.node.count; i += 1) {
+      await prisma.gpu.upsert({
+        where: { uuid: gpuUuid(`${c.node.hostname}/${i}`) },
+        create: {
+          nodeId: node.id,
+          uuid: gpuUuid(`${c.node.hostname}/${i}`),
+          index: i,
+          model: c.node.gpuModel,
+          memoryMib: c.node.memoryMib,
+          interconnect: c.node.interconnect,
+          pciBusId: `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0`,
+        },
+        update: {},
+      });
+    }
+    const artifactId = artifacts.get(c.artifactKey)!;
+    const existing = await prisma.deployment.findFirst({ where: { clusterId: cluster.id, artifactId, state: 'active' } });
+    if (!existing) await prisma.deployment.create({ data: { clusterId: cluster.id, artifactId, state: 'active', startedAt: new Date('2026-06-10T08:00:00Z') } });
+  }
+  return { clusters: DEMO_CLUSTERS.length, repos: DEMO_REPOS.length, artifacts: artifacts.size };
+}
+
+export function demoGpuUuid(hostname: string, index: number): string {
+  return gpuUuid(`${hostname}/${index}`);
+}
