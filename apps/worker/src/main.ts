@@ -18,7 +18,7 @@ async function main() {
   const app = await startWorkerApp({
     databaseUrl: config.DATABASE_URL,
     redisUrl: config.REDIS_URL,
-    queuePrefix: process.env.FLEETPLANE_QUEUE_PREFIX ?? 'fleetplane',
+    queuePrefix: config.FLEETPLANE_QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     log,
   });

@@ -36,3 +36,12 @@ describe('loadConfig', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(3000);
   });
 });
+
+describe('README configuration table', () => {
+  it('documents every variable in CONFIG_SPEC', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { CONFIG_SPEC } = await import('./config');
+    const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
+    for (const key of Object.keys(CONFIG_SPEC)) expect(readme, `README lacks ${key} (run npx tsx tools/scripts/config-table.ts)`).toContain(`| \`${key}\` |`);
+  });
+});

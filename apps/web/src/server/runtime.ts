@@ -29,7 +29,7 @@ export function runtime(): WebRuntime {
     signInAttemptsPerMinute: config.SIGN_IN_ATTEMPTS_PER_MINUTE,
     trustedProxies: config.TRUSTED_PROXY_CIDRS.split(',').map((c) => c.trim()).filter(Boolean),
   });
-  const producer = new JobProducer(config.REDIS_URL, process.env.FLEETPLANE_QUEUE_PREFIX ?? 'fleetplane');
+  const producer = new JobProducer(config.REDIS_URL, config.FLEETPLANE_QUEUE_PREFIX);
   g.__fleetplaneRuntime = { config, prisma, auth, producer, hashPassword };
   return g.__fleetplaneRuntime;
 }
