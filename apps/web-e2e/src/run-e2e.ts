@@ -57,6 +57,7 @@ async function main(): Promise<number> {
       LOG_LEVEL: 'warn',
       // The suite signs in many times from one address; the limit itself is tested in packages/auth.
       SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
+      SIGN_IN_ATTEMPTS_PER_ACCOUNT: '1000',
     };
     group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], { env, cwd: path.join(root, 'apps/web'), quiet: true });
     group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env, quiet: true });

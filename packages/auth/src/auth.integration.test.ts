@@ -75,6 +75,15 @@ describe('sign-in', () => {
     expect(await prisma.rateLimit.count()).toBeGreaterThan(0);
   });
 
+  it('limits attempts per account even when every attempt claims another address', async () => {
+    const u = await user();
+    const statuses: number[] = [];
+    for (let i = 0; i < 12; i += 1) statuses.push((await signIn(u.email, 'wrong-password-here', `10.77.0.${i + 1}`)).status);
+    expect(statuses.slice(0, 10).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(10)).toEqual([429, 429]);
+    expect((await signIn(u.email, password, '10.77.1.1')).status).toBe(429);
+  });
+
   it('does not let anyone sign themselves up', async () => {
     const res = await auth.handler(
       new Request(`${BASE}/api/auth/sign-up/email`, {

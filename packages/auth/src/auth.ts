@@ -1,6 +1,7 @@
 import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
-import { APIError } from 'better-auth/api';
+import { APIError, createAuthMiddleware } from 'better-auth/api';
+import { consumeAccountSignInAttempt } from './account-rate-limit';
 import { AuditRepository, type PrismaClient } from '@fleetplane/db';
 
 export interface AuthOptions {
@@ -13,6 +14,8 @@ export interface AuthOptions {
   ipAddressHeaders?: string[];
   /** Proxies whose forwarding header is trusted; the client IP is the first hop before them. */
   trustedProxies?: string[];
+  /** Sign-in attempts allowed per account (email) per 15 minutes, whatever address they come from. */
+  signInAttemptsPerAccount?: number;
 }
 
 export const SESSION_TTL_SECONDS = 12 * 60 * 60;
@@ -55,6 +58,19 @@ export function createAuth(options: AuthOptions) {
     },
     advanced: {
       ipAddress: { ipAddressHeaders: options.ipAddressHeaders ?? ['x-forwarded-for', 'x-real-ip'], trustedProxies: options.trustedProxies },
+    },
+    hooks: {
+      // The per-IP limit alone can be dodged by rotating X-Forwarded-For where no proxy overwrites
+      // it; a per-account limit bounds password guessing against one account regardless.
+      before: createAuthMiddleware(async (ctx) => {
+        if (ctx.path !== '/sign-in/email') return;
+        const email = typeof ctx.body?.email === 'string' ? ctx.body.email.trim().toLowerCase() : '';
+        if (!email) return;
+        const allowed = await consumeAccountSignInAttempt(prisma, email, options.signInAttemptsPerAccount ?? 10, 15 * 60);
+        if (!allowed) {
+          throw new APIError('TOO_MANY_REQUESTS', { message: 'Too many sign-in attempts for this account. Try again in 15 minutes.' });
+        }
+      }),
     },
     databaseHooks: {
       session: {

@@ -32,6 +32,7 @@ export const CONFIG_SPEC = {
   FLEETPLANE_DATA_DIR: { schema: z.string().min(1), default: '.data', doc: 'Local state: embedded Postgres/Redis data, generated secrets, artifact store.' },
   FLEETPLANE_DEMO: { schema: bool, default: 'true', doc: 'Seed demo data into an empty database and start the simulated fleet (agents, hub, endpoints) with `npm start`.' },
   SIGN_IN_ATTEMPTS_PER_MINUTE: { schema: z.coerce.number().int().min(1).max(10_000), default: '5', doc: 'Sign-in attempts allowed per client IP per minute (Better Auth rate limit, stored in Postgres).' },
+  SIGN_IN_ATTEMPTS_PER_ACCOUNT: { schema: z.coerce.number().int().min(1).max(10_000), default: '10', doc: 'Sign-in attempts allowed per account per 15 minutes, from any address.' },
   TRUSTED_PROXY_CIDRS: { schema: z.string().regex(/^[0-9a-fA-F:./,\s]*$/, 'Comma-separated CIDRs such as 10.0.0.0/8'), default: '', doc: 'Reverse proxies whose X-Forwarded-For is trusted for the client IP (rate limits, audit).' },
   LOG_LEVEL: { schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), default: 'info', doc: 'pino log level.' },
   HF_ENDPOINT: { schema: url(['http:', 'https:'], 'https://huggingface.co'), default: 'https://huggingface.co', doc: 'Default Hugging Face Hub URL for tracked repos (a repo may override it).' },

@@ -27,6 +27,7 @@ export function runtime(): WebRuntime {
     secret: config.BETTER_AUTH_SECRET,
     baseURL: config.FLEETPLANE_PUBLIC_URL,
     signInAttemptsPerMinute: config.SIGN_IN_ATTEMPTS_PER_MINUTE,
+    signInAttemptsPerAccount: config.SIGN_IN_ATTEMPTS_PER_ACCOUNT,
     trustedProxies: config.TRUSTED_PROXY_CIDRS.split(',').map((c) => c.trim()).filter(Boolean),
   });
   const producer = new JobProducer(config.REDIS_URL, config.FLEETPLANE_QUEUE_PREFIX);
