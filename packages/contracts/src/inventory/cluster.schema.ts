@@ -34,7 +34,7 @@ export const ZEngineVersion = z
   .trim()
   .min(1, 'Engine version is required')
   .max(64)
-  .regex(/^v?\d+(\.\d+){0,3}([-+.][0-9A-Za-z.-]+)?$/, 'Use a version such as 0.11.2 or b6123');
+  .regex(/^(v?\d+(\.\d+){0,3}([-+.][0-9A-Za-z.-]+)?|b\d+)$/, 'Use a version such as 0.11.2 or b6123');
 
 export const ZClusterFields = z.object({
   name,

@@ -26,18 +26,22 @@ export interface AuditListFilter {
   search?: string;
 }
 
-/** JSON snapshots must be plain JSON: BigInt and Decimal become strings/numbers, Dates ISO strings. */
+/** JSON snapshots must be plain JSON: BigInt -> string, Decimal -> number, Date -> ISO string. */
 export function toAuditJson(value: unknown): Prisma.InputJsonValue | undefined {
   if (value === undefined || value === null) return undefined;
-  return JSON.parse(
-    JSON.stringify(value, (_k, v: unknown) => {
-      if (typeof v === 'bigint') return v.toString();
-      if (v && typeof v === 'object' && 'toNumber' in v && typeof (v as { toNumber: unknown }).toNumber === 'function') {
-        return (v as { toNumber(): number }).toNumber();
-      }
-      return v;
-    }),
-  ) as Prisma.InputJsonValue;
+  return plain(value) as Prisma.InputJsonValue;
+}
+
+function plain(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString();
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(plain);
+  if (v && typeof v === 'object') {
+    // Prisma's Decimal: convert before JSON.stringify would turn it into a string via toJSON.
+    if ('toNumber' in v && typeof (v as { toNumber: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
+    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, plain(x)]));
+  }
+  return v;
 }
 
 export class AuditRepository {
