@@ -73,7 +73,7 @@ export function DataTable<TRow, TSort extends string>({
                   return (
                     <TableHead key={header.id} aria-sort={sorted ? (sorted === 'desc' ? 'descending' : 'ascending') : undefined}>
                       {sortable ? (
-                        <button type="button" className="inline-flex items-center gap-1 hover:text-foreground" onClick={header.column.getToggleSortingHandler()}>
+                        <button type="button" className="inline-flex items-center gap-1 uppercase tracking-wide hover:text-foreground" onClick={header.column.getToggleSortingHandler()}>
                           {flexRender(header.column.columnDef.header, header.getContext())}
                           {sorted === 'asc' ? <ArrowUp className="size-3" /> : sorted === 'desc' ? <ArrowDown className="size-3" /> : <ArrowUpDown className="size-3 opacity-40" />}
                         </button>
