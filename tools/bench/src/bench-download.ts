@@ -1,0 +1,258 @@
+/**
+ * Download benchmark: fleetplane's verified, resumable downloader vs plain curl, against the local fake
+ * hub serving multi-GB synthetic files.
+ *
+ *   npx tsx tools/bench/src/bench-download.ts [--size-gb 4] [--files 4] [--concurrency 4] [--dir /tmp] [--timeout-min 30]
+ *
+ * The fake hub runs in this process; our downloader runs in a child process so its peak RSS (VmHWM)
+ * is measured alone. The child is this file bundled with esbuild and run by plain node, as a deployed
+ * worker would be, so tsx's own transpiler memory is not counted. Every file is deleted at the end,
+ * also on failure or Ctrl-C.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const MB = 1_000_000;
+const GiB = 1024 ** 3;
+
+interface ChildJob {
+  hubUrl: string;
+  repoId: string;
+  revision: string;
+  files: Array<{ path: string; sizeBytes: number; sha256: string | null; gitOid: string; lfs: boolean }>;
+  storeDir: string;
+  concurrency: number;
+}
+
+interface ChildResult {
+  seconds: number;
+  bytes: number;
+  digest: string;
+  vmHwmKb: number;
+  sampledPeakRssBytes: number;
+  cpuUserSeconds: number;
+  cpuSystemSeconds: number;
+}
+
+function vmHwmKb(pid: number | 'self'): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
+  return m ? Number(m[1]) : 0;
+}
+
+// ---- child: just the download, so its memory is measured alone -------------------------------------
+
+async function runChild(jobFile: string): Promise<void> {
+  const { downloadFiles, LocalDirectoryStore } = await import('@fleetplane/hub');
+  const job = JSON.parse(await readFile(jobFile, 'utf8')) as ChildJob;
+  let peak = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  const result = await downloadFiles({
+    hubUrl: job.hubUrl,
+    repoId: job.repoId,
+    revision: job.revision,
+    files: job.files,
+    store: new LocalDirectoryStore(job.storeDir),
+    concurrency: job.concurrency,
+    progressIntervalMs: 2000,
+    onProgress: (p) =>
+      process.stderr.write(`  ${(p.bytesDone / GiB).toFixed(2)}/${(p.bytesTotal / GiB).toFixed(2)} GiB  ${(p.bytesPerSecond / MB).toFixed(0)} MB/s\n`),
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  const out: ChildResult = {
+    seconds,
+    bytes: result.files.reduce((n, f) => n + f.sizeBytes, 0),
+    digest: result.digest,
+    vmHwmKb: vmHwmKb('self'),
+    sampledPeakRssBytes: peak,
+    cpuUserSeconds: process.cpuUsage(cpu0).user / 1e6,
+    cpuSystemSeconds: process.cpuUsage(cpu0).system / 1e6,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+// ---- parent: fake hub, child download, curl, report, cleanup -----------------------------------------
+
+const children = new Set<ChildProcess>();
+
+function runProcess(cmd: string, args: string[], opts: { captureStdout?: boolean } = {}): Promise<{ code: number | null; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', opts.captureStdout ? 'pipe' : 'ignore', 'inherit'] });
+    children.add(child);
+    let stdout = '';
+    child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.once('error', (err) => {
+      children.delete(child);
+      reject(err);
+    });
+    child.once('close', (code) => {
+      children.delete(child);
+      resolve({ code, stdout });
+    });
+  });
+}
+
+async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      'size-gb': { type: 'string', default: '4' },
+      files: { type: 'string', default: '4' },
+      concurrency: { type: 'string' },
+      dir: { type: 'string', default: tmpdir() },
+      'timeout-min': { type: 'string', default: '30' },
+      child: { type: 'string' },
+    },
+  });
+  if (values.child) return runChild(values.child);
+
+  const sizeGb = Number(values['size-gb']);
+  const fileCount = Number(values.files);
+  const concurrency = Number(values.concurrency ?? Math.min(4, fileCount));
+  if (!(sizeGb > 0) || !Number.isInteger(fileCount) || fileCount < 1 || !Number.isInteger(concurrency) || concurrency < 1) {
+    throw new Error('--size-gb must be > 0, --files and --concurrency positive integers');
+  }
+  const curlCheck = spawnSync('curl', ['--version'], { encoding: 'utf8' });
+  if (curlCheck.error || curlCheck.status !== 0) {
+    throw new Error('curl is not installed (needed for the comparison). Install it (e.g. apt-get install -y curl) and run again.');
+  }
+
+  const total = Math.round(sizeGb * GiB);
+  const per = Math.floor(total / fileCount);
+  const work = await mkdtemp(path.join(values.dir!, 'fleetplane-bench-'));
+  const fs = await statfs(work);
+  const free = Number(fs.bavail) * Number(fs.bsize);
+  const timeout = setTimeout(() => {
+    console.error(`bench: timed out after ${values['timeout-min']} min`);
+    void cleanup().then(() => process.exit(2));
+  }, Number(values['timeout-min']) * 60_000);
+  timeout.unref();
+
+  let hub: { close(): Promise<void>; url: string } | null = null;
+  let cleaned = false;
+  const cleanup = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    for (const c of children) if (c.pid) process.kill(c.pid, 'SIGTERM');
+    await hub?.close().catch(() => undefined);
+    await rm(work, { recursive: true, force: true });
+  };
+  const onSignal = (sig: string) => {
+    console.error(`bench: ${sig}, cleaning up`);
+    void cleanup().then(() => process.exit(130));
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+
+  try {
+    if (free < per * fileCount + GiB) throw new Error(`Not enough free space in ${work}: need ${((per * fileCount + GiB) / GiB).toFixed(1)} GiB, have ${(free / GiB).toFixed(1)} GiB`);
+    const { startFakeHub } = await import('@fleetplane/fake-hub');
+    const { checkRepo } = await import('@fleetplane/hub');
+    const repoId = 'bench/synthetic';
+    const files = Object.fromEntries(
+      Array.from({ length: fileCount }, (_, i) => [`model-${String(i + 1).padStart(5, '0')}-of-${String(fileCount).padStart(5, '0')}.safetensors`, { sizeBytes: per, seed: `bench-${i}-${per}` }]),
+    );
+    console.log(`preparing ${fileCount} x ${(per / GiB).toFixed(2)} GiB synthetic files (hashing once, cached under ${work}) ...`);
+    const t0 = performance.now();
+    const started = await startFakeHub({ dataDir: path.join(work, 'hub-data'), repos: [{ id: repoId, commits: [{ title: 'bench', files }] }] });
+    hub = started;
+    console.log(`fake hub ready at ${started.url} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+
+    const check = await checkRepo({ hubUrl: started.url, repoId, branch: 'main', filePatterns: ['*.safetensors'] });
+    if (check.status !== 'changed') throw new Error(`checkRepo failed: ${JSON.stringify(check)}`);
+    const manifest = check.commits.at(-1)!.files;
+    const bytes = manifest.reduce((n, f) => n + f.sizeBytes, 0);
+
+    // 1) fleetplane downloader in a child process
+    const job: ChildJob = { hubUrl: started.url, repoId, revision: check.headSha, files: manifest, storeDir: path.join(work, 'ours'), concurrency };
+    const jobFile = path.join(work, 'job.json');
+    await writeFile(jobFile, JSON.stringify(job));
+    console.log(`fleetplane downloadFiles (sha256-verified, fsync'd, concurrency ${concurrency}) ...`);
+    const { build } = await import('esbuild');
+    const bundle = path.join(work, 'bench-child.mjs');
+    await build({
+      entryPoints: [fileURLToPath(import.meta.url)],
+      outfile: bundle,
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      logLevel: 'warning',
+      // CommonJS dependencies inside an ESM bundle still call require().
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    });
+    const ours = await runProcess(process.execPath, [bundle, '--child', jobFile], { captureStdout: true });
+    if (ours.code !== 0) throw new Error(`download child exited with code ${ours.code}`);
+    const result = JSON.parse(ours.stdout.trim().split('\n').at(-1)!) as ChildResult;
+    await rm(job.storeDir, { recursive: true, force: true });
+
+    // 2) curl, same files, same concurrency, same disk
+    console.log(`curl (-s -L -o, concurrency ${concurrency}) ...`);
+    const curlDir = path.join(work, 'curl');
+    await rm(curlDir, { recursive: true, force: true });
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(curlDir, { recursive: true });
+    const t1 = performance.now();
+    await pool(manifest, concurrency, async (f) => {
+      const url = `${started.url}/${repoId}/resolve/${check.headSha}/${f.path}`;
+      const r = await runProcess('curl', ['-s', '-f', '-L', '-o', path.join(curlDir, f.path), url]);
+      if (r.code !== 0) throw new Error(`curl failed for ${f.path} with exit code ${r.code}`);
+    });
+    const curlSeconds = (performance.now() - t1) / 1000;
+    // Our downloader fsyncs each verified file before it becomes final; give curl the same finish line.
+    const { open } = await import('node:fs/promises');
+    for (const f of manifest) {
+      const fh = await open(path.join(curlDir, f.path), 'r');
+      await fh.sync();
+      await fh.close();
+    }
+    const curlSyncSeconds = (performance.now() - t1) / 1000;
+    await rm(curlDir, { recursive: true, force: true });
+
+    const oursMBs = bytes / MB / result.seconds;
+    const curlMBs = bytes / MB / curlSeconds;
+    const curlSyncMBs = bytes / MB / curlSyncSeconds;
+    const ratio = oursMBs / curlMBs;
+    const peakMb = (result.vmHwmKb * 1024) / MB;
+    const row = (name: string, mbs: number, s: number, rss: string) => `${name.padEnd(22)}${mbs.toFixed(0).padStart(8)}${s.toFixed(1).padStart(10)}${rss.padStart(14)}`;
+    console.log('');
+    console.log(`${(bytes / GiB).toFixed(2)} GiB in ${fileCount} files, concurrency ${concurrency}`);
+    console.log(`${''.padEnd(22)}${'MB/s'.padStart(8)}${'seconds'.padStart(10)}${'peak RSS'.padStart(14)}`);
+    console.log(row('fleetplane download', oursMBs, result.seconds, `${peakMb.toFixed(0)} MB`));
+    console.log(row('curl', curlMBs, curlSeconds, '-'));
+    console.log(row('curl + fsync', curlSyncMBs, curlSyncSeconds, '-'));
+    console.log('');
+    console.log(`throughput ratio   ${ratio.toFixed(2)}   (target >= 0.90) ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(`ratio vs curl+fsync ${(oursMBs / curlSyncMBs).toFixed(2)}  (same durability: both end with the bytes fsync'd)`);
+    console.log(`peak RSS (VmHWM)   ${peakMb.toFixed(0)} MB (sampled ${(result.sampledPeakRssBytes / MB).toFixed(0)} MB)   (target < 200 MB) ${peakMb < 200 ? 'OK' : 'ABOVE TARGET'}`);
+    console.log(`downloader CPU     ${((result.cpuUserSeconds + result.cpuSystemSeconds) / (bytes / GiB)).toFixed(2)} s per GiB (user ${result.cpuUserSeconds.toFixed(1)} s, system ${result.cpuSystemSeconds.toFixed(1)} s)`);
+    console.log(`load average       ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs (a busy machine lowers the ratio: Node spends more CPU per byte than curl)`);
+    console.log(`manifest digest    ${result.digest}`);
+  } finally {
+    clearTimeout(timeout);
+    await cleanup();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  },
+);
