@@ -1,0 +1,66 @@
+import { chatCompletion, newRequestId, type TEndpointConnection } from '../client/chat-client';
+import type { TChatOutcome } from '../client/chat-types';
+import { buildSyntheticPrompt } from '../data/haystack';
+
+export interface TLoadLevelOptions {
+  model: string;
+  /** Closed-loop concurrency: this many streams are kept busy (the caller applies the cluster cap). */
+  concurrency: number;
+  requests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Stop starting new requests after this many ms (in-flight ones finish). */
+  maxDurationMs?: number;
+  signal?: AbortSignal;
+  seed?: number;
+  requestIdPrefix?: string;
+  onSettled?: (o: TChatOutcome) => void;
+}
+
+export interface TLoadLevelResult {
+  outcomes: TChatOutcome[];
+  /** Wall time from the first request's start to the last one's end. */
+  durationMs: number;
+  /** performance.now() at the start of the level. */
+  startedAt: number;
+  cancelled: boolean;
+}
+
+/**
+ * One benchmark level as vLLM's `bench serve --max-concurrency N` runs it: streaming requests with
+ * exact output lengths (max_tokens + ignore_eos), each stream starting the next request when it ends.
+ */
+export async function runLoadLevel(conn: TEndpointConnection, opts: TLoadLevelOptions): Promise<TLoadLevelResult> {
+  const startedAt = performance.now();
+  const deadline = opts.maxDurationMs !== undefined ? startedAt + opts.maxDurationMs : Infinity;
+  const outcomes: TChatOutcome[] = [];
+  let next = 0;
+  const stop = () => opts.signal?.aborted === true || performance.now() >= deadline;
+  // Workers pull request numbers from a counter (no per-request array), so a time-bounded run may
+  // ask for an effectively unlimited number of requests.
+  const worker = async () => {
+    while (next < opts.requests && !stop()) {
+      const i = next++;
+      const o = await chatCompletion(
+        { ...conn, signal: opts.signal },
+        {
+          model: opts.model,
+          messages: [{ role: 'user', content: buildSyntheticPrompt({ tokens: opts.inputTokens, index: i, seed: opts.seed }) }],
+          max_tokens: opts.outputTokens,
+          ignore_eos: true,
+          temperature: 0,
+          stream: true,
+        },
+        { requestId: newRequestId(opts.requestIdPrefix ?? 'load') },
+      );
+      outcomes.push(o);
+      opts.onSettled?.(o);
+      // Let the HTTP pool take the finished connection back before the next request, so it is
+      // reused instead of a new one being opened mid-run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, opts.requests)) }, worker));
+  const durationMs = performance.now() - startedAt;
+  return { outcomes, durationMs, startedAt, cancelled: opts.signal?.aborted === true };
+}

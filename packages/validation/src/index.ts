@@ -1,0 +1,10 @@
+export * from './data/index';
+export * from './client/chat-types';
+export * from './client/chat-client';
+export * from './client/sse-accumulator';
+export * from './checks/pool';
+export * from './checks/load';
+export { selectExactAnswerTasks } from './checks/exact-answer.check';
+export { haystackTargetTokens } from './checks/long-context.check';
+export * from './run-check';
+export * from './run-suite';

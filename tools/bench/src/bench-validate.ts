@@ -1,0 +1,185 @@
+/**
+ * Validation load benchmark: drives the reference endpoint with the performance check's machinery
+ * (runLoadLevel: streaming, max_tokens + ignore_eos, closed-loop concurrency) and reports what the
+ * runner costs and how well its timing agrees with the server's own clock.
+ *
+ *   npx tsx tools/bench/src/bench-validate.ts [--concurrency 512] [--duration-s 20]
+ *     [--input-tokens 256] [--output-tokens 128] [--ttft-ms 50] [--itl-ms 10] [--stream-interval 1] [--strict]
+ *
+ * --stream-interval is the endpoint's tokens per SSE chunk after the first (vLLM's --stream-interval):
+ * at 512 streams × 100 tokens/s, one token per chunk is 51,200 events/s for the runner to parse.
+ *
+ * The endpoint runs in a child process so its CPU is separate from the runner's. Requests carry
+ * X-Request-Id; afterwards the server's timeline (GET /_ref/timeline) is joined on it and the
+ * client-measured TTFT is compared with the server's (first token chunk written − request received).
+ * Stops by itself: no new requests after --duration-s, and a hard abort 60 s later.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setMaxListeners } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { calculateBenchmarkMetrics, percentile } from '@fleetplane/domain';
+import { runLoadLevel } from '@fleetplane/validation';
+
+const { values: args } = parseArgs({
+  options: {
+    concurrency: { type: 'string', default: '512' },
+    'duration-s': { type: 'string', default: '20' },
+    'input-tokens': { type: 'string', default: '256' },
+    'output-tokens': { type: 'string', default: '128' },
+    'ttft-ms': { type: 'string', default: '50' },
+    'itl-ms': { type: 'string', default: '10' },
+    'stream-interval': { type: 'string', default: '1' },
+    strict: { type: 'boolean', default: false },
+  },
+});
+
+function positive(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    process.stderr.write(`--${name} must be a positive number, got "${v}"\n`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const concurrency = Math.floor(positive('concurrency', args.concurrency));
+const durationS = positive('duration-s', args['duration-s']);
+const inputTokens = Math.floor(positive('input-tokens', args['input-tokens']));
+const outputTokens = Math.floor(positive('output-tokens', args['output-tokens']));
+const ttftMs = positive('ttft-ms', args['ttft-ms']);
+const itlMs = positive('itl-ms', args['itl-ms']);
+const streamInterval = Math.floor(positive('stream-interval', args['stream-interval']));
+const MODEL = 'deepseek-ai/DeepSeek-V4-Flash';
+const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const CLI = fileURLToPath(new URL('../../reference-endpoint/src/cli.ts', import.meta.url));
+
+interface TimelineEntry {
+  id: string;
+  receivedAtMs: number;
+  firstChunkSentAtMs: number | null;
+  status: number | null;
+}
+
+async function startEndpoint(): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'serve', '--port', '0', '--ready-json', '--ttft-ms', String(ttftMs), '--itl-ms', String(itlMs), '--stream-interval', String(streamInterval), '--max-num-seqs', String(Math.max(1024, concurrency)), '--max-model-len', '131072'],
+    { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('reference endpoint did not start within 30 s')), 30_000);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      try {
+        const msg = JSON.parse(line) as { event?: string; url?: string };
+        if (msg.event === 'listening' && msg.url) {
+          clearTimeout(timer);
+          resolve(msg.url);
+        }
+      } catch {
+        // other output
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`reference endpoint exited with ${code}`)));
+  });
+  return { url, child };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); null elsewhere. */
+function procCpuSeconds(pid: number): number | null {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  } catch {
+    return null;
+  }
+}
+
+const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits));
+
+async function main(): Promise<void> {
+  const { url, child } = await startEndpoint();
+  const hardStop = new AbortController();
+  setMaxListeners(0, hardStop.signal); // every in-flight request listens on it
+  const killTimer = setTimeout(() => hardStop.abort(), (durationS + 60) * 1000);
+  const conn = { baseUrl: url, timeoutMs: 120_000, signal: hardStop.signal };
+  try {
+    // Warm up JIT on both sides and open one keep-alive connection per stream, then start the
+    // measured window from a clean slate (TCP handshakes are not what this measures).
+    await runLoadLevel(conn, { model: MODEL, concurrency, requests: concurrency * 2, inputTokens, outputTokens: 4, signal: hardStop.signal, requestIdPrefix: 'warm' });
+    await fetch(`${url}/_ref/timeline`, { method: 'DELETE' });
+
+    process.stdout.write(`Running ${concurrency} concurrent streams for ${durationS} s (input ${inputTokens}, output ${outputTokens} tokens, server TTFT ${ttftMs} ms, ITL ${itlMs} ms, ${streamInterval} token(s) per chunk)…\n`);
+    const serverCpu0 = procCpuSeconds(child.pid!);
+    // Event-loop lag on either side shows up directly as TTFT error; on a shared machine it is the
+    // first thing to look at when the target is missed.
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    const run = await runLoadLevel(conn, {
+      model: MODEL,
+      concurrency,
+      requests: 10_000_000,
+      inputTokens,
+      outputTokens,
+      maxDurationMs: durationS * 1000,
+      signal: hardStop.signal,
+      requestIdPrefix: 'bench',
+    });
+    const wallS = (performance.now() - wall0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    loop.disable();
+    const serverCpu1 = procCpuSeconds(child.pid!);
+    const maxRssMb = process.resourceUsage().maxRSS / 1024;
+
+    const outcomes = run.outcomes.map((o) => ({ ok: o.ok, ttftMs: o.ttftMs, itlMs: o.itlMs, e2eMs: o.e2eMs, promptTokens: o.usage?.promptTokens ?? null, completionTokens: o.usage?.completionTokens ?? null }));
+    const m = calculateBenchmarkMetrics(outcomes, { durationMs: run.durationMs, percentiles: [50, 99] });
+
+    const serverStats = (await (await fetch(`${url}/_ref/stats`)).json()) as { maxConcurrentRequests: number; eventLoopDelayMs: { p50: number; p99: number; max: number } };
+    const timeline = (await (await fetch(`${url}/_ref/timeline`)).json()) as { entries: TimelineEntry[] };
+    const server = new Map(timeline.entries.map((e) => [e.id, e]));
+    const diffs: number[] = [];
+    for (const o of run.outcomes) {
+      const s = server.get(o.requestId);
+      if (!o.ok || o.ttftMs === null || !s || s.firstChunkSentAtMs === null) continue;
+      diffs.push(o.ttftMs - (s.firstChunkSentAtMs - s.receivedAtMs));
+    }
+    const p50 = percentile(diffs, 50);
+    const p99 = percentile(diffs, 99);
+    const runnerCpuS = (cpu.user + cpu.system) / 1e6;
+
+    const lines = [
+      '',
+      `Requests:            ${m.completed} ok, ${m.failed} failed, ${run.outcomes.length} total in ${fmt(m.durationS, 2)} s`,
+      `Request rate:        ${fmt(m.requestThroughput, 2)} req/s`,
+      `Output tokens:       ${fmt(m.outputThroughput)} tok/s (${m.totalOutputTokens} tokens)`,
+      `Total tokens:        ${fmt(m.totalTokenThroughput)} tok/s`,
+      `Client TTFT:         p50 ${fmt(m.ttftMs.percentiles.p50)} ms, p99 ${fmt(m.ttftMs.percentiles.p99)} ms`,
+      `Client TPOT / ITL:   p50 ${fmt(m.tpotMs.percentiles.p50, 2)} ms / p99 ${fmt(m.itlMs.percentiles.p99, 2)} ms`,
+      `Runner CPU:          ${fmt(runnerCpuS, 2)} s (user ${fmt(cpu.user / 1e6, 2)} s, system ${fmt(cpu.system / 1e6, 2)} s) = ${fmt((runnerCpuS / wallS) * 100, 0)}% of one core`,
+      `Runner peak RSS:     ${fmt(maxRssMb, 0)} MB`,
+      `Endpoint CPU:        ${serverCpu0 !== null && serverCpu1 !== null ? `${fmt(serverCpu1 - serverCpu0, 2)} s = ${fmt(((serverCpu1 - serverCpu0) / wallS) * 100, 0)}% of one core` : 'n/a (no /proc)'}`,
+      `Event-loop lag:      runner p99 ${fmt(loop.percentile(99) / 1e6)} ms (max ${fmt(loop.max / 1e6)}), endpoint p99 ${fmt(serverStats.eventLoopDelayMs.p99)} ms (max ${fmt(serverStats.eventLoopDelayMs.max)})`,
+      `Peak open requests:  ${serverStats.maxConcurrentRequests} at the endpoint (${concurrency} requested)`,
+      `TTFT client − server (${diffs.length} requests joined by X-Request-Id): p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms, max ${fmt(diffs.length ? Math.max(...diffs) : null, 2)} ms`,
+      `Target p99 < 5 ms:   ${p99 !== null && p99 < 5 ? 'met' : 'MISSED'}`,
+    ];
+    const failures = run.outcomes.filter((o) => !o.ok).map((o) => o.error);
+    if (failures.length) lines.push(`First failures: ${[...new Set(failures)].slice(0, 3).join(' | ')}`);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    if (args.strict && !(p99 !== null && p99 < 5)) process.exitCode = 1;
+  } finally {
+    clearTimeout(killTimer);
+    child.kill('SIGTERM');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench-validate failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+export * from './server';
+export * from './degradations.schema';
+export * from './options.schema';
+export { planAnswer, type TPlan } from './model';
