@@ -1,0 +1,157 @@
+import { FlowProducer, type FlowJob, type Job } from 'bullmq';
+import {
+  finaliseValidationRunJob,
+  jobIdPart,
+  startValidationRunJob,
+  sweepValidationRunsJob,
+  validationCheckJob,
+  type TCheckDefinition,
+  type TCheckResult,
+} from '@fleetplane/contracts';
+import type { PrismaClient } from '@fleetplane/db';
+import type { JobProducer } from '@fleetplane/queue';
+import { beginRun, finaliseRun, isCancelRequested, loadCheckTarget, markCheckRunning, saveCheckProgress, saveCheckResult, sweepLostRuns } from '@fleetplane/services';
+import { runCheck } from '@fleetplane/validation';
+import type { ProcessorRegistry } from '../registry';
+
+export const finaliseJobId = (runId: string) => `vfin-${runId}`;
+export const checkJobId = (runId: string, checkKey: string) => `vchk-${runId}-${jobIdPart(checkKey)}`;
+
+/** How often a running check looks for a cancel request; cancellation aborts in-flight requests. */
+const CANCEL_POLL_MS = 500;
+const PROGRESS_WRITE_MS = 1000;
+
+function verdictOnly(check: TCheckDefinition | null, key: string, verdict: 'error' | 'skipped', explanation: string): TCheckResult {
+  const now = new Date().toISOString();
+  return {
+    key: check?.key ?? key,
+    kind: check?.kind ?? 'endpoint',
+    required: check?.required ?? true,
+    verdict,
+    score: null,
+    thresholds: { ...(check?.thresholds ?? {}) },
+    metrics: {},
+    samples: [],
+    explanation,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 0,
+  };
+}
+
+/**
+ * The checks of a run form a chain of child jobs under one finalising parent: BullMQ runs the deepest
+ * child first, so checks run one after another and the cluster's concurrency cap (applied inside every
+ * check) holds for the whole run. ignoreDependencyOnFailure lets the chain and the parent go on when
+ * a check job fails for good; the parent then records that check as an error.
+ */
+export function buildRunFlow(runId: string, checkKeys: readonly string[]): FlowJob {
+  let child: FlowJob | undefined;
+  for (const checkKey of checkKeys) {
+    child = {
+      name: validationCheckJob.name,
+      queueName: validationCheckJob.queue,
+      data: validationCheckJob.schema.parse({ runId, checkKey }),
+      opts: { jobId: checkJobId(runId, checkKey), attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, ignoreDependencyOnFailure: true },
+      ...(child ? { children: [child] } : {}),
+    };
+  }
+  return {
+    name: finaliseValidationRunJob.name,
+    queueName: finaliseValidationRunJob.queue,
+    data: finaliseValidationRunJob.schema.parse({ runId }),
+    opts: { jobId: finaliseJobId(runId), attempts: 5, backoff: { type: 'exponential', delay: 2_000 } },
+    ...(child ? { children: [child] } : {}),
+  };
+}
+
+async function addFlow(producer: JobProducer, flowJob: FlowJob) {
+  const queue = producer.queue('validation');
+  // A retried start job must not add the flow twice.
+  if (await queue.getJob(flowJob.opts!.jobId!)) return false;
+  const flow = new FlowProducer({ connection: queue.opts.connection, prefix: producer.prefix });
+  try {
+    await flow.add(flowJob);
+    return true;
+  } finally {
+    await flow.close();
+  }
+}
+
+export async function runCheckJob(prisma: PrismaClient, runId: string, checkKey: string, job?: Pick<Job, 'updateProgress'>) {
+  const t = await loadCheckTarget(prisma, runId, checkKey);
+  if (t.finished) return { verdict: null, reason: 'run already sealed' };
+  if (!t.ok) {
+    await saveCheckResult(prisma, runId, verdictOnly(t.check, checkKey, 'error', t.explanation));
+    return { verdict: 'error' };
+  }
+  if (t.cancelRequested) {
+    await saveCheckResult(prisma, runId, verdictOnly(t.check, checkKey, 'skipped', 'Cancelled before the check started; no verdict.'));
+    return { verdict: 'skipped' };
+  }
+  await markCheckRunning(prisma, runId, checkKey);
+  const ac = new AbortController();
+  let polling = false;
+  const poll = setInterval(() => {
+    if (polling || ac.signal.aborted) return;
+    polling = true;
+    isCancelRequested(prisma, runId)
+      .then((yes) => yes && ac.abort())
+      .catch(() => undefined)
+      .finally(() => (polling = false));
+  }, CANCEL_POLL_MS);
+  let lastWrite = 0;
+  try {
+    const result = await runCheck(t.check, {
+      ...t.target,
+      signal: ac.signal,
+      onProgress: (p) => {
+        const now = Date.now();
+        if (now - lastWrite < PROGRESS_WRITE_MS && p.done < p.total) return;
+        lastWrite = now;
+        void saveCheckProgress(prisma, runId, checkKey, p).catch(() => undefined);
+        void job?.updateProgress(p).catch(() => undefined);
+      },
+    });
+    await saveCheckResult(prisma, runId, result);
+    return { verdict: result.verdict };
+  } finally {
+    clearInterval(poll);
+  }
+}
+
+/** True while some job of the run can still move it forward. */
+export async function runJobsAlive(producer: JobProducer, runId: string): Promise<boolean> {
+  const queue = producer.queue('validation');
+  const live = new Set(['waiting', 'active', 'delayed', 'waiting-children', 'prioritized']);
+  const start = await queue.getJob(startValidationRunJob.jobId!({ runId }));
+  if (start && live.has(await start.getState())) return true;
+  const fin = await queue.getJob(finaliseJobId(runId));
+  return !!fin && live.has(await fin.getState());
+}
+
+export function registerValidation(registry: ProcessorRegistry) {
+  registry
+    .register(startValidationRunJob, async ({ runId }, _job, { prisma, producer, log }) => {
+      const begun = await beginRun(prisma, runId);
+      if (!begun) return { started: false };
+      const added = await addFlow(producer, buildRunFlow(runId, begun.checkKeys));
+      log.info({ runId, checks: begun.checkKeys.length, added }, 'validation run started');
+      return { started: true, checks: begun.checkKeys.length };
+    })
+    .register(validationCheckJob, async ({ runId, checkKey }, job, { prisma, log }) => {
+      const out = await runCheckJob(prisma, runId, checkKey, job);
+      log.info({ runId, checkKey, verdict: out.verdict }, 'validation check done');
+      return out;
+    })
+    .register(finaliseValidationRunJob, async ({ runId }, _job, { prisma, log }) => {
+      const run = await finaliseRun(prisma, runId);
+      log.info({ runId, state: run?.state, verdict: run?.verdict }, 'validation run finished');
+      return { state: run?.state ?? null, verdict: run?.verdict ?? null };
+    })
+    .register(sweepValidationRunsJob, async (_payload, _job, { prisma, producer, log }) => {
+      const result = await sweepLostRuns(prisma, (runId) => runJobsAlive(producer, runId));
+      if (result.failed.length) log.warn(result, 'failed validation runs whose jobs were gone');
+      return result;
+    });
+}
