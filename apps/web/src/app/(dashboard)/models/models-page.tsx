@@ -1,0 +1,212 @@
+'use client';
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
+import { Pencil, Plus, RefreshCw } from 'lucide-react';
+import Link from 'next/link';
+import { useState } from 'react';
+import { toast } from 'sonner';
+import type { RouterOutputs } from '@fleetplane/api';
+import { DataTable, type TableQueryState } from '~/components/data-table';
+import { useCan } from '~/components/session-context';
+import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
+import { Button } from '~/components/ui/button';
+import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
+import { formatBytes } from '~/lib/utils';
+import { useTRPC } from '~/trpc/react';
+import { RelativeTime } from '../_components/relative-time';
+import { DevPanel } from './dev-panel';
+import { RepoFormDialog } from './repo-form-dialog';
+import { DEFAULT_REVISION_TABLE_STATE, type RevisionSort } from './table-state';
+import { ChangeBadge, DiffCounts, RepoStatusBadge, RunStateBadge } from './upstream-badges';
+
+type Revision = RouterOutputs['upstream']['revisions']['items'][number];
+const col = createColumnHelper<Revision>();
+
+function Families() {
+  const trpc = useTRPC();
+  const families = useQuery(trpc.models.families.queryOptions());
+  if (families.isPending) return <TableSkeleton rows={2} columns={4} />;
+  if (families.isError) return <ErrorState error={families.error} onRetry={() => void families.refetch()} />;
+  if (families.data.length === 0) return <EmptyState title="No model families yet" description="Model families are seeded with the catalogue (npm start seeds the DeepSeek V4 family)." />;
+  return (
+    <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="model-families">
+      {families.data.map((f) => (
+        <Card key={f.id}>
+          <CardHeader className="pb-2">
+            <CardTitle className="text-base">{f.name}</CardTitle>
+          </CardHeader>
+          <CardContent className="text-sm text-muted-foreground">
+            {f.totalParamsB}B total · {f.activeParamsB}B active · {Math.round(f.contextLength / 1024)}K context · {f.licence}
+            <p className="mt-1">{f.trackedRepoCount} tracked repo(s)</p>
+          </CardContent>
+        </Card>
+      ))}
+    </div>
+  );
+}
+
+function TrackedRepos() {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  const canEdit = useCan('operator');
+  const repos = useQuery({ ...trpc.upstream.listRepos.queryOptions(), refetchInterval: 5000 });
+  const checkNow = useMutation(
+    trpc.upstream.checkNow.mutationOptions({
+      onSuccess: async () => {
+        toast.success('Check queued');
+        await queryClient.invalidateQueries(trpc.upstream.pathFilter());
+      },
+      onError: (e) => toast.error(e.message),
+    }),
+  );
+  if (repos.isPending) return <TableSkeleton rows={3} columns={6} />;
+  if (repos.isError) return <ErrorState error={repos.error} onRetry={() => void repos.refetch()} />;
+  if (repos.data.length === 0) return <EmptyState title="No tracked repos" description="Track a Hub repo to be told about new upstream revisions." />;
+  return (
+    <Table data-testid="tracked-repos">
+      <TableHeader>
+        <TableRow>
+          <TableHead>Repo</TableHead>
+          <TableHead>Family</TableHead>
+          <TableHead>Status</TableHead>
+          <TableHead>Last check</TableHead>
+          <TableHead className="text-right">Revisions</TableHead>
+          <TableHead>Auto-start</TableHead>
+          <TableHead className="text-right">Actions</TableHead>
+        </TableRow>
+      </TableHeader>
+      <TableBody>
+        {repos.data.map((r) => (
+          <TableRow key={r.id} data-testid={`repo-${r.hubRepoId}`}>
+            <TableCell>
+              <p className="font-medium">{r.hubRepoId}</p>
+              <p className="font-mono text-xs text-muted-foreground">
+                {r.branch}
+                {r.lastSeenSha ? ` @ ${r.lastSeenSha.slice(0, 12)}` : ''}
+                {r.hubEndpoint ? ` · ${r.hubEndpoint}` : ''}
+              </p>
+            </TableCell>
+            <TableCell>{r.family?.name ?? '—'}</TableCell>
+            <TableCell>
+              <RepoStatusBadge status={r.status} message={r.statusMessage} />
+              {r.statusMessage ? <p className="mt-1 max-w-xs text-xs text-muted-foreground">{r.statusMessage}</p> : null}
+              {r.nextCheckAfter && new Date(r.nextCheckAfter) > new Date() ? <p className="text-xs text-muted-foreground" suppressHydrationWarning>
+                  next check after {new Date(r.nextCheckAfter).toLocaleTimeString()}
+                </p> : null}
+            </TableCell>
+            <TableCell className="text-muted-foreground">
+              <RelativeTime date={r.lastCheckedAt} />
+            </TableCell>
+            <TableCell className="text-right tabular-nums">{r.revisionCount}</TableCell>
+            <TableCell>{r.autoStartPipelines ? 'yes' : 'no'}</TableCell>
+            <TableCell className="text-right">
+              {canEdit ? (
+                <span className="inline-flex gap-1">
+                  <Button variant="outline" size="sm" onClick={() => checkNow.mutate({ id: r.id })} disabled={checkNow.isPending}>
+                    <RefreshCw /> Check now
+                  </Button>
+                  <RepoFormDialog
+                    repo={r}
+                    trigger={
+                      <Button variant="ghost" size="sm" aria-label={`Edit ${r.hubRepoId}`}>
+                        <Pencil />
+                      </Button>
+                    }
+                  />
+                </span>
+              ) : null}
+            </TableCell>
+          </TableRow>
+        ))}
+      </TableBody>
+    </Table>
+  );
+}
+
+function Revisions() {
+  const trpc = useTRPC();
+  const [state, setState] = useState<TableQueryState<RevisionSort>>(DEFAULT_REVISION_TABLE_STATE);
+  const revisions = useQuery({ ...trpc.upstream.revisions.queryOptions(state), refetchInterval: 5000, placeholderData: (prev) => prev });
+  const columns = [
+    col.accessor('detectedAt', { header: 'Detected', enableSorting: true, cell: (c) => <span className="text-muted-foreground"><RelativeTime date={c.getValue()} /></span> }),
+    col.display({
+      id: 'commit',
+      header: 'Commit',
+      cell: (c) => (
+        <Link href={`/models/revisions/${c.row.original.id}`} className="hover:underline">
+          <p className="font-medium">{c.row.original.commitTitle || '(no title)'}</p>
+          <p className="font-mono text-xs text-muted-foreground">
+            {c.row.original.trackedRepo.hubRepoId} @ {c.row.original.commitSha.slice(0, 12)}
+          </p>
+        </Link>
+      ),
+    }),
+    col.accessor('changeClass', { header: 'Change', enableSorting: false, cell: (c) => <ChangeBadge changeClass={c.getValue()} /> }),
+    col.display({ id: 'diff', header: 'Files', cell: (c) => <DiffCounts counts={c.row.original.counts} /> }),
+    col.accessor('bytesToFetch', { header: 'To fetch', enableSorting: true, cell: (c) => <span className="tabular-nums">{formatBytes(c.getValue())}</span> }),
+    col.display({
+      id: 'runs',
+      header: 'Pipeline',
+      cell: (c) =>
+        c.row.original.runs[0] ? (
+          <Link href={`/pipelines/${c.row.original.runs[0].id}`}>
+            <RunStateBadge state={c.row.original.runs[0].state} />
+          </Link>
+        ) : (
+          <span className="text-muted-foreground">—</span>
+        ),
+    }),
+  ];
+  if (revisions.isPending) return <TableSkeleton rows={4} columns={6} />;
+  if (revisions.isError) return <ErrorState error={revisions.error} onRetry={() => void revisions.refetch()} />;
+  return (
+    <DataTable
+      testId="revisions"
+      columns={columns}
+      rows={revisions.data.items}
+      total={revisions.data.total}
+      state={state}
+      onStateChange={setState}
+      isFetching={revisions.isFetching}
+      getRowId={(r) => r.id}
+      empty={<EmptyState title="No revisions yet" description="Revisions appear after the first check of a tracked repo." />}
+    />
+  );
+}
+
+export function ModelsPage() {
+  const canEdit = useCan('operator');
+  return (
+    <div className="space-y-8">
+      <PageHeader
+        title="Models"
+        description="Model families, the upstream Hub repos Fleetplane watches, and every revision it has seen."
+        actions={
+          canEdit ? (
+            <RepoFormDialog
+              trigger={
+                <Button>
+                  <Plus /> Track repo
+                </Button>
+              }
+            />
+          ) : null
+        }
+      />
+      <DevPanel />
+      <section className="space-y-3">
+        <h2 className="text-lg font-semibold">Families</h2>
+        <Families />
+      </section>
+      <section className="space-y-3">
+        <h2 className="text-lg font-semibold">Tracked repos</h2>
+        <TrackedRepos />
+      </section>
+      <section className="space-y-3">
+        <h2 className="text-lg font-semibold">Revisions</h2>
+        <Revisions />
+      </section>
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+'use client';
+import { Badge } from '~/components/ui/badge';
+
+const REPO_STATUS = {
+  pending: 'secondary',
+  ok: 'healthy',
+  unauthorized: 'critical',
+  gated: 'warning',
+  not_found: 'critical',
+  rate_limited: 'warning',
+  unreachable: 'warning',
+  error: 'critical',
+} as const;
+
+export function RepoStatusBadge({ status, message }: { status: keyof typeof REPO_STATUS; message?: string | null }) {
+  return (
+    <Badge variant={REPO_STATUS[status]} title={message ?? undefined} data-testid="repo-status">
+      {status.replace('_', ' ')}
+    </Badge>
+  );
+}
+
+const CHANGE_LABEL = { initial: 'initial', weights: 'weights', tokenizer_template: 'tokenizer', docs: 'docs', none: 'no change' } as const;
+const CHANGE_VARIANT = { initial: 'secondary', weights: 'critical', tokenizer_template: 'warning', docs: 'outline', none: 'outline' } as const;
+
+export function ChangeBadge({ changeClass }: { changeClass: keyof typeof CHANGE_LABEL }) {
+  return (
+    <Badge variant={CHANGE_VARIANT[changeClass]} data-testid="change-class">
+      {CHANGE_LABEL[changeClass]}
+    </Badge>
+  );
+}
+
+const RUN_STATE = { queued: 'secondary', running: 'default', succeeded: 'healthy', failed: 'critical', cancelled: 'unknown', pending: 'secondary', skipped: 'unknown' } as const;
+
+export function RunStateBadge({ state }: { state: string }) {
+  return (
+    <Badge variant={RUN_STATE[state as keyof typeof RUN_STATE] ?? 'outline'} data-testid="run-state">
+      {state}
+    </Badge>
+  );
+}
+
+export function DiffCounts({ counts }: { counts: { added: number; removed: number; changed: number } }) {
+  return (
+    <span className="font-mono text-xs tabular-nums">
+      <span className="text-healthy">+{counts.added}</span> <span className="text-destructive">−{counts.removed}</span> <span className="text-muted-foreground">~{counts.changed}</span>
+    </span>
+  );
+}

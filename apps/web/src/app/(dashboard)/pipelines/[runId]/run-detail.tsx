@@ -1,0 +1,205 @@
+'use client';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { ArrowRight, RotateCcw, Square } from 'lucide-react';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import { toast } from 'sonner';
+import type { RouterOutputs } from '@fleetplane/api';
+import { ConfirmDialog } from '~/components/confirm-dialog';
+import { useCan } from '~/components/session-context';
+import { ErrorState, PageHeader } from '~/components/states';
+import { Button } from '~/components/ui/button';
+import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
+import { Skeleton } from '~/components/ui/skeleton';
+import { cn, formatBytes, formatDateTime } from '~/lib/utils';
+import { useTRPC } from '~/trpc/react';
+import { ChangeBadge, RunStateBadge } from '../../models/upstream-badges';
+
+type Run = RouterOutputs['pipelines']['get'];
+type Step = Run['steps'][number];
+
+const STAGES = [
+  { kind: 'download', label: 'Download' },
+  { kind: 'quantise', label: 'Quantise' },
+  { kind: 'validate', label: 'Validate' },
+] as const;
+
+interface Progress {
+  bytesDone?: number;
+  bytesTotal?: number;
+  bytesPerSecond?: number;
+  etaSeconds?: number | null;
+  filesDone?: number;
+  filesTotal?: number;
+  currentFiles?: string[];
+}
+
+function formatEta(s: number | null | undefined): string {
+  if (s === null || s === undefined) return '—';
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+function StageGraph({ steps }: { steps: Step[] }) {
+  return (
+    <ol className="flex flex-wrap items-center gap-2" data-testid="stage-graph" aria-label="Pipeline stages">
+      {STAGES.map((stage, i) => {
+        const step = steps.find((s) => s.kind === stage.kind);
+        return (
+          <li key={stage.kind} className="flex items-center gap-2">
+            <div
+              className={cn('min-w-40 rounded-lg border px-4 py-3', step ? 'bg-card' : 'border-dashed bg-muted/40 text-muted-foreground')}
+              data-testid={`stage-${stage.kind}`}
+            >
+              <p className="font-medium">{stage.label}</p>
+              {step ? <RunStateBadge state={step.state} /> : <p className="text-xs">not available yet</p>}
+            </div>
+            {i < STAGES.length - 1 ? <ArrowRight className="size-4 text-muted-foreground" aria-hidden /> : null}
+          </li>
+        );
+      })}
+    </ol>
+  );
+}
+
+function DownloadProgress({ step }: { step: Step }) {
+  const p = step.progress as Progress;
+  const total = p.bytesTotal ?? 0;
+  const done = p.bytesDone ?? 0;
+  const pct = total > 0 ? Math.min(100, (done / total) * 100) : step.state === 'succeeded' ? 100 : 0;
+  return (
+    <div className="space-y-2" data-testid="download-progress">
+      <div className="h-3 w-full overflow-hidden rounded-full bg-muted" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)} aria-label="Download progress">
+        <div className={cn('h-full transition-all', step.state === 'failed' ? 'bg-destructive' : 'bg-primary')} style={{ width: `${pct}%` }} />
+      </div>
+      <div className="flex flex-wrap gap-x-6 gap-y-1 text-sm tabular-nums">
+        <span data-testid="progress-bytes">
+          {formatBytes(done)} / {formatBytes(total)} ({pct.toFixed(0)}%)
+        </span>
+        <span>{p.filesDone ?? 0}/{p.filesTotal ?? 0} files</span>
+        {step.state === 'running' ? (
+          <>
+            <span>{formatBytes(p.bytesPerSecond ?? 0)}/s</span>
+            <span>ETA {formatEta(p.etaSeconds)}</span>
+          </>
+        ) : null}
+        <span className="text-muted-foreground">attempt {step.attempts}</span>
+      </div>
+      {step.state === 'running' && p.currentFiles?.length ? <p className="font-mono text-xs text-muted-foreground">{p.currentFiles.join(', ')}</p> : null}
+      {step.error ? <p className="text-sm text-destructive">{step.error}</p> : null}
+    </div>
+  );
+}
+
+export function RunDetail({ runId }: { runId: string }) {
+  const trpc = useTRPC();
+  const canOperate = useCan('operator');
+  const run = useQuery({
+    ...trpc.pipelines.get.queryOptions({ id: runId }),
+    refetchInterval: (q) => (q.state.data && (q.state.data.state === 'queued' || q.state.data.state === 'running') ? 1000 : false),
+  });
+  const onError = (e: { message: string }) => toast.error(e.message);
+  const cancel = useMutation(trpc.pipelines.cancel.mutationOptions({ onError }));
+  const retry = useMutation(trpc.pipelines.retry.mutationOptions({ onError, onSuccess: () => void run.refetch() }));
+
+  if (run.isError && run.error.data?.code === 'NOT_FOUND') notFound();
+  if (run.isPending) return <Skeleton className="h-40" />;
+  if (run.isError) return <ErrorState error={run.error} onRetry={() => void run.refetch()} />;
+  const r = run.data;
+  const live = r.state === 'queued' || r.state === 'running';
+  const download = r.steps.find((s) => s.kind === 'download');
+
+  return (
+    <div className="space-y-6">
+      <PageHeader
+        title={`${r.revision.trackedRepo.hubRepoId} @ ${r.revision.commitSha.slice(0, 12)}`}
+        description={
+          <span className="inline-flex flex-wrap items-center gap-2" data-testid="run-status">
+            <RunStateBadge state={r.state} /> <ChangeBadge changeClass={r.revision.changeClass} />
+            {r.cancelRequestedAt && live ? <span>cancelling…</span> : null}
+            <span>
+              {r.trigger} run for target {r.targetKey}, created {formatDateTime(r.createdAt)}
+              {r.triggeredBy ? ` by ${r.triggeredBy.name}` : ''}
+            </span>
+            <Link className="text-primary hover:underline" href={`/models/revisions/${r.revision.id}`}>
+              revision
+            </Link>
+          </span>
+        }
+        actions={
+          canOperate ? (
+            <>
+              {live && !r.cancelRequestedAt ? (
+                <ConfirmDialog
+                  title="Cancel this run?"
+                  description="The download stops within a second. Partial files are kept, so a retry resumes where it stopped."
+                  confirmLabel="Cancel run"
+                  trigger={
+                    <Button variant="outline">
+                      <Square /> Cancel
+                    </Button>
+                  }
+                  onConfirm={async () => {
+                    await cancel.mutateAsync({ id: runId });
+                    await run.refetch();
+                  }}
+                />
+              ) : null}
+              {r.state === 'failed' || r.state === 'cancelled' ? (
+                <Button variant="outline" onClick={() => retry.mutate({ id: runId })} disabled={retry.isPending}>
+                  <RotateCcw /> Retry
+                </Button>
+              ) : null}
+            </>
+          ) : null
+        }
+      />
+      <Card>
+        <CardContent className="space-y-4 pt-6">
+          <StageGraph steps={r.steps} />
+          <p className="text-sm" data-testid="run-summary">
+            {r.summary}
+          </p>
+          {r.error && r.error !== download?.error ? <p className="text-sm text-destructive">{r.error}</p> : null}
+        </CardContent>
+      </Card>
+      {download ? (
+        <Card>
+          <CardHeader>
+            <CardTitle>Download</CardTitle>
+          </CardHeader>
+          <CardContent className="space-y-4">
+            <DownloadProgress step={download} />
+            <div>
+              <h3 className="mb-2 text-sm font-medium">Log</h3>
+              <pre className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs" data-testid="step-logs" suppressHydrationWarning>
+                {download.logs.length
+                  ? download.logs.map((l) => `${new Date(l.loggedAt).toLocaleTimeString()} ${l.level.toUpperCase().padEnd(5)} ${l.message}`).join('\n')
+                  : 'No log lines yet.'}
+              </pre>
+            </div>
+          </CardContent>
+        </Card>
+      ) : null}
+      {r.artifacts.length ? (
+        <Card>
+          <CardHeader>
+            <CardTitle>Artifacts</CardTitle>
+          </CardHeader>
+          <CardContent className="space-y-2 text-sm" data-testid="artifacts">
+            {r.artifacts.map((a) => (
+              <div key={a.id}>
+                <p>
+                  {a.format} · {a.quantisation} · {formatBytes(a.sizeBytes)} · {a.status}
+                </p>
+                <p className="font-mono text-xs text-muted-foreground">digest {a.digest}</p>
+                <p className="font-mono text-xs text-muted-foreground">{a.storageUri}</p>
+              </div>
+            ))}
+          </CardContent>
+        </Card>
+      ) : null}
+    </div>
+  );
+}

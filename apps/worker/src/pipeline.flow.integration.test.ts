@@ -1,0 +1,86 @@
+// The upstream watcher and a pipeline run through real BullMQ (flow: finalize <- download) in an
+// in-process worker, against the fake Hub and a real database.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { checkRepoJob, DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
+import { createLogger } from '@fleetplane/config';
+import { createPrismaClient } from '@fleetplane/db';
+import '@fleetplane/db/testing';
+import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
+import { JobProducer } from '@fleetplane/queue';
+import { startWorkerApp } from './worker-app';
+
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const prefix = `fptest-${randomBytes(4).toString('hex')}`;
+const prisma = createPrismaClient(inject('databaseUrl'));
+const producer = new JobProducer(redisUrl, prefix);
+const GOOD = `acme/flow-${randomBytes(3).toString('hex')}`;
+const BAD = `acme/flow-bad-${randomBytes(3).toString('hex')}`;
+let hub: FakeHub;
+let app: Awaited<ReturnType<typeof startWorkerApp>>;
+
+const seed = (id: string) => ({
+  id,
+  commits: [{ title: 'Upload', files: { 'config.json': '{"torch_dtype":"bfloat16"}\n', 'model.safetensors': { sizeBytes: 300_000, seed: id }, 'README.md': '# x\n' } }],
+});
+
+beforeAll(async () => {
+  hub = await startFakeHub({ repos: [seed(GOOD), seed(BAD)], onWarning: () => undefined });
+  // The worker's services read these through loadConfig.
+  process.env.HF_ENDPOINT = hub.url;
+  process.env.FLEETPLANE_DATA_DIR = await mkdtemp(path.join(tmpdir(), 'fp-flow-'));
+  app = await startWorkerApp({ databaseUrl: inject('databaseUrl'), redisUrl, queuePrefix: prefix, concurrency: 2, log: createLogger('worker-test', 'silent') });
+});
+afterAll(async () => {
+  await app?.close();
+  await producer.close();
+  await hub.close();
+  await prisma.$disconnect();
+});
+
+async function track(hubRepoId: string) {
+  const slug = `fam-${randomBytes(4).toString('hex')}`;
+  const family = await prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
+  return prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } });
+}
+
+async function settledRun(trackedRepoId: string, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const run = await prisma.pipelineRun.findFirst({ where: { revision: { trackedRepoId } }, include: { steps: true, artifactsProduced: true } });
+    if (run && ['succeeded', 'failed', 'cancelled'].includes(run.state)) return run;
+    await sleep(100);
+  }
+  throw new Error('The run did not settle in time');
+}
+
+describe('upstream watcher and pipeline flow in the worker', () => {
+  it('a check records the revision and its auto-started run downloads it to a verified artifact', async () => {
+    const repo = await track(GOOD);
+    await producer.enqueue(checkRepoJob, { trackedRepoId: repo.id, reason: 'manual' }, { removeOnComplete: true });
+    const run = await settledRun(repo.id);
+    expect(run).toMatchObject({ state: 'succeeded', summary: DOWNLOAD_ONLY_SUMMARY, trigger: 'auto' });
+    expect(run.steps).toHaveLength(1);
+    expect(run.steps[0]).toMatchObject({ kind: 'download', state: 'succeeded', attempts: 1 });
+    expect(run.steps[0]!.jobId).toMatch(/^step-/);
+    expect(run.artifactsProduced).toHaveLength(1);
+    expect(run.artifactsProduced[0]).toMatchObject({ format: 'safetensors', quantisation: 'BF16' });
+    expect((await prisma.trackedRepo.findUniqueOrThrow({ where: { id: repo.id } })).status).toBe('ok');
+  });
+
+  it('a step that fails for good lets the flow settle the run as failed, without retries', async () => {
+    hub.setFaults({ corruptByteAt: { offset: 10, path: 'model.safetensors' } });
+    const repo = await track(BAD);
+    await producer.enqueue(checkRepoJob, { trackedRepoId: repo.id, reason: 'manual' }, { removeOnComplete: true });
+    const run = await settledRun(repo.id);
+    hub.clearFaults();
+    expect(run.state).toBe('failed');
+    expect(run.error).toMatch(/Verification failed for model\.safetensors/);
+    expect(run.steps[0]).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(run.artifactsProduced).toHaveLength(0);
+  });
+});

@@ -1,0 +1,2 @@
+export * from './upstream.schema';
+export * from './pipeline.schema';

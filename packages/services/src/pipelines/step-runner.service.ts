@@ -1,0 +1,337 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  type BandwidthLimiter,
+  defaultArtifactKey,
+  downloadFiles,
+  DownloadHttpError,
+  DownloadVerificationError,
+  InsufficientDiskError,
+  LocalDirectoryStore,
+  type DownloadProgress,
+  type RetryPolicy,
+  type StatfsResult,
+} from '@fleetplane/hub';
+import { DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
+import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
+import type { PrismaClient } from '@fleetplane/db';
+import { resolveRepoAccess } from '../upstream/tracked-repos.service';
+import { upstreamSettingsFromEnv, type UpstreamSettings } from '../upstream/upstream-settings';
+import { detectFormat, detectQuantisation } from './artifact-format';
+
+/** A failure retrying cannot fix (bad bytes, full disk, refused by the Hub): the worker must not retry. */
+export class PermanentStepError extends Error {
+  override readonly name = 'PermanentStepError';
+}
+
+export interface StepRunnerDeps {
+  prisma: PrismaClient;
+  settings?: UpstreamSettings;
+  /** How often a running step looks for a cancel request (and writes its heartbeat). */
+  cancelPollMs?: number;
+  /** Files downloaded at once per step. */
+  concurrency?: number;
+  /** Shared per target (cluster) so parallel runs to one site share one uplink budget. */
+  limiterFor?: (targetKey: string) => BandwidthLimiter | undefined;
+  /** Injected in tests (full disk). */
+  statfs?: (dir: string) => Promise<StatfsResult>;
+  diskMarginBytes?: number;
+  retry?: Partial<RetryPolicy>;
+  stallTimeoutMs?: number;
+}
+
+export type StepOutcome = 'succeeded' | 'cancelled' | 'already_done' | 'retrying';
+
+class CancelRequested extends Error {
+  override readonly name = 'CancelRequested';
+}
+
+/** Writes log lines and progress in order, without making the download wait for the database. */
+class StepWriter {
+  private chain: Promise<unknown> = Promise.resolve();
+  private pendingProgress: DownloadProgress | null = null;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly stepId: string,
+  ) {}
+
+  private enqueue(fn: () => Promise<unknown>) {
+    this.chain = this.chain.then(fn).catch(() => undefined);
+  }
+
+  log(level: 'info' | 'warn' | 'error', message: string) {
+    this.enqueue(() => this.prisma.pipelineLog.create({ data: { stepId: this.stepId, level, message: message.slice(0, 4000) } }));
+  }
+
+  progress(p: DownloadProgress) {
+    // Coalesce: if a write is still queued, only the newest snapshot is written.
+    const queued = this.pendingProgress !== null;
+    this.pendingProgress = p;
+    if (queued) return;
+    this.enqueue(async () => {
+      const snapshot = this.pendingProgress;
+      this.pendingProgress = null;
+      if (snapshot) await this.prisma.pipelineStep.update({ where: { id: this.stepId }, data: { progress: { ...snapshot }, heartbeatAt: new Date() } });
+    });
+  }
+
+  flush() {
+    return this.chain;
+  }
+}
+
+function describe(obj: object, msg?: string) {
+  const details = Object.entries(obj)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return [msg, details].filter(Boolean).join(' ');
+}
+
+function isPermanent(err: unknown) {
+  return err instanceof DownloadVerificationError || err instanceof InsufficientDiskError || err instanceof DownloadHttpError || err instanceof PermanentStepError;
+}
+
+/**
+ * Runs one pipeline step. State transitions are idempotent so a re-delivered job (a worker killed
+ * mid-step and picked up again as stalled) continues where it was: "running" with a new attempt,
+ * resuming from the .partial files, and "succeeded" only after every byte was verified.
+ */
+export async function executePipelineStep(
+  deps: StepRunnerDeps,
+  stepId: string,
+  attempt: { isFinalAttempt: boolean },
+): Promise<StepOutcome> {
+  const { prisma } = deps;
+  const step = await prisma.pipelineStep.findUnique({ where: { id: stepId }, include: { run: true } });
+  if (!step) throw new PermanentStepError(`Pipeline step ${stepId} does not exist`);
+  if (step.state === 'succeeded' || step.state === 'cancelled' || step.state === 'skipped') return 'already_done';
+  if (step.kind !== 'download') throw new PermanentStepError(`The ${step.kind} stage is not available yet`);
+  const writer = new StepWriter(prisma, stepId);
+  const now = new Date();
+
+  if (step.run.cancelRequestedAt) {
+    await markCancelled(prisma, step.runId, stepId, 'Cancelled before the download started.');
+    return 'cancelled';
+  }
+  const started = await prisma.pipelineStep.update({
+    where: { id: stepId },
+    data: { state: 'running', attempts: { increment: 1 }, startedAt: step.startedAt ?? now, heartbeatAt: now, error: null, finishedAt: null },
+  });
+  await prisma.pipelineRun.update({
+    where: { id: step.runId },
+    data: { state: 'running', startedAt: step.run.startedAt ?? now, summary: 'Downloading the revision from the Hub.' },
+  });
+  writer.log('info', `Attempt ${started.attempts} started${started.attempts > 1 ? ' (partial files from earlier attempts are resumed)' : ''}`);
+
+  const controller = new AbortController();
+  const poll = setInterval(() => {
+    prisma.pipelineRun
+      .findUnique({ where: { id: step.runId }, select: { cancelRequestedAt: true } })
+      .then((r) => {
+        if (r?.cancelRequestedAt && !controller.signal.aborted) controller.abort(new CancelRequested('Cancel requested'));
+      })
+      .catch(() => undefined);
+  }, deps.cancelPollMs ?? 1000);
+
+  try {
+    const result = await runDownload(deps, step.runId, stepId, writer, controller.signal);
+    clearInterval(poll);
+    await writer.flush();
+    await completeDownload(prisma, step.runId, stepId, result);
+    return 'succeeded';
+  } catch (err) {
+    clearInterval(poll);
+    await writer.flush();
+    if (controller.signal.aborted && controller.signal.reason instanceof CancelRequested) {
+      writer.log('warn', 'Cancelled; partial files are kept so a retry resumes them');
+      await writer.flush();
+      await markCancelled(prisma, step.runId, stepId, 'Cancelled during the download.');
+      return 'cancelled';
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    const permanent = isPermanent(err);
+    if (!permanent && !attempt.isFinalAttempt) {
+      writer.log('warn', `Attempt ${started.attempts} failed: ${message}; retrying`);
+      await writer.flush();
+      await prisma.pipelineStep.update({ where: { id: stepId }, data: { state: 'queued', error: message } });
+      throw err;
+    }
+    writer.log('error', message);
+    await writer.flush();
+    await markFailed(prisma, step.runId, stepId, message);
+    throw permanent ? new PermanentStepError(message) : err;
+  }
+}
+
+async function runDownload(deps: StepRunnerDeps, runId: string, stepId: string, writer: StepWriter, signal: AbortSignal) {
+  const { prisma } = deps;
+  const settings = deps.settings ?? upstreamSettingsFromEnv();
+  const run = await prisma.pipelineRun.findUniqueOrThrow({
+    where: { id: runId },
+    include: { revision: { include: { files: true, trackedRepo: true } } },
+  });
+  const { revision } = run;
+  const repo = revision.trackedRepo;
+  const access = resolveRepoAccess(repo, settings);
+  if (access.problem) throw new PermanentStepError(access.problem);
+  const files: TManifestFile[] = revision.files.map((f) => ({
+    path: f.path,
+    sizeBytes: Number(f.sizeBytes),
+    sha256: f.sha256,
+    gitOid: f.gitOid ?? '0'.repeat(40),
+    lfs: f.sha256 !== null,
+  }));
+  if (files.length === 0) throw new PermanentStepError(`Revision ${revision.commitSha.slice(0, 12)} has no files matching the repo's patterns`);
+
+  const store = new LocalDirectoryStore(path.join(settings.dataDir, 'artifacts', run.targetKey), deps.statfs ? { statfs: deps.statfs } : {});
+  const artifactKey = defaultArtifactKey(repo.hubRepoId, revision.commitSha);
+  writer.log('info', `Downloading ${files.length} file(s) of ${repo.hubRepoId}@${revision.commitSha.slice(0, 12)} into ${path.join(store.root, artifactKey)}`);
+
+  const result = await downloadFiles({
+    hubUrl: access.hubUrl,
+    repoId: repo.hubRepoId,
+    revision: revision.commitSha,
+    files,
+    artifactKey,
+    accessToken: access.accessToken,
+    store,
+    concurrency: deps.concurrency ?? 4,
+    limiter: deps.limiterFor?.(run.targetKey),
+    diskMarginBytes: deps.diskMarginBytes,
+    stallTimeoutMs: deps.stallTimeoutMs,
+    retry: deps.retry,
+    progressIntervalMs: 500,
+    signal,
+    onProgress: (p) => writer.progress(p),
+    reuse: (sha256) => findReusableFile(prisma, sha256),
+    log: { info: (o, m) => writer.log('info', describe(o, m)), warn: (o, m) => writer.log('warn', describe(o, m)) },
+  });
+  const s = result.stats;
+  writer.log(
+    'info',
+    `Verified ${result.files.length} file(s): ${s.downloadedFiles} downloaded (${s.resumedFiles} resumed), ${s.reusedFiles} reused from earlier artifacts, ${s.presentFiles} already present; ${s.fetchedBytes} bytes fetched in ${s.durationMs} ms`,
+  );
+  const configPath = result.files.find((f) => f.path === 'config.json') ? store.pathFor(artifactKey, 'config.json') : null;
+  const configJson = configPath ? await readFile(configPath, 'utf8').catch(() => null) : null;
+  return {
+    ...result,
+    storageUri: pathToFileURL(path.join(store.root, ...artifactKey.split('/'))).href,
+    format: detectFormat(result.files.map((f) => f.path)),
+    quantisation: detectQuantisation(result.files.map((f) => f.path), configJson),
+  };
+}
+
+/** A verified file with this content from an earlier artifact, if it is still on disk. */
+async function findReusableFile(prisma: PrismaClient, sha256: string): Promise<string | null> {
+  // downloadFiles checks the candidate's size and downloads instead when it is gone.
+  const row = await prisma.artifactFile.findFirst({
+    where: { sha256, artifact: { status: 'ready', storageUri: { startsWith: 'file:' } } },
+    include: { artifact: { select: { storageUri: true } } },
+    orderBy: { id: 'asc' },
+  });
+  return row ? path.join(fileURLToPath(row.artifact.storageUri), ...row.path.split('/')) : null;
+}
+
+type DownloadOutcome = Awaited<ReturnType<typeof runDownload>>;
+
+async function completeDownload(prisma: PrismaClient, runId: string, stepId: string, result: DownloadOutcome) {
+  const finishedAt = new Date();
+  const totalBytes = result.files.reduce((n, f) => n + f.sizeBytes, 0);
+  await prisma.$transaction(async (tx) => {
+    const run = await tx.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
+    // Identical bytes have one identity: a second target or a re-run reuses the artifact row.
+    const existing = await tx.artifact.findUnique({ where: { digest: result.digest } });
+    let artifactId = existing?.id;
+    if (!existing) {
+      const artifact = await tx.artifact.create({
+        data: {
+          revisionId: run.revisionId,
+          format: result.format,
+          quantisation: result.quantisation,
+          sizeBytes: BigInt(totalBytes),
+          digest: result.digest,
+          storageUri: result.storageUri,
+          status: 'ready',
+          producedByRunId: runId,
+          files: { createMany: { data: result.files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256 })) } },
+        },
+      });
+      artifactId = artifact.id;
+    }
+    await tx.pipelineStep.update({
+      where: { id: stepId },
+      data: {
+        state: 'succeeded',
+        finishedAt,
+        heartbeatAt: finishedAt,
+        error: null,
+        progress: {
+          bytesDone: totalBytes,
+          bytesTotal: totalBytes,
+          bytesPerSecond: 0,
+          etaSeconds: 0,
+          filesDone: result.files.length,
+          filesTotal: result.files.length,
+          currentFiles: [],
+          fetchedBytes: result.stats.fetchedBytes,
+          durationMs: result.stats.durationMs,
+          artifactId: artifactId ?? null,
+        },
+      },
+    });
+    await tx.pipelineLog.create({
+      data: { stepId, level: 'info', message: `Artifact ${result.digest.slice(0, 16)}… ${existing ? 'already existed; reused' : 'recorded'} (${result.format}, ${result.quantisation})` },
+    });
+    // Download is the last available stage, so its success ends the run.
+    await tx.pipelineRun.update({ where: { id: runId }, data: { state: 'succeeded', finishedAt, summary: DOWNLOAD_ONLY_SUMMARY, error: null } });
+  });
+}
+
+async function markCancelled(prisma: PrismaClient, runId: string, stepId: string, summary: string) {
+  const now = new Date();
+  await prisma.$transaction([
+    prisma.pipelineStep.update({ where: { id: stepId }, data: { state: 'cancelled', finishedAt: now } }),
+    prisma.pipelineRun.update({ where: { id: runId }, data: { state: 'cancelled', finishedAt: now, summary } }),
+  ]);
+}
+
+async function markFailed(prisma: PrismaClient, runId: string, stepId: string, message: string) {
+  const now = new Date();
+  await prisma.$transaction([
+    prisma.pipelineStep.update({ where: { id: stepId }, data: { state: 'failed', finishedAt: now, error: message } }),
+    prisma.pipelineRun.update({ where: { id: runId }, data: { state: 'failed', finishedAt: now, error: message, summary: `Download failed: ${message}` } }),
+  ]);
+}
+
+/**
+ * Parent job of a run's flow: runs once every step job ended (also when one failed for good, e.g. a
+ * worker that kept dying). Settles steps the step code could not update and derives the run's state.
+ */
+export async function finalizeRun(prisma: PrismaClient, runId: string) {
+  const run = await prisma.pipelineRun.findUnique({ where: { id: runId }, include: { steps: true } });
+  if (!run) return { state: 'missing' as const };
+  const now = new Date();
+  for (const s of run.steps) {
+    if (s.state === 'running' || s.state === 'queued') {
+      const message = 'The step did not finish: its worker stopped responding repeatedly (stalled job limit reached)';
+      await prisma.pipelineStep.update({ where: { id: s.id }, data: { state: 'failed', finishedAt: now, error: message } });
+      s.state = 'failed';
+      s.error = message;
+    }
+  }
+  if (run.state === 'succeeded' || run.state === 'failed' || run.state === 'cancelled') return { state: run.state };
+  const failed = run.steps.find((s) => s.state === 'failed');
+  const state = failed ? 'failed' : run.steps.some((s) => s.state === 'cancelled') ? 'cancelled' : 'succeeded';
+  await prisma.pipelineRun.update({
+    where: { id: runId },
+    data: {
+      state,
+      finishedAt: now,
+      error: failed?.error ?? null,
+      summary: state === 'succeeded' ? DOWNLOAD_ONLY_SUMMARY : state === 'failed' ? `Download failed: ${failed?.error ?? 'unknown error'}` : 'Cancelled.',
+    },
+  });
+  return { state };
+}
