@@ -9,6 +9,11 @@ import { createTestDatabase } from '@fleetplane/db/testing';
 import { prepareDatabase } from '@fleetplane/dev/prepare';
 import { ProcessGroup } from '@fleetplane/dev/process-group';
 import { E2E_ADMIN } from './fixtures/accounts';
+import { createPrismaClient } from '@fleetplane/db';
+import { startReferenceEndpoint } from '@fleetplane/reference-endpoint';
+import { startFakeHub } from '@fleetplane/fake-hub';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
@@ -40,10 +45,23 @@ async function waitForHttp(url: string, timeoutMs: number) {
 async function main(): Promise<number> {
   const db = await createTestDatabase('fp_e2e');
   const group = new ProcessGroup();
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     await prepareDatabase({ databaseUrl: db.url, demo: true, adminEmail: E2E_ADMIN.email, adminPassword: E2E_ADMIN.password });
+    // A fast reference endpoint behind one seeded cluster, so validation.spec.ts runs smoke in seconds.
+    const endpoint = await startReferenceEndpoint({ servedModelName: 'deepseek-ai/DeepSeek-V4-Flash', engineVersion: '0.11.2', maxModelLen: 262144, timing: { ttftBaseMs: 2, prefillMsPer1kTokens: 0, itlMs: 0.2, streamInterval: 4 } });
+    cleanups.push(() => endpoint.close());
+    const prisma = createPrismaClient(db.url, { max: 1 });
+    await prisma.cluster.update({ where: { name: 'flash-h100-vllm' }, data: { endpointUrl: endpoint.url } });
+    await prisma.$disconnect();
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
+    // The demo Hub stand-in, with webhooks to the web app, so pipeline.spec.ts can publish upstream revisions.
+    const hubWebhookSecret = randomBytes(16).toString('hex');
+    const hub = await startFakeHub({ webhook: { url: `${baseUrl}/api/hooks/hub`, secret: hubWebhookSecret }, onWarning: () => undefined });
+    cleanups.push(() => hub.close());
+    const artifactsDir = await mkdtemp(path.join(tmpdir(), 'fp-e2e-data-'));
+    cleanups.push(() => rm(artifactsDir, { recursive: true, force: true }));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       NODE_ENV: 'production',
@@ -58,6 +76,10 @@ async function main(): Promise<number> {
       // The suite signs in many times from one address; the limit itself is tested in packages/auth.
       SIGN_IN_ATTEMPTS_PER_MINUTE: '1000',
       SIGN_IN_ATTEMPTS_PER_ACCOUNT: '1000',
+      HF_ENDPOINT: hub.url,
+      HUB_WEBHOOK_SECRET: hubWebhookSecret,
+      FLEETPLANE_DEMO: 'true',
+      FLEETPLANE_DATA_DIR: artifactsDir,
     };
     group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], { env, cwd: path.join(root, 'apps/web'), quiet: true });
     group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env, quiet: true });
@@ -70,6 +92,7 @@ async function main(): Promise<number> {
     return code;
   } finally {
     await group.stopAll(10_000);
+    for (const c of cleanups) await c().catch(() => undefined);
     if (!process.env.KEEP_TEST_DATABASE) await db.drop();
   }
 }

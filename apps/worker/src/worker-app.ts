@@ -4,6 +4,13 @@ import type { Logger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
 import { JobProducer, redisConnectionOptions } from '@fleetplane/queue';
 import { registerMaintenance } from './processors/maintenance.processor';
+import { registerTelemetry } from './processors/telemetry.processor';
+import { registerHealth } from './processors/health.processor';
+import { registerNotifications } from './processors/notifications.processor';
+import { registerValidation } from './processors/validation.processor';
+import { registerUpstream } from './processors/upstream.processor';
+import { registerPipelines } from './processors/pipeline.processor';
+import { syncSuites } from '@fleetplane/services';
 import { ProcessorRegistry } from './registry';
 
 export interface WorkerAppOptions {
@@ -19,12 +26,20 @@ export interface WorkerAppOptions {
 export function buildRegistry(): ProcessorRegistry {
   const registry = new ProcessorRegistry();
   registerMaintenance(registry);
+  registerTelemetry(registry);
+  registerHealth(registry);
+  registerNotifications(registry);
+  registerValidation(registry);
+  registerUpstream(registry);
+  registerPipelines(registry);
   return registry;
 }
 
 export async function startWorkerApp(opts: WorkerAppOptions) {
   const prisma = createPrismaClient(opts.databaseUrl, { max: 5 });
   await prisma.$queryRaw`SELECT 1`;
+  // Built-in validation suites as versioned rows; a changed definition becomes a new version.
+  await syncSuites(prisma);
   const producer = new JobProducer(opts.redisUrl, opts.queuePrefix);
   const registry = buildRegistry();
   const deps = { prisma, producer, log: opts.log };

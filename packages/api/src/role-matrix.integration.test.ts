@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type TRole } from '@fleetplane/contracts';
 import { roleAtLeast } from '@fleetplane/domain';
 import { appRouter } from './root';
+import { startFakeHub } from '@fleetplane/fake-hub';
 import { createHarness, randomGpuUuid, uniqueName, type Harness } from './testing/harness';
+import { finaliseRun, syncSuites } from '@fleetplane/services';
 
 let h: Harness;
 beforeAll(async () => {
@@ -72,7 +74,96 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   'users.resetPassword': async () => ({ userId: await freshUser(), password: 'another-long-password' }),
   'audit.list': async () => ({ page: 1, pageSize: 10 }),
   'audit.facets': async () => undefined,
+  'joinTokens.list': async () => ({ clusterId: (await cluster()).id }),
+  'joinTokens.create': async () => ({ clusterId: (await cluster()).id, expiresInMinutes: 30, description: 'rack r12' }),
+  'joinTokens.revoke': async () => ({ id: (await h.prisma.joinToken.create({ data: { clusterId: (await cluster()).id, tokenHash: randomGpuUuid(), tokenPrefix: 'fpj_test', expiresAt: new Date(Date.now() + 3_600_000) } })).id }),
+  'nodeCredentials.list': async () => ({ nodeId: (await node()).id }),
+  'nodeCredentials.revoke': async () => ({ id: (await h.prisma.nodeCredential.create({ data: { nodeId: (await node()).id, tokenHash: randomGpuUuid(), tokenPrefix: 'fpa_test' } })).id }),
+  'fleetHealth.utilisation': async () => undefined,
+  'fleetHealth.clusterGrid': async () => ({ clusterId: (await cluster()).id }),
+  'fleetHealth.gpu': async () => ({ id: (await gpu()).id }),
+  'fleetHealth.gpuSeries': async () => ({ gpuId: (await gpu()).id, range: '24h' }),
+  'alerts.list': async () => ({ page: 1, pageSize: 10, states: ['open'] }),
+  'alerts.counts': async () => undefined,
+  'alerts.acknowledge': async () => {
+    const fingerprint = `test:${uniqueName('alert')}`;
+    const alert = await h.prisma.alert.create({ data: { fingerprint, activeKey: fingerprint, rule: 'ecc_uncorrected', severity: 'critical', title: 'test alert' } });
+    return { id: alert.id };
+  },
+  'validationSuites.list': async () => undefined,
+  'validationRuns.list': async () => ({ page: 1, pageSize: 10, state: 'failed' }),
+  'validationRuns.get': async () => ({ id: (await validationRun(true)).id }),
+  'validationRuns.evidence': async () => ({ id: (await validationRun(true)).id }),
+  'validationRuns.compare': async () => ({ id: (await validationRun(true)).id }),
+  'validationRuns.start': async () => {
+    await syncSuites(h.prisma);
+    const c = await h.prisma.cluster.update({ where: { id: (await cluster()).id }, data: { endpointUrl: 'http://127.0.0.1:9', servedModelName: 'deepseek-ai/DeepSeek-V4-Flash' } });
+    return { clusterId: c.id, suiteName: 'smoke' };
+  },
+  'validationRuns.cancel': async () => ({ id: (await validationRun(false)).id }),
+  'models.families': async () => undefined,
+  'upstream.listRepos': async () => undefined,
+  'upstream.getRepo': async () => ({ id: (await trackedRepo()).id }),
+  'upstream.createRepo': async () => ({ familyId: (await modelFamily()).id, hubRepoId: `acme/${uniqueName('m')}`, filePatterns: ['*.safetensors'] }),
+  'upstream.updateRepo': async () => {
+    const r = await trackedRepo();
+    return { id: r.id, data: { familyId: r.familyId, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } };
+  },
+  'upstream.deleteRepo': async () => ({ id: (await trackedRepo()).id }),
+  'upstream.checkNow': async () => ({ id: (await trackedRepo()).id }),
+  'upstream.revisions': async () => ({ page: 1, pageSize: 10 }),
+  'upstream.revision': async () => ({ id: (await modelRevision()).id }),
+  'pipelines.list': async () => ({ page: 1, pageSize: 10, state: 'failed' }),
+  'pipelines.get': async () => ({ id: (await pipelineRun('failed')).id }),
+  'pipelines.start': async () => ({ revisionId: (await modelRevision()).id }),
+  'pipelines.cancel': async () => ({ id: (await pipelineRun('queued')).id }),
+  'pipelines.retry': async () => ({ id: (await pipelineRun('failed')).id }),
+  'pipelines.retryStep': async () => ({ stepId: (await pipelineRun('failed')).steps[0]!.id }),
+  'demo.status': async () => undefined,
+  'demo.publishRevision': async () => {
+    const hub = await demoHub();
+    const r = await trackedRepo();
+    await h.prisma.trackedRepo.update({ where: { id: r.id }, data: { hubRepoId: `demo/r${demoRepoIndex++}`, hubEndpoint: hub.url } });
+    return { trackedRepoId: r.id, kind: 'docs' };
+  },
 };
+
+// One fake Hub for the dev-panel procedure, started on first use; it ends with the test process.
+let demoHubStarted: ReturnType<typeof startFakeHub> | undefined;
+let demoRepoIndex = 0;
+function demoHub() {
+  const repos = Array.from({ length: 20 }, (_, i) => ({ id: `demo/r${i}`, commits: [{ title: 'init', files: { 'README.md': '# r\n' } }] }));
+  demoHubStarted ??= startFakeHub({ repos, onWarning: () => undefined });
+  return demoHubStarted;
+}
+
+async function modelFamily() {
+  const slug = uniqueName('fam');
+  return h.prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
+}
+async function trackedRepo() {
+  return h.prisma.trackedRepo.create({ data: { familyId: (await modelFamily()).id, hubRepoId: `acme/${uniqueName('r')}`, filePatterns: ['*.safetensors'] } });
+}
+async function modelRevision() {
+  const sha = randomGpuUuid().replace(/[^0-9a-f]/gi, '').toLowerCase().padEnd(40, '0').slice(0, 40);
+  return h.prisma.modelRevision.create({ data: { trackedRepoId: (await trackedRepo()).id, commitSha: sha, changeClass: 'initial' } });
+}
+async function pipelineRun(state: 'queued' | 'failed') {
+  const step = state === 'failed' ? ('failed' as const) : ('queued' as const);
+  return h.prisma.pipelineRun.create({
+    data: { revisionId: (await modelRevision()).id, targetKey: 'default', trigger: 'manual', state, steps: { create: [{ kind: 'download', position: 0, state: step }] } },
+    include: { steps: true },
+  });
+}
+
+/** A queued run, or a sealed one (finalised without jobs: every check an error) that has evidence. */
+async function validationRun(finished: boolean) {
+  await syncSuites(h.prisma);
+  const suite = await h.prisma.validationSuite.findFirstOrThrow({ where: { name: 'smoke' }, orderBy: { version: 'desc' } });
+  const run = await h.prisma.validationRun.create({ data: { suiteId: suite.id, clusterId: (await cluster()).id, checks: { create: [{ checkKey: 'endpoint', kind: 'endpoint' }] } } });
+  if (finished) await finaliseRun(h.prisma, run.id, { lostReason: 'Role-matrix fixture.' });
+  return run;
+}
 
 async function freshUser() {
   const u = await h.caller(h.users.admin).users.create({ email: `${uniqueName('x')}@test.local`, name: 'X', role: 'viewer', password: 'a-long-enough-password' });

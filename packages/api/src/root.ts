@@ -1,6 +1,11 @@
 import { router } from './trpc';
 import { auditRouter, meRouter, usersRouter } from './routers/admin.router';
 import { clustersRouter, fleetRouter, gpusRouter, nodesRouter, sitesRouter } from './routers/inventory.router';
+import { joinTokensRouter, nodeCredentialsRouter } from './routers/enrollment.router';
+import { fleetHealthRouter } from './routers/fleet-health.router';
+import { alertsRouter } from './routers/alerts.router';
+import { validationRunsRouter, validationSuitesRouter } from './routers/validation.router';
+import { demoRouter, modelsRouter, pipelinesRouter, upstreamRouter } from './routers/upstream.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -11,6 +16,16 @@ export const appRouter = router({
   gpus: gpusRouter,
   users: usersRouter,
   audit: auditRouter,
+  joinTokens: joinTokensRouter,
+  nodeCredentials: nodeCredentialsRouter,
+  fleetHealth: fleetHealthRouter,
+  alerts: alertsRouter,
+  validationSuites: validationSuitesRouter,
+  validationRuns: validationRunsRouter,
+  models: modelsRouter,
+  upstream: upstreamRouter,
+  pipelines: pipelinesRouter,
+  demo: demoRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -7,7 +7,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@fleetplane/config';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed-demo-users';
+import { startDemoFleetAgents } from './demo-fleet-agents';
 import { prepareDatabase } from './prepare';
+import { startDemoEndpoints } from './demo-endpoints';
+import { startDemoHub } from './demo-hub';
 import { ProcessGroup } from './process-group';
 import { generatePassword, loadOrCreateLocalSecrets } from './secrets';
 import { findRedisServer, postgresAnswers, redisAnswers, startEmbeddedPostgres, startPrivateRedis, type EmbeddedPostgresHandle } from './services';
@@ -91,6 +94,13 @@ async function main() {
   const prepared = await prepareDatabase({ databaseUrl, demo: config.FLEETPLANE_DEMO, adminEmail: config.FLEETPLANE_ADMIN_EMAIL, adminPassword });
   if (prepared.appliedMigrations.length) say(`applied ${prepared.appliedMigrations.length} migration(s)`);
   if (prepared.seeded) say('seeded the demo fleet');
+  if (config.FLEETPLANE_DEMO) {
+    // Reference endpoints for the demo clusters, so validation runs have something real to measure.
+    const demoEndpoints = await startDemoEndpoints();
+    cleanups.push(() => demoEndpoints.close());
+    say(`demo inference endpoints: ${demoEndpoints.endpoints.map((e) => `${e.cluster} ${e.url}`).join(', ') || 'none'}`);
+    for (const s of demoEndpoints.skipped) say(`warning: demo endpoint for ${s.cluster} not started (port ${s.port}: ${s.reason})`);
+  }
 
   // ── Build what is not built (Nx caches: an unchanged tree costs a few seconds) ──
   if (process.env.FLEETPLANE_SKIP_BUILD !== '1' || !existsSync(path.join(root, 'apps/web/.next/BUILD_ID'))) {
@@ -119,10 +129,27 @@ async function main() {
     FLEETPLANE_PUBLIC_URL: config.FLEETPLANE_PUBLIC_URL,
     PORT: String(config.PORT),
   };
+  if (config.FLEETPLANE_DEMO) {
+    // The demo's Hub (demo-hub.ts) with webhooks to the web app; an explicit HF_ENDPOINT still wins.
+    try {
+      const demoHub = await startDemoHub({ dataDir, webAppPort: config.PORT, webhookSecret: env.HUB_WEBHOOK_SECRET! });
+      cleanups.push(() => demoHub.close());
+      if (!process.env.HF_ENDPOINT) env.HF_ENDPOINT = demoHub.url;
+      env.FLEETPLANE_DEMO = 'true';
+      say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
+    } catch (e) {
+      say(`warning: demo hub not started: ${(e as Error).message}`);
+    }
+  }
   group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT), '-H', '0.0.0.0'], { env, cwd: path.join(root, 'apps/web') });
   group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env });
 
   await waitForHttp(`http://127.0.0.1:${config.PORT}/api/health`, 60_000);
+  if (config.FLEETPLANE_DEMO) {
+    // Real agent processes with a stand-in nvidia-smi, one per seeded node: the fleet is alive on screen.
+    const agents = await startDemoFleetAgents({ root, dataDir, serverUrl: `http://127.0.0.1:${config.PORT}`, databaseUrl, group, env, say });
+    if (agents.started.length) say(`demo: ${agents.started.length} node agent(s) reporting (${agents.started.join(', ')}); their state is in ${path.relative(root, path.join(dataDir, 'agents'))}/`);
+  }
   const lines = [
     '',
     `Fleetplane is running at ${config.FLEETPLANE_PUBLIC_URL}`,

@@ -1,5 +1,7 @@
 'use client';
-import { Activity, Boxes, LayoutDashboard, LogOut, MapPin, ScrollText, Users } from 'lucide-react';
+import { Activity, Boxes, FlaskConical, LayoutDashboard, LogOut, MapPin, ScrollText, Users } from 'lucide-react';
+import { Bell } from 'lucide-react';
+import { Cpu, Workflow } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import type { TRole } from '@fleetplane/contracts';
@@ -22,7 +24,11 @@ const NAV: { section: string; items: NavItem[] }[] = [
     items: [
       { href: '/', label: 'Overview', icon: LayoutDashboard, minRole: 'viewer' },
       { href: '/clusters', label: 'Clusters', icon: Boxes, minRole: 'viewer' },
+      { href: '/alerts', label: 'Alerts', icon: Bell, minRole: 'viewer' },
       { href: '/sites', label: 'Sites', icon: MapPin, minRole: 'viewer' },
+      { href: '/validation', label: 'Validation', icon: FlaskConical, minRole: 'viewer' },
+      { href: '/models', label: 'Models', icon: Cpu, minRole: 'viewer' },
+      { href: '/pipelines', label: 'Pipelines', icon: Workflow, minRole: 'viewer' },
     ],
   },
   {

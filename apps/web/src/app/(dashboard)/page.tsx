@@ -9,6 +9,7 @@ export default async function OverviewPage() {
   await prefetch(
     trpc.fleet.summary.queryOptions(),
     trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE),
+    trpc.fleetHealth.utilisation.queryOptions(),
   );
   return (
     <HydrateClient>

@@ -9,6 +9,7 @@ import { formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { ClustersTable } from './clusters-table';
 import { GpuModelChart } from './gpu-model-chart';
+import { LIVE_REFRESH_MS, LiveUtilisation } from './live-utilisation';
 
 const HEALTH_COLOURS: Record<THealthStatus, string> = {
   healthy: 'bg-healthy',
@@ -56,7 +57,8 @@ export function HealthBar({ counts, label }: { counts: Record<THealthStatus, num
 
 export function FleetOverview() {
   const trpc = useTRPC();
-  const summary = useQuery(trpc.fleet.summary.queryOptions());
+  // Health counts change as the health job runs: keep them as live as the utilisation panel.
+  const summary = useQuery({ ...trpc.fleet.summary.queryOptions(), refetchInterval: LIVE_REFRESH_MS });
 
   return (
     <div className="space-y-6">
@@ -106,6 +108,7 @@ export function FleetOverview() {
           </div>
         </>
       )}
+      <LiveUtilisation />
       <div>
         <h2 className="mb-3 text-lg font-semibold">Clusters</h2>
         <ClustersTable />

@@ -1,7 +1,7 @@
 'use client';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { Pencil, Plus, Trash2 } from 'lucide-react';
+import { FlaskConical, Pencil, Plus, Trash2 } from 'lucide-react';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { useState } from 'react';
@@ -14,11 +14,15 @@ import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/
 import { Button } from '~/components/ui/button';
 import { Card, CardContent } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
-import { cn, formatMib, formatRelative } from '~/lib/utils';
+import { cn, formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { ClusterFormDialog } from '../cluster-form-dialog';
 import { DeleteClusterButton } from '../delete-cluster-button';
 import { DeleteNodeButton, NodeFormDialog } from './node-dialogs';
+import { GpuHealthGrid } from './gpu-health-grid';
+import { JoinTokensPanel } from './join-tokens-panel';
+import { StartRunDialog } from '../../validation/start-run-dialog';
+import { RelativeTime } from '../../_components/relative-time';
 
 type NodeRow = RouterOutputs['nodes']['list']['items'][number];
 type NodeSort = 'hostname' | 'health' | 'lastSeenAt' | 'gpuCount' | 'createdAt';
@@ -80,7 +84,7 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
       ),
     }),
     col.accessor('health', { header: 'Health', cell: (x) => <HealthBadge status={x.getValue()} /> }),
-    col.accessor('lastSeenAt', { header: 'Last report', cell: (x) => <span className="text-muted-foreground">{formatRelative(x.getValue())}</span> }),
+    col.accessor('lastSeenAt', { header: 'Last report', cell: (x) => <span className="text-muted-foreground"><RelativeTime date={x.getValue()} /></span> }),
     ...(canEdit
       ? [
           col.display({
@@ -113,6 +117,7 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
         actions={
           canEdit ? (
             <>
+              <StartRunDialog clusterId={c.id} trigger={<Button variant="outline"><FlaskConical /> Validate</Button>} />
               <ClusterFormDialog clusterId={c.id} trigger={<Button variant="outline"><Pencil /> Edit</Button>} />
               <DeleteClusterButton id={c.id} name={c.name} redirectTo="/clusters">
                 <Button variant="outline"><Trash2 /> Delete</Button>
@@ -136,6 +141,7 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
           {c.description ? <p className="mt-4 text-sm text-muted-foreground">{c.description}</p> : null}
         </CardContent>
       </Card>
+      <GpuHealthGrid clusterId={clusterId} />
       <div>
         <div className="mb-3 flex items-center justify-between">
           <h2 className="text-lg font-semibold">Nodes</h2>
@@ -158,6 +164,7 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
           />
         )}
       </div>
+      {canEdit ? <JoinTokensPanel clusterId={clusterId} /> : null}
     </div>
   );
 }

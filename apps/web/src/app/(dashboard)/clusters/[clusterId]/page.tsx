@@ -9,6 +9,7 @@ export default async function Page({ params }: { params: Promise<{ clusterId: st
   await prefetch(
     trpc.clusters.get.queryOptions({ id: clusterId }),
     trpc.nodes.list.queryOptions({ clusterId, page: 1, pageSize: 50, sortBy: 'hostname', sortDir: 'asc' }),
+    trpc.fleetHealth.clusterGrid.queryOptions({ clusterId }),
   );
   return (
     <HydrateClient>

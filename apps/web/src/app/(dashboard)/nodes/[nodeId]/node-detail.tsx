@@ -10,10 +10,12 @@ import { Button } from '~/components/ui/button';
 import { Card, CardContent } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
-import { formatMib, formatRelative } from '~/lib/utils';
+import { formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { DeleteNodeButton, NodeFormDialog } from '../../clusters/[clusterId]/node-dialogs';
 import { DeleteGpuButton, GpuFormDialog } from './gpu-dialogs';
+import { NodeCredentialsPanel } from './node-credentials-panel';
+import { RelativeTime } from '../../_components/relative-time';
 
 export function NodeDetail({ nodeId }: { nodeId: string }) {
   const trpc = useTRPC();
@@ -35,7 +37,7 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
             <Link className="text-primary hover:underline" href={`/clusters/${n.cluster.id}`}>
               {n.cluster.name}
             </Link>{' '}
-            · last report {formatRelative(n.lastSeenAt)}
+            · last report <RelativeTime date={n.lastSeenAt} />
           </span>
         }
         actions={
@@ -83,7 +85,11 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
                 {n.gpus.map((g) => (
                   <TableRow key={g.id}>
                     <TableCell className="tabular-nums">{g.index}</TableCell>
-                    <TableCell className="font-medium">{g.model}</TableCell>
+                    <TableCell className="font-medium">
+                      <Link className="text-primary hover:underline" href={`/gpus/${g.id}`}>
+                        {g.model}
+                      </Link>
+                    </TableCell>
                     <TableCell className="font-mono text-xs">{g.uuid}</TableCell>
                     <TableCell>{formatMib(g.memoryMib)}</TableCell>
                     <TableCell>{g.interconnect}</TableCell>
@@ -102,6 +108,7 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
           </div>
         )}
       </div>
+      {canEdit ? <NodeCredentialsPanel nodeId={n.id} hostname={n.hostname} /> : null}
     </div>
   );
 }

@@ -1,0 +1,17 @@
+import { renderFleetMetrics } from '@fleetplane/services';
+import { agentRuntime } from '~/server/agent-runtime';
+
+export const dynamic = 'force-dynamic';
+
+/** Prometheus exposition (text format 0.0.4): fleet gauges from the database plus this replica's agent-API counters. */
+export async function GET() {
+  const rt = agentRuntime();
+  try {
+    const { contentType, body } = await renderFleetMetrics(rt.prisma);
+    return new Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } });
+  } catch (e) {
+    rt.log.error({ err: e }, 'metrics scrape failed');
+    // A failed scrape must read as down (Prometheus sets up=0), not as an empty fleet.
+    return new Response(`# metrics unavailable: ${(e as Error).message}\n`, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+  }
+}

@@ -1,0 +1,3 @@
+export * from './alert.schema';
+export * from './alert-webhook.schema';
+export * from './gpu-series.schema';

@@ -1,0 +1,220 @@
+import { alertNotificationJob, alertNotificationJobId, type TAlertTransition } from '@fleetplane/contracts';
+import { AuditRepository, type AuditActor, type Db, type PrismaClient } from '@fleetplane/db';
+import {
+  alertConditionsFromHealth,
+  DEFAULT_HEALTH_THRESHOLDS,
+  evaluateGpuHealth,
+  evaluateNodeHealth,
+  reconcileAlerts,
+  resolveHealthThresholds,
+  rollUpClusterHealth,
+  type AlertCondition,
+  type GpuAlertInput,
+  type HealthReason,
+  type HealthStatus,
+  type THealthThresholds,
+} from '@fleetplane/domain';
+import type { JobProducer } from '@fleetplane/queue';
+import { newRowId } from '../enrollment/secrets';
+import { addToOutbox, dispatchOutbox } from '../outbox/outbox.service';
+import { loadGpuInputs } from './health-inputs';
+
+/** Admin-editable thresholds (JSON, validated strictly); defaults when unset. */
+export const HEALTH_THRESHOLDS_KEY = 'health.thresholds';
+
+export const HEALTH_EVALUATOR: AuditActor = { type: 'system', id: null, label: 'health-evaluator' };
+
+export interface EvaluateHealthOptions {
+  now?: Date;
+  /** Queue a webhook notification (through the outbox) for each alert transition. */
+  notify?: boolean;
+  /** Dispatches the outbox right after commit; without it the outbox sweeper does within seconds. */
+  producer?: JobProducer;
+  holdDownSeconds?: number;
+  log?: { warn(obj: object, msg: string): void };
+}
+
+export interface EvaluateHealthResult {
+  skipped: boolean;
+  gpus: number;
+  nodes: number;
+  clusters: number;
+  changed: { gpus: number; nodes: number; clusters: number };
+  alerts: { opened: number; resolved: number; updated: number; escalated: number };
+}
+
+async function loadThresholds(prisma: PrismaClient, log?: EvaluateHealthOptions['log']): Promise<THealthThresholds> {
+  const setting = await prisma.setting.findUnique({ where: { key: HEALTH_THRESHOLDS_KEY } });
+  if (!setting) return DEFAULT_HEALTH_THRESHOLDS;
+  try {
+    return resolveHealthThresholds(setting.value);
+  } catch (e) {
+    // A bad setting must not stop health evaluation: say so loudly and keep judging with the defaults.
+    log?.warn({ key: HEALTH_THRESHOLDS_KEY }, `${(e as Error).message}; using the default thresholds`);
+    return DEFAULT_HEALTH_THRESHOLDS;
+  }
+}
+
+const sameReasons = (a: unknown, b: readonly HealthReason[]) => JSON.stringify(a ?? []) === JSON.stringify(b);
+
+/**
+ * One health pass over the fleet: every GPU from its newest sample, its corrected-ECC history and its
+ * XIDs; every node from its liveness and GPUs; every cluster from its nodes. Changed verdicts are
+ * written, alerts are reconciled (one live alert per fingerprint, enforced by alert.active_key), and
+ * each alert transition is audited and, with `notify`, queued for the webhook in the same transaction.
+ * Runs are serialised by an advisory lock: an overlapping run returns `skipped`.
+ */
+export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHealthOptions = {}): Promise<EvaluateHealthResult> {
+  const now = opts.now ?? new Date();
+  const thresholds = await loadThresholds(prisma, opts.log);
+  const inputs = await loadGpuInputs(prisma, now, thresholds);
+
+  const gpuVerdicts = inputs.gpus.map((g) => ({
+    gpu: g,
+    health: evaluateGpuHealth({ latest: g.latest, recent: g.recent, xids: g.xids, thresholds, now }),
+  }));
+  const gpuStatusesByNode = new Map<string, HealthStatus[]>();
+  for (const v of gpuVerdicts) {
+    const list = gpuStatusesByNode.get(v.gpu.nodeId) ?? [];
+    list.push(v.health.status);
+    gpuStatusesByNode.set(v.gpu.nodeId, list);
+  }
+  const nodeVerdicts = inputs.nodes.map((n) => ({
+    node: n,
+    health: evaluateNodeHealth({ lastSeenAt: n.lastSeenAt, reportIntervalSeconds: n.reportIntervalSeconds, now, gpuStatuses: (gpuStatusesByNode.get(n.id) ?? []) as Exclude<HealthStatus, 'offline'>[] }),
+  }));
+  const nodeStatusesByCluster = new Map<string, HealthStatus[]>();
+  for (const v of nodeVerdicts) {
+    const list = nodeStatusesByCluster.get(v.node.clusterId) ?? [];
+    list.push(v.health.status);
+    nodeStatusesByCluster.set(v.node.clusterId, list);
+  }
+  const clusterVerdicts = inputs.clusters.map((c) => ({ cluster: c, status: rollUpClusterHealth(nodeStatusesByCluster.get(c.id) ?? []) }));
+
+  const conditions = alertConditionsFromHealth({
+    gpus: gpuVerdicts.map(
+      (v): GpuAlertInput => ({ gpuId: v.gpu.id, uuid: v.gpu.uuid, nodeId: v.gpu.nodeId, clusterId: v.gpu.clusterId, hostname: v.gpu.hostname, index: v.gpu.index, reasons: v.health.reasons }),
+    ),
+    nodes: nodeVerdicts.map((v) => ({ nodeId: v.node.id, clusterId: v.node.clusterId, hostname: v.node.hostname, status: v.health.status })),
+  });
+
+  const changedGpus = gpuVerdicts.filter((v) => v.gpu.health !== v.health.status || !sameReasons(v.gpu.healthReasons, v.health.reasons));
+  const changedNodes = nodeVerdicts.filter((v) => v.node.health !== v.health.status || !sameReasons(v.node.healthReasons, v.health.reasons));
+  const changedClusters = clusterVerdicts.filter((v) => v.cluster.health !== v.status);
+
+  const result = await prisma.$transaction(
+    async (tx) => {
+      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('fleetplane.evaluate-health')) AS locked`;
+      if (!lock?.locked) return null;
+      await writeHealth(tx, changedGpus, changedNodes, changedClusters);
+      return reconcile(tx, conditions, now, opts);
+    },
+    { timeout: 60_000, maxWait: 10_000 },
+  );
+  if (!result) {
+    return { skipped: true, gpus: 0, nodes: 0, clusters: 0, changed: { gpus: 0, nodes: 0, clusters: 0 }, alerts: { opened: 0, resolved: 0, updated: 0, escalated: 0 } };
+  }
+  if (opts.producer && result.transitions > 0) await dispatchOutbox(prisma, opts.producer);
+  return {
+    skipped: false,
+    gpus: gpuVerdicts.length,
+    nodes: nodeVerdicts.length,
+    clusters: clusterVerdicts.length,
+    changed: { gpus: changedGpus.length, nodes: changedNodes.length, clusters: changedClusters.length },
+    alerts: result.alerts,
+  };
+}
+
+async function writeHealth(
+  tx: Db,
+  gpus: { gpu: { id: string }; health: { status: HealthStatus; reasons: HealthReason[] } }[],
+  nodes: { node: { id: string }; health: { status: HealthStatus; reasons: HealthReason[] } }[],
+  clusters: { cluster: { id: string }; status: HealthStatus }[],
+) {
+  // One statement per table however many rows changed.
+  if (gpus.length > 0) {
+    await tx.$executeRawUnsafe(
+      `UPDATE gpu AS t SET health = v.status::"HealthStatus", health_reasons = v.reasons, updated_at = now()
+         FROM json_to_recordset($1::json) AS v(id text, status text, reasons jsonb) WHERE t.id = v.id`,
+      JSON.stringify(gpus.map((v) => ({ id: v.gpu.id, status: v.health.status, reasons: v.health.reasons }))),
+    );
+  }
+  if (nodes.length > 0) {
+    await tx.$executeRawUnsafe(
+      `UPDATE node AS t SET health = v.status::"HealthStatus", health_reasons = v.reasons, updated_at = now()
+         FROM json_to_recordset($1::json) AS v(id text, status text, reasons jsonb) WHERE t.id = v.id`,
+      JSON.stringify(nodes.map((v) => ({ id: v.node.id, status: v.health.status, reasons: v.health.reasons }))),
+    );
+  }
+  if (clusters.length > 0) {
+    await tx.$executeRawUnsafe(
+      `UPDATE cluster AS t SET health = v.status::"HealthStatus", updated_at = now()
+         FROM json_to_recordset($1::json) AS v(id text, status text) WHERE t.id = v.id`,
+      JSON.stringify(clusters.map((v) => ({ id: v.cluster.id, status: v.status }))),
+    );
+  }
+}
+
+async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: EvaluateHealthOptions) {
+  const active = await tx.alert.findMany({
+    where: { state: { in: ['open', 'acknowledged'] } },
+    select: { id: true, fingerprint: true, severity: true, state: true, lastSeenAt: true, title: true },
+  });
+  const plan = reconcileAlerts({
+    conditions,
+    active: active.map((a) => ({ id: a.id, fingerprint: a.fingerprint, severity: a.severity, state: a.state as 'open' | 'acknowledged', lastSeenAt: a.lastSeenAt })),
+    now,
+    holdDownSeconds: opts.holdDownSeconds,
+  });
+  const audit = new AuditRepository(tx);
+  const transitions: { alertId: string; transition: TAlertTransition }[] = [];
+  let opened = 0;
+
+  for (const c of plan.open) {
+    const id = newRowId();
+    // ON CONFLICT on the unique active_key: a live alert for this condition can never be duplicated.
+    const inserted = await tx.$executeRaw`
+      INSERT INTO alert (id, fingerprint, active_key, rule, severity, state, title, details, cluster_id, node_id, gpu_id, opened_at, last_seen_at)
+      VALUES (${id}, ${c.fingerprint}, ${c.fingerprint}, ${c.rule}, ${c.severity}::"AlertSeverity", 'open', ${c.title}, ${JSON.stringify(c.details)}::jsonb,
+              ${c.clusterId ?? null}, ${c.nodeId ?? null}, ${c.gpuId ?? null}, ${now}, ${now})
+      ON CONFLICT (active_key) DO NOTHING`;
+    if (inserted === 0) continue;
+    opened += 1;
+    transitions.push({ alertId: id, transition: 'opened' });
+    await audit.record(HEALTH_EVALUATOR, { action: 'alert.open', targetType: 'alert', targetId: id, after: { fingerprint: c.fingerprint, rule: c.rule, severity: c.severity, title: c.title, details: c.details } });
+  }
+
+  if (plan.resolve.length > 0) {
+    await tx.alert.updateMany({ where: { id: { in: plan.resolve } }, data: { state: 'resolved', resolvedAt: now, activeKey: null } });
+    const byId = new Map(active.map((a) => [a.id, a]));
+    for (const id of plan.resolve) {
+      transitions.push({ alertId: id, transition: 'resolved' });
+      const a = byId.get(id);
+      await audit.record(HEALTH_EVALUATOR, { action: 'alert.resolve', targetType: 'alert', targetId: id, before: { state: a?.state, fingerprint: a?.fingerprint }, after: { state: 'resolved', title: a?.title } });
+    }
+  }
+
+  if (plan.update.length > 0) {
+    const details = new Map(conditions.map((c) => [c.fingerprint, c.details]));
+    const byId = new Map(active.map((a) => [a.id, a]));
+    await tx.$executeRawUnsafe(
+      `UPDATE alert AS t SET severity = v.severity::"AlertSeverity", last_seen_at = v.seen, details = COALESCE(v.details, t.details)
+         FROM json_to_recordset($1::json) AS v(id text, severity text, seen timestamptz, details jsonb) WHERE t.id = v.id`,
+      JSON.stringify(plan.update.map((u) => ({ id: u.id, severity: u.severity, seen: u.lastSeenAt.toISOString(), details: details.get(byId.get(u.id)?.fingerprint ?? '') ?? null }))),
+    );
+  }
+  const escalated = plan.update.filter((u) => u.escalated);
+  for (const u of escalated) {
+    transitions.push({ alertId: u.id, transition: 'escalated' });
+    await audit.record(HEALTH_EVALUATOR, { action: 'alert.escalate', targetType: 'alert', targetId: u.id, after: { severity: u.severity } });
+  }
+
+  if (opts.notify) {
+    for (const t of transitions) await addToOutbox(tx, alertNotificationJob, t, alertNotificationJobId(t.alertId, t.transition));
+  }
+  return {
+    transitions: opts.notify ? transitions.length : 0,
+    alerts: { opened, resolved: plan.resolve.length, updated: plan.update.length, escalated: escalated.length },
+  };
+}
+

@@ -1,0 +1,131 @@
+// The dashboard's read models and /metrics against the real database.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import parsePrometheusTextFormat from 'parse-prometheus-text-format';
+import type { TEngineSample } from '@fleetplane/contracts';
+import { handleTelemetryRequest } from '../telemetry/agent-http';
+import { batchFor, gpuSample, makeNode, telemetryRequest, testDeps, type TestNode } from '../telemetry/test-support';
+import { rollupMinutes } from '../telemetry/rollups.service';
+import { evaluateFleetHealth } from './evaluate-health.service';
+import { renderFleetMetrics } from './fleet-metrics.service';
+import { fleetUtilisation } from './fleet-utilisation.service';
+import { clusterGpuGrid, gpuHealthDetail, gpuSeries } from './gpu-views.service';
+
+const deps = testDeps();
+const { prisma } = deps;
+let a: TestNode;
+let b: TestNode;
+const now = new Date();
+
+const engine = (at: Date, generated: number, prompt: number, kv: number): TEngineSample => ({
+  sampledAt: at.toISOString(),
+  engine: 'vllm',
+  modelName: 'deepseek-ai/DeepSeek-V4-Flash',
+  runningRequests: 4,
+  waitingRequests: 1,
+  kvCacheUsageFraction: kv,
+  promptTokensTotal: prompt,
+  generationTokensTotal: generated,
+  ttftSecondsSum: null,
+  ttftSecondsCount: null,
+});
+
+beforeAll(async () => {
+  a = await makeNode(prisma, 2);
+  b = await makeNode(prisma, 1, { clusterId: a.clusterId });
+  const t1 = new Date(now.getTime() - 20_000);
+  const t2 = new Date(now.getTime() - 10_000);
+  for (const [node, at, util, gen, prompt, kv] of [
+    [a, t1, 40, 1000, 500, 0.2],
+    [a, t2, 60, 3000, 1500, 0.4],
+    [b, t2, 90, 0, 0, 0.8],
+  ] as const) {
+    const batch = batchFor(node, at, { engineSamples: [engine(at, gen, prompt, kv)] });
+    batch.gpuSamples = node.gpus.map((g) => gpuSample(g.uuid, g.index, g.pciBusId, at, { utilizationGpuPct: util, powerDrawW: 400, memoryUsedMib: 1000, eccUncorrectedVolatile: node === b ? 1 : 0 }));
+    expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, batch))).status).toBe(200);
+  }
+  await evaluateFleetHealth(prisma, { now });
+});
+afterAll(async () => {
+  await prisma.$disconnect();
+  await deps.pool.end();
+});
+
+describe('fleet views', () => {
+  it('computes live utilisation per cluster: newest sample per GPU, tokens/s from counter rates, KV and health counts', async () => {
+    const view = await fleetUtilisation({ prisma }, now);
+    const c = view.clusters.find((x) => x.clusterId === a.clusterId)!;
+    expect(c.reportingGpus).toBe(3);
+    expect(c.utilizationGpuAvg).toBeCloseTo((60 + 60 + 90) / 3, 6);
+    expect(c.powerDrawW).toBe(1200);
+    expect(c.memoryUsedMib).toBe(3000);
+    // Node a: 2000 generated tokens in 10 s; node b has one scrape only, so no rate yet.
+    expect(c.generationTokensPerSecond).toBeCloseTo(200, 6);
+    expect(c.promptTokensPerSecond).toBeCloseTo(100, 6);
+    expect(c.kvCacheUsageFraction).toBeCloseTo((0.4 + 0.8) / 2, 6);
+    expect(c.runningRequests).toBe(8);
+    expect(c.gpusByHealth).toMatchObject({ healthy: 2, critical: 1 });
+    expect(c.health).toBe('critical');
+  });
+
+  it('returns null, not 0, for a cluster that reports nothing', async () => {
+    const quiet = await makeNode(prisma, 1);
+    const view = await fleetUtilisation({ prisma }, now);
+    const c = view.clusters.find((x) => x.clusterId === quiet.clusterId)!;
+    expect(c).toMatchObject({ reportingGpus: 0, utilizationGpuAvg: null, powerDrawW: null, generationTokensPerSecond: null, kvCacheUsageFraction: null });
+  });
+
+  it('builds the node × GPU grid with verdicts, reasons and the newest reading', async () => {
+    const grid = await clusterGpuGrid({ prisma }, { clusterId: a.clusterId });
+    expect(grid.nodes.map((n) => n.hostname).sort()).toEqual([a.hostname, b.hostname].sort());
+    const gb = grid.nodes.find((n) => n.id === b.nodeId)!.gpus[0]!;
+    expect(gb.health).toBe('critical');
+    expect(gb.healthReasons[0]).toMatchObject({ code: 'ecc_uncorrected' });
+    expect(gb.latest).toMatchObject({ utilizationGpuPct: 90, eccUncorrectedVolatile: 1 });
+    await expect(clusterGpuGrid({ prisma }, { clusterId: 'missing' })).rejects.toThrow('Cluster missing does not exist');
+  });
+
+  it('serves the GPU page and its series from raw samples and rollups', async () => {
+    const detail = await gpuHealthDetail({ prisma }, b.gpus[0]!.id);
+    expect(detail.alerts).toEqual([expect.objectContaining({ rule: 'ecc_uncorrected', state: 'open' })]);
+    expect(detail.node.cluster.id).toBe(a.clusterId);
+    const hour = await gpuSeries({ prisma }, { gpuId: a.gpus[0]!.id, range: '1h' }, now);
+    expect(hour.resolution).toBe('raw');
+    expect(hour.points.map((p) => p.utilizationGpuAvg)).toEqual([40, 60]);
+    await rollupMinutes(prisma, new Date(now.getTime() - 3_600_000), new Date(now.getTime() + 60_000));
+    const day = await gpuSeries({ prisma }, { gpuId: a.gpus[0]!.id, range: '24h' }, new Date(now.getTime() + 60_000));
+    expect(day.resolution).toBe('minute');
+    expect(day.points.reduce((n, p) => n + (p.utilizationGpuAvg === null ? 0 : 1), 0)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...day.points.map((p) => p.utilizationGpuMax ?? 0))).toBe(60);
+  });
+});
+
+describe('/metrics exposition', () => {
+  it('renders fleet gauges from the database and the ingest counters in valid Prometheus text', async () => {
+    const { contentType, body } = await renderFleetMetrics(prisma, now);
+    expect(contentType).toMatch(/^text\/plain; version=0\.0\.4/);
+    const families = new Map(parsePrometheusTextFormat(body).map((f) => [f.name, f]));
+    for (const name of [
+      'fleetplane_gpus',
+      'fleetplane_nodes',
+      'fleetplane_clusters',
+      'fleetplane_alerts_live',
+      'fleetplane_cluster_gpu_utilization_avg_percent',
+      'fleetplane_cluster_gpu_power_draw_watts',
+      'fleetplane_telemetry_gpu_samples_accepted_total',
+      'fleetplane_telemetry_batches_rejected_total',
+      'fleetplane_telemetry_batches_duplicate_total',
+    ]) {
+      expect(families.has(name), name).toBe(true);
+    }
+    const gpus = families.get('fleetplane_gpus')!;
+    expect(gpus.type).toBe('GAUGE');
+    expect(gpus.metrics.map((m) => m.labels?.health).sort()).toEqual(['critical', 'healthy', 'offline', 'unknown', 'warning']);
+    const cluster = await prisma.cluster.findUniqueOrThrow({ where: { id: a.clusterId } });
+    const util = families.get('fleetplane_cluster_gpu_utilization_avg_percent')!.metrics.find((m) => m.labels?.cluster === cluster.name);
+    expect(Number(util?.value)).toBeCloseTo(70, 6);
+    const accepted = families.get('fleetplane_telemetry_gpu_samples_accepted_total')!.metrics[0]!;
+    expect(Number(accepted.value)).toBeGreaterThanOrEqual(5);
+    const rejected = families.get('fleetplane_telemetry_batches_rejected_total')!.metrics.map((m) => m.labels?.reason).sort();
+    expect(rejected).toEqual(['forbidden', 'internal', 'invalid_payload', 'payload_too_large', 'unauthorized']);
+  });
+});

@@ -1,0 +1,151 @@
+import type { HealthStatus as DbHealthStatus, PrismaClient } from '@fleetplane/db';
+import type { GpuReading, THealthThresholds, XidObservation } from '@fleetplane/domain';
+
+export interface GpuHealthInput {
+  id: string;
+  uuid: string;
+  index: number;
+  model: string;
+  nodeId: string;
+  clusterId: string;
+  hostname: string;
+  health: DbHealthStatus;
+  healthReasons: unknown;
+  latest: GpuReading | null;
+  recent: GpuReading[];
+  xids: XidObservation[];
+}
+
+interface LatestRow {
+  gpu_id: string;
+  sampled_at: Date;
+  utilization_gpu_pct: number | null;
+  utilization_memory_pct: number | null;
+  memory_used_mib: number | null;
+  memory_total_mib: number | null;
+  temperature_c: number | null;
+  power_draw_w: number | null;
+  power_limit_w: number | null;
+  sm_clock_mhz: number | null;
+  ecc_corrected_volatile: bigint | null;
+  ecc_uncorrected_volatile: bigint | null;
+  clocks_event_reasons: bigint | null;
+  remapped_rows_correctable: number | null;
+  remapped_rows_uncorrectable: number | null;
+  remapped_rows_pending: boolean | null;
+  remapped_rows_failure: boolean | null;
+}
+
+const num = (v: bigint | number | null) => (v === null ? null : Number(v));
+
+function reading(r: LatestRow, uuid: string, index: number, name: string): GpuReading {
+  return {
+    sampledAt: r.sampled_at,
+    uuid,
+    index,
+    name,
+    memoryTotalMib: r.memory_total_mib,
+    memoryUsedMib: r.memory_used_mib,
+    utilizationGpuPct: r.utilization_gpu_pct,
+    utilizationMemoryPct: r.utilization_memory_pct,
+    temperatureC: r.temperature_c,
+    powerDrawW: r.power_draw_w,
+    powerLimitW: r.power_limit_w,
+    smClockMhz: r.sm_clock_mhz,
+    eccCorrectedVolatile: num(r.ecc_corrected_volatile),
+    eccUncorrectedVolatile: num(r.ecc_uncorrected_volatile),
+    clocksEventReasons: num(r.clocks_event_reasons),
+    remappedRowsCorrectable: r.remapped_rows_correctable,
+    remappedRowsUncorrectable: r.remapped_rows_uncorrectable,
+    remappedRowsPending: r.remapped_rows_pending,
+    remappedRowsFailure: r.remapped_rows_failure,
+  };
+}
+
+/**
+ * Everything the health rules read, in four set-based queries: the newest sample of every GPU (one
+ * backwards index probe each), the points where each GPU's corrected-ECC counter changed inside the
+ * ECC window (the domain's counter maths gives the same increase from change points as from every
+ * sample, and steady counters then cost one row), and the XIDs inside the XID window.
+ */
+export async function loadGpuInputs(prisma: PrismaClient, now: Date, t: THealthThresholds) {
+  const [gpus, nodes, clusters] = await Promise.all([
+    prisma.gpu.findMany({
+      select: { id: true, uuid: true, index: true, model: true, nodeId: true, health: true, healthReasons: true, node: { select: { clusterId: true, hostname: true } } },
+    }),
+    prisma.node.findMany({ select: { id: true, clusterId: true, hostname: true, lastSeenAt: true, reportIntervalSeconds: true, health: true, healthReasons: true } }),
+    prisma.cluster.findMany({ select: { id: true, health: true } }),
+  ]);
+  const eccFrom = new Date(now.getTime() - t.eccWindowSeconds * 1000);
+  const xidFrom = new Date(now.getTime() - t.xidWindowSeconds * 1000);
+  const [latest, ecc, xids] = await Promise.all([
+    prisma.$queryRaw<LatestRow[]>`
+      SELECT s.* FROM gpu g CROSS JOIN LATERAL (
+        SELECT * FROM gpu_sample s WHERE s.gpu_id = g.id ORDER BY s.sampled_at DESC LIMIT 1) s`,
+    prisma.$queryRaw<{ gpu_id: string; sampled_at: Date; ecc_corrected_volatile: bigint }[]>`
+      SELECT gpu_id, sampled_at, ecc_corrected_volatile FROM (
+        SELECT gpu_id, sampled_at, ecc_corrected_volatile,
+               lag(ecc_corrected_volatile) OVER (PARTITION BY gpu_id ORDER BY sampled_at) AS prev
+          FROM gpu_sample WHERE sampled_at >= ${eccFrom} AND ecc_corrected_volatile IS NOT NULL) t
+       WHERE prev IS NULL OR prev <> ecc_corrected_volatile`,
+    prisma.$queryRaw<{ gpu_id: string; occurred_at: Date; xid: number; message: string }[]>`
+      SELECT gpu_id, occurred_at, xid, message FROM xid_event WHERE occurred_at >= ${xidFrom} AND gpu_id IS NOT NULL`,
+  ]);
+  const latestByGpu = new Map(latest.map((r) => [r.gpu_id, r]));
+  const eccByGpu = new Map<string, typeof ecc>();
+  for (const r of ecc) {
+    const list = eccByGpu.get(r.gpu_id) ?? [];
+    list.push(r);
+    eccByGpu.set(r.gpu_id, list);
+  }
+  const xidsByGpu = new Map<string, typeof xids>();
+  for (const x of xids) {
+    const list = xidsByGpu.get(x.gpu_id) ?? [];
+    list.push(x);
+    xidsByGpu.set(x.gpu_id, list);
+  }
+  const inputs: GpuHealthInput[] = gpus.map((g) => {
+    const row = latestByGpu.get(g.id);
+    const blank = row ? reading(row, g.uuid, g.index, g.model) : null;
+    return {
+      id: g.id,
+      uuid: g.uuid,
+      index: g.index,
+      model: g.model,
+      nodeId: g.nodeId,
+      clusterId: g.node.clusterId,
+      hostname: g.node.hostname,
+      health: g.health,
+      healthReasons: g.healthReasons,
+      latest: blank,
+      // Only the ECC counter matters in `recent`; every other reading is "not reported".
+      recent: (eccByGpu.get(g.id) ?? []).map((e) => ({ ...emptyReading(g.uuid, g.index, g.model, e.sampled_at), eccCorrectedVolatile: Number(e.ecc_corrected_volatile) })),
+      xids: (xidsByGpu.get(g.id) ?? []).map((x) => ({ occurredAt: x.occurred_at, xid: x.xid, gpuUuid: g.uuid, message: x.message })),
+    };
+  });
+  return { gpus: inputs, nodes, clusters };
+}
+
+function emptyReading(uuid: string, index: number, name: string, sampledAt: Date): GpuReading {
+  return {
+    sampledAt,
+    uuid,
+    index,
+    name,
+    memoryTotalMib: null,
+    memoryUsedMib: null,
+    utilizationGpuPct: null,
+    utilizationMemoryPct: null,
+    temperatureC: null,
+    powerDrawW: null,
+    powerLimitW: null,
+    smClockMhz: null,
+    eccCorrectedVolatile: null,
+    eccUncorrectedVolatile: null,
+    clocksEventReasons: null,
+    remappedRowsCorrectable: null,
+    remappedRowsUncorrectable: null,
+    remappedRowsPending: null,
+    remappedRowsFailure: null,
+  };
+}

@@ -1,0 +1,130 @@
+// Shared by the telemetry, enrollment and health integration tests: a real database per test run
+// (vitest globalSetup), inventory made on the fly, and batches shaped exactly like the agent's.
+import { randomBytes, randomUUID } from 'node:crypto';
+import { inject } from 'vitest';
+import { agentAuthorizationHeader, type TGpuSample, type TTelemetryBatch } from '@fleetplane/contracts';
+import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
+import '@fleetplane/db/testing';
+import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../enrollment/secrets';
+import { getTelemetryPool } from './telemetry-pool';
+import type { AgentHttpDeps } from './agent-http';
+
+let counter = 0;
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}-${counter}`;
+}
+
+export function randomGpuUuid(): string {
+  const h = randomBytes(16).toString('hex');
+  return `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+export function testDeps(): AgentHttpDeps & { prisma: PrismaClient } {
+  const url = inject('databaseUrl');
+  return {
+    prisma: createPrismaClient(url, { max: 4 }),
+    pool: getTelemetryPool(url, 4),
+    // Unexpected server errors show up in the test output instead of hiding behind a 500.
+    log: { warn: () => undefined, error: (obj, msg) => console.error(msg, (obj as { err?: unknown }).err) },
+  };
+}
+
+export interface TestNode {
+  clusterId: string;
+  nodeId: string;
+  hostname: string;
+  gpus: { id: string; uuid: string; index: number; pciBusId: string }[];
+  credential: string;
+  credentialId: string;
+}
+
+/** A site, cluster, node with `gpuCount` GPUs (PCI slots 18, 28, ...) and a live node credential. */
+export async function makeNode(prisma: PrismaClient, gpuCount = 2, opts: { clusterId?: string } = {}): Promise<TestNode> {
+  let clusterId = opts.clusterId;
+  if (!clusterId) {
+    const site = await prisma.site.create({ data: { name: unique('site'), region: 'eu-west', dataResidency: 'eu' } });
+    const cluster = await prisma.cluster.create({ data: { name: unique('cl'), siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } });
+    clusterId = cluster.id;
+  }
+  const hostname = unique('gpu-node');
+  const node = await prisma.node.create({ data: { clusterId, hostname } });
+  const gpus = [];
+  for (let i = 0; i < gpuCount; i += 1) {
+    const pciBusId = `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase()}:00.0`;
+    const gpu = await prisma.gpu.create({ data: { nodeId: node.id, uuid: randomGpuUuid(), index: i, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch', pciBusId } });
+    gpus.push({ id: gpu.id, uuid: gpu.uuid, index: i, pciBusId });
+  }
+  const credential = newSecret(NODE_CREDENTIAL_PREFIX);
+  const row = await prisma.nodeCredential.create({ data: { nodeId: node.id, tokenHash: hashSecret(credential), tokenPrefix: secretPrefix(credential) } });
+  return { clusterId, nodeId: node.id, hostname, gpus, credential, credentialId: row.id };
+}
+
+export function gpuSample(uuid: string, index: number, pciBusId: string, sampledAt: Date, over: Partial<TGpuSample> = {}): TGpuSample {
+  return {
+    sampledAt: sampledAt.toISOString(),
+    uuid,
+    index,
+    name: 'NVIDIA H100 80GB HBM3',
+    pciBusId,
+    memoryTotalMib: 81559,
+    memoryUsedMib: 70_000,
+    utilizationGpuPct: 90,
+    utilizationMemoryPct: 40,
+    temperatureC: 60,
+    powerDrawW: 500,
+    powerLimitW: 700,
+    smClockMhz: 1980,
+    eccCorrectedVolatile: 0,
+    eccUncorrectedVolatile: 0,
+    clocksEventReasons: 0,
+    remappedRowsCorrectable: 0,
+    remappedRowsUncorrectable: 0,
+    remappedRowsPending: false,
+    remappedRowsFailure: false,
+    ...over,
+  };
+}
+
+/** One collection of every GPU of the node at `at`, as the agent sends it. */
+export function batchFor(node: TestNode, at = new Date(), over: Partial<TTelemetryBatch> = {}): TTelemetryBatch {
+  return {
+    batchId: randomUUID(),
+    sentAt: new Date().toISOString(),
+    host: { hostname: node.hostname, agentVersion: '0.1.0', driverVersion: '580.95.05', cudaVersion: '13.0' },
+    gpuSamples: node.gpus.map((g) => gpuSample(g.uuid, g.index, g.pciBusId, at)),
+    xidEvents: [],
+    engineSamples: [],
+    droppedSamples: 0,
+    ...over,
+  };
+}
+
+export function telemetryRequest(credential: string | null, body: unknown, headers: Record<string, string> = {}): Request {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  return new Request('http://fleetplane.test/api/agent/v1/telemetry', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(credential ? { authorization: agentAuthorizationHeader(credential) } : {}), ...headers },
+    body: text,
+  });
+}
+
+export function enrollRequest(body: unknown): Request {
+  return new Request('http://fleetplane.test/api/agent/v1/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
+/**
+ * Marks this node's backfill requests dispatched. Test files share one database and run in parallel;
+ * outbox rows left pending would be picked up by other files' dispatchOutbox calls.
+ */
+export async function settleOutbox(prisma: PrismaClient, nodeId: string): Promise<void> {
+  await prisma.outboxMessage.updateMany({ where: { jobId: { startsWith: `rollup-backfill-${nodeId}` }, dispatchedAt: null }, data: { dispatchedAt: new Date() } });
+}
+
+/**
+ * Same for alert notifications: a health pass evaluates the whole shared database, so it also queues
+ * notifications for other files' alerts (nodes gone quiet, alerts whose condition vanished).
+ */
+export async function settleAlertOutbox(prisma: PrismaClient): Promise<void> {
+  await prisma.outboxMessage.updateMany({ where: { queue: 'notifications', dispatchedAt: null }, data: { dispatchedAt: new Date() } });
+}

@@ -1,0 +1,171 @@
+// The living demo: one REAL agent process per seeded node, each enrolled with a one-time join token and
+// reading the stand-in nvidia-smi configured with that node's exact GPU UUIDs and PCI slots. Health and
+// utilisation on the dashboard then come from the same path a real fleet uses: agent → agent API →
+// Postgres → health job. State (credentials, disk queues, fake kernel logs) lives under .data/agents/.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { FAKE_NVIDIA_SMI_BIN, fakeNvidiaSmiEnv, writeFakeNvidiaSmiConfig, type TFakeGpuProfile } from '@fleetplane/fake-nvidia-smi';
+import { createPrismaClient } from '@fleetplane/db';
+import { createJoinToken, hashSecret } from '@fleetplane/services';
+import { DEMO_CLUSTERS, demoGpuUuid } from './seed-demo-fleet';
+import type { ProcessGroup } from './process-group';
+
+/** The faults a new user should see: a throttling GPU, an ECC error, a hot card and occasional XIDs. */
+export const DEMO_GPU_PROFILES: Record<string, Partial<Record<number, TFakeGpuProfile>>> = {
+  'h100-node-01': { 3: 'throttled', 5: 'xid' },
+  'b200-node-01': { 2: 'ecc-error', 6: 'hot' },
+  'lab-5090-01': { 2: 'idle', 3: 'idle' },
+};
+
+/** Seconds between collections: twice the production default so the dashboard visibly moves. */
+export const DEMO_AGENT_INTERVAL_SECONDS = 5;
+/** One Xid burst per this many seconds on the `xid` GPU (alternating XID 13 and XID 79). */
+const DEMO_XID_INTERVAL_SECONDS = 120;
+
+const POWER_LIMIT_W: [RegExp, number][] = [
+  [/B200/i, 1000],
+  [/H100|H200/i, 700],
+  [/RTX 5090/i, 575],
+];
+
+/** The same slots seed-demo-fleet.ts gives the seeded GPUs. */
+export function demoPciBusId(index: number): string {
+  return `00000000:${(0x18 + index * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0`;
+}
+
+export interface DemoAgentsOptions {
+  root: string;
+  dataDir: string;
+  /** The web app as the agents reach it. */
+  serverUrl: string;
+  databaseUrl: string;
+  group: ProcessGroup;
+  env: NodeJS.ProcessEnv;
+  say: (msg: string) => void;
+}
+
+function agentCommand(root: string): { command: string; args: string[] } {
+  const bundle = path.join(root, 'apps/agent/dist/fleetplane-agent.mjs');
+  if (existsSync(bundle)) return { command: process.execPath, args: [bundle] };
+  return { command: process.execPath, args: ['--import', 'tsx', path.join(root, 'apps/agent/src/index.ts')] };
+}
+
+function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('exit', (code) => resolve({ code, output }));
+  });
+}
+
+async function metricsUrlFor(port: number): Promise<string | undefined> {
+  // The agent scrapes vLLM-style /metrics when a demo endpoint runs there; without one it reports GPUs only.
+  const url = `http://127.0.0.1:${port}/metrics`;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(1500) });
+    return res.ok ? url : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Enrolls (once; the credential is kept under .data/agents/<host>/) and starts one agent per seeded
+ * node. A stored credential the database no longer accepts (a reset database) is replaced by a fresh
+ * enrollment, so a restart never leaves an agent knocking with a dead credential.
+ */
+export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ started: string[] }> {
+  const prisma = createPrismaClient(opts.databaseUrl, { max: 2 });
+  const started: string[] = [];
+  const agent = agentCommand(opts.root);
+  try {
+    for (const c of DEMO_CLUSTERS) {
+      const host = c.node.hostname;
+      const cluster = await prisma.cluster.findUnique({ where: { name: c.name }, select: { id: true } });
+      if (!cluster) {
+        opts.say(`demo: cluster ${c.name} no longer exists; no agent for ${host}`);
+        continue;
+      }
+      const dir = path.join(opts.dataDir, 'agents', host);
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+      const smiConfig = path.join(dir, 'nvidia-smi.json');
+      const kernelLog = path.join(dir, 'kern.log');
+      const credentialPath = path.join(dir, 'agent.json');
+      if (!existsSync(kernelLog)) writeFileSync(kernelLog, '');
+      const limit = POWER_LIMIT_W.find(([re]) => re.test(c.node.gpuModel))?.[1] ?? 700;
+      writeFakeNvidiaSmiConfig(smiConfig, {
+        node: host,
+        driverVersion: c.node.driver,
+        cudaVersion: c.node.cuda,
+        kernelLogPath: kernelLog,
+        stateDir: path.join(dir, 'fake-state'),
+        xidIntervalSeconds: DEMO_XID_INTERVAL_SECONDS,
+        gpus: Array.from({ length: c.node.count }, (_, i) => ({
+          uuid: demoGpuUuid(host, i),
+          name: c.node.gpuModel,
+          memoryTotalMib: c.node.memoryMib,
+          pciBusId: demoPciBusId(i),
+          powerLimitW: limit,
+          profile: DEMO_GPU_PROFILES[host]?.[i] ?? 'busy',
+        })),
+      });
+      // An agent on a real node knows nothing of the control plane's secrets: give it a bare environment.
+      const env = { PATH: opts.env.PATH ?? '', HOME: opts.env.HOME ?? '', ...fakeNvidiaSmiEnv(smiConfig), FLEETPLANE_AGENT_LOG_LEVEL: 'warn' };
+
+      if (!(await credentialIsLive(prisma, credentialPath, host))) {
+        const token = await createJoinToken(
+          { prisma, actor: { type: 'system', id: null, label: 'npm start (demo fleet)' } },
+          { clusterId: cluster.id, expiresInMinutes: 5, description: `demo agent on ${host}` },
+        );
+        const enrolled = await run(
+          agent.command,
+          [...agent.args, 'enroll', '--server', opts.serverUrl, '--token', token.token, '--credential-path', credentialPath, '--hostname', host, '--nvidia-smi', FAKE_NVIDIA_SMI_BIN, '--force'],
+          env,
+        );
+        if (enrolled.code !== 0) {
+          opts.say(`demo: enrolling the agent on ${host} failed (exit ${enrolled.code}): ${enrolled.output.trim().slice(0, 500)}`);
+          continue;
+        }
+      }
+      const metricsUrl = await metricsUrlFor(c.endpointPort);
+      const args = [
+        ...agent.args,
+        'run',
+        '--credential-path',
+        credentialPath,
+        '--queue-dir',
+        path.join(dir, 'queue'),
+        '--nvidia-smi',
+        FAKE_NVIDIA_SMI_BIN,
+        '--kernel-log',
+        kernelLog,
+        '--hostname',
+        host,
+        '--interval',
+        String(DEMO_AGENT_INTERVAL_SECONDS),
+        ...(metricsUrl ? ['--metrics-url', metricsUrl] : []),
+      ];
+      // Not critical: a demo agent dying must not stop the control plane.
+      opts.group.start(`agent:${host.split('-')[0]}`, agent.command, args, { env, critical: false, quiet: true });
+      started.push(host);
+    }
+  } finally {
+    await prisma.$disconnect();
+  }
+  return { started };
+}
+
+async function credentialIsLive(prisma: ReturnType<typeof createPrismaClient>, credentialPath: string, hostname: string): Promise<boolean> {
+  if (!existsSync(credentialPath)) return false;
+  try {
+    const stored = JSON.parse(readFileSync(credentialPath, 'utf8')) as { credential?: unknown };
+    if (typeof stored.credential !== 'string') return false;
+    const row = await prisma.nodeCredential.findUnique({ where: { tokenHash: hashSecret(stored.credential) }, select: { revokedAt: true, node: { select: { hostname: true } } } });
+    return !!row && !row.revokedAt && row.node.hostname === hostname;
+  } catch {
+    return false;
+  }
+}
