@@ -1,20 +1,27 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { defineJob } from '@fleetplane/contracts';
-import { createPrismaClient } from '@fleetplane/db';
-import '@fleetplane/db/testing';
+import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
+import { createTestDatabase, type TestDatabase } from '@fleetplane/db/testing';
 import { JobProducer } from '@fleetplane/queue';
 import { expireCredentials } from '../maintenance/expire-credentials.service';
 import { addToOutbox, dispatchOutbox } from './outbox.service';
 
-const prisma = createPrismaClient(inject('databaseUrl'));
+// Its own database: dispatchOutbox takes every pending row, and other test files add rows too.
+let db: TestDatabase;
+let prisma: PrismaClient;
+beforeAll(async () => {
+  db = await createTestDatabase('fp_outbox');
+  prisma = createPrismaClient(db.url);
+});
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const producer = new JobProducer(redisUrl, `fptest-${randomBytes(4).toString('hex')}`);
 afterAll(async () => {
   await producer.queue('maintenance').obliterate({ force: true });
   await producer.close();
   await prisma.$disconnect();
+  await db.drop();
 });
 
 const probe = defineJob({ queue: 'maintenance', name: 'outbox-probe', schema: z.object({ n: z.number() }) });
