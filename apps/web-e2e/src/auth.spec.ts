@@ -23,8 +23,11 @@ test('the admin signs in and sees the demo fleet', async ({ page }) => {
     await expect(table.getByRole('link', { name })).toBeVisible();
   }
   await expect(table).toContainText('DeepSeek-V4-Flash-FP8');
-  await expect(page.getByTestId('stat-gpus')).toContainText('21');
-  await expect(page.getByTestId('stat-clusters')).toContainText('4');
+  // Other specs may have enrolled nodes or added clusters already: the seed is the floor.
+  await expect(page.getByTestId('stat-gpus')).toBeVisible();
+  const statValue = async (id: string) => Number(/(\d+)/.exec((await page.getByTestId(id).locator('p').nth(1).textContent()) ?? '')?.[1]);
+  expect(await statValue('stat-gpus')).toBeGreaterThanOrEqual(21);
+  expect(await statValue('stat-clusters')).toBeGreaterThanOrEqual(4);
 
   // Sorting happens on the server: GPUs descending puts the 8-GPU clusters first.
   const gpusHeader = table.getByRole('columnheader', { name: 'GPUs' });
