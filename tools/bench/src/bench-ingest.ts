@@ -196,9 +196,10 @@ async function runLoad(server: string, agents: SimAgent[], seconds: number, rate
       let due = started + (intervalMs * i) / agents.length;
       while (performance.now() < stopAt) {
         if (intervalMs > 0) {
+          // The window ends at stopAt: a batch due later is not part of this run (and not waited for).
+          if (due >= stopAt) break;
           const wait = due - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-          if (due >= stopAt) break;
         }
         const body = JSON.stringify(batchOf(agent));
         const t0 = intervalMs > 0 ? due : performance.now();
@@ -386,6 +387,9 @@ async function main() {
       targets: { samplesPerSecond: 20_000, p99Ms: 250 },
     };
 
+    // Open loop: the server passes when it stored (nearly) everything offered in the window, at ≥ 20,000/s offered.
+    const keptUp = RATE > 0 && load.accepted >= 0.995 * RATE * SECONDS;
+    const throughputOk = RATE > 0 ? RATE >= 20_000 && keptUp : rate >= 20_000;
     const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
     const lines = [
       '',
@@ -398,7 +402,7 @@ async function main() {
       `  server CPU/sample   ${f(result.ingest.serverCpuMicrosPerSample, 1)} µs (web + Postgres) → projected ${f(result.ingest.projectedSamplesPerSecondOnTwoIdleCores)} samples/s on 2 idle cores (loadavg at start ${f(result.machine.loadavg1m, 1)})`,
       `  COPY reference      ${f(copyRate)} rows/s (${f(copy.rows)} rows in ${f(copy.seconds, 2)} s) → ingest is ${f(rate / copyRate, 2)}× COPY`,
       `  real agent (8 GPUs, 1 s interval)  steady RSS ${f(agent.steadyRssMb, 1)} MB (peak ${f(agent.peakRssMb, 1)} MB), CPU ${f(agent.cpuPerSampleMs, 3)} ms/sample (${f(agent.cpuPerSampleWithNvidiaSmiMs, 2)} ms incl. nvidia-smi runs), ${f(agent.cpuPercentOfOneCore, 1)}% of a core`,
-      `  verdict             ${rate >= 20_000 ? 'PASS' : 'MISS'} throughput, ${result.ingest.latencyMs.p99 < 250 ? 'PASS' : 'MISS'} p99`,
+      `  verdict             ${throughputOk ? 'PASS' : 'MISS'} throughput${RATE > 0 ? ` (open loop: ${keptUp ? 'kept up with' : 'fell behind'} the offered ${f(RATE)}/s)` : ''}, ${result.ingest.latencyMs.p99 < 250 ? 'PASS' : 'MISS'} p99`,
       '',
     ];
     process.stdout.write(lines.join('\n'));

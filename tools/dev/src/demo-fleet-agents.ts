@@ -3,6 +3,7 @@
 // utilisation on the dashboard then come from the same path a real fleet uses: agent → agent API →
 // Postgres → health job. State (credentials, disk queues, fake kernel logs) lives under .data/agents/.
 import { spawn } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { FAKE_NVIDIA_SMI_BIN, fakeNvidiaSmiEnv, writeFakeNvidiaSmiConfig, type TFakeGpuProfile } from '@fleetplane/fake-nvidia-smi';
@@ -168,4 +169,51 @@ async function credentialIsLive(prisma: ReturnType<typeof createPrismaClient>, c
   } catch {
     return false;
   }
+}
+
+const DEMO_PROMPTS = [
+  'Summarise the trade-offs of FP8 versus FP4 weights for DeepSeek V4 Flash on Hopper GPUs.',
+  'Write a haiku about a GPU that keeps throttling.',
+  'Explain tensor parallelism to a new SRE in three sentences.',
+  'List five checks to run before rolling out a new model revision.',
+];
+
+/**
+ * A light, steady stream of chat requests to each demo endpoint that answers, so tokens/s, KV-cache use
+ * and running requests move on the dashboard too (the agents scrape these endpoints' /metrics). About one
+ * short request every 1–4 s per endpoint; returns a stop function.
+ */
+export function startDemoTraffic(say: (msg: string) => void): () => Promise<void> {
+  const stop = new AbortController();
+  const pause = (ms: number) => sleep(ms, undefined, { signal: stop.signal }).then(() => true, () => false);
+  const loops = DEMO_CLUSTERS.map(async (c, i) => {
+    const url = `http://127.0.0.1:${c.endpointPort}/v1/chat/completions`;
+    let failures = 0;
+    while (await pause(1000 + Math.random() * 3000)) {
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            model: c.servedModelName,
+            messages: [{ role: 'user', content: DEMO_PROMPTS[(i + Math.floor(Math.random() * 4)) % DEMO_PROMPTS.length] }],
+            max_tokens: 32 + Math.floor(Math.random() * 160),
+          }),
+          signal: AbortSignal.any([stop.signal, AbortSignal.timeout(30_000)]),
+        });
+        await res.arrayBuffer();
+        failures = 0;
+      } catch {
+        if (stop.signal.aborted) break;
+        // No endpoint on this port (or it stopped): back off quietly, keep trying now and then.
+        failures += 1;
+        if (failures === 3) say(`demo: no inference endpoint answers on port ${c.endpointPort}; ${c.name} shows GPU telemetry only`);
+        if (!(await pause(Math.min(60_000, 2000 * failures)))) break;
+      }
+    }
+  });
+  return async () => {
+    stop.abort();
+    await Promise.allSettled(loops);
+  };
 }

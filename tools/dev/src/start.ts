@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@fleetplane/config';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed-demo-users';
-import { startDemoFleetAgents } from './demo-fleet-agents';
+import { startDemoFleetAgents, startDemoTraffic } from './demo-fleet-agents';
 import { prepareDatabase } from './prepare';
 import { startDemoEndpoints } from './demo-endpoints';
 import { startDemoHub } from './demo-hub';
@@ -149,6 +149,7 @@ async function main() {
     // Real agent processes with a stand-in nvidia-smi, one per seeded node: the fleet is alive on screen.
     const agents = await startDemoFleetAgents({ root, dataDir, serverUrl: `http://127.0.0.1:${config.PORT}`, databaseUrl, group, env, say });
     if (agents.started.length) say(`demo: ${agents.started.length} node agent(s) reporting (${agents.started.join(', ')}); their state is in ${path.relative(root, path.join(dataDir, 'agents'))}/`);
+    cleanups.push(startDemoTraffic(say));
   }
   const lines = [
     '',

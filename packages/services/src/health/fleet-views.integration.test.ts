@@ -126,6 +126,6 @@ describe('/metrics exposition', () => {
     const accepted = families.get('fleetplane_telemetry_gpu_samples_accepted_total')!.metrics[0]!;
     expect(Number(accepted.value)).toBeGreaterThanOrEqual(5);
     const rejected = families.get('fleetplane_telemetry_batches_rejected_total')!.metrics.map((m) => m.labels?.reason).sort();
-    expect(rejected).toEqual(['forbidden', 'internal', 'invalid_payload', 'payload_too_large', 'unauthorized']);
+    expect(rejected).toEqual(['forbidden', 'internal', 'invalid_payload', 'payload_too_large', 'rate_limited', 'unauthorized']);
   });
 });

@@ -2,9 +2,10 @@
 // one-line adapters around these, and tests call them in-process without a server.
 import type pg from 'pg';
 import type { z } from 'zod';
-import { MAX_TELEMETRY_BODY_BYTES, parseAgentBearer, toAgentErrorIssues, ZEnrollRequest, ZTelemetryBatch, type TAgentErrorCode } from '@fleetplane/contracts';
+import { agentErrorBody, MAX_TELEMETRY_BODY_BYTES, parseAgentBearer, toAgentErrorIssues, ZEnrollRequest, ZTelemetryBatch, type TAgentErrorCode } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { enrollNode } from '../enrollment/enroll.service';
+import { ingestAdmission, type Admission } from './admission';
 import { AgentApiError } from './agent-api-error';
 import { authenticateAgent, ingestTelemetry } from './ingest.service';
 import { ingestMetrics, type IngestMetrics, type TIngestRejectReason } from './ingest-metrics';
@@ -21,6 +22,8 @@ export interface AgentHttpDeps {
   prisma: PrismaClient;
   pool: pg.Pool;
   metrics?: IngestMetrics;
+  /** Defaults to the process-wide one (8 batches at a time, 1,024 waiting). */
+  admission?: Admission;
   log?: AgentHttpLogger;
   now?: () => Date;
 }
@@ -118,8 +121,18 @@ export async function handleTelemetryRequest(deps: AgentHttpDeps, req: Request):
     if (!credential) throw new AgentApiError('unauthorized', 'Send the node credential as "Authorization: Bearer <credential>" (written by fleetplane-agent enroll).');
     // Authenticate before reading the body: an unknown caller never costs us a large read.
     const who = await authenticateAgent(deps.pool, credential);
-    const batch = await readJson(req, MAX_TELEMETRY_BODY_BYTES, ZTelemetryBatch, 'telemetry batch');
-    const outcome = await ingestTelemetry(deps.pool, who, batch, deps.now?.() ?? new Date());
+    const leave = await (deps.admission ?? ingestAdmission()).enter();
+    if (!leave) {
+      metrics.batchesRejected.inc({ reason: 'rate_limited' });
+      return json(429, agentErrorBody('rate_limited', 'The control plane is busy; the agent keeps the batch and retries.'), { 'retry-after': '2' });
+    }
+    let outcome;
+    try {
+      const batch = await readJson(req, MAX_TELEMETRY_BODY_BYTES, ZTelemetryBatch, 'telemetry batch');
+      outcome = await ingestTelemetry(deps.pool, who, batch, deps.now?.() ?? new Date());
+    } finally {
+      leave();
+    }
     if (outcome.duplicate) metrics.batchesDuplicate.inc();
     else {
       metrics.batchesAccepted.inc();

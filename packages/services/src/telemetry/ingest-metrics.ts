@@ -1,6 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export const INGEST_REJECT_REASONS = ['invalid_payload', 'unauthorized', 'forbidden', 'payload_too_large', 'internal'] as const;
+export const INGEST_REJECT_REASONS = ['invalid_payload', 'unauthorized', 'forbidden', 'payload_too_large', 'rate_limited', 'internal'] as const;
 export type TIngestRejectReason = (typeof INGEST_REJECT_REASONS)[number];
 
 export interface IngestMetrics {

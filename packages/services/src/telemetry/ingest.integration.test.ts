@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_TELEMETRY_BODY_BYTES, ZAgentError, ZTelemetryResponse, type TTelemetryBatch } from '@fleetplane/contracts';
+import { Admission } from './admission';
 import { handleTelemetryRequest } from './agent-http';
 import { xidFingerprint } from './ingest.service';
 import { batchFor, gpuSample, makeNode, randomGpuUuid, settleOutbox, telemetryRequest, testDeps, type TestNode } from './test-support';
@@ -147,6 +148,15 @@ describe('POST /api/agent/v1/telemetry', () => {
     expect(res.status).toBe(413);
     // It stopped reading shortly after the limit instead of swallowing the whole body.
     expect(sent).toBeLessThan(MAX_TELEMETRY_BODY_BYTES + 4 * chunk.byteLength);
+    expect(await stored(n)).toEqual({ samples: 0, batches: 0, xids: 0, engine: 0 });
+  });
+
+  it('answers 429 with Retry-After when more batches wait than the server admits, storing nothing', async () => {
+    const n = await makeNode(prisma, 1);
+    const res = await handleTelemetryRequest({ ...deps, admission: new Admission(0, 0) }, telemetryRequest(n.credential, batchFor(n)));
+    expect(res.status).toBe(429);
+    expect(res.headers.get('retry-after')).toBe('2');
+    expect(errorOf(await res.json())).toMatchObject({ code: 'rate_limited' });
     expect(await stored(n)).toEqual({ samples: 0, batches: 0, xids: 0, engine: 0 });
   });
 

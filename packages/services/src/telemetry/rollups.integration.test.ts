@@ -80,19 +80,29 @@ describe('telemetry rollups', () => {
 
   it('advances a stored watermark on repeatable runs, a bounded step at a time', async () => {
     const now = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 5_000);
+    const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
     const watermark = new Date(now.getTime() - 3 * 3_600_000);
     await prisma.setting.upsert({ where: { key: ROLLUP_WATERMARK_KEY }, create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() }, update: { value: watermark.toISOString() } });
     const first = await runTelemetryRollup(prisma, { now });
-    // One hour of new time per run, starting an overlap before the watermark.
-    expect(first.from).toBe(new Date(watermark.getTime() - 10 * 60_000).toISOString());
-    expect(first.to).toBe(new Date(watermark.getTime() + 3_600_000).toISOString());
-    const stored = await prisma.setting.findUniqueOrThrow({ where: { key: ROLLUP_WATERMARK_KEY } });
-    expect(stored.value).toBe(first.to);
-    // The catch-up covers the fixture hour: its buckets exist without any backfill.
-    expect(await rollup('minute', at(0, 0))).not.toBeNull();
+    // It starts an overlap before the watermark (or later, at the first sample) and moves at most an hour.
+    expect(Date.parse(first.from)).toBeGreaterThanOrEqual(watermark.getTime() - 10 * 60_000);
+    expect(Date.parse(first.to)).toBeLessThanOrEqual(Math.max(Date.parse(first.from), watermark.getTime()) + 3_600_000);
+    expect((await prisma.setting.findUniqueOrThrow({ where: { key: ROLLUP_WATERMARK_KEY } })).value).toBe(first.to);
     let last = first;
-    for (let i = 0; i < 4 && last.to !== new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString(); i += 1) last = await runTelemetryRollup(prisma, { now });
-    expect(last.to).toBe(new Date(Math.floor(now.getTime() / 60_000) * 60_000).toISOString());
+    for (let i = 0; i < 5 && last.to !== end.toISOString(); i += 1) last = await runTelemetryRollup(prisma, { now });
+    expect(last.to).toBe(end.toISOString());
+    // The fixture hour was covered by the catch-up, without any backfill.
+    expect(await rollup('minute', at(0, 0))).not.toBeNull();
+  });
+
+  it('jumps over time without samples in one run', async () => {
+    const later = new Date(Date.now() + 30 * 86_400_000);
+    const end = new Date(Math.floor(later.getTime() / 60_000) * 60_000);
+    const watermark = new Date(later.getTime() - 3 * 3_600_000);
+    await prisma.setting.upsert({ where: { key: ROLLUP_WATERMARK_KEY }, create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() }, update: { value: watermark.toISOString() } });
+    const run = await runTelemetryRollup(prisma, { now: later });
+    expect(run).toMatchObject({ to: end.toISOString(), minuteBuckets: 0, skipped: false });
+    expect((await prisma.setting.findUniqueOrThrow({ where: { key: ROLLUP_WATERMARK_KEY } })).value).toBe(end.toISOString());
   });
 });
 

@@ -118,8 +118,9 @@ export interface RollupRunResult {
 }
 
 /**
- * The repeatable run: from the stored watermark (minus an overlap for late samples) up to the last
- * complete minute, at most an hour of new time per run. With `range`, a backfill of exactly that
+ * The repeatable run: from the stored watermark (minus an overlap for late samples, and skipping ahead
+ * to the first sample when there is a gap) up to the last complete minute, at most an hour of new
+ * time per run. With `range`, a backfill of exactly that
  * range, leaving the watermark alone. Buckets are recomputed from their sources every time, so any
  * number of runs, in any order, converge on the same rows.
  */
@@ -144,12 +145,22 @@ export async function runTelemetryRollup(
       const setting = await tx.setting.findUnique({ where: { key: ROLLUP_WATERMARK_KEY } });
       const watermark = typeof setting?.value === 'string' ? new Date(setting.value) : null;
       const oldest = end.getTime() - (opts.rawRetentionHours ?? 48) * HOUR_MS;
-      const start = new Date(Math.max(watermark && !Number.isNaN(watermark.getTime()) ? watermark.getTime() - ROLLUP_OVERLAP_MS : end.getTime() - ROLLUP_FIRST_RUN_MS, oldest));
-      const stop = new Date(Math.min(end.getTime(), Math.max(start.getTime(), watermark?.getTime() ?? start.getTime()) + ROLLUP_MAX_STEP_MS));
-      if (stop <= start) return { from: start.toISOString(), to: stop.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };
+      const valid = watermark && !Number.isNaN(watermark.getTime()) ? watermark : null;
+      let start = new Date(Math.max(valid ? valid.getTime() - ROLLUP_OVERLAP_MS : end.getTime() - ROLLUP_FIRST_RUN_MS, oldest));
+      const saveWatermark = (at: Date) =>
+        tx.setting.upsert({ where: { key: ROLLUP_WATERMARK_KEY }, create: { key: ROLLUP_WATERMARK_KEY, value: at.toISOString() }, update: { value: at.toISOString() } });
+      if (end <= start) return { from: start.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };
+      // Skip time without samples (a first run, a fleet that was down): start at the first sample.
+      const [first] = await tx.$queryRaw<{ at: Date | null }[]>`SELECT MIN(sampled_at) AS at FROM gpu_sample WHERE sampled_at >= ${start} AND sampled_at < ${end}`;
+      if (!first?.at) {
+        await saveWatermark(end);
+        return { from: start.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };
+      }
+      start = new Date(Math.max(start.getTime(), bucketStart(first.at, 'minute').getTime()));
+      const stop = new Date(Math.min(end.getTime(), Math.max(start.getTime(), valid?.getTime() ?? start.getTime()) + ROLLUP_MAX_STEP_MS));
       const minuteBuckets = await rollupMinutes(tx, start, stop);
       const hourBuckets = await rollupHours(tx, start, stop);
-      await tx.setting.upsert({ where: { key: ROLLUP_WATERMARK_KEY }, create: { key: ROLLUP_WATERMARK_KEY, value: stop.toISOString() }, update: { value: stop.toISOString() } });
+      await saveWatermark(stop);
       return { from: start.toISOString(), to: stop.toISOString(), minuteBuckets, hourBuckets, skipped: false };
     },
     { timeout: 120_000, maxWait: 10_000 },

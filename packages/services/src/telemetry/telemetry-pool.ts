@@ -9,7 +9,7 @@ export function getTelemetryPool(databaseUrl: string, max = 8): pg.Pool {
   const pools = (g.__fleetplaneTelemetryPools ??= new Map());
   let pool = pools.get(databaseUrl);
   if (!pool) {
-    pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000, application_name: 'fleetplane-ingest', options: '-c plan_cache_mode=force_generic_plan' });
+    pool = new pg.Pool({ connectionString: databaseUrl, max, idleTimeoutMillis: 30_000, application_name: 'fleetplane-ingest' });
     // An idle client losing its connection must not crash the web process.
     pool.on('error', () => undefined);
     pools.set(databaseUrl, pool);

@@ -76,8 +76,7 @@ function ClusterCard({ c }: { c: ClusterLive }) {
             <Metric
               label="Memory"
               value={fmtGiB(c.memoryUsedMib)}
-              sub={c.memoryUsedMib !== null && c.memoryTotalMib ? `${Math.round((c.memoryUsedMib / c.memoryTotalMib) * 100)}%` : undefined}
-              hint={`of ${fmtGiB(c.memoryTotalMib)}`}
+              hint={`${c.memoryUsedMib !== null && c.memoryTotalMib ? `${Math.round((c.memoryUsedMib / c.memoryTotalMib) * 100)}% ` : ''}of ${fmtGiB(c.memoryTotalMib)}`}
               bar={barWidth(c.memoryUsedMib, c.memoryTotalMib ?? 0)}
             />
             <Metric label="Power" value={fmtWatts(c.powerDrawW)} bar={barWidth(c.powerDrawW, c.powerLimitW ?? 0)} hint={c.powerLimitW ? `of ${fmtWatts(c.powerLimitW)} limit` : undefined} />
