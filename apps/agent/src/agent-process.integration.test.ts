@@ -313,4 +313,22 @@ describe('run', () => {
     expect(ok.code).toBe(0);
     expect(cp.telemetryRequests.filter((r) => r.batchId === refusedId)).toHaveLength(1);
   });
+
+  it('dead-letters a batch naming another node\'s GPU (403 forbidden) and goes on with the next ones', async () => {
+    const n = node('forbidden');
+    cp.rejectWhen(() => true, 'forbidden');
+    let refused: AgentRun;
+    try {
+      refused = await runAgent(['run', '--once', ...n.common]);
+    } finally {
+      cp.rejectWhen(null);
+    }
+    expect(refused.stderr).toMatch(/server refused batch [0-9a-f-]{36}: .*moved to dead-letter/);
+    const dead = readdirSync(join(n.queueDir, 'dead-letter'));
+    const reason = JSON.parse(readFileSync(join(n.queueDir, 'dead-letter', dead.find((f) => f.endsWith('.error.json'))!), 'utf8'));
+    expect(reason).toMatchObject({ status: 403, code: 'forbidden' });
+    expect(readdirSync(join(n.queueDir, 'pending')).filter((f) => f.endsWith('.json'))).toHaveLength(0);
+    const ok = await runAgent(['run', '--once', ...n.common]);
+    expect(ok.code).toBe(0);
+  });
 });

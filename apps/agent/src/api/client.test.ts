@@ -62,6 +62,29 @@ describe('AgentApiClient.enroll', () => {
     expect(await teapot.postTelemetry(batch)).toMatchObject({ kind: 'rejected', status: 418, code: null, message: "HTTP 418: I'm a teapot" });
   });
 
+  it("dead-letters a batch the server forbids, but treats a bare 403 as a credential problem", async () => {
+    const credential = cp.issueCredential('node-403');
+    const client = new AgentApiClient({ server: cp.url, credential });
+    const batch = { batchId: crypto.randomUUID(), sentAt: new Date().toISOString(), host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }, gpuSamples: [], xidEvents: [], engineSamples: [], droppedSamples: 0 };
+    cp.rejectWhen(() => true, 'forbidden');
+    try {
+      expect(await client.postTelemetry(batch)).toMatchObject({ kind: 'rejected', status: 403, code: 'forbidden' });
+    } finally {
+      cp.rejectWhen(null);
+    }
+    const proxy = createServer((_req, res) => {
+      res.writeHead(403, { 'content-type': 'text/html' });
+      res.end('<h1>Forbidden by proxy policy</h1>');
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    try {
+      const viaProxy = new AgentApiClient({ server: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, credential });
+      expect(await viaProxy.postTelemetry(batch)).toMatchObject({ kind: 'unauthorized', status: 403, message: expect.stringContaining('Forbidden by proxy policy') });
+    } finally {
+      await new Promise((r) => proxy.close(r));
+    }
+  });
+
   it('times out', async () => {
     const hang = createServer(() => {});
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));

@@ -94,7 +94,10 @@ export class AgentApiClient {
     const error = ZAgentError.safeParse(json);
     const message = error.success ? error.data.error.message : `HTTP ${status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
     if (status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')) };
-    if (status === 401 || status === 403) return { kind: 'unauthorized', status, message };
+    // A v1 `forbidden` names something inside this batch (a GPU registered to another node): the
+    // credential is fine and the batch will never be accepted, so it is refused like a bad payload.
+    // A bare 403 (a proxy, say) or a 401 is about the credential and blocks the whole queue instead.
+    if (status === 401 || (status === 403 && !(error.success && error.data.error.code === 'forbidden'))) return { kind: 'unauthorized', status, message };
     return { kind: 'rejected', status, message, code: error.success ? error.data.error.code : null, issues: error.success ? (error.data.error.issues ?? []) : [] };
   }
 }

@@ -31,8 +31,8 @@ export interface FakeControlPlane {
   readonly credentials: Map<string, { nodeId: string; revoked: boolean }>;
   /** Answer the next n telemetry requests with this status (5xx/429: retryable). */
   failNext(n: number, status: number): void;
-  /** Refuse matching batches with 400 invalid_payload. */
-  rejectWhen(predicate: ((batch: TTelemetryBatch) => boolean) | null): void;
+  /** Refuse matching batches: 400 invalid_payload, or 403 forbidden as for a GPU of another node. */
+  rejectWhen(predicate: ((batch: TTelemetryBatch) => boolean) | null, code?: 'invalid_payload' | 'forbidden'): void;
   /** Issue a credential directly, as if the node had enrolled. */
   issueCredential(nodeId?: string): string;
   /** Stop listening (connections refused) and start again on the same port. */
@@ -83,6 +83,7 @@ export async function startFakeControlPlane(options: { reportIntervalSeconds?: n
   const credentials = new Map<string, { nodeId: string; revoked: boolean }>();
   let failures: { n: number; status: number } = { n: 0, status: 503 };
   let reject: ((batch: TTelemetryBatch) => boolean) | null = null;
+  let rejectCode: 'invalid_payload' | 'forbidden' = 'invalid_payload';
   let nodeSeq = 0;
 
   const issueCredential = (nodeId = `node-${++nodeSeq}`) => {
@@ -121,7 +122,7 @@ export async function startFakeControlPlane(options: { reportIntervalSeconds?: n
     const parsed = ZTelemetryBatch.safeParse(safeJson(text));
     if (!parsed.success) return { status: fail(res, 'invalid_payload', 'Telemetry batch is invalid', toAgentErrorIssues(parsed.error)), batchId: null };
     const batch = parsed.data;
-    if (reject?.(batch)) return { status: fail(res, 'invalid_payload', `Batch ${batch.batchId} refused by test rule`, [{ path: 'gpuSamples', message: 'refused' }]), batchId: batch.batchId };
+    if (reject?.(batch)) return { status: fail(res, rejectCode, `Batch ${batch.batchId} refused by test rule`, [{ path: 'gpuSamples', message: 'refused' }]), batchId: batch.batchId };
     const duplicate = seen.has(batch.batchId);
     if (!duplicate) {
       seen.add(batch.batchId);
@@ -160,8 +161,9 @@ export async function startFakeControlPlane(options: { reportIntervalSeconds?: n
     failNext: (n, status) => {
       failures = { n, status };
     },
-    rejectWhen: (predicate) => {
+    rejectWhen: (predicate, code = 'invalid_payload') => {
       reject = predicate;
+      rejectCode = code;
     },
     issueCredential,
     stop: async () => {
