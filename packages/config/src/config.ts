@@ -39,6 +39,7 @@ export const CONFIG_SPEC = {
   HUB_WEBHOOK_SECRET: { schema: z.string().min(16, 'Must be at least 16 characters'), default: undefined, doc: 'Shared secret Hub webhooks must send in X-Webhook-Secret; webhooks are refused when unset.' },
   TELEMETRY_RAW_RETENTION_HOURS: { schema: z.coerce.number().int().min(1).max(24 * 90), default: '48', doc: 'How long raw GPU samples are kept before only rollups remain.' },
   ALERT_WEBHOOK_URL: { schema: url(['http:', 'https:'], 'https://hooks.slack.com/services/...'), default: undefined, doc: 'Optional Slack-compatible webhook notified when alerts open or resolve.' },
+  METRICS_BEARER_TOKEN: { schema: z.string().min(16, 'Must be at least 16 characters'), default: undefined, doc: 'When set, /metrics answers only scrapes sending `Authorization: Bearer <token>` (Prometheus `authorization.credentials`); open when unset.' },
   FLEETPLANE_QUEUE_PREFIX: { schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'Letters, digits, - and _ only'), default: 'fleetplane', doc: 'Redis key prefix of every BullMQ queue (lets several installs or test runs share one Redis).' },
   WORKER_CONCURRENCY: { schema: z.coerce.number().int().min(1).max(64), default: '4', doc: 'Jobs processed at once per queue by one worker process.' },
 } as const;

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Gauge, Registry } from 'prom-client';
 import { HEALTH_STATUSES } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
@@ -68,4 +69,24 @@ export async function renderFleetMetrics(prisma: PrismaClient, now = new Date())
 
   const merged = Registry.merge([ingestMetrics().registry, registry]);
   return { contentType: merged.contentType, body: await merged.metrics() };
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * GET /metrics: the exposition, behind a bearer token when one is configured. The comparison runs over
+ * fixed-length digests so neither the token's content nor its length leaks through timing.
+ */
+export async function handleMetricsRequest(deps: { prisma: PrismaClient; bearerToken?: string; now?: Date }, req: Request): Promise<Response> {
+  if (deps.bearerToken) {
+    const presented = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
+    if (!presented || !timingSafeEqual(digest(presented), digest(deps.bearerToken))) {
+      return new Response('Send the scrape token as "Authorization: Bearer <METRICS_BEARER_TOKEN>".\n', {
+        status: 401,
+        headers: { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="fleetplane-metrics"' },
+      });
+    }
+  }
+  const { contentType, body } = await renderFleetMetrics(deps.prisma, deps.now);
+  return new Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } });
 }

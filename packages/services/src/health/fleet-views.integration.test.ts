@@ -6,7 +6,7 @@ import { handleTelemetryRequest } from '../telemetry/agent-http';
 import { batchFor, gpuSample, makeNode, telemetryRequest, testDeps, type TestNode } from '../telemetry/test-support';
 import { rollupMinutes } from '../telemetry/rollups.service';
 import { evaluateFleetHealth } from './evaluate-health.service';
-import { renderFleetMetrics } from './fleet-metrics.service';
+import { handleMetricsRequest, renderFleetMetrics } from './fleet-metrics.service';
 import { fleetUtilisation } from './fleet-utilisation.service';
 import { clusterGpuGrid, gpuHealthDetail, gpuSeries } from './gpu-views.service';
 
@@ -127,5 +127,22 @@ describe('/metrics exposition', () => {
     expect(Number(accepted.value)).toBeGreaterThanOrEqual(5);
     const rejected = families.get('fleetplane_telemetry_batches_rejected_total')!.metrics.map((m) => m.labels?.reason).sort();
     expect(rejected).toEqual(['forbidden', 'internal', 'invalid_payload', 'payload_too_large', 'rate_limited', 'unauthorized']);
+  });
+
+  it('asks for the bearer token when one is configured, and serves the same exposition with it', async () => {
+    const bearerToken = 'scrape-token-0123456789';
+    const scrape = (authorization?: string) =>
+      handleMetricsRequest({ prisma, bearerToken, now }, new Request('http://fleetplane.test/metrics', { headers: authorization ? { authorization } : {} }));
+    for (const wrong of [undefined, 'Bearer nope', `Bearer ${bearerToken}x`, `Basic ${bearerToken}`]) {
+      const res = await scrape(wrong);
+      expect(res.status, String(wrong)).toBe(401);
+      expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/);
+      expect(await res.text()).not.toContain('fleetplane_gpus');
+    }
+    const ok = await scrape(`Bearer ${bearerToken}`);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('fleetplane_gpus{health="critical"}');
+    const open = await handleMetricsRequest({ prisma, now }, new Request('http://fleetplane.test/metrics'));
+    expect(open.status).toBe(200);
   });
 });

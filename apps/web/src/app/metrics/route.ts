@@ -1,14 +1,14 @@
-import { renderFleetMetrics } from '@fleetplane/services';
+import { loadConfig } from '@fleetplane/config';
+import { handleMetricsRequest } from '@fleetplane/services';
 import { agentRuntime } from '~/server/agent-runtime';
 
 export const dynamic = 'force-dynamic';
 
 /** Prometheus exposition (text format 0.0.4): fleet gauges from the database plus this replica's agent-API counters. */
-export async function GET() {
+export async function GET(req: Request) {
   const rt = agentRuntime();
   try {
-    const { contentType, body } = await renderFleetMetrics(rt.prisma);
-    return new Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } });
+    return await handleMetricsRequest({ prisma: rt.prisma, bearerToken: loadConfig().METRICS_BEARER_TOKEN }, req);
   } catch (e) {
     rt.log.error({ err: e }, 'metrics scrape failed');
     // A failed scrape must read as down (Prometheus sets up=0), not as an empty fleet.
