@@ -2,11 +2,11 @@
 // production Next.js server and the worker on free ports, then runs Playwright and tears it all down.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '@fleetplane/db/testing';
 import { prepareDatabase } from '@fleetplane/dev/prepare';
+import { freePort, waitForHttp as waitUntilUp } from '@fleetplane/dev/local-net';
 import { ProcessGroup } from '@fleetplane/dev/process-group';
 import { E2E_ADMIN } from './fixtures/accounts';
 import { createPrismaClient } from '@fleetplane/db';
@@ -18,28 +18,8 @@ import { tmpdir } from 'node:os';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 async function waitForHttp(url: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 300));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+  if (!(await waitUntilUp(url, timeoutMs))) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 async function main(): Promise<number> {

@@ -17,7 +17,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { agentAuthorizationHeader, AGENT_API_PATHS, type TGpuSample, type TTelemetryBatch } from '@fleetplane/contracts';
 import { createPrismaClient } from '@fleetplane/db';
 import { createTestDatabase } from '@fleetplane/db/testing';
+import { freePort, waitForHttp as waitUntilUp } from '@fleetplane/dev/local-net';
 import { FAKE_NVIDIA_SMI_BIN, fakeH100, fakeNvidiaSmiEnv, writeFakeNvidiaSmiConfig } from '@fleetplane/fake-nvidia-smi';
 import { createJoinToken, hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '@fleetplane/services';
 
@@ -90,28 +90,8 @@ function cpuSeconds(pid: number): { own: number; children: number } {
   return { own: (n(14) + n(15)) / tick, children: (n(16) + n(17)) / tick };
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
 async function waitForHttp(url: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms`);
+  if (!(await waitUntilUp(url, timeoutMs))) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
 }
 
 function percentile(sorted: number[], p: number): number {

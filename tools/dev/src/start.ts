@@ -11,6 +11,7 @@ import { startDemoFleetAgents, startDemoTraffic } from './demo-fleet-agents';
 import { prepareDatabase } from './prepare';
 import { startDemoEndpoints } from './demo-endpoints';
 import { startDemoHub } from './demo-hub';
+import { waitForHttp as waitUntilUp } from './local-net';
 import { ProcessGroup } from './process-group';
 import { generatePassword, loadOrCreateLocalSecrets } from './secrets';
 import { findRedisServer, postgresAnswers, redisAnswers, startEmbeddedPostgres, startPrivateRedis, type EmbeddedPostgresHandle } from './services';
@@ -165,17 +166,7 @@ async function main() {
 }
 
 async function waitForHttp(url: string, timeoutMs: number) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url);
-      if (res.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  say(`warning: ${url} did not answer within ${timeoutMs / 1000}s`);
+  if (!(await waitUntilUp(url, timeoutMs, 500))) say(`warning: ${url} did not answer within ${timeoutMs / 1000}s`);
 }
 
 function redact(url: string) {

@@ -4,30 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TGpuSample } from '@fleetplane/contracts';
+import { exampleGpuSample } from '@fleetplane/contracts/testing';
 import { DiskQueue, QueueLockedError, type TQueuedBatch } from './disk-queue';
 
-const gpu = (i: number): TGpuSample => ({
-  sampledAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
-  uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
-  index: 0,
-  name: 'NVIDIA H100 80GB HBM3',
-  pciBusId: '00000000:18:00.0',
-  memoryTotalMib: 81559,
-  memoryUsedMib: 70000,
-  utilizationGpuPct: 90,
-  utilizationMemoryPct: 40,
-  temperatureC: 60,
-  powerDrawW: 500,
-  powerLimitW: 700,
-  smClockMhz: 1980,
-  eccCorrectedVolatile: 0,
-  eccUncorrectedVolatile: 0,
-  clocksEventReasons: 0,
-  remappedRowsCorrectable: 0,
-  remappedRowsUncorrectable: 0,
-  remappedRowsPending: false,
-  remappedRowsFailure: false,
-});
+const gpu = (i: number): TGpuSample =>
+  exampleGpuSample({ sampledAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b' });
 
 const batch = (i: number, samples = 2): TQueuedBatch => ({
   batchId: randomUUID(),

@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import {
   AGENT_API_PATHS,
+  AGENT_ERROR_HTTP_STATUS,
   agentErrorBody,
   MAX_TELEMETRY_BODY_BYTES,
   parseAgentBearer,
@@ -46,19 +47,8 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-const ERROR_STATUS: Record<TAgentErrorCode, number> = {
-  invalid_payload: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  conflict: 409,
-  expired: 410,
-  payload_too_large: 413,
-  rate_limited: 429,
-  internal: 500,
-};
-
 function fail(res: ServerResponse, code: TAgentErrorCode, message: string, issues?: Array<{ path: string; message: string }>): number {
-  const status = ERROR_STATUS[code];
+  const status = AGENT_ERROR_HTTP_STATUS[code];
   send(res, status, agentErrorBody(code, message, issues), code === 'rate_limited' ? { 'retry-after': '0' } : {});
   return status;
 }

@@ -54,3 +54,26 @@ export function PageHeader({ title, description, actions }: { title: string; des
     </div>
   );
 }
+
+/**
+ * The loading / error / empty / data switch every list view needs, in one place so no view forgets a
+ * state: a skeleton while pending, the error with a retry, the empty message, else `children(data)`.
+ */
+export function QueryView<T>({
+  query,
+  skeleton,
+  isEmpty,
+  empty,
+  children,
+}: {
+  query: { isPending: boolean; isError: boolean; error: { message: string } | null; data: T | undefined; refetch: () => unknown };
+  skeleton: React.ReactNode;
+  isEmpty?: (data: T) => boolean;
+  empty?: React.ReactNode;
+  children: (data: T) => React.ReactNode;
+}) {
+  if (query.isPending) return <>{skeleton}</>;
+  if (query.isError || query.data === undefined) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
+  if (isEmpty?.(query.data)) return <>{empty}</>;
+  return <>{children(query.data)}</>;
+}

@@ -3,6 +3,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
 import { agentAuthorizationHeader, type TGpuSample, type TTelemetryBatch } from '@fleetplane/contracts';
+import { exampleGpuSample } from '@fleetplane/contracts/testing';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../enrollment/secrets';
@@ -61,29 +62,7 @@ export async function makeNode(prisma: PrismaClient, gpuCount = 2, opts: { clust
 }
 
 export function gpuSample(uuid: string, index: number, pciBusId: string, sampledAt: Date, over: Partial<TGpuSample> = {}): TGpuSample {
-  return {
-    sampledAt: sampledAt.toISOString(),
-    uuid,
-    index,
-    name: 'NVIDIA H100 80GB HBM3',
-    pciBusId,
-    memoryTotalMib: 81559,
-    memoryUsedMib: 70_000,
-    utilizationGpuPct: 90,
-    utilizationMemoryPct: 40,
-    temperatureC: 60,
-    powerDrawW: 500,
-    powerLimitW: 700,
-    smClockMhz: 1980,
-    eccCorrectedVolatile: 0,
-    eccUncorrectedVolatile: 0,
-    clocksEventReasons: 0,
-    remappedRowsCorrectable: 0,
-    remappedRowsUncorrectable: 0,
-    remappedRowsPending: false,
-    remappedRowsFailure: false,
-    ...over,
-  };
+  return exampleGpuSample({ uuid, index, pciBusId, sampledAt: sampledAt.toISOString(), ...over });
 }
 
 /** One collection of every GPU of the node at `at`, as the agent sends it. */

@@ -6,9 +6,9 @@ import { useState } from 'react';
 import { toast } from 'sonner';
 import { agentEnrollCommand, type TJoinTokenStatus } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
-import { ConfirmDialog } from '~/components/confirm-dialog';
 import { Field } from '~/components/form-helpers';
-import { EmptyState, ErrorState, TableSkeleton } from '~/components/states';
+import { RevokeButton } from '~/components/revoke-button';
+import { EmptyState, QueryView, TableSkeleton } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
@@ -169,74 +169,68 @@ export function JoinTokensPanel({ clusterId }: { clusterId: string }) {
         <CreateTokenDialog clusterId={clusterId} />
       </CardHeader>
       <CardContent>
-        {tokens.isPending ? (
-          <TableSkeleton rows={2} columns={5} />
-        ) : tokens.isError ? (
-          <ErrorState error={tokens.error} onRetry={() => void tokens.refetch()} />
-        ) : tokens.data.length === 0 ? (
-          <EmptyState title="No join tokens yet" description="Create one, then run the enroll command it shows on the GPU node." />
-        ) : (
-          <div className="rounded-lg border">
-            <Table data-testid="join-tokens-table">
-              <TableHeader>
-                <TableRow>
-                  <TableHead>Token</TableHead>
-                  <TableHead>Status</TableHead>
-                  <TableHead>Expires</TableHead>
-                  <TableHead>Created</TableHead>
-                  <TableHead>Used by</TableHead>
-                  <TableHead />
-                </TableRow>
-              </TableHeader>
-              <TableBody>
-                {tokens.data.map((t) => (
-                  <TableRow key={t.id}>
-                    <TableCell>
-                      <span className="font-mono text-xs">{t.tokenPrefix}…</span>
-                      {t.description ? <p className="text-xs text-muted-foreground">{t.description}</p> : null}
-                    </TableCell>
-                    <TableCell>
-                      <Badge variant={STATUS_VARIANT[t.status]}>{t.status}</Badge>
-                    </TableCell>
-                    <TableCell className="text-xs tabular-nums">{formatDateTime(t.expiresAt)}</TableCell>
-                    <TableCell className="text-xs text-muted-foreground">
-                      <RelativeTime date={t.createdAt} />
-                      {t.createdBy ? ` by ${t.createdBy}` : ''}
-                    </TableCell>
-                    <TableCell className="text-xs">
-                      {t.usedByNode ? (
-                        <Link className="text-primary hover:underline" href={`/nodes/${t.usedByNode.id}`}>
-                          {t.usedByNode.hostname}
-                        </Link>
-                      ) : (
-                        '—'
-                      )}
-                    </TableCell>
-                    <TableCell className="text-right">
-                      {t.status === 'active' ? (
-                        <ConfirmDialog
-                          title="Revoke this join token?"
-                          description={`Token ${t.tokenPrefix}… stops working at once. Nodes already enrolled are not affected.`}
-                          confirmLabel="Revoke token"
-                          trigger={
-                            <Button variant="ghost" size="sm" aria-label={`Revoke token ${t.tokenPrefix}`}>
-                              Revoke
-                            </Button>
-                          }
-                          onConfirm={async () => {
-                            await revoke.mutateAsync({ id: t.id });
-                            toast.success(`Token ${t.tokenPrefix}… revoked`);
-                            await queryClient.invalidateQueries({ queryKey: trpc.joinTokens.pathKey() });
-                          }}
-                        />
-                      ) : null}
-                    </TableCell>
+        <QueryView
+          query={tokens}
+          skeleton={<TableSkeleton rows={2} columns={5} />}
+          isEmpty={(rows) => rows.length === 0}
+          empty={<EmptyState title="No join tokens yet" description="Create one, then run the enroll command it shows on the GPU node." />}
+        >
+          {(rows) => (
+            <div className="rounded-lg border">
+              <Table data-testid="join-tokens-table">
+                <TableHeader>
+                  <TableRow>
+                    <TableHead>Token</TableHead>
+                    <TableHead>Status</TableHead>
+                    <TableHead>Expires</TableHead>
+                    <TableHead>Created</TableHead>
+                    <TableHead>Used by</TableHead>
+                    <TableHead />
                   </TableRow>
-                ))}
-              </TableBody>
-            </Table>
-          </div>
-        )}
+                </TableHeader>
+                <TableBody>
+                  {rows.map((t) => (
+                    <TableRow key={t.id}>
+                      <TableCell>
+                        <span className="font-mono text-xs">{t.tokenPrefix}…</span>
+                        {t.description ? <p className="text-xs text-muted-foreground">{t.description}</p> : null}
+                      </TableCell>
+                      <TableCell>
+                        <Badge variant={STATUS_VARIANT[t.status]}>{t.status}</Badge>
+                      </TableCell>
+                      <TableCell className="text-xs tabular-nums">{formatDateTime(t.expiresAt)}</TableCell>
+                      <TableCell className="text-xs text-muted-foreground">
+                        <RelativeTime date={t.createdAt} />
+                        {t.createdBy ? ` by ${t.createdBy}` : ''}
+                      </TableCell>
+                      <TableCell className="text-xs">
+                        {t.usedByNode ? (
+                          <Link className="text-primary hover:underline" href={`/nodes/${t.usedByNode.id}`}>
+                            {t.usedByNode.hostname}
+                          </Link>
+                        ) : (
+                          '—'
+                        )}
+                      </TableCell>
+                      <TableCell className="text-right">
+                        {t.status === 'active' ? (
+                          <RevokeButton
+                            noun="token"
+                            prefix={t.tokenPrefix}
+                            title="Revoke this join token?"
+                            description={`Token ${t.tokenPrefix}… stops working at once. Nodes already enrolled are not affected.`}
+                            revoke={() => revoke.mutateAsync({ id: t.id })}
+                            refresh={() => queryClient.invalidateQueries({ queryKey: trpc.joinTokens.pathKey() })}
+                          />
+                        ) : null}
+                      </TableCell>
+                    </TableRow>
+                  ))}
+                </TableBody>
+              </Table>
+            </div>
+          )}
+        </QueryView>
       </CardContent>
     </Card>
   );
