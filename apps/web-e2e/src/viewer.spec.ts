@@ -26,3 +26,18 @@ test('a viewer sees inventory read-only, and the API refuses their writes', asyn
   const adminPage = await page.request.get('/api/trpc/users.list?input=' + encodeURIComponent(JSON.stringify({ json: {} })));
   expect(adminPage.status()).toBe(403);
 });
+
+test('on a phone-sized screen the navigation is a drawer behind a menu button', async ({ page }) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  await signIn(page, VIEWER);
+  const main = page.getByRole('navigation', { name: 'Main' });
+  await expect(main).toBeHidden();
+  await page.getByRole('button', { name: 'Open navigation' }).click();
+  await expect(main).toBeVisible();
+  await main.getByRole('link', { name: 'Alerts' }).click();
+  await expect(page).toHaveURL(/\/alerts$/);
+  await expect(main).toBeHidden();
+  await page.getByRole('button', { name: 'Open navigation' }).click();
+  await page.keyboard.press('Escape');
+  await expect(main).toBeHidden();
+});

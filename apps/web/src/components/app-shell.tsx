@@ -1,9 +1,10 @@
 'use client';
-import { Activity, Boxes, FlaskConical, LayoutDashboard, LogOut, MapPin, ScrollText, Users } from 'lucide-react';
+import { Activity, Boxes, FlaskConical, LayoutDashboard, LogOut, MapPin, Menu, ScrollText, Users, X } from 'lucide-react';
 import { Bell } from 'lucide-react';
 import { Cpu, Workflow } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
+import { useEffect, useState } from 'react';
 import type { TRole } from '@fleetplane/contracts';
 import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
@@ -40,7 +41,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
   },
 ];
 
-function NavLink({ item }: { item: NavItem }) {
+function NavLink({ item, onNavigate }: { item: NavItem; onNavigate?: () => void }) {
   const pathname = usePathname();
   const allowed = useCan(item.minRole);
   if (!allowed) return null;
@@ -49,6 +50,7 @@ function NavLink({ item }: { item: NavItem }) {
   return (
     <Link
       href={item.href}
+      onClick={onNavigate}
       className={cn(
         'flex items-center gap-2.5 rounded-md px-3 py-2 text-sm text-white/70 transition-colors hover:bg-white/10 hover:text-white',
         active && 'bg-white/10 font-medium text-white',
@@ -61,34 +63,66 @@ function NavLink({ item }: { item: NavItem }) {
   );
 }
 
+function SidebarContent({ onNavigate }: { onNavigate?: () => void }) {
+  const isAdmin = useCan('admin');
+  return (
+    <>
+      <Link href="/" className="mb-6 flex items-center gap-2 px-3" onClick={onNavigate}>
+        <span className="flex size-8 items-center justify-center rounded-lg bg-primary font-bold text-white">F</span>
+        <span className="text-base font-semibold text-white">Fleetplane</span>
+      </Link>
+      <nav className="flex flex-1 flex-col gap-5" aria-label="Main">
+        {NAV.filter((s) => s.section !== 'Admin' || isAdmin).map((section) => (
+          <div key={section.section} className="flex flex-col gap-0.5">
+            <p className="px-3 pb-1 text-[11px] font-semibold uppercase tracking-wider text-white/40">{section.section}</p>
+            {section.items.map((item) => (
+              <NavLink key={item.href} item={item} onNavigate={onNavigate} />
+            ))}
+          </div>
+        ))}
+      </nav>
+      <div className="flex items-center gap-2 px-3 text-xs text-white/50">
+        <Activity className="size-3.5" /> DeepSeek V4 fleet control
+      </div>
+    </>
+  );
+}
+
 export function AppShell({ children }: { children: React.ReactNode }) {
   const user = useSessionUser();
   const router = useRouter();
-  const isAdmin = useCan('admin');
+  const pathname = usePathname();
+  // On narrow screens (an on-call phone) the sidebar becomes a drawer behind a menu button.
+  const [drawerOpen, setDrawerOpen] = useState(false);
+  useEffect(() => setDrawerOpen(false), [pathname]);
+  useEffect(() => {
+    if (!drawerOpen) return;
+    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setDrawerOpen(false);
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [drawerOpen]);
   return (
     <div className="flex min-h-screen">
       <aside className="sticky top-0 hidden h-screen w-60 shrink-0 flex-col bg-sidebar px-3 py-4 md:flex">
-        <Link href="/" className="mb-6 flex items-center gap-2 px-3">
-          <span className="flex size-8 items-center justify-center rounded-lg bg-primary font-bold text-white">F</span>
-          <span className="text-base font-semibold text-white">Fleetplane</span>
-        </Link>
-        <nav className="flex flex-1 flex-col gap-5" aria-label="Main">
-          {NAV.filter((s) => s.section !== 'Admin' || isAdmin).map((section) => (
-            <div key={section.section} className="flex flex-col gap-0.5">
-              <p className="px-3 pb-1 text-[11px] font-semibold uppercase tracking-wider text-white/40">{section.section}</p>
-              {section.items.map((item) => (
-                <NavLink key={item.href} item={item} />
-              ))}
-            </div>
-          ))}
-        </nav>
-        <div className="flex items-center gap-2 px-3 text-xs text-white/50">
-          <Activity className="size-3.5" /> DeepSeek V4 fleet control
-        </div>
+        <SidebarContent />
       </aside>
+      {drawerOpen ? (
+        <div className="fixed inset-0 z-50 md:hidden" role="dialog" aria-modal="true" aria-label="Navigation">
+          <button type="button" className="absolute inset-0 bg-black/50" aria-label="Close navigation" onClick={() => setDrawerOpen(false)} />
+          <aside className="absolute inset-y-0 left-0 flex w-64 flex-col bg-sidebar px-3 py-4 shadow-xl">
+            <button type="button" className="absolute right-3 top-4 rounded-md p-1 text-white/70 hover:bg-white/10 hover:text-white" aria-label="Close navigation" onClick={() => setDrawerOpen(false)}>
+              <X className="size-5" />
+            </button>
+            <SidebarContent onNavigate={() => setDrawerOpen(false)} />
+          </aside>
+        </div>
+      ) : null}
       <div className="flex min-w-0 flex-1 flex-col">
-        <header className="sticky top-0 z-30 flex h-14 items-center justify-end gap-3 border-b bg-card/80 px-6 backdrop-blur">
-          <div className="text-right leading-tight">
+        <header className="sticky top-0 z-30 flex h-14 items-center justify-end gap-3 border-b bg-card/80 px-4 backdrop-blur md:px-6">
+          <Button variant="ghost" size="sm" className="mr-auto md:hidden" aria-label="Open navigation" onClick={() => setDrawerOpen(true)}>
+            <Menu />
+          </Button>
+          <div className="hidden text-right leading-tight sm:block">
             <p className="text-sm font-medium" data-testid="current-user">
               {user.email}
             </p>
@@ -108,7 +142,7 @@ export function AppShell({ children }: { children: React.ReactNode }) {
             <LogOut /> Sign out
           </Button>
         </header>
-        <main className="mx-auto w-full max-w-7xl flex-1 p-6">{children}</main>
+        <main className="mx-auto w-full max-w-7xl flex-1 p-4 md:p-6">{children}</main>
       </div>
     </div>
   );
