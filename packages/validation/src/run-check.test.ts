@@ -73,7 +73,7 @@ describe('endpoint check', () => {
     });
     const r = await run({ key: 'endpoint', kind: 'endpoint' }, { baseUrl: `http://127.0.0.1:${port}` });
     expectVerdict(r, 'fail');
-    expect(r.explanation).toMatch(/\/v1\/models did not answer with a model list \(fetch failed \(ECONNREFUSED\)\)/);
+    expect(r.explanation).toMatch(/\/v1\/models did not answer with a model list \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/);
   });
 });
 

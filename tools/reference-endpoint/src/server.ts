@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo, Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { countApproxChatTokens } from '@fleetplane/domain';
+import { clockOffsetMs } from '@fleetplane/validation/client/clock';
 import { ZChatCompletionRequest } from './chat-request.schema';
 import { ZDegradations, type TDegradations } from './degradations.schema';
 import { Generation, ThroughputCap, type TTimelineEntry } from './generation';
@@ -43,7 +44,7 @@ export interface TReferenceEndpoint {
   stats(): TEndpointStats;
   /** Clears counters, max concurrency and the request timeline. */
   resetStats(): void;
-  /** Live per-request records (server clock: performance.now() of this process). */
+  /** Live per-request records (server clock: performance.now() of this process; add clockOffsetMs for the machine clock). */
   readonly requestTimeline: TTimelineEntry[];
   metricsText(): Promise<string>;
 }
@@ -280,7 +281,10 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
     }
     if (path === '/_ref/stats' && req.method === 'GET') return sendJson(res, 200, api.stats());
     if (path === '/_ref/timeline') {
-      if (req.method === 'GET') return sendJson(res, 200, { timeOrigin: performance.timeOrigin, entries: timeline });
+      // clockOffsetMs maps these performance.now() readings onto the machine-wide monotonic clock
+      // the runner uses too (see @fleetplane/validation's clock), so a client on the same machine can
+      // compare absolute times (request sent vs received, chunk written vs read), not just durations.
+      if (req.method === 'GET') return sendJson(res, 200, { timeOrigin: performance.timeOrigin, clockOffsetMs, entries: timeline });
       if (req.method === 'DELETE') {
         api.resetStats();
         return sendJson(res, 200, { ok: true });

@@ -1,4 +1,4 @@
-import { chatCompletion, newRequestId, type TEndpointConnection } from '../client/chat-client';
+import { chatCompletion, createEndpointAgent, newRequestId, type TEndpointConnection } from '../client/chat-client';
 import type { TChatOutcome } from '../client/chat-types';
 import { buildSyntheticPrompt } from '../data/haystack';
 
@@ -14,6 +14,13 @@ export interface TLoadLevelOptions {
   signal?: AbortSignal;
   seed?: number;
   requestIdPrefix?: string;
+  /**
+   * Spread the streams' first requests evenly over this many ms instead of starting them all at
+   * once. With equal request lengths a closed loop keeps whatever phase it starts with, so a
+   * simultaneous start makes every stream finish and restart together in waves; a ramp gives the
+   * steady request rate a busy production endpoint sees. Default 0 (vLLM's benchmark: all at once).
+   */
+  rampUpMs?: number;
   onSettled?: (o: TChatOutcome) => void;
 }
 
@@ -29,8 +36,35 @@ export interface TLoadLevelResult {
 /**
  * One benchmark level as vLLM's `bench serve --max-concurrency N` runs it: streaming requests with
  * exact output lengths (max_tokens + ignore_eos), each stream starting the next request when it ends.
+ * Each stream keeps one keep-alive connection (node:http): `conn.agent` when given (the caller owns
+ * it, e.g. to reuse connections across levels), else a pool of `concurrency` sockets for this level.
  */
+/** Sleeps ms (not past the signal). */
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
 export async function runLoadLevel(conn: TEndpointConnection, opts: TLoadLevelOptions): Promise<TLoadLevelResult> {
+  const streams = Math.max(1, Math.min(opts.concurrency, opts.requests));
+  const ownAgent = conn.agent ? null : createEndpointAgent(conn.baseUrl, streams);
+  const levelConn: TEndpointConnection = { ...conn, agent: conn.agent ?? ownAgent!, signal: opts.signal };
+  try {
+    return await runStreams(levelConn, opts, streams);
+  } finally {
+    ownAgent?.destroy();
+  }
+}
+
+async function runStreams(conn: TEndpointConnection, opts: TLoadLevelOptions, streams: number): Promise<TLoadLevelResult> {
   const startedAt = performance.now();
   const deadline = opts.maxDurationMs !== undefined ? startedAt + opts.maxDurationMs : Infinity;
   const outcomes: TChatOutcome[] = [];
@@ -38,11 +72,13 @@ export async function runLoadLevel(conn: TEndpointConnection, opts: TLoadLevelOp
   const stop = () => opts.signal?.aborted === true || performance.now() >= deadline;
   // Workers pull request numbers from a counter (no per-request array), so a time-bounded run may
   // ask for an effectively unlimited number of requests.
-  const worker = async () => {
+  const ramp = opts.rampUpMs ?? 0;
+  const worker = async (_: unknown, k: number) => {
+    if (ramp > 0 && k > 0) await delay(startedAt + (ramp * k) / streams - performance.now(), opts.signal);
     while (next < opts.requests && !stop()) {
       const i = next++;
       const o = await chatCompletion(
-        { ...conn, signal: opts.signal },
+        conn,
         {
           model: opts.model,
           messages: [{ role: 'user', content: buildSyntheticPrompt({ tokens: opts.inputTokens, index: i, seed: opts.seed }) }],
@@ -60,7 +96,7 @@ export async function runLoadLevel(conn: TEndpointConnection, opts: TLoadLevelOp
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.concurrency, opts.requests)) }, worker));
+  await Promise.all(Array.from({ length: streams }, worker));
   const durationMs = performance.now() - startedAt;
   return { outcomes, durationMs, startedAt, cancelled: opts.signal?.aborted === true };
 }

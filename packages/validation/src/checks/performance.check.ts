@@ -1,5 +1,6 @@
 import type { TPerformanceCheck, TRequestSample } from '@fleetplane/contracts';
 import { atLeast, atMost, calculateBenchmarkMetrics, formatMetric, type TDistribution, type TLimitOutcome } from '@fleetplane/domain';
+import { createEndpointAgent } from '../client/chat-client';
 import { runLoadLevel } from './load';
 import { cancelledOutcome, sampleFromOutcome, type TCheckEnv, type TCheckOutcome } from './check-env';
 
@@ -29,12 +30,33 @@ export async function runPerformanceCheck(check: TPerformanceCheck, env: TCheckE
   const perLevel = levels.map((c) => ({ c, n: p.requestsPerLevel ?? p.requestsPerSlot * c }));
   env.progress.setTotal(perLevel.reduce((a, l) => a + l.n, 0));
 
+  // One keep-alive pool for every level, as many sockets as the highest level has streams: connections
+  // opened for one level are reused by the next instead of being handshaken again mid-measurement.
+  const agent = createEndpointAgent(env.conn.baseUrl, levels.at(-1)!);
+  try {
+    return await measureLevels(check, env, { ...env.conn, agent }, perLevel, levels, percentiles, notes);
+  } finally {
+    agent.destroy();
+  }
+}
+
+async function measureLevels(
+  check: TPerformanceCheck,
+  env: TCheckEnv,
+  conn: TCheckEnv['conn'],
+  perLevel: { c: number; n: number }[],
+  levels: number[],
+  percentiles: number[],
+  notes: string[],
+): Promise<TCheckOutcome> {
+  const p = check.params;
+  const t = check.thresholds;
   const samples: TRequestSample[] = [];
   const levelMetrics: Record<string, Record<string, unknown>> = {};
   const limits: TLimitOutcome[] = [];
   const summaries: string[] = [];
   for (const { c, n } of perLevel) {
-    const run = await runLoadLevel(env.conn, {
+    const run = await runLoadLevel(conn, {
       model: env.target.servedModelName,
       concurrency: c,
       requests: n,

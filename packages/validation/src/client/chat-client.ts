@@ -1,6 +1,8 @@
-import { createParser } from 'eventsource-parser';
+import http from 'node:http';
+import https from 'node:https';
 import type { TChatOutcome, TChatRequestBody } from './chat-types';
 import { ChatStreamAccumulator } from './sse-accumulator';
+import { SseDataParser } from './sse-parser';
 
 export interface TEndpointConnection {
   /** e.g. http://10.0.0.5:8000 (with or without a trailing slash or /v1). */
@@ -9,8 +11,12 @@ export interface TEndpointConnection {
   timeoutMs: number;
   /** Cancels the request (the run was cancelled). */
   signal?: AbortSignal;
+  /**
+   * Keep-alive connection pool to use (from createEndpointAgent, matching the URL's protocol). Load
+   * levels bring their own with one socket per stream; otherwise a shared keep-alive pool is used.
+   */
+  agent?: http.Agent;
 }
-
 let counter = 0;
 /** Unique per process; sent as X-Request-Id so server-side records can be joined with ours. */
 export function newRequestId(prefix = 'fp'): string {
@@ -47,55 +53,147 @@ export function errorMessageFromBody(text: string): string {
   return text.slice(0, 500) || '(empty body)';
 }
 
+/** Idle keep-alive sockets are closed after this long (below uvicorn's 5 s keep-alive, which vLLM and SGLang use). */
+const IDLE_SOCKET_TIMEOUT_MS = 4_000;
+
 /**
- * One AbortController per request, aborted by the caller's signal or the timeout, and cleaned up
- * when the request ends. (AbortSignal.timeout + AbortSignal.any would leave a transferable signal,
- * a pending timer and a parent listener behind per request: measurable at hundreds of streams.)
+ * A keep-alive connection pool for one endpoint: node:http (or https) with up to `maxSockets`
+ * connections, so a load level of N streams keeps N connections open and reuses them request after
+ * request instead of handshaking per request. Destroy it when done.
  */
-function requestSignal(conn: TEndpointConnection): { signal: AbortSignal; timedOut: () => boolean; done: () => void } {
-  const ac = new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    ac.abort(new DOMException(`timed out after ${conn.timeoutMs} ms`, 'TimeoutError'));
-  }, conn.timeoutMs);
-  const onCancel = () => ac.abort(conn.signal?.reason);
-  if (conn.signal?.aborted) onCancel();
-  else conn.signal?.addEventListener('abort', onCancel, { once: true });
-  return {
-    signal: ac.signal,
-    timedOut: () => timedOut,
-    done: () => {
-      clearTimeout(timer);
-      conn.signal?.removeEventListener('abort', onCancel);
-    },
+export function createEndpointAgent(baseUrl: string, maxSockets: number): http.Agent {
+  const opts: http.AgentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: IDLE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' };
+  return baseUrl.startsWith('https:') ? new https.Agent(opts) : new http.Agent(opts);
+}
+
+// Shared pools for the checks that do not bring their own (unbounded: each check caps its concurrency).
+const sharedHttp = new http.Agent({ keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS });
+const sharedHttps = new https.Agent({ keepAlive: true, timeout: IDLE_SOCKET_TIMEOUT_MS });
+
+interface TTarget {
+  https: boolean;
+  hostname: string;
+  port: number;
+  basePath: string;
+}
+const targets = new Map<string, TTarget>();
+
+function targetOf(baseUrl: string): TTarget {
+  let t = targets.get(baseUrl);
+  if (t) return t;
+  const u = new URL(normaliseBaseUrl(baseUrl));
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`unsupported URL scheme ${u.protocol} in ${baseUrl}`);
+  const isHttps = u.protocol === 'https:';
+  t = {
+    https: isHttps,
+    hostname: u.hostname.replace(/^\[(.*)\]$/, '$1'),
+    port: u.port ? Number(u.port) : isHttps ? 443 : 80,
+    basePath: u.pathname.replace(/\/+$/, ''),
   };
+  if (targets.size > 1000) targets.clear();
+  targets.set(baseUrl, t);
+  return t;
 }
 
-function abortKind(conn: TEndpointConnection, timedOut: boolean, err: unknown): 'cancelled' | 'timeout' | undefined {
-  if (conn.signal?.aborted) return 'cancelled';
-  if (timedOut) return 'timeout';
-  const name = (err as { name?: string })?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
-  return undefined;
+function describeError(err: unknown): string {
+  const e = err as { message?: string; code?: string };
+  const message = e?.message ?? String(err);
+  return e?.code && !message.includes(e.code) ? `${message} (${e.code})` : message;
 }
 
-function describeFetchError(err: unknown): string {
-  const e = err as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
-  return cause ? `${e.message ?? 'fetch failed'} (${cause})` : (e.message ?? String(err));
+interface TFailure {
+  kind: 'cancelled' | 'timeout' | 'network';
+  message: string;
+  /** The response head had arrived (the body failed). */
+  afterResponse: boolean;
+}
+
+/**
+ * One HTTP exchange on node:http with a keep-alive agent. The per-request timeout covers the whole
+ * exchange (headers and body); the caller's AbortSignal cancels it. Both destroy the request, which
+ * closes the connection so the server sees the client go away. Resolves exactly once, never rejects:
+ * `onResponse` resolves through `done`, every failure goes through `onFail`.
+ */
+function exchange<T>(
+  conn: TEndpointConnection,
+  method: 'GET' | 'POST',
+  path: string,
+  headers: Record<string, string>,
+  body: string | null,
+  onResponse: (res: http.IncomingMessage, done: (v: T) => void) => void,
+  onFail: (f: TFailure) => T,
+): Promise<T> {
+  return new Promise<T>((resolve) => {
+    const signal = conn.signal;
+    if (signal?.aborted) return resolve(onFail({ kind: 'cancelled', message: 'cancelled', afterResponse: false }));
+    let t: TTarget;
+    try {
+      t = targetOf(conn.baseUrl);
+    } catch (err) {
+      return resolve(onFail({ kind: 'network', message: describeError(err), afterResponse: false }));
+    }
+    let settled = false;
+    let why: 'cancelled' | 'timeout' | null = null;
+    let responded = false;
+    const done = (v: T) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      resolve(v);
+    };
+    const fail = (err: unknown) => {
+      if (!settled) done(onFail({ kind: why ?? 'network', message: describeError(err), afterResponse: responded }));
+    };
+    const req = (t.https ? https : http).request(
+      { agent: conn.agent ?? (t.https ? sharedHttps : sharedHttp), hostname: t.hostname, port: t.port, method, path: t.basePath + path, headers },
+      (res) => {
+        responded = true;
+        res.on('error', fail);
+        res.on('close', () => {
+          if (!res.complete) fail(new Error('the connection closed before the response ended'));
+        });
+        onResponse(res, done);
+      },
+    );
+    const onAbort = () => {
+      why ??= 'cancelled';
+      req.destroy(new Error('cancelled'));
+    };
+    const timer = setTimeout(() => {
+      why ??= 'timeout';
+      req.destroy(new Error(`timed out after ${conn.timeoutMs} ms`));
+    }, conn.timeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', fail);
+    req.end(body ?? undefined);
+  });
+}
+
+function readAll(res: http.IncomingMessage, then: (body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => then(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+}
+
+function failureMessage(conn: TEndpointConnection, f: TFailure): { aborted?: 'cancelled' | 'timeout'; error: string } {
+  if (f.kind === 'cancelled') return { aborted: 'cancelled', error: 'cancelled' };
+  if (f.kind === 'timeout') return { aborted: 'timeout', error: `timed out after ${conn.timeoutMs} ms` };
+  return { error: f.afterResponse ? `reading the response failed: ${f.message}` : f.message };
 }
 
 /**
  * One chat completion. Never throws for HTTP, network, timeout or cancellation problems: they come
  * back as ok: false with an explanation. Streaming requests ask for a final usage chunk.
+ *
+ * Timing follows vLLM's benchmark: st is taken just before the request is sent; a streamed chunk is
+ * timestamped (performance.now()) in the callback that delivers the socket's bytes, before it is parsed,
+ * and every event in that read shares the timestamp.
  */
-export async function chatCompletion(conn: TEndpointConnection, body: TChatRequestBody, opts: { requestId?: string } = {}): Promise<TChatOutcome> {
+export function chatCompletion(conn: TEndpointConnection, body: TChatRequestBody, opts: { requestId?: string } = {}): Promise<TChatOutcome> {
   const requestId = opts.requestId ?? newRequestId();
   const stream = body.stream === true;
   const payload: TChatRequestBody = stream ? { ...body, stream_options: { include_usage: true, ...body.stream_options } } : body;
-  const req = requestSignal(conn);
-  const signal = req.signal;
   const base: TChatOutcome = {
     ok: false,
     status: null,
@@ -113,41 +211,41 @@ export async function chatCompletion(conn: TEndpointConnection, body: TChatReque
   };
   // Serialise before st: a multi-megabyte haystack should not count as server latency.
   const json = JSON.stringify(payload);
-  const url = `${normaliseBaseUrl(conn.baseUrl)}/v1/chat/completions`;
   const hdrs = postHeaders(conn, requestId, stream);
+  hdrs['content-length'] = String(Buffer.byteLength(json));
   const st = performance.now();
   base.startedAt = st;
-  let res: Response;
-  try {
-    res = await fetch(url, { method: 'POST', headers: hdrs, body: json, signal });
-  } catch (err) {
-    req.done();
-    const aborted = abortKind(conn, req.timedOut(), err);
-    return { ...base, aborted, error: aborted === 'cancelled' ? 'cancelled' : aborted === 'timeout' ? `timed out after ${conn.timeoutMs} ms` : describeFetchError(err) };
-  }
-  base.status = res.status;
-  try {
-    if (!res.ok) {
-      const text = await res.text();
-      return { ...base, error: `HTTP ${res.status}: ${errorMessageFromBody(text)}`, e2eMs: performance.now() - st };
-    }
-    if (!stream) return await readJson(res, base, st);
-    return await readStream(res, base, st);
-  } catch (err) {
-    const aborted = abortKind(conn, req.timedOut(), err);
-    return {
-      ...base,
-      aborted,
-      error: aborted === 'cancelled' ? 'cancelled' : aborted === 'timeout' ? `timed out after ${conn.timeoutMs} ms` : `reading the response failed: ${describeFetchError(err)}`,
-    };
-  } finally {
-    req.done();
-  }
+  return exchange<TChatOutcome>(
+    conn,
+    'POST',
+    '/v1/chat/completions',
+    hdrs,
+    json,
+    (res, done) => {
+      const status = res.statusCode ?? 0;
+      base.status = status;
+      if (status < 200 || status > 299) {
+        readAll(res, (b) => done({ ...base, error: `HTTP ${status}: ${errorMessageFromBody(b.toString('utf8'))}`, e2eMs: performance.now() - st }));
+        return;
+      }
+      if (!stream) {
+        readAll(res, (b) => done(jsonOutcome(b.toString('utf8'), base, performance.now() - st)));
+        return;
+      }
+      const acc = new ChatStreamAccumulator();
+      let now = 0;
+      const parser = new SseDataParser((data) => acc.push(data, now));
+      res.on('data', (chunk: Buffer) => {
+        now = performance.now();
+        parser.feed(chunk);
+      });
+      res.on('end', () => done(streamOutcome(acc, base, st)));
+    },
+    (f) => ({ ...base, ...failureMessage(conn, f) }),
+  );
 }
 
-async function readJson(res: Response, base: TChatOutcome, st: number): Promise<TChatOutcome> {
-  const text = await res.text();
-  const at = performance.now() - st;
+function jsonOutcome(text: string, base: TChatOutcome, at: number): TChatOutcome {
   let json: {
     choices?: { message?: { content?: string | null; reasoning?: string | null; reasoning_content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
     usage?: { prompt_tokens?: number; completion_tokens?: number };
@@ -173,23 +271,7 @@ async function readJson(res: Response, base: TChatOutcome, st: number): Promise<
   };
 }
 
-async function readStream(res: Response, base: TChatOutcome, st: number): Promise<TChatOutcome> {
-  if (!res.body) return { ...base, error: 'streaming response has no body' };
-  const acc = new ChatStreamAccumulator();
-  // One timestamp per network read: every event in that read arrived together (as in vLLM's client).
-  let now = 0;
-  const parser = createParser({ onEvent: (ev) => acc.push(ev.data, now) });
-  const decoder = new TextDecoder();
-  // A plain reader loop: cheaper per chunk than for-await over the web stream, which matters at
-  // hundreds of concurrent streams in one event loop.
-  const reader = res.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    now = performance.now();
-    parser.feed(decoder.decode(value, { stream: true }));
-  }
-  parser.feed(decoder.decode());
+function streamOutcome(acc: ChatStreamAccumulator, base: TChatOutcome, st: number): TChatOutcome {
   const out: TChatOutcome = {
     ...base,
     content: acc.content,
@@ -215,25 +297,26 @@ export interface TJsonResponse {
 }
 
 /** GET a path (e.g. /v1/models, /health, /version) with the endpoint's auth. */
-export async function getEndpoint(conn: TEndpointConnection, path: string): Promise<TJsonResponse> {
-  const req = requestSignal(conn);
-  try {
-    const res = await fetch(`${normaliseBaseUrl(conn.baseUrl)}${path}`, {
-      headers: conn.apiKey ? { authorization: `Bearer ${conn.apiKey}` } : {},
-      signal: req.signal,
-    });
-    const text = await res.text();
-    let body: unknown = null;
-    try {
-      body = text ? JSON.parse(text) : null;
-    } catch {
-      body = null;
-    }
-    return { ok: res.ok, status: res.status, body, text, ...(res.ok ? {} : { error: `HTTP ${res.status}: ${errorMessageFromBody(text)}` }) };
-  } catch (err) {
-    const aborted = abortKind(conn, req.timedOut(), err);
-    return { ok: false, status: null, body: null, text: '', error: aborted === 'cancelled' ? 'cancelled' : aborted === 'timeout' ? `timed out after ${conn.timeoutMs} ms` : describeFetchError(err) };
-  } finally {
-    req.done();
-  }
+export function getEndpoint(conn: TEndpointConnection, path: string): Promise<TJsonResponse> {
+  return exchange<TJsonResponse>(
+    conn,
+    'GET',
+    path,
+    conn.apiKey ? { authorization: `Bearer ${conn.apiKey}` } : {},
+    null,
+    (res, done) =>
+      readAll(res, (b) => {
+        const status = res.statusCode ?? 0;
+        const ok = status >= 200 && status <= 299;
+        const text = b.toString('utf8');
+        let body: unknown = null;
+        try {
+          body = text ? JSON.parse(text) : null;
+        } catch {
+          body = null;
+        }
+        done({ ok, status, body, text, ...(ok ? {} : { error: `HTTP ${status}: ${errorMessageFromBody(text)}` }) });
+      }),
+    (f) => ({ ok: false, status: null, body: null, text: '', error: failureMessage(conn, f).error }),
+  );
 }

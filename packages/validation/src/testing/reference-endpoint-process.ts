@@ -21,6 +21,7 @@ export interface TRefProcessOptions {
   ttftMs?: number;
   prefillMsPer1k?: number;
   itlMs?: number;
+  streamInterval?: number;
   apiKey?: string;
   degradations?: Record<string, unknown>;
 }
@@ -55,7 +56,7 @@ export interface TRefProcess {
   setDegradations(d: Record<string, unknown>): Promise<void>;
   resetDegradations(): Promise<void>;
   stats(): Promise<TRefStats>;
-  timeline(): Promise<{ timeOrigin: number; entries: TRefTimelineEntry[] }>;
+  timeline(): Promise<{ timeOrigin: number; clockOffsetMs: number; entries: TRefTimelineEntry[] }>;
   resetStats(): Promise<void>;
   close(): Promise<void>;
 }
@@ -71,6 +72,7 @@ function args(o: TRefProcessOptions): string[] {
   add('--ttft-ms', o.ttftMs);
   add('--prefill-ms-per-1k', o.prefillMsPer1k);
   add('--itl-ms', o.itlMs);
+  add('--stream-interval', o.streamInterval);
   add('--api-key', o.apiKey);
   if (o.degradations) a.push('--degradations', JSON.stringify(o.degradations));
   return a;
@@ -113,7 +115,7 @@ export async function spawnReferenceEndpoint(o: TRefProcessOptions = {}, startTi
     setDegradations: async (d) => void (await call('POST', '/_ref/degradations', d)),
     resetDegradations: async () => void (await call('DELETE', '/_ref/degradations')),
     stats: () => call('GET', '/_ref/stats') as Promise<TRefStats>,
-    timeline: () => call('GET', '/_ref/timeline') as Promise<{ timeOrigin: number; entries: TRefTimelineEntry[] }>,
+    timeline: () => call('GET', '/_ref/timeline') as Promise<{ timeOrigin: number; clockOffsetMs: number; entries: TRefTimelineEntry[] }>,
     resetStats: async () => void (await call('DELETE', '/_ref/timeline')),
     close: () =>
       new Promise<void>((resolve) => {
