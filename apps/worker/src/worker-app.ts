@@ -21,6 +21,15 @@ export interface WorkerAppOptions {
   log: Logger;
   /** Per-queue concurrency overrides (e.g. one pipeline job at a time per worker). */
   concurrencyByQueue?: Partial<Record<TQueueName, number>>;
+  /**
+   * Crash recovery timing (tests shorten it). A job's lock lives lockDurationMs and is renewed while
+   * its worker lives; a job whose lock lapsed is found by the stalled check (every stalledIntervalMs)
+   * and handed to another worker, at most maxStalledCount times, after which it fails. Defaults:
+   * 30 s, 30 s, 2: a job of a killed worker runs again 30–90 s later.
+   */
+  lockDurationMs?: number;
+  stalledIntervalMs?: number;
+  maxStalledCount?: number;
 }
 
 export function buildRegistry(): ProcessorRegistry {
@@ -50,9 +59,10 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
       connection,
       prefix: opts.queuePrefix,
       concurrency: opts.concurrencyByQueue?.[queue] ?? opts.concurrency,
-      // A job whose worker died (kill -9) is picked up again after this long.
-      stalledInterval: 30_000,
-      maxStalledCount: 2,
+      // A job whose worker died (kill -9) is picked up again once its lock lapses (see the options).
+      lockDuration: opts.lockDurationMs ?? 30_000,
+      stalledInterval: opts.stalledIntervalMs ?? 30_000,
+      maxStalledCount: opts.maxStalledCount ?? 2,
     });
     // Without an error listener a Redis hiccup could take the process down.
     worker.on('error', (err) => opts.log.error({ err, queue }, 'worker error'));
