@@ -316,3 +316,25 @@ describe('cancellation and bad input', () => {
     expect(badCtx.explanation).toMatch(/^Invalid run context: concurrencyCap/);
   });
 });
+
+describe('cluster concurrency cap, measured at the server', () => {
+  // Each kind asks for more parallelism than the cap allows; the endpoint counts the most requests it
+  // had open at once. Exactly the cap: the check did run requests concurrently, and never more.
+  const cases: TCheckDefinitionInput[] = [
+    { key: 'exact', kind: 'exact_answer', params: { parallelism: 12 } },
+    { key: 'needle', kind: 'long_context', params: { contextLengths: [1024, 2048], depths: [0, 0.5, 1], parallelism: 12 } },
+    { key: 'tools', kind: 'tool_calling', params: { parallelism: 12 } },
+    { key: 'modes', kind: 'reasoning_modes', params: { parallelism: 12 } },
+    { key: 'perf', kind: 'performance', params: { concurrencyLevels: [1, 12], inputTokens: 64, outputTokens: 8, requestsPerLevel: 12 } },
+  ];
+  for (const check of cases) {
+    it(`${check.kind} keeps at most the cap (2) open`, async () => {
+      await ref.setDegradations({ addedLatencyMs: 15 }); // requests overlap even on a fast endpoint
+      const r = await run(check, { concurrencyCap: 2 });
+      expect(r.verdict, r.explanation).not.toBe('error');
+      const stats = await ref.stats();
+      expect(stats.completionRequests).toBeGreaterThanOrEqual(4);
+      expect(stats.maxConcurrentRequests).toBe(2);
+    });
+  }
+});
