@@ -26,6 +26,9 @@ export async function startDemoEndpoints(opts: { host?: string } = {}): Promise<
         engine: c.engine === 'sglang' ? 'sglang' : 'vllm',
         engineVersion: c.engineVersion,
         maxModelLen: c.maxContextTokens,
+        // A KV cache sized so the demo's light traffic shows on the dashboard's KV gauge (a real cache of a
+        // few million tokens would read ~0% under a handful of chat requests).
+        kvCacheTokens: 4096,
         timing: DEMO_TIMING,
       });
       started.push({ cluster: c.name, ep });
