@@ -2,7 +2,10 @@
  * Download benchmark: fleetplane's verified, resumable downloader vs plain curl, against the local fake
  * hub serving multi-GB synthetic files.
  *
- *   npx tsx tools/bench/src/bench-download.ts [--size-gb 4] [--files 4] [--concurrency 4] [--dir /tmp] [--timeout-min 30]
+ *   npx tsx tools/bench/src/bench-download.ts [--size-gb 4] [--files 4] [--concurrency 4] [--repeat 3] [--dir /tmp] [--timeout-min 30] [--cpu-prof DIR]
+ *
+ * `--size-gb 4 --files 1` shows peak RSS with one 4 GiB file. `--repeat N` runs N pairs, alternating
+ * which side goes first, and prints medians. `--cpu-prof DIR` writes a V8 CPU profile of the downloader.
  *
  * The fake hub runs in this process; our downloader runs in a child process so its peak RSS (VmHWM)
  * is measured alone. The child is this file bundled with esbuild and run by plain node, as a deployed
@@ -10,7 +13,7 @@
  * also on failure or Ctrl-C.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readFile, rm, statfs, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -39,6 +42,13 @@ interface ChildResult {
   cpuSystemSeconds: number;
 }
 
+/** user+system CPU seconds of this process's waited-for children (curl), from /proc/self/stat. */
+function readChildrenCpu(): number {
+  const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+  // cutime and cstime are fields 16 and 17 of stat (13 and 14 after the command name), in clock ticks.
+  return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
 function vmHwmKb(pid: number | 'self'): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const m = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);
@@ -50,8 +60,8 @@ function vmHwmKb(pid: number | 'self'): number {
 async function runChild(jobFile: string): Promise<void> {
   const { downloadFiles, LocalDirectoryStore } = await import('@fleetplane/hub');
   const job = JSON.parse(await readFile(jobFile, 'utf8')) as ChildJob;
-  let peak = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 100);
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const result = await downloadFiles({
@@ -67,7 +77,7 @@ async function runChild(jobFile: string): Promise<void> {
   });
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  peak = Math.max(peak, process.memoryUsage.rss());
   const out: ChildResult = {
     seconds,
     bytes: result.files.reduce((n, f) => n + f.sizeBytes, 0),
@@ -116,11 +126,16 @@ async function main(): Promise<void> {
       concurrency: { type: 'string' },
       dir: { type: 'string', default: tmpdir() },
       'timeout-min': { type: 'string', default: '30' },
+      repeat: { type: 'string', default: '1' },
+      'cpu-prof': { type: 'string' },
       child: { type: 'string' },
     },
   });
   if (values.child) return runChild(values.child);
 
+  const loadAtStart = loadavg();
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error('--repeat must be a positive integer');
   const sizeGb = Number(values['size-gb']);
   const fileCount = Number(values.files);
   const concurrency = Number(values.concurrency ?? Math.min(4, fileCount));
@@ -178,11 +193,10 @@ async function main(): Promise<void> {
     const manifest = check.commits.at(-1)!.files;
     const bytes = manifest.reduce((n, f) => n + f.sizeBytes, 0);
 
-    // 1) fleetplane downloader in a child process
+    // The downloader runs in a child process (its own RSS and CPU), bundled once.
     const job: ChildJob = { hubUrl: started.url, repoId, revision: check.headSha, files: manifest, storeDir: path.join(work, 'ours'), concurrency };
     const jobFile = path.join(work, 'job.json');
     await writeFile(jobFile, JSON.stringify(job));
-    console.log(`fleetplane downloadFiles (sha256-verified, fsync'd, concurrency ${concurrency}) ...`);
     const { build } = await import('esbuild');
     const bundle = path.join(work, 'bench-child.mjs');
     await build({
@@ -196,53 +210,111 @@ async function main(): Promise<void> {
       // CommonJS dependencies inside an ESM bundle still call require().
       banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     });
-    const ours = await runProcess(process.execPath, [bundle, '--child', jobFile], { captureStdout: true });
-    if (ours.code !== 0) throw new Error(`download child exited with code ${ours.code}`);
-    const result = JSON.parse(ours.stdout.trim().split('\n').at(-1)!) as ChildResult;
-    await rm(job.storeDir, { recursive: true, force: true });
+    const childArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
+    const gib = bytes / GiB;
+    // CPU of this process (the fake hub serving the bytes) during a phase, per GiB served.
+    const serverCpu = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+      const c0 = process.cpuUsage();
+      const r = await fn();
+      const c = process.cpuUsage(c0);
+      return [r, (c.user + c.system) / 1e6 / gib];
+    };
 
-    // 2) curl, same files, same concurrency, same disk
-    console.log(`curl (-s -L -o, concurrency ${concurrency}) ...`);
-    const curlDir = path.join(work, 'curl');
-    await rm(curlDir, { recursive: true, force: true });
-    const { mkdir } = await import('node:fs/promises');
-    await mkdir(curlDir, { recursive: true });
-    const t1 = performance.now();
-    await pool(manifest, concurrency, async (f) => {
-      const url = `${started.url}/${repoId}/resolve/${check.headSha}/${f.path}`;
-      const r = await runProcess('curl', ['-s', '-f', '-L', '-o', path.join(curlDir, f.path), url]);
-      if (r.code !== 0) throw new Error(`curl failed for ${f.path} with exit code ${r.code}`);
-    });
-    const curlSeconds = (performance.now() - t1) / 1000;
-    // Our downloader fsyncs each verified file before it becomes final; give curl the same finish line.
-    const { open } = await import('node:fs/promises');
-    for (const f of manifest) {
-      const fh = await open(path.join(curlDir, f.path), 'r');
-      await fh.sync();
-      await fh.close();
+    const runOurs = async () => {
+      console.log(`  fleetplane downloadFiles (sha256-verified, fsync'd, concurrency ${concurrency}) ...`);
+      const [ours, hubCpu] = await serverCpu(() => runProcess(process.execPath, [...childArgs, bundle, '--child', jobFile], { captureStdout: true }));
+      if (ours.code !== 0) throw new Error(`download child exited with code ${ours.code}`);
+      const result = JSON.parse(ours.stdout.trim().split('\n').at(-1)!) as ChildResult;
+      await rm(job.storeDir, { recursive: true, force: true });
+      return { result, hubCpu };
+    };
+
+    const runCurl = async () => {
+      console.log(`  curl (-s -L -o, concurrency ${concurrency}) ...`);
+      const curlDir = path.join(work, 'curl');
+      await rm(curlDir, { recursive: true, force: true });
+      await mkdir(curlDir, { recursive: true });
+      const c0 = readChildrenCpu();
+      const t1 = performance.now();
+      const [, hubCpu] = await serverCpu(() =>
+        pool(manifest, concurrency, async (f) => {
+          const url = `${started.url}/${repoId}/resolve/${check.headSha}/${f.path}`;
+          const r = await runProcess('curl', ['-s', '-f', '-L', '-o', path.join(curlDir, f.path), url]);
+          if (r.code !== 0) throw new Error(`curl failed for ${f.path} with exit code ${r.code}`);
+        }),
+      );
+      const seconds = (performance.now() - t1) / 1000;
+      const cpu = readChildrenCpu() - c0;
+      // Our downloader fsyncs each verified file before it becomes final; give curl the same finish line.
+      for (const f of manifest) {
+        const fh = await open(path.join(curlDir, f.path), 'r');
+        await fh.sync();
+        await fh.close();
+      }
+      const syncSeconds = (performance.now() - t1) / 1000;
+      await rm(curlDir, { recursive: true, force: true });
+      return { seconds, syncSeconds, cpuPerGiB: cpu / gib, hubCpu };
+    };
+
+    const rows: Array<{ ours: number; curl: number; curlSync: number; ratio: number; ratioSync: number; rssMb: number; cpu: number; curlCpu: number; hubOurs: number; hubCurl: number; load: number }> = [];
+    let digest = '';
+    for (let i = 0; i < repeat; i++) {
+      const load = loadavg()[0]!;
+      console.log(`run ${i + 1}/${repeat} (load average ${load.toFixed(2)}; ${i % 2 === 0 ? 'fleetplane first' : 'curl first'})`);
+      // Alternate the order so neither side always inherits the other's disk writeback.
+      let ours!: Awaited<ReturnType<typeof runOurs>>;
+      let curl!: Awaited<ReturnType<typeof runCurl>>;
+      if (i % 2 === 0) {
+        ours = await runOurs();
+        curl = await runCurl();
+      } else {
+        curl = await runCurl();
+        ours = await runOurs();
+      }
+      const { result } = ours;
+      digest = result.digest;
+      const oursMBs = bytes / MB / result.seconds;
+      const curlMBs = bytes / MB / curl.seconds;
+      const curlSyncMBs = bytes / MB / curl.syncSeconds;
+      rows.push({
+        ours: oursMBs,
+        curl: curlMBs,
+        curlSync: curlSyncMBs,
+        ratio: oursMBs / curlMBs,
+        ratioSync: oursMBs / curlSyncMBs,
+        rssMb: (result.vmHwmKb * 1024) / MB,
+        cpu: (result.cpuUserSeconds + result.cpuSystemSeconds) / gib,
+        curlCpu: curl.cpuPerGiB,
+        hubOurs: ours.hubCpu,
+        hubCurl: curl.hubCpu,
+        load,
+      });
+      const r = rows.at(-1)!;
+      console.log(
+        `  fleetplane ${r.ours.toFixed(0)} MB/s (${result.seconds.toFixed(1)} s), curl ${r.curl.toFixed(0)} MB/s (${curl.seconds.toFixed(1)} s), curl+fsync ${r.curlSync.toFixed(0)} MB/s: ratio ${r.ratio.toFixed(2)} (vs curl+fsync ${r.ratioSync.toFixed(2)}); ` +
+          `peak RSS ${r.rssMb.toFixed(0)} MB; CPU s/GiB: fleetplane ${r.cpu.toFixed(2)} (user ${(result.cpuUserSeconds / gib).toFixed(2)}, system ${(result.cpuSystemSeconds / gib).toFixed(2)}), curl ${r.curlCpu.toFixed(2)}, hub serving ${r.hubOurs.toFixed(2)} / ${r.hubCurl.toFixed(2)}`,
+      );
     }
-    const curlSyncSeconds = (performance.now() - t1) / 1000;
-    await rm(curlDir, { recursive: true, force: true });
 
-    const oursMBs = bytes / MB / result.seconds;
-    const curlMBs = bytes / MB / curlSeconds;
-    const curlSyncMBs = bytes / MB / curlSyncSeconds;
-    const ratio = oursMBs / curlMBs;
-    const peakMb = (result.vmHwmKb * 1024) / MB;
-    const row = (name: string, mbs: number, s: number, rss: string) => `${name.padEnd(22)}${mbs.toFixed(0).padStart(8)}${s.toFixed(1).padStart(10)}${rss.padStart(14)}`;
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+    };
+    const m = (k: keyof (typeof rows)[number]) => median(rows.map((r) => r[k]));
+    const peakMb = Math.max(...rows.map((r) => r.rssMb));
     console.log('');
-    console.log(`${(bytes / GiB).toFixed(2)} GiB in ${fileCount} files, concurrency ${concurrency}`);
-    console.log(`${''.padEnd(22)}${'MB/s'.padStart(8)}${'seconds'.padStart(10)}${'peak RSS'.padStart(14)}`);
-    console.log(row('fleetplane download', oursMBs, result.seconds, `${peakMb.toFixed(0)} MB`));
-    console.log(row('curl', curlMBs, curlSeconds, '-'));
-    console.log(row('curl + fsync', curlSyncMBs, curlSyncSeconds, '-'));
+    console.log(`${gib.toFixed(2)} GiB in ${fileCount} file(s), concurrency ${concurrency}, ${repeat} run(s); medians:`);
+    console.log(`${''.padEnd(22)}${'MB/s'.padStart(8)}${'CPU s/GiB'.padStart(11)}${'peak RSS'.padStart(12)}`);
+    console.log(`${'fleetplane download'.padEnd(22)}${m('ours').toFixed(0).padStart(8)}${m('cpu').toFixed(2).padStart(11)}${`${peakMb.toFixed(0)} MB`.padStart(12)}`);
+    console.log(`${'curl'.padEnd(22)}${m('curl').toFixed(0).padStart(8)}${m('curlCpu').toFixed(2).padStart(11)}${'-'.padStart(12)}`);
+    console.log(`${'curl + fsync'.padEnd(22)}${m('curlSync').toFixed(0).padStart(8)}${''.padStart(11)}${'-'.padStart(12)}`);
     console.log('');
-    console.log(`throughput ratio   ${ratio.toFixed(2)}   (target >= 0.90) ${ratio >= 0.9 ? 'OK' : 'BELOW TARGET'}`);
-    console.log(`ratio vs curl+fsync ${(oursMBs / curlSyncMBs).toFixed(2)}  (same durability: both end with the bytes fsync'd)`);
-    console.log(`peak RSS (VmHWM)   ${peakMb.toFixed(0)} MB (sampled ${(result.sampledPeakRssBytes / MB).toFixed(0)} MB)   (target < 200 MB) ${peakMb < 200 ? 'OK' : 'ABOVE TARGET'}`);
-    console.log(`downloader CPU     ${((result.cpuUserSeconds + result.cpuSystemSeconds) / (bytes / GiB)).toFixed(2)} s per GiB (user ${result.cpuUserSeconds.toFixed(1)} s, system ${result.cpuSystemSeconds.toFixed(1)} s)`);
-    console.log(`load average       ${loadavg().map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} CPUs (a busy machine lowers the ratio: Node spends more CPU per byte than curl)`);
-    console.log(`manifest digest    ${result.digest}`);
+    console.log(`throughput ratio   ${m('ratio').toFixed(2)}   (runs: ${rows.map((r) => r.ratio.toFixed(2)).join(', ')}; target >= 0.90) ${m('ratio') >= 0.9 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(`ratio vs curl+fsync ${m('ratioSync').toFixed(2)}  (same durability: both end with the bytes fsync'd)`);
+    console.log(`peak RSS (VmHWM)   ${peakMb.toFixed(0)} MB   (target < 200 MB) ${peakMb < 200 ? 'OK' : 'ABOVE TARGET'}`);
+    console.log(`hub serving CPU    ${m('hubOurs').toFixed(2)} s/GiB for fleetplane, ${m('hubCurl').toFixed(2)} s/GiB for curl (same process, one core at most)`);
+    console.log(`load average       at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, per run ${rows.map((r) => r.load.toFixed(2)).join(', ')} on ${cpus().length} CPUs`);
+    console.log(`manifest digest    ${digest}`);
   } finally {
     clearTimeout(timeout);
     await cleanup();

@@ -1,12 +1,8 @@
-import { once } from 'node:events';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import { backoffDelayMs, isNetworkError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from '../retry';
 import type { ArtifactStore } from '../store/artifact-store';
 import type { BandwidthLimiter } from './bandwidth-limiter';
 import { DownloadHttpError, DownloadRetriesExhaustedError, DownloadVerificationError } from './errors';
-import { BatchedFileWriter } from './batched-file-writer';
 import { ContentHashes, hashFilePrefix } from './hashing';
 import type { Transport, TransportResponse } from './http-transport';
 import type { ProgressTracker } from './progress';
@@ -145,7 +141,7 @@ export async function downloadOneFile(job: FileJob, ctx: FileDownloadContext): P
       }
       let received = 0;
       try {
-        await streamBody(res.body, job, writeFrom, hashes, ctx, attempt, (n) => {
+        await streamBody(res, job, writeFrom, hashes, ctx, attempt, (n) => {
           received += n;
           counted += n;
           fetchedBytes += n;
@@ -188,46 +184,34 @@ export async function downloadOneFile(job: FileJob, ctx: FileDownloadContext): P
   }
 }
 
-async function streamBody(
-  body: Readable,
+function streamBody(
+  res: TransportResponse,
   job: FileJob,
   writeFrom: number,
   hashes: ContentHashes,
   ctx: FileDownloadContext,
   attempt: AbortController,
   onBytes: (n: number) => void,
-): Promise<void> {
+): Promise<{ received: number }> {
   const size = job.file.sizeBytes;
-  const ws = new BatchedFileWriter(job.partialPath, writeFrom === 0 ? 'w' : 'a');
-  const signal = AbortSignal.any([ctx.signal, attempt.signal]);
-  const stall = setTimeout(() => attempt.abort(new StallError()), ctx.stallTimeoutMs);
-  const { limiter } = ctx;
   let received = 0;
-  // A plain Transform (no promise per chunk unless a bandwidth cap applies): hashing runs at wire speed.
-  const meter = new Transform({
-    highWaterMark: 1 << 20,
-    transform(chunk: Buffer, _enc, done) {
-      stall.refresh();
+  return res.saveTo({
+    path: job.partialPath,
+    append: writeFrom > 0,
+    limiter: ctx.limiter,
+    signal: AbortSignal.any([ctx.signal, attempt.signal]),
+    stallTimeoutMs: ctx.stallTimeoutMs,
+    onStall: () => attempt.abort(new StallError()),
+    onChunk: (chunk) => {
       if (writeFrom + received + chunk.length > size) {
-        done(new DownloadVerificationError(job.file.path, 'size', String(size), `more than ${size} bytes`));
-        return;
+        throw new DownloadVerificationError(job.file.path, 'size', String(size), `more than ${size} bytes`);
       }
       hashes.update(chunk);
       received += chunk.length;
       onBytes(chunk.length);
       ctx.progress.addNetwork(chunk.length);
-      if (limiter) limiter.take(chunk.length, signal).then(() => done(null, chunk), done);
-      else done(null, chunk);
     },
   });
-  try {
-    await pipeline(body, meter, ws, { signal });
-  } finally {
-    clearTimeout(stall);
-    body.destroy();
-    // Wait until the descriptor is closed, so the next attempt sees every byte that reached the file.
-    if (!ws.closed) await once(ws, 'close').catch(() => undefined);
-  }
 }
 
 async function verifyAndFinalize(job: FileJob, ctx: FileDownloadContext, hashes: ContentHashes): Promise<{ sha256: string }> {

@@ -1,8 +1,12 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createHttpTransport } from './http-transport';
+import { createHttpTransport, type TransportResponse } from './http-transport';
 
+const big = Buffer.alloc(3_000_001, 7);
 const seen: Array<{ server: string; url: string; headers: IncomingHttpHeaders }> = [];
 let a: Server;
 let b: Server;
@@ -21,6 +25,12 @@ beforeAll(async () => {
     if (req.url === '/same') return void res.writeHead(302, { Location: '/final' }).end();
     if (req.url === '/cross') return void res.writeHead(302, { Location: `${bUrl}/cdn` }).end();
     if (req.url === '/loop') return void res.writeHead(302, { Location: '/loop' }).end();
+    if (req.url === '/chunked') {
+      // No Content-Length: Transfer-Encoding chunked, which the raw path hands to node:http.
+      res.write('chunk one, ');
+      return void setTimeout(() => res.end('chunk two'), 10);
+    }
+    if (req.url === '/big') return void res.writeHead(200, { 'Content-Length': big.length }).end(big);
     res.end('from a');
   });
   aUrl = await listen(a);
@@ -31,10 +41,13 @@ afterAll(async () => {
   await new Promise((r) => b.close(r));
 });
 
-const read = async (s: NodeJS.ReadableStream) => {
-  let t = '';
-  for await (const c of s) t += String(c);
-  return t;
+const dir = mkdtempSync(path.join(tmpdir(), 'transport-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let n = 0;
+const read = async (res: TransportResponse) => {
+  const file = path.join(dir, `body-${n++}`);
+  await res.saveTo({ path: file, append: false, signal: new AbortController().signal, stallTimeoutMs: 10_000, onStall: () => undefined, onChunk: () => undefined });
+  return readFileSync(file, 'utf8');
 };
 
 describe('http transport', () => {
@@ -44,17 +57,31 @@ describe('http transport', () => {
     try {
       const same = await t.get(`${aUrl}/same`, { headers: { Authorization: 'Bearer hf_x', Range: 'bytes=1-' }, signal });
       expect(same.status).toBe(200);
-      expect(await read(same.body)).toBe('from a');
+      expect(await read(same)).toBe('from a');
       expect(seen.at(-1)).toMatchObject({ server: 'a', url: '/final', headers: { authorization: 'Bearer hf_x', range: 'bytes=1-' } });
 
       const cross = await t.get(`${aUrl}/cross`, { headers: { Authorization: 'Bearer hf_x', Range: 'bytes=1-' }, signal });
-      expect(await read(cross.body)).toBe('from b');
+      expect(await read(cross)).toBe('from b');
       expect(cross.url).toBe(`${bUrl}/cdn`);
       expect(seen.at(-1)!.server).toBe('b');
       expect(seen.at(-1)!.headers.authorization).toBeUndefined();
       expect(seen.at(-1)!.headers.range).toBe('bytes=1-');
 
       await expect(t.get(`${aUrl}/loop`, { headers: {}, signal })).rejects.toThrow(/Too many redirects/);
+
+      const chunked = await t.get(`${aUrl}/chunked`, { headers: {}, signal });
+      expect(chunked.header('transfer-encoding')).toBe('chunked');
+      expect(await read(chunked)).toBe('chunk one, chunk two');
+      expect(seen.filter((e) => e.url === '/chunked')).toHaveLength(2); // raw attempt, then node:http
+
+      const file = path.join(dir, 'big');
+      let hashed = 0;
+      const res = await t.get(`${aUrl}/big`, { headers: {}, signal });
+      expect(res.header('content-length')).toBe(String(big.length));
+      const r = await res.saveTo({ path: file, append: false, signal, stallTimeoutMs: 10_000, onStall: () => undefined, onChunk: (c) => (hashed += c.length) });
+      expect(r.received).toBe(big.length);
+      expect(hashed).toBe(big.length);
+      expect(readFileSync(file).equals(big)).toBe(true);
     } finally {
       t.close();
     }
