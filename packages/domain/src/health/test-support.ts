@@ -1,5 +1,5 @@
 // Builders for the health tests (not exported from the package).
-import type { GpuReading, XidObservation } from './types';
+import { unreportedReading, type GpuReading, type XidObservation } from './types';
 
 export const UUID = 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
 export const OTHER_UUID = 'GPU-00000000-1111-2222-3333-444444444444';
@@ -37,24 +37,8 @@ export function makeReading(overrides: Partial<GpuReading> = {}): GpuReading {
 
 /** Every optional field unreported, as on a card printing [N/A] everywhere. */
 export function makeBareReading(overrides: Partial<GpuReading> = {}): GpuReading {
-  return makeReading({
-    memoryTotalMib: null,
-    memoryUsedMib: null,
-    utilizationGpuPct: null,
-    utilizationMemoryPct: null,
-    temperatureC: null,
-    powerDrawW: null,
-    powerLimitW: null,
-    smClockMhz: null,
-    eccCorrectedVolatile: null,
-    eccUncorrectedVolatile: null,
-    clocksEventReasons: null,
-    remappedRowsCorrectable: null,
-    remappedRowsUncorrectable: null,
-    remappedRowsPending: null,
-    remappedRowsFailure: null,
-    ...overrides,
-  });
+  const { sampledAt, uuid, index, name } = makeReading();
+  return { ...unreportedReading({ sampledAt, uuid, index, name }), ...overrides };
 }
 
 export function makeXid(xid: number, secondsAgo: number, overrides: Partial<XidObservation> = {}): XidObservation {

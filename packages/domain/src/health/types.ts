@@ -25,6 +25,28 @@ export interface GpuReading {
   remappedRowsFailure: boolean | null;
 }
 
+/** A reading with nothing reported but its identity: the base for partial readings (e.g. an ECC history). */
+export function unreportedReading(identity: Pick<GpuReading, 'sampledAt' | 'uuid' | 'index' | 'name'>): GpuReading {
+  return {
+    ...identity,
+    memoryTotalMib: null,
+    memoryUsedMib: null,
+    utilizationGpuPct: null,
+    utilizationMemoryPct: null,
+    temperatureC: null,
+    powerDrawW: null,
+    powerLimitW: null,
+    smClockMhz: null,
+    eccCorrectedVolatile: null,
+    eccUncorrectedVolatile: null,
+    clocksEventReasons: null,
+    remappedRowsCorrectable: null,
+    remappedRowsUncorrectable: null,
+    remappedRowsPending: null,
+    remappedRowsFailure: null,
+  };
+}
+
 /** One `NVRM: Xid (PCI:…): NN, …` kernel line, already mapped to a GPU when the PCI id matched. */
 export interface XidObservation {
   occurredAt: Date;

@@ -1,5 +1,5 @@
 import type { HealthStatus as DbHealthStatus, PrismaClient } from '@fleetplane/db';
-import type { GpuReading, THealthThresholds, XidObservation } from '@fleetplane/domain';
+import { unreportedReading, type GpuReading, type THealthThresholds, type XidObservation } from '@fleetplane/domain';
 
 export interface GpuHealthInput {
   id: string;
@@ -119,33 +119,10 @@ export async function loadGpuInputs(prisma: PrismaClient, now: Date, t: THealthT
       healthReasons: g.healthReasons,
       latest: blank,
       // Only the ECC counter matters in `recent`; every other reading is "not reported".
-      recent: (eccByGpu.get(g.id) ?? []).map((e) => ({ ...emptyReading(g.uuid, g.index, g.model, e.sampled_at), eccCorrectedVolatile: Number(e.ecc_corrected_volatile) })),
+      recent: (eccByGpu.get(g.id) ?? []).map((e) => ({ ...unreportedReading({ uuid: g.uuid, index: g.index, name: g.model, sampledAt: e.sampled_at }), eccCorrectedVolatile: Number(e.ecc_corrected_volatile) })),
       xids: (xidsByGpu.get(g.id) ?? []).map((x) => ({ occurredAt: x.occurred_at, xid: x.xid, gpuUuid: g.uuid, message: x.message })),
     };
   });
   return { gpus: inputs, nodes, clusters };
 }
 
-function emptyReading(uuid: string, index: number, name: string, sampledAt: Date): GpuReading {
-  return {
-    sampledAt,
-    uuid,
-    index,
-    name,
-    memoryTotalMib: null,
-    memoryUsedMib: null,
-    utilizationGpuPct: null,
-    utilizationMemoryPct: null,
-    temperatureC: null,
-    powerDrawW: null,
-    powerLimitW: null,
-    smClockMhz: null,
-    eccCorrectedVolatile: null,
-    eccUncorrectedVolatile: null,
-    clocksEventReasons: null,
-    remappedRowsCorrectable: null,
-    remappedRowsUncorrectable: null,
-    remappedRowsPending: null,
-    remappedRowsFailure: null,
-  };
-}
