@@ -74,11 +74,26 @@ async function runStreams(conn: TEndpointConnection, opts: TLoadLevelOptions, st
   // ask for an effectively unlimited number of requests.
   const ramp = opts.rampUpMs ?? 0;
   const worker = async (_: unknown, k: number) => {
-    if (ramp > 0 && k > 0) await delay(startedAt + (ramp * k) / streams - performance.now(), opts.signal);
+    // Each stream listens on the level's signal once, and its requests on the stream's own signal:
+    // EventTarget listener lists are scanned linearly, so hundreds of requests adding and removing
+    // listeners on one shared signal cost ~0.1 ms each at 512 streams.
+    const own = new AbortController();
+    const forward = () => own.abort(opts.signal?.reason);
+    if (opts.signal?.aborted) forward();
+    else opts.signal?.addEventListener('abort', forward, { once: true });
+    const streamConn: TEndpointConnection = { ...conn, signal: own.signal };
+    try {
+      if (ramp > 0 && k > 0) await delay(startedAt + (ramp * k) / streams - performance.now(), own.signal);
+      await stream(streamConn);
+    } finally {
+      opts.signal?.removeEventListener('abort', forward);
+    }
+  };
+  const stream = async (streamConn: TEndpointConnection) => {
     while (next < opts.requests && !stop()) {
       const i = next++;
       const o = await chatCompletion(
-        conn,
+        streamConn,
         {
           model: opts.model,
           messages: [{ role: 'user', content: buildSyntheticPrompt({ tokens: opts.inputTokens, index: i, seed: opts.seed }) }],
