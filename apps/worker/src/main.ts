@@ -32,7 +32,14 @@ async function main() {
     app.close().then(
       () => {
         log.info('worker stopped');
-        process.exit(0);
+        // Every queue, worker, FlowProducer and connection is closed now, so Node exits by itself.
+        // If something is still open after 5 s, name it and exit non-zero (the boot test checks this).
+        const leak = setTimeout(() => {
+          log.error({ resources: process.getActiveResourcesInfo() }, 'handles still open after close; exiting');
+          process.exit(1);
+        }, 5_000);
+        leak.unref();
+        process.exitCode = 0;
       },
       (err: unknown) => {
         log.error({ err }, 'error while shutting down');

@@ -21,6 +21,19 @@ interface Registered {
 /** Job name -> typed handler. The payload is parsed against the job's contract before the handler sees it. */
 export class ProcessorRegistry {
   private readonly byQueue = new Map<TQueueName, Map<string, Registered>>();
+  private readonly closers: Array<() => Promise<void>> = [];
+
+  /** Resources processors open lazily (e.g. a FlowProducer) are closed by `close()` at shutdown. */
+  onClose(fn: () => Promise<void>): this {
+    this.closers.push(fn);
+    return this;
+  }
+
+  async close(): Promise<void> {
+    const results = await Promise.allSettled(this.closers.map((fn) => fn()));
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
 
   register<TName extends string, TSchema extends z.ZodType>(
     def: JobDefinition<TName, TSchema>,

@@ -82,10 +82,13 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
   let closing: Promise<void> | undefined;
   return {
     workers,
+    registry,
     close(): Promise<void> {
       closing ??= (async () => {
         // Let running jobs finish (BullMQ waits for them), then drop connections.
         await Promise.all(workers.map((w) => w.close()));
+        // Then what the processors opened themselves (the pipeline FlowProducer).
+        await registry.close();
         await producer.close();
         await prisma.$disconnect();
       })();

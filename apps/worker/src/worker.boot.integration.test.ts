@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { expireCredentialsJob } from '@fleetplane/contracts';
+import { expireCredentialsJob, startPipelineRunJob } from '@fleetplane/contracts';
 import { createPrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { JobProducer, redisConnectionOptions } from '@fleetplane/queue';
@@ -68,7 +68,36 @@ describe('worker process', () => {
     }
   });
 
-  it('stops cleanly on SIGTERM', async () => {
+  it('starts a pipeline flow (which opens its FlowProducer)', async () => {
+    const prisma = createPrismaClient(inject('databaseUrl'));
+    const producer = new JobProducer(redisUrl, prefix);
+    try {
+      const slug = `boot-${randomBytes(4).toString('hex')}`;
+      const family = await prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 1, activeParamsB: 1, contextLength: 4096 } });
+      const repo = await prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId: `acme/${slug}`, filePatterns: ['*'] } });
+      const revision = await prisma.modelRevision.create({ data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial' } });
+      // A quantise step fails for good at once ("not available yet"): the flow runs and settles quickly.
+      const run = await prisma.pipelineRun.create({
+        data: { revisionId: revision.id, targetKey: 'default', trigger: 'manual', steps: { create: [{ kind: 'quantise', position: 0, state: 'queued' }] } },
+      });
+      await producer.enqueue(startPipelineRunJob, { runId: run.id, generation: 0 });
+      const deadline = Date.now() + 20_000;
+      let state = '';
+      while (Date.now() < deadline) {
+        state = (await prisma.pipelineRun.findUniqueOrThrow({ where: { id: run.id } })).state;
+        if (state === 'failed') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(state).toBe('failed');
+    } finally {
+      await producer.close();
+      await prisma.$disconnect();
+    }
+  });
+
+  // main.ts no longer calls process.exit(0): the process exits by itself only when every queue,
+  // worker, FlowProducer and connection was closed, and exits 1 naming the open handles otherwise.
+  it('stops cleanly on SIGTERM, closing everything it opened', async () => {
     const exited = new Promise<number | null>((resolve) => worker.once('exit', (code) => resolve(code)));
     worker.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -36,6 +36,23 @@ describe('inventory', () => {
     expect(event.after).toMatchObject({ engineVersion: '0.11.2', maxContextTokens: 262144, gpuHourlyCostUsd: 2.49 });
   });
 
+  it('lets operators set per-cluster download limits, refuses viewers and nonsense', async () => {
+    const op = h.caller(h.users.operator);
+    const site = await siteId();
+    const base = { siteId: site, servingEngine: 'vllm' as const, engineVersion: '0.11.2', maxContextTokens: 131072, gpuHourlyCostUsd: 2 };
+    const c = await op.clusters.create({ name: uniqueName('c'), ...base });
+    expect(await op.clusters.get({ id: c.id })).toMatchObject({ downloadConcurrency: null, downloadBandwidthMbps: null });
+    await op.clusters.update({ id: c.id, data: { name: c.name, ...base, downloadConcurrency: 2, downloadBandwidthMbps: 800 } });
+    expect(await op.clusters.get({ id: c.id })).toMatchObject({ downloadConcurrency: 2, downloadBandwidthMbps: 800 });
+    const event = await h.prisma.auditEvent.findFirstOrThrow({ where: { action: 'cluster.update', targetId: c.id } });
+    expect(event.after).toMatchObject({ downloadConcurrency: 2, downloadBandwidthMbps: 800 });
+
+    const viewer = h.caller(h.users.viewer);
+    await expect(viewer.clusters.update({ id: c.id, data: { name: c.name, ...base, downloadConcurrency: 64 } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(op.clusters.update({ id: c.id, data: { name: c.name, ...base, downloadConcurrency: 0, downloadBandwidthMbps: -5 } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await h.prisma.cluster.findUniqueOrThrow({ where: { id: c.id } })).toMatchObject({ downloadConcurrency: 2, downloadBandwidthMbps: 800 });
+  });
+
   it('rejects bad input with field errors and stores nothing', async () => {
     const op = h.caller(h.users.operator);
     const count = await h.prisma.cluster.count();

@@ -11,6 +11,7 @@ export {
 } from './check-repo.schema';
 export { downloadFiles, defaultArtifactKey, type DownloadFilesOptions, type DownloadResult } from './download/download-files';
 export { BandwidthLimiter } from './download/bandwidth-limiter';
+export { DownloadSlots } from './download/download-slots';
 export type { DownloadProgress } from './download/progress';
 export type { DownloadLogger } from './download/download-file';
 export { DownloadVerificationError, InsufficientDiskError, DownloadHttpError, DownloadRetriesExhaustedError, formatBytes } from './download/errors';

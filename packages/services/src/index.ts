@@ -36,6 +36,7 @@ export * from './upstream/revisions.service';
 export * from './upstream/repo-check.service';
 export * from './pipelines/pipeline-runs.service';
 export * from './pipelines/step-runner.service';
+export * from './pipelines/cluster-download-limits';
 export * from './upstream/hub-webhook.service';
 export * from './validation/baseline-gates';
 export * from './upstream/demo-publish.service';

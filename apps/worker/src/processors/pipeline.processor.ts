@@ -1,6 +1,6 @@
 import { FlowProducer, UnrecoverableError, type Job } from 'bullmq';
 import { finalizePipelineRunJob, runPipelineStepJob, startPipelineRunJob } from '@fleetplane/contracts';
-import { executePipelineStep, finalizeRun, PermanentStepError, type StepRunnerDeps } from '@fleetplane/services';
+import { ClusterDownloadLimits, executePipelineStep, finalizeRun, PermanentStepError, type StepRunnerDeps } from '@fleetplane/services';
 import type { JobProducer } from '@fleetplane/queue';
 import type { ProcessorRegistry } from '../registry';
 
@@ -25,6 +25,13 @@ function isFinalAttempt(job: Job) {
  */
 export function registerPipelines(registry: ProcessorRegistry, options: PipelineOptions = {}) {
   let flow: FlowProducer | undefined;
+  // One set of per-cluster download limits per worker process, shared by all its step jobs.
+  let clusterLimits: ClusterDownloadLimits | undefined;
+  registry.onClose(async () => {
+    const f = flow;
+    flow = undefined;
+    await f?.close();
+  });
   registry
     .register(startPipelineRunJob, async (payload, _job, { prisma, producer, log }) => {
       const run = await prisma.pipelineRun.findUnique({ where: { id: payload.runId }, include: { steps: { orderBy: { position: 'asc' } } } });
@@ -57,7 +64,11 @@ export function registerPipelines(registry: ProcessorRegistry, options: Pipeline
     })
     .register(runPipelineStepJob, async (payload, job, { prisma }) => {
       try {
-        return await executePipelineStep({ prisma, ...options }, payload.stepId, { isFinalAttempt: isFinalAttempt(job) });
+        clusterLimits ??= new ClusterDownloadLimits(prisma);
+        const limits = clusterLimits;
+        return await executePipelineStep({ prisma, limitsFor: (target) => limits.forTarget(target), ...options }, payload.stepId, {
+          isFinalAttempt: isFinalAttempt(job),
+        });
       } catch (err) {
         // Bad bytes, a full disk or a refusal will not get better by retrying.
         if (err instanceof PermanentStepError) throw new UnrecoverableError(err.message);

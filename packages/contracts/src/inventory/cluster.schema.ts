@@ -54,6 +54,15 @@ export const ZClusterFields = z.object({
   maxContextTokens: z.number().int().min(1024, 'At least 1024 tokens').max(1_048_576, 'DeepSeek V4 serves at most 1,048,576 tokens'),
   gpuHourlyCostUsd: z.number().min(0, 'Cost cannot be negative').max(1000, 'At most $1000 per GPU-hour'),
   validationConcurrencyCap: z.number().int().min(1).max(1024).default(16),
+  // Pipeline downloads for this cluster (shared by its runs); null = not limited.
+  downloadConcurrency: z.number().int('Whole files only').min(1, 'At least 1 file at once').max(64, 'At most 64 files at once').nullable().default(null),
+  downloadBandwidthMbps: z
+    .number()
+    .int('Whole Mbit/s only')
+    .min(1, 'At least 1 Mbit/s')
+    .max(400_000, 'At most 400,000 Mbit/s (400 Gbit/s)')
+    .nullable()
+    .default(null),
 });
 
 export const ZCreateClusterInput = ZClusterFields;

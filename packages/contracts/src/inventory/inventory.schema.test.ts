@@ -12,7 +12,19 @@ function issues(result: { success: boolean; error?: { issues: { path: PropertyKe
 describe('cluster fields', () => {
   it('accepts a realistic cluster and fills defaults', () => {
     const parsed = ZClusterFields.parse(cluster);
-    expect(parsed).toMatchObject({ description: '', endpointUrl: null, endpointApiKeyRef: null, validationConcurrencyCap: 16 });
+    expect(parsed).toMatchObject({ description: '', endpointUrl: null, endpointApiKeyRef: null, validationConcurrencyCap: 16, downloadConcurrency: null, downloadBandwidthMbps: null });
+  });
+
+  it('takes optional download limits (null = not limited) and refuses nonsense', () => {
+    expect(ZClusterFields.parse({ ...cluster, downloadConcurrency: 2, downloadBandwidthMbps: 1000 })).toMatchObject({ downloadConcurrency: 2, downloadBandwidthMbps: 1000 });
+    expect(issues(ZClusterFields.safeParse({ ...cluster, downloadConcurrency: 0, downloadBandwidthMbps: 2.5 }))).toEqual({
+      downloadConcurrency: 'At least 1 file at once',
+      downloadBandwidthMbps: 'Whole Mbit/s only',
+    });
+    expect(issues(ZClusterFields.safeParse({ ...cluster, downloadConcurrency: 65, downloadBandwidthMbps: 0 }))).toEqual({
+      downloadConcurrency: 'At most 64 files at once',
+      downloadBandwidthMbps: 'At least 1 Mbit/s',
+    });
   });
 
   it('names each bad field with a message a person can act on', () => {

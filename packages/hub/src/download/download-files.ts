@@ -6,6 +6,7 @@ import { resolveFileUrl } from '../hub-url';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry';
 import { PARTIAL_SUFFIX, type ArtifactStore } from '../store/artifact-store';
 import { BandwidthLimiter } from './bandwidth-limiter';
+import type { DownloadSlots } from './download-slots';
 import { downloadOneFile, type DownloadLogger, type FileJob } from './download-file';
 import { InsufficientDiskError } from './errors';
 import { createHttpTransport } from './http-transport';
@@ -32,6 +33,8 @@ export interface DownloadFilesOptions extends z.input<typeof ZDownloadInput> {
   store: ArtifactStore;
   /** Share one limiter across calls (e.g. per cluster); overrides bandwidthBytesPerSec. */
   limiter?: BandwidthLimiter;
+  /** Share a cap on files fetched at once across calls (e.g. per cluster), on top of `concurrency`. */
+  slots?: DownloadSlots;
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
   /** Path of an identical, already verified file with this sha256 (e.g. from a previous revision), or null. */
@@ -141,19 +144,25 @@ export async function downloadFiles(options: DownloadFilesOptions): Promise<Down
         finalPath,
         partialPath: finalPath + PARTIAL_SUFFIX,
       };
-      progress.start(primary.path);
-      const result = await downloadOneFile(job, {
-        transport,
-        headers: input.accessToken ? { Authorization: `Bearer ${input.accessToken}` } : {},
-        store,
-        limiter,
-        progress,
-        retry: { ...DEFAULT_RETRY, ...options.retry },
-        signal,
-        stallTimeoutMs: input.stallTimeoutMs,
-        log,
-        random: options.random,
-      });
+      const release = options.slots ? await options.slots.acquire(signal) : null;
+      let result: Awaited<ReturnType<typeof downloadOneFile>>;
+      try {
+        progress.start(primary.path);
+        result = await downloadOneFile(job, {
+          transport,
+          headers: input.accessToken ? { Authorization: `Bearer ${input.accessToken}` } : {},
+          store,
+          limiter,
+          progress,
+          retry: { ...DEFAULT_RETRY, ...options.retry },
+          signal,
+          stallTimeoutMs: input.stallTimeoutMs,
+          log,
+          random: options.random,
+        });
+      } finally {
+        release?.();
+      }
       stats.fetchedBytes += result.fetchedBytes;
       stats.downloadedFiles++;
       if (result.resumedFrom > 0) stats.resumedFiles++;

@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
-  type BandwidthLimiter,
   defaultArtifactKey,
   downloadFiles,
   DownloadHttpError,
@@ -19,6 +18,7 @@ import type { PrismaClient } from '@fleetplane/db';
 import { resolveRepoAccess } from '../upstream/tracked-repos.service';
 import { upstreamSettingsFromEnv, type UpstreamSettings } from '../upstream/upstream-settings';
 import { detectFormat, detectQuantisation } from './artifact-format';
+import type { DownloadLimits } from './cluster-download-limits';
 
 /** A failure retrying cannot fix (bad bytes, full disk, refused by the Hub): the worker must not retry. */
 export class PermanentStepError extends Error {
@@ -32,8 +32,12 @@ export interface StepRunnerDeps {
   cancelPollMs?: number;
   /** Files downloaded at once per step. */
   concurrency?: number;
-  /** Shared per target (cluster) so parallel runs to one site share one uplink budget. */
-  limiterFor?: (targetKey: string) => BandwidthLimiter | undefined;
+  /**
+   * Download limits of the run's target (a cluster id or name): file slots and a bandwidth limiter
+   * shared by every step for that cluster, so parallel runs to one site share one budget.
+   * The worker passes ClusterDownloadLimits.forTarget; absent or undefined = not limited.
+   */
+  limitsFor?: (targetKey: string) => Promise<DownloadLimits | undefined>;
   /** Injected in tests (full disk). */
   statfs?: (dir: string) => Promise<StatfsResult>;
   diskMarginBytes?: number;
@@ -188,6 +192,8 @@ async function runDownload(deps: StepRunnerDeps, runId: string, stepId: string, 
   const store = new LocalDirectoryStore(path.join(settings.dataDir, 'artifacts', run.targetKey), deps.statfs ? { statfs: deps.statfs } : {});
   const artifactKey = defaultArtifactKey(repo.hubRepoId, revision.commitSha);
   writer.log('info', `Downloading ${files.length} file(s) of ${repo.hubRepoId}@${revision.commitSha.slice(0, 12)} into ${path.join(store.root, artifactKey)}`);
+  const limits = await deps.limitsFor?.(run.targetKey);
+  if (limits) writer.log('info', limits.description);
 
   const result = await downloadFiles({
     hubUrl: access.hubUrl,
@@ -198,7 +204,8 @@ async function runDownload(deps: StepRunnerDeps, runId: string, stepId: string, 
     accessToken: access.accessToken,
     store,
     concurrency: deps.concurrency ?? 4,
-    limiter: deps.limiterFor?.(run.targetKey),
+    limiter: limits?.limiter,
+    slots: limits?.slots,
     diskMarginBytes: deps.diskMarginBytes,
     stallTimeoutMs: deps.stallTimeoutMs,
     retry: deps.retry,

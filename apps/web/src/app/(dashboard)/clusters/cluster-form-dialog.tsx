@@ -15,7 +15,7 @@ import { useTRPC } from '~/trpc/react';
 
 type FormIn = z.input<typeof ZClusterFields>;
 type FormOut = z.output<typeof ZClusterFields>;
-const FIELDS = ['name', 'siteId', 'description', 'servingEngine', 'engineVersion', 'endpointUrl', 'endpointApiKeyRef', 'servedModelName', 'maxContextTokens', 'gpuHourlyCostUsd', 'validationConcurrencyCap'] as const;
+const FIELDS = ['name', 'siteId', 'description', 'servingEngine', 'engineVersion', 'endpointUrl', 'endpointApiKeyRef', 'servedModelName', 'maxContextTokens', 'gpuHourlyCostUsd', 'validationConcurrencyCap', 'downloadConcurrency', 'downloadBandwidthMbps'] as const;
 
 const EMPTY: FormIn = {
   name: '',
@@ -29,10 +29,14 @@ const EMPTY: FormIn = {
   maxContextTokens: 131072,
   gpuHourlyCostUsd: 0,
   validationConcurrencyCap: 16,
+  downloadConcurrency: null,
+  downloadBandwidthMbps: null,
 };
 
 const emptyToNull = (v: unknown) => (typeof v === 'string' && v.trim() === '' ? null : v);
 const toNumber = (v: unknown) => (v === '' || v === null || v === undefined ? Number.NaN : Number(v));
+// Optional limits: an empty box means "no limit" (null).
+const toNullableNumber = (v: unknown) => (v === '' || v === null || v === undefined ? null : Number(v));
 
 export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; trigger: React.ReactNode }) {
   const trpc = useTRPC();
@@ -60,6 +64,8 @@ export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; 
         maxContextTokens: c.maxContextTokens,
         gpuHourlyCostUsd: c.gpuHourlyCostUsd,
         validationConcurrencyCap: c.validationConcurrencyCap,
+        downloadConcurrency: c.downloadConcurrency,
+        downloadBandwidthMbps: c.downloadBandwidthMbps,
       });
     } else if (!clusterId) {
       form.reset(EMPTY);
@@ -142,6 +148,12 @@ export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; 
             </Field>
             <Field label="Validation concurrency cap" htmlFor="cluster-cap" error={errors.validationConcurrencyCap?.message} hint="Most requests a validation run sends at once">
               <Input id="cluster-cap" type="number" inputMode="numeric" aria-invalid={!!errors.validationConcurrencyCap} {...reg('validationConcurrencyCap', { setValueAs: toNumber })} />
+            </Field>
+            <Field label="Download files at once" htmlFor="cluster-dl-concurrency" error={errors.downloadConcurrency?.message} hint="Across all pipeline runs for this cluster; empty = no limit">
+              <Input id="cluster-dl-concurrency" type="number" inputMode="numeric" placeholder="no limit" aria-invalid={!!errors.downloadConcurrency} {...reg('downloadConcurrency', { setValueAs: toNullableNumber })} />
+            </Field>
+            <Field label="Download bandwidth (Mbit/s)" htmlFor="cluster-dl-bandwidth" error={errors.downloadBandwidthMbps?.message} hint="Shared by this cluster's pipeline downloads; empty = no cap">
+              <Input id="cluster-dl-bandwidth" type="number" inputMode="numeric" placeholder="no cap" aria-invalid={!!errors.downloadBandwidthMbps} {...reg('downloadBandwidthMbps', { setValueAs: toNullableNumber })} />
             </Field>
           </div>
           <Field label="Description" htmlFor="cluster-description" error={errors.description?.message}>

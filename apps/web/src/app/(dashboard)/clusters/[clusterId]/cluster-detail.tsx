@@ -137,6 +137,10 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
             <Info label="GPUs">{c.summary.gpuCount} ({formatMib(c.summary.totalGpuMemoryMib)})</Info>
             <Info label="Serving">{c.summary.activeArtifact ? `${c.summary.activeArtifact.hubRepoId} · ${c.summary.activeArtifact.quantisation}` : 'nothing deployed'}</Info>
             <Info label="Validation cap">{c.validationConcurrencyCap} concurrent requests</Info>
+            <Info label="Download limits">
+              {c.downloadConcurrency ? `${c.downloadConcurrency} file${c.downloadConcurrency === 1 ? '' : 's'} at once` : 'any number of files'},{' '}
+              {c.downloadBandwidthMbps ? `${c.downloadBandwidthMbps.toLocaleString('en-US')} Mbit/s` : 'no bandwidth cap'}
+            </Info>
           </dl>
           {c.description ? <p className="mt-4 text-sm text-muted-foreground">{c.description}</p> : null}
         </CardContent>

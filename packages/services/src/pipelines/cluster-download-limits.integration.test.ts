@@ -1,0 +1,111 @@
+// Per-cluster download limits through the step runner against the fake Hub and a real database:
+// two runs for one cluster share its file slots and its bandwidth cap, measured at the Hub.
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
+import { SYSTEM_ACTOR } from '../context';
+import { runRepoCheck } from '../upstream/repo-check.service';
+import { fastRetry, makeTrackedRepo, testPrisma, testSettings, tinyRepoSeed, uniqueRepoId } from '../upstream/upstream-test-support';
+import type { UpstreamSettings } from '../upstream/upstream-settings';
+import { startPipeline } from './pipeline-runs.service';
+import { ClusterDownloadLimits, MBIT } from './cluster-download-limits';
+import { executePipelineStep, type StepRunnerDeps } from './step-runner.service';
+
+const prisma = testPrisma();
+const SHARD = 1024 * 1024;
+const REPOS = Array.from({ length: 4 }, () => uniqueRepoId('limits'));
+let hub: FakeHub;
+let settings: UpstreamSettings;
+
+beforeAll(async () => {
+  hub = await startFakeHub({ repos: REPOS.map((id) => tinyRepoSeed(id, SHARD)), onWarning: () => undefined });
+  settings = await testSettings(hub.url);
+});
+afterAll(async () => {
+  await hub.close();
+  await prisma.$disconnect();
+});
+
+async function cluster(data: { downloadConcurrency: number | null; downloadBandwidthMbps: number | null }) {
+  const suffix = randomBytes(4).toString('hex');
+  const site = await prisma.site.create({ data: { name: `site-${suffix}`, region: 'eu', dataResidency: 'eu' } });
+  return prisma.cluster.create({ data: { siteId: site.id, name: `dl-${suffix}`, servingEngine: 'vllm', engineVersion: '0.11.0', ...data } });
+}
+
+async function stepFor(hubRepoId: string, targetKey: string) {
+  const repo = await makeTrackedRepo(prisma, hubRepoId);
+  await runRepoCheck({ prisma, settings, retry: fastRetry }, repo.id, { force: true });
+  const revision = await prisma.modelRevision.findFirstOrThrow({ where: { trackedRepoId: repo.id } });
+  const { id } = await startPipeline({ prisma, actor: SYSTEM_ACTOR }, { revisionId: revision.id, targetKey });
+  return prisma.pipelineStep.findFirstOrThrow({ where: { runId: id } });
+}
+
+/** Start times of the large file transfers (CDN GETs) of these repos, in order. */
+const cdnStarts = (repos: string[]) =>
+  hub.requestLog
+    .filter((r) => r.method === 'GET' && r.path.startsWith('/_cdn/') && repos.some((id) => r.path.includes(`/${id}/`)))
+    .map((r) => r.at)
+    .sort((a, b) => a - b);
+
+describe('per-cluster download limits', () => {
+  it('two runs for one cluster share its file slot and its bandwidth cap', async () => {
+    // 1 file at a time, 16 Mbit/s = 2 MB/s, for 2 runs x 2 shards of 1 MiB (+ small files).
+    const c = await cluster({ downloadConcurrency: 1, downloadBandwidthMbps: 16 });
+    const limits = new ClusterDownloadLimits(prisma);
+    const deps: StepRunnerDeps = { prisma, settings, diskMarginBytes: 0, retry: fastRetry, limitsFor: (k) => limits.forTarget(k) };
+    const repos = REPOS.slice(0, 2);
+    // One run addresses the cluster by id, the other by name: both share the same limits.
+    const steps = [await stepFor(repos[0]!, c.id), await stepFor(repos[1]!, c.name)];
+    const t0 = performance.now();
+    const outcomes = await Promise.all(steps.map((s) => executePipelineStep(deps, s.id, { isFinalAttempt: true })));
+    const seconds = (performance.now() - t0) / 1000;
+    expect(outcomes).toEqual(['succeeded', 'succeeded']);
+
+    const runs = await prisma.pipelineRun.findMany({ where: { id: { in: steps.map((s) => s.runId) } }, include: { revision: true } });
+    const bytes = runs.reduce((n, r) => n + Number(r.revision.totalBytes), 0);
+    expect(bytes).toBeGreaterThan(4 * SHARD);
+    // Bandwidth: the bytes cannot arrive faster than the cap allows after its initial burst (rate / 4).
+    const rate = 16 * MBIT;
+    expect(seconds).toBeGreaterThanOrEqual((bytes - rate / 4) / rate - 0.05);
+    expect(bytes / seconds).toBeLessThan(rate * 1.25);
+    // Concurrency, seen from the Hub: with one slot each 1 MiB transfer starts only after the previous
+    // one was received and verified (~0.25 s for the first, inside the burst, then ~0.5 s at 2 MB/s);
+    // without the slot all four start within milliseconds (second test).
+    const starts = cdnStarts(repos);
+    expect(starts.length).toBeGreaterThanOrEqual(4);
+    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+    expect(Math.min(...gaps.slice(0, 3))).toBeGreaterThan(150);
+    expect(starts[3]! - starts[0]!).toBeGreaterThan(1000);
+
+    const logs = await prisma.pipelineLog.findMany({ where: { stepId: steps[0]!.id } });
+    expect(logs.some((l) => l.message.includes(`Cluster ${c.name} download limits: at most 1 file(s) at once, 16 Mbit/s`))).toBe(true);
+  });
+
+  it('does not limit runs whose target is not a limited cluster, and follows changed settings', async () => {
+    const c = await cluster({ downloadConcurrency: null, downloadBandwidthMbps: null });
+    const limits = new ClusterDownloadLimits(prisma);
+    const deps: StepRunnerDeps = { prisma, settings, diskMarginBytes: 0, retry: fastRetry, limitsFor: (k) => limits.forTarget(k) };
+    const repos = REPOS.slice(2, 4);
+    const steps = [await stepFor(repos[0]!, c.id), await stepFor(repos[1]!, 'default')];
+    expect(await limits.forTarget('default')).toBeUndefined();
+    expect(await limits.forTarget(c.id)).toMatchObject({ limiter: undefined, slots: undefined });
+    const t0 = performance.now();
+    await Promise.all(steps.map((s) => executePipelineStep(deps, s.id, { isFinalAttempt: true })));
+    expect(performance.now() - t0).toBeLessThan(1500);
+    // Unlimited: the four 1 MiB transfers overlap.
+    const starts = cdnStarts(repos);
+    expect(starts.at(3)! - starts[0]!).toBeLessThan(300);
+
+    await prisma.cluster.update({ where: { id: c.id }, data: { downloadConcurrency: 3, downloadBandwidthMbps: 100 } });
+    const first = await limits.forTarget(c.name);
+    expect(first?.slots?.capacity).toBe(3);
+    expect(first?.limiter?.bytesPerSecond).toBe(100 * MBIT);
+    await prisma.cluster.update({ where: { id: c.id }, data: { downloadConcurrency: 5, downloadBandwidthMbps: 200 } });
+    const second = await limits.forTarget(c.id);
+    // The same shared objects, updated in place (running steps see the new limits too).
+    expect(second?.slots).toBe(first?.slots);
+    expect(second?.slots?.capacity).toBe(5);
+    expect(second?.limiter).toBe(first?.limiter);
+    expect(second?.limiter?.bytesPerSecond).toBe(200 * MBIT);
+  });
+});

@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "cluster" ADD COLUMN     "download_bandwidth_mbps" INTEGER,
+ADD COLUMN     "download_concurrency" INTEGER;
