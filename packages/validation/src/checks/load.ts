@@ -102,7 +102,8 @@ async function runStreams(conn: TEndpointConnection, opts: TLoadLevelOptions, st
           temperature: 0,
           stream: true,
         },
-        { requestId: newRequestId(opts.requestIdPrefix ?? 'load') },
+        // Only timings and usage are measured; not keeping the text keeps GC pauses short.
+        { requestId: newRequestId(opts.requestIdPrefix ?? 'load'), discardText: true },
       );
       outcomes.push(o);
       opts.onSettled?.(o);

@@ -190,7 +190,15 @@ function failureMessage(conn: TEndpointConnection, f: TFailure): { aborted?: 'ca
  * timestamped (performance.now()) in the callback that delivers the socket's bytes, before it is parsed,
  * and every event in that read shares the timestamp.
  */
-export function chatCompletion(conn: TEndpointConnection, body: TChatRequestBody, opts: { requestId?: string } = {}): Promise<TChatOutcome> {
+export function chatCompletion(
+  conn: TEndpointConnection,
+  body: TChatRequestBody,
+  opts: {
+    requestId?: string;
+    /** Timing and usage only: the streamed text is not kept (content/reasoning come back empty). For load tests. */
+    discardText?: boolean;
+  } = {},
+): Promise<TChatOutcome> {
   const requestId = opts.requestId ?? newRequestId();
   const stream = body.stream === true;
   const payload: TChatRequestBody = stream ? { ...body, stream_options: { include_usage: true, ...body.stream_options } } : body;
@@ -232,7 +240,7 @@ export function chatCompletion(conn: TEndpointConnection, body: TChatRequestBody
         readAll(res, (b) => done(jsonOutcome(b.toString('utf8'), base, performance.now() - st)));
         return;
       }
-      const acc = new ChatStreamAccumulator();
+      const acc = new ChatStreamAccumulator(!opts.discardText);
       let now = 0;
       const parser = new SseDataParser((data) => acc.push(data, now));
       res.on('data', (chunk: Buffer) => {

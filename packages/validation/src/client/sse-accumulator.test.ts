@@ -55,3 +55,19 @@ describe('ChatStreamAccumulator', () => {
     expect(b.error).toBe('unparseable stream event: {not json');
   });
 });
+
+describe('ChatStreamAccumulator without text', () => {
+  it('times the same chunks but keeps no content or reasoning', () => {
+    const a = new ChatStreamAccumulator(false);
+    a.push(chunk({ role: 'assistant', content: '' }), 100);
+    a.push(chunk({ reasoning: 'think' }), 110);
+    a.push(chunk({ content: 'Hel' }), 115);
+    a.push(chunk({ content: 'lo' }), 130);
+    a.push(chunk({}, 'length'), 131);
+    expect(a.ttftAt).toBe(110);
+    expect(a.itlMs).toEqual([5, 15]);
+    expect(a.content).toBe('');
+    expect(a.reasoning).toBe('');
+    expect(a.finishReason).toBe('length');
+  });
+});

@@ -32,6 +32,13 @@ export class ChatStreamAccumulator {
   private lastTokenAt: number | null = null;
   private readonly calls = new Map<number, TAssembledToolCall>();
 
+  /**
+   * keepText false: time the chunks but do not keep the generated text (content and reasoning stay
+   * empty). Load tests never read it, and text held by hundreds of open streams survives young-
+   * generation GCs, whose copying pauses the event loop and so the timestamps.
+   */
+  constructor(private readonly keepText = true) {}
+
   /** Feeds one SSE `data:` payload received at time `now` (performance.now()). */
   push(data: string, now: number): void {
     if (data.trim() === '[DONE]') {
@@ -60,12 +67,12 @@ export class ChatStreamAccumulator {
     if (!delta) return;
     let carriesTokens = false;
     if (delta.content) {
-      this.content += delta.content;
+      if (this.keepText) this.content += delta.content;
       carriesTokens = true;
     }
     const r = delta.reasoning ?? delta.reasoning_content;
     if (r) {
-      this.reasoning += r;
+      if (this.keepText) this.reasoning += r;
       carriesTokens = true;
     }
     for (const tc of delta.tool_calls ?? []) {
