@@ -1,20 +1,74 @@
 import { OPERATOR } from './fixtures/accounts';
 import { expect, signIn, test } from './fixtures/test';
 
-// run-e2e.ts starts the fake Hub (HF_ENDPOINT) with webhooks to the web app and FLEETPLANE_DEMO=true.
-test('an operator publishes an upstream revision in the dev panel and downloads it through a pipeline run', async ({ page }) => {
+// run-e2e.ts starts the fake Hub (HF_ENDPOINT, also in this process's environment) with webhooks to the
+// web app and FLEETPLANE_DEMO=true. The seeded deepseek-ai/DeepSeek-V4-Flash repo starts pipelines
+// automatically; sgl-project/DeepSeek-V4-Flash-FP8 waits for an operator.
+const hubUrl = () => {
+  const url = process.env.HF_ENDPOINT;
+  if (!url) throw new Error('HF_ENDPOINT is not set: run the suite through run-e2e.ts');
+  return url;
+};
+
+test('publishing a revision of an auto-start repo leads, with no other action, to a verified download shown live', async ({ page, request }) => {
+  test.setTimeout(150_000);
+  // Slow the Hub's CDN to ~100 kB/s so the download is still running when the run page opens.
+  const slow = await request.put(`${hubUrl()}/_fake/faults`, { data: { bandwidthBytesPerSec: { bytesPerSec: 100_000, path: '/_cdn/**' } } });
+  expect(slow.ok()).toBe(true);
+  try {
+    await signIn(page, OPERATOR);
+    await page.getByRole('link', { name: 'Models' }).click();
+    await expect(page.getByRole('heading', { name: 'Models', exact: true })).toBeVisible();
+
+    const panel = page.getByTestId('dev-panel');
+    await panel.getByLabel('Upstream repo').selectOption({ label: 'deepseek-ai/DeepSeek-V4-Flash@main' });
+    await panel.getByRole('button', { name: 'Publish new weights' }).click();
+
+    // The Hub's webhook triggers a check; the new commit shows up as a weights revision...
+    const row = page.getByTestId('revisions').getByRole('row').filter({ hasText: 'Upload model-' }).filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' }).first();
+    await expect(row).toBeVisible({ timeout: 30_000 });
+    await expect(row.getByTestId('change-class')).toHaveText('weights');
+    // ...and the repo's policy starts its run: nobody clicks "Start pipeline".
+    const runBadge = row.getByTestId('run-state');
+    await expect(runBadge).toBeVisible({ timeout: 30_000 });
+    await runBadge.click();
+
+    await expect(page).toHaveURL(/\/pipelines\/[a-z0-9]+$/);
+    await expect(page.getByText(/auto run for target default/)).toBeVisible();
+    await expect(page.getByTestId('stage-quantise')).toContainText('not available yet');
+    // Live progress while the bytes arrive: state running, a percentage below 100, a rate.
+    await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('running', { timeout: 30_000 });
+    await expect(page.getByTestId('progress-bytes')).toHaveText(/\((\d|[1-9]\d)%\)$/);
+    await expect(page.getByTestId('download-progress')).toContainText(/\/s/);
+  } finally {
+    await request.delete(`${hubUrl()}/_fake/faults`);
+  }
+
+  await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 90_000 });
+  await expect(page.getByTestId('run-summary')).toHaveText('Download verified. Quantise and validate stages are not available yet; the run stops here.');
+  await expect(page.getByTestId('download-progress').getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
+  await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
+  await expect(page.getByTestId('step-logs')).toContainText('Verified');
+  await expect(page.getByTestId('artifacts')).toContainText('safetensors');
+
+  // Exactly one run for the revision, however many triggers (webhook, schedule) saw the commit.
+  await page.getByRole('link', { name: 'Models' }).click();
+  const row = page.getByTestId('revisions').getByRole('row').filter({ hasText: 'Upload model-' }).filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' }).first();
+  await row.getByRole('link').first().click();
+  await expect(page.getByTestId('manifest')).toBeVisible();
+  await expect(page.getByRole('link', { name: 'View pipeline run' })).toBeVisible();
+  await expect(page.getByTestId('revision-runs').getByRole('link')).toHaveCount(1);
+});
+
+test('a repo without the auto policy records the revision and waits for an operator to start the run', async ({ page }) => {
   test.setTimeout(120_000);
   await signIn(page, OPERATOR);
   await page.getByRole('link', { name: 'Models' }).click();
-  await expect(page.getByRole('heading', { name: 'Models', exact: true })).toBeVisible();
-
   const panel = page.getByTestId('dev-panel');
-  await panel.getByLabel('Upstream repo').selectOption({ label: 'deepseek-ai/DeepSeek-V4-Flash@main' });
+  await panel.getByLabel('Upstream repo').selectOption({ label: 'sgl-project/DeepSeek-V4-Flash-FP8@main' });
   await panel.getByRole('button', { name: 'Publish new weights' }).click();
 
-  // The Hub's webhook triggers a check; the new commit shows up as a weights revision.
-  const revisions = page.getByTestId('revisions');
-  const row = revisions.getByRole('row').filter({ hasText: 'Upload model-' }).first();
+  const row = page.getByTestId('revisions').getByRole('row').filter({ hasText: 'Upload model-' }).filter({ hasText: 'sgl-project/DeepSeek-V4-Flash-FP8 @' }).first();
   await expect(row).toBeVisible({ timeout: 30_000 });
   await expect(row.getByTestId('change-class')).toHaveText('weights');
   await row.getByRole('link').first().click();
@@ -22,15 +76,10 @@ test('an operator publishes an upstream revision in the dev panel and downloads 
   await expect(page.getByTestId('manifest')).toBeVisible();
   await page.getByRole('button', { name: 'Start pipeline' }).click();
   await expect(page).toHaveURL(/\/pipelines\/[a-z0-9]+$/);
-  await expect(page.getByTestId('stage-quantise')).toContainText('not available yet');
+  await expect(page.getByText(/manual run for target default/)).toBeVisible();
   await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 60_000 });
-  await expect(page.getByTestId('run-summary')).toHaveText('Download verified. Quantise and validate stages are not available yet; the run stops here.');
-  await expect(page.getByTestId('download-progress').getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
-  await expect(page.getByTestId('step-logs')).toContainText('Verified');
-  await expect(page.getByTestId('artifacts')).toContainText('safetensors');
 
-  // The run is listed.
   await page.getByRole('link', { name: 'Pipelines' }).click();
   await expect(page.getByTestId('pipeline-runs').getByTestId('run-state').first()).toHaveText('succeeded');
 });

@@ -6,12 +6,13 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { checkRepoJob, DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
+import { checkRepoJob, DOWNLOAD_ONLY_SUMMARY, scheduleRepoChecksJob } from '@fleetplane/contracts';
 import { createLogger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { JobProducer } from '@fleetplane/queue';
+import { handleHubWebhook, runRepoCheck } from '@fleetplane/services';
 import { startWorkerApp } from './worker-app';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -20,6 +21,7 @@ const prisma = createPrismaClient(inject('databaseUrl'));
 const producer = new JobProducer(redisUrl, prefix);
 const GOOD = `acme/flow-${randomBytes(3).toString('hex')}`;
 const BAD = `acme/flow-bad-${randomBytes(3).toString('hex')}`;
+const AUTO = `acme/flow-auto-${randomBytes(3).toString('hex')}`;
 let hub: FakeHub;
 let app: Awaited<ReturnType<typeof startWorkerApp>>;
 
@@ -29,7 +31,7 @@ const seed = (id: string) => ({
 });
 
 beforeAll(async () => {
-  hub = await startFakeHub({ repos: [seed(GOOD), seed(BAD)], onWarning: () => undefined });
+  hub = await startFakeHub({ repos: [seed(GOOD), seed(BAD), seed(AUTO)], onWarning: () => undefined });
   // The worker's services read these through loadConfig.
   process.env.HF_ENDPOINT = hub.url;
   process.env.FLEETPLANE_DATA_DIR = await mkdtemp(path.join(tmpdir(), 'fp-flow-'));
@@ -48,10 +50,10 @@ async function track(hubRepoId: string) {
   return prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } });
 }
 
-async function settledRun(trackedRepoId: string, timeoutMs = 30_000) {
+async function settledRun(trackedRepoId: string, timeoutMs = 30_000, commitSha?: string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const run = await prisma.pipelineRun.findFirst({ where: { revision: { trackedRepoId } }, include: { steps: true, artifactsProduced: true } });
+    const run = await prisma.pipelineRun.findFirst({ where: { revision: { trackedRepoId, ...(commitSha ? { commitSha } : {}) } }, include: { steps: true, artifactsProduced: true } });
     if (run && ['succeeded', 'failed', 'cancelled'].includes(run.state)) return run;
     await sleep(100);
   }
@@ -70,6 +72,29 @@ describe('upstream watcher and pipeline flow in the worker', () => {
     expect(run.artifactsProduced).toHaveLength(1);
     expect(run.artifactsProduced[0]).toMatchObject({ format: 'safetensors', quantisation: 'BF16' });
     expect((await prisma.trackedRepo.findUniqueOrThrow({ where: { id: repo.id } })).status).toBe('ok');
+  });
+
+  it('a publish seen by a webhook, the scheduler and a direct check at once: one revision, one auto run, verified', async () => {
+    const repo = await track(AUTO);
+    await producer.enqueue(checkRepoJob, { trackedRepoId: repo.id, reason: 'manual' }, { removeOnComplete: true });
+    await settledRun(repo.id);
+    const { sha } = await hub.publish(AUTO, { title: 'Upload new weights', files: { 'model.safetensors': { sizeBytes: 300_000, seed: `${AUTO}-v2` } } });
+    const secret = 'flow-webhook-secret';
+    const body = { event: { action: 'update', scope: 'repo.content' }, repo: { type: 'model', name: AUTO, headSha: sha }, updatedRefs: [{ ref: 'refs/heads/main', oldSha: null, newSha: sha }] };
+    // Every trigger at the same moment: exactly-once comes from the per-repo lock and unique keys.
+    const [hook] = await Promise.all([
+      handleHubWebhook({ prisma, producer }, { secretHeader: secret, configuredSecret: secret, body }),
+      producer.enqueue(scheduleRepoChecksJob, {}),
+      runRepoCheck({ prisma, producer }, repo.id, { force: true }),
+    ]);
+    expect(hook.status).toBe(202);
+    const run = await settledRun(repo.id, 30_000, sha);
+    expect(run).toMatchObject({ state: 'succeeded', trigger: 'auto', targetKey: 'default' });
+    expect(run.artifactsProduced).toHaveLength(1);
+    await sleep(1_000); // let any duplicate check finish: it must find nothing new
+    expect(await prisma.modelRevision.count({ where: { trackedRepoId: repo.id, commitSha: sha } })).toBe(1);
+    expect(await prisma.pipelineRun.count({ where: { revision: { trackedRepoId: repo.id, commitSha: sha } } })).toBe(1);
+    expect(await prisma.modelRevision.findFirstOrThrow({ where: { trackedRepoId: repo.id, commitSha: sha } })).toMatchObject({ changeClass: 'weights' });
   });
 
   it('a step that fails for good lets the flow settle the run as failed, without retries', async () => {

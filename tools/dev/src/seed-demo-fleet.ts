@@ -93,6 +93,8 @@ interface DemoRepo {
   hubRepoId: string;
   patterns: string[];
   targets: string[];
+  /** Pipeline policy: start a run for every new weights/tokenizer revision without an operator. */
+  autoStart: boolean;
   revisions: { title: string; date: string; files: { path: string; size: number }[] }[];
 }
 
@@ -113,6 +115,9 @@ export const DEMO_REPOS: DemoRepo[] = [
     hubRepoId: 'deepseek-ai/DeepSeek-V4-Flash',
     patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*', 'generation_config.json'],
     targets: ['GGUF:Q4_K_M', 'GGUF:Q8_0'],
+    // The main demo repo downloads new revisions by itself (publish in the dev panel and watch);
+    // the others wait for an operator's "Start pipeline", so both policies are on show.
+    autoStart: true,
     revisions: [
       { title: 'Upload DeepSeek-V4-Flash', date: '2026-04-24T09:12:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON] },
       { title: 'Fix chat template for tool calls in thinking mode', date: '2026-05-19T14:03:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON.map((f) => (f.path === 'tokenizer_config.json' ? { ...f, size: 4_498 } : f))] },
@@ -123,6 +128,7 @@ export const DEMO_REPOS: DemoRepo[] = [
     hubRepoId: 'deepseek-ai/DeepSeek-V4-Pro',
     patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*', 'generation_config.json'],
     targets: [],
+    autoStart: false,
     revisions: [
       { title: 'Upload DeepSeek-V4-Pro', date: '2026-04-24T09:40:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON] },
       { title: 'Update README with serving notes', date: '2026-05-02T08:15:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON.map((f) => (f.path === 'README.md' ? { ...f, size: 21_977 } : f))] },
@@ -133,6 +139,7 @@ export const DEMO_REPOS: DemoRepo[] = [
     hubRepoId: 'sgl-project/DeepSeek-V4-Flash-FP8',
     patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*'],
     targets: [],
+    autoStart: false,
     revisions: [
       { title: 'FP8 conversion of DeepSeek-V4-Flash', date: '2026-04-27T17:20:00Z', files: [...shards('model', 59, 4_820_000_000), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
       { title: 'Re-export with fixed expert scales', date: '2026-06-08T11:45:00Z', files: [...shards('model', 59, 4_820_001_024), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
@@ -143,6 +150,7 @@ export const DEMO_REPOS: DemoRepo[] = [
     hubRepoId: 'unsloth/DeepSeek-V4-Flash-GGUF',
     patterns: ['*Q4_K_M*.gguf'],
     targets: [],
+    autoStart: false,
     revisions: [
       { title: 'Add Q4_K_M and Q8_0 quants', date: '2026-05-06T20:00:00Z', files: Array.from({ length: 4 }, (_, i) => ({ path: `Q4_K_M/DeepSeek-V4-Flash-Q4_K_M-0000${i + 1}-of-00004.gguf`, size: 43_700_000_000 })) },
     ],
@@ -184,7 +192,7 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
   for (const r of DEMO_REPOS) {
     const repo = await prisma.trackedRepo.upsert({
       where: { hubRepoId_branch: { hubRepoId: r.hubRepoId, branch: 'main' } },
-      create: { familyId: families.get(r.family)!, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: r.patterns, targets: r.targets, status: 'ok', autoStartPipelines: false },
+      create: { familyId: families.get(r.family)!, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: r.patterns, targets: r.targets, status: 'ok', autoStartPipelines: r.autoStart },
       update: {},
     });
     let previous: { id: string; files: Map<string, { size: number; sha256: string }> } | null = null;

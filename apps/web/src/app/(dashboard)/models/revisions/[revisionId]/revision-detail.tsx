@@ -130,7 +130,7 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
           <CardHeader>
             <CardTitle>Pipeline runs</CardTitle>
           </CardHeader>
-          <CardContent className="flex flex-wrap gap-3">
+          <CardContent className="flex flex-wrap gap-3" data-testid="revision-runs">
             {r.runs.map((run) => (
               <Link key={run.id} href={`/pipelines/${run.id}`} className="inline-flex items-center gap-2 hover:underline">
                 <RunStateBadge state={run.state} /> target {run.targetKey}
