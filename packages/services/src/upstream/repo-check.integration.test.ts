@@ -60,10 +60,25 @@ describe('runRepoCheck', () => {
     expect(Number(revs[0]!.totalBytes)).toBe(revs[0]!.files.reduce((n, f) => n + Number(f.sizeBytes), 0));
     expect(await getTrackedRepo({ prisma }, repo.id)).toMatchObject({ status: 'ok', lastSeenSha: head.headSha });
 
+    const etag = (await prisma.trackedRepo.findUniqueOrThrow({ where: { id: repo.id } })).lastEtag;
+    expect(etag).toMatch(/^"[0-9a-f]+"$/);
+
     hub.clearRequestLog();
     expect((await check(repo.id)).status).toBe('unchanged');
+    // One conditional request, answered 304 without a body.
     expect(hub.requestLog).toHaveLength(1);
+    expect(hub.requestLog[0]).toMatchObject({ method: 'GET', status: 304, ifNoneMatch: etag, bytesSent: 0 });
     expect(await revisionsOf(repo.id)).toHaveLength(1);
+
+    // A new commit changes the answer: 200 despite the old ETag, and the new ETag is stored.
+    await hub.publish(REPO, { title: 'Docs', files: { 'README.md': '# tiny, edited\n' } });
+    hub.clearRequestLog();
+    expect((await check(repo.id)).status).toBe('changed');
+    expect(hub.requestLog[0]).toMatchObject({ status: 200, ifNoneMatch: etag });
+    const after = await prisma.trackedRepo.findUniqueOrThrow({ where: { id: repo.id } });
+    expect(after.lastEtag).toMatch(/^"[0-9a-f]+"$/);
+    expect(after.lastEtag).not.toBe(etag);
+    expect(await revisionsOf(repo.id)).toHaveLength(2);
   });
 
   it('classifies weights, tokenizer-only and docs-only commits and counts the bytes to fetch', async () => {

@@ -60,13 +60,15 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
     branch: repo.branch,
     accessToken: access.accessToken,
     knownSha: repo.lastSeenSha,
+    // Only valid together with the sha it was answered for.
+    etag: repo.lastSeenSha ? repo.lastEtag : null,
     filePatterns: repo.filePatterns,
     fetch: deps.fetch,
     retry: deps.retry,
   });
 
   if (result.status === 'unchanged') {
-    await prisma.trackedRepo.update({ where: { id: repo.id }, data: { status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null } });
+    await prisma.trackedRepo.update({ where: { id: repo.id }, data: { status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null, lastEtag: result.etag } });
     return { status: 'unchanged' };
   }
   if (result.status !== 'changed') {
@@ -108,7 +110,7 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
     }
     await tx.trackedRepo.update({
       where: { id: repo.id },
-      data: { lastSeenSha: result.headSha, status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null },
+      data: { lastSeenSha: result.headSha, lastEtag: result.etag, status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null },
     });
     let startedRunId: string | null = null;
     if (repo.autoStartPipelines && newest && AUTO_START_CLASSES.includes(newest.changeClass)) {

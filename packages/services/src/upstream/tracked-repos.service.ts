@@ -125,7 +125,7 @@ export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrack
           ...fields,
           ...tokenColumns(accessToken, id, settings),
           // Another repo or branch is another history: the next check starts from its head.
-          ...(moved ? { lastSeenSha: null, status: 'pending' as const, statusMessage: null, nextCheckAfter: null } : {}),
+          ...(moved ? { lastSeenSha: null, lastEtag: null, status: 'pending' as const, statusMessage: null, nextCheckAfter: null } : {}),
         },
       });
       const view = toRepoView(after);

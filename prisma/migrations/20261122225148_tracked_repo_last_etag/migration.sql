@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "tracked_repo" ADD COLUMN     "last_etag" TEXT;
