@@ -60,9 +60,24 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
   await expect(page.getByTestId('revision-runs').getByRole('link')).toHaveCount(1);
 });
 
-test('a repo without the auto policy records the revision and waits for an operator to start the run', async ({ page }) => {
+test('a repo without the auto policy waits for an operator, who starts the run for a cluster with download limits', async ({ page }) => {
   test.setTimeout(120_000);
   await signIn(page, OPERATOR);
+
+  // The cluster's download limits, set in the inventory form (bad values are refused on the field).
+  await page.goto('/clusters');
+  await page.getByTestId('clusters-table').getByRole('link', { name: 'flash-h100-vllm' }).click();
+  await page.getByRole('button', { name: 'Edit', exact: true }).click();
+  const form = page.getByRole('form', { name: 'Cluster form' });
+  await form.getByLabel('Download files at once').fill('0');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect(form.getByText('At least 1 file at once')).toBeVisible();
+  await form.getByLabel('Download files at once').fill('2');
+  await form.getByLabel('Download bandwidth (Mbit/s)').fill('800');
+  await form.getByRole('button', { name: 'Save changes' }).click();
+  await expect(page.getByRole('dialog')).toBeHidden();
+  await expect(page.getByText('2 files at once, 800 Mbit/s')).toBeVisible();
+
   await page.getByRole('link', { name: 'Models' }).click();
   const panel = page.getByTestId('dev-panel');
   await panel.getByLabel('Upstream repo').selectOption({ label: 'sgl-project/DeepSeek-V4-Flash-FP8@main' });
@@ -74,11 +89,13 @@ test('a repo without the auto policy records the revision and waits for an opera
   await row.getByRole('link').first().click();
 
   await expect(page.getByTestId('manifest')).toBeVisible();
+  await page.getByLabel('Pipeline target').selectOption({ label: 'cluster flash-h100-vllm' });
   await page.getByRole('button', { name: 'Start pipeline' }).click();
   await expect(page).toHaveURL(/\/pipelines\/[a-z0-9]+$/);
-  await expect(page.getByText(/manual run for target default/)).toBeVisible();
+  await expect(page.getByText(/manual run for target [a-z0-9]+/)).toBeVisible();
   await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 60_000 });
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
+  await expect(page.getByTestId('step-logs')).toContainText('Cluster flash-h100-vllm download limits: at most 2 file(s) at once, 800 Mbit/s');
 
   await page.getByRole('link', { name: 'Pipelines' }).click();
   await expect(page.getByTestId('pipeline-runs').getByTestId('run-state').first()).toHaveText('succeeded');

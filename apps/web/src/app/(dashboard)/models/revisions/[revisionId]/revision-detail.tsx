@@ -3,11 +3,13 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { Play } from 'lucide-react';
 import Link from 'next/link';
 import { notFound, useRouter } from 'next/navigation';
+import { useState } from 'react';
 import { toast } from 'sonner';
 import { useCan } from '~/components/session-context';
 import { ErrorState, PageHeader } from '~/components/states';
 import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
+import { NativeSelect } from '~/components/ui/input';
 import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatBytes, formatDateTime } from '~/lib/utils';
@@ -19,6 +21,9 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
   const router = useRouter();
   const canStart = useCan('operator');
   const rev = useQuery(trpc.upstream.revision.queryOptions({ id: revisionId }));
+  // A run per target: "default", or a cluster (its download limits then apply; docs/pipelines.md).
+  const [target, setTarget] = useState('default');
+  const clusters = useQuery({ ...trpc.clusters.options.queryOptions(), enabled: canStart });
   const start = useMutation(
     trpc.pipelines.start.mutationOptions({
       onSuccess: (r) => {
@@ -33,7 +38,8 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
   if (rev.isError) return <ErrorState error={rev.error} onRetry={() => void rev.refetch()} />;
   const r = rev.data;
   const status = (path: string) => (r.diff.added.includes(path) ? 'added' : r.diff.changed.includes(path) ? 'changed' : '');
-  const existing = r.runs.find((run) => run.targetKey === 'default');
+  const existing = r.runs.find((run) => run.targetKey === target);
+  const clusterName = new Map((clusters.data ?? []).map((c) => [c.id, c.name]));
   return (
     <div className="space-y-6">
       <PageHeader
@@ -48,15 +54,27 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
           </span>
         }
         actions={
-          existing ? (
-            <Button asChild variant="outline">
-              <Link href={`/pipelines/${existing.id}`}>View pipeline run</Link>
-            </Button>
-          ) : canStart ? (
-            <Button onClick={() => start.mutate({ revisionId })} disabled={start.isPending}>
-              <Play /> Start pipeline
-            </Button>
-          ) : null
+          <span className="inline-flex flex-wrap items-center gap-2">
+            {canStart && clusters.data?.length ? (
+              <NativeSelect aria-label="Pipeline target" className="w-56" value={target} onChange={(e) => setTarget(e.target.value)}>
+                <option value="default">default target</option>
+                {clusters.data.map((c) => (
+                  <option key={c.id} value={c.id}>
+                    cluster {c.name}
+                  </option>
+                ))}
+              </NativeSelect>
+            ) : null}
+            {existing ? (
+              <Button asChild variant="outline">
+                <Link href={`/pipelines/${existing.id}`}>View pipeline run</Link>
+              </Button>
+            ) : canStart ? (
+              <Button onClick={() => start.mutate({ revisionId, targetKey: target })} disabled={start.isPending}>
+                <Play /> Start pipeline
+              </Button>
+            ) : null}
+          </span>
         }
       />
       <div className="grid gap-4 md:grid-cols-3">
@@ -133,7 +151,7 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
           <CardContent className="flex flex-wrap gap-3" data-testid="revision-runs">
             {r.runs.map((run) => (
               <Link key={run.id} href={`/pipelines/${run.id}`} className="inline-flex items-center gap-2 hover:underline">
-                <RunStateBadge state={run.state} /> target {run.targetKey}
+                <RunStateBadge state={run.state} /> target {clusterName.has(run.targetKey) ? `cluster ${clusterName.get(run.targetKey)}` : run.targetKey}
               </Link>
             ))}
           </CardContent>
