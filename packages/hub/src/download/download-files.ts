@@ -110,7 +110,7 @@ export async function downloadFiles(options: DownloadFilesOptions): Promise<Down
     input.progressIntervalMs,
   );
   const limiter = options.limiter ?? (input.bandwidthBytesPerSec ? new BandwidthLimiter(input.bandwidthBytesPerSec) : null);
-  const transport = createHttpTransport({ maxSockets: input.concurrency + 1 });
+  const transport = createHttpTransport({ maxSockets: input.concurrency + 1, headTimeoutMs: input.stallTimeoutMs });
   const internal = new AbortController();
   const signal = outer ? AbortSignal.any([outer, internal.signal]) : internal.signal;
   const sha256ByPath = new Map<string, string>();

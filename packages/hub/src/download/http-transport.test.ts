@@ -30,6 +30,7 @@ beforeAll(async () => {
       res.write('chunk one, ');
       return void setTimeout(() => res.end('chunk two'), 10);
     }
+    if (req.url === '/silent') return; // accepts the request and never answers
     if (req.url === '/big') return void res.writeHead(200, { 'Content-Length': big.length }).end(big);
     res.end('from a');
   });
@@ -82,6 +83,12 @@ describe('http transport', () => {
       expect(r.received).toBe(big.length);
       expect(hashed).toBe(big.length);
       expect(readFileSync(file).equals(big)).toBe(true);
+
+      const silent = createHttpTransport({ maxSockets: 1, headTimeoutMs: 200 });
+      const t0 = performance.now();
+      await expect(silent.get(`${aUrl}/silent`, { headers: {}, signal })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+      expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
+      silent.close();
     } finally {
       t.close();
     }

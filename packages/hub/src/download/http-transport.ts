@@ -26,7 +26,7 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * is fetched again with node:http and streamed through writeBodyToFile. Authorization is dropped when a
  * redirect leaves the origin (the Hub's LFS redirect goes to a CDN), as fetch does.
  */
-export function createHttpTransport(options: { maxSockets: number; maxRedirects?: number; raw?: boolean }): Transport {
+export function createHttpTransport(options: { maxSockets: number; maxRedirects?: number; raw?: boolean; headTimeoutMs?: number }): Transport {
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
@@ -54,7 +54,7 @@ export function createHttpTransport(options: { maxSockets: number; maxRedirects?
         let header: (name: string) => string | null;
         let saveTo: TransportResponse['saveTo'];
         let discard: () => void;
-        const raw = useRaw ? await rawGet(url, headers, init.signal) : null;
+        const raw = useRaw ? await rawGet(url, headers, init.signal, options.headTimeoutMs) : null;
         if (raw?.kind === 'response') {
           status = raw.head.status;
           header = fromHead(raw.head);

@@ -62,8 +62,14 @@ export interface RawBodyReader {
 }
 
 /** Sends one GET and resolves after the response head; the body waits (socket paused) for saveTo/discard. */
-export function rawGet(url: URL, headers: Record<string, string>, signal: AbortSignal): Promise<RawResult> {
+export function rawGet(url: URL, headers: Record<string, string>, signal: AbortSignal, headTimeoutMs = 60_000): Promise<RawResult> {
   return new Promise((resolve, reject) => {
+    // A server that accepts the connection but never answers must not hang the download: after
+    // headTimeoutMs without a complete head the request fails as a network timeout (retried).
+    const headTimer = setTimeout(
+      () => fail(Object.assign(new Error(`No response head from ${url.host} within ${headTimeoutMs} ms`), { code: 'ETIMEDOUT' })),
+      headTimeoutMs,
+    );
     const readBuf = Buffer.allocUnsafe(READ_BUFFER);
     let headBytes: Buffer | null = null; // header bytes seen so far (only until the head is parsed)
     let settledHead = false;
@@ -112,9 +118,11 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
         if (unsupported) {
           socket.destroy();
           signal.removeEventListener('abort', onAbort);
+          clearTimeout(headTimer);
           resolve({ kind: 'unsupported', head });
           return false;
         }
+        clearTimeout(headTimer);
         resolve({ kind: 'response', head, response: makeReader(Number(length)) });
         return false; // paused until saveTo
       },
@@ -126,6 +134,7 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
       : net.connect({ host: url.hostname, port, onread });
 
     const fail = (err: unknown) => {
+      clearTimeout(headTimer);
       socket.destroy();
       signal.removeEventListener('abort', onAbort);
       if (!settledHead) {
