@@ -71,6 +71,12 @@ export const ZRevisionDiff = z.object({
   added: z.array(z.string()),
   removed: z.array(z.string()),
   changed: z.array(z.string()),
+  /**
+   * The commit does not descend from the previous revision we recorded (upstream rewrote or squashed
+   * its history, e.g. super_squash_history, or the previous one came from elsewhere): the diff then
+   * compares with that revision's files, across whatever commits lie between.
+   */
+  previousNotInHistory: z.boolean().optional(),
 });
 export type TRevisionDiff = z.infer<typeof ZRevisionDiff>;
 

@@ -110,6 +110,7 @@ describe('runRepoCheck', () => {
     const revs = await revisionsOf(repo.id);
     expect(revs.slice(1).map((r) => r.commitSha)).toEqual([a.sha, b.sha]);
     expect(revs[2]!.previousRevisionId).toBe(revs[1]!.id);
+    expect(revs[2]!.diff).toEqual({ added: [], removed: [], changed: ['tokenizer.json'] });
   });
 
   it('records only the head when the last seen sha is not in the history (force-push, seeded data)', async () => {
@@ -123,7 +124,8 @@ describe('runRepoCheck', () => {
     const revs = await revisionsOf(repo.id);
     expect(revs).toHaveLength(2);
     expect(revs[1]).toMatchObject({ commitSha: head.sha, previousRevisionId: revs[0]!.id, changeClass: 'weights' });
-    expect(revs[1]!.diff).toEqual({ added: [], removed: [], changed: ['README.md', 'config.json'] });
+    // The diff spans the rewrite, and says so (the dashboard shows "history rewritten").
+    expect(revs[1]!.diff).toEqual({ added: [], removed: [], changed: ['README.md', 'config.json'], previousNotInHistory: true });
   });
 
   it('turns a 429 into a rate_limited status with a backoff that scheduled checks honour', async () => {

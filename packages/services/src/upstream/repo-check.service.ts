@@ -101,7 +101,7 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
     // now() is constant inside a transaction; explicit, increasing times keep the lineage ordered.
     let detectedAt = Math.max(now().getTime(), (previous?.detectedAt.getTime() ?? 0) + 1);
     for (const commit of commits) {
-      const rev = await recordRevision(tx, repo.id, commit, previous, new Date(detectedAt++));
+      const rev = await recordRevision(tx, repo.id, commit, previous, new Date(detectedAt++), !result.knownShaFound);
       previous = rev.revision;
       if (rev.created) {
         newRevisionIds.push(rev.revision.id);
@@ -124,7 +124,7 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
 
 type RevisionWithFiles = ModelRevision & { files: RevisionFile[] };
 
-async function recordRevision(tx: Db, trackedRepoId: string, commit: TRevisionCommit, previous: RevisionWithFiles | null, detectedAt: Date) {
+async function recordRevision(tx: Db, trackedRepoId: string, commit: TRevisionCommit, previous: RevisionWithFiles | null, detectedAt: Date, previousNotInHistory: boolean) {
   const existing = await tx.modelRevision.findUnique({ where: { trackedRepoId_commitSha: { trackedRepoId, commitSha: commit.sha } }, include: { files: true } });
   if (existing) return { revision: existing, created: false };
   const totalBytes = commit.files.reduce((n, f) => n + f.sizeBytes, 0);
@@ -134,7 +134,12 @@ async function recordRevision(tx: Db, trackedRepoId: string, commit: TRevisionCo
   if (previous) {
     const d = diffManifests(previous.files.map(toManifest), commit.files);
     changeClass = classifyChange(d);
-    diff = { added: d.added.map((f) => f.path), removed: d.removed.map((f) => f.path), changed: d.changed.map((c) => c.path) };
+    diff = {
+      added: d.added.map((f) => f.path),
+      removed: d.removed.map((f) => f.path),
+      changed: d.changed.map((c) => c.path),
+      ...(previousNotInHistory ? { previousNotInHistory: true } : {}),
+    };
     bytesToFetch = d.bytesToFetch;
   }
   const created = await tx.modelRevision.create({

@@ -1,8 +1,8 @@
-import { ZRevisionDiff, ZRevisionListInput, type TRevisionListInput } from '@fleetplane/contracts';
+import { ZRevisionDiff, ZRevisionListInput, type TRevisionDiff, type TRevisionListInput } from '@fleetplane/contracts';
 import type { ServiceContext } from '../context';
 import { notFound } from '../errors';
 
-const EMPTY_DIFF = { added: [], removed: [], changed: [] };
+const EMPTY_DIFF: TRevisionDiff = { added: [], removed: [], changed: [] };
 
 export async function listRevisions(ctx: Pick<ServiceContext, 'prisma'>, input: TRevisionListInput) {
   const q = ZRevisionListInput.parse(input);

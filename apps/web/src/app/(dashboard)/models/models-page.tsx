@@ -18,7 +18,7 @@ import { RelativeTime } from '../_components/relative-time';
 import { DevPanel } from './dev-panel';
 import { RepoFormDialog } from './repo-form-dialog';
 import { DEFAULT_REVISION_TABLE_STATE, type RevisionSort } from './table-state';
-import { ChangeBadge, DiffCounts, RepoStatusBadge, RunStateBadge } from './upstream-badges';
+import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RepoStatusBadge, RunStateBadge } from './upstream-badges';
 
 type Revision = RouterOutputs['upstream']['revisions']['items'][number];
 const col = createColumnHelper<Revision>();
@@ -142,7 +142,16 @@ function Revisions() {
         </Link>
       ),
     }),
-    col.accessor('changeClass', { header: 'Change', enableSorting: false, cell: (c) => <ChangeBadge changeClass={c.getValue()} /> }),
+    col.accessor('changeClass', {
+      header: 'Change',
+      enableSorting: false,
+      cell: (c) => (
+        <span className="inline-flex flex-wrap gap-1">
+          <ChangeBadge changeClass={c.getValue()} />
+          {c.row.original.diff.previousNotInHistory ? <HistoryRewrittenBadge /> : null}
+        </span>
+      ),
+    }),
     col.display({ id: 'diff', header: 'Files', cell: (c) => <DiffCounts counts={c.row.original.counts} /> }),
     col.accessor('bytesToFetch', { header: 'To fetch', enableSorting: true, cell: (c) => <span className="tabular-nums">{formatBytes(c.getValue())}</span> }),
     col.display({

@@ -31,6 +31,19 @@ export function ChangeBadge({ changeClass }: { changeClass: keyof typeof CHANGE_
   );
 }
 
+/** Shown next to a revision whose diff spans a history rewrite upstream (see TRevisionDiff). */
+export function HistoryRewrittenBadge() {
+  return (
+    <Badge
+      variant="outline"
+      data-testid="history-rewritten"
+      title="This commit does not descend from the previous revision Fleetplane recorded (upstream rewrote or squashed its history). The diff compares with that revision's files."
+    >
+      history rewritten
+    </Badge>
+  );
+}
+
 const RUN_STATE = { queued: 'secondary', running: 'default', succeeded: 'healthy', failed: 'critical', cancelled: 'unknown', pending: 'secondary', skipped: 'unknown' } as const;
 
 export function RunStateBadge({ state }: { state: string }) {

@@ -14,7 +14,7 @@ import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatBytes, formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { ChangeBadge, DiffCounts, RunStateBadge } from '../../upstream-badges';
+import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RunStateBadge } from '../../upstream-badges';
 
 export function RevisionDetail({ revisionId }: { revisionId: string }) {
   const trpc = useTRPC();
@@ -47,6 +47,7 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
         description={
           <span className="inline-flex flex-wrap items-center gap-2">
             <ChangeBadge changeClass={r.changeClass} />
+            {r.diff.previousNotInHistory ? <HistoryRewrittenBadge /> : null}
             <span className="font-mono text-xs">
               {r.trackedRepo.hubRepoId}@{r.trackedRepo.branch} · {r.commitSha}
             </span>
