@@ -210,6 +210,8 @@ export function startDemoTraffic(say: (msg: string) => void): () => Promise<void
                 { role: 'user', content: DEMO_PROMPTS[(i + client + Math.floor(Math.random() * 4)) % DEMO_PROMPTS.length] },
               ],
               max_tokens: 300 + Math.floor(Math.random() * 600),
+              // vLLM's extension, honoured by the reference server: generate max_tokens, like a long answer.
+              ignore_eos: true,
             }),
             signal: AbortSignal.any([stop.signal, AbortSignal.timeout(30_000)]),
           });
