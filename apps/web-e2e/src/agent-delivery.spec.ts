@@ -6,27 +6,16 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createPrismaClient } from '@fleetplane/db';
+import { freePort } from '@fleetplane/dev/local-net';
 import { FAKE_NVIDIA_SMI_BIN, fakeH100, fakeNvidiaSmiEnv, writeFakeNvidiaSmiConfig } from '@fleetplane/fake-nvidia-smi';
 import { expect, test } from './fixtures/test';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const HOST = 'delivery-test-node';
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
 
 /** `next start` forks the server process: stop the whole tree. */
 function processTree(pid: number): number[] {
