@@ -12,6 +12,7 @@ export {
 export { downloadFiles, defaultArtifactKey, type DownloadFilesOptions, type DownloadResult } from './download/download-files';
 export { BandwidthLimiter } from './download/bandwidth-limiter';
 export { DownloadSlots } from './download/download-slots';
+export type { BandwidthBudget, FileSlots } from './download/limits';
 export type { DownloadProgress } from './download/progress';
 export type { DownloadLogger } from './download/download-file';
 export { DownloadVerificationError, InsufficientDiskError, DownloadHttpError, DownloadRetriesExhaustedError, formatBytes } from './download/errors';

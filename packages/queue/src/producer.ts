@@ -23,7 +23,7 @@ export class JobProducer {
   private readonly queues = new Map<TQueueName, Queue>();
 
   constructor(
-    private readonly redisUrl: string,
+    readonly redisUrl: string,
     readonly prefix = 'fleetplane',
   ) {}
 

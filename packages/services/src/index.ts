@@ -37,6 +37,7 @@ export * from './upstream/repo-check.service';
 export * from './pipelines/pipeline-runs.service';
 export * from './pipelines/step-runner.service';
 export * from './pipelines/cluster-download-limits';
+export * from './pipelines/shared-download-limits';
 export * from './upstream/hub-webhook.service';
 export * from './validation/baseline-gates';
 export * from './upstream/demo-publish.service';

@@ -1,5 +1,6 @@
 import { FlowProducer, UnrecoverableError, type Job } from 'bullmq';
 import { finalizePipelineRunJob, runPipelineStepJob, startPipelineRunJob } from '@fleetplane/contracts';
+import { Redis } from 'ioredis';
 import { ClusterDownloadLimits, executePipelineStep, finalizeRun, PermanentStepError, type StepRunnerDeps } from '@fleetplane/services';
 import type { JobProducer } from '@fleetplane/queue';
 import type { ProcessorRegistry } from '../registry';
@@ -25,12 +26,16 @@ function isFinalAttempt(job: Job) {
  */
 export function registerPipelines(registry: ProcessorRegistry, options: PipelineOptions = {}) {
   let flow: FlowProducer | undefined;
-  // One set of per-cluster download limits per worker process, shared by all its step jobs.
+  // One set of per-cluster download limits per worker process (backed by Redis, so shared by all workers).
   let clusterLimits: ClusterDownloadLimits | undefined;
+  let limitsRedis: Redis | undefined;
   registry.onClose(async () => {
     const f = flow;
     flow = undefined;
     await f?.close();
+    const r = limitsRedis;
+    limitsRedis = undefined;
+    await r?.quit().catch(() => r.disconnect());
   });
   registry
     .register(startPipelineRunJob, async (payload, _job, { prisma, producer, log }) => {
@@ -62,9 +67,11 @@ export function registerPipelines(registry: ProcessorRegistry, options: Pipeline
       log.info({ runId: run.id, steps: steps.length }, 'pipeline flow queued');
       return { steps: steps.length };
     })
-    .register(runPipelineStepJob, async (payload, job, { prisma }) => {
+    .register(runPipelineStepJob, async (payload, job, { prisma, producer }) => {
       try {
-        clusterLimits ??= new ClusterDownloadLimits(prisma);
+        // Slots and token buckets live in Redis, so a cluster's caps hold across worker processes.
+        limitsRedis ??= new Redis(producer.redisUrl, { maxRetriesPerRequest: 3 });
+        clusterLimits ??= new ClusterDownloadLimits(prisma, { redis: limitsRedis, keyPrefix: producer.prefix });
         const limits = clusterLimits;
         return await executePipelineStep({ prisma, limitsFor: (target) => limits.forTarget(target), ...options }, payload.stepId, {
           isFinalAttempt: isFinalAttempt(job),

@@ -1,6 +1,6 @@
 import { close, open, writev } from 'node:fs';
 import type { Readable } from 'node:stream';
-import type { BandwidthLimiter } from './bandwidth-limiter';
+import type { BandwidthBudget } from './limits';
 
 export interface BodySinkOptions {
   path: string;
@@ -8,7 +8,7 @@ export interface BodySinkOptions {
   append: boolean;
   /** Sees every chunk once, before it is queued for the disk (hashing, counters); throw to stop. */
   onChunk: (chunk: Buffer) => void;
-  limiter?: BandwidthLimiter | null;
+  limiter?: BandwidthBudget | null;
   signal: AbortSignal;
   /** No byte for this long while reading → `onStall` (the caller aborts `signal` with its reason). */
   stallTimeoutMs: number;

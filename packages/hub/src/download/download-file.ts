@@ -1,7 +1,7 @@
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import { backoffDelayMs, isNetworkError, isRetryableStatus, parseRetryAfter, sleep, type RetryPolicy } from '../retry';
 import type { ArtifactStore } from '../store/artifact-store';
-import type { BandwidthLimiter } from './bandwidth-limiter';
+import type { BandwidthBudget } from './limits';
 import { DownloadHttpError, DownloadRetriesExhaustedError, DownloadVerificationError } from './errors';
 import { ContentHashes, hashFilePrefix } from './hashing';
 import type { Transport, TransportResponse } from './http-transport';
@@ -23,7 +23,7 @@ export interface FileDownloadContext {
   transport: Transport;
   headers: Record<string, string>;
   store: ArtifactStore;
-  limiter: BandwidthLimiter | null;
+  limiter: BandwidthBudget | null;
   progress: ProgressTracker;
   retry: RetryPolicy;
   signal: AbortSignal;

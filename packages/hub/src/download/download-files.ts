@@ -6,7 +6,7 @@ import { resolveFileUrl } from '../hub-url';
 import { DEFAULT_RETRY, type RetryPolicy } from '../retry';
 import { PARTIAL_SUFFIX, type ArtifactStore } from '../store/artifact-store';
 import { BandwidthLimiter } from './bandwidth-limiter';
-import type { DownloadSlots } from './download-slots';
+import type { BandwidthBudget, FileSlots } from './limits';
 import { downloadOneFile, type DownloadLogger, type FileJob } from './download-file';
 import { InsufficientDiskError } from './errors';
 import { createHttpTransport } from './http-transport';
@@ -32,9 +32,9 @@ const ZDownloadInput = z.object({
 export interface DownloadFilesOptions extends z.input<typeof ZDownloadInput> {
   store: ArtifactStore;
   /** Share one limiter across calls (e.g. per cluster); overrides bandwidthBytesPerSec. */
-  limiter?: BandwidthLimiter;
+  limiter?: BandwidthBudget;
   /** Share a cap on files fetched at once across calls (e.g. per cluster), on top of `concurrency`. */
-  slots?: DownloadSlots;
+  slots?: FileSlots;
   signal?: AbortSignal;
   onProgress?: (p: DownloadProgress) => void;
   /** Path of an identical, already verified file with this sha256 (e.g. from a previous revision), or null. */

@@ -1,7 +1,9 @@
 // Per-cluster download limits through the step runner against the fake Hub and a real database:
 // two runs for one cluster share its file slots and its bandwidth cap, measured at the Hub.
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DownloadSlots, type BandwidthLimiter } from '@fleetplane/hub';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { SYSTEM_ACTOR } from '../context';
 import { runRepoCheck } from '../upstream/repo-check.service';
@@ -13,7 +15,7 @@ import { executePipelineStep, type StepRunnerDeps } from './step-runner.service'
 
 const prisma = testPrisma();
 const SHARD = 1024 * 1024;
-const REPOS = Array.from({ length: 4 }, () => uniqueRepoId('limits'));
+const REPOS = Array.from({ length: 6 }, () => uniqueRepoId('limits'));
 let hub: FakeHub;
 let settings: UpstreamSettings;
 
@@ -98,14 +100,51 @@ describe('per-cluster download limits', () => {
 
     await prisma.cluster.update({ where: { id: c.id }, data: { downloadConcurrency: 3, downloadBandwidthMbps: 100 } });
     const first = await limits.forTarget(c.name);
-    expect(first?.slots?.capacity).toBe(3);
-    expect(first?.limiter?.bytesPerSecond).toBe(100 * MBIT);
+    expect(first?.slots).toBeInstanceOf(DownloadSlots);
+    expect((first?.slots as DownloadSlots).capacity).toBe(3);
+    expect((first?.limiter as BandwidthLimiter).bytesPerSecond).toBe(100 * MBIT);
     await prisma.cluster.update({ where: { id: c.id }, data: { downloadConcurrency: 5, downloadBandwidthMbps: 200 } });
     const second = await limits.forTarget(c.id);
     // The same shared objects, updated in place (running steps see the new limits too).
     expect(second?.slots).toBe(first?.slots);
-    expect(second?.slots?.capacity).toBe(5);
+    expect((second?.slots as DownloadSlots).capacity).toBe(5);
     expect(second?.limiter).toBe(first?.limiter);
-    expect(second?.limiter?.bytesPerSecond).toBe(200 * MBIT);
+    expect((second?.limiter as BandwidthLimiter).bytesPerSecond).toBe(200 * MBIT);
+  });
+
+  it('two workers share one cluster\'s caps through Redis', async () => {
+    // Two ClusterDownloadLimits with their own Redis connections stand for two worker processes.
+    const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const [ra, rb] = [new Redis(redisUrl), new Redis(redisUrl)];
+    const keyPrefix = `fptest-${randomBytes(4).toString('hex')}`;
+    try {
+      const c = await cluster({ downloadConcurrency: 1, downloadBandwidthMbps: 16 });
+      const [a, b] = [new ClusterDownloadLimits(prisma, { redis: ra, keyPrefix }), new ClusterDownloadLimits(prisma, { redis: rb, keyPrefix })];
+      const depsFor = (limits: ClusterDownloadLimits): StepRunnerDeps => ({ prisma, settings, diskMarginBytes: 0, retry: fastRetry, limitsFor: (k) => limits.forTarget(k) });
+      const repos = REPOS.slice(4, 6);
+      const steps = [await stepFor(repos[0]!, c.id), await stepFor(repos[1]!, c.id)];
+      const t0 = performance.now();
+      const outcomes = await Promise.all([executePipelineStep(depsFor(a), steps[0]!.id, { isFinalAttempt: true }), executePipelineStep(depsFor(b), steps[1]!.id, { isFinalAttempt: true })]);
+      const seconds = (performance.now() - t0) / 1000;
+      expect(outcomes).toEqual(['succeeded', 'succeeded']);
+
+      const runs = await prisma.pipelineRun.findMany({ where: { id: { in: steps.map((s) => s.runId) } }, include: { revision: true } });
+      const bytes = runs.reduce((n, r) => n + Number(r.revision.totalBytes), 0);
+      const rate = 16 * MBIT;
+      expect(seconds).toBeGreaterThanOrEqual((bytes - rate / 4) / rate - 0.05);
+      expect(bytes / seconds).toBeLessThan(rate * 1.25);
+      // One file at a time across both "workers", seen from the Hub.
+      const starts = cdnStarts(repos);
+      expect(starts.length).toBeGreaterThanOrEqual(4);
+      const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+      expect(Math.min(...gaps.slice(0, 3))).toBeGreaterThan(150);
+      // Every slot was handed back.
+      expect(await ra.zcard(`${keyPrefix}:download-slots:${c.id}`)).toBe(0);
+      const logs = await prisma.pipelineLog.findMany({ where: { stepId: steps[0]!.id } });
+      expect(logs.some((l) => l.message.includes('(shared by its runs across all workers)'))).toBe(true);
+    } finally {
+      ra.disconnect();
+      rb.disconnect();
+    }
   });
 });
