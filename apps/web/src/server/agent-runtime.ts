@@ -4,9 +4,11 @@ import { createLogger, loadConfig, type Logger } from '@fleetplane/config';
 import { getPrisma } from '@fleetplane/db';
 import { getTelemetryPool, ingestMetrics, type AgentHttpDeps } from '@fleetplane/services';
 
-const g = globalThis as unknown as { __fleetplaneAgentRuntime?: AgentHttpDeps & { log: Logger } };
+type AgentRuntime = AgentHttpDeps & { log: Logger; metricsBearerToken?: string };
 
-export function agentRuntime(): AgentHttpDeps & { log: Logger } {
+const g = globalThis as unknown as { __fleetplaneAgentRuntime?: AgentRuntime };
+
+export function agentRuntime(): AgentRuntime {
   if (g.__fleetplaneAgentRuntime) return g.__fleetplaneAgentRuntime;
   const config = loadConfig();
   g.__fleetplaneAgentRuntime = {
@@ -14,6 +16,7 @@ export function agentRuntime(): AgentHttpDeps & { log: Logger } {
     pool: getTelemetryPool(config.DATABASE_URL),
     metrics: ingestMetrics(),
     log: createLogger('agent-api'),
+    metricsBearerToken: config.METRICS_BEARER_TOKEN,
   };
   return g.__fleetplaneAgentRuntime;
 }

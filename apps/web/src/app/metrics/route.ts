@@ -1,4 +1,3 @@
-import { loadConfig } from '@fleetplane/config';
 import { handleMetricsRequest } from '@fleetplane/services';
 import { agentRuntime } from '~/server/agent-runtime';
 
@@ -8,7 +7,7 @@ export const dynamic = 'force-dynamic';
 export async function GET(req: Request) {
   const rt = agentRuntime();
   try {
-    return await handleMetricsRequest({ prisma: rt.prisma, bearerToken: loadConfig().METRICS_BEARER_TOKEN }, req);
+    return await handleMetricsRequest({ prisma: rt.prisma, bearerToken: rt.metricsBearerToken }, req);
   } catch (e) {
     rt.log.error({ err: e }, 'metrics scrape failed');
     // A failed scrape must read as down (Prometheus sets up=0), not as an empty fleet.
