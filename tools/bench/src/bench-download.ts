@@ -19,6 +19,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { machineCpuBetween, machineCpuTicks } from './machine-cpu';
 
 const MB = 1_000_000;
 const GiB = 1024 ** 3;
@@ -213,20 +214,23 @@ async function main(): Promise<void> {
     const childArgs = values['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${values['cpu-prof']}`] : [];
     const gib = bytes / GiB;
     // CPU of this process (the fake hub serving the bytes) during a phase, per GiB served.
-    const serverCpu = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+    // Also the share of the machine's CPU time the hypervisor gave to other guests meanwhile (steal):
+    // on a shared VM it moves from run to run and hits both sides alike only when they overlap it alike.
+    const serverCpu = async <T>(fn: () => Promise<T>): Promise<[T, number, number]> => {
       const c0 = process.cpuUsage();
+      const m0 = machineCpuTicks();
       const r = await fn();
       const c = process.cpuUsage(c0);
-      return [r, (c.user + c.system) / 1e6 / gib];
+      return [r, (c.user + c.system) / 1e6 / gib, machineCpuBetween(m0, machineCpuTicks())?.stealPct ?? NaN];
     };
 
     const runOurs = async () => {
       console.log(`  fleetplane downloadFiles (sha256-verified, fsync'd, concurrency ${concurrency}) ...`);
-      const [ours, hubCpu] = await serverCpu(() => runProcess(process.execPath, [...childArgs, bundle, '--child', jobFile], { captureStdout: true }));
+      const [ours, hubCpu, stealPct] = await serverCpu(() => runProcess(process.execPath, [...childArgs, bundle, '--child', jobFile], { captureStdout: true }));
       if (ours.code !== 0) throw new Error(`download child exited with code ${ours.code}`);
       const result = JSON.parse(ours.stdout.trim().split('\n').at(-1)!) as ChildResult;
       await rm(job.storeDir, { recursive: true, force: true });
-      return { result, hubCpu };
+      return { result, hubCpu, stealPct };
     };
 
     const runCurl = async () => {
@@ -236,7 +240,7 @@ async function main(): Promise<void> {
       await mkdir(curlDir, { recursive: true });
       const c0 = readChildrenCpu();
       const t1 = performance.now();
-      const [, hubCpu] = await serverCpu(() =>
+      const [, hubCpu, stealPct] = await serverCpu(() =>
         pool(manifest, concurrency, async (f) => {
           const url = `${started.url}/${repoId}/resolve/${check.headSha}/${f.path}`;
           const r = await runProcess('curl', ['-s', '-f', '-L', '-o', path.join(curlDir, f.path), url]);
@@ -253,10 +257,10 @@ async function main(): Promise<void> {
       }
       const syncSeconds = (performance.now() - t1) / 1000;
       await rm(curlDir, { recursive: true, force: true });
-      return { seconds, syncSeconds, cpuPerGiB: cpu / gib, hubCpu };
+      return { seconds, syncSeconds, cpuPerGiB: cpu / gib, hubCpu, stealPct };
     };
 
-    const rows: Array<{ ours: number; curl: number; curlSync: number; ratio: number; ratioSync: number; rssMb: number; cpu: number; curlCpu: number; hubOurs: number; hubCurl: number; load: number }> = [];
+    const rows: Array<{ ours: number; curl: number; curlSync: number; ratio: number; ratioSync: number; rssMb: number; cpu: number; curlCpu: number; hubOurs: number; hubCurl: number; stealOurs: number; stealCurl: number; load: number }> = [];
     let digest = '';
     for (let i = 0; i < repeat; i++) {
       const load = loadavg()[0]!;
@@ -287,12 +291,14 @@ async function main(): Promise<void> {
         curlCpu: curl.cpuPerGiB,
         hubOurs: ours.hubCpu,
         hubCurl: curl.hubCpu,
+        stealOurs: ours.stealPct,
+        stealCurl: curl.stealPct,
         load,
       });
       const r = rows.at(-1)!;
       console.log(
         `  fleetplane ${r.ours.toFixed(0)} MB/s (${result.seconds.toFixed(1)} s), curl ${r.curl.toFixed(0)} MB/s (${curl.seconds.toFixed(1)} s), curl+fsync ${r.curlSync.toFixed(0)} MB/s: ratio ${r.ratio.toFixed(2)} (vs curl+fsync ${r.ratioSync.toFixed(2)}); ` +
-          `peak RSS ${r.rssMb.toFixed(0)} MB; CPU s/GiB: fleetplane ${r.cpu.toFixed(2)} (user ${(result.cpuUserSeconds / gib).toFixed(2)}, system ${(result.cpuSystemSeconds / gib).toFixed(2)}), curl ${r.curlCpu.toFixed(2)}, hub serving ${r.hubOurs.toFixed(2)} / ${r.hubCurl.toFixed(2)}`,
+          `peak RSS ${r.rssMb.toFixed(0)} MB; CPU s/GiB: fleetplane ${r.cpu.toFixed(2)} (user ${(result.cpuUserSeconds / gib).toFixed(2)}, system ${(result.cpuSystemSeconds / gib).toFixed(2)}), curl ${r.curlCpu.toFixed(2)}, hub serving ${r.hubOurs.toFixed(2)} / ${r.hubCurl.toFixed(2)}; CPU stolen by the hypervisor ${r.stealOurs.toFixed(1)}% / ${r.stealCurl.toFixed(1)}%`,
       );
     }
 
@@ -313,6 +319,7 @@ async function main(): Promise<void> {
     console.log(`ratio vs curl+fsync ${m('ratioSync').toFixed(2)}  (same durability: both end with the bytes fsync'd)`);
     console.log(`peak RSS (VmHWM)   ${peakMb.toFixed(0)} MB   (target < 200 MB) ${peakMb < 200 ? 'OK' : 'ABOVE TARGET'}`);
     console.log(`hub serving CPU    ${m('hubOurs').toFixed(2)} s/GiB for fleetplane, ${m('hubCurl').toFixed(2)} s/GiB for curl (same process, one core at most)`);
+    console.log(`hypervisor steal   ${m('stealOurs').toFixed(1)}% of the machine's CPU time during fleetplane's runs, ${m('stealCurl').toFixed(1)}% during curl's`);
     console.log(`load average       at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, per run ${rows.map((r) => r.load.toFixed(2)).join(', ')} on ${cpus().length} CPUs`);
     console.log(`manifest digest    ${digest}`);
   } finally {
