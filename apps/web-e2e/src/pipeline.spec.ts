@@ -3,7 +3,7 @@ import { expect, signIn, test } from './fixtures/test';
 
 // run-e2e.ts starts the fake Hub (HF_ENDPOINT, also in this process's environment) with webhooks to the
 // web app and FLEETPLANE_DEMO=true. The seeded deepseek-ai/DeepSeek-V4-Flash repo starts pipelines
-// automatically; sgl-project/DeepSeek-V4-Flash-FP8 waits for an operator.
+// automatically for cluster flash-h100-vllm; sgl-project/DeepSeek-V4-Flash-FP8 waits for an operator.
 const hubUrl = () => {
   const url = process.env.HF_ENDPOINT;
   if (!url) throw new Error('HF_ENDPOINT is not set: run the suite through run-e2e.ts');
@@ -38,7 +38,8 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
     await runBadge.click();
 
     await expect(page).toHaveURL(/\/pipelines\/[a-z0-9]+$/);
-    await expect(page.getByText(/auto run for target default/)).toBeVisible();
+    // The repo's auto-start policy names the cluster: the run downloads into its store under its limits.
+    await expect(page.getByText(/auto run for cluster flash-h100-vllm/)).toBeVisible();
     await expect(page.getByTestId('stage-quantise')).toContainText('not available yet');
     // Live progress while the bytes arrive: state running, a percentage below 100, a rate.
     await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('running', { timeout: 30_000 });
@@ -96,7 +97,7 @@ test('a repo without the auto policy waits for an operator, who starts the run f
   await page.getByLabel('Pipeline target').selectOption({ label: 'cluster flash-h100-vllm' });
   await page.getByRole('button', { name: 'Start pipeline' }).click();
   await expect(page).toHaveURL(/\/pipelines\/[a-z0-9]+$/);
-  await expect(page.getByText(/manual run for target [a-z0-9]+/)).toBeVisible();
+  await expect(page.getByText(/manual run for cluster flash-h100-vllm/)).toBeVisible();
   await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 60_000 });
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
   await expect(page.getByTestId('step-logs')).toContainText('Cluster flash-h100-vllm download limits: at most 2 file(s) at once, 800 Mbit/s');

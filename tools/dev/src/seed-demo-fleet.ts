@@ -95,6 +95,8 @@ interface DemoRepo {
   targets: string[];
   /** Pipeline policy: start a run for every new weights/tokenizer revision without an operator. */
   autoStart: boolean;
+  /** Demo clusters (by name) the auto-started runs download for; none = the default target. */
+  autoStartClusters?: string[];
   revisions: { title: string; date: string; files: { path: string; size: number }[] }[];
 }
 
@@ -118,6 +120,8 @@ export const DEMO_REPOS: DemoRepo[] = [
     // The main demo repo downloads new revisions by itself (publish in the dev panel and watch);
     // the others wait for an operator's "Start pipeline", so both policies are on show.
     autoStart: true,
+    // Into the V4-Flash cluster's store, under its download limits (set them on the cluster's page).
+    autoStartClusters: ['flash-h100-vllm'],
     revisions: [
       { title: 'Upload DeepSeek-V4-Flash', date: '2026-04-24T09:12:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON] },
       { title: 'Fix chat template for tool calls in thinking mode', date: '2026-05-19T14:03:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON.map((f) => (f.path === 'tokenizer_config.json' ? { ...f, size: 4_498 } : f))] },
@@ -305,6 +309,12 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
     const artifactId = artifacts.get(c.artifactKey)!;
     const existing = await prisma.deployment.findFirst({ where: { clusterId: cluster.id, artifactId, state: 'active' } });
     if (!existing) await prisma.deployment.create({ data: { clusterId: cluster.id, artifactId, state: 'active', startedAt: new Date('2026-06-10T08:00:00Z') } });
+  }
+  for (const r of DEMO_REPOS) {
+    if (!r.autoStartClusters?.length) continue;
+    const repo = await prisma.trackedRepo.findUniqueOrThrow({ where: { hubRepoId_branch: { hubRepoId: r.hubRepoId, branch: 'main' } } });
+    const clusters = await prisma.cluster.findMany({ where: { name: { in: r.autoStartClusters } }, select: { id: true } });
+    await prisma.trackedRepoAutoStartTarget.createMany({ data: clusters.map((c) => ({ trackedRepoId: repo.id, clusterId: c.id })), skipDuplicates: true });
   }
   return { clusters: DEMO_CLUSTERS.length, repos: DEMO_REPOS.length, artifacts: artifacts.size };
 }

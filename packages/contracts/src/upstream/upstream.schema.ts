@@ -54,6 +54,15 @@ export const ZTrackedRepoFields = z.object({
   hubEndpoint: hubEndpoint.nullable().default(null),
   accessToken: ZAccessTokenInput.default({ kind: 'none' }),
   autoStartPipelines: z.boolean().default(false),
+  /**
+   * Clusters an auto-started pipeline runs for: one run each, downloading into that cluster's artifact
+   * store under its download limits. Empty = one run for the "default" target (no cluster limits).
+   */
+  autoStartClusterIds: z
+    .array(ZId)
+    .max(50, 'At most 50 clusters')
+    .default([])
+    .refine((ids) => new Set(ids).size === ids.length, 'Each cluster once'),
 });
 export const ZCreateTrackedRepoInput = ZTrackedRepoFields;
 export type TCreateTrackedRepoInput = z.input<typeof ZCreateTrackedRepoInput>;

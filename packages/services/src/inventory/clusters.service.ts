@@ -79,6 +79,10 @@ export function deleteCluster(ctx: ServiceContext, id: string) {
     if (nodes > 0) {
       throw precondition(`Cluster "${before.name}" still has ${nodes} node${nodes === 1 ? '' : 's'}. Delete or move its nodes before deleting the cluster.`);
     }
+    const repos = await tx.trackedRepoAutoStartTarget.findMany({ where: { clusterId: id }, select: { trackedRepo: { select: { hubRepoId: true } } } });
+    if (repos.length > 0) {
+      throw precondition(`Pipelines of ${repos.map((r) => r.trackedRepo.hubRepoId).join(', ')} start automatically for cluster "${before.name}". Remove it from their auto-start clusters first.`);
+    }
     await repo.delete(id);
     await audit({ action: 'cluster.delete', targetType: 'cluster', targetId: id, before });
     return { id };

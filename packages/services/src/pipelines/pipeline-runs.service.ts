@@ -63,6 +63,19 @@ export async function startPipeline(ctx: ServiceContext, input: TStartPipelineIn
   return result;
 }
 
+/** The clusters run targets name (by id or by name); "default" and unknown keys have none. */
+async function targetClusters(prisma: Db, targetKeys: string[]): Promise<Map<string, { id: string; name: string }>> {
+  const keys = [...new Set(targetKeys.filter((k) => k !== 'default'))];
+  if (!keys.length) return new Map();
+  const clusters = await prisma.cluster.findMany({ where: { OR: [{ id: { in: keys } }, { name: { in: keys } }] }, select: { id: true, name: true } });
+  const byKey = new Map<string, { id: string; name: string }>();
+  for (const c of clusters) {
+    byKey.set(c.id, c);
+    byKey.set(c.name, c);
+  }
+  return byKey;
+}
+
 export async function listRuns(ctx: Pick<ServiceContext, 'prisma'>, input: TRunListInput) {
   const q = ZRunListInput.parse(input);
   const where: Prisma.PipelineRunWhereInput = {
@@ -84,10 +97,12 @@ export async function listRuns(ctx: Pick<ServiceContext, 'prisma'>, input: TRunL
     }),
     ctx.prisma.pipelineRun.count({ where }),
   ]);
+  const clusters = await targetClusters(ctx.prisma, rows.map((r) => r.targetKey));
   const items = rows.map((r) => ({
     id: r.id,
     state: r.state,
     targetKey: r.targetKey,
+    targetCluster: clusters.get(r.targetKey) ?? null,
     trigger: r.trigger,
     summary: r.summary,
     error: r.error,
@@ -133,10 +148,12 @@ export async function getRun(ctx: Pick<ServiceContext, 'prisma'>, id: string, op
       };
     }),
   );
+  const clusters = await targetClusters(ctx.prisma, [run.targetKey]);
   return {
     id: run.id,
     state: run.state,
     targetKey: run.targetKey,
+    targetCluster: clusters.get(run.targetKey) ?? null,
     trigger: run.trigger,
     triggeredBy: run.triggeredBy,
     summary: run.summary,

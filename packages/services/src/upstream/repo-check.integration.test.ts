@@ -7,7 +7,8 @@ import { JobProducer } from '@fleetplane/queue';
 import { SYSTEM_ACTOR } from '../context';
 import { handleHubWebhook } from './hub-webhook.service';
 import { runRepoCheck } from './repo-check.service';
-import { createTrackedRepo, getTrackedRepo, resolveRepoAccess } from './tracked-repos.service';
+import { deleteCluster } from '../inventory/clusters.service';
+import { createTrackedRepo, getTrackedRepo, resolveRepoAccess, updateTrackedRepo } from './tracked-repos.service';
 import { fastRetry, makeFamily, makeTrackedRepo, testPrisma, testSettings, tinyRepoSeed, uniqueRepoId } from './upstream-test-support';
 import type { UpstreamSettings } from './upstream-settings';
 
@@ -191,6 +192,35 @@ describe('runRepoCheck', () => {
     await hub.publish(REPO, { title: 'Docs again', files: { 'README.md': `# docs ${repo.id}\n` } });
     await check(repo.id);
     expect(await prisma.pipelineRun.count({ where: { revision: { trackedRepoId: repo.id } } })).toBe(1);
+  });
+
+  it('starts one run per auto-start cluster, each with the cluster as its target', async () => {
+    const REPO = REPOS[6]!;
+    const suffix = randomBytes(4).toString('hex');
+    const site = await prisma.site.create({ data: { name: `site-${suffix}`, region: 'eu', dataResidency: 'eu' } });
+    const [a, b] = await Promise.all(['a', 'b'].map((n) => prisma.cluster.create({ data: { siteId: site.id, name: `auto-${n}-${suffix}`, servingEngine: 'vllm', engineVersion: '0.11.0' } })));
+    const family = await makeFamily(prisma);
+    const ctx = { prisma, actor: SYSTEM_ACTOR };
+    const fields = { familyId: family.id, hubRepoId: REPO, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true };
+    await expect(createTrackedRepo(ctx, { ...fields, autoStartClusterIds: ['c'.repeat(25)] }, settings)).rejects.toMatchObject({ field: 'autoStartClusterIds' });
+    expect(await prisma.trackedRepo.count({ where: { hubRepoId: REPO } })).toBe(0);
+
+    const view = await createTrackedRepo(ctx, { ...fields, autoStartClusterIds: [b!.id, a!.id] }, settings);
+    expect(view.autoStartClusters.map((c) => c.id)).toEqual([a!.id, b!.id]);
+    await check(view.id);
+    const runs = await prisma.pipelineRun.findMany({ where: { revision: { trackedRepoId: view.id } } });
+    expect(runs.map((r) => r.targetKey).sort()).toEqual([a!.id, b!.id].sort());
+    expect(runs.every((r) => r.trigger === 'auto' && r.state === 'queued')).toBe(true);
+
+    // A cluster that a repo auto-starts into is not deleted from under it.
+    await expect(deleteCluster(ctx, a!.id)).rejects.toThrow(new RegExp(`${REPO}.*start automatically`));
+    const updated = await updateTrackedRepo(ctx, { id: view.id, data: { ...fields, autoStartClusterIds: [b!.id] } }, settings);
+    expect(updated.autoStartClusters.map((c) => c.id)).toEqual([b!.id]);
+    await deleteCluster(ctx, a!.id);
+    expect(await prisma.cluster.count({ where: { id: a!.id } })).toBe(0);
+    // Turning auto-start off drops its clusters, so they no longer hold anything.
+    const off = await updateTrackedRepo(ctx, { id: view.id, data: { ...fields, autoStartPipelines: false, autoStartClusterIds: [b!.id] } }, settings);
+    expect(off.autoStartClusters).toEqual([]);
   });
 });
 

@@ -22,7 +22,7 @@ export type RepoCheckOutcome =
   | { status: 'missing' }
   | { status: 'deferred'; until: Date }
   | { status: 'unchanged' }
-  | { status: 'changed'; newRevisionIds: string[]; startedRunId: string | null }
+  | { status: 'changed'; newRevisionIds: string[]; startedRunIds: string[] }
   | { status: 'unauthorized' | 'gated' | 'not_found' | 'rate_limited' | 'unreachable' | 'error'; message: string };
 
 // When the Hub asks for no Retry-After, back off this long after a 429 anyway.
@@ -112,13 +112,18 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
       where: { id: repo.id },
       data: { lastSeenSha: result.headSha, lastEtag: result.etag, status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null },
     });
-    let startedRunId: string | null = null;
+    const startedRunIds: string[] = [];
     if (repo.autoStartPipelines && newest && AUTO_START_CLASSES.includes(newest.changeClass)) {
-      startedRunId = (await createRunInTx(tx, { revisionId: newest.id, targetKey: 'default', trigger: 'auto', triggeredById: null })).run.id;
+      // One run per auto-start cluster (its artifact store and download limits), else the default target.
+      const clusters = await tx.trackedRepoAutoStartTarget.findMany({ where: { trackedRepoId: repo.id }, select: { clusterId: true }, orderBy: { clusterId: 'asc' } });
+      const targetKeys = clusters.length ? clusters.map((c) => c.clusterId) : ['default'];
+      for (const targetKey of targetKeys) {
+        startedRunIds.push((await createRunInTx(tx, { revisionId: newest.id, targetKey, trigger: 'auto', triggeredById: null })).run.id);
+      }
     }
-    return { newRevisionIds, startedRunId };
+    return { newRevisionIds, startedRunIds };
   });
-  if (outcome.startedRunId && deps.producer) await dispatchOutbox(prisma, deps.producer).catch(() => undefined);
+  if (outcome.startedRunIds.length && deps.producer) await dispatchOutbox(prisma, deps.producer).catch(() => undefined);
   return { status: 'changed', ...outcome };
 }
 

@@ -13,8 +13,11 @@ import { conflict, invalid, isUniqueViolation, notFound, precondition } from '..
 import { decryptToken, encryptToken } from './token-crypto';
 import { upstreamSettingsFromEnv, type UpstreamSettings } from './upstream-settings';
 
+const autoStartTargetsInclude = { autoStartTargets: { select: { cluster: { select: { id: true, name: true } } }, orderBy: { cluster: { name: 'asc' } } } } as const;
+type RepoRow = TrackedRepo & { family?: { id: string; slug: string; name: string }; autoStartTargets: { cluster: { id: string; name: string } }[] };
+
 /** The public shape of a tracked repo: the token itself never leaves the service layer. */
-export function toRepoView(r: TrackedRepo & { family?: { id: string; slug: string; name: string } }) {
+export function toRepoView(r: RepoRow) {
   return {
     id: r.id,
     familyId: r.familyId,
@@ -26,6 +29,7 @@ export function toRepoView(r: TrackedRepo & { family?: { id: string; slug: strin
     hasAccessToken: r.accessTokenEncrypted !== null || r.accessTokenSecretRef !== null,
     accessTokenSecretRef: r.accessTokenSecretRef,
     autoStartPipelines: r.autoStartPipelines,
+    autoStartClusters: r.autoStartTargets.map((t) => t.cluster),
     status: r.status,
     statusMessage: r.statusMessage,
     lastCheckedAt: r.lastCheckedAt,
@@ -38,6 +42,7 @@ export function toRepoView(r: TrackedRepo & { family?: { id: string; slug: strin
 export type TrackedRepoView = ReturnType<typeof toRepoView>;
 
 const familySelect = { select: { id: true, slug: true, name: true } } as const;
+const repoInclude = { family: familySelect, ...autoStartTargetsInclude } as const;
 
 export async function listModelFamilies(ctx: Pick<ServiceContext, 'prisma'>) {
   const families = await ctx.prisma.modelFamily.findMany({ orderBy: { name: 'asc' }, include: { _count: { select: { trackedRepos: true } } } });
@@ -54,14 +59,14 @@ export async function listModelFamilies(ctx: Pick<ServiceContext, 'prisma'>) {
 }
 
 export async function listTrackedRepos(ctx: Pick<ServiceContext, 'prisma'>) {
-  const repos = await ctx.prisma.trackedRepo.findMany({ orderBy: [{ hubRepoId: 'asc' }, { branch: 'asc' }], include: { family: familySelect } });
+  const repos = await ctx.prisma.trackedRepo.findMany({ orderBy: [{ hubRepoId: 'asc' }, { branch: 'asc' }], include: repoInclude });
   const counts = await ctx.prisma.modelRevision.groupBy({ by: ['trackedRepoId'], _count: { _all: true } });
   const byRepo = new Map(counts.map((c) => [c.trackedRepoId, c._count._all]));
   return repos.map((r) => ({ ...toRepoView(r), revisionCount: byRepo.get(r.id) ?? 0 }));
 }
 
 export async function getTrackedRepo(ctx: Pick<ServiceContext, 'prisma'>, id: string) {
-  const r = await ctx.prisma.trackedRepo.findUnique({ where: { id }, include: { family: familySelect } });
+  const r = await ctx.prisma.trackedRepo.findUnique({ where: { id }, include: repoInclude });
   if (!r) throw notFound('Tracked repo', id);
   return toRepoView(r);
 }
@@ -89,16 +94,29 @@ async function requireFamily(tx: Db, familyId: string) {
   if (!(await tx.modelFamily.findUnique({ where: { id: familyId } }))) throw invalid('Choose an existing model family', 'familyId');
 }
 
+/**
+ * Replaces the repo's auto-start clusters (inside the caller's transaction); unknown ids are refused.
+ * Without auto-start none are kept, so they never block deleting a cluster for a policy that is off.
+ */
+async function setAutoStartClusters(tx: Db, trackedRepoId: string, autoStart: boolean, requested: string[]) {
+  const clusterIds = autoStart ? requested : [];
+  const found = await tx.cluster.count({ where: { id: { in: clusterIds } } });
+  if (found !== clusterIds.length) throw invalid('Choose existing clusters', 'autoStartClusterIds');
+  await tx.trackedRepoAutoStartTarget.deleteMany({ where: { trackedRepoId } });
+  if (clusterIds.length) await tx.trackedRepoAutoStartTarget.createMany({ data: clusterIds.map((clusterId) => ({ trackedRepoId, clusterId })) });
+}
+
 export async function createTrackedRepo(ctx: ServiceContext, input: TCreateTrackedRepoInput, settings: UpstreamSettings = upstreamSettingsFromEnv()) {
   const data = ZCreateTrackedRepoInput.parse(input);
   if (data.accessToken.kind === 'keep') throw invalid('A new repo has no token to keep', 'accessToken');
   try {
     const created = await withAudit(ctx, async (tx, audit) => {
       await requireFamily(tx, data.familyId);
-      const { accessToken, ...fields } = data;
+      const { accessToken, autoStartClusterIds, ...fields } = data;
       const repo = await tx.trackedRepo.create({ data: { ...fields, status: 'pending' } });
+      await setAutoStartClusters(tx, repo.id, fields.autoStartPipelines, autoStartClusterIds);
       // The id is the AAD of the ciphertext, so the token is written once the id exists.
-      const withToken = await tx.trackedRepo.update({ where: { id: repo.id }, data: tokenColumns(accessToken, repo.id, settings) });
+      const withToken = await tx.trackedRepo.update({ where: { id: repo.id }, data: tokenColumns(accessToken, repo.id, settings), include: autoStartTargetsInclude });
       const view = toRepoView(withToken);
       await audit({ action: 'tracked_repo.create', targetType: 'tracked_repo', targetId: repo.id, after: view });
       return view;
@@ -114,10 +132,11 @@ export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrack
   const { id, data } = ZUpdateTrackedRepoInput.parse(input);
   try {
     return await withAudit(ctx, async (tx, audit) => {
-      const before = await tx.trackedRepo.findUnique({ where: { id } });
+      const before = await tx.trackedRepo.findUnique({ where: { id }, include: autoStartTargetsInclude });
       if (!before) throw notFound('Tracked repo', id);
       await requireFamily(tx, data.familyId);
-      const { accessToken, ...fields } = data;
+      const { accessToken, autoStartClusterIds, ...fields } = data;
+      await setAutoStartClusters(tx, id, fields.autoStartPipelines, autoStartClusterIds);
       const moved = before.hubRepoId !== fields.hubRepoId || before.branch !== fields.branch || before.hubEndpoint !== fields.hubEndpoint;
       const after = await tx.trackedRepo.update({
         where: { id },
@@ -127,6 +146,7 @@ export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrack
           // Another repo or branch is another history: the next check starts from its head.
           ...(moved ? { lastSeenSha: null, lastEtag: null, status: 'pending' as const, statusMessage: null, nextCheckAfter: null } : {}),
         },
+        include: autoStartTargetsInclude,
       });
       const view = toRepoView(after);
       await audit({ action: 'tracked_repo.update', targetType: 'tracked_repo', targetId: id, before: toRepoView(before), after: view });
@@ -139,7 +159,7 @@ export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrack
 
 export async function deleteTrackedRepo(ctx: ServiceContext, id: string) {
   return withAudit(ctx, async (tx, audit) => {
-    const before = await tx.trackedRepo.findUnique({ where: { id } });
+    const before = await tx.trackedRepo.findUnique({ where: { id }, include: autoStartTargetsInclude });
     if (!before) throw notFound('Tracked repo', id);
     // Artifacts are kept on purpose (deployments may use them); their revisions block the delete.
     const artifacts = await tx.artifact.count({ where: { revision: { trackedRepoId: id } } });

@@ -99,7 +99,16 @@ function TrackedRepos() {
               <RelativeTime date={r.lastCheckedAt} />
             </TableCell>
             <TableCell className="text-right tabular-nums">{r.revisionCount}</TableCell>
-            <TableCell>{r.autoStartPipelines ? 'yes' : 'no'}</TableCell>
+            <TableCell>
+              {r.autoStartPipelines ? (
+                <span title="New weight or tokenizer revisions start a pipeline run without a click">
+                  yes
+                  <span className="block text-xs text-muted-foreground">{r.autoStartClusters.length ? `for ${r.autoStartClusters.map((c) => c.name).join(', ')}` : 'default target'}</span>
+                </span>
+              ) : (
+                'no'
+              )}
+            </TableCell>
             <TableCell className="text-right">
               {canEdit ? (
                 <span className="inline-flex gap-1">

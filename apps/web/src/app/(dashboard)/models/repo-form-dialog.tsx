@@ -25,6 +25,7 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const families = useQuery(trpc.models.families.queryOptions());
+  const clusters = useQuery(trpc.clusters.options.queryOptions());
   const [open, setOpen] = useState(false);
   const [familyId, setFamilyId] = useState(repo?.familyId ?? '');
   const [hubRepoId, setHubRepoId] = useState(repo?.hubRepoId ?? '');
@@ -32,6 +33,7 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
   const [patterns, setPatterns] = useState(repo ? repo.filePatterns.join(', ') : DEFAULT_PATTERNS);
   const [hubEndpoint, setHubEndpoint] = useState(repo?.hubEndpoint ?? '');
   const [autoStart, setAutoStart] = useState(repo?.autoStartPipelines ?? false);
+  const [autoStartClusterIds, setAutoStartClusterIds] = useState<string[]>(repo?.autoStartClusters.map((c) => c.id) ?? []);
   const [tokenMode, setTokenMode] = useState<TokenMode>(repo ? 'keep' : 'none');
   const [token, setToken] = useState('');
   const [envVar, setEnvVar] = useState(repo?.accessTokenSecretRef ?? '');
@@ -66,6 +68,7 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
       filePatterns: patterns.split(',').map((p) => p.trim()).filter(Boolean),
       hubEndpoint: hubEndpoint.trim() ? hubEndpoint.trim() : null,
       autoStartPipelines: autoStart,
+      autoStartClusterIds: autoStart ? autoStartClusterIds : [],
       accessToken,
     };
     if (repo) update.mutate({ id: repo.id, data });
@@ -130,6 +133,23 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
           <label className="flex items-center gap-2 text-sm">
             <input type="checkbox" checked={autoStart} onChange={(e) => setAutoStart(e.target.checked)} /> Start a pipeline run automatically for new weight or tokenizer revisions
           </label>
+          {autoStart && clusters.data?.length ? (
+            <fieldset className="grid gap-1.5 rounded-md border p-3" aria-invalid={!!errors.autoStartClusterIds}>
+              <legend className="px-1 text-sm font-medium">Run for clusters</legend>
+              <p className="text-xs text-muted-foreground">One run per cluster, into its artifact store and under its download limits. None ticked: one run for the default target, without cluster limits.</p>
+              {clusters.data.map((c) => (
+                <label key={c.id} className="flex items-center gap-2 text-sm">
+                  <input
+                    type="checkbox"
+                    checked={autoStartClusterIds.includes(c.id)}
+                    onChange={(e) => setAutoStartClusterIds((ids) => (e.target.checked ? [...ids, c.id] : ids.filter((id) => id !== c.id)))}
+                  />{' '}
+                  {c.name}
+                </label>
+              ))}
+              {errors.autoStartClusterIds ? <p className="text-sm text-destructive">{errors.autoStartClusterIds}</p> : null}
+            </fieldset>
+          ) : null}
           <DialogFooter>
             <Button type="submit" disabled={pending}>
               {pending ? 'Saving…' : repo ? 'Save' : 'Track repo'}

@@ -61,3 +61,9 @@ export function DiffCounts({ counts }: { counts: { added: number; removed: numbe
     </span>
   );
 }
+
+/** Where a pipeline run downloads to, in words: a cluster by name, or the default target. */
+export function runTargetLabel(run: { targetKey: string; targetCluster: { name: string } | null }): string {
+  if (run.targetCluster) return `cluster ${run.targetCluster.name}`;
+  return run.targetKey === 'default' ? 'the default target' : `target ${run.targetKey}`;
+}

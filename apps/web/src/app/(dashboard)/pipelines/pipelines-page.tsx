@@ -10,7 +10,7 @@ import { NativeSelect } from '~/components/ui/input';
 import { formatBytes } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { RelativeTime } from '../_components/relative-time';
-import { ChangeBadge, RunStateBadge } from '../models/upstream-badges';
+import { ChangeBadge, RunStateBadge, runTargetLabel } from '../models/upstream-badges';
 import { DEFAULT_PIPELINE_TABLE_STATE, type PipelineRunSort } from './table-state';
 
 type Run = RouterOutputs['pipelines']['list']['items'][number];
@@ -40,7 +40,7 @@ const columns = [
   col.display({ id: 'change', header: 'Change', cell: (c) => <ChangeBadge changeClass={c.row.original.revision.changeClass} /> }),
   col.accessor('state', { header: 'State', enableSorting: true, cell: (c) => <RunStateBadge state={c.getValue()} /> }),
   col.display({ id: 'download', header: 'Download', cell: (c) => <span className="tabular-nums text-xs">{downloadProgress(c.row.original)}</span> }),
-  col.display({ id: 'target', header: 'Target', cell: (c) => c.row.original.targetKey }),
+  col.display({ id: 'target', header: 'Target', cell: (c) => runTargetLabel(c.row.original) }),
   col.display({ id: 'trigger', header: 'Trigger', cell: (c) => c.row.original.trigger }),
   col.accessor('finishedAt', { header: 'Finished', enableSorting: true, cell: (c) => <span className="text-muted-foreground">{c.getValue() ? <RelativeTime date={c.getValue()} /> : '—'}</span> }),
 ];

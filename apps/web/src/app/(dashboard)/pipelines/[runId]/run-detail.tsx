@@ -13,7 +13,7 @@ import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
 import { cn, formatBytes, formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { ChangeBadge, RunStateBadge } from '../../models/upstream-badges';
+import { ChangeBadge, RunStateBadge, runTargetLabel } from '../../models/upstream-badges';
 
 type Run = RouterOutputs['pipelines']['get'];
 type Step = Run['steps'][number];
@@ -119,7 +119,7 @@ export function RunDetail({ runId }: { runId: string }) {
             <RunStateBadge state={r.state} /> <ChangeBadge changeClass={r.revision.changeClass} />
             {r.cancelRequestedAt && live ? <span>cancelling…</span> : null}
             <span>
-              {r.trigger} run for target {r.targetKey}, created {formatDateTime(r.createdAt)}
+              {r.trigger} run for {runTargetLabel(r)}, created {formatDateTime(r.createdAt)}
               {r.triggeredBy ? ` by ${r.triggeredBy.name}` : ''}
             </span>
             <Link className="text-primary hover:underline" href={`/models/revisions/${r.revision.id}`}>
