@@ -22,7 +22,8 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
   const canStart = useCan('operator');
   const rev = useQuery(trpc.upstream.revision.queryOptions({ id: revisionId }));
   // A run per target: "default", or a cluster (its download limits then apply; docs/pipelines.md).
-  const [target, setTarget] = useState('default');
+  // Until the operator picks one: the target of the revision's first run (an auto-started one, say).
+  const [chosenTarget, setTarget] = useState<string | null>(null);
   const clusters = useQuery({ ...trpc.clusters.options.queryOptions(), enabled: canStart });
   const start = useMutation(
     trpc.pipelines.start.mutationOptions({
@@ -38,6 +39,7 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
   if (rev.isError) return <ErrorState error={rev.error} onRetry={() => void rev.refetch()} />;
   const r = rev.data;
   const status = (path: string) => (r.diff.added.includes(path) ? 'added' : r.diff.changed.includes(path) ? 'changed' : '');
+  const target = chosenTarget ?? r.runs[0]?.targetKey ?? 'default';
   const existing = r.runs.find((run) => run.targetKey === target);
   const clusterName = new Map((clusters.data ?? []).map((c) => [c.id, c.name]));
   return (
