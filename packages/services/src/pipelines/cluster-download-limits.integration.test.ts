@@ -142,6 +142,19 @@ describe('per-cluster download limits', () => {
       expect(await ra.zcard(`${keyPrefix}:download-slots:${c.id}`)).toBe(0);
       const logs = await prisma.pipelineLog.findMany({ where: { stepId: steps[0]!.id } });
       expect(logs.some((l) => l.message.includes('(shared by its runs across all workers)'))).toBe(true);
+
+      // A changed setting reaches the Redis-backed objects steps already hold: two files at once now, a third waits.
+      const held = await a.forTarget(c.id);
+      await prisma.cluster.update({ where: { id: c.id }, data: { downloadConcurrency: 2 } });
+      const now = await a.forTarget(c.id);
+      expect(now?.slots).toBe(held?.slots);
+      const releases = [await held!.slots!.acquire(), await held!.slots!.acquire()];
+      const third = new AbortController();
+      const waiting = held!.slots!.acquire(third.signal);
+      await new Promise((r) => setTimeout(r, 500));
+      third.abort();
+      await expect(waiting).rejects.toThrow();
+      for (const release of releases) release();
     } finally {
       ra.disconnect();
       rb.disconnect();

@@ -15,11 +15,13 @@ export interface DownloadLimits {
   description: string;
 }
 
+/** A cap whose value an operator can change while downloads hold it (in process or in Redis alike). */
+type AdjustableBudget = BandwidthBudget & { setRate(bytesPerSecond: number): void };
+type AdjustableSlots = FileSlots & { setCapacity(n: number): void };
+
 interface ClusterEntry {
-  limiter?: BandwidthBudget;
-  slots?: FileSlots;
-  rate: number;
-  capacity: number;
+  limiter?: AdjustableBudget;
+  slots?: AdjustableSlots;
 }
 
 /**
@@ -38,14 +40,14 @@ export class ClusterDownloadLimits {
     private readonly shared?: { redis: DownloadLimitsRedis; keyPrefix: string },
   ) {}
 
-  private slotsFor(clusterId: string, entry: ClusterEntry): FileSlots {
-    if (this.shared) return new RedisFileSlots(this.shared.redis, `${this.shared.keyPrefix}:download-slots:${clusterId}`, () => entry.capacity);
-    return new DownloadSlots(entry.capacity);
+  private newSlots(clusterId: string, capacity: number): AdjustableSlots {
+    if (this.shared) return new RedisFileSlots(this.shared.redis, `${this.shared.keyPrefix}:download-slots:${clusterId}`, capacity);
+    return new DownloadSlots(capacity);
   }
 
-  private limiterFor(clusterId: string, entry: ClusterEntry): BandwidthBudget {
-    if (this.shared) return new RedisBandwidthBudget(this.shared.redis, `${this.shared.keyPrefix}:download-bandwidth:${clusterId}`, () => entry.rate);
-    return new BandwidthLimiter(entry.rate);
+  private newLimiter(clusterId: string, bytesPerSecond: number): AdjustableBudget {
+    if (this.shared) return new RedisBandwidthBudget(this.shared.redis, `${this.shared.keyPrefix}:download-bandwidth:${clusterId}`, bytesPerSecond);
+    return new BandwidthLimiter(bytesPerSecond);
   }
 
   async forTarget(targetKey: string): Promise<DownloadLimits | undefined> {
@@ -54,18 +56,18 @@ export class ClusterDownloadLimits {
       select: { id: true, name: true, downloadConcurrency: true, downloadBandwidthMbps: true },
     });
     if (!cluster) return undefined;
-    const entry: ClusterEntry = this.byCluster.get(cluster.id) ?? { rate: 0, capacity: 0 };
+    const entry: ClusterEntry = this.byCluster.get(cluster.id) ?? {};
     this.byCluster.set(cluster.id, entry);
 
+    // Steps already running keep the objects they took: a new value reaches them, a removed cap does not.
     if (cluster.downloadBandwidthMbps) {
-      entry.rate = cluster.downloadBandwidthMbps * MBIT;
-      if (entry.limiter instanceof BandwidthLimiter) entry.limiter.setRate(entry.rate);
-      entry.limiter ??= this.limiterFor(cluster.id, entry);
-    } else entry.limiter = undefined; // steps already running keep the limiter they took
+      const rate = cluster.downloadBandwidthMbps * MBIT;
+      if (entry.limiter) entry.limiter.setRate(rate);
+      else entry.limiter = this.newLimiter(cluster.id, rate);
+    } else entry.limiter = undefined;
     if (cluster.downloadConcurrency) {
-      entry.capacity = cluster.downloadConcurrency;
-      if (entry.slots instanceof DownloadSlots) entry.slots.setCapacity(entry.capacity);
-      entry.slots ??= this.slotsFor(cluster.id, entry);
+      if (entry.slots) entry.slots.setCapacity(cluster.downloadConcurrency);
+      else entry.slots = this.newSlots(cluster.id, cluster.downloadConcurrency);
     } else entry.slots = undefined;
 
     const parts = [

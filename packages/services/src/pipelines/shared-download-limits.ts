@@ -59,15 +59,19 @@ export class RedisFileSlots implements FileSlots {
   constructor(
     private readonly redis: DownloadLimitsRedis,
     private readonly key: string,
-    private readonly capacity: () => number,
+    private capacity: number,
     private readonly pollMs = 200,
   ) {}
+
+  setCapacity(n: number): void {
+    this.capacity = n;
+  }
 
   async acquire(signal?: AbortSignal): Promise<() => void> {
     const holder = randomUUID();
     for (;;) {
       signal?.throwIfAborted();
-      if ((await this.redis.eval(ACQUIRE_SLOT, 1, this.key, this.capacity(), holder, SLOT_LEASE_MS)) === 1) break;
+      if ((await this.redis.eval(ACQUIRE_SLOT, 1, this.key, this.capacity, holder, SLOT_LEASE_MS)) === 1) break;
       await sleep(this.pollMs * (0.5 + Math.random()), undefined, { signal });
     }
     const renew = setInterval(() => void this.redis.eval(RENEW_SLOT, 1, this.key, holder, SLOT_LEASE_MS).catch(() => undefined), SLOT_LEASE_MS / 3);
@@ -87,12 +91,16 @@ export class RedisBandwidthBudget implements BandwidthBudget {
   constructor(
     private readonly redis: DownloadLimitsRedis,
     private readonly key: string,
-    private readonly bytesPerSecond: () => number,
+    private bytesPerSecond: number,
   ) {}
+
+  setRate(bytesPerSecond: number): void {
+    this.bytesPerSecond = bytesPerSecond;
+  }
 
   async take(bytes: number, signal?: AbortSignal): Promise<void> {
     signal?.throwIfAborted();
-    const rate = this.bytesPerSecond();
+    const rate = this.bytesPerSecond;
     const waitMs = Number(await this.redis.eval(TAKE_TOKENS, 1, this.key, rate, Math.max(64 * 1024, rate / 4), bytes));
     if (waitMs > 0) await sleep(waitMs, undefined, { signal });
   }
