@@ -29,6 +29,16 @@ class PrematureCloseError extends Error {
 }
 
 /**
+ * The last act of a body writer: closes the file (if it was opened), then settles. A close error is
+ * the failure when there was none, since a failed close can mean lost writes.
+ */
+export function closeThenSettle(fd: number, failure: unknown, resolve: () => void, reject: (err: unknown) => void): void {
+  const settle = (err: unknown) => (err ? reject(err) : resolve());
+  if (fd < 0) settle(failure);
+  else close(fd, (err) => settle(failure || err));
+}
+
+/**
  * The download hot path: reads a response body with plain 'data' events, hands each chunk to
  * `onChunk` once (the hash sees the very Buffer that is written, no copy), gathers chunks into
  * multi-MiB `writev` calls on the thread pool while the next batch arrives (double buffering: the
@@ -80,12 +90,7 @@ export function writeBodyToFile(body: Readable, options: BodySinkOptions): Promi
       settled = true;
       clearInterval(stallTimer);
       signal.removeEventListener('abort', onAbort);
-      const done = () => (failure ? reject(failure) : resolve({ received }));
-      if (fd < 0) done();
-      else close(fd, (err) => {
-        if (err && !failure) failure = err;
-        done();
-      });
+      closeThenSettle(fd, failure, () => resolve({ received }), reject);
     };
 
     const fail = (err: unknown) => {

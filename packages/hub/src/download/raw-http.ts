@@ -1,7 +1,7 @@
 import { close, open, writeSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import type { BodySinkOptions } from './body-sink';
+import { closeThenSettle, type BodySinkOptions } from './body-sink';
 
 /**
  * A minimal HTTP/1.1 GET for large bodies with a Content-Length, reading straight from the socket into
@@ -210,12 +210,7 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
           clearInterval(stallTimer);
           options.signal.removeEventListener('abort', sinkAbort);
           signal.removeEventListener('abort', onAbort);
-          const end = () => (failure ? reject(failure) : resolve({ received }));
-          if (fd < 0) end();
-          else close(fd, (err) => {
-            if (err && !failure) failure = err;
-            end();
-          });
+          closeThenSettle(fd, failure, () => resolve({ received }), reject);
         };
 
         const stop = (err: unknown) => {
