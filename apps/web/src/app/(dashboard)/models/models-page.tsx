@@ -8,7 +8,7 @@ import { toast } from 'sonner';
 import type { RouterOutputs } from '@fleetplane/api';
 import { DataTable, type TableQueryState } from '~/components/data-table';
 import { useCan } from '~/components/session-context';
-import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
+import { EmptyState, ErrorState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
 import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
@@ -60,76 +60,82 @@ function TrackedRepos() {
       onError: (e) => toast.error(e.message),
     }),
   );
-  if (repos.isPending) return <TableSkeleton rows={3} columns={6} />;
-  if (repos.isError) return <ErrorState error={repos.error} onRetry={() => void repos.refetch()} />;
-  if (repos.data.length === 0) return <EmptyState title="No tracked repos" description="Track a Hub repo to be told about new upstream revisions." />;
   return (
-    <Table data-testid="tracked-repos">
-      <TableHeader>
-        <TableRow>
-          <TableHead>Repo</TableHead>
-          <TableHead>Family</TableHead>
-          <TableHead>Status</TableHead>
-          <TableHead>Last check</TableHead>
-          <TableHead className="text-right">Revisions</TableHead>
-          <TableHead>Auto-start</TableHead>
-          <TableHead className="text-right">Actions</TableHead>
-        </TableRow>
-      </TableHeader>
-      <TableBody>
-        {repos.data.map((r) => (
-          <TableRow key={r.id} data-testid={`repo-${r.hubRepoId}`}>
-            <TableCell>
-              <p className="font-medium">{r.hubRepoId}</p>
-              <p className="font-mono text-xs text-muted-foreground">
-                {r.branch}
-                {r.lastSeenSha ? ` @ ${r.lastSeenSha.slice(0, 12)}` : ''}
-                {r.hubEndpoint ? ` · ${r.hubEndpoint}` : ''}
-              </p>
-            </TableCell>
-            <TableCell>{r.family?.name ?? '—'}</TableCell>
-            <TableCell>
-              <RepoStatusBadge status={r.status} message={r.statusMessage} />
-              {r.statusMessage ? <p className="mt-1 max-w-xs text-xs text-muted-foreground">{r.statusMessage}</p> : null}
-              {r.nextCheckAfter && new Date(r.nextCheckAfter) > new Date() ? <p className="text-xs text-muted-foreground" suppressHydrationWarning>
-                  next check after {new Date(r.nextCheckAfter).toLocaleTimeString()}
-                </p> : null}
-            </TableCell>
-            <TableCell className="text-muted-foreground">
-              <RelativeTime date={r.lastCheckedAt} />
-            </TableCell>
-            <TableCell className="text-right tabular-nums">{r.revisionCount}</TableCell>
-            <TableCell>
-              {r.autoStartPipelines ? (
-                <span title="New weight or tokenizer revisions start a pipeline run without a click">
-                  yes
-                  <span className="block text-xs text-muted-foreground">{r.autoStartClusters.length ? `for ${r.autoStartClusters.map((c) => c.name).join(', ')}` : 'default target'}</span>
-                </span>
-              ) : (
-                'no'
-              )}
-            </TableCell>
-            <TableCell className="text-right">
-              {canEdit ? (
-                <span className="inline-flex gap-1">
-                  <Button variant="outline" size="sm" onClick={() => checkNow.mutate({ id: r.id })} disabled={checkNow.isPending}>
-                    <RefreshCw /> Check now
-                  </Button>
-                  <RepoFormDialog
-                    repo={r}
-                    trigger={
-                      <Button variant="ghost" size="sm" aria-label={`Edit ${r.hubRepoId}`}>
-                        <Pencil />
+    <QueryView
+      query={repos}
+      skeleton={<TableSkeleton rows={3} columns={6} />}
+      isEmpty={(rows) => rows.length === 0}
+      empty={<EmptyState title="No tracked repos" description="Track a Hub repo to be told about new upstream revisions." />}
+    >
+      {(rows) => (
+        <Table data-testid="tracked-repos">
+          <TableHeader>
+            <TableRow>
+              <TableHead>Repo</TableHead>
+              <TableHead>Family</TableHead>
+              <TableHead>Status</TableHead>
+              <TableHead>Last check</TableHead>
+              <TableHead className="text-right">Revisions</TableHead>
+              <TableHead>Auto-start</TableHead>
+              <TableHead className="text-right">Actions</TableHead>
+            </TableRow>
+          </TableHeader>
+          <TableBody>
+            {rows.map((r) => (
+              <TableRow key={r.id} data-testid={`repo-${r.hubRepoId}`}>
+                <TableCell>
+                  <p className="font-medium">{r.hubRepoId}</p>
+                  <p className="font-mono text-xs text-muted-foreground">
+                    {r.branch}
+                    {r.lastSeenSha ? ` @ ${r.lastSeenSha.slice(0, 12)}` : ''}
+                    {r.hubEndpoint ? ` · ${r.hubEndpoint}` : ''}
+                  </p>
+                </TableCell>
+                <TableCell>{r.family?.name ?? '—'}</TableCell>
+                <TableCell>
+                  <RepoStatusBadge status={r.status} message={r.statusMessage} />
+                  {r.statusMessage ? <p className="mt-1 max-w-xs text-xs text-muted-foreground">{r.statusMessage}</p> : null}
+                  {r.nextCheckAfter && new Date(r.nextCheckAfter) > new Date() ? <p className="text-xs text-muted-foreground" suppressHydrationWarning>
+                      next check after {new Date(r.nextCheckAfter).toLocaleTimeString()}
+                    </p> : null}
+                </TableCell>
+                <TableCell className="text-muted-foreground">
+                  <RelativeTime date={r.lastCheckedAt} />
+                </TableCell>
+                <TableCell className="text-right tabular-nums">{r.revisionCount}</TableCell>
+                <TableCell>
+                  {r.autoStartPipelines ? (
+                    <span title="New weight or tokenizer revisions start a pipeline run without a click">
+                      yes
+                      <span className="block text-xs text-muted-foreground">{r.autoStartClusters.length ? `for ${r.autoStartClusters.map((c) => c.name).join(', ')}` : 'default target'}</span>
+                    </span>
+                  ) : (
+                    'no'
+                  )}
+                </TableCell>
+                <TableCell className="text-right">
+                  {canEdit ? (
+                    <span className="inline-flex gap-1">
+                      <Button variant="outline" size="sm" onClick={() => checkNow.mutate({ id: r.id })} disabled={checkNow.isPending}>
+                        <RefreshCw /> Check now
                       </Button>
-                    }
-                  />
-                </span>
-              ) : null}
-            </TableCell>
-          </TableRow>
-        ))}
-      </TableBody>
-    </Table>
+                      <RepoFormDialog
+                        repo={r}
+                        trigger={
+                          <Button variant="ghost" size="sm" aria-label={`Edit ${r.hubRepoId}`}>
+                            <Pencil />
+                          </Button>
+                        }
+                      />
+                    </span>
+                  ) : null}
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      )}
+    </QueryView>
   );
 }
 
@@ -176,20 +182,22 @@ function Revisions() {
         ),
     }),
   ];
-  if (revisions.isPending) return <TableSkeleton rows={4} columns={6} />;
-  if (revisions.isError) return <ErrorState error={revisions.error} onRetry={() => void revisions.refetch()} />;
   return (
-    <DataTable
-      testId="revisions"
-      columns={columns}
-      rows={revisions.data.items}
-      total={revisions.data.total}
-      state={state}
-      onStateChange={setState}
-      isFetching={revisions.isFetching}
-      getRowId={(r) => r.id}
-      empty={<EmptyState title="No revisions yet" description="Revisions appear after the first check of a tracked repo." />}
-    />
+    <QueryView query={revisions} skeleton={<TableSkeleton rows={4} columns={6} />}>
+      {(data) => (
+        <DataTable
+          testId="revisions"
+          columns={columns}
+          rows={data.items}
+          total={data.total}
+          state={state}
+          onStateChange={setState}
+          isFetching={revisions.isFetching}
+          getRowId={(r) => r.id}
+          empty={<EmptyState title="No revisions yet" description="Revisions appear after the first check of a tracked repo." />}
+        />
+      )}
+    </QueryView>
   );
 }
 

@@ -5,7 +5,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import type { RouterOutputs } from '@fleetplane/api';
 import { DataTable, type TableQueryState } from '~/components/data-table';
-import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
+import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
 import { NativeSelect } from '~/components/ui/input';
 import { formatBytes } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
@@ -79,23 +79,21 @@ export function PipelinesPage() {
           ))}
         </NativeSelect>
       </div>
-      {runs.isPending ? (
-        <TableSkeleton rows={5} columns={7} />
-      ) : runs.isError ? (
-        <ErrorState error={runs.error} onRetry={() => void runs.refetch()} />
-      ) : (
-        <DataTable
-          testId="pipeline-runs"
-          columns={columns}
-          rows={runs.data.items}
-          total={runs.data.total}
-          state={state}
-          onStateChange={setState}
-          isFetching={runs.isFetching}
-          getRowId={(r) => r.id}
-          empty={<EmptyState title="No pipeline runs" description="Start one from a revision, or let a tracked repo start them automatically." />}
-        />
-      )}
+      <QueryView query={runs} skeleton={<TableSkeleton rows={5} columns={7} />}>
+        {(data) => (
+          <DataTable
+            testId="pipeline-runs"
+            columns={columns}
+            rows={data.items}
+            total={data.total}
+            state={state}
+            onStateChange={setState}
+            isFetching={runs.isFetching}
+            getRowId={(r) => r.id}
+            empty={<EmptyState title="No pipeline runs" description="Start one from a revision, or let a tracked repo start them automatically." />}
+          />
+        )}
+      </QueryView>
     </div>
   );
 }

@@ -9,7 +9,7 @@ import { ZSiteFields, type TCreateSiteInput } from '@fleetplane/contracts';
 import { ConfirmDialog } from '~/components/confirm-dialog';
 import { applyServerErrors, Field } from '~/components/form-helpers';
 import { useCan } from '~/components/session-context';
-import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
+import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Button } from '~/components/ui/button';
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '~/components/ui/dialog';
@@ -92,53 +92,54 @@ export function SitesPage() {
   return (
     <div>
       <PageHeader title="Sites" description="Where clusters physically run." actions={canEdit ? <SiteFormDialog trigger={<Button><Plus /> New site</Button>} /> : null} />
-      {sites.isPending ? (
-        <TableSkeleton columns={4} />
-      ) : sites.isError ? (
-        <ErrorState error={sites.error} onRetry={() => void sites.refetch()} />
-      ) : sites.data.length === 0 ? (
-        <EmptyState title="No sites yet" description="Create a site before adding clusters." />
-      ) : (
-        <div className="rounded-lg border bg-card">
-          <Table>
-            <TableHeader>
-              <TableRow>
-                <TableHead>Site</TableHead>
-                <TableHead>Region</TableHead>
-                <TableHead>Data residency</TableHead>
-                <TableHead>Clusters</TableHead>
-                {canEdit ? <TableHead /> : null}
-              </TableRow>
-            </TableHeader>
-            <TableBody>
-              {sites.data.map((s) => (
-                <TableRow key={s.id}>
-                  <TableCell className="font-medium">{s.name}</TableCell>
-                  <TableCell>{s.region}</TableCell>
-                  <TableCell>{s.dataResidency}</TableCell>
-                  <TableCell className="tabular-nums">{s._count.clusters}</TableCell>
-                  {canEdit ? (
-                    <TableCell className="text-right">
-                      <SiteFormDialog site={s} trigger={<Button variant="ghost" size="icon" aria-label={`Edit ${s.name}`}><Pencil /></Button>} />
-                      <ConfirmDialog
-                        title={`Delete site ${s.name}?`}
-                        description="Sites that still have clusters cannot be deleted."
-                        confirmLabel="Delete site"
-                        trigger={<Button variant="ghost" size="icon" aria-label={`Delete ${s.name}`}><Trash2 /></Button>}
-                        onConfirm={async () => {
-                          await del.mutateAsync({ id: s.id });
-                          toast.success(`Site ${s.name} deleted`);
-                          await queryClient.invalidateQueries({ queryKey: trpc.sites.pathKey() });
-                        }}
-                      />
-                    </TableCell>
-                  ) : null}
+      <QueryView
+        query={sites}
+        skeleton={<TableSkeleton columns={4} />}
+        isEmpty={(rows) => rows.length === 0}
+        empty={<EmptyState title="No sites yet" description="Create a site before adding clusters." />}
+      >
+        {(rows) => (
+          <div className="rounded-lg border bg-card">
+            <Table>
+              <TableHeader>
+                <TableRow>
+                  <TableHead>Site</TableHead>
+                  <TableHead>Region</TableHead>
+                  <TableHead>Data residency</TableHead>
+                  <TableHead>Clusters</TableHead>
+                  {canEdit ? <TableHead /> : null}
                 </TableRow>
-              ))}
-            </TableBody>
-          </Table>
-        </div>
-      )}
+              </TableHeader>
+              <TableBody>
+                {rows.map((s) => (
+                  <TableRow key={s.id}>
+                    <TableCell className="font-medium">{s.name}</TableCell>
+                    <TableCell>{s.region}</TableCell>
+                    <TableCell>{s.dataResidency}</TableCell>
+                    <TableCell className="tabular-nums">{s._count.clusters}</TableCell>
+                    {canEdit ? (
+                      <TableCell className="text-right">
+                        <SiteFormDialog site={s} trigger={<Button variant="ghost" size="icon" aria-label={`Edit ${s.name}`}><Pencil /></Button>} />
+                        <ConfirmDialog
+                          title={`Delete site ${s.name}?`}
+                          description="Sites that still have clusters cannot be deleted."
+                          confirmLabel="Delete site"
+                          trigger={<Button variant="ghost" size="icon" aria-label={`Delete ${s.name}`}><Trash2 /></Button>}
+                          onConfirm={async () => {
+                            await del.mutateAsync({ id: s.id });
+                            toast.success(`Site ${s.name} deleted`);
+                            await queryClient.invalidateQueries({ queryKey: trpc.sites.pathKey() });
+                          }}
+                        />
+                      </TableCell>
+                    ) : null}
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </div>
+        )}
+      </QueryView>
     </div>
   );
 }

@@ -8,7 +8,7 @@ import { RUN_STATES, VERDICTS, type TRunState, type TVerdict } from '@fleetplane
 import type { RouterOutputs } from '@fleetplane/api';
 import { DataTable } from '~/components/data-table';
 import { useCan } from '~/components/session-context';
-import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
+import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
 import { Button } from '~/components/ui/button';
 import { NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
@@ -125,29 +125,27 @@ export function ValidationRunsPage() {
             ))}
           </NativeSelect>
         </div>
-        {query.isPending ? (
-          <TableSkeleton columns={7} />
-        ) : query.isError ? (
-          <ErrorState error={query.error} onRetry={() => void query.refetch()} />
-        ) : (
-          <DataTable<Row, RunSort>
-            testId="validation-runs-table"
-            columns={columns}
-            rows={query.data.items}
-            total={query.data.total}
-            state={state}
-            isFetching={query.isFetching}
-            getRowId={(r) => r.id}
-            onStateChange={(next) => setState({ ...state, ...next })}
-            empty={
-              filtered ? (
-                <EmptyState title="No run matches these filters" description="Clear a filter to see more runs." />
-              ) : (
-                <EmptyState title="No validation runs yet" description="Start a run to check a cluster's answers, long-context retrieval, tool calls and latency." />
-              )
-            }
-          />
-        )}
+        <QueryView query={query} skeleton={<TableSkeleton columns={7} />}>
+          {(data) => (
+            <DataTable<Row, RunSort>
+              testId="validation-runs-table"
+              columns={columns}
+              rows={data.items}
+              total={data.total}
+              state={state}
+              isFetching={query.isFetching}
+              getRowId={(r) => r.id}
+              onStateChange={(next) => setState({ ...state, ...next })}
+              empty={
+                filtered ? (
+                  <EmptyState title="No run matches these filters" description="Clear a filter to see more runs." />
+                ) : (
+                  <EmptyState title="No validation runs yet" description="Start a run to check a cluster's answers, long-context retrieval, tool calls and latency." />
+                )
+              }
+            />
+          )}
+        </QueryView>
       </div>
     </div>
   );

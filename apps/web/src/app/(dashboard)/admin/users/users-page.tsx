@@ -12,7 +12,7 @@ import type { RouterOutputs } from '@fleetplane/api';
 import { DataTable } from '~/components/data-table';
 import { applyServerErrors, Field } from '~/components/form-helpers';
 import { useSessionUser } from '~/components/session-context';
-import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
+import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
@@ -152,22 +152,20 @@ export function UsersPage() {
     <div>
       <PageHeader title="Users" description="Who can sign in, and what they may do." actions={<CreateUserDialog />} />
       <Input aria-label="Search users" placeholder="Search by email or name…" className="mb-3 max-w-xs" value={state.search ?? ''} onChange={(e) => setState({ ...state, page: 1, search: e.target.value })} />
-      {users.isPending ? (
-        <TableSkeleton columns={5} />
-      ) : users.isError ? (
-        <ErrorState error={users.error} onRetry={() => void users.refetch()} />
-      ) : (
-        <DataTable<Row, Sort>
-          testId="users-table"
-          columns={columns}
-          rows={users.data.items}
-          total={users.data.total}
-          state={state}
-          onStateChange={(n) => setState({ ...state, ...n })}
-          getRowId={(r) => r.id}
-          empty={<EmptyState title="No users match" />}
-        />
-      )}
+      <QueryView query={users} skeleton={<TableSkeleton columns={5} />}>
+        {(data) => (
+          <DataTable<Row, Sort>
+            testId="users-table"
+            columns={columns}
+            rows={data.items}
+            total={data.total}
+            state={state}
+            onStateChange={(n) => setState({ ...state, ...n })}
+            getRowId={(r) => r.id}
+            empty={<EmptyState title="No users match" />}
+          />
+        )}
+      </QueryView>
     </div>
   );
 }
