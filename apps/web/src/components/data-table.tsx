@@ -4,7 +4,7 @@ import { ArrowDown, ArrowUp, ArrowUpDown, ChevronLeft, ChevronRight } from 'luci
 import { Button } from '~/components/ui/button';
 import { NativeSelect } from '~/components/ui/input';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
-import { EmptyState } from './states';
+import { EmptyState, QueryView } from './states';
 
 export interface TableQueryState<TSort extends string> {
   page: number;
@@ -13,21 +13,7 @@ export interface TableQueryState<TSort extends string> {
   sortDir: 'asc' | 'desc';
 }
 
-/**
- * A table whose sorting and paging happen on the server: it only renders the current page and
- * reports what the user asked for. Columns with `enableSorting` map their id to the API's sortBy.
- */
-export function DataTable<TRow, TSort extends string>({
-  columns,
-  rows,
-  total,
-  state,
-  onStateChange,
-  empty,
-  isFetching,
-  getRowId,
-  testId,
-}: {
+interface DataTableProps<TRow, TSort extends string> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   columns: ColumnDef<TRow, any>[];
   rows: TRow[];
@@ -38,7 +24,13 @@ export function DataTable<TRow, TSort extends string>({
   isFetching?: boolean;
   getRowId?: (row: TRow) => string;
   testId?: string;
-}) {
+}
+
+/**
+ * A table whose sorting and paging happen on the server: it only renders the current page and
+ * reports what the user asked for. Columns with `enableSorting` map their id to the API's sortBy.
+ */
+export function DataTable<TRow, TSort extends string>({ columns, rows, total, state, onStateChange, empty, isFetching, getRowId, testId }: DataTableProps<TRow, TSort>) {
   const sorting: SortingState = [{ id: state.sortBy, desc: state.sortDir === 'desc' }];
   const table = useReactTable({
     data: rows,
@@ -130,5 +122,24 @@ export function DataTable<TRow, TSort extends string>({
         </div>
       </div>
     </div>
+  );
+}
+
+/**
+ * A DataTable fed by one paged list query ({ items, total }): the skeleton while it loads, the error
+ * with a retry, then the page (its empty state comes from `empty`, inside the table).
+ */
+export function QueryDataTable<TRow, TSort extends string>({
+  query,
+  skeleton,
+  ...table
+}: Omit<DataTableProps<TRow, TSort>, 'rows' | 'total'> & {
+  query: { isPending: boolean; isError: boolean; error: { message: string } | null; data: { items: TRow[]; total: number } | undefined; refetch: () => unknown };
+  skeleton: React.ReactNode;
+}) {
+  return (
+    <QueryView query={query} skeleton={skeleton}>
+      {(data) => <DataTable<TRow, TSort> {...table} rows={data.items} total={data.total} />}
+    </QueryView>
   );
 }

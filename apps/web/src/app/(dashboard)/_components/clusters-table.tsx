@@ -5,9 +5,9 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { SERVING_ENGINE_LABELS, SERVING_ENGINES, type TServingEngine } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
-import { DataTable } from '~/components/data-table';
+import { QueryDataTable } from '~/components/data-table';
 import { HealthBadge } from '~/components/health-badge';
-import { EmptyState, QueryView, TableSkeleton } from '~/components/states';
+import { EmptyState, TableSkeleton } from '~/components/states';
 import { Badge } from '~/components/ui/badge';
 import { Input, NativeSelect } from '~/components/ui/input';
 import { formatMib } from '~/lib/utils';
@@ -104,27 +104,23 @@ export function ClustersTable({ actions }: { actions?: (row: Row) => React.React
           ))}
         </NativeSelect>
       </div>
-      <QueryView query={query} skeleton={<TableSkeleton columns={7} />}>
-        {(data) => (
-          <DataTable<Row, ClusterSort>
-            testId="clusters-table"
-            columns={columns}
-            rows={data.items}
-            total={data.total}
-            state={state}
-            isFetching={query.isFetching}
-            getRowId={(r) => r.id}
-            onStateChange={(next) => setState({ ...state, ...next })}
-            empty={
-              state.search || engine ? (
-                <EmptyState title="No cluster matches these filters" description="Clear the search or pick another engine." />
-              ) : (
-                <EmptyState title="No clusters yet" description="Add a cluster to start tracking what runs where." />
-              )
-            }
-          />
-        )}
-      </QueryView>
+      <QueryDataTable<Row, ClusterSort>
+        query={query}
+        skeleton={<TableSkeleton columns={7} />}
+        testId="clusters-table"
+        columns={columns}
+        state={state}
+        isFetching={query.isFetching}
+        getRowId={(r) => r.id}
+        onStateChange={(next) => setState({ ...state, ...next })}
+        empty={
+          state.search || engine ? (
+            <EmptyState title="No cluster matches these filters" description="Clear the search or pick another engine." />
+          ) : (
+            <EmptyState title="No clusters yet" description="Add a cluster to start tracking what runs where." />
+          )
+        }
+      />
     </div>
   );
 }

@@ -6,7 +6,7 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import type { RouterOutputs } from '@fleetplane/api';
-import { DataTable, type TableQueryState } from '~/components/data-table';
+import { QueryDataTable, type TableQueryState } from '~/components/data-table';
 import { useCan } from '~/components/session-context';
 import { EmptyState, ErrorState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
 import { Button } from '~/components/ui/button';
@@ -183,21 +183,17 @@ function Revisions() {
     }),
   ];
   return (
-    <QueryView query={revisions} skeleton={<TableSkeleton rows={4} columns={6} />}>
-      {(data) => (
-        <DataTable
-          testId="revisions"
-          columns={columns}
-          rows={data.items}
-          total={data.total}
-          state={state}
-          onStateChange={setState}
-          isFetching={revisions.isFetching}
-          getRowId={(r) => r.id}
-          empty={<EmptyState title="No revisions yet" description="Revisions appear after the first check of a tracked repo." />}
-        />
-      )}
-    </QueryView>
+    <QueryDataTable
+      query={revisions}
+      skeleton={<TableSkeleton rows={4} columns={6} />}
+      testId="revisions"
+      columns={columns}
+      state={state}
+      onStateChange={setState}
+      isFetching={revisions.isFetching}
+      getRowId={(r) => r.id}
+      empty={<EmptyState title="No revisions yet" description="Revisions appear after the first check of a tracked repo." />}
+    />
   );
 }
 

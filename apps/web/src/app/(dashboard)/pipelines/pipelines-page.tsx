@@ -4,8 +4,8 @@ import { createColumnHelper } from '@tanstack/react-table';
 import Link from 'next/link';
 import { useState } from 'react';
 import type { RouterOutputs } from '@fleetplane/api';
-import { DataTable, type TableQueryState } from '~/components/data-table';
-import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
+import { QueryDataTable, type TableQueryState } from '~/components/data-table';
+import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { NativeSelect } from '~/components/ui/input';
 import { formatBytes } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
@@ -79,21 +79,17 @@ export function PipelinesPage() {
           ))}
         </NativeSelect>
       </div>
-      <QueryView query={runs} skeleton={<TableSkeleton rows={5} columns={7} />}>
-        {(data) => (
-          <DataTable
-            testId="pipeline-runs"
-            columns={columns}
-            rows={data.items}
-            total={data.total}
-            state={state}
-            onStateChange={setState}
-            isFetching={runs.isFetching}
-            getRowId={(r) => r.id}
-            empty={<EmptyState title="No pipeline runs" description="Start one from a revision, or let a tracked repo start them automatically." />}
-          />
-        )}
-      </QueryView>
+      <QueryDataTable
+        query={runs}
+        skeleton={<TableSkeleton rows={5} columns={7} />}
+        testId="pipeline-runs"
+        columns={columns}
+        state={state}
+        onStateChange={setState}
+        isFetching={runs.isFetching}
+        getRowId={(r) => r.id}
+        empty={<EmptyState title="No pipeline runs" description="Start one from a revision, or let a tracked repo start them automatically." />}
+      />
     </div>
   );
 }

@@ -6,9 +6,9 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { RUN_STATES, VERDICTS, type TRunState, type TVerdict } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
-import { DataTable } from '~/components/data-table';
+import { QueryDataTable } from '~/components/data-table';
 import { useCan } from '~/components/session-context';
-import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
+import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { Button } from '~/components/ui/button';
 import { NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
@@ -125,27 +125,23 @@ export function ValidationRunsPage() {
             ))}
           </NativeSelect>
         </div>
-        <QueryView query={query} skeleton={<TableSkeleton columns={7} />}>
-          {(data) => (
-            <DataTable<Row, RunSort>
-              testId="validation-runs-table"
-              columns={columns}
-              rows={data.items}
-              total={data.total}
-              state={state}
-              isFetching={query.isFetching}
-              getRowId={(r) => r.id}
-              onStateChange={(next) => setState({ ...state, ...next })}
-              empty={
-                filtered ? (
-                  <EmptyState title="No run matches these filters" description="Clear a filter to see more runs." />
-                ) : (
-                  <EmptyState title="No validation runs yet" description="Start a run to check a cluster's answers, long-context retrieval, tool calls and latency." />
-                )
-              }
-            />
-          )}
-        </QueryView>
+        <QueryDataTable<Row, RunSort>
+          query={query}
+          skeleton={<TableSkeleton columns={7} />}
+          testId="validation-runs-table"
+          columns={columns}
+          state={state}
+          isFetching={query.isFetching}
+          getRowId={(r) => r.id}
+          onStateChange={(next) => setState({ ...state, ...next })}
+          empty={
+            filtered ? (
+              <EmptyState title="No run matches these filters" description="Clear a filter to see more runs." />
+            ) : (
+              <EmptyState title="No validation runs yet" description="Start a run to check a cluster's answers, long-context retrieval, tool calls and latency." />
+            )
+          }
+        />
       </div>
     </div>
   );

@@ -3,8 +3,8 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { useState } from 'react';
 import type { RouterOutputs } from '@fleetplane/api';
-import { DataTable } from '~/components/data-table';
-import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
+import { QueryDataTable } from '~/components/data-table';
+import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { Badge } from '~/components/ui/badge';
 import { Input, Label, NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
@@ -86,20 +86,16 @@ export function AuditPage() {
         <div className="grid gap-1"><Label htmlFor="audit-from">From</Label><Input id="audit-from" type="date" value={filters.from} onChange={(e) => set('from', e.target.value)} /></div>
         <div className="grid gap-1"><Label htmlFor="audit-to">To</Label><Input id="audit-to" type="date" value={filters.to} onChange={(e) => set('to', e.target.value)} /></div>
       </div>
-      <QueryView query={events} skeleton={<TableSkeleton columns={5} rows={8} />}>
-        {(data) => (
-          <DataTable<Row, Sort>
-            testId="audit-table"
-            columns={columns}
-            rows={data.items}
-            total={data.total}
-            state={state}
-            onStateChange={setState}
-            getRowId={(r) => r.id}
-            empty={<EmptyState title="No audit events match these filters" />}
-          />
-        )}
-      </QueryView>
+      <QueryDataTable<Row, Sort>
+        query={events}
+        skeleton={<TableSkeleton columns={5} rows={8} />}
+        testId="audit-table"
+        columns={columns}
+        state={state}
+        onStateChange={setState}
+        getRowId={(r) => r.id}
+        empty={<EmptyState title="No audit events match these filters" />}
+      />
     </div>
   );
 }

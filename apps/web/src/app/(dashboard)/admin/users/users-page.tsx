@@ -9,10 +9,10 @@ import { toast } from 'sonner';
 import type { z } from 'zod';
 import { ROLE_DESCRIPTIONS, ROLES, ZCreateUserInput, type TRole } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
-import { DataTable } from '~/components/data-table';
+import { QueryDataTable } from '~/components/data-table';
 import { applyServerErrors, Field } from '~/components/form-helpers';
 import { useSessionUser } from '~/components/session-context';
-import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
+import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
@@ -152,20 +152,16 @@ export function UsersPage() {
     <div>
       <PageHeader title="Users" description="Who can sign in, and what they may do." actions={<CreateUserDialog />} />
       <Input aria-label="Search users" placeholder="Search by email or name…" className="mb-3 max-w-xs" value={state.search ?? ''} onChange={(e) => setState({ ...state, page: 1, search: e.target.value })} />
-      <QueryView query={users} skeleton={<TableSkeleton columns={5} />}>
-        {(data) => (
-          <DataTable<Row, Sort>
-            testId="users-table"
-            columns={columns}
-            rows={data.items}
-            total={data.total}
-            state={state}
-            onStateChange={(n) => setState({ ...state, ...n })}
-            getRowId={(r) => r.id}
-            empty={<EmptyState title="No users match" />}
-          />
-        )}
-      </QueryView>
+      <QueryDataTable<Row, Sort>
+        query={users}
+        skeleton={<TableSkeleton columns={5} />}
+        testId="users-table"
+        columns={columns}
+        state={state}
+        onStateChange={(n) => setState({ ...state, ...n })}
+        getRowId={(r) => r.id}
+        empty={<EmptyState title="No users match" />}
+      />
     </div>
   );
 }
