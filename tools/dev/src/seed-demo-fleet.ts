@@ -22,6 +22,8 @@ interface DemoCluster {
   endpointPort: number;
   node: { hostname: string; ip: string; driver: string; cuda: string; gpuModel: string; memoryMib: number; count: number; interconnect: Interconnect };
   artifactKey: string;
+  /** Pipeline download limits for runs into this cluster (files at once, total Mbit/s). */
+  downloadLimits?: { files: number; mbps: number };
 }
 
 export const DEMO_SITES = [
@@ -46,6 +48,8 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     endpointPort: DEMO_ENDPOINT_BASE_PORT,
     node: { hostname: 'h100-node-01', ip: '10.20.1.11', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, count: 8, interconnect: 'nvswitch' },
     artifactKey: 'flash-fp8',
+    // Re-downloads share the site's 10 GbE uplink with production traffic: leave it headroom.
+    downloadLimits: { files: 4, mbps: 8000 },
   },
   {
     name: 'flash-h200-sglang',
@@ -283,6 +287,8 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
         servedModelName: c.servedModelName,
         maxContextTokens: c.maxContextTokens,
         gpuHourlyCostUsd: c.gpuHourlyCostUsd,
+        downloadConcurrency: c.downloadLimits?.files ?? null,
+        downloadBandwidthMbps: c.downloadLimits?.mbps ?? null,
       },
       update: {},
     });
