@@ -8,7 +8,7 @@ import { toast } from 'sonner';
 import type { RouterOutputs } from '@fleetplane/api';
 import { QueryDataTable, type TableQueryState } from '~/components/data-table';
 import { useCan } from '~/components/session-context';
-import { EmptyState, ErrorState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
+import { EmptyState, PageHeader, QueryView, TableSkeleton } from '~/components/states';
 import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
@@ -26,23 +26,29 @@ const col = createColumnHelper<Revision>();
 function Families() {
   const trpc = useTRPC();
   const families = useQuery(trpc.models.families.queryOptions());
-  if (families.isPending) return <TableSkeleton rows={2} columns={4} />;
-  if (families.isError) return <ErrorState error={families.error} onRetry={() => void families.refetch()} />;
-  if (families.data.length === 0) return <EmptyState title="No model families yet" description="Model families are seeded with the catalogue (npm start seeds the DeepSeek V4 family)." />;
   return (
-    <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="model-families">
-      {families.data.map((f) => (
-        <Card key={f.id}>
-          <CardHeader className="pb-2">
-            <CardTitle className="text-base">{f.name}</CardTitle>
-          </CardHeader>
-          <CardContent className="text-sm text-muted-foreground">
-            {f.totalParamsB}B total · {f.activeParamsB}B active · {Math.round(f.contextLength / 1024)}K context · {f.licence}
-            <p className="mt-1">{f.trackedRepoCount} tracked repo(s)</p>
-          </CardContent>
-        </Card>
-      ))}
-    </div>
+    <QueryView
+      query={families}
+      skeleton={<TableSkeleton rows={2} columns={4} />}
+      isEmpty={(rows) => rows.length === 0}
+      empty={<EmptyState title="No model families yet" description="Model families are seeded with the catalogue (npm start seeds the DeepSeek V4 family)." />}
+    >
+      {(rows) => (
+        <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="model-families">
+          {rows.map((f) => (
+            <Card key={f.id}>
+              <CardHeader className="pb-2">
+                <CardTitle className="text-base">{f.name}</CardTitle>
+              </CardHeader>
+              <CardContent className="text-sm text-muted-foreground">
+                {f.totalParamsB}B total · {f.activeParamsB}B active · {Math.round(f.contextLength / 1024)}K context · {f.licence}
+                <p className="mt-1">{f.trackedRepoCount} tracked repo(s)</p>
+              </CardContent>
+            </Card>
+          ))}
+        </div>
+      )}
+    </QueryView>
   );
 }
 

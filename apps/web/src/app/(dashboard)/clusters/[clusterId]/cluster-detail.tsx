@@ -7,7 +7,7 @@ import { notFound } from 'next/navigation';
 import { useState } from 'react';
 import { SERVING_ENGINE_LABELS, type THealthStatus } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
-import { DataTable } from '~/components/data-table';
+import { QueryDataTable } from '~/components/data-table';
 import { HealthBadge } from '~/components/health-badge';
 import { useCan } from '~/components/session-context';
 import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
@@ -151,22 +151,16 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
           <h2 className="text-lg font-semibold">Nodes</h2>
           {canEdit ? <NodeFormDialog clusterId={clusterId} trigger={<Button size="sm"><Plus /> Add node</Button>} /> : null}
         </div>
-        {nodes.isPending ? (
-          <TableSkeleton columns={4} />
-        ) : nodes.isError ? (
-          <ErrorState error={nodes.error} onRetry={() => void nodes.refetch()} />
-        ) : (
-          <DataTable<NodeRow, NodeSort>
-            testId="nodes-table"
-            columns={columns}
-            rows={nodes.data.items}
-            total={nodes.data.total}
-            state={state}
-            onStateChange={setState}
-            getRowId={(r) => r.id}
-            empty={<EmptyState title="No nodes in this cluster" description="Add a node by hand, or enroll one with an agent join token." />}
-          />
-        )}
+        <QueryDataTable<NodeRow, NodeSort>
+          query={nodes}
+          skeleton={<TableSkeleton columns={4} />}
+          testId="nodes-table"
+          columns={columns}
+          state={state}
+          onStateChange={setState}
+          getRowId={(r) => r.id}
+          empty={<EmptyState title="No nodes in this cluster" description="Add a node by hand, or enroll one with an agent join token." />}
+        />
       </div>
       {canEdit ? <JoinTokensPanel clusterId={clusterId} /> : null}
     </div>
