@@ -1,6 +1,7 @@
-import { close, open, writev } from 'node:fs';
+import { open, writev } from 'node:fs';
 import type { Readable } from 'node:stream';
 import type { BandwidthBudget } from './limits';
+import { closeThenSettle, LIMITER_GRAIN, payRemaining, PrematureCloseError, watchForStall } from './sink-support';
 
 export interface BodySinkOptions {
   path: string;
@@ -15,27 +16,6 @@ export interface BodySinkOptions {
   onStall: () => void;
   /** Bytes gathered per writev (default 4 MiB). At most two batches per file are in memory. */
   batchBytes?: number;
-}
-
-/** Bytes taken from the bandwidth limiter at once: one promise per 256 KiB, not per socket read. */
-const LIMITER_GRAIN = 256 * 1024;
-
-class PrematureCloseError extends Error {
-  override readonly name = 'PrematureCloseError';
-  readonly code = 'ERR_STREAM_PREMATURE_CLOSE';
-  constructor() {
-    super('The connection closed before the body ended');
-  }
-}
-
-/**
- * The last act of a body writer: closes the file (if it was opened), then settles. A close error is
- * the failure when there was none, since a failed close can mean lost writes.
- */
-export function closeThenSettle(fd: number, failure: unknown, resolve: () => void, reject: (err: unknown) => void): void {
-  const settle = (err: unknown) => (err ? reject(err) : resolve());
-  if (fd < 0) settle(failure);
-  else close(fd, (err) => settle(failure || err));
 }
 
 /**
@@ -77,9 +57,7 @@ export function writeBodyToFile(body: Readable, options: BodySinkOptions): Promi
       }
     };
 
-    const stallTimer = setInterval(() => {
-      if (holds === 0 && !ended && performance.now() - lastRead >= options.stallTimeoutMs) options.onStall();
-    }, Math.max(50, Math.min(1000, options.stallTimeoutMs / 4)));
+    const stopStallWatch = watchForStall(options, () => holds === 0 && !ended, () => lastRead);
 
     const finish = () => {
       if (settled || writing || opening || charging) return;
@@ -88,7 +66,7 @@ export function writeBodyToFile(body: Readable, options: BodySinkOptions): Promi
         return;
       }
       settled = true;
-      clearInterval(stallTimer);
+      stopStallWatch();
       signal.removeEventListener('abort', onAbort);
       closeThenSettle(fd, failure, () => resolve({ received }), reject);
     };
@@ -168,17 +146,11 @@ export function writeBodyToFile(body: Readable, options: BodySinkOptions): Promi
       if (limiter && owed > 0 && !failure) {
         // Pay for the last bytes too, so a shared cap holds across files.
         charging = true;
-        limiter.take(owed, signal).then(
-          () => {
-            charging = false;
-            finish();
-          },
-          (err: unknown) => {
-            charging = false;
-            failure ??= err;
-            finish();
-          },
-        );
+        void payRemaining(limiter, owed, signal).then((err) => {
+          charging = false;
+          failure ??= err;
+          finish();
+        });
         return;
       }
       finish();

@@ -1,7 +1,8 @@
 import { close, open, writeSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
-import { closeThenSettle, type BodySinkOptions } from './body-sink';
+import type { BodySinkOptions } from './body-sink';
+import { closeThenSettle, LIMITER_GRAIN, payRemaining, PrematureCloseError, watchForStall } from './sink-support';
 
 /**
  * A minimal HTTP/1.1 GET for large bodies with a Content-Length, reading straight from the socket into
@@ -29,16 +30,6 @@ export type RawResult = { kind: 'response'; head: RawHead; response: RawBodyRead
 // hashed and written while they are still in the core's cache.
 const READ_BUFFER = 64 * 1024;
 const MAX_HEADER_BYTES = 64 * 1024;
-const LIMITER_GRAIN = 256 * 1024;
-
-class PrematureCloseError extends Error {
-  override readonly name = 'PrematureCloseError';
-  readonly code = 'ERR_STREAM_PREMATURE_CLOSE';
-  constructor(received: number, expected: number) {
-    super(`The connection closed after ${received} of ${expected} body bytes`);
-  }
-}
-
 function parseHead(text: string): RawHead {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
@@ -191,9 +182,7 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
       const { limiter } = options;
 
       return new Promise((resolve, reject) => {
-        const stallTimer = setInterval(() => {
-          if (holds === 0 && !done && !failure && performance.now() - lastRead >= options.stallTimeoutMs) options.onStall();
-        }, Math.max(50, Math.min(1000, options.stallTimeoutMs / 4)));
+        const stopStallWatch = watchForStall(options, () => holds === 0 && !done && !failure, () => lastRead);
         const sinkAbort = () => stop(options.signal.reason ?? new DOMException('The download was aborted', 'AbortError'));
         options.signal.addEventListener('abort', sinkAbort, { once: true });
 
@@ -207,7 +196,7 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
         const finish = () => {
           if (settled || charging) return;
           settled = true;
-          clearInterval(stallTimer);
+          stopStallWatch();
           options.signal.removeEventListener('abort', sinkAbort);
           signal.removeEventListener('abort', onAbort);
           closeThenSettle(fd, failure, () => resolve({ received }), reject);
@@ -243,17 +232,11 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
             if (limiter && owed > 0) {
               // Pay for the last bytes too, so a shared cap holds across files.
               charging = true;
-              limiter.take(owed, options.signal).then(
-                () => {
-                  charging = false;
-                  finish();
-                },
-                (err: unknown) => {
-                  charging = false;
-                  failure ??= err;
-                  finish();
-                },
-              );
+              void payRemaining(limiter, owed, options.signal).then((err) => {
+                charging = false;
+                failure ??= err;
+                finish();
+              });
             }
             finish();
             return false;
@@ -270,7 +253,7 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
 
         onEnd = (err) => {
           if (done) return;
-          stop(err ?? new PrematureCloseError(received, contentLength));
+          stop(err ?? new PrematureCloseError({ received, expected: contentLength }));
         };
 
         open(options.path, options.append ? 'a' : 'w', (err, opened) => {
