@@ -30,6 +30,7 @@ export type RawResult = { kind: 'response'; head: RawHead; response: RawBodyRead
 // hashed and written while they are still in the core's cache.
 const READ_BUFFER = 64 * 1024;
 const MAX_HEADER_BYTES = 64 * 1024;
+
 function parseHead(text: string): RawHead {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
