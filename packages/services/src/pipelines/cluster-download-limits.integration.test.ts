@@ -49,6 +49,24 @@ const cdnStarts = (repos: string[]) =>
     .map((r) => r.at)
     .sort((a, b) => a - b);
 
+/**
+ * The caps seen from the Hub for two steps that ran under one file slot and `mbps`: the bytes cannot
+ * arrive faster than the cap allows after its initial burst (rate / 4), and each 1 MiB transfer starts
+ * only after the previous one was received and verified. Returns what the runs fetched and the starts.
+ */
+async function expectOneFileAtATimeUnderCap(steps: { runId: string }[], repos: string[], seconds: number, mbps: number) {
+  const runs = await prisma.pipelineRun.findMany({ where: { id: { in: steps.map((s) => s.runId) } }, include: { revision: true } });
+  const bytes = runs.reduce((n, r) => n + Number(r.revision.totalBytes), 0);
+  const rate = mbps * MBIT;
+  expect(seconds).toBeGreaterThanOrEqual((bytes - rate / 4) / rate - 0.05);
+  expect(bytes / seconds).toBeLessThan(rate * 1.25);
+  const starts = cdnStarts(repos);
+  expect(starts.length).toBeGreaterThanOrEqual(4);
+  const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
+  expect(Math.min(...gaps.slice(0, 3))).toBeGreaterThan(150);
+  return { bytes, starts };
+}
+
 describe('per-cluster download limits', () => {
   it('two runs for one cluster share its file slot and its bandwidth cap', async () => {
     // 1 file at a time, 16 Mbit/s = 2 MB/s, for 2 runs x 2 shards of 1 MiB (+ small files).
@@ -63,20 +81,10 @@ describe('per-cluster download limits', () => {
     const seconds = (performance.now() - t0) / 1000;
     expect(outcomes).toEqual(['succeeded', 'succeeded']);
 
-    const runs = await prisma.pipelineRun.findMany({ where: { id: { in: steps.map((s) => s.runId) } }, include: { revision: true } });
-    const bytes = runs.reduce((n, r) => n + Number(r.revision.totalBytes), 0);
+    // With one slot each transfer waits for the previous (~0.25 s for the first, inside the burst, then
+    // ~0.5 s at 2 MB/s); without the slot all four start within milliseconds (second test).
+    const { bytes, starts } = await expectOneFileAtATimeUnderCap(steps, repos, seconds, 16);
     expect(bytes).toBeGreaterThan(4 * SHARD);
-    // Bandwidth: the bytes cannot arrive faster than the cap allows after its initial burst (rate / 4).
-    const rate = 16 * MBIT;
-    expect(seconds).toBeGreaterThanOrEqual((bytes - rate / 4) / rate - 0.05);
-    expect(bytes / seconds).toBeLessThan(rate * 1.25);
-    // Concurrency, seen from the Hub: with one slot each 1 MiB transfer starts only after the previous
-    // one was received and verified (~0.25 s for the first, inside the burst, then ~0.5 s at 2 MB/s);
-    // without the slot all four start within milliseconds (second test).
-    const starts = cdnStarts(repos);
-    expect(starts.length).toBeGreaterThanOrEqual(4);
-    const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-    expect(Math.min(...gaps.slice(0, 3))).toBeGreaterThan(150);
     expect(starts[3]! - starts[0]!).toBeGreaterThan(1000);
 
     const logs = await prisma.pipelineLog.findMany({ where: { stepId: steps[0]!.id } });
@@ -128,16 +136,8 @@ describe('per-cluster download limits', () => {
       const seconds = (performance.now() - t0) / 1000;
       expect(outcomes).toEqual(['succeeded', 'succeeded']);
 
-      const runs = await prisma.pipelineRun.findMany({ where: { id: { in: steps.map((s) => s.runId) } }, include: { revision: true } });
-      const bytes = runs.reduce((n, r) => n + Number(r.revision.totalBytes), 0);
-      const rate = 16 * MBIT;
-      expect(seconds).toBeGreaterThanOrEqual((bytes - rate / 4) / rate - 0.05);
-      expect(bytes / seconds).toBeLessThan(rate * 1.25);
-      // One file at a time across both "workers", seen from the Hub.
-      const starts = cdnStarts(repos);
-      expect(starts.length).toBeGreaterThanOrEqual(4);
-      const gaps = starts.slice(1).map((t, i) => t - starts[i]!);
-      expect(Math.min(...gaps.slice(0, 3))).toBeGreaterThan(150);
+      // One file at a time across both "workers".
+      await expectOneFileAtATimeUnderCap(steps, repos, seconds, 16);
       // Every slot was handed back.
       expect(await ra.zcard(`${keyPrefix}:download-slots:${c.id}`)).toBe(0);
       const logs = await prisma.pipelineLog.findMany({ where: { stepId: steps[0]!.id } });
