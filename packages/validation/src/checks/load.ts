@@ -33,12 +33,6 @@ export interface TLoadLevelResult {
   cancelled: boolean;
 }
 
-/**
- * One benchmark level as vLLM's `bench serve --max-concurrency N` runs it: streaming requests with
- * exact output lengths (max_tokens + ignore_eos), each stream starting the next request when it ends.
- * Each stream keeps one keep-alive connection (node:http): `conn.agent` when given (the caller owns
- * it, e.g. to reuse connections across levels), else a pool of `concurrency` sockets for this level.
- */
 /** Sleeps ms (not past the signal). */
 function delay(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0 || signal?.aborted) return Promise.resolve();
@@ -53,6 +47,12 @@ function delay(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * One benchmark level as vLLM's `bench serve --max-concurrency N` runs it: streaming requests with
+ * exact output lengths (max_tokens + ignore_eos), each stream starting the next request when it ends.
+ * Each stream keeps one keep-alive connection (node:http): `conn.agent` when given (the caller owns
+ * it, e.g. to reuse connections across levels), else a pool of `concurrency` sockets for this level.
+ */
 export async function runLoadLevel(conn: TEndpointConnection, opts: TLoadLevelOptions): Promise<TLoadLevelResult> {
   const streams = Math.max(1, Math.min(opts.concurrency, opts.requests));
   const ownAgent = conn.agent ? null : createEndpointAgent(conn.baseUrl, streams);
