@@ -4,6 +4,7 @@ import { Bell } from 'lucide-react';
 import { Cpu, Workflow } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
+import { Dialog as DialogPrimitive } from 'radix-ui';
 import { useEffect, useState } from 'react';
 import type { TRole } from '@fleetplane/contracts';
 import { Badge } from '~/components/ui/badge';
@@ -94,29 +95,26 @@ export function AppShell({ children }: { children: React.ReactNode }) {
   const pathname = usePathname();
   // On narrow screens (an on-call phone) the sidebar becomes a drawer behind a menu button.
   const [drawerOpen, setDrawerOpen] = useState(false);
+  // Back/forward navigation closes it too, not only a click on one of its links.
   useEffect(() => setDrawerOpen(false), [pathname]);
-  useEffect(() => {
-    if (!drawerOpen) return;
-    const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setDrawerOpen(false);
-    window.addEventListener('keydown', onKey);
-    return () => window.removeEventListener('keydown', onKey);
-  }, [drawerOpen]);
   return (
     <div className="flex min-h-screen">
       <aside className="sticky top-0 hidden h-screen w-60 shrink-0 flex-col bg-sidebar px-3 py-4 md:flex">
         <SidebarContent />
       </aside>
-      {drawerOpen ? (
-        <div className="fixed inset-0 z-50 md:hidden" role="dialog" aria-modal="true" aria-label="Navigation">
-          <button type="button" className="absolute inset-0 bg-black/50" aria-label="Close navigation" onClick={() => setDrawerOpen(false)} />
-          <aside className="absolute inset-y-0 left-0 flex w-64 flex-col bg-sidebar px-3 py-4 shadow-xl">
-            <button type="button" className="absolute right-3 top-4 rounded-md p-1 text-white/70 hover:bg-white/10 hover:text-white" aria-label="Close navigation" onClick={() => setDrawerOpen(false)}>
+      {/* Radix's dialog gives the drawer its focus trap, Escape and outside-click closing. */}
+      <DialogPrimitive.Root open={drawerOpen} onOpenChange={setDrawerOpen}>
+        <DialogPrimitive.Portal>
+          <DialogPrimitive.Overlay className="fixed inset-0 z-50 bg-black/50 md:hidden" />
+          <DialogPrimitive.Content className="fixed inset-y-0 left-0 z-50 flex w-64 flex-col bg-sidebar px-3 py-4 shadow-xl md:hidden" aria-describedby={undefined}>
+            <DialogPrimitive.Title className="sr-only">Navigation</DialogPrimitive.Title>
+            <DialogPrimitive.Close className="absolute right-3 top-4 rounded-md p-1 text-white/70 hover:bg-white/10 hover:text-white" aria-label="Close navigation">
               <X className="size-5" />
-            </button>
+            </DialogPrimitive.Close>
             <SidebarContent onNavigate={() => setDrawerOpen(false)} />
-          </aside>
-        </div>
-      ) : null}
+          </DialogPrimitive.Content>
+        </DialogPrimitive.Portal>
+      </DialogPrimitive.Root>
       <div className="flex min-w-0 flex-1 flex-col">
         <header className="sticky top-0 z-30 flex h-14 items-center justify-end gap-3 border-b bg-card/80 px-4 backdrop-blur md:px-6">
           <Button variant="ghost" size="sm" className="mr-auto md:hidden" aria-label="Open navigation" onClick={() => setDrawerOpen(true)}>
