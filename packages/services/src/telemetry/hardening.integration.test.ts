@@ -1,7 +1,7 @@
 // Issue 11 against the real database: GPU error states and MIG / fallen-off-the-bus / undated kernel
 // events stored and judged; batches dated ahead of the server's clock refused with nothing stored; a
 // sample already stored in the future no longer freezes health; a node's clock offset stored and warned about.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CLOCK_SKEW_SECONDS, ZAgentError, type TXidEvent } from '@fleetplane/contracts';
 import { nodeClockSkewFingerprint } from '@fleetplane/domain';
 import { evaluateFleetHealth } from '../health/evaluate-health.service';
