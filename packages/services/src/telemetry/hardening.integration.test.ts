@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { MAX_CLOCK_SKEW_SECONDS, ZAgentError, type TXidEvent } from '@fleetplane/contracts';
 import { nodeClockSkewFingerprint } from '@fleetplane/domain';
 import { evaluateFleetHealth } from '../health/evaluate-health.service';
+import { gpuHealthDetail } from '../health/gpu-views.service';
 import { handleTelemetryRequest } from './agent-http';
 import { batchFor, gpuSample, makeNode, settleAlertOutbox, telemetryRequest, testDeps, type TestNode } from './test-support';
 
@@ -83,6 +84,10 @@ describe('kernel events', () => {
       [79, 'fallen_off_bus', null, true, node.gpus[1]!.id], // joined by PCI id
       [94, 'xid', 5, false, node.gpus[0]!.id],
     ]);
+    // The GPU page gets what it shows: the undated flag, the kind and the MIG instance.
+    const detail = await gpuHealthDetail({ prisma }, node.gpus[1]!.id);
+    expect(detail.xids).toEqual([expect.objectContaining({ xid: 79, kind: 'fallen_off_bus', undated: true, gpuInstanceId: null })]);
+    expect((await gpuHealthDetail({ prisma }, node.gpus[0]!.id)).xids).toEqual(expect.arrayContaining([expect.objectContaining({ xid: 94, gpuInstanceId: 5, undated: false })]));
   });
 
   it('a GPU fallen off the bus (no Xid line, no more samples) is critical, not unknown', async () => {
@@ -153,6 +158,8 @@ describe('clock skew', () => {
     const gpu = await prisma.gpu.findUniqueOrThrow({ where: { id: g.id } });
     expect(gpu.health).toBe('critical');
     expect((gpu.healthReasons as Array<{ code: string }>)[0]!.code).toBe('ecc_uncorrected');
+    // The GPU page's newest reading is the same one.
+    expect((await gpuHealthDetail({ prisma }, g.id)).latest!.sampledAt).toEqual(now);
   });
 
   it("stores the agent's clock offset and warns about a node whose clock is off; an older agent's offset is estimated from sentAt", async () => {
