@@ -167,3 +167,23 @@ describe('error markers (GPU in trouble vs. value not reported)', () => {
     expect(samples[0]!.errorStates).toHaveLength(14);
   });
 });
+
+describe('NvidiaSmiCollector against a stand-in GPU that needs a reset', () => {
+  it('reports the GPU with null readings and the driver marker per field', async () => {
+    const config = join(dir, 'reset.json');
+    writeFileSync(config, JSON.stringify({ node: 'gpu-node-01', driverVersion: '550.54.15', cudaVersion: '12.4', gpus: [gpu(0, 'busy'), gpu(1, 'reset-required')] }));
+    const saved = process.env.FAKE_NVIDIA_SMI_CONFIG;
+    process.env.FAKE_NVIDIA_SMI_CONFIG = config;
+    try {
+      const { samples, error } = await new NvidiaSmiCollector(FAKE).collect(new Date('2026-03-01T12:00:00Z'));
+      expect(error).toBeNull();
+      const [busy, reset] = samples;
+      expect(busy!.errorStates).toBeUndefined();
+      expect(reset).toMatchObject({ uuid: UUIDS[1], temperatureC: null, powerDrawW: null, memoryUsedMib: null, remappedRowsPending: null });
+      expect(reset!.errorStates).toHaveLength(15); // 11 readings of the GPU query + 4 remapped-rows values
+      expect(new Set(reset!.errorStates!.map((e) => e.marker))).toEqual(new Set(['[GPU requires reset]']));
+    } finally {
+      process.env.FAKE_NVIDIA_SMI_CONFIG = saved;
+    }
+  });
+});
