@@ -183,9 +183,20 @@ describe('run', () => {
     ]);
     expect(batch!.gpuSamples[0]!.utilizationGpuPct).toBeGreaterThan(0);
     // The xid profile wrote real NVRM lines for GPU B; they are matched to it by PCI id.
-    // One burst per window: three Xid 13 lines, or one Xid 79 (plus non-Xid "GPU at"/"fallen off" lines).
-    const xids = batch!.xidEvents.map((e) => e.xid);
-    expect([[13, 13, 13], [79]]).toContainEqual(xids);
+    // One burst per window: three Xid 13 lines, or one Xid 79 plus the driver's separate "fallen off the
+    // bus" message (reported as its own event, kind fallen_off_bus) after a "GPU at" line.
+    const xids = batch!.xidEvents.map((e) => [e.xid, e.kind]);
+    expect([
+      [
+        [13, 'xid'],
+        [13, 'xid'],
+        [13, 'xid'],
+      ],
+      [
+        [79, 'xid'],
+        [79, 'fallen_off_bus'],
+      ],
+    ]).toContainEqual(xids);
     for (const e of batch!.xidEvents) expect(e).toMatchObject({ pciBusId: '00000000:3B:00.0', gpuUuid: UUID_B });
     expect(batch!.droppedSamples).toBe(0);
     expect(readdirSync(join(n.queueDir, 'pending'))).toEqual([]);

@@ -38,10 +38,16 @@ function cell(value, unit, fmt) {
   return unit && fmt.units ? `${value} ${unit}` : String(value);
 }
 
+// Fields a GPU in an error state still answers: who and where it is, not what it reads.
+const IDENTITY_FIELDS = new Set(['timestamp', 'driver_version', 'count', 'name', 'serial', 'uuid', 'index', 'hostname', 'gpu_name', 'gpu_uuid', 'gpu_serial', 'gpu_bus_id']);
+const isIdentity = (name) => IDENTITY_FIELDS.has(name) || name.startsWith('pci.');
+
 function renderCsv(names, specs, contexts, fmt) {
   const lines = [];
   if (fmt.header) lines.push(names.map((n, i) => (specs[i].unit ? `${n} [${specs[i].unit}]` : n)).join(', '));
-  for (const c of contexts) lines.push(specs.map((spec) => cell(spec.value(c), spec.unit, fmt)).join(', '));
+  for (const c of contexts) {
+    lines.push(specs.map((spec, i) => (c.s.errorMarker && !isIdentity(names[i]) ? c.s.errorMarker : cell(spec.value(c), spec.unit, fmt))).join(', '));
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -212,3 +212,20 @@ describe('the executable', () => {
     expect(fake - bare).toBeLessThan(60);
   });
 });
+
+describe('reset-required profile', () => {
+  it('prints [GPU requires reset] for every reading while identity and PCI fields still answer', () => {
+    const own = join(dir, 'reset.json');
+    writeFakeNvidiaSmiConfig(own, { ...config, gpus: [fakeH100('gpu-node-07', 0, 'busy'), fakeH100('gpu-node-07', 1, 'reset-required')] });
+    const env = fakeNvidiaSmiEnv(own, { now: new Date(NOW) });
+    let out = '';
+    expect(runFakeNvidiaSmi([`--query-gpu=${AGENT_QUERY}`, '--format=csv,noheader,nounits'], env, { out: (s) => (out += s), err: () => undefined })).toBe(0);
+    const [healthy, reset] = rows(out);
+    expect(healthy!.some((c) => c.startsWith('['))).toBe(false);
+    expect(reset!.slice(0, 4)).toEqual(['1', expect.stringMatching(/^GPU-/), 'NVIDIA H100 80GB HBM3', expect.stringMatching(/^0{8}:/)]);
+    expect(reset!.slice(4)).toEqual(Array(11).fill('[GPU requires reset]'));
+    out = '';
+    runFakeNvidiaSmi([`--query-remapped-rows=${REMAP_QUERY}`, '--format=csv,noheader'], env, { out: (s) => (out += s), err: () => undefined });
+    expect(rows(out)[1]!.slice(2)).toEqual(Array(4).fill('[GPU requires reset]'));
+  });
+});

@@ -7,7 +7,7 @@ import { normalisePciBusId, ZGpuUuid } from '@fleetplane/contracts';
 /** Absolute path of the executable; pass it to the agent as `--nvidia-smi`. */
 export const FAKE_NVIDIA_SMI_BIN = resolve(dirname(fileURLToPath(import.meta.url)), '../bin/nvidia-smi');
 
-export const FAKE_GPU_PROFILES = ['busy', 'idle', 'throttled', 'ecc-error', 'xid', 'hot', 'mig'] as const;
+export const FAKE_GPU_PROFILES = ['busy', 'idle', 'throttled', 'ecc-error', 'xid', 'hot', 'mig', 'reset-required'] as const;
 export const ZFakeGpuProfile = z.enum(FAKE_GPU_PROFILES);
 export type TFakeGpuProfile = z.infer<typeof ZFakeGpuProfile>;
 

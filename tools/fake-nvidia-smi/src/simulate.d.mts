@@ -1,4 +1,4 @@
-export type FakeGpuProfile = 'busy' | 'idle' | 'throttled' | 'ecc-error' | 'xid' | 'hot' | 'mig';
+export type FakeGpuProfile = 'busy' | 'idle' | 'throttled' | 'ecc-error' | 'xid' | 'hot' | 'mig' | 'reset-required';
 export const PROFILES: readonly FakeGpuProfile[];
 export const REASON: {
   gpuIdle: number;
@@ -37,6 +37,8 @@ export interface SimulatedGpuState {
   remapFailure: boolean | null;
   migEnabled: boolean;
   pstate: string;
+  /** Printed instead of every reading (not the identity fields) when set, e.g. `[GPU requires reset]`. */
+  errorMarker: string | null;
 }
 export function simulateGpu(gpu: SimulatedGpuInput, nowMs: number): SimulatedGpuState;
 export function hash32(text: string): number;

@@ -1,7 +1,7 @@
 // Pure value model of the fake GPUs: every reading is a smooth function of the wall clock, so successive
 // calls vary like a real serving node while a fixed `nowMs` always gives the same output.
 
-export const PROFILES = ['busy', 'idle', 'throttled', 'ecc-error', 'xid', 'hot', 'mig'];
+export const PROFILES = ['busy', 'idle', 'throttled', 'ecc-error', 'xid', 'hot', 'mig', 'reset-required'];
 
 // NVML clocks-event reason bits (domain-reference §3.1).
 export const REASON = {
@@ -93,6 +93,7 @@ export function simulateGpu(gpu, nowMs) {
     remapFailure: false,
     migEnabled: false,
     pstate: 'P0',
+    errorMarker: null,
   };
 
   switch (profile) {
@@ -130,6 +131,10 @@ export function simulateGpu(gpu, nowMs) {
       s.remapPending = null;
       s.remapFailure = null;
       s.migEnabled = true;
+      break;
+    case 'reset-required':
+      // What a driver prints for a GPU that needs a reset: identity fields answer, readings print the marker.
+      s.errorMarker = '[GPU requires reset]';
       break;
     default:
       break;

@@ -1,8 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AgentApiClient } from './client';
-import { startFakeControlPlane, type FakeControlPlane } from '../testing/fake-control-plane';
+import { AgentApiClient, clockOffsetFromDate } from './client';
+import { closedPort, startFakeControlPlane, type FakeControlPlane } from '../testing/fake-control-plane';
 
 let cp: FakeControlPlane;
 let odd: Server;
@@ -95,5 +95,36 @@ describe('AgentApiClient.enroll', () => {
       hang.closeAllConnections();
       await new Promise((r) => hang.close(r));
     }
+  });
+});
+
+describe('clock offset against the server', () => {
+  it('compares the Date header (whole seconds, plus half a second) with the middle of the request', () => {
+    const server = Date.parse('Wed, 02 Dec 2026 15:44:11 GMT');
+    expect(clockOffsetFromDate('Wed, 02 Dec 2026 15:44:11 GMT', server + 400, server + 600)).toBe(0);
+    // This host 10 minutes ahead.
+    expect(clockOffsetFromDate('Wed, 02 Dec 2026 15:44:11 GMT', server + 600_400, server + 600_600)).toBe(600_000);
+    expect(clockOffsetFromDate(null, 0, 0)).toBeNull();
+    expect(clockOffsetFromDate('not a date', 0, 0)).toBeNull();
+  });
+
+  it('measures it from every response, refused ones included', async () => {
+    const client = new AgentApiClient({ server: cp.url });
+    expect(client.clockOffsetMs()).toBeNull();
+    await client.enroll(request('fpj_never_issued'));
+    // Same machine, same clock: within the Date header's one-second resolution.
+    expect(Math.abs(client.clockOffsetMs()!)).toBeLessThanOrEqual(1000);
+  });
+
+  it('marks a down or restarting server as an outage, a busy one not', async () => {
+    const credential = cp.issueCredential();
+    const client = new AgentApiClient({ server: cp.url, credential });
+    const batch = { batchId: crypto.randomUUID(), sentAt: new Date().toISOString(), host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }, gpuSamples: [], xidEvents: [], engineSamples: [], droppedSamples: 0 };
+    for (const [status, outage] of [[500, true], [502, true], [503, true], [504, true], [429, false], [507, false]] as const) {
+      cp.failNext(1, status);
+      expect(await client.postTelemetry({ ...batch, batchId: crypto.randomUUID() }), String(status)).toMatchObject({ kind: 'retry', status, outage });
+    }
+    const port = await closedPort();
+    expect(await new AgentApiClient({ server: `http://127.0.0.1:${port}`, credential }).postTelemetry(batch)).toMatchObject({ kind: 'retry', status: null, outage: true, message: expect.stringContaining('ECONNREFUSED') });
   });
 });

@@ -10,10 +10,29 @@ import {
   type TTelemetryResponse,
 } from '@fleetplane/contracts';
 import { AGENT_VERSION } from '../version';
-import { sendHttp, type HttpResponse } from './http';
+import { HttpError, sendHttp, type HttpResponse } from './http';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
 
+/**
+ * Answers that mean "the server (or what sits in front of it) is down or restarting", not "busy": a
+ * connection refused or reset, a 500 (its database is away), 502/503/504 from a proxy. The delivery loop
+ * retries these within seconds (with jitter) so it resumes as soon as the server is back.
+ */
+const OUTAGE_STATUSES = new Set([500, 502, 503, 504]);
+const OUTAGE_NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'socket hang up']);
+
+/**
+ * The local clock minus the server's from one response: the server stamped `Date` (whole seconds,
+ * truncated) while the request was in flight, so compare it, plus half a second, with the midpoint.
+ * Null without a readable Date header.
+ */
+export function clockOffsetFromDate(dateHeader: string | null, sentAtMs: number, receivedAtMs: number): number | null {
+  if (!dateHeader) return null;
+  const server = Date.parse(dateHeader);
+  if (Number.isNaN(server)) return null;
+  return Math.round((sentAtMs + receivedAtMs) / 2 - (server + 500));
+}
 /**
  * The outcome of one request, classified for the delivery loop:
  * - `retry`: network error, timeout, 5xx, 429 or an unreadable 2xx: try the same batch again later;
@@ -22,7 +41,7 @@ export const REQUEST_TIMEOUT_MS = 15_000;
  */
 export type ApiResult<T> =
   | { kind: 'ok'; status: number; body: T }
-  | { kind: 'retry'; status: number | null; message: string; retryAfterMs: number | null }
+  | { kind: 'retry'; status: number | null; message: string; retryAfterMs: number | null; outage: boolean }
   | { kind: 'unauthorized'; status: number; message: string }
   | { kind: 'rejected'; status: number; message: string; code: string | null; issues: Array<{ path: string; message: string }> };
 
@@ -43,6 +62,12 @@ function retryAfter(header: string | null): number | null {
 export class AgentApiClient {
   private readonly server: string;
   private readonly timeoutMs: number;
+  private lastClockOffsetMs: number | null = null;
+
+  /** This host's clock minus the server's in ms, from the newest response with a Date header; null before one. */
+  clockOffsetMs(): number | null {
+    return this.lastClockOffsetMs;
+  }
 
   constructor(private readonly options: AgentApiClientOptions) {
     this.server = options.server.replace(/\/+$/, '');
@@ -65,12 +90,16 @@ export class AgentApiClient {
       headers.authorization = agentAuthorizationHeader(this.options.credential);
     }
     let response: HttpResponse;
+    const sentAtMs = Date.now();
     try {
       // Redirects are not followed: a POST turned into a GET would look like success to nobody.
       response = await sendHttp({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: this.timeoutMs, signal, maxResponseBytes: 1024 * 1024 });
     } catch (err) {
-      return { kind: 'retry', status: null, message: `cannot reach ${this.server}: ${(err as Error).message}`, retryAfterMs: null };
+      const outage = err instanceof HttpError && err.kind === 'network' && OUTAGE_NETWORK_ERRORS.has(err.message);
+      return { kind: 'retry', status: null, message: `cannot reach ${this.server}: ${(err as Error).message}`, retryAfterMs: null, outage };
     }
+    const dateHeader = response.headers.date;
+    this.lastClockOffsetMs = clockOffsetFromDate(typeof dateHeader === 'string' ? dateHeader : null, sentAtMs, Date.now()) ?? this.lastClockOffsetMs;
     const text = response.text;
     let json: unknown;
     try {
@@ -84,16 +113,16 @@ export class AgentApiClient {
       return (Array.isArray(value) ? value[0] : value) ?? null;
     };
     if (status >= 300 && status < 400) {
-      return { kind: 'retry', status, message: `${url} redirects to ${header('location') ?? '(no location)'}; set --server to the final URL`, retryAfterMs: null };
+      return { kind: 'retry', status, message: `${url} redirects to ${header('location') ?? '(no location)'}; set --server to the final URL`, retryAfterMs: null, outage: false };
     }
     if (status >= 200 && status < 300) {
       const parsed = schema.safeParse(json);
       if (parsed.success) return { kind: 'ok', status, body: parsed.data };
-      return { kind: 'retry', status, message: `${url} answered ${status} with a body that is not a v1 response (is --server the Fleetplane URL?)`, retryAfterMs: null };
+      return { kind: 'retry', status, message: `${url} answered ${status} with a body that is not a v1 response (is --server the Fleetplane URL?)`, retryAfterMs: null, outage: false };
     }
     const error = ZAgentError.safeParse(json);
     const message = error.success ? error.data.error.message : `HTTP ${status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
-    if (status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')) };
+    if (status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')), outage: OUTAGE_STATUSES.has(status) };
     // A v1 `forbidden` names something inside this batch (a GPU registered to another node): the
     // credential is fine and the batch will never be accepted, so it is refused like a bad payload.
     // A bare 403 (a proxy, say) or a 401 is about the credential and blocks the whole queue instead.

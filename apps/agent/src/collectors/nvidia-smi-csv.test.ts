@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { canonicalSmiField, parseSmiCsv, smiBool, smiFloat, smiHex, smiInt, smiText, SmiParseError } from './nvidia-smi-csv';
+import { canonicalSmiField, parseSmiCsv, smiBool, smiErrorMarker, smiFloat, smiHex, smiInt, smiText, SmiParseError } from './nvidia-smi-csv';
 
 const dir = new URL('../../test/fixtures/', import.meta.url);
 const fixtures = readdirSync(dir).filter((f) => /^smi_.*\.csv$/.test(f));
@@ -104,6 +104,12 @@ describe('value conversion', () => {
     expect(smiFloat(raw)).toBeNull();
     expect(smiHex(raw)).toBeNull();
     expect(smiBool(raw)).toBeNull();
+  });
+
+  it('tells error markers from "not reported" markers', () => {
+    for (const raw of ['[N/A]', '[Not Supported]', '[Requested functionality has been deprecated]', 'N/A', '', '61', ' [n/a] ']) expect(smiErrorMarker(raw), raw).toBeNull();
+    for (const raw of ['[GPU requires reset]', '[Unknown Error]', '[GPU is lost]', '[Insufficient Permissions]']) expect(smiErrorMarker(raw)).toBe(raw);
+    expect(smiErrorMarker(' [Unknown Error] ')).toBe('[Unknown Error]');
   });
 
   it('converts numbers, masks and booleans', () => {

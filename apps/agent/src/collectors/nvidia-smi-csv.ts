@@ -85,6 +85,24 @@ export function smiText(raw: string | undefined): string | null {
   return value;
 }
 
+// Bracketed markers that only say "this value is not reported here": the field does not apply to this
+// GPU, driver or mode (MIG, a consumer card, a field NVIDIA retired). Every other bracketed text is the
+// driver failing to read a value that should be there ([GPU requires reset], [Unknown Error], [GPU is
+// lost], [Insufficient Permissions], ...): the GPU, or our access to it, is in trouble.
+const NOT_REPORTED_MARKERS = new Set(['n/a', 'not supported', 'not available', 'requested functionality has been deprecated']);
+
+/**
+ * The error marker in a cell, exactly as printed (`[GPU requires reset]`), or null when the cell holds a
+ * value or a "not reported" marker (`[N/A]`, `[Not Supported]`, ...). The reading stays null either way.
+ */
+export function smiErrorMarker(raw: string | undefined): string | null {
+  if (raw === undefined) return null;
+  const value = raw.trim();
+  const match = /^\[(.*)\]$/.exec(value);
+  if (!match) return null;
+  return NOT_REPORTED_MARKERS.has(match[1]!.trim().toLowerCase()) ? null : value;
+}
+
 export function smiInt(raw: string | undefined): number | null {
   const value = smiText(raw);
   if (value === null || !/^-?\d+$/.test(value)) return null;

@@ -1,4 +1,4 @@
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -88,10 +88,10 @@ describe('NvidiaSmiCollector against the stand-in nvidia-smi', () => {
   });
 });
 
-describe('toGpuSamples', () => {
-  const fields = ['index', 'uuid', 'name', 'pci.bus_id', 'memory.total', 'memory.used', 'utilization.gpu', 'utilization.memory', 'temperature.gpu', 'power.draw', 'power.limit', 'clocks.current.sm', 'ecc.errors.corrected.volatile.total', 'ecc.errors.uncorrected.volatile.total', 'clocks_event_reasons.active'];
-  const row = (cells: string) => parseSmiCsv(cells, { header: false, fields }).rows;
+const fields = ['index', 'uuid', 'name', 'pci.bus_id', 'memory.total', 'memory.used', 'utilization.gpu', 'utilization.memory', 'temperature.gpu', 'power.draw', 'power.limit', 'clocks.current.sm', 'ecc.errors.corrected.volatile.total', 'ecc.errors.uncorrected.volatile.total', 'clocks_event_reasons.active'];
+const row = (cells: string) => parseSmiCsv(cells, { header: false, fields }).rows;
 
+describe('toGpuSamples', () => {
   it('nulls out-of-range readings instead of sinking the batch, and never turns [N/A] into 0', () => {
     const { samples, problems } = toGpuSamples(row(`0, ${UUIDS[0]}, NVIDIA H100 80GB HBM3, 00000000:18:00.0, 81559, [N/A], 250, 0, 61, [Unknown Error], 700.00, 1980, 0, 0, 0x0000000000000000\n`), [], new Date());
     expect(samples[0]).toMatchObject({ utilizationGpuPct: null, utilizationMemoryPct: 0, memoryUsedMib: null, powerDrawW: null, remappedRowsPending: null });
@@ -108,5 +108,82 @@ describe('toGpuSamples', () => {
     expect(samples).toHaveLength(1);
     expect(samples[0]).toMatchObject({ uuid: UUIDS[1], remappedRowsCorrectable: 3, remappedRowsUncorrectable: 1, remappedRowsPending: true, remappedRowsFailure: false });
     expect(problems[0]).toMatch(/skipped a GPU row/);
+  });
+});
+
+describe('error markers (GPU in trouble vs. value not reported)', () => {
+  const fixtures = new URL('../../test/fixtures/', import.meta.url);
+  const wide = (file: string) => {
+    const lines = readFileSync(new URL(file, fixtures), 'utf8').split('\n');
+    return { query: lines[0]!.replace(/^# query: /, '').split(','), output: lines.slice(2).join('\n') };
+  };
+
+  it.each(['smi_h100_sxm_1gpu_wide_idle.csv', 'smi_h100_mig_enabled_wide_load.csv', 'smi_rtx4080super_wide_load.csv', 'smi_rtx2080super_swpowercap_wide_idle.csv'])(
+    'a healthy real capture (%s: [N/A], [Requested functionality has been deprecated]) carries no error state',
+    (file) => {
+      const { query, output } = wide(file);
+      const { samples } = toGpuSamples(parseSmiCsv(output, { header: true, fields: query }).rows, [], new Date());
+      expect(samples.length).toBeGreaterThan(0);
+      for (const s of samples) expect(s.errorStates).toBeUndefined();
+    },
+  );
+
+  it('carries [GPU requires reset] from a real wide capture whose readings all turned into the marker', () => {
+    // The real H100 capture as nvidia-smi prints it for a GPU that needs a reset: identity and PCI
+    // fields still answer, every reading prints the marker instead of a value.
+    const { query, output } = wide('smi_h100_sxm_1gpu_wide_idle.csv');
+    const [header, row] = output.split('\n');
+    const keep = new Set(['timestamp', 'driver_version', 'count', 'name', 'serial', 'uuid', 'index', 'pci.bus_id', 'pci.domain', 'pci.bus', 'pci.device', 'pci.device_id', 'pci.sub_device_id']);
+    const cells = row!.split(', ').map((cell, i) => (keep.has(query[i]!) || cell === '[N/A]' || cell.startsWith('[Requested') ? cell : '[GPU requires reset]'));
+    const { samples } = toGpuSamples(parseSmiCsv(`${header}\n${cells.join(', ')}\n`, { header: true, fields: query }).rows, [], new Date());
+    const [gpu] = samples;
+    expect(gpu).toMatchObject({ temperatureC: null, powerDrawW: null, memoryUsedMib: null, utilizationGpuPct: null, eccUncorrectedVolatile: null });
+    expect(gpu!.errorStates!.length).toBeGreaterThan(10);
+    expect(new Set(gpu!.errorStates!.map((e) => e.marker))).toEqual(new Set(['[GPU requires reset]']));
+    expect(gpu!.errorStates!.map((e) => e.field)).toEqual(expect.arrayContaining(['temperature.gpu', 'power.draw', 'memory.used']));
+    expect(ZGpuSample.parse(gpu)).toEqual(gpu);
+  });
+
+  it.each(['[Unknown Error]', '[GPU is lost]', '[Insufficient Permissions]', '[GPU requires reset]'])('%s in the agent query output is an error state, not just a null', (marker) => {
+    const { samples } = toGpuSamples(row(`0, ${UUIDS[0]}, NVIDIA H100 80GB HBM3, 00000000:18:00.0, 81559, ${marker}, [N/A], [Not Supported], ${marker}, ${marker}, 700.00, 1980, 0, 0, 0x0000000000000000\n`), [], new Date());
+    expect(samples[0]).toMatchObject({ memoryUsedMib: null, temperatureC: null, powerDrawW: null, utilizationGpuPct: null });
+    expect(samples[0]!.errorStates).toEqual([
+      { field: 'memory.used', marker },
+      { field: 'temperature.gpu', marker },
+      { field: 'power.draw', marker },
+    ]);
+  });
+
+  it('[N/A], [Not Supported] and a bare N/A stay plain nulls without an error state', () => {
+    const { samples } = toGpuSamples(row(`0, ${UUIDS[0]}, NVIDIA H100 80GB HBM3, 00000000:18:00.0, 81559, [N/A], N/A, [Not Supported], 40, [N/A], 700.00, 1980, 0, 0, 0x0000000000000000\n`), [], new Date());
+    expect(samples[0]!.errorStates).toBeUndefined();
+  });
+
+  it('keeps reporting a GPU whose identity fields print the marker, by the UUID learnt at its PCI slot', () => {
+    const known = new Map([['00000000:18:00.0', { uuid: UUIDS[0]!, index: 0, name: 'NVIDIA H100 80GB HBM3' }]]);
+    const m = '[GPU requires reset]';
+    const { samples } = toGpuSamples(row(`${m}, ${m}, ${m}, 00000000:18:00.0, ${m}, ${m}, ${m}, ${m}, ${m}, ${m}, ${m}, ${m}, ${m}, ${m}, ${m}\n`), [], new Date(), known);
+    expect(samples[0]).toMatchObject({ uuid: UUIDS[0], index: 0, name: 'NVIDIA H100 80GB HBM3', temperatureC: null });
+    expect(samples[0]!.errorStates).toHaveLength(14);
+  });
+});
+
+describe('NvidiaSmiCollector against a stand-in GPU that needs a reset', () => {
+  it('reports the GPU with null readings and the driver marker per field', async () => {
+    const config = join(dir, 'reset.json');
+    writeFileSync(config, JSON.stringify({ node: 'gpu-node-01', driverVersion: '550.54.15', cudaVersion: '12.4', gpus: [gpu(0, 'busy'), gpu(1, 'reset-required')] }));
+    const saved = process.env.FAKE_NVIDIA_SMI_CONFIG;
+    process.env.FAKE_NVIDIA_SMI_CONFIG = config;
+    try {
+      const { samples, error } = await new NvidiaSmiCollector(FAKE).collect(new Date('2026-03-01T12:00:00Z'));
+      expect(error).toBeNull();
+      const [busy, reset] = samples;
+      expect(busy!.errorStates).toBeUndefined();
+      expect(reset).toMatchObject({ uuid: UUIDS[1], temperatureC: null, powerDrawW: null, memoryUsedMib: null, remappedRowsPending: null });
+      expect(reset!.errorStates).toHaveLength(15); // 11 readings of the GPU query + 4 remapped-rows values
+      expect(new Set(reset!.errorStates!.map((e) => e.marker))).toEqual(new Set(['[GPU requires reset]']));
+    } finally {
+      process.env.FAKE_NVIDIA_SMI_CONFIG = saved;
+    }
   });
 });

@@ -1,6 +1,6 @@
-import { normalisePciBusId, ZAgentVersionString, ZGpuSample, ZGpuUuid, type TGpuSample } from '@fleetplane/contracts';
+import { MAX_GPU_ERROR_MARKER_LENGTH, MAX_GPU_ERROR_STATES, normalisePciBusId, ZAgentVersionString, ZGpuSample, ZGpuUuid, type TGpuErrorState, type TGpuSample } from '@fleetplane/contracts';
 import { ExecError, runTool } from './exec';
-import { parseSmiCsv, smiBool, smiFloat, smiHex, smiInt, smiText, SmiParseError, type SmiRow } from './nvidia-smi-csv';
+import { canonicalSmiField, parseSmiCsv, smiBool, smiErrorMarker, smiFloat, smiHex, smiInt, smiText, SmiParseError, type SmiRow } from './nvidia-smi-csv';
 
 export const GPU_QUERY_FIELDS = [
   'index',
@@ -31,10 +31,35 @@ export const REMAPPED_ROWS_QUERY_FIELDS = [
 
 export const NVIDIA_SMI_TIMEOUT_MS = 5000;
 
-type Reading = Exclude<keyof TGpuSample, 'sampledAt' | 'uuid' | 'index' | 'name' | 'pciBusId'>;
+type Reading = Exclude<keyof TGpuSample, 'sampledAt' | 'uuid' | 'index' | 'name' | 'pciBusId' | 'errorStates'>;
 
-/** Turns query rows (plus the optional remapped-rows table) into contract samples. Bad rows are skipped, bad readings nulled. */
-export function toGpuSamples(rows: readonly SmiRow[], remapped: readonly SmiRow[], sampledAt: Date): { samples: TGpuSample[]; problems: string[] } {
+/** A GPU's identity from an earlier cycle, by normalised PCI id: a GPU in trouble may print markers even for its UUID. */
+export type KnownGpus = ReadonlyMap<string, { uuid: string; index: number; name: string }>;
+
+const QUERIED = new Set<string>([...GPU_QUERY_FIELDS, ...REMAPPED_ROWS_QUERY_FIELDS].map(canonicalSmiField));
+
+/**
+ * Every error marker in the row (and its remapped-rows row), one per field: the fields the agent reads
+ * first, in column order, then any others a wider query printed, up to the contract's bound.
+ */
+function errorStates(row: SmiRow, remap: SmiRow | undefined): TGpuErrorState[] {
+  const found = new Map<string, string>();
+  for (const source of remap ? [row, remap] : [row]) {
+    for (const [field, cell] of source) {
+      const marker = smiErrorMarker(cell);
+      if (marker && !found.has(field)) found.set(field, marker);
+    }
+  }
+  const ordered = [...found].sort(([a], [b]) => Number(QUERIED.has(b)) - Number(QUERIED.has(a)));
+  return ordered.slice(0, MAX_GPU_ERROR_STATES).map(([field, marker]) => ({ field: field.slice(0, 128), marker: marker.slice(0, MAX_GPU_ERROR_MARKER_LENGTH) }));
+}
+
+/**
+ * Turns query rows (plus the optional remapped-rows table) into contract samples. Bad rows are skipped, bad
+ * readings nulled. Error markers (`[GPU requires reset]`, ...) null their reading too but travel in
+ * `errorStates`, so the server can tell a GPU in trouble from one that has nothing to report.
+ */
+export function toGpuSamples(rows: readonly SmiRow[], remapped: readonly SmiRow[], sampledAt: Date, known: KnownGpus = new Map()): { samples: TGpuSample[]; problems: string[] } {
   const problems: string[] = [];
   const remapByUuid = new Map<string, SmiRow>();
   const remapByBus = new Map<string, SmiRow>();
@@ -46,10 +71,12 @@ export function toGpuSamples(rows: readonly SmiRow[], remapped: readonly SmiRow[
   }
   const samples: TGpuSample[] = [];
   for (const row of rows) {
-    const uuid = smiText(row.get('uuid'));
     const pciBusId = normalisePciBusId(smiText(row.get('pci.bus_id')) ?? '');
-    const index = smiInt(row.get('index'));
-    const name = smiText(row.get('name'));
+    // A GPU that needs a reset can print a marker even for its identity: take it from an earlier cycle.
+    const before = pciBusId ? known.get(pciBusId) : undefined;
+    const uuid = smiText(row.get('uuid')) ?? before?.uuid ?? null;
+    const index = smiInt(row.get('index')) ?? before?.index ?? null;
+    const name = smiText(row.get('name')) ?? before?.name ?? null;
     if (!uuid || !ZGpuUuid.safeParse(uuid).success || !pciBusId || index === null || !name) {
       problems.push(`skipped a GPU row without a usable uuid/pci.bus_id/index/name (uuid=${uuid ?? 'n/a'}, pci.bus_id=${row.get('pci.bus_id') ?? 'n/a'})`);
       continue;
@@ -72,7 +99,8 @@ export function toGpuSamples(rows: readonly SmiRow[], remapped: readonly SmiRow[
       remappedRowsPending: smiBool(remap?.get('remapped_rows.pending')),
       remappedRowsFailure: smiBool(remap?.get('remapped_rows.failure')),
     };
-    const sample = { sampledAt: sampledAt.toISOString(), uuid, index, name: name.slice(0, 128), pciBusId, ...readings };
+    const states = errorStates(row, remap);
+    const sample = { sampledAt: sampledAt.toISOString(), uuid, index, name: name.slice(0, 128), pciBusId, ...readings, ...(states.length > 0 ? { errorStates: states } : {}) };
     // A reading outside the contract's bounds (a driver glitch) becomes "not reported" rather than sinking the batch.
     const checked = ZGpuSample.safeParse(sample);
     if (!checked.success) {
@@ -100,6 +128,7 @@ export interface GpuCollection {
 
 export class NvidiaSmiCollector {
   private reasonsField = 'clocks_event_reasons.active';
+  private readonly known = new Map<string, { uuid: string; index: number; name: string }>();
 
   constructor(
     private readonly binary: string,
@@ -140,7 +169,8 @@ export class NvidiaSmiCollector {
     } catch (err) {
       warnings.push(`row-remapping query failed, remapped_rows.* reported as null: ${(err as Error).message}`);
     }
-    const { samples, problems } = toGpuSamples(rows, remapped, now);
+    const { samples, problems } = toGpuSamples(rows, remapped, now, this.known);
+    for (const s of samples) this.known.set(s.pciBusId, { uuid: s.uuid, index: s.index, name: s.name });
     if (rows.length > 0 && samples.length === 0) return { samples, error: `nvidia-smi output had no usable GPU rows: ${problems[0] ?? ''}`, warnings };
     return { samples, error: null, warnings: [...warnings, ...problems] };
   }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { parseGpuAtLine, parseKernelLogText, parseKernelTimestamp, parseXidLine } from './xid-parser';
+import { MONTH_NAMES, monthIndex, parseFallenOffBusLine, parseGpuAtLine, parseKernelLogEvents, parseKernelLogText, parseKernelTimestamp, parseXidLine } from './xid-parser';
 
 const fixture = (name: string) => new URL(`../../test/fixtures/${name}`, import.meta.url);
 
@@ -104,5 +104,103 @@ describe('line shapes', () => {
     const e = parseXidLine(`NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, ${'y'.repeat(5000)}`)!;
     expect(e.message.length).toBe(1024);
     expect(e.rawLine.length).toBe(2048);
+  });
+});
+
+describe('MIG attribution', () => {
+  it('parses an Xid that names a GPU instance, keeping the instance', () => {
+    expect(parseXidLine('NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No')).toMatchObject({
+      kind: 'xid',
+      pciAsPrinted: 'PCI:0000:01:00',
+      pciBusId: '00000000:01:00.0',
+      xid: 94,
+      gpuInstanceId: 5,
+      pid: 7194,
+      message: 'Contained: CE User Channel (0x9). RST: No, D-RST: No',
+    });
+  });
+
+  it('parses the instance when a compute instance follows it', () => {
+    expect(parseXidLine('[Mon Mar  3 10:00:00 2025] NVRM: Xid (PCI:0000:3b:00 GPU-I:01 GPU-CI:02): 13, pid=9, name=a, Graphics Exception')).toMatchObject({ xid: 13, gpuInstanceId: 1, pciBusId: '00000000:3B:00.0', processName: 'a' });
+  });
+
+  it('has no instance on a plain line', () => {
+    expect(parseXidLine('NVRM: Xid (PCI:0000:01:00): 94, pid=7062, Contained: CE User Channel (0x9). RST: No, D-RST: No')!.gpuInstanceId).toBeNull();
+  });
+});
+
+describe('GPU has fallen off the bus without an Xid line', () => {
+  it('turns the one-line message into an event for that GPU', () => {
+    const [event, ...rest] = parseKernelLogEvents('[Tue Dec  1 03:14:07 2026] NVRM: GPU 0000:3b:00.0: GPU has fallen off the bus.\n');
+    expect(rest).toEqual([]);
+    expect(event).toMatchObject({ kind: 'fallen_off_bus', xid: 79, pciBusId: '00000000:3B:00.0', pid: null, message: 'GPU 0000:3b:00.0: GPU has fallen off the bus.', line: 1 });
+    expect(event!.timestamp!.getTime()).toBe(new Date(2026, 11, 1, 3, 14, 7).getTime());
+  });
+
+  it('takes the GPU from the "GPU at" line of a report spread over several lines', () => {
+    const log = [
+      '[  812.000001] NVRM: GPU at PCI:0000:3b:00: GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
+      '[  812.000002] NVRM: GPU Board Serial Number: 1652823051234',
+      '[  812.000003] NVRM: GPU has fallen off the bus.',
+    ].join('\n');
+    const events = parseKernelLogEvents(log, { now: new Date('2026-01-01T01:00:00Z'), uptimeSeconds: 3600 });
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ kind: 'fallen_off_bus', xid: 79, pciBusId: '00000000:3B:00.0', line: 3 });
+  });
+
+  it('leaves the Xid 79 line to the Xid parser and still reports a separate fallen-off message', () => {
+    const log = [
+      'NVRM: GPU at PCI:0000:3b:00: GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
+      'NVRM: GPU Board Serial Number: 1652823051234',
+      'NVRM: Xid (PCI:0000:3b:00): 79, pid=1234, name=python3, GPU has fallen off the bus.',
+      'NVRM: GPU 0000:3b:00.0: GPU has fallen off the bus.',
+    ].join('\n');
+    expect(parseKernelLogEvents(log).map((e) => [e.kind, e.xid, e.pciBusId])).toEqual([
+      ['xid', 79, '00000000:3B:00.0'],
+      ['fallen_off_bus', 79, '00000000:3B:00.0'],
+    ]);
+    expect(parseKernelLogText(log).map((e) => e.kind)).toEqual(['xid']);
+  });
+
+  it('ignores a fallen-off message that names no GPU and follows no "GPU at" line', () => {
+    expect(parseKernelLogEvents('NVRM: something has fallen off the bus\n')).toEqual([]);
+    expect(parseFallenOffBusLine('NVRM: loading NVIDIA UNIX x86_64 Kernel Module')).toBeNull();
+  });
+});
+
+describe('timestamps in other locales', () => {
+  const clock = { now: new Date(2026, 11, 2, 16, 0, 0), uptimeSeconds: 100 };
+  it.each([
+    ['German journalctl', 'Dez 02 15:44:11 gpu-node-01 kernel: '],
+    ['French journalctl', 'déc. 02 15:44:11 gpu-node-01 kernel: '],
+    ['Spanish syslog', 'dic  2 15:44:11 gpu-node-01 kernel: '],
+    ['Italian syslog', 'dic  2 15:44:11 gpu-node-01 kernel: '],
+    ['Portuguese syslog', 'dez  2 15:44:11 gpu-node-01 kernel: '],
+    ['Dutch syslog', 'dec  2 15:44:11 gpu-node-01 kernel: '],
+    ['Russian journalctl', 'дек 02 15:44:11 gpu-node-01 kernel: '],
+    ['German dmesg -T', '[Mi Dez  2 15:44:11 2026] '],
+    ['French dmesg -T', '[mer. déc.  2 15:44:11 2026] '],
+  ])('%s', (_what, prefix) => {
+    expect(parseKernelTimestamp(prefix, clock)!.getTime()).toBe(new Date(2026, 11, 2, 15, 44, 11).getTime());
+  });
+
+  it('reads French and German month names with accents and dots', () => {
+    expect([monthIndex('févr.'), monthIndex('Mär'), monthIndex('août'), monthIndex('MRZ'), monthIndex('Okt'), monthIndex('juil.')]).toEqual([1, 2, 7, 2, 9, 6]);
+  });
+
+  it('no month name means two different months', () => {
+    const seen = new Map<string, number>();
+    MONTH_NAMES.forEach((names, month) => {
+      for (const name of names) {
+        expect(seen.get(name) ?? month, name).toBe(month);
+        seen.set(name, month);
+      }
+    });
+  });
+
+  it('leaves a line undated, never stamped with the read time, when the month is unknown or there is no stamp', () => {
+    expect(parseKernelTimestamp('12月 02 15:44:11 gpu-node-01 kernel: ', clock)).toBeNull();
+    expect(parseXidLine('Foo 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y', clock)!.timestamp).toBeNull();
+    expect(parseXidLine('NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y', clock)!.timestamp).toBeNull();
   });
 });

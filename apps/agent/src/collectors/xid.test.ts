@@ -134,3 +134,38 @@ describe.runIf(kmsgReadable)('XidCollector on /dev/kmsg', () => {
     expect(state.seq).toBeGreaterThanOrEqual(0);
   });
 });
+
+describe('XidCollector: fallen off the bus, MIG and undated lines', () => {
+  it('reports a fallen-off-the-bus message without an Xid line for the GPU named just before it', async () => {
+    writeFileSync(
+      log,
+      [
+        `kern  :err   : 2026-01-01T00:00:01,000001+00:00 NVRM: GPU at PCI:0000:3b:00: ${UUID}`,
+        'kern  :err   : 2026-01-01T00:00:01,000002+00:00 NVRM: GPU Board Serial Number: 1652823051234',
+        'kern  :err   : 2026-01-01T00:00:01,000003+00:00 NVRM: GPU has fallen off the bus.',
+        '',
+      ].join('\n'),
+    );
+    const { events } = await drain(new XidCollector({ path: log, statePath }));
+    expect(events).toEqual([
+      expect.objectContaining({ kind: 'fallen_off_bus', xid: 79, gpuUuid: UUID, pciBusId: '00000000:3B:00.0', occurredAt: '2026-01-01T00:00:01.000Z', undated: false, gpuInstanceId: null }),
+    ]);
+  });
+
+  it('keeps the GPU instance of a MIG Xid line', async () => {
+    writeFileSync(log, "kern  :warn  : 2026-01-01T00:00:00,000001+00:00 NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No\n");
+    const { events } = await drain(new XidCollector({ path: log, statePath }));
+    expect(events).toEqual([expect.objectContaining({ kind: 'xid', xid: 94, gpuInstanceId: 5, pciBusId: '00000000:01:00.0', pid: 7194, undated: false })]);
+  });
+
+  it('flags a line whose timestamp it cannot read as undated instead of passing the read time off as its time', async () => {
+    writeFileSync(log, '12月 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y\nDez 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 43, pid=1, name=x, y\n');
+    const { events } = await drain(new XidCollector({ path: log, statePath, clock: () => ({ now: new Date(2026, 11, 2, 16), uptimeSeconds: 100 }) }));
+    expect(events.map((e) => [e.xid, e.undated])).toEqual([
+      [13, true],
+      [43, false],
+    ]);
+    expect(events[0]!.occurredAt).toBe('2026-02-02T00:00:00.000Z'); // the read time, flagged
+    expect(new Date(events[1]!.occurredAt).getTime()).toBe(new Date(2026, 11, 2, 15, 44, 11).getTime());
+  });
+});

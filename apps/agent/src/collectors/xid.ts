@@ -5,7 +5,7 @@ import { uptime } from 'node:os';
 import { z } from 'zod';
 import { MAX_XID_EVENTS_PER_BATCH, ZXidEvent, type TXidEvent } from '@fleetplane/contracts';
 import { writeFileAtomic } from '../queue/atomic-file';
-import { parseGpuAtLine, parseXidLine, type KernelClock } from './xid-parser';
+import { KernelLogReader, type KernelClock } from './xid-parser';
 
 const ZTailState = z.discriminatedUnion('kind', [
   z.object({
@@ -77,6 +77,8 @@ export class XidCollector {
   private readonly maxBytes: number;
   private readonly tailBytes: number;
   private readonly clock: () => KernelClock;
+  // One reader for the collector's life: a multi-line report can straddle two reads.
+  private readonly reader = new KernelLogReader((gpu) => this.gpuByPci.set(gpu.pciBusId, gpu.uuid));
 
   constructor(private readonly options: XidCollectorOptions) {
     this.maxEvents = Math.min(options.maxEvents ?? MAX_XID_EVENTS_PER_BATCH, MAX_XID_EVENTS_PER_BATCH);
@@ -206,15 +208,15 @@ export class XidCollector {
     for (const line of lines) {
       if (events.length >= this.maxEvents) break; // the rest is read next cycle
       position = line.position;
-      const gpuAt = parseGpuAtLine(line.text);
-      if (gpuAt) this.gpuByPci.set(gpuAt.pciBusId, gpuAt.uuid);
-      const parsed = parseXidLine(line.text, clock);
+      const parsed = this.reader.line(line.text, clock);
       if (!parsed) continue;
       if (!parsed.pciBusId) {
         warnings.push(`Xid line with an unrecognised PCI id skipped: ${parsed.pciAsPrinted}`);
         continue;
       }
       const event = ZXidEvent.safeParse({
+        // A line whose time we cannot read is sent with the time we read it, flagged as undated, so
+        // nobody mistakes the read time for when the fault happened.
         occurredAt: (parsed.timestamp ?? readTime).toISOString(),
         pciBusId: parsed.pciBusId,
         gpuUuid: this.gpuByPci.get(parsed.pciBusId) ?? null,
@@ -223,6 +225,9 @@ export class XidCollector {
         processName: parsed.processName,
         message: parsed.message,
         rawLine: parsed.rawLine,
+        kind: parsed.kind,
+        gpuInstanceId: parsed.gpuInstanceId,
+        undated: parsed.timestamp === null,
       });
       if (event.success) events.push(event.data);
       else warnings.push(`Xid line skipped (${event.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}): ${parsed.rawLine.slice(0, 200)}`);

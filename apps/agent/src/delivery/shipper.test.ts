@@ -8,7 +8,7 @@ import { createLogger } from '../logger';
 import { DiskQueue, type TQueuedBatch } from '../queue/disk-queue';
 import { closedPort, startFakeControlPlane, type FakeControlPlane } from '../testing/fake-control-plane';
 import { backoffDelayMs } from './backoff';
-import { Shipper } from './shipper';
+import { OUTAGE_RETRY_MAX_MS, Shipper } from './shipper';
 
 const logger = createLogger('silent');
 const batch = (i: number): TQueuedBatch => ({
@@ -136,5 +136,35 @@ describe('backoffDelayMs', () => {
     expect(backoffDelayMs(3, 1000, 60_000, () => 0.5)).toBe(4000);
     expect(backoffDelayMs(20, 1000, 60_000, () => 0.999)).toBe(59_940);
     expect(backoffDelayMs(5, 1000, 60_000, () => 0)).toBe(0);
+  });
+});
+
+describe('recovery after an outage', () => {
+  it('resumes within seconds of a server that was down long enough for the general backoff to reach tens of seconds', async () => {
+    // Production backoff except for a shorter first step, and the worst jitter every time: before the
+    // outage cap, the attempts after 13 s of refused connections were 12.8 s apart, then 25.6 s.
+    const s = shipper({ retryBaseMs: 100, retryMaxMs: 60_000, outageRetryMaxMs: undefined, random: () => 0.999 });
+    await cp.stop();
+    await queue.enqueue(batch(0));
+    s.start();
+    s.kick();
+    await new Promise((r) => setTimeout(r, 13_000));
+    expect(queue.pendingCount).toBe(1);
+    await cp.start();
+    const back = Date.now();
+    while (queue.pendingCount > 0 && Date.now() - back < 20_000) await new Promise((r) => setTimeout(r, 50));
+    const took = Date.now() - back;
+    await s.stop();
+    expect(cp.batches).toHaveLength(1);
+    expect(took).toBeLessThanOrEqual(OUTAGE_RETRY_MAX_MS + 500);
+  }, 40_000);
+
+  it('sends the measured clock offset with each batch', async () => {
+    await queue.enqueue(batch(0));
+    const client = new AgentApiClient({ server: cp.url, credential });
+    await client.postTelemetry({ ...batch(1), sentAt: new Date().toISOString(), droppedSamples: 0 });
+    await new Shipper({ queue, client, logger }).drainOnce();
+    expect(typeof cp.batches.at(-1)!.clockOffsetMs).toBe('number');
+    expect(Math.abs(cp.batches.at(-1)!.clockOffsetMs!)).toBeLessThanOrEqual(1000);
   });
 });

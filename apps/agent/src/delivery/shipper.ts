@@ -1,4 +1,4 @@
-import type { TTelemetryBatch } from '@fleetplane/contracts';
+import { MAX_CLOCK_SKEW_SECONDS, type TTelemetryBatch } from '@fleetplane/contracts';
 import type { ApiResult } from '../api/client';
 import type { Logger } from '../logger';
 import type { DiskQueue } from '../queue/disk-queue';
@@ -6,14 +6,25 @@ import { backoffDelayMs } from './backoff';
 
 export interface TelemetrySender {
   postTelemetry(batch: TTelemetryBatch, signal?: AbortSignal): Promise<ApiResult<{ duplicate: boolean; stored: Record<string, number> }>>;
+  /** This host's clock minus the server's (ms), sent with each batch; null when not measured yet. */
+  clockOffsetMs?(): number | null;
 }
 
 export interface DrainResult {
   sent: number;
   deadLettered: number;
-  /** Why draining stopped with batches left, or null when the queue is empty. */
-  blockedBy: { kind: 'retry' | 'unauthorized'; message: string; retryAfterMs: number | null } | null;
+  /** Why draining stopped with batches left, or null when the queue is empty. `outage`: the server is down or restarting. */
+  blockedBy: { kind: 'retry' | 'unauthorized'; message: string; retryAfterMs: number | null; outage?: boolean } | null;
 }
+
+/**
+ * Backoff cap while the server is down or restarting (connection refused, 500/502/503/504). An
+ * outage usually ends with a restart; with the 60 s cap of the general backoff an agent could sit idle
+ * for most of a minute after the server came back (one took 34 s after a Postgres restart). Capped
+ * here, with full jitter, each agent tries on average every 2.5 s: it resumes within seconds, and a
+ * thousand agents cost the starting server a few hundred cheap refused connections a second.
+ */
+export const OUTAGE_RETRY_MAX_MS = 5_000;
 
 export interface ShipperOptions {
   queue: DiskQueue;
@@ -21,6 +32,8 @@ export interface ShipperOptions {
   logger: Logger;
   retryBaseMs?: number;
   retryMaxMs?: number;
+  /** Backoff cap while the server is down; defaults to OUTAGE_RETRY_MAX_MS (never above retryMaxMs). */
+  outageRetryMaxMs?: number;
   random?: () => number;
 }
 
@@ -35,10 +48,27 @@ export class Shipper {
   private readonly abort = new AbortController();
   private readonly retryBaseMs: number;
   private readonly retryMaxMs: number;
+  private readonly outageRetryMaxMs: number;
+  private clockWarned = false;
 
   constructor(private readonly options: ShipperOptions) {
     this.retryBaseMs = options.retryBaseMs ?? 1000;
     this.retryMaxMs = options.retryMaxMs ?? 60_000;
+    this.outageRetryMaxMs = Math.min(options.outageRetryMaxMs ?? OUTAGE_RETRY_MAX_MS, this.retryMaxMs);
+  }
+
+  /** Says once (and once more when it is fixed) that this host's clock is off: the server refuses samples dated ahead. */
+  private checkClock(): void {
+    const offset = this.options.client.clockOffsetMs?.() ?? null;
+    if (offset === null) return;
+    const off = Math.abs(offset) > MAX_CLOCK_SKEW_SECONDS * 1000;
+    if (off && !this.clockWarned) {
+      this.options.logger.error(
+        { clockOffsetMs: offset },
+        `this host's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} the server's (tolerance ${MAX_CLOCK_SKEW_SECONDS} s): the server refuses samples dated ahead of its clock. Fix time sync (NTP/chrony)`,
+      );
+    } else if (!off && this.clockWarned) this.options.logger.info({ clockOffsetMs: offset }, "this host's clock agrees with the server's again");
+    this.clockWarned = off;
   }
 
   /** Sends batches oldest first until the queue is empty or the server cannot take more right now. */
@@ -51,8 +81,10 @@ export class Shipper {
       const { entry, batch: stored } = head;
       const droppedSamples = await queue.beginSend(entry);
       const { enqueuedAt: _enqueuedAt, ...rest } = stored;
-      const batch: TTelemetryBatch = { ...rest, sentAt: new Date().toISOString(), droppedSamples };
+      const clockOffsetMs = client.clockOffsetMs?.() ?? null;
+      const batch: TTelemetryBatch = { ...rest, sentAt: new Date().toISOString(), droppedSamples, ...(clockOffsetMs === null ? {} : { clockOffsetMs }) };
       const response = await client.postTelemetry(batch, this.abort.signal);
+      this.checkClock();
       switch (response.kind) {
         case 'ok':
           await queue.accepted(entry);
@@ -66,7 +98,7 @@ export class Shipper {
           break;
         default:
           queue.endSend();
-          result.blockedBy = { kind: response.kind, message: response.message, retryAfterMs: response.kind === 'retry' ? response.retryAfterMs : null };
+          result.blockedBy = response.kind === 'retry' ? { kind: 'retry', message: response.message, retryAfterMs: response.retryAfterMs, outage: response.outage } : { kind: response.kind, message: response.message, retryAfterMs: null };
           return result;
       }
     }
@@ -110,7 +142,8 @@ export class Shipper {
         this.nextAttemptAt = 0;
         continue;
       }
-      const jitter = backoffDelayMs(this.attempt, this.retryBaseMs, this.retryMaxMs, this.options.random);
+      const cap = result.blockedBy.outage ? this.outageRetryMaxMs : this.retryMaxMs;
+      const jitter = backoffDelayMs(this.attempt, this.retryBaseMs, cap, this.options.random);
       const delay = result.blockedBy.kind === 'unauthorized' ? this.retryMaxMs : Math.max(jitter, Math.min(result.blockedBy.retryAfterMs ?? 0, this.retryMaxMs * 10));
       this.attempt++;
       this.nextAttemptAt = Date.now() + delay;

@@ -18,6 +18,21 @@ export const MAX_TELEMETRY_BODY_BYTES = 8 * 1024 * 1024;
 export const MAX_XID_MESSAGE_LENGTH = 1024;
 export const MAX_XID_RAW_LINE_LENGTH = 2048;
 
+/**
+ * How far ahead of the server's clock a timestamp in a batch (sentAt, sampledAt, occurredAt) may be. A
+ * sample dated further ahead is refused with the whole batch: stored, it would stay the GPU's "latest"
+ * reading until that date and freeze its health. It is also the offset at which a node's clock counts as
+ * wrong (a node health warning). NTP keeps real clocks within milliseconds; five minutes leaves room for
+ * a node that just booted without a synced clock, and is far above what the agent's measurement of its
+ * offset can get wrong (the HTTP Date header has one-second resolution).
+ */
+export const MAX_CLOCK_SKEW_SECONDS = 5 * 60;
+
+/** nvidia-smi's bracketed error text (`[GPU requires reset]`) is at most a few dozen characters; longer is cut. */
+export const MAX_GPU_ERROR_MARKER_LENGTH = 128;
+/** One marker per queried field at most. */
+export const MAX_GPU_ERROR_STATES = 64;
+
 /** Credentials travel as `Authorization: Bearer <credential>`. */
 export function agentAuthorizationHeader(credential: string): string {
   return `Bearer ${credential}`;

@@ -112,6 +112,32 @@ describe('ZTelemetryBatch', () => {
   });
 });
 
+describe('v1 revision 2 (error states, MIG instances, undated lines, clock offset)', () => {
+  const xid = batch.xidEvents[0]!;
+
+  it('still accepts a revision-1 batch, which has none of the new fields', () => {
+    expect(ZTelemetryBatch.safeParse(batch).success).toBe(true);
+    expect('clockOffsetMs' in batch).toBe(false);
+  });
+
+  it('accepts and bounds the new fields', () => {
+    const full = {
+      ...batch,
+      clockOffsetMs: -1500,
+      gpuSamples: [{ ...gpu, temperatureC: null, errorStates: [{ field: 'temperature.gpu', marker: '[GPU requires reset]' }] }],
+      xidEvents: [{ ...xid, kind: 'fallen_off_bus', gpuInstanceId: 5, undated: true }],
+    };
+    expect(ZTelemetryBatch.parse(full)).toEqual(full);
+    expect(ZTelemetryBatch.safeParse({ ...batch, clockOffsetMs: null }).success).toBe(true);
+    expect(ZTelemetryBatch.safeParse({ ...batch, clockOffsetMs: 1.5 }).success).toBe(false);
+    expect(ZGpuSample.safeParse({ ...gpu, errorStates: [{ field: 'temperature.gpu', marker: 'x'.repeat(129) }] }).success).toBe(false);
+    expect(ZGpuSample.safeParse({ ...gpu, errorStates: [{ field: 'temperature.gpu', marker: '[X]', extra: 1 }] }).success).toBe(false);
+    expect(ZXidEvent.safeParse({ ...xid, kind: 'sxid' }).success).toBe(false);
+    expect(ZXidEvent.safeParse({ ...xid, gpuInstanceId: 256 }).success).toBe(false);
+    expect(ZXidEvent.safeParse({ ...xid, gpuInstanceId: null }).success).toBe(true);
+  });
+});
+
 describe('enrollment and responses', () => {
   it('parses enroll request and response', () => {
     expect(ZEnrollRequest.safeParse({ joinToken: 'fpj_abcdefgh', hostname: 'gpu-node-01', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }).success).toBe(true);

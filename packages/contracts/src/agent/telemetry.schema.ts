@@ -3,6 +3,8 @@ import { ZHostname } from '../inventory/node.schema';
 import { ZGpuUuid } from '../inventory/gpu.schema';
 import {
   MAX_ENGINE_SAMPLES_PER_BATCH,
+  MAX_GPU_ERROR_MARKER_LENGTH,
+  MAX_GPU_ERROR_STATES,
   MAX_GPU_SAMPLES_PER_BATCH,
   MAX_XID_EVENTS_PER_BATCH,
   MAX_XID_MESSAGE_LENGTH,
@@ -17,6 +19,19 @@ const reading = <T extends z.ZodType>(schema: T) => schema.nullable();
 const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 const percent = z.number().min(0).max(100);
 const timestamp = z.iso.datetime({ message: 'Use an ISO 8601 UTC timestamp such as 2026-01-01T00:00:00.000Z' });
+
+/**
+ * A bracketed marker nvidia-smi printed in place of a value that says the GPU is in trouble
+ * (`[GPU requires reset]`, `[Unknown Error]`, `[GPU is lost]`, …), as opposed to one that only means
+ * "not reported" (`[N/A]`, `[Not Supported]`, …), which is a plain null. The reading itself stays null.
+ */
+export const ZGpuErrorState = z.strictObject({
+  /** The nvidia-smi field (canonical name) that printed the marker, e.g. `temperature.gpu`. */
+  field: z.string().min(1).max(128),
+  /** Exactly as printed, brackets included. */
+  marker: z.string().min(3).max(MAX_GPU_ERROR_MARKER_LENGTH),
+});
+export type TGpuErrorState = z.infer<typeof ZGpuErrorState>;
 
 export const ZGpuSample = z.strictObject({
   sampledAt: timestamp,
@@ -40,11 +55,31 @@ export const ZGpuSample = z.strictObject({
   remappedRowsUncorrectable: reading(count),
   remappedRowsPending: reading(z.boolean()),
   remappedRowsFailure: reading(z.boolean()),
+  /**
+   * Added in v1 revision 2 (optional so older agents' samples stay valid): the error markers of this sample.
+   * Absent or empty means none.
+   */
+  errorStates: z.array(ZGpuErrorState).max(MAX_GPU_ERROR_STATES).optional(),
 });
 export type TGpuSample = z.infer<typeof ZGpuSample>;
 
+/**
+ * `xid`: an `NVRM: Xid (…): NN, …` line. `fallen_off_bus`: a kernel message saying the GPU has fallen off
+ * the bus without an Xid line of its own (`NVRM: GPU 0000:3b:00.0: GPU has fallen off the bus.`); it is
+ * sent with `xid` 79, the code NVIDIA documents for exactly that fault.
+ */
+export const XID_EVENT_KINDS = ['xid', 'fallen_off_bus'] as const;
+export const ZXidEventKind = z.enum(XID_EVENT_KINDS);
+export type TXidEventKind = z.infer<typeof ZXidEventKind>;
+
+/** The Xid NVIDIA documents as "GPU has fallen off the bus": what a `fallen_off_bus` event carries. */
+export const FALLEN_OFF_BUS_XID = 79;
+
 export const ZXidEvent = z.strictObject({
-  /** From the kernel log's own timestamp when the line has one, else the time the agent read it. */
+  /**
+   * From the kernel log's own timestamp when the line has one. When it has none the agent could read
+   * (no prefix, a month name it does not know), the time the agent read the line, with `undated: true`.
+   */
   occurredAt: timestamp,
   pciBusId: ZNormalisedPciBusId,
   /** Joined on the normalised PCI id; null when the agent does not know which GPU sits there. */
@@ -54,6 +89,13 @@ export const ZXidEvent = z.strictObject({
   processName: z.string().min(1).max(256).nullable(),
   message: z.string().max(MAX_XID_MESSAGE_LENGTH),
   rawLine: z.string().min(1).max(MAX_XID_RAW_LINE_LENGTH),
+  // The fields below were added in v1 revision 2; optional so older agents' batches stay valid.
+  /** Absent means `xid`. */
+  kind: ZXidEventKind.optional(),
+  /** MIG: the GPU instance the line names (`NVRM: Xid (PCI:0000:01:00 GPU-I:05): …` → 5); absent or null otherwise. */
+  gpuInstanceId: z.number().int().min(0).max(255).nullable().optional(),
+  /** True when the line carried no timestamp the agent could read: `occurredAt` is then only when it was read. */
+  undated: z.boolean().optional(),
 });
 export type TXidEvent = z.infer<typeof ZXidEvent>;
 
@@ -96,6 +138,12 @@ export const ZTelemetryBatch = z.strictObject({
   engineSamples: z.array(ZEngineSample).max(MAX_ENGINE_SAMPLES_PER_BATCH),
   /** Samples the agent dropped from its full disk queue since its last accepted batch. */
   droppedSamples: count,
+  /**
+   * Added in v1 revision 2 (optional for older agents): the agent's clock minus the server's, in milliseconds,
+   * as last measured from an HTTP response's Date header (positive: the agent is ahead); null before the
+   * first measurement. Accurate to about a second.
+   */
+  clockOffsetMs: z.number().int().min(-(2 ** 47)).max(2 ** 47).nullable().optional(),
 });
 export type TTelemetryBatch = z.infer<typeof ZTelemetryBatch>;
 

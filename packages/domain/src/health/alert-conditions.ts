@@ -16,6 +16,8 @@ export interface NodeAlertInput {
   clusterId: string;
   hostname: string;
   status: NodeStatus;
+  /** The node's own reasons; a `clock_skew` among them raises `node:<id>:clock_skew`. */
+  reasons?: readonly HealthReason[];
 }
 
 export interface AlertConditionsInput {
@@ -26,6 +28,7 @@ export interface AlertConditionsInput {
 // Titles carry no live numbers (those go in details.message): a title that changed every cycle
 // would make a persisting alert look new in notifications and lists.
 const RULE_TITLES: Partial<Record<HealthReasonCode, string>> = {
+  gpu_error_state: 'GPU in an error state',
   ecc_uncorrected: 'uncorrected ECC errors',
   row_remap_failure: 'row remapping failed',
   row_remap_pending: 'row remap pending, reset needed',
@@ -52,9 +55,14 @@ export function nodeOfflineFingerprint(nodeId: string): string {
   return `node:${nodeId}:offline`;
 }
 
+export function nodeClockSkewFingerprint(nodeId: string): string {
+  return `node:${nodeId}:clock_skew`;
+}
+
 /**
  * Alert conditions from evaluated health: one per GPU reason (`gpu:<uuid>:<code>`, keyed on the UUID
- * because indexes change across boots) and one per offline node (`node:<nodeId>:offline`). A node's
+ * because indexes change across boots), one per offline node (`node:<nodeId>:offline`) and one per node
+ * whose clock is off (`node:<nodeId>:clock_skew`). A node's
  * critical or warning status is not an alert of its own: its GPUs' alerts already say why.
  */
 export function alertConditionsFromHealth(input: AlertConditionsInput): AlertCondition[] {
@@ -82,6 +90,18 @@ export function alertConditionsFromHealth(input: AlertConditionsInput): AlertCon
     }
   }
   for (const node of input.nodes) {
+    const skew = node.reasons?.find((r) => r.code === 'clock_skew');
+    if (skew) {
+      conditions.push({
+        fingerprint: nodeClockSkewFingerprint(node.nodeId),
+        rule: 'clock_skew',
+        severity: skew.severity,
+        title: `${node.hostname} clock is off`,
+        details: { message: skew.message, value: skew.value ?? null, threshold: skew.threshold ?? null, hostname: node.hostname },
+        clusterId: node.clusterId,
+        nodeId: node.nodeId,
+      });
+    }
     if (node.status !== 'offline') continue;
     conditions.push({
       fingerprint: nodeOfflineFingerprint(node.nodeId),

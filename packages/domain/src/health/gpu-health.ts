@@ -1,3 +1,4 @@
+import { MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
 import { decodeClocksEventReasons, isAtPowerLimit, isPowerThrottle, isThermalThrottle } from './clock-event-reasons';
 import { counterIncrease } from './counters';
 import { assertValidDate, formatDuration, formatNumber, formatPercent } from './format';
@@ -25,8 +26,35 @@ function finite(v: number | null): number | null {
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
+/** Fields named in an error-state reason before it says "and N more". */
+const ERROR_FIELDS_SHOWN = 4;
+
+/**
+ * nvidia-smi printed an error marker instead of a value: the driver cannot read the GPU (it needs a reset,
+ * it is lost, ...). The reason quotes each distinct marker with the fields that printed it.
+ */
+function errorStateReason(r: GpuReading): HealthReason | null {
+  const states = r.errorStates ?? [];
+  if (states.length === 0) return null;
+  const byMarker = new Map<string, string[]>();
+  for (const s of states) byMarker.set(s.marker, [...(byMarker.get(s.marker) ?? []), s.field]);
+  const quoted = [...byMarker].map(([marker, fields]) => {
+    const shown = fields.slice(0, ERROR_FIELDS_SHOWN).join(', ');
+    const more = fields.length > ERROR_FIELDS_SHOWN ? ` and ${fields.length - ERROR_FIELDS_SHOWN} more` : '';
+    return `"${marker}" for ${shown}${more}`;
+  });
+  return {
+    code: 'gpu_error_state',
+    severity: 'critical',
+    message: `nvidia-smi reports the GPU in an error state: ${quoted.join('; ')}. Drain the GPU and reset it (reboot the node if the reset fails)`,
+    value: states.length,
+  };
+}
+
 function readingReasons(r: GpuReading, t: THealthThresholds): HealthReason[] {
   const reasons: HealthReason[] = [];
+  const errorState = errorStateReason(r);
+  if (errorState) reasons.push(errorState);
   const uncorrected = finite(r.eccUncorrectedVolatile);
   if (uncorrected !== null && uncorrected > 0) {
     reasons.push({
@@ -148,8 +176,11 @@ export function evaluateGpuHealth(input: EvaluateGpuHealthInput): GpuHealth {
   const { latest, now } = input;
   const uuid = latest?.uuid ?? input.recent.at(-1)?.uuid ?? null;
   const ageSeconds = latest ? (now.getTime() - latest.sampledAt.getTime()) / 1000 : null;
-  // A reading timestamped in the future (agent clock ahead) is still the newest we have: use it.
-  const fresh = latest && ageSeconds !== null && !Number.isNaN(ageSeconds) && ageSeconds <= t.maxReadingAgeSeconds ? latest : null;
+  // A reading dated a little ahead (agent clock a few seconds fast) is still the newest we have. One dated
+  // beyond the skew tolerance is not a reading of now: judged fresh, it would freeze this GPU's verdict
+  // until that date, so the GPU is judged as if it had not reported.
+  const future = ageSeconds !== null && ageSeconds < -MAX_CLOCK_SKEW_SECONDS;
+  const fresh = latest && ageSeconds !== null && !Number.isNaN(ageSeconds) && !future && ageSeconds <= t.maxReadingAgeSeconds ? latest : null;
 
   const reasons: HealthReason[] = fresh ? readingReasons(fresh, t) : [];
   const burst = eccBurstReason(eccSeries(input, uuid, t), t);
@@ -162,11 +193,12 @@ export function evaluateGpuHealth(input: EvaluateGpuHealthInput): GpuHealth {
   reasons.push({
     code: 'no_data',
     severity: 'warning',
-    message:
-      latest && ageSeconds !== null && !Number.isNaN(ageSeconds)
+    message: future
+      ? `Newest reading is dated ${formatDuration(-ageSeconds!)} in the future (${latest!.sampledAt.toISOString()}); check the node's clock`
+      : latest && ageSeconds !== null && !Number.isNaN(ageSeconds)
         ? `Last reading ${formatDuration(ageSeconds)} ago (> ${formatDuration(t.maxReadingAgeSeconds)})`
         : 'No reading from this GPU yet',
-    ...(ageSeconds !== null && !Number.isNaN(ageSeconds) ? { value: ageSeconds, threshold: t.maxReadingAgeSeconds } : {}),
+    ...(ageSeconds !== null && !Number.isNaN(ageSeconds) ? { value: ageSeconds, threshold: future ? -MAX_CLOCK_SKEW_SECONDS : t.maxReadingAgeSeconds } : {}),
   });
   return { status, reasons };
 }

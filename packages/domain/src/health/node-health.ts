@@ -1,3 +1,4 @@
+import { MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
 import { assertValidDate, formatDuration, formatNumber } from './format';
 import { worstStatus } from './status';
 import type { ClusterStatus, GpuStatus, HealthReason, HealthResult, NodeStatus } from './types';
@@ -10,6 +11,25 @@ export interface EvaluateNodeHealthInput {
   reportIntervalSeconds: number;
   now: Date;
   gpuStatuses: readonly GpuStatus[];
+  /** The agent's clock minus the server's, in ms, as the agent last reported it; null/absent when unknown. */
+  clockOffsetMs?: number | null;
+}
+
+/**
+ * A node clock off by more than the skew tolerance: its samples are refused when ahead, misplaced in
+ * time when behind, and its kernel-log times are wrong either way. A warning, not critical: the GPUs may be fine.
+ */
+export function clockSkewReason(clockOffsetMs: number | null | undefined): HealthReason | null {
+  if (typeof clockOffsetMs !== 'number' || !Number.isFinite(clockOffsetMs)) return null;
+  const seconds = clockOffsetMs / 1000;
+  if (Math.abs(seconds) <= MAX_CLOCK_SKEW_SECONDS) return null;
+  return {
+    code: 'clock_skew',
+    severity: 'warning',
+    message: `The node's clock is ${formatDuration(Math.abs(seconds))} ${seconds > 0 ? 'ahead of' : 'behind'} the control plane's (tolerance ${formatDuration(MAX_CLOCK_SKEW_SECONDS)}); samples dated ahead are refused. Fix time sync (NTP/chrony) on the node`,
+    value: seconds,
+    threshold: MAX_CLOCK_SKEW_SECONDS,
+  };
 }
 
 export type NodeHealth = HealthResult<NodeStatus>;
@@ -46,9 +66,11 @@ export function evaluateNodeHealth(input: EvaluateNodeHealthInput): NodeHealth {
   assertValidDate(lastSeenAt, 'lastSeenAt');
   const silentSeconds = (now.getTime() - lastSeenAt.getTime()) / 1000;
   const limit = MISSED_INTERVALS_BEFORE_OFFLINE * reportIntervalSeconds;
+  const skew = clockSkewReason(input.clockOffsetMs);
   if (silentSeconds > limit) {
     return {
       status: 'offline',
+      // A clock far ahead is a likely cause of the silence: every batch it sends is refused.
       reasons: [
         {
           code: 'node_offline',
@@ -57,11 +79,12 @@ export function evaluateNodeHealth(input: EvaluateNodeHealthInput): NodeHealth {
           value: silentSeconds,
           threshold: limit,
         },
+        ...(skew ? [skew] : []),
       ],
     };
   }
-  const status = worstStatus<NodeStatus>(gpuStatuses, 'healthy');
-  const reasons: HealthReason[] = [];
+  const status = worstStatus<NodeStatus>(skew ? [...gpuStatuses, 'warning'] : gpuStatuses, 'healthy');
+  const reasons: HealthReason[] = skew ? [skew] : [];
   for (const s of ['critical', 'warning', 'unknown'] as const) {
     const count = gpuStatuses.filter((g) => g === s).length;
     if (count > 0) reasons.push(gpuReason(s, count, gpuStatuses.length));

@@ -23,6 +23,11 @@ export interface GpuReading {
   remappedRowsUncorrectable: number | null;
   remappedRowsPending: boolean | null;
   remappedRowsFailure: boolean | null;
+  /**
+   * Error markers nvidia-smi printed instead of values (`[GPU requires reset]` for `temperature.gpu`):
+   * the GPU is in trouble, unlike a plain null. Absent or empty: none (agents before v1 revision 2).
+   */
+  errorStates?: ReadonlyArray<{ field: string; marker: string }>;
 }
 
 /** A reading with nothing reported but its identity: the base for partial readings (e.g. an ECC history). */
@@ -67,6 +72,7 @@ export type ReasonSeverity = 'warning' | 'critical';
 
 /** Stable reason codes. They end up in alert fingerprints, so never rename one. */
 export const HEALTH_REASON_CODES = [
+  'gpu_error_state',
   'ecc_uncorrected',
   'row_remap_failure',
   'row_remap_pending',
@@ -81,6 +87,7 @@ export const HEALTH_REASON_CODES = [
   'no_data',
   'node_offline',
   'node_never_seen',
+  'clock_skew',
   'gpu_critical',
   'gpu_warning',
   'gpu_unknown',

@@ -29,6 +29,14 @@ export const CRITICAL_XIDS: readonly number[] = Object.freeze([
 export const APP_LEVEL_XIDS: readonly number[] = Object.freeze([13, 31, 43, 45]);
 
 const DRAIN_RESET = 'Drain the GPU and reset it';
+const NVLINK5 = 'NVLink5 (Blackwell) error: a fatal one needs the GPU drained and reset, then the link checked; a non-fatal one needs nothing unless it repeats';
+
+/**
+ * NVLink5 Xids (Blackwell, driver R565+). NVIDIA grades each of them by its sub-code: some are fatal
+ * (GPU reset needed), most are not, and the driver prints which in the line itself
+ * (`144, SAW_MVB Nonfatal XC0 …`, `149, NETIR_LINK_EVT Fatal XC0 …`). See `describeXidEvent`.
+ */
+export const NVLINK5_XIDS: readonly number[] = Object.freeze([144, 145, 146, 147, 148, 149, 150]);
 type Row = [code: number, meaning: string, action: string];
 
 const ROWS: Row[] = [
@@ -53,6 +61,14 @@ const ROWS: Row[] = [
   [120, 'GSP Error', 'Reset the GPU'],
   [140, 'Unrecovered ECC Error', 'Reset the GPU'],
   [143, 'GPU Initialization Failure', 'Reset the GPU or reboot the node; RMA candidate if it persists'],
+  // NVIDIA's catalogue descriptions ("NVLINK: … Error"); severity per event, see describeXidEvent.
+  [144, 'NVLINK: SAW Error', NVLINK5],
+  [145, 'NVLINK: RLW Error', NVLINK5],
+  [146, 'NVLINK: TLW Error', NVLINK5],
+  [147, 'NVLINK: TREX Error', NVLINK5],
+  [148, 'NVLINK: NVLPW_CTRL Error', NVLINK5],
+  [149, 'NVLINK: NETIR Error', NVLINK5],
+  [150, 'NVLINK: MSE Error', NVLINK5],
   [154, 'GPU Recovery Action Changed', 'Read gpu_recovery_action (nvidia-smi -q) and do what it asks'],
   [171, 'Uncorrectable DRAM Error', DRAIN_RESET],
   [172, 'Uncorrectable SRAM Error', DRAIN_RESET],
@@ -90,6 +106,20 @@ export function describeXid(code: number): XidInfo {
       known: false,
     }
   );
+}
+
+const nvlink5 = new Set(NVLINK5_XIDS);
+// "Fatal" as its own word: "Nonfatal" / "Non-fatal" do not match.
+const FATAL = /(?<![-\w])fatal\b/i;
+
+/**
+ * Catalogue entry for one kernel line: as `describeXid`, except that an NVLink5 Xid (144–150) whose line
+ * says it is fatal is critical (NVIDIA: reset the GPU); a non-fatal or ungraded one stays a warning.
+ */
+export function describeXidEvent(code: number, message: string): XidInfo {
+  const info = describeXid(code);
+  if (!nvlink5.has(code) || !FATAL.test(message)) return info;
+  return { ...info, meaning: `${info.meaning} (fatal)`, severity: 'critical', action: 'Fatal NVLink5 error: drain the GPU and reset it, then check the link' };
 }
 
 export function isCriticalXid(code: number): boolean {

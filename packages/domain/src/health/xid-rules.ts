@@ -1,7 +1,7 @@
 import { formatDuration } from './format';
 import type { THealthThresholds } from './thresholds.schema';
 import type { HealthReason, XidObservation } from './types';
-import { describeXid, type XidInfo } from './xid-catalogue';
+import { describeXidEvent, type XidInfo } from './xid-catalogue';
 
 export interface XidGroup {
   info: XidInfo;
@@ -37,19 +37,22 @@ export interface XidWindowOptions {
  */
 export function groupXids(xids: readonly XidObservation[], opts: XidWindowOptions): XidGroup[] {
   const from = opts.now.getTime() - opts.thresholds.xidWindowSeconds * 1000;
-  const times = new Map<number, number[]>();
+  // Keyed by code and severity: a fatal and a non-fatal NVLink5 line of one code are different faults.
+  const groups = new Map<string, { info: XidInfo; times: number[] }>();
   for (const x of xids) {
     const at = x.occurredAt.getTime();
     if (Number.isNaN(at) || at < from) continue;
     if (opts.gpuUuid !== null && x.gpuUuid !== null && x.gpuUuid !== opts.gpuUuid) continue;
-    const list = times.get(x.xid) ?? [];
-    list.push(at);
-    times.set(x.xid, list);
+    const info = describeXidEvent(x.xid, x.message);
+    const key = `${info.code}:${info.severity}`;
+    const group = groups.get(key) ?? { info, times: [] };
+    group.times.push(at);
+    groups.set(key, group);
   }
   const gapMs = opts.thresholds.xidIncidentGapSeconds * 1000;
-  return [...times.entries()]
-    .map(([code, ts]) => ({
-      info: describeXid(code),
+  return [...groups.values()]
+    .map(({ info, times: ts }) => ({
+      info,
       lines: ts.length,
       incidents: countIncidents(ts, gapMs),
       lastAt: new Date(ts.reduce((a, b) => Math.max(a, b))),

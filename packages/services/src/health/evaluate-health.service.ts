@@ -81,7 +81,13 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
   }
   const nodeVerdicts = inputs.nodes.map((n) => ({
     node: n,
-    health: evaluateNodeHealth({ lastSeenAt: n.lastSeenAt, reportIntervalSeconds: n.reportIntervalSeconds, now, gpuStatuses: (gpuStatusesByNode.get(n.id) ?? []) as Exclude<HealthStatus, 'offline'>[] }),
+    health: evaluateNodeHealth({
+      lastSeenAt: n.lastSeenAt,
+      reportIntervalSeconds: n.reportIntervalSeconds,
+      now,
+      gpuStatuses: (gpuStatusesByNode.get(n.id) ?? []) as Exclude<HealthStatus, 'offline'>[],
+      clockOffsetMs: n.clockOffsetMs,
+    }),
   }));
   const nodeStatusesByCluster = new Map<string, HealthStatus[]>();
   for (const v of nodeVerdicts) {
@@ -95,7 +101,7 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
     gpus: gpuVerdicts.map(
       (v): GpuAlertInput => ({ gpuId: v.gpu.id, uuid: v.gpu.uuid, nodeId: v.gpu.nodeId, clusterId: v.gpu.clusterId, hostname: v.gpu.hostname, index: v.gpu.index, reasons: v.health.reasons }),
     ),
-    nodes: nodeVerdicts.map((v) => ({ nodeId: v.node.id, clusterId: v.node.clusterId, hostname: v.node.hostname, status: v.health.status })),
+    nodes: nodeVerdicts.map((v) => ({ nodeId: v.node.id, clusterId: v.node.clusterId, hostname: v.node.hostname, status: v.health.status, reasons: v.health.reasons })),
   });
 
   const changedGpus = gpuVerdicts.filter((v) => v.gpu.health !== v.health.status || !sameReasons(v.gpu.healthReasons, v.health.reasons));

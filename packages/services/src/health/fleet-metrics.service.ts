@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Gauge, Registry } from 'prom-client';
-import { HEALTH_STATUSES } from '@fleetplane/contracts';
+import { HEALTH_STATUSES, MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { ingestMetrics } from '../telemetry/ingest-metrics';
 import { LIVE_WINDOW_SECONDS } from './fleet-utilisation.service';
@@ -21,6 +21,8 @@ interface ClusterRow {
  */
 export async function renderFleetMetrics(prisma: PrismaClient, now = new Date()): Promise<{ contentType: string; body: string }> {
   const liveFrom = new Date(now.getTime() - LIVE_WINDOW_SECONDS * 1000);
+  // A sample dated beyond the clock-skew tolerance is not a reading of now (see evaluate-health).
+  const liveTo = new Date(now.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000);
   const [gpus, nodes, clusters, alerts, perCluster] = await Promise.all([
     prisma.gpu.groupBy({ by: ['health'], _count: { _all: true } }),
     prisma.node.groupBy({ by: ['health'], _count: { _all: true } }),
@@ -29,7 +31,7 @@ export async function renderFleetMetrics(prisma: PrismaClient, now = new Date())
     prisma.$queryRaw<ClusterRow[]>`
       WITH latest AS (
         SELECT DISTINCT ON (s.gpu_id) s.gpu_id, s.node_id, s.utilization_gpu_pct, s.memory_used_mib, s.power_draw_w
-          FROM gpu_sample s WHERE s.sampled_at >= ${liveFrom} ORDER BY s.gpu_id, s.sampled_at DESC)
+          FROM gpu_sample s WHERE s.sampled_at >= ${liveFrom} AND s.sampled_at <= ${liveTo} ORDER BY s.gpu_id, s.sampled_at DESC)
       SELECT c.name, c.health::text AS health, AVG(l.utilization_gpu_pct)::float8 AS util, SUM(l.memory_used_mib)::float8 AS mem_used,
              SUM(l.power_draw_w)::float8 AS power, COUNT(l.gpu_id)::int AS reporting
         FROM cluster c LEFT JOIN node n ON n.cluster_id = c.id LEFT JOIN latest l ON l.node_id = n.id

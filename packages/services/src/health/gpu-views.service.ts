@@ -1,4 +1,5 @@
 import { GPU_SERIES_RANGE_SECONDS, ZClusterGridInput, ZGpuSeriesInput, type TGpuSeriesInput } from '@fleetplane/contracts';
+import { MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import type { HealthReason } from '@fleetplane/domain';
 import type { z } from 'zod';
@@ -40,11 +41,13 @@ const reasons = (v: unknown) => (Array.isArray(v) ? (v as HealthReason[]) : []);
 
 async function latestSamples(prisma: PrismaClient, gpuIds: string[]): Promise<Map<string, LatestRow>> {
   if (gpuIds.length === 0) return new Map();
+  // The newest reading not in the future (beyond the skew tolerance), as health evaluation reads it.
+  const newestAllowed = new Date(Date.now() + MAX_CLOCK_SKEW_SECONDS * 1000);
   const rows = await prisma.$queryRaw<LatestRow[]>`
     SELECT s.gpu_id, s.sampled_at, s.utilization_gpu_pct, s.memory_used_mib, s.memory_total_mib, s.temperature_c, s.power_draw_w,
            s.power_limit_w, s.clocks_event_reasons, s.ecc_corrected_volatile, s.ecc_uncorrected_volatile, s.sm_clock_mhz
       FROM unnest(${gpuIds}::text[]) AS ids(id) CROSS JOIN LATERAL (
-        SELECT * FROM gpu_sample s WHERE s.gpu_id = ids.id ORDER BY s.sampled_at DESC LIMIT 1) s`;
+        SELECT * FROM gpu_sample s WHERE s.gpu_id = ids.id AND s.sampled_at <= ${newestAllowed} ORDER BY s.sampled_at DESC LIMIT 1) s`;
   return new Map(rows.map((r) => [r.gpu_id, r]));
 }
 
@@ -97,7 +100,7 @@ export async function gpuHealthDetail(ctx: { prisma: PrismaClient }, id: string)
       where: { gpuId: gpu.id },
       orderBy: { occurredAt: 'desc' },
       take: 25,
-      select: { id: true, occurredAt: true, xid: true, pid: true, processName: true, message: true, pciBusId: true },
+      select: { id: true, occurredAt: true, xid: true, pid: true, processName: true, message: true, pciBusId: true, kind: true, gpuInstanceId: true, undated: true },
     }),
     ctx.prisma.alert.findMany({
       where: { gpuId: gpu.id, state: { in: ['open', 'acknowledged'] } },

@@ -1,4 +1,5 @@
 import type { HealthStatus as DbHealthStatus, PrismaClient } from '@fleetplane/db';
+import { MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
 import { unreportedReading, type GpuReading, type THealthThresholds, type XidObservation } from '@fleetplane/domain';
 
 export interface GpuHealthInput {
@@ -34,6 +35,7 @@ interface LatestRow {
   remapped_rows_uncorrectable: number | null;
   remapped_rows_pending: boolean | null;
   remapped_rows_failure: boolean | null;
+  error_states: Array<{ field: string; marker: string }> | null;
 }
 
 const num = (v: bigint | number | null) => (v === null ? null : Number(v));
@@ -59,6 +61,7 @@ function reading(r: LatestRow, uuid: string, index: number, name: string): GpuRe
     remappedRowsUncorrectable: r.remapped_rows_uncorrectable,
     remappedRowsPending: r.remapped_rows_pending,
     remappedRowsFailure: r.remapped_rows_failure,
+    ...(r.error_states && r.error_states.length > 0 ? { errorStates: r.error_states } : {}),
   };
 }
 
@@ -73,20 +76,23 @@ export async function loadGpuInputs(prisma: PrismaClient, now: Date, t: THealthT
     prisma.gpu.findMany({
       select: { id: true, uuid: true, index: true, model: true, nodeId: true, health: true, healthReasons: true, node: { select: { clusterId: true, hostname: true } } },
     }),
-    prisma.node.findMany({ select: { id: true, clusterId: true, hostname: true, lastSeenAt: true, reportIntervalSeconds: true, health: true, healthReasons: true } }),
+    prisma.node.findMany({ select: { id: true, clusterId: true, hostname: true, lastSeenAt: true, reportIntervalSeconds: true, clockOffsetMs: true, health: true, healthReasons: true } }),
     prisma.cluster.findMany({ select: { id: true, health: true } }),
   ]);
   const eccFrom = new Date(now.getTime() - t.eccWindowSeconds * 1000);
   const xidFrom = new Date(now.getTime() - t.xidWindowSeconds * 1000);
+  // The newest sample not in the future: one stored from a node whose clock ran ahead (before ingest
+  // refused such batches) must not stay "latest" and freeze the verdict until its date.
+  const newestAllowed = new Date(now.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000);
   const [latest, ecc, xids] = await Promise.all([
     prisma.$queryRaw<LatestRow[]>`
       SELECT s.* FROM gpu g CROSS JOIN LATERAL (
-        SELECT * FROM gpu_sample s WHERE s.gpu_id = g.id ORDER BY s.sampled_at DESC LIMIT 1) s`,
+        SELECT * FROM gpu_sample s WHERE s.gpu_id = g.id AND s.sampled_at <= ${newestAllowed} ORDER BY s.sampled_at DESC LIMIT 1) s`,
     prisma.$queryRaw<{ gpu_id: string; sampled_at: Date; ecc_corrected_volatile: bigint }[]>`
       SELECT gpu_id, sampled_at, ecc_corrected_volatile FROM (
         SELECT gpu_id, sampled_at, ecc_corrected_volatile,
                lag(ecc_corrected_volatile) OVER (PARTITION BY gpu_id ORDER BY sampled_at) AS prev
-          FROM gpu_sample WHERE sampled_at >= ${eccFrom} AND ecc_corrected_volatile IS NOT NULL) t
+          FROM gpu_sample WHERE sampled_at >= ${eccFrom} AND sampled_at <= ${newestAllowed} AND ecc_corrected_volatile IS NOT NULL) t
        WHERE prev IS NULL OR prev <> ecc_corrected_volatile`,
     prisma.$queryRaw<{ gpu_id: string; occurred_at: Date; xid: number; message: string }[]>`
       SELECT gpu_id, occurred_at, xid, message FROM xid_event WHERE occurred_at >= ${xidFrom} AND gpu_id IS NOT NULL`,
@@ -123,6 +129,6 @@ export async function loadGpuInputs(prisma: PrismaClient, now: Date, t: THealthT
       xids: (xidsByGpu.get(g.id) ?? []).map((x) => ({ occurredAt: x.occurred_at, xid: x.xid, gpuUuid: g.uuid, message: x.message })),
     };
   });
-  return { gpus: inputs, nodes, clusters };
+  return { gpus: inputs, nodes: nodes.map((n) => ({ ...n, clockOffsetMs: n.clockOffsetMs === null ? null : Number(n.clockOffsetMs) })), clusters };
 }
 

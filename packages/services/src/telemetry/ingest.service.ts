@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { normalisePciBusId, rollupBackfillJobId, telemetryRollupJob, type TTelemetryBatch, type TTelemetryResponse } from '@fleetplane/contracts';
+import { MAX_CLOCK_SKEW_SECONDS, normalisePciBusId, rollupBackfillJobId, telemetryRollupJob, type TTelemetryBatch, type TTelemetryResponse } from '@fleetplane/contracts';
 import { bucketStart } from '@fleetplane/domain';
 import { hashSecret, newRowId } from '../enrollment/secrets';
 import { AgentApiError } from './agent-api-error';
@@ -110,6 +110,7 @@ export const SAMPLE_FIELDS = [
   ['o', 'remappedRowsUncorrectable', 'int8'],
   ['p', 'remappedRowsPending', 'bool'],
   ['q', 'remappedRowsFailure', 'bool'],
+  ['r', 'errorStates', 'jsonb'],
 ] as const;
 const SAMPLE_COLUMNS = SAMPLE_FIELDS.map(([key, , type]) => `${key} ${type}`).join(', ');
 
@@ -120,6 +121,8 @@ export function compactSamplesJson(samples: TTelemetryBatch['gpuSamples']): stri
       a: s.uuid, b: s.sampledAt, c: s.utilizationGpuPct, d: s.utilizationMemoryPct, e: s.memoryUsedMib, f: s.memoryTotalMib,
       g: s.temperatureC, h: s.powerDrawW, i: s.powerLimitW, j: s.smClockMhz, k: s.eccCorrectedVolatile, l: s.eccUncorrectedVolatile,
       m: s.clocksEventReasons, n: s.remappedRowsCorrectable, o: s.remappedRowsUncorrectable, p: s.remappedRowsPending, q: s.remappedRowsFailure,
+      // Left out (so null) when there is none: almost every sample, and the cheapest JSON is no JSON.
+      r: s.errorStates && s.errorStates.length > 0 ? s.errorStates : undefined,
     })),
   );
 }
@@ -144,18 +147,18 @@ const WRITE_SQL = {
     INSERT INTO gpu_sample (gpu_id, sampled_at, node_id, utilization_gpu_pct, utilization_memory_pct, memory_used_mib,
       memory_total_mib, temperature_c, power_draw_w, power_limit_w, sm_clock_mhz, ecc_corrected_volatile,
       ecc_uncorrected_volatile, clocks_event_reasons, remapped_rows_correctable, remapped_rows_uncorrectable,
-      remapped_rows_pending, remapped_rows_failure)
+      remapped_rows_pending, remapped_rows_failure, error_states)
     SELECT g.id, s.b, $1, s.c, s.d, LEAST(s.e, 2147483647)::int, LEAST(s.f, 2147483647)::int, s.g, s.h, s.i, LEAST(s.j, 2147483647)::int,
-      s.k, s.l, s.m, LEAST(s.n, 2147483647)::int, LEAST(s.o, 2147483647)::int, s.p, s.q
+      s.k, s.l, s.m, LEAST(s.n, 2147483647)::int, LEAST(s.o, 2147483647)::int, s.p, s.q, s.r
     FROM json_to_recordset($5::json) AS s(${SAMPLE_COLUMNS})
     JOIN gpu g ON g.uuid = s.a AND g.node_id = $1
     WHERE EXISTS (SELECT 1 FROM ins)
     ON CONFLICT (gpu_id, sampled_at) DO NOTHING
     RETURNING 1),
   xid AS (
-    INSERT INTO xid_event (id, node_id, gpu_id, occurred_at, xid, pci_bus_id, pid, process_name, message, fingerprint)
-    SELECT x.id, $1, x.gpu, x.at, x.xid, x.pci, x.pid, x.proc, x.msg, x.fp
-      FROM json_to_recordset($10::json) AS x(id text, gpu text, at timestamptz, xid int, pci text, pid int, proc text, msg text, fp text)
+    INSERT INTO xid_event (id, node_id, gpu_id, occurred_at, xid, pci_bus_id, pid, process_name, message, fingerprint, kind, gpu_instance_id, undated)
+    SELECT x.id, $1, x.gpu, x.at, x.xid, x.pci, x.pid, x.proc, x.msg, x.fp, x.kind::"XidEventKind", x.gi, x.und
+      FROM json_to_recordset($10::json) AS x(id text, gpu text, at timestamptz, xid int, pci text, pid int, proc text, msg text, fp text, kind text, gi int, und bool)
      WHERE EXISTS (SELECT 1 FROM ins)
     ON CONFLICT (fingerprint) DO NOTHING
     RETURNING 1),
@@ -170,7 +173,7 @@ const WRITE_SQL = {
     RETURNING 1),
   nod AS (
     UPDATE node SET last_seen_at = GREATEST(COALESCE(last_seen_at, $3::timestamptz), $3::timestamptz), agent_version = $6,
-           driver_version = COALESCE($7, driver_version), cuda_version = COALESCE($8, cuda_version), updated_at = now()
+           driver_version = COALESCE($7, driver_version), cuda_version = COALESCE($8, cuda_version), clock_offset_ms = $17::bigint, updated_at = now()
      WHERE id = $1 AND EXISTS (SELECT 1 FROM ins)
     RETURNING 1),
   gtouch AS (
@@ -209,6 +212,12 @@ const DEADLOCK = '40P01';
  * for its own node. GPUs the node reports for the first time are registered first.
  */
 export async function ingestTelemetry(pool: pg.Pool, who: AgentIdentity, batch: TTelemetryBatch, receivedAt = new Date()): Promise<IngestOutcome> {
+  const ahead = futureDated(batch, receivedAt);
+  if (ahead) {
+    // Nothing of the batch is stored; the node's clock offset is, so its health says why it went quiet.
+    await pool.query({ name: 'fp-ingest-skew', text: 'UPDATE node SET clock_offset_ms = $2::bigint, updated_at = now() WHERE id = $1', values: [who.nodeId, clockOffset(batch, receivedAt)] });
+    throw ahead;
+  }
   const duplicate: IngestOutcome = { accepted: true, duplicate: true, stored: { gpuSamples: 0, xidEvents: 0, engineSamples: 0 }, registeredGpus: [] };
   const named = new Set<string>();
   for (const s of batch.gpuSamples) named.add(s.uuid);
@@ -241,6 +250,7 @@ export async function ingestTelemetry(pool: pg.Pool, who: AgentIdentity, batch: 
     telemetryRollupJob.queue,
     telemetryRollupJob.name,
     who.credentialId,
+    clockOffset(batch, receivedAt),
   ];
   let result: pg.QueryResult<{ live: boolean; fresh: number; samples: number; xids: number; engine: number }>;
   try {
@@ -255,6 +265,50 @@ export async function ingestTelemetry(pool: pg.Pool, who: AgentIdentity, batch: 
   if (!out.live) throw revoked(who);
   if (out.fresh === 0) return { ...duplicate, registeredGpus };
   return { accepted: true, duplicate: false, stored: { gpuSamples: out.samples, xidEvents: out.xids, engineSamples: out.engine }, registeredGpus };
+}
+
+/**
+ * The node's clock minus ours in ms: what the agent measured (v1 revision 2), else estimated from the
+ * batch's `sentAt`, which the agent stamps just before sending (off by the network and queueing delay,
+ * milliseconds against a tolerance of minutes).
+ */
+export function clockOffset(batch: TTelemetryBatch, receivedAt: Date): number {
+  return batch.clockOffsetMs ?? Date.parse(batch.sentAt) - receivedAt.getTime();
+}
+
+/**
+ * Refuses a batch with any timestamp more than MAX_CLOCK_SKEW_SECONDS ahead of the server's clock: a
+ * sample from "2099" would stay its GPU's newest reading, and freeze its health, until 2099. The error
+ * names the first offending field and by how much it is ahead; every offending field is listed (capped).
+ */
+export function futureDated(batch: TTelemetryBatch, receivedAt: Date): AgentApiError | null {
+  const limit = receivedAt.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000;
+  const issues: { path: string; message: string; aheadMs: number }[] = [];
+  const check = (path: string, iso: string) => {
+    const at = Date.parse(iso);
+    if (at > limit && issues.length < 100) issues.push({ path, message: `${iso} is ${describeAhead(at - receivedAt.getTime())} ahead of the server clock`, aheadMs: at - receivedAt.getTime() });
+  };
+  check('sentAt', batch.sentAt);
+  batch.gpuSamples.forEach((s, i) => check(`gpuSamples.${i}.sampledAt`, s.sampledAt));
+  batch.xidEvents.forEach((x, i) => check(`xidEvents.${i}.occurredAt`, x.occurredAt));
+  batch.engineSamples.forEach((e, i) => check(`engineSamples.${i}.sampledAt`, e.sampledAt));
+  const [first] = issues;
+  if (!first) return null;
+  return new AgentApiError(
+    'invalid_payload',
+    `Clock skew: ${first.path} (${first.message}, server time ${receivedAt.toISOString()}) is more than the tolerated ${MAX_CLOCK_SKEW_SECONDS / 60} min ahead. ` +
+      `Fix the node's clock (NTP/chrony); nothing from this batch was stored.`,
+    issues.map(({ path, message }) => ({ path, message })),
+  );
+}
+
+function describeAhead(ms: number): string {
+  const seconds = ms / 1000;
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172_800) return `${Math.round(seconds / 3600)} h`;
+  if (seconds < 63_072_000) return `${Math.round(seconds / 86_400)} days`;
+  return `${Math.round(seconds / 31_557_600)} years`;
 }
 
 function foreignGpu(uuid: string, who: AgentIdentity): AgentApiError {
@@ -364,6 +418,9 @@ function xidRows(who: AgentIdentity, batch: TTelemetryBatch, gpus: Map<string, G
     proc: x.processName,
     msg: x.message,
     fp: xidFingerprint(who.nodeId, x.rawLine),
+    kind: x.kind ?? 'xid',
+    gi: x.gpuInstanceId ?? null,
+    und: x.undated ?? false,
   }));
 }
 

@@ -6,7 +6,7 @@ import { notFound } from 'next/navigation';
 import { useState } from 'react';
 import type { TGpuSeriesRange } from '@fleetplane/contracts';
 import { decodeClocksEventReasons } from '@fleetplane/domain/health/clock-event-reasons';
-import { describeXid } from '@fleetplane/domain/health/xid-catalogue';
+import { describeXidEvent } from '@fleetplane/domain/health/xid-catalogue';
 import { HealthBadge } from '~/components/health-badge';
 import { EmptyState, ErrorState, PageHeader } from '~/components/states';
 import { Badge } from '~/components/ui/badge';
@@ -142,15 +142,26 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
               </TableHeader>
               <TableBody>
                 {g.xids.map((x) => {
-                  const info = describeXid(x.xid);
+                  const info = describeXidEvent(x.xid, x.message);
                   return (
                     <TableRow key={x.id}>
-                      <TableCell className="whitespace-nowrap text-xs tabular-nums">{formatDateTime(x.occurredAt)}</TableCell>
+                      <TableCell className="whitespace-nowrap text-xs tabular-nums">
+                        {x.undated ? (
+                          // The kernel line carried no time the agent could read: this is when it was read.
+                          <span data-testid="xid-undated" title="The kernel log line had no timestamp the agent could read; this is when the agent read it.">
+                            undated (read {formatDateTime(x.occurredAt)})
+                          </span>
+                        ) : (
+                          formatDateTime(x.occurredAt)
+                        )}
+                      </TableCell>
                       <TableCell>
                         <Badge variant={info.severity}>{x.xid}</Badge>
+                        {x.gpuInstanceId !== null && <p className="text-muted-foreground text-xs">MIG GI {x.gpuInstanceId}</p>}
                       </TableCell>
                       <TableCell className="text-xs">
                         {info.meaning}
+                        {x.kind === 'fallen_off_bus' && <p className="text-xs">kernel message without an Xid line</p>}
                         <p className="text-muted-foreground">{info.action}</p>
                       </TableCell>
                       <TableCell className="text-xs">{x.processName ? `${x.processName} (${x.pid ?? '?'})` : '—'}</TableCell>
