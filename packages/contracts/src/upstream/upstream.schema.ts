@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { listInput, ZId } from '../common/pagination';
 import { ZBranchName, ZHubRepoId } from './repo-names';
 
-export const REPO_WATCH_STATUSES = ['pending', 'ok', 'unauthorized', 'gated', 'not_found', 'rate_limited', 'unreachable', 'error'] as const;
+export const REPO_WATCH_STATUSES = ['pending', 'ok', 'unauthorized', 'gated', 'not_found', 'rate_limited', 'unreachable', 'refused', 'error'] as const;
 export const ZRepoWatchStatus = z.enum(REPO_WATCH_STATUSES);
 export type TRepoWatchStatus = z.infer<typeof ZRepoWatchStatus>;
 
