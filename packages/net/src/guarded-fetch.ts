@@ -1,5 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
+import { isIP } from 'node:net';
 import { Readable } from 'node:stream';
 import zlib from 'node:zlib';
 import { guardedConnection, type GuardOptions } from './guarded-connect';
@@ -74,7 +75,8 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
           protocol: url.protocol,
           host: conn.host,
           port: conn.port,
-          servername: conn.host,
+          // SNI carries names only (an IP literal there is refused by TLS and warned about by Node).
+          ...(isIP(conn.host) ? {} : { servername: conn.host }),
           lookup: conn.lookup,
           method,
           path: `${url.pathname}${url.search}`,
