@@ -6,6 +6,7 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
 import { checkRepoJob, DOWNLOAD_ONLY_SUMMARY, scheduleRepoChecksJob } from '@fleetplane/contracts';
 import { createLogger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
@@ -31,6 +32,8 @@ const seed = (id: string) => ({
 });
 
 beforeAll(async () => {
+  // The Hub, endpoints and webhook receivers of these tests listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   hub = await startFakeHub({ repos: [seed(GOOD), seed(BAD), seed(AUTO)], onWarning: () => undefined });
   // The worker's services read these through loadConfig.
   process.env.HF_ENDPOINT = hub.url;

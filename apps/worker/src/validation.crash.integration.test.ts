@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
 import type { TValidationSuiteInput } from '@fleetplane/contracts';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
@@ -38,6 +39,8 @@ let n = 0;
 
 beforeAll(async () => {
   prisma = createPrismaClient(inject('databaseUrl'));
+  // The Hub, endpoints and webhook receivers of these tests listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   await syncSuites(prisma, [suite as never]);
   ep = await spawnReferenceEndpoint({ model: MODEL, maxModelLen: 16384, ttftMs: 5, prefillMsPer1k: 0, itlMs: 10 });
 });

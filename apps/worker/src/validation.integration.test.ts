@@ -2,6 +2,7 @@
 // reference endpoint (vLLM's protocol) with switchable degradations as the system under test.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
 import { ZEvidenceBundle, type TValidationSuiteInput } from '@fleetplane/contracts';
 import { createLogger } from '@fleetplane/config';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
@@ -56,6 +57,8 @@ const slow: TValidationSuiteInput = {
 
 beforeAll(async () => {
   prisma = createPrismaClient(inject('databaseUrl'));
+  // The Hub, endpoints and webhook receivers of these tests listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   producer = new JobProducer(redisUrl, prefix);
   ctx = { prisma, producer, actor: SYSTEM_ACTOR };
   worker = await startWorkerApp({ databaseUrl: inject('databaseUrl'), redisUrl, queuePrefix: prefix, concurrency: 4, log: createLogger('worker-test', 'silent') });

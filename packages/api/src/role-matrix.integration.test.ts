@@ -10,6 +10,7 @@ import { appRouter } from './root';
 import { startFakeHub } from '@fleetplane/fake-hub';
 import { createHarness, randomGpuUuid, uniqueName, type Harness } from './testing/harness';
 import { finaliseRun, syncSuites } from '@fleetplane/services';
+import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
 
 let h: Harness;
 beforeAll(async () => {
@@ -120,7 +121,12 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   'pipelines.retry': async () => ({ id: (await pipelineRun('failed')).id }),
   'pipelines.retryStep': async () => ({ stepId: (await pipelineRun('failed')).steps[0]!.id }),
   'demo.status': async () => undefined,
+  'networkPolicy.get': async () => undefined,
+  // Loopback stays allowed: the dev-panel sample below talks to a fake Hub on loopback.
+  'networkPolicy.update': async () => ({ allowLoopback: true }),
   'demo.publishRevision': async () => {
+    // The dev panel reaches the demo hub on loopback, which only the admin setting allows.
+    await allowLoopbackForTests(h.prisma);
     const hub = await demoHub();
     const r = await trackedRepo();
     await h.prisma.trackedRepo.update({ where: { id: r.id }, data: { hubRepoId: `demo/r${demoRepoIndex++}`, hubEndpoint: hub.url } });

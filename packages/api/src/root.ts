@@ -1,5 +1,5 @@
 import { router } from './trpc';
-import { auditRouter, meRouter, usersRouter } from './routers/admin.router';
+import { auditRouter, meRouter, networkPolicyRouter, usersRouter } from './routers/admin.router';
 import { clustersRouter, fleetRouter, gpusRouter, nodesRouter, sitesRouter } from './routers/inventory.router';
 import { joinTokensRouter, nodeCredentialsRouter } from './routers/enrollment.router';
 import { fleetHealthRouter } from './routers/fleet-health.router';
@@ -16,6 +16,7 @@ export const appRouter = router({
   gpus: gpusRouter,
   users: usersRouter,
   audit: auditRouter,
+  networkPolicy: networkPolicyRouter,
   joinTokens: joinTokensRouter,
   nodeCredentials: nodeCredentialsRouter,
   fleetHealth: fleetHealthRouter,

@@ -23,7 +23,7 @@ export const ZRevisionCommit = z.object({
 });
 export type TRevisionCommit = z.infer<typeof ZRevisionCommit>;
 
-export const CHECK_ERROR_STATUSES = ['unauthorized', 'gated', 'not_found', 'rate_limited', 'unreachable', 'error'] as const;
+export const CHECK_ERROR_STATUSES = ['unauthorized', 'gated', 'not_found', 'rate_limited', 'unreachable', 'refused', 'error'] as const;
 
 export const ZRepoCheckResult = z.discriminatedUnion('status', [
   z.object({

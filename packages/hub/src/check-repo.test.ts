@@ -1,11 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { classifyChange, diffManifests } from '@fleetplane/domain/revisions/manifest-diff';
+import type { NetworkPolicy } from '@fleetplane/net';
 import { checkRepo } from './check-repo';
 import type { TRepoCheckResult } from './check-repo.schema';
 
 const REPO = 'deepseek-ai/DeepSeek-V4-Flash';
 const PATTERNS = ['*.safetensors', '*.json', 'tokenizer*', '*.md'];
+// The fake Hub listens on loopback, which only an admin setting allows.
+const LOOPBACK: NetworkPolicy = { allowLoopback: true, internalServices: [] };
 const fastRetry = { attempts: 3, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterSeconds: 2 };
 let hub: FakeHub;
 
@@ -35,7 +38,7 @@ function changed(r: TRepoCheckResult) {
 describe('checkRepo', () => {
   it('reports the head revision with its manifest on first sight', async () => {
     const head = hub.repos().find((r) => r.id === REPO)!;
-    const r = changed(await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS }));
+    const r = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS }));
     expect(r.headSha).toBe(head.headSha);
     expect(r.etag).toMatch(/^"/);
     expect(r.knownShaFound).toBe(true);
@@ -61,25 +64,25 @@ describe('checkRepo', () => {
   });
 
   it('costs exactly one request when nothing changed', async () => {
-    const first = changed(await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS }));
+    const first = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS }));
     hub.clearRequestLog();
-    const again = await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: first.headSha, etag: first.etag });
+    const again = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: first.headSha, etag: first.etag });
     expect(again).toEqual({ status: 'unchanged', etag: first.etag });
     expect(hub.requestLog).toHaveLength(1);
     expect(hub.requestLog[0]).toMatchObject({ method: 'GET', status: 304, ifNoneMatch: first.etag });
     // Without an etag the sha comparison still makes it one request.
     hub.clearRequestLog();
-    const noEtag = await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: first.headSha });
+    const noEtag = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: first.headSha });
     expect(noEtag.status).toBe('unchanged');
     expect(hub.requestLog).toHaveLength(1);
   });
 
   it('detects new commits oldest first and classifies each diff', async () => {
-    const before = changed(await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS }));
+    const before = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS }));
     const weights = await hub.publishDemo(REPO, 'weights');
     const tokenizer = await hub.publishDemo(REPO, 'tokenizer');
     const docs = await hub.publishDemo(REPO, 'docs');
-    const r = changed(await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: before.headSha, etag: before.etag }));
+    const r = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: before.headSha, etag: before.etag }));
     expect(r.headSha).toBe(docs.sha);
     expect(r.commits.map((c) => c.sha)).toEqual([weights.sha, tokenizer.sha, docs.sha]);
     let prev = before.commits[0]!.files;
@@ -95,28 +98,28 @@ describe('checkRepo', () => {
   });
 
   it('filters the manifest with the patterns (tokenizer* matches both tokenizer files)', async () => {
-    const r = changed(await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: ['tokenizer*'] }));
+    const r = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: ['tokenizer*'] }));
     expect(r.commits[0]!.files.map((f) => f.path)).toEqual(['tokenizer.json', 'tokenizer_config.json']);
-    const nested = changed(await checkRepo({ hubUrl: hub.url, repoId: 'unsloth/DeepSeek-V4-Flash-GGUF', branch: 'main', filePatterns: ['*Q4_K_M*.gguf'] }));
+    const nested = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'unsloth/DeepSeek-V4-Flash-GGUF', branch: 'main', filePatterns: ['*Q4_K_M*.gguf'] }));
     expect(nested.commits[0]!.files.map((f) => f.path)).toEqual(['Q4_K_M/DeepSeek-V4-Flash-Q4_K_M.gguf']);
   });
 
   it('reports a force-push that hid knownSha', async () => {
-    const r = changed(await checkRepo({ hubUrl: hub.url, repoId: 'deepseek-ai/DeepSeek-V4-Pro', branch: 'main', filePatterns: PATTERNS, knownSha: 'f'.repeat(40) }));
+    const r = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'deepseek-ai/DeepSeek-V4-Pro', branch: 'main', filePatterns: PATTERNS, knownSha: 'f'.repeat(40) }));
     expect(r.knownShaFound).toBe(false);
     expect(r.commits.length).toBe(3);
   });
 
   it('backs off on 429 and then succeeds, or reports rate_limited with Retry-After', async () => {
     hub.setFaults({ rateLimit: { requests: 1, retryAfterSeconds: 0 } });
-    const ok = await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const ok = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
     expect(ok.status).toBe('changed');
     expect(hub.requestLog[0]).toMatchObject({ status: 429 });
     expect(hub.requestLog[1]).toMatchObject({ status: 200 });
 
     hub.setFaults({ rateLimit: { requests: 100, retryAfterSeconds: 120 } });
     hub.clearRequestLog();
-    const limited = await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const limited = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
     expect(limited).toMatchObject({ status: 'rate_limited', retryAfterSeconds: 120, httpStatus: 429 });
     // Retry-After beyond the cap is reported at once rather than slept through.
     expect(hub.requestLog).toHaveLength(1);
@@ -124,30 +127,53 @@ describe('checkRepo', () => {
 
   it('retries 5xx with backoff and reports unreachable when the Hub stays down', async () => {
     hub.setFaults({ status5xx: 2 });
-    expect((await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry })).status).toBe('changed');
+    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry })).status).toBe('changed');
     hub.setFaults({ status5xx: 100 });
     hub.clearRequestLog();
-    const down = await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const down = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
     expect(down).toMatchObject({ status: 'unreachable', httpStatus: 503 });
     expect(hub.requestLog).toHaveLength(3);
-    const refused = await checkRepo({ hubUrl: 'http://127.0.0.1:1', repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const refused = await checkRepo({ network: LOOPBACK, hubUrl: 'http://127.0.0.1:1', repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
     expect(refused.status).toBe('unreachable');
   });
 
   it('maps private, gated and missing repos to states instead of throwing', async () => {
-    expect(await checkRepo({ hubUrl: hub.url, repoId: 'acme/private', branch: 'main', filePatterns: [] })).toMatchObject({ status: 'unauthorized', httpStatus: 401 });
-    expect((await checkRepo({ hubUrl: hub.url, repoId: 'acme/private', branch: 'main', filePatterns: [], accessToken: 'hf_ok' })).status).toBe('changed');
-    const gated = await checkRepo({ hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [], accessToken: 'hf_nope' });
+    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/private', branch: 'main', filePatterns: [] })).toMatchObject({ status: 'unauthorized', httpStatus: 401 });
+    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/private', branch: 'main', filePatterns: [], accessToken: 'hf_ok' })).status).toBe('changed');
+    const gated = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [], accessToken: 'hf_nope' });
     expect(gated).toMatchObject({ status: 'gated', httpStatus: 403 });
     expect((gated as { message: string }).message).toMatch(/gated/);
-    expect((await checkRepo({ hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [] })).status).toBe('gated');
-    expect((await checkRepo({ hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [], accessToken: 'hf_granted' })).status).toBe('changed');
-    expect(await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'no-such-branch', filePatterns: [] })).toMatchObject({ status: 'not_found', httpStatus: 404 });
-    expect(await checkRepo({ hubUrl: hub.url, repoId: 'nobody/nothing', branch: 'main', filePatterns: [], accessToken: 'hf_x' })).toMatchObject({ status: 'not_found' });
+    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [] })).status).toBe('gated');
+    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [], accessToken: 'hf_granted' })).status).toBe('changed');
+    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'no-such-branch', filePatterns: [] })).toMatchObject({ status: 'not_found', httpStatus: 404 });
+    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'nobody/nothing', branch: 'main', filePatterns: [], accessToken: 'hf_x' })).toMatchObject({ status: 'not_found' });
   });
 
   it('rejects invalid input loudly', async () => {
-    await expect(checkRepo({ hubUrl: hub.url, repoId: 'not a repo', branch: 'main', filePatterns: [] })).rejects.toThrow(/owner\/name/);
-    await expect(checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: [], accessToken: 'abc' })).rejects.toThrow(/hf_/);
+    await expect(checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'not a repo', branch: 'main', filePatterns: [] })).rejects.toThrow(/owner\/name/);
+    await expect(checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: [], accessToken: 'abc' })).rejects.toThrow(/hf_/);
+  });
+
+  it('reports a Hub the network policy refuses as "refused", without sending it anything', async () => {
+    hub.clearRequestLog();
+    const strict = await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    expect(strict).toMatchObject({ status: 'refused' });
+    expect((strict as { message: string }).message).toMatch(/^deepseek-ai\/DeepSeek-V4-Flash: refused by network policy: 127\.0\.0\.1 is a loopback address/);
+    const named = await checkRepo({
+      network: LOOPBACK,
+      // Loopback first: a connection made in spite of the refusal would land on the fake Hub and show.
+      resolve: async () => [
+        { address: '127.0.0.1', family: 4 },
+        { address: '::ffff:169.254.169.254', family: 6 },
+      ],
+      hubUrl: `http://hub.internal.test:${new URL(hub.url).port}`,
+      repoId: REPO,
+      branch: 'main',
+      filePatterns: PATTERNS,
+      accessToken: 'hf_secret',
+    });
+    expect(named).toMatchObject({ status: 'refused' });
+    expect((named as { message: string }).message).toContain('is a link-local address');
+    expect(hub.requestLog).toHaveLength(0);
   });
 });

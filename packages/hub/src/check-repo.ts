@@ -1,4 +1,5 @@
 import { listCommits, listFiles } from '@huggingface/hub';
+import { createGuardedFetch, STRICT_NETWORK_POLICY, type NetworkPolicy, type Resolver } from '@fleetplane/net';
 import { compilePatterns } from '@fleetplane/domain/revisions/match-patterns';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import { ZCheckRepoInput, type TCheckRepoInput, type TRepoCheckResult, type TRevisionCommit } from './check-repo.schema';
@@ -8,7 +9,10 @@ import { resolveFileUrl } from './hub-url';
 import { createRetryingFetch, type RetryPolicy } from './retry';
 
 export interface CheckRepoOptions extends TCheckRepoInput {
-  fetch?: typeof fetch;
+  /** Where the Hub (and each redirect hop) may be; strict when not given. Every request goes through it. */
+  network?: NetworkPolicy;
+  /** Host name resolver (tests); the system resolver by default. */
+  resolve?: Resolver;
   retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
   /** Per request (default 30 s). */
@@ -29,7 +33,8 @@ export interface CheckRepoOptions extends TCheckRepoInput {
 export async function checkRepo(options: CheckRepoOptions): Promise<TRepoCheckResult> {
   const input = ZCheckRepoInput.parse(options);
   const { hubUrl, repoId, accessToken } = input;
-  const hubFetch = createRetryingFetch({ fetch: options.fetch, policy: options.retry, signal: options.signal, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+  const guarded = createGuardedFetch({ policy: options.network ?? STRICT_NETWORK_POLICY, ...(options.resolve ? { resolve: options.resolve } : {}) });
+  const hubFetch = createRetryingFetch({ fetch: guarded, policy: options.retry, signal: options.signal, timeoutMs: options.requestTimeoutMs ?? 30_000 });
   const auth: Record<string, string> = accessToken ? { Authorization: `Bearer ${accessToken}` } : {};
   const knownSha = input.knownSha ?? null;
 

@@ -1,3 +1,4 @@
+import { findNetworkPolicyError } from '@fleetplane/net';
 import type { TRepoCheckResult } from './check-repo.schema';
 import { isNetworkError, type FetchFailure } from './retry';
 
@@ -31,6 +32,9 @@ export function classifyFailure(f: FetchFailure, repoId: string): ErrorResult {
 }
 
 export function classifyThrown(err: unknown, repoId: string, lastFailure: FetchFailure | null): ErrorResult {
+  // Refused before anything was sent: say so, and nothing about what (if anything) answers there.
+  const refused = findNetworkPolicyError(err);
+  if (refused) return { status: 'refused', message: `${repoId}: ${refused.message}` };
   if (lastFailure) return classifyFailure(lastFailure, repoId);
   const message = err instanceof Error ? err.message : String(err);
   if (isNetworkError(err)) return { status: 'unreachable', message: `Could not reach the Hub for ${repoId}: ${message}` };

@@ -1,5 +1,6 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { STRICT_NETWORK_POLICY, type NetworkPolicy } from '@fleetplane/net';
 import { ZCheckResult, type TCheckDefinitionInput, type TCheckResult } from '@fleetplane/contracts';
 import { EXACT_ANSWER_TASKS } from './data/exact-answer-tasks';
 import { TOOL_CASES } from './data/tool-cases';
@@ -19,6 +20,8 @@ beforeEach(async () => {
   await ref.resetStats();
 });
 
+// The endpoints under test listen on loopback, which only an admin setting allows.
+const LOOPBACK: NetworkPolicy = { allowLoopback: true, internalServices: [] };
 const ctx = (over: Partial<TRunContext> = {}): TRunContext => ({
   baseUrl: ref.url,
   servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
@@ -28,6 +31,7 @@ const ctx = (over: Partial<TRunContext> = {}): TRunContext => ({
   maxContextTokens: 8192,
   concurrencyCap: 4,
   requestTimeoutMs: 15_000,
+  network: LOOPBACK,
   ...over,
 });
 
@@ -62,6 +66,23 @@ describe('endpoint check', () => {
     expectVerdict(r, 'fail');
     expect(r.explanation).toContain('engine version 0.11.2 is older than the required minimum 0.12.0');
     expect(r.explanation).toContain('/v1/models serves "deepseek-ai/DeepSeek-V4-Flash", not "deepseek-ai/DeepSeek-V4-Pro"');
+  });
+
+  it('does not run against an endpoint the network policy refuses, and says so once', async () => {
+    const before = (await ref.stats()).totalRequests;
+    const strict = await run({ key: 'endpoint', kind: 'endpoint' }, { network: STRICT_NETWORK_POLICY });
+    expectVerdict(strict, 'error');
+    expect(strict.explanation).toMatch(/^Not run: the endpoint was refused by network policy: 127\.0\.0\.1 is a loopback address/);
+    expect(strict.samples).toEqual([]);
+    // A name resolving to loopback first and a metadata address second is refused as a whole.
+    const named = await run(
+      { key: 'exact', kind: 'exact_answer', params: { limit: 1 } },
+      { baseUrl: `http://vllm.test:${new URL(ref.url).port}`, resolve: async () => [{ address: '127.0.0.1', family: 4 }, { address: 'fd00:ec2::254', family: 6 }] },
+    );
+    expectVerdict(named, 'error');
+    expect(named.explanation).toContain('fd00:ec2::254 is a cloud instance-metadata address (vllm.test)');
+    // Every request counts, the stats request itself too: nothing but that one arrived in between.
+    expect((await ref.stats()).totalRequests).toBe(before + 1);
   });
 
   it('reports an unreachable endpoint as failed steps, not a crash', async () => {

@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { findNetworkPolicyError, guardedConnection, STRICT_NETWORK_POLICY, type NetworkPolicy, type Resolver } from '@fleetplane/net';
 import { ZCheckDefinition, ZCheckKind, ZValidationTarget, type TCheckDefinitionInput, type TCheckResult, type TProgress, type TValidationTargetInput } from '@fleetplane/contracts';
 import { ProgressTracker, type TCheckEnv, type TCheckOutcome } from './checks/check-env';
 import { runEndpointCheck } from './checks/endpoint.check';
@@ -12,6 +13,26 @@ import { runToolCallingCheck } from './checks/tool-calling.check';
 export interface TRunContext extends TValidationTargetInput {
   signal?: AbortSignal;
   onProgress?: (p: TProgress) => void;
+  /** Where the endpoint may be; strict (no loopback) when not given. */
+  network?: NetworkPolicy;
+  /** Host name resolver (tests). */
+  resolve?: Resolver;
+}
+
+/**
+ * Resolves and checks the endpoint's host once before a check starts, so a refused endpoint gives one
+ * clear explanation instead of a failure per request. (Each connection is still checked when it is made.)
+ */
+async function endpointRefusal(baseUrl: string, network: NetworkPolicy, resolve: Resolver | undefined): Promise<string | null> {
+  try {
+    const url = new URL(baseUrl);
+    const guard = { policy: network, ...(resolve ? { resolve } : {}) };
+    const { host, lookup } = guardedConnection(url, guard);
+    await new Promise<void>((ok, fail) => lookup(host, { all: true }, (err) => (err ? fail(err) : ok())));
+    return null;
+  } catch (err) {
+    return findNetworkPolicyError(err)?.message ?? null;
+  }
 }
 
 function result(check: { key: string; kind: TCheckResult['kind']; required: boolean; thresholds: object }, startedAt: Date, t0: number, o: TCheckOutcome): TCheckResult {
@@ -46,13 +67,15 @@ export async function runCheck(check: TCheckDefinitionInput, ctx: TRunContext): 
     return result(fallback, startedAt, t0, { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Invalid check definition: ${parsedCheck.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` });
   }
   const def = parsedCheck.data;
-  const { signal, onProgress, ...plain } = ctx;
+  const { signal, onProgress, network = STRICT_NETWORK_POLICY, resolve, ...plain } = ctx;
   const parsedTarget = ZValidationTarget.safeParse(plain);
   if (!parsedTarget.success) {
     return result(def, startedAt, t0, { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Invalid run context: ${parsedTarget.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` });
   }
   const target = parsedTarget.data;
   if (signal?.aborted) return result(def, startedAt, t0, { verdict: 'skipped', score: null, metrics: { cancelled: true }, samples: [], explanation: 'Cancelled before the check started; no verdict.' });
+  const refusal = await endpointRefusal(target.baseUrl, network, resolve);
+  if (refusal) return result(def, startedAt, t0, { verdict: 'error', score: null, metrics: { refusedByNetworkPolicy: true }, samples: [], explanation: `Not run: the endpoint was ${refusal}.` });
   // One listener on the caller's signal per check; every request listens on this internal one
   // (hundreds at a time under load, hence no listener limit).
   const internal = new AbortController();
@@ -61,7 +84,7 @@ export async function runCheck(check: TCheckDefinitionInput, ctx: TRunContext): 
   signal?.addEventListener('abort', forward, { once: true });
   const env: TCheckEnv = {
     target,
-    conn: { baseUrl: target.baseUrl, apiKey: target.apiKey, timeoutMs: target.requestTimeoutMs, signal: internal.signal },
+    conn: { baseUrl: target.baseUrl, apiKey: target.apiKey, timeoutMs: target.requestTimeoutMs, signal: internal.signal, network, ...(resolve ? { resolve } : {}) },
     signal: internal.signal,
     t0,
     progress: new ProgressTracker(onProgress),

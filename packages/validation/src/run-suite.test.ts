@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NetworkPolicy } from '@fleetplane/net';
 import { ZEvidenceBundle } from '@fleetplane/contracts';
 import { compareToBaseline, verifyEvidence } from '@fleetplane/domain';
 import { DEFAULT_BASELINE_GATES, builtinSuite } from './data/suites';
@@ -18,6 +19,8 @@ afterAll(async () => {
   await Promise.all([vllm?.close(), sglang?.close()]);
 });
 
+// The endpoints under test listen on loopback, which only an admin setting allows.
+const LOOPBACK: NetworkPolicy = { allowLoopback: true, internalServices: [] };
 const ctx = (baseUrl: string, over: Partial<TRunContext> = {}): TRunContext => ({
   baseUrl,
   servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
@@ -27,6 +30,7 @@ const ctx = (baseUrl: string, over: Partial<TRunContext> = {}): TRunContext => (
   maxContextTokens: 16384,
   concurrencyCap: 8,
   requestTimeoutMs: 15_000,
+  network: LOOPBACK,
   ...over,
 });
 

@@ -72,6 +72,8 @@ async function runChild(jobFile: string): Promise<void> {
     files: job.files,
     store: new LocalDirectoryStore(job.storeDir),
     concurrency: job.concurrency,
+    // The bench's fake Hub runs on loopback, which the network policy only allows when told.
+    network: { allowLoopback: true, internalServices: [] },
     progressIntervalMs: 2000,
     onProgress: (p) =>
       process.stderr.write(`  ${(p.bytesDone / GiB).toFixed(2)}/${(p.bytesTotal / GiB).toFixed(2)} GiB  ${(p.bytesPerSecond / MB).toFixed(0)} MB/s\n`),
@@ -189,7 +191,7 @@ async function main(): Promise<void> {
     hub = started;
     console.log(`fake hub ready at ${started.url} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const check = await checkRepo({ hubUrl: started.url, repoId, branch: 'main', filePatterns: ['*.safetensors'] });
+    const check = await checkRepo({ hubUrl: started.url, repoId, branch: 'main', filePatterns: ['*.safetensors'], network: { allowLoopback: true, internalServices: [] } });
     if (check.status !== 'changed') throw new Error(`checkRepo failed: ${JSON.stringify(check)}`);
     const manifest = check.commits.at(-1)!.files;
     const bytes = manifest.reduce((n, f) => n + f.sizeBytes, 0);

@@ -150,7 +150,8 @@ async function main(): Promise<void> {
   // The performance check's own transport: one keep-alive node:http connection per stream. Shared by
   // the warm-up and the measured window, as the check shares one pool across its levels.
   const agent = createEndpointAgent(url, concurrency);
-  const conn = { baseUrl: url, timeoutMs: 120_000, signal: hardStop.signal, agent };
+  // The reference endpoint runs on loopback, which the network policy only allows when told.
+  const conn = { baseUrl: url, timeoutMs: 120_000, signal: hardStop.signal, agent, network: { allowLoopback: true, internalServices: [] } };
   try {
     // Warm up JIT on both sides and open one keep-alive connection per stream, then start the
     // measured window from a clean slate (TCP handshakes are not what this measures).

@@ -3,7 +3,7 @@ import { hashPassword } from '@fleetplane/auth';
 import { applyMigrations } from '@fleetplane/db-tools';
 import { createPrismaClient } from '@fleetplane/db';
 import { ensureFirstAdmin, syncSuites } from '@fleetplane/services';
-import { seedDemoFleet } from './seed-demo-fleet';
+import { allowDemoLoopback, seedDemoFleet } from './seed-demo-fleet';
 import { seedDemoUsers } from './seed-demo-users';
 
 export interface PrepareResult {
@@ -23,6 +23,8 @@ export async function prepareDatabase(opts: { databaseUrl: string; demo: boolean
       await seedDemoUsers(prisma);
       seeded = true;
     }
+    // A demo database seeded before the network policy existed gets the demo's loopback allowance too.
+    if (opts.demo) await allowDemoLoopback(prisma);
     // Built-in validation suites as versioned rows (the worker does the same when it starts).
     await syncSuites(prisma);
     const admin = await ensureFirstAdmin({ prisma }, opts.adminEmail, opts.adminPassword, hashPassword);

@@ -2,6 +2,7 @@
 // Idempotent: every row is upserted by its natural key, so re-running changes nothing.
 import { createHash } from 'node:crypto';
 import type { ArtifactFormat, Interconnect, PrismaClient, ServingEngine } from '@fleetplane/db';
+import { NETWORK_POLICY_SETTING_KEY } from '@fleetplane/services/network/network-policy.service';
 
 const hex = (input: string, length = 64) => createHash('sha256').update(input).digest('hex').slice(0, length);
 
@@ -182,8 +183,18 @@ export interface SeedOptions {
   endpointHost?: string;
 }
 
+/**
+ * The demo's Hub, inference endpoints and webhook receiver run on loopback, which the network policy
+ * refuses unless an admin allows it: the demo allows it. Created only when missing, so an admin who
+ * turned it off (Admin › Settings) keeps that choice across restarts.
+ */
+export async function allowDemoLoopback(prisma: PrismaClient): Promise<void> {
+  await prisma.setting.upsert({ where: { key: NETWORK_POLICY_SETTING_KEY }, create: { key: NETWORK_POLICY_SETTING_KEY, value: { allowLoopback: true } }, update: {} });
+}
+
 export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions = {}) {
   const host = options.endpointHost ?? '127.0.0.1';
+  await allowDemoLoopback(prisma);
   const sites = new Map<string, string>();
   for (const s of DEMO_SITES) {
     const site = await prisma.site.upsert({ where: { name: s.name }, create: s, update: {} });

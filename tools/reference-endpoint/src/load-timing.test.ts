@@ -3,6 +3,9 @@ import { calculateBenchmarkMetrics } from '@fleetplane/domain';
 import { runCheck, runLoadLevel } from '@fleetplane/validation';
 import { startReferenceEndpoint, type TReferenceEndpoint } from './server';
 
+// The endpoint listens on loopback, which the validation client's network policy only allows when told.
+const LOOPBACK = { allowLoopback: true, internalServices: [] };
+
 // The benchmark's join in miniature: client-side timings (vLLM bench rules) against the server's own clock.
 let ep: TReferenceEndpoint;
 beforeAll(async () => {
@@ -15,7 +18,7 @@ afterAll(async () => {
 describe('client timings against server timestamps', () => {
   it('joins every request by X-Request-Id, and the client never sees tokens before the server sent them', async () => {
     ep.resetStats();
-    const run = await runLoadLevel({ baseUrl: ep.url, timeoutMs: 10_000 }, { model: 'deepseek-ai/DeepSeek-V4-Flash', concurrency: 4, requests: 12, inputTokens: 128, outputTokens: 16 });
+    const run = await runLoadLevel({ baseUrl: ep.url, timeoutMs: 10_000, network: LOOPBACK }, { model: 'deepseek-ai/DeepSeek-V4-Flash', concurrency: 4, requests: 12, inputTokens: 128, outputTokens: 16 });
     expect(run.outcomes).toHaveLength(12);
     const server = new Map(ep.requestTimeline.map((e) => [e.id, e]));
     for (const o of run.outcomes) {
@@ -39,7 +42,7 @@ describe('client timings against server timestamps', () => {
   it('runs a check in-process against the endpoint (the same engine the worker uses)', async () => {
     const r = await runCheck(
       { key: 'tools', kind: 'tool_calling', params: { caseIds: ['tool-flights'] } },
-      { baseUrl: ep.url, servedModelName: 'deepseek-ai/DeepSeek-V4-Flash', engine: 'vllm', engineVersion: '0.11.2', maxContextTokens: 131072, concurrencyCap: 2 },
+      { baseUrl: ep.url, servedModelName: 'deepseek-ai/DeepSeek-V4-Flash', engine: 'vllm', engineVersion: '0.11.2', maxContextTokens: 131072, concurrencyCap: 2, network: LOOPBACK },
     );
     expect(r.verdict, r.explanation).toBe('pass');
   });

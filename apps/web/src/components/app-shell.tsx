@@ -1,5 +1,5 @@
 'use client';
-import { Activity, Boxes, FlaskConical, LayoutDashboard, LogOut, MapPin, Menu, ScrollText, Users, X } from 'lucide-react';
+import { Activity, Boxes, FlaskConical, LayoutDashboard, LogOut, MapPin, Menu, ScrollText, Settings, Users, X } from 'lucide-react';
 import { Bell } from 'lucide-react';
 import { Cpu, Workflow } from 'lucide-react';
 import Link from 'next/link';
@@ -38,6 +38,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
     items: [
       { href: '/admin/users', label: 'Users', icon: Users, minRole: 'admin' },
       { href: '/admin/audit', label: 'Audit log', icon: ScrollText, minRole: 'admin' },
+      { href: '/admin/settings', label: 'Settings', icon: Settings, minRole: 'admin' },
     ],
   },
 ];

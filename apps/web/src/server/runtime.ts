@@ -4,6 +4,7 @@ import { createAuth, hashPassword, type FleetplaneAuth } from '@fleetplane/auth'
 import { loadConfig, type FleetplaneConfig } from '@fleetplane/config';
 import { getPrisma, type PrismaClient } from '@fleetplane/db';
 import { JobProducer } from '@fleetplane/queue';
+import { CLIENT_IP_HEADER } from './client-ip';
 
 export interface WebRuntime {
   config: FleetplaneConfig;
@@ -28,7 +29,9 @@ export function runtime(): WebRuntime {
     baseURL: config.FLEETPLANE_PUBLIC_URL,
     signInAttemptsPerMinute: config.SIGN_IN_ATTEMPTS_PER_MINUTE,
     signInAttemptsPerAccount: config.SIGN_IN_ATTEMPTS_PER_ACCOUNT,
-    trustedProxies: config.TRUSTED_PROXY_CIDRS.split(',').map((c) => c.trim()).filter(Boolean),
+    // The auth route puts the client IP that clientIp() decided (X-Forwarded-For under TRUSTED_PROXY_CIDRS)
+    // into this one header, so Better Auth's rate limits and sessions use the same address as audit events.
+    ipAddressHeaders: [CLIENT_IP_HEADER],
   });
   const producer = new JobProducer(config.REDIS_URL, config.FLEETPLANE_QUEUE_PREFIX);
   g.__fleetplaneRuntime = { config, prisma, auth, producer, hashPassword };

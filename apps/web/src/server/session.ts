@@ -13,6 +13,5 @@ export async function getSessionUser(headers: Headers): Promise<SessionUser | nu
   return { id: user.id, email: user.email, name: user.name, role: role.data };
 }
 
-export function clientIp(headers: Headers): string | null {
-  return headers.get('x-forwarded-for')?.split(',')[0]?.trim() || headers.get('x-real-ip') || null;
-}
+// One decision for rate limits and audit: see client-ip.ts.
+export { clientIp } from './client-ip';

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
 import { alertNotificationJob } from '@fleetplane/contracts';
 import { createLogger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
@@ -24,6 +25,8 @@ const hits: { alertId: string | undefined; text: string }[] = [];
 let failuresLeft = 0;
 
 beforeAll(async () => {
+  // The Hub, endpoints and webhook receivers of these tests listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));

@@ -1,4 +1,4 @@
-import { ZAuditListInput, ZCreateUserInput, ZResetPasswordInput, ZSetUserDisabledInput, ZSetUserRoleInput, ZUserListInput } from '@fleetplane/contracts';
+import { ZAuditListInput, ZUpdateNetworkPolicyInput, ZCreateUserInput, ZResetPasswordInput, ZSetUserDisabledInput, ZSetUserRoleInput, ZUserListInput } from '@fleetplane/contracts';
 import * as svc from '@fleetplane/services';
 import { procedure, router } from '../trpc';
 
@@ -13,6 +13,12 @@ export const usersRouter = router({
 export const auditRouter = router({
   list: procedure('admin').input(ZAuditListInput).query(({ ctx, input }) => svc.listAuditEvents(ctx, input)),
   facets: procedure('admin').query(({ ctx }) => svc.auditFacets(ctx)),
+});
+
+/** The outgoing-request network policy's admin setting (see @fleetplane/net). Admins only; changes are audited. */
+export const networkPolicyRouter = router({
+  get: procedure('admin').query(({ ctx }) => svc.getNetworkPolicySetting(ctx)),
+  update: procedure('admin').input(ZUpdateNetworkPolicyInput).mutation(({ ctx, input }) => svc.updateNetworkPolicySetting(ctx, input)),
 });
 
 export const meRouter = router({

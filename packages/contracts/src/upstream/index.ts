@@ -1,2 +1,3 @@
 export * from './upstream.schema';
 export * from './pipeline.schema';
+export * from './repo-names';

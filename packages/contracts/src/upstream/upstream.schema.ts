@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import { listInput, ZId } from '../common/pagination';
+import { ZBranchName, ZHubRepoId } from './repo-names';
 
-export const REPO_WATCH_STATUSES = ['pending', 'ok', 'unauthorized', 'gated', 'not_found', 'rate_limited', 'unreachable', 'error'] as const;
+export const REPO_WATCH_STATUSES = ['pending', 'ok', 'unauthorized', 'gated', 'not_found', 'rate_limited', 'unreachable', 'refused', 'error'] as const;
 export const ZRepoWatchStatus = z.enum(REPO_WATCH_STATUSES);
 export type TRepoWatchStatus = z.infer<typeof ZRepoWatchStatus>;
 
 export const REVISION_CHANGE_CLASSES = ['initial', 'weights', 'tokenizer_template', 'docs', 'none'] as const;
 export const ZRevisionChangeClass = z.enum(REVISION_CHANGE_CLASSES);
 
-const hubRepoId = z
-  .string()
-  .trim()
-  .regex(/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/, 'Use the Hub repo id, e.g. deepseek-ai/DeepSeek-V4-Flash');
+const hubRepoId = ZHubRepoId;
 
 const hubEndpoint = z
   .string()
@@ -46,7 +44,7 @@ export type TAccessTokenInput = z.infer<typeof ZAccessTokenInput>;
 export const ZTrackedRepoFields = z.object({
   familyId: ZId,
   hubRepoId,
-  branch: z.string().trim().min(1, 'Required').max(200).regex(/^[\w.\-/]+$/, 'Branch names use letters, digits, . _ - /').default('main'),
+  branch: ZBranchName.default('main'),
   filePatterns: z
     .array(z.string().trim().min(1, 'Patterns cannot be empty').max(300))
     .min(1, 'Add at least one file pattern, e.g. *.safetensors')

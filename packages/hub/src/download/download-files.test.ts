@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
+import { NetworkPolicyError, STRICT_NETWORK_POLICY, type NetworkPolicy } from '@fleetplane/net';
 import { checkRepo } from '../check-repo';
 import { LocalDirectoryStore } from '../store/local-directory-store';
 import { downloadFiles, type DownloadFilesOptions } from './download-files';
@@ -14,6 +15,8 @@ import type { DownloadProgress } from './progress';
 
 const REPO = 'acme/weights';
 const MB = 1024 * 1024;
+// The fake Hub listens on loopback, which only an admin setting allows.
+const LOOPBACK: NetworkPolicy = { allowLoopback: true, internalServices: [] };
 const fastRetry = { attempts: 4, baseDelayMs: 5, maxDelayMs: 20, maxRetryAfterSeconds: 2 };
 let hub: FakeHub;
 let root: string;
@@ -50,13 +53,13 @@ beforeEach(() => {
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 async function manifest(repoId = REPO, accessToken?: string): Promise<{ sha: string; files: TManifestFile[] }> {
-  const r = await checkRepo({ hubUrl: hub.url, repoId, branch: 'main', filePatterns: [], accessToken });
+  const r = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId, branch: 'main', filePatterns: [], accessToken });
   if (r.status !== 'changed') throw new Error(JSON.stringify(r));
   return { sha: r.headSha, files: r.commits.at(-1)!.files };
 }
 
 function opts(m: { sha: string; files: TManifestFile[] }, extra: Partial<DownloadFilesOptions> = {}): DownloadFilesOptions {
-  return { hubUrl: hub.url, repoId: REPO, revision: m.sha, files: m.files, store, retry: fastRetry, diskMarginBytes: 0, ...extra };
+  return { hubUrl: hub.url, repoId: REPO, revision: m.sha, files: m.files, store, retry: fastRetry, diskMarginBytes: 0, network: LOOPBACK, ...extra };
 }
 
 const sha256File = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -64,6 +67,18 @@ const fileRequests = () => hub.requestLog.filter((e) => e.path.includes('/resolv
 const cdnRequests = (name: string) => hub.requestLog.filter((e) => e.path.startsWith('/_cdn/') && decodeURIComponent(e.path.split('?')[0]!).endsWith(`/${name}`));
 
 describe('downloadFiles', () => {
+  it('downloads nothing from a Hub the network policy refuses (strict by default)', async () => {
+    const m = await manifest();
+    hub.clearRequestLog();
+    const { network: _allowed, ...strictByDefault } = opts(m);
+    for (const o of [strictByDefault, opts(m, { network: STRICT_NETWORK_POLICY })]) {
+      const err = await downloadFiles(o).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(NetworkPolicyError);
+      expect((err as Error).message).toMatch(/^refused by network policy: 127\.0\.0\.1 is a loopback address/);
+    }
+    expect(fileRequests()).toHaveLength(0);
+  });
+
   it('downloads, verifies and returns sha256s and the manifest digest', async () => {
     const m = await manifest();
     hub.clearRequestLog();

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { STRICT_NETWORK_POLICY, type NetworkPolicy, type Resolver } from '@fleetplane/net';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
 import { ZManifestFile, type TManifestFile, type TVerifiedFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import { contentKey } from '@fleetplane/domain/revisions/manifest-diff';
@@ -42,6 +43,10 @@ export interface DownloadFilesOptions extends z.input<typeof ZDownloadInput> {
   log?: DownloadLogger;
   retry?: Partial<RetryPolicy>;
   random?: () => number;
+  /** Where files may be fetched from (the Hub and every redirect hop); strict when not given. */
+  network?: NetworkPolicy;
+  /** Host name resolver (tests); the system resolver by default. */
+  resolve?: Resolver;
 }
 
 export interface DownloadResult {
@@ -110,7 +115,11 @@ export async function downloadFiles(options: DownloadFilesOptions): Promise<Down
     input.progressIntervalMs,
   );
   const limiter = options.limiter ?? (input.bandwidthBytesPerSec ? new BandwidthLimiter(input.bandwidthBytesPerSec) : null);
-  const transport = createHttpTransport({ maxSockets: input.concurrency + 1, headTimeoutMs: input.stallTimeoutMs });
+  const transport = createHttpTransport({
+    guard: { policy: options.network ?? STRICT_NETWORK_POLICY, ...(options.resolve ? { resolve: options.resolve } : {}) },
+    maxSockets: input.concurrency + 1,
+    headTimeoutMs: input.stallTimeoutMs,
+  });
   const internal = new AbortController();
   const signal = outer ? AbortSignal.any([outer, internal.signal]) : internal.signal;
   const sha256ByPath = new Map<string, string>();

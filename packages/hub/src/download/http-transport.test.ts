@@ -4,7 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetworkPolicyError, STRICT_NETWORK_POLICY, type NetworkPolicy, type Resolver } from '@fleetplane/net';
 import { createHttpTransport, type TransportResponse } from './http-transport';
+
+const LOOPBACK: NetworkPolicy = { allowLoopback: true, internalServices: [] };
 
 const big = Buffer.alloc(3_000_001, 7);
 const seen: Array<{ server: string; url: string; headers: IncomingHttpHeaders }> = [];
@@ -24,6 +27,7 @@ beforeAll(async () => {
     seen.push({ server: 'a', url: req.url!, headers: req.headers });
     if (req.url === '/same') return void res.writeHead(302, { Location: '/final' }).end();
     if (req.url === '/cross') return void res.writeHead(302, { Location: `${bUrl}/cdn` }).end();
+    if (req.url === '/to-metadata') return void res.writeHead(302, { Location: `http://metadata.test:${new URL(bUrl).port}/latest` }).end();
     if (req.url === '/loop') return void res.writeHead(302, { Location: '/loop' }).end();
     if (req.url === '/chunked') {
       // No Content-Length: Transfer-Encoding chunked, which the raw path hands to node:http.
@@ -53,7 +57,7 @@ const read = async (res: TransportResponse) => {
 
 describe('http transport', () => {
   it('follows redirects, keeps auth on the same origin and drops it across origins', async () => {
-    const t = createHttpTransport({ maxSockets: 2 });
+    const t = createHttpTransport({ guard: { policy: LOOPBACK }, maxSockets: 2 });
     const signal = new AbortController().signal;
     try {
       const same = await t.get(`${aUrl}/same`, { headers: { Authorization: 'Bearer hf_x', Range: 'bytes=1-' }, signal });
@@ -84,13 +88,41 @@ describe('http transport', () => {
       expect(hashed).toBe(big.length);
       expect(readFileSync(file).equals(big)).toBe(true);
 
-      const silent = createHttpTransport({ maxSockets: 1, headTimeoutMs: 200 });
+      const silent = createHttpTransport({ guard: { policy: LOOPBACK }, maxSockets: 1, headTimeoutMs: 200 });
       const t0 = performance.now();
       await expect(silent.get(`${aUrl}/silent`, { headers: {}, signal })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
       expect(performance.now() - t0).toBeGreaterThanOrEqual(190);
       silent.close();
     } finally {
       t.close();
+    }
+  });
+
+  it('connects only where the network policy allows, on the first request and on every redirect hop', async () => {
+    const signal = new AbortController().signal;
+    // metadata.test answers loopback first (where a wrong connection would land, and be seen by b)
+    // and a link-local address second: the whole name is refused before any socket connects.
+    const resolve: Resolver = async (host) => (host === 'metadata.test' ? [{ address: '127.0.0.1', family: 4 }, { address: '169.254.169.254', family: 4 }] : [{ address: host, family: 4 }]);
+    for (const raw of [true, false]) {
+      const t = createHttpTransport({ guard: { policy: LOOPBACK, resolve }, maxSockets: 1, raw });
+      const strict = createHttpTransport({ guard: { policy: STRICT_NETWORK_POLICY }, maxSockets: 1, raw });
+      try {
+        const before = seen.length;
+        const hop = await t.get(`${aUrl}/to-metadata`, { headers: { Authorization: 'Bearer hf_x' }, signal }).catch((e: unknown) => e);
+        expect(hop).toBeInstanceOf(NetworkPolicyError);
+        expect((hop as Error).message).toMatch(/^refused by network policy: 169\.254\.169\.254 is a link-local address/);
+        // Only a's redirect was asked for (twice when the raw path hands a body-less answer to node:http).
+        expect(seen.slice(before).every((e) => e.server === 'a' && e.url === '/to-metadata')).toBe(true);
+
+        const mid = seen.length;
+        const first = await strict.get(`${aUrl}/final`, { headers: {}, signal }).catch((e: unknown) => e);
+        expect(first).toBeInstanceOf(NetworkPolicyError);
+        expect((first as Error).message).toMatch(/127\.0\.0\.1 is a loopback address/);
+        expect(seen.length).toBe(mid);
+      } finally {
+        t.close();
+        strict.close();
+      }
     }
   });
 });

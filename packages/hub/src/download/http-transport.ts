@@ -1,5 +1,6 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
+import { guardedConnection, type GuardOptions } from '@fleetplane/net';
 import { writeBodyToFile, type BodySinkOptions } from './body-sink';
 import { rawGet, type RawHead } from './raw-http';
 
@@ -24,9 +25,10 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * GET with manual redirects. Responses with a Content-Length (every Hub and CDN file response) are read
  * by `rawGet`, which reads the socket into reusable buffers; anything else (chunked, compressed)
  * is fetched again with node:http and streamed through writeBodyToFile. Authorization is dropped when a
- * redirect leaves the origin (the Hub's LFS redirect goes to a CDN), as fetch does.
+ * redirect leaves the origin (the Hub's LFS redirect goes to a CDN), as fetch does. Every connection,
+ * the first and each redirect hop's, goes through the network policy in `guard`.
  */
-export function createHttpTransport(options: { maxSockets: number; maxRedirects?: number; raw?: boolean; headTimeoutMs?: number }): Transport {
+export function createHttpTransport(options: { guard: GuardOptions; maxSockets: number; maxRedirects?: number; raw?: boolean; headTimeoutMs?: number }): Transport {
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
@@ -37,7 +39,15 @@ export function createHttpTransport(options: { maxSockets: number; maxRedirects?
   const viaNodeHttp = (url: URL, headers: Record<string, string>, signal: AbortSignal) =>
     new Promise<IncomingMessage>((resolve, reject) => {
       const mod = url.protocol === 'https:' ? https : http;
-      const req = mod.get(url, { headers, agent: agents[url.protocol as 'http:' | 'https:'], signal }, resolve);
+      let lookup: ReturnType<typeof guardedConnection>['lookup'];
+      try {
+        ({ lookup } = guardedConnection(url, options.guard));
+      } catch (err) {
+        reject(err);
+        return;
+      }
+      // The agents carry no lookup of their own, so node:http uses this request's for a new socket.
+      const req = mod.get(url, { headers, agent: agents[url.protocol as 'http:' | 'https:'], signal, lookup }, resolve);
       req.once('error', reject);
     });
 
@@ -54,7 +64,7 @@ export function createHttpTransport(options: { maxSockets: number; maxRedirects?
         let header: (name: string) => string | null;
         let saveTo: TransportResponse['saveTo'];
         let discard: () => void;
-        const raw = useRaw ? await rawGet(url, headers, init.signal, options.headTimeoutMs) : null;
+        const raw = useRaw ? await rawGet(url, headers, init.signal, options.guard, options.headTimeoutMs) : null;
         if (raw?.kind === 'response') {
           status = raw.head.status;
           header = fromHead(raw.head);

@@ -1,6 +1,7 @@
 import { close, open, writeSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
+import { guardedConnection, type GuardOptions } from '@fleetplane/net';
 import type { BodySinkOptions } from './body-sink';
 import { closeThenSettle, LIMITER_GRAIN, payRemaining, PrematureCloseError, watchForStall } from './sink-support';
 
@@ -53,9 +54,20 @@ export interface RawBodyReader {
   discard(): void;
 }
 
-/** Sends one GET and resolves after the response head; the body waits (socket paused) for saveTo/discard. */
-export function rawGet(url: URL, headers: Record<string, string>, signal: AbortSignal, headTimeoutMs = 60_000): Promise<RawResult> {
+/**
+ * Sends one GET and resolves after the response head; the body waits (socket paused) for saveTo/discard.
+ * The socket connects through the network policy (`guard`): an IP-literal host is checked before the
+ * socket exists, a host name by the lookup at connect time; a refusal rejects with NetworkPolicyError.
+ */
+export function rawGet(url: URL, headers: Record<string, string>, signal: AbortSignal, guard: GuardOptions, headTimeoutMs = 60_000): Promise<RawResult> {
   return new Promise((resolve, reject) => {
+    let conn: ReturnType<typeof guardedConnection>;
+    try {
+      conn = guardedConnection(url, guard);
+    } catch (err) {
+      reject(err);
+      return;
+    }
     // A server that accepts the connection but never answers must not hang the download: after
     // headTimeoutMs without a complete head the request fails as a network timeout (retried).
     const headTimer = setTimeout(
@@ -72,7 +84,7 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
     let closed = false;
 
     const https = url.protocol === 'https:';
-    const port = Number(url.port) || (https ? 443 : 80);
+    const { host, port, lookup } = conn;
     const onread = {
       buffer: readBuf,
       callback: (n: number, buf: Uint8Array): boolean => {
@@ -122,8 +134,8 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
 
     const socket: net.Socket = https
       ? // tls.connect honours onread at run time (Node >= 13); @types/node does not list it.
-        tls.connect({ host: url.hostname, port, servername: net.isIP(url.hostname) ? undefined : url.hostname, onread, ALPNProtocols: ['http/1.1'] } as tls.ConnectionOptions)
-      : net.connect({ host: url.hostname, port, onread });
+        tls.connect({ host, port, lookup, servername: net.isIP(host) ? undefined : host, onread, ALPNProtocols: ['http/1.1'] } as tls.ConnectionOptions)
+      : net.connect({ host, port, lookup, onread });
 
     const fail = (err: unknown) => {
       clearTimeout(headTimer);

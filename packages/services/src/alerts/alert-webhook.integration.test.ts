@@ -3,6 +3,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowLoopbackForTests } from '../network/testing';
 import { ZSlackMessage } from '@fleetplane/contracts';
 import { testDeps, unique } from '../telemetry/test-support';
 import { buildAlertMessage, PermanentWebhookError, sendAlertNotification } from './alert-webhook.service';
@@ -14,6 +15,8 @@ const received: unknown[] = [];
 let replies: number[] = [];
 
 beforeAll(async () => {
+  // The fake Hub / webhook receiver listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   server = createServer((req, res) => {
     let body = '';
     req.on('data', (c: Buffer) => (body += c.toString()));
@@ -72,6 +75,31 @@ describe('alert webhook', () => {
     replies = [404];
     await expect(sendAlertNotification(prisma, { alertId: a.id, transition: 'opened' }, { webhookUrl: url })).rejects.toBeInstanceOf(PermanentWebhookError);
     await expect(sendAlertNotification(prisma, { alertId: a.id, transition: 'opened' }, { webhookUrl: 'http://127.0.0.1:9/hook', timeoutMs: 2000 })).rejects.toThrow(/unreachable/);
+    expect((await prisma.alert.findUniqueOrThrow({ where: { id: a.id } })).notifiedAt).toBeNull();
+  });
+
+  it('sends nothing to a webhook the network policy refuses, and fails the delivery for good with the rule', async () => {
+    const a = await alert();
+    const before = received.length;
+    await allowLoopbackForTests(prisma, false);
+    try {
+      const err = await sendAlertNotification(prisma, { alertId: a.id, transition: 'opened' }, { webhookUrl: url }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(PermanentWebhookError);
+      expect((err as Error).message).toMatch(/^Alert webhook refused by network policy: 127\.0\.0\.1 is a loopback address/);
+    } finally {
+      await allowLoopbackForTests(prisma);
+    }
+    // Metadata addresses are refused even with loopback allowed; the name resolves loopback first, so a
+    // connection made in spite of the refusal would reach this receiver and show.
+    const port = new URL(url).port;
+    const metadata = await sendAlertNotification(
+      prisma,
+      { alertId: a.id, transition: 'opened' },
+      { webhookUrl: `http://hooks.test:${port}/x`, resolve: async () => [{ address: '127.0.0.1', family: 4 }, { address: '169.254.169.254', family: 4 }] },
+    ).catch((e: unknown) => e);
+    expect(metadata).toBeInstanceOf(PermanentWebhookError);
+    expect((metadata as Error).message).toContain('169.254.169.254 is a link-local address');
+    expect(received).toHaveLength(before);
     expect((await prisma.alert.findUniqueOrThrow({ where: { id: a.id } })).notifiedAt).toBeNull();
   });
 });

@@ -1,5 +1,7 @@
 import { ZSlackMessage, type TAlertTransition, type TSlackMessage } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
+import { createGuardedFetch, findNetworkPolicyError, type NetworkPolicy, type Resolver } from '@fleetplane/net';
+import { loadNetworkPolicy } from '../network/network-policy.service';
 
 /** A failure retrying cannot fix (the receiver refused the message itself); the job fails for good. */
 export class PermanentWebhookError extends Error {
@@ -53,22 +55,28 @@ export interface WebhookOptions {
   webhookUrl: string;
   dashboardUrl?: string;
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** The outgoing-request policy; read from the admin setting and the configuration when absent. */
+  network?: NetworkPolicy;
+  /** Host name resolver (tests). */
+  resolve?: Resolver;
 }
 
 /**
  * Delivers one alert transition. Idempotent per alert and transition: the job id deduplicates queued
  * copies, and an `opened` notification already delivered (notifiedAt set) is not sent again. Network
- * errors, timeouts, 429 and 5xx throw (BullMQ retries with backoff); other 4xx are permanent.
+ * errors, timeouts, 429 and 5xx throw (BullMQ retries with backoff); other 4xx are permanent, and so is
+ * a URL whose address the network policy refuses (nothing is sent; the error says which rule).
  */
 export async function sendAlertNotification(prisma: PrismaClient, job: { alertId: string; transition: TAlertTransition }, opts: WebhookOptions) {
   const alert = await prisma.alert.findUnique({ where: { id: job.alertId }, include: { cluster: { select: { name: true } }, node: { select: { hostname: true } } } });
   if (!alert) return { delivered: false, reason: 'alert no longer exists' };
   if (job.transition === 'opened' && alert.notifiedAt) return { delivered: false, reason: 'already delivered' };
   const body = buildAlertMessage(alert, job.transition, opts.dashboardUrl);
+  const network = opts.network ?? (await loadNetworkPolicy(prisma));
+  const guardedFetch = createGuardedFetch({ policy: network, ...(opts.resolve ? { resolve: opts.resolve } : {}) });
   let res: Response;
   try {
-    res = await (opts.fetch ?? fetch)(opts.webhookUrl, {
+    res = await guardedFetch(opts.webhookUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': 'fleetplane-alerts/1' },
       body: JSON.stringify(body),
@@ -76,6 +84,8 @@ export async function sendAlertNotification(prisma: PrismaClient, job: { alertId
       signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     });
   } catch (e) {
+    const refused = findNetworkPolicyError(e);
+    if (refused) throw new PermanentWebhookError(`Alert webhook ${refused.message}; check ALERT_WEBHOOK_URL or the network policy setting`);
     throw new Error(`Alert webhook unreachable: ${(e as Error).message}`);
   }
   const detail = (await res.text().catch(() => '')).slice(0, 200);

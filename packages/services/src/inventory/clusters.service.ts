@@ -53,6 +53,11 @@ export async function createCluster(ctx: ServiceContext, input: TCreateClusterIn
   }
 }
 
+/** True when the endpoint URL changes while the stored API key reference would be kept as it is. */
+export function endpointApiKeyMustDrop(before: { endpointUrl: string | null; endpointApiKeyRef: string | null }, next: { endpointUrl: string | null; endpointApiKeyRef: string | null }): boolean {
+  return before.endpointApiKeyRef !== null && (before.endpointUrl ?? null) !== (next.endpointUrl ?? null) && next.endpointApiKeyRef === before.endpointApiKeyRef;
+}
+
 export async function updateCluster(ctx: ServiceContext, input: TUpdateClusterInput) {
   const { id, data } = ZUpdateClusterInput.parse(input);
   try {
@@ -61,9 +66,12 @@ export async function updateCluster(ctx: ServiceContext, input: TUpdateClusterIn
       const before = await repo.get(id);
       if (!before) throw notFound('Cluster', id);
       if (!(await new SiteRepository(tx).get(data.siteId))) throw invalid('Choose an existing site', 'siteId');
-      const after = await repo.update(id, data);
-      await audit({ action: 'cluster.update', targetType: 'cluster', targetId: id, before, after });
-      return { id: after.id, name: after.name };
+      // A stored API key never follows the endpoint to another server: pointing the cluster elsewhere
+      // drops the key reference unless this same change names a different one.
+      const endpointApiKeyDropped = endpointApiKeyMustDrop(before, data);
+      const after = await repo.update(id, endpointApiKeyDropped ? { ...data, endpointApiKeyRef: null } : data);
+      await audit({ action: 'cluster.update', targetType: 'cluster', targetId: id, before, after: { ...after, ...(endpointApiKeyDropped ? { endpointApiKeyDropped } : {}) } });
+      return { id: after.id, name: after.name, endpointApiKeyDropped };
     });
   } catch (e) {
     throw duplicateName(e, data.name);

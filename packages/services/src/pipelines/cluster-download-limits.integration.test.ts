@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { allowLoopbackForTests } from '../network/testing';
 import { DownloadSlots, type BandwidthLimiter } from '@fleetplane/hub';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { SYSTEM_ACTOR } from '../context';
@@ -20,6 +21,8 @@ let hub: FakeHub;
 let settings: UpstreamSettings;
 
 beforeAll(async () => {
+  // The fake Hub / webhook receiver listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   hub = await startFakeHub({ repos: REPOS.map((id) => tinyRepoSeed(id, SHARD)), onWarning: () => undefined });
   settings = await testSettings(hub.url);
 });

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { allowLoopbackForTests } from '../network/testing';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
@@ -21,12 +22,14 @@ const prisma = testPrisma();
 const SHARD = 1024 * 1024;
 // Larger than the downloader's 4 MiB write batch, so a killed worker leaves bytes on disk.
 const BIG_SHARD = 6 * 1024 * 1024;
-const REPOS = Array.from({ length: 8 }, () => uniqueRepoId('dl'));
+const REPOS = Array.from({ length: 9 }, () => uniqueRepoId('dl'));
 let hub: FakeHub;
 let settings: UpstreamSettings;
 const ctx = { prisma, actor: SYSTEM_ACTOR };
 
 beforeAll(async () => {
+  // The fake Hub / webhook receiver listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   hub = await startFakeHub({ repos: REPOS.map((id, i) => tinyRepoSeed(id, i === 6 ? BIG_SHARD : SHARD)), onWarning: () => undefined });
   settings = await testSettings(hub.url);
 });
@@ -82,6 +85,22 @@ describe('download stage', () => {
     expect((await filesUnder(dir)).sort()).toEqual(revision.files.map((f) => f.path).sort());
     for (const f of artifact.files) expect(await sha256(path.join(dir, f.path))).toBe(f.sha256);
     expect(run.steps[0]!.logs.some((l) => l.message.includes('Verified 5 file(s)'))).toBe(true);
+  });
+
+  it('fails for good, with nothing fetched, when the network policy refuses the Hub', async () => {
+    const { runId, stepId } = await runFor(REPOS[8]!);
+    hub.clearRequestLog();
+    await allowLoopbackForTests(prisma, false);
+    try {
+      await expect(executePipelineStep(deps(), stepId, { isFinalAttempt: false })).rejects.toBeInstanceOf(PermanentStepError);
+    } finally {
+      await allowLoopbackForTests(prisma);
+    }
+    const run = await getRun(ctx, runId);
+    expect(run.state).toBe('failed');
+    expect(run.error).toMatch(/^refused by network policy: 127\.0\.0\.1 is a loopback address/);
+    expect(run.steps[0]).toMatchObject({ state: 'failed', attempts: 1 });
+    expect(hub.requestLog).toHaveLength(0);
   });
 
   it('resumes an interrupted transfer from the bytes already on disk', async () => {

@@ -12,6 +12,8 @@ import {
   type RetryPolicy,
   type StatfsResult,
 } from '@fleetplane/hub';
+import { isNetworkPolicyError, type NetworkPolicy } from '@fleetplane/net';
+import { loadNetworkPolicy } from '../network/network-policy.service';
 import { DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import type { PrismaClient } from '@fleetplane/db';
@@ -43,6 +45,8 @@ export interface StepRunnerDeps {
   diskMarginBytes?: number;
   retry?: Partial<RetryPolicy>;
   stallTimeoutMs?: number;
+  /** The outgoing-request policy; read from the admin setting and the configuration when absent. */
+  network?: NetworkPolicy;
 }
 
 export type StepOutcome = 'succeeded' | 'cancelled' | 'already_done' | 'retrying';
@@ -94,7 +98,8 @@ function describe(obj: object, msg?: string) {
 }
 
 function isPermanent(err: unknown) {
-  return err instanceof DownloadVerificationError || err instanceof InsufficientDiskError || err instanceof DownloadHttpError || err instanceof PermanentStepError;
+  // A refused address stays refused until an admin changes the setting: no point retrying it.
+  return err instanceof DownloadVerificationError || err instanceof InsufficientDiskError || err instanceof DownloadHttpError || err instanceof PermanentStepError || isNetworkPolicyError(err);
 }
 
 /**
@@ -209,6 +214,7 @@ async function runDownload(deps: StepRunnerDeps, runId: string, stepId: string, 
     diskMarginBytes: deps.diskMarginBytes,
     stallTimeoutMs: deps.stallTimeoutMs,
     retry: deps.retry,
+    network: deps.network ?? (await loadNetworkPolicy(prisma)),
     progressIntervalMs: 500,
     signal,
     onProgress: (p) => writer.progress(p),

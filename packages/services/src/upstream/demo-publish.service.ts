@@ -1,6 +1,8 @@
 import { loadConfig } from '@fleetplane/config';
 import { ZPublishDemoRevisionInput, type TPublishDemoRevisionInput } from '@fleetplane/contracts';
+import { createGuardedFetch, findNetworkPolicyError } from '@fleetplane/net';
 import { withAudit, type ServiceContext } from '../context';
+import { loadNetworkPolicy } from '../network/network-policy.service';
 import { notFound, precondition } from '../errors';
 import { enqueueRepoCheck } from './tracked-repos.service';
 import { upstreamSettingsFromEnv, type UpstreamSettings } from './upstream-settings';
@@ -25,15 +27,19 @@ export async function publishDemoRevision(
   if (!repo) throw notFound('Tracked repo', trackedRepoId);
   const hubUrl = (repo.hubEndpoint ?? settings.defaultHubUrl).replace(/\/+$/, '');
   const [owner, name] = repo.hubRepoId.split('/') as [string, string];
+  // The repo's Hub URL is an operator's word like any other: the demo hub is reached under the policy too.
+  const guardedFetch = createGuardedFetch({ policy: await loadNetworkPolicy(ctx.prisma) });
   let res: Response;
   try {
-    res = await fetch(`${hubUrl}/_fake/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/publish-demo`, {
+    res = await guardedFetch(`${hubUrl}/_fake/repos/${encodeURIComponent(owner)}/${encodeURIComponent(name)}/publish-demo`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ kind, branch: repo.branch }),
       signal: AbortSignal.timeout(10_000),
     });
   } catch (e) {
+    const refused = findNetworkPolicyError(e);
+    if (refused) throw precondition(`The demo hub at ${hubUrl} was ${refused.message}`);
     throw precondition(`The demo hub at ${hubUrl} is not reachable (${(e as Error).message}); is npm start running with FLEETPLANE_DEMO=true?`);
   }
   const body = (await res.json().catch(() => null)) as { sha?: string; title?: string; error?: string } | null;

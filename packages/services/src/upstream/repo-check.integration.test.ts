@@ -2,6 +2,7 @@
 // one request, how Hub problems become the repo's status, and how webhooks are authenticated.
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { allowLoopbackForTests } from '../network/testing';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { JobProducer } from '@fleetplane/queue';
 import { SYSTEM_ACTOR } from '../context';
@@ -21,6 +22,8 @@ let settings: UpstreamSettings;
 let producer: JobProducer;
 
 beforeAll(async () => {
+  // The fake Hub / webhook receiver listen on loopback, which only the admin setting allows.
+  await allowLoopbackForTests(prisma);
   hub = await startFakeHub({
     repos: [...REPOS.map((id) => tinyRepoSeed(id, 4096)), { ...tinyRepoSeed(PRIVATE, 1024), private: true, tokens: ['hf_private_ok'] },
       { ...tinyRepoSeed(PRIVATE2, 1024), private: true, tokens: ['hf_private_ok'] },

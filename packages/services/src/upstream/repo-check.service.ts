@@ -1,9 +1,11 @@
 import { checkRepo, type RetryPolicy, type TRevisionCommit } from '@fleetplane/hub';
+import type { NetworkPolicy } from '@fleetplane/net';
 import { classifyChange, diffManifests } from '@fleetplane/domain/revisions/manifest-diff';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import type { TRevisionDiff } from '@fleetplane/contracts';
 import type { Db, ModelRevision, PrismaClient, RevisionChangeClass, RevisionFile } from '@fleetplane/db';
 import type { JobProducer } from '@fleetplane/queue';
+import { loadNetworkPolicy } from '../network/network-policy.service';
 import { dispatchOutbox } from '../outbox/outbox.service';
 import { createRunInTx } from '../pipelines/pipeline-runs.service';
 import { enqueueRepoCheck, resolveRepoAccess } from './tracked-repos.service';
@@ -13,7 +15,8 @@ export interface RepoCheckDeps {
   prisma: PrismaClient;
   producer?: JobProducer;
   settings?: UpstreamSettings;
-  fetch?: typeof fetch;
+  /** The outgoing-request policy; read from the admin setting and the configuration when absent. */
+  network?: NetworkPolicy;
   retry?: Partial<RetryPolicy>;
   now?: () => Date;
 }
@@ -23,7 +26,7 @@ export type RepoCheckOutcome =
   | { status: 'deferred'; until: Date }
   | { status: 'unchanged' }
   | { status: 'changed'; newRevisionIds: string[]; startedRunIds: string[] }
-  | { status: 'unauthorized' | 'gated' | 'not_found' | 'rate_limited' | 'unreachable' | 'error'; message: string };
+  | { status: 'unauthorized' | 'gated' | 'not_found' | 'rate_limited' | 'unreachable' | 'refused' | 'error'; message: string };
 
 // When the Hub asks for no Retry-After, back off this long after a 429 anyway.
 const DEFAULT_RATE_LIMIT_BACKOFF_S = 60;
@@ -63,7 +66,7 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
     // Only valid together with the sha it was answered for.
     etag: repo.lastSeenSha ? repo.lastEtag : null,
     filePatterns: repo.filePatterns,
-    fetch: deps.fetch,
+    network: deps.network ?? (await loadNetworkPolicy(prisma)),
     retry: deps.retry,
   });
 

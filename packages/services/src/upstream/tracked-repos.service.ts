@@ -128,6 +128,10 @@ export async function createTrackedRepo(ctx: ServiceContext, input: TCreateTrack
   }
 }
 
+function effectiveHubUrl(hubEndpoint: string | null | undefined, settings: UpstreamSettings): string {
+  return (hubEndpoint ?? settings.defaultHubUrl).replace(/\/+$/, '');
+}
+
 export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrackedRepoInput, settings: UpstreamSettings = upstreamSettingsFromEnv()) {
   const { id, data } = ZUpdateTrackedRepoInput.parse(input);
   try {
@@ -138,19 +142,23 @@ export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrack
       const { accessToken, autoStartClusterIds, ...fields } = data;
       await setAutoStartClusters(tx, id, fields.autoStartPipelines, autoStartClusterIds);
       const moved = before.hubRepoId !== fields.hubRepoId || before.branch !== fields.branch || before.hubEndpoint !== fields.hubEndpoint;
+      // A stored token never follows the repo to another Hub: a new Hub URL without a new token in the
+      // same change drops the stored one, so nobody can point it at a server of their own.
+      const hadToken = before.accessTokenEncrypted !== null || before.accessTokenSecretRef !== null;
+      const accessTokenDropped = hadToken && accessToken.kind === 'keep' && effectiveHubUrl(before.hubEndpoint, settings) !== effectiveHubUrl(fields.hubEndpoint, settings);
       const after = await tx.trackedRepo.update({
         where: { id },
         data: {
           ...fields,
-          ...tokenColumns(accessToken, id, settings),
+          ...(accessTokenDropped ? { accessTokenEncrypted: null, accessTokenSecretRef: null } : tokenColumns(accessToken, id, settings)),
           // Another repo or branch is another history: the next check starts from its head.
           ...(moved ? { lastSeenSha: null, lastEtag: null, status: 'pending' as const, statusMessage: null, nextCheckAfter: null } : {}),
         },
         include: autoStartTargetsInclude,
       });
       const view = toRepoView(after);
-      await audit({ action: 'tracked_repo.update', targetType: 'tracked_repo', targetId: id, before: toRepoView(before), after: view });
-      return view;
+      await audit({ action: 'tracked_repo.update', targetType: 'tracked_repo', targetId: id, before: toRepoView(before), after: { ...view, ...(accessTokenDropped ? { accessTokenDropped } : {}) } });
+      return { ...view, accessTokenDropped };
     });
   } catch (e) {
     throw duplicate(e, data.hubRepoId, data.branch);

@@ -1,6 +1,8 @@
 import { type TCheckDefinition, type TCheckResult, type TProgress, type TValidationRunContext, type TValidationTargetInput, ZValidationRunContext } from '@fleetplane/contracts';
 import type { Db, PrismaClient } from '@fleetplane/db';
 import { compareToBaseline, runVerdict, summariseRun } from '@fleetplane/domain';
+import type { NetworkPolicy } from '@fleetplane/net';
+import { loadNetworkPolicy } from '../network/network-policy.service';
 import { gatesForComparison } from './baseline-gates';
 import { orderedResults, sealRunEvidence } from './evidence.service';
 import { parseStoredSuite } from './suites.service';
@@ -49,7 +51,7 @@ export async function beginRun(prisma: PrismaClient, runId: string): Promise<{ c
 }
 
 export type TCheckTarget =
-  | { ok: true; check: TCheckDefinition; target: TValidationTargetInput; cancelRequested: boolean; finished: boolean }
+  | { ok: true; check: TCheckDefinition; target: TValidationTargetInput & { network: NetworkPolicy }; cancelRequested: boolean; finished: boolean }
   | { ok: false; check: TCheckDefinition | null; explanation: string; finished: boolean };
 
 /** The check definition and endpoint for one check job; the API key is read from the named env var. */
@@ -83,6 +85,8 @@ export async function loadCheckTarget(prisma: PrismaClient, runId: string, check
       maxContextTokens: c.maxContextTokens,
       concurrencyCap: c.validationConcurrencyCap,
       requestTimeoutMs: VALIDATION_REQUEST_TIMEOUT_MS,
+      // Every request of the check connects under the policy in force when the check starts.
+      network: await loadNetworkPolicy(prisma, { env }),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NetworkPolicy } from '@fleetplane/net';
 import { chatCompletion, errorMessageFromBody, getEndpoint, normaliseBaseUrl } from './chat-client';
 
 // A tiny scripted server: each test picks a behaviour through the path of the base URL.
@@ -37,7 +38,9 @@ afterAll(async () => {
   await new Promise((r) => server.close(r));
 });
 
-const conn = (key: string, over: object = {}) => ({ baseUrl: `${base}/${key}`, timeoutMs: 2000, ...over });
+// The endpoints under test listen on loopback, which only an admin setting allows.
+const LOOPBACK: NetworkPolicy = { allowLoopback: true, internalServices: [] };
+const conn = (key: string, over: object = {}) => ({ baseUrl: `${base}/${key}`, timeoutMs: 2000, network: LOOPBACK, ...over });
 const body = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }] };
 
 describe('chatCompletion (streaming)', () => {

@@ -1,5 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction } from 'node:net';
+import { guardedConnection, STRICT_NETWORK_POLICY, type NetworkPolicy, type Resolver } from '@fleetplane/net';
 import type { TChatOutcome, TChatRequestBody } from './chat-types';
 import { ChatStreamAccumulator } from './sse-accumulator';
 import { SseDataParser } from './sse-parser';
@@ -16,6 +18,13 @@ export interface TEndpointConnection {
    * levels bring their own with one socket per stream; otherwise a shared keep-alive pool is used.
    */
   agent?: http.Agent;
+  /**
+   * Where the endpoint may be (strict — no loopback — when not given). Every connection resolves and
+   * checks the host through it; a refused endpoint fails each request with "refused by network policy".
+   */
+  network?: NetworkPolicy;
+  /** Host name resolver (tests). */
+  resolve?: Resolver;
 }
 let counter = 0;
 /** Unique per process; sent as X-Request-Id so server-side records can be joined with ours. */
@@ -127,8 +136,12 @@ function exchange<T>(
     const signal = conn.signal;
     if (signal?.aborted) return resolve(onFail({ kind: 'cancelled', message: 'cancelled', afterResponse: false }));
     let t: TTarget;
+    let lookup: LookupFunction;
     try {
       t = targetOf(conn.baseUrl);
+      // An IP-literal host is checked here; a host name by `lookup` when a new socket connects (the
+      // agents carry no lookup of their own, so node:http uses the request's).
+      ({ lookup } = guardedConnection(new URL(normaliseBaseUrl(conn.baseUrl)), { policy: conn.network ?? STRICT_NETWORK_POLICY, ...(conn.resolve ? { resolve: conn.resolve } : {}) }));
     } catch (err) {
       return resolve(onFail({ kind: 'network', message: describeError(err), afterResponse: false }));
     }
@@ -146,7 +159,7 @@ function exchange<T>(
       if (!settled) done(onFail({ kind: why ?? 'network', message: describeError(err), afterResponse: responded }));
     };
     const req = (t.https ? https : http).request(
-      { agent: conn.agent ?? (t.https ? sharedHttps : sharedHttp), hostname: t.hostname, port: t.port, method, path: t.basePath + path, headers },
+      { agent: conn.agent ?? (t.https ? sharedHttps : sharedHttp), hostname: t.hostname, port: t.port, lookup, method, path: t.basePath + path, headers },
       (res) => {
         responded = true;
         res.on('error', fail);

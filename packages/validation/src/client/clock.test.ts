@@ -3,10 +3,14 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NetworkPolicy } from '@fleetplane/net';
 import { spawnReferenceEndpoint, type TRefProcess } from '../testing/reference-endpoint-process';
 import { chatCompletion, createEndpointAgent } from './chat-client';
 import { clockOffsetMs, toMachineClock } from './clock';
 import { runLoadLevel } from '../checks/load';
+
+// The endpoints under test listen on loopback, which only an admin setting allows.
+const LOOPBACK: NetworkPolicy = { allowLoopback: true, internalServices: [] };
 
 const MODEL = 'deepseek-ai/DeepSeek-V4-Flash';
 let ref: TRefProcess;
@@ -30,7 +34,7 @@ describe('machine clock', () => {
   });
 
   it('orders client and server timestamps across processes: sent ≤ received ≤ first chunk written ≤ first chunk read', async () => {
-    const conn = { baseUrl: ref.url, timeoutMs: 10_000 };
+    const conn = { baseUrl: ref.url, timeoutMs: 10_000, network: LOOPBACK };
     await ref.resetStats();
     const outcomes = [];
     for (let i = 0; i < 5; i += 1) {
@@ -76,7 +80,7 @@ describe('load transport', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const run = await runLoadLevel({ baseUrl: url, timeoutMs: 5000 }, { model: 'm', concurrency: 4, requests: 40, inputTokens: 16, outputTokens: 2 });
+      const run = await runLoadLevel({ baseUrl: url, timeoutMs: 5000, network: LOOPBACK }, { model: 'm', concurrency: 4, requests: 40, inputTokens: 16, outputTokens: 2 });
       expect(run.outcomes.filter((o) => o.ok)).toHaveLength(40);
       expect(peak).toBe(4);
       expect(sockets.size).toBe(4);
@@ -84,8 +88,8 @@ describe('load transport', () => {
       // A caller-owned pool is shared across levels and not destroyed by them.
       sockets.clear();
       const agent = createEndpointAgent(url, 2);
-      await runLoadLevel({ baseUrl: url, timeoutMs: 5000, agent }, { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 });
-      await runLoadLevel({ baseUrl: url, timeoutMs: 5000, agent }, { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 });
+      await runLoadLevel({ baseUrl: url, timeoutMs: 5000, agent, network: LOOPBACK }, { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 });
+      await runLoadLevel({ baseUrl: url, timeoutMs: 5000, agent, network: LOOPBACK }, { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 });
       expect(sockets.size).toBe(2);
       agent.destroy();
     } finally {

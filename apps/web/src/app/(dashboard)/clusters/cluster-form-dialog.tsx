@@ -72,15 +72,16 @@ export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; 
     }
   }, [open, clusterId, existing.data, form]);
 
-  const onDone = async (name: string) => {
-    toast.success(clusterId ? `Cluster ${name} updated` : `Cluster ${name} created`);
+  const onDone = async (name: string, endpointApiKeyDropped = false) => {
+    if (endpointApiKeyDropped) toast.warning(`Cluster ${name} updated. The endpoint changed, so its API key secret was removed; name one for the new endpoint if it needs one.`);
+    else toast.success(clusterId ? `Cluster ${name} updated` : `Cluster ${name} created`);
     setOpen(false);
     await queryClient.invalidateQueries({ queryKey: trpc.clusters.pathKey() });
     await queryClient.invalidateQueries({ queryKey: trpc.fleet.pathKey() });
   };
   const onError = (error: Parameters<typeof applyServerErrors>[0]) => setFormError(applyServerErrors(error, form.setError, FIELDS));
   const create = useMutation(trpc.clusters.create.mutationOptions({ onSuccess: (r) => onDone(r.name), onError }));
-  const update = useMutation(trpc.clusters.update.mutationOptions({ onSuccess: (r) => onDone(r.name), onError }));
+  const update = useMutation(trpc.clusters.update.mutationOptions({ onSuccess: (r) => onDone(r.name, r.endpointApiKeyDropped), onError }));
   const pending = create.isPending || update.isPending;
 
   const onSubmit = form.handleSubmit((data) => {
@@ -90,6 +91,11 @@ export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; 
   });
   const { errors } = form.formState;
   const reg = form.register;
+  // The service drops a stored API key secret when the endpoint changes and the same secret is kept:
+  // an API key never follows the cluster to another server. Say so before saving.
+  const [endpointUrl, endpointApiKeyRef] = form.watch(['endpointUrl', 'endpointApiKeyRef']);
+  const stored = existing.data;
+  const keyWillBeDropped = !!clusterId && !!stored?.endpointApiKeyRef && (endpointUrl || null) !== (stored.endpointUrl ?? null) && (endpointApiKeyRef || null) === stored.endpointApiKeyRef;
 
   return (
     <Dialog open={open} onOpenChange={setOpen}>
@@ -137,6 +143,11 @@ export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; 
             <Field label="API key secret" htmlFor="cluster-key-ref" error={errors.endpointApiKeyRef?.message} hint="Name of an env var, never the key itself">
               <Input id="cluster-key-ref" placeholder="VLLM_API_KEY" aria-invalid={!!errors.endpointApiKeyRef} {...reg('endpointApiKeyRef', { setValueAs: emptyToNull })} />
             </Field>
+            {keyWillBeDropped ? (
+              <Alert className="sm:col-span-2" data-testid="api-key-drop-notice">
+                <AlertDescription>Changing the endpoint removes the API key secret {stored?.endpointApiKeyRef} unless you name a different one, so a key never reaches a server it was not meant for.</AlertDescription>
+              </Alert>
+            ) : null}
             <Field label="Served model name" htmlFor="cluster-served-model" error={errors.servedModelName?.message}>
               <Input id="cluster-served-model" placeholder="deepseek-ai/DeepSeek-V4-Flash" {...reg('servedModelName', { setValueAs: emptyToNull })} />
             </Field>

@@ -47,8 +47,10 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
     setErrors(next);
     setFormError(Object.keys(next).length ? null : e.message);
   };
-  const onSuccess = async () => {
-    toast.success(repo ? 'Repo updated' : 'Repo tracked; the first check is queued');
+  // Updates say whether the stored token was dropped (the Hub endpoint changed without a new one).
+  const onSuccess = async (result: object) => {
+    if ('accessTokenDropped' in result && result.accessTokenDropped === true) toast.warning('Repo updated. The Hub endpoint changed, so the stored access token was removed; add one for the new endpoint if it needs one.');
+    else toast.success(repo ? 'Repo updated' : 'Repo tracked; the first check is queued');
     setOpen(false);
     await queryClient.invalidateQueries(trpc.upstream.pathFilter());
   };
@@ -75,6 +77,8 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
     else create.mutate({ ...data, accessToken: tokenMode === 'keep' ? { kind: 'none' } : accessToken });
   };
   const pending = create.isPending || update.isPending;
+  // A stored token never follows the repo to another Hub (the service drops it): say so before saving.
+  const tokenWillBeDropped = !!repo?.hasAccessToken && tokenMode === 'keep' && (hubEndpoint.trim() || null) !== (repo.hubEndpoint ?? null);
 
   return (
     <Dialog open={open} onOpenChange={setOpen}>
@@ -104,14 +108,19 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
             <Input id="hubRepoId" value={hubRepoId} onChange={(e) => setHubRepoId(e.target.value)} aria-invalid={!!errors.hubRepoId} />
           </Field>
           <Field label="Branch" htmlFor="branch" error={errors.branch}>
-            <Input id="branch" value={branch} onChange={(e) => setBranch(e.target.value)} />
+            <Input id="branch" value={branch} onChange={(e) => setBranch(e.target.value)} aria-invalid={!!errors.branch} />
           </Field>
           <Field label="File patterns" htmlFor="filePatterns" error={errors.filePatterns} hint="Comma-separated globs; a pattern without / matches the file name at any depth">
             <Input id="filePatterns" value={patterns} onChange={(e) => setPatterns(e.target.value)} />
           </Field>
           <Field label="Hub endpoint" htmlFor="hubEndpoint" error={errors.hubEndpoint} hint="Empty uses HF_ENDPOINT">
-            <Input id="hubEndpoint" value={hubEndpoint} onChange={(e) => setHubEndpoint(e.target.value)} placeholder="https://huggingface.co" />
+            <Input id="hubEndpoint" value={hubEndpoint} onChange={(e) => setHubEndpoint(e.target.value)} placeholder="https://huggingface.co" aria-invalid={!!errors.hubEndpoint} />
           </Field>
+          {tokenWillBeDropped ? (
+            <Alert data-testid="token-drop-notice">
+              <AlertDescription>Changing the Hub endpoint removes the stored access token unless you give a new one below, so a token never reaches a server it was not meant for.</AlertDescription>
+            </Alert>
+          ) : null}
           <Field label="Access token" htmlFor="tokenMode" error={errors.accessToken} hint={repo?.hasAccessToken ? 'A token is configured' : undefined}>
             <NativeSelect id="tokenMode" value={tokenMode} onChange={(e) => setTokenMode(e.target.value as TokenMode)}>
               {repo ? <option value="keep">Keep the current setting</option> : null}

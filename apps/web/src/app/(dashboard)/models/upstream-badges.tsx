@@ -9,6 +9,8 @@ const REPO_STATUS = {
   not_found: 'critical',
   rate_limited: 'warning',
   unreachable: 'warning',
+  // The network policy refused the Hub URL's address; the message names the rule.
+  refused: 'critical',
   error: 'critical',
 } as const;
 

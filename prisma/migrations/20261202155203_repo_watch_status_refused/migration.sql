@@ -1,0 +1,2 @@
+-- AlterEnum
+ALTER TYPE "RepoWatchStatus" ADD VALUE 'refused';
