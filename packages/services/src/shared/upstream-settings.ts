@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { loadConfig } from '@fleetplane/config';
+import type { TrackedRepo } from '@fleetplane/db';
+import { decryptToken } from './token-crypto';
 
 export interface UpstreamSettings {
   defaultHubUrl: string;
@@ -17,4 +19,26 @@ export function upstreamSettingsFromEnv(env: Record<string, string | undefined> 
     dataDir: path.resolve(config.FLEETPLANE_DATA_DIR),
     env,
   };
+}
+
+/** Hub URL and token for a repo; a missing secret is reported, never guessed. */
+export function resolveRepoAccess(
+  repo: Pick<TrackedRepo, 'id' | 'hubEndpoint' | 'accessTokenEncrypted' | 'accessTokenSecretRef'>,
+  settings: UpstreamSettings,
+): { hubUrl: string; accessToken?: string; problem?: string } {
+  const hubUrl = (repo.hubEndpoint ?? settings.defaultHubUrl).replace(/\/+$/, '');
+  if (repo.accessTokenSecretRef) {
+    const token = settings.env[repo.accessTokenSecretRef];
+    if (!token) return { hubUrl, problem: `The access token secret ${repo.accessTokenSecretRef} is not set in the worker's environment` };
+    return { hubUrl, accessToken: token };
+  }
+  if (repo.accessTokenEncrypted) {
+    if (!settings.secretKey) return { hubUrl, problem: 'FLEETPLANE_SECRET_KEY is not set, so the stored access token cannot be decrypted' };
+    try {
+      return { hubUrl, accessToken: decryptToken(settings.secretKey, repo.accessTokenEncrypted, repo.id) };
+    } catch (e) {
+      return { hubUrl, problem: (e as Error).message };
+    }
+  }
+  return { hubUrl };
 }

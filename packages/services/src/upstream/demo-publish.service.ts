@@ -3,7 +3,7 @@ import { ZPublishDemoRevisionInput, type TPublishDemoRevisionInput } from '@flee
 import { withAudit, type ServiceContext } from '../context';
 import { notFound, precondition } from '../errors';
 import { enqueueRepoCheck } from './tracked-repos.service';
-import { upstreamSettingsFromEnv, type UpstreamSettings } from './upstream-settings';
+import { upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 
 export function demoPanelEnabled(env: Record<string, string | undefined> = process.env): boolean {
   return loadConfig(env).FLEETPLANE_DEMO;
