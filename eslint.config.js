@@ -4,6 +4,42 @@ import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+// Who may import whom (docs/architecture.md, "Layers and who may import whom").
+const LAYERS = [
+  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ['@prisma/*', 'bullmq', 'ioredis', 'next', 'next/*', 'react', 'pg'] },
+  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: ['@prisma/*', 'bullmq', 'ioredis', 'next', 'next/*', 'react', 'pg', 'pino', 'better-auth', 'better-auth/*', 'node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'undici'] },
+  { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util'] },
+  { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
+  // The network policy's connect/fetch layer (packages/net): what adapters and services send through.
+  { sourceTag: 'type:net', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
+  { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:net'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
+  { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:data', 'type:util', 'type:queue', 'type:adapter', 'type:net'] },
+  { sourceTag: 'type:queue', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
+  // The API sees the service layer (its context type, audit actors and test dependencies come from
+  // there), the contracts it parses input with, and the pure domain rules (role ordering); never the
+  // database, the queue or an adapter.
+  { sourceTag: 'type:api', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service'] },
+  { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:shared'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
+  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service', 'type:data', 'type:util', 'type:api', 'type:queue', 'type:ui', 'type:adapter', 'type:net'] },
+  { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', 'type:tool'] },
+  // Dev tooling (launcher, seeds, local stand-ins, benchmarks, migration CLI) may use anything.
+  { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
+];
+
+// Test files are leaves nothing imports, so they alone may also start the local stand-ins in tools/
+// (fake Hub, reference endpoint): real servers on loopback instead of mocks. Code that ships, and the
+// testing entry points other packages import (e.g. @fleetplane/db/testing), may not.
+const TEST_FILES = ['**/*.test.ts', '**/*.test.tsx', '**/*.spec.ts'];
+const LAYERS_FOR_TESTS = LAYERS.map((c) =>
+  c.onlyDependOnLibsWithTags.includes('*') || c.onlyDependOnLibsWithTags.includes('type:tool')
+    ? c
+    : { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:tool'] },
+);
+
+function moduleBoundaries(depConstraints) {
+  return ['error', { allow: [], enforceBuildableLibDependency: false, depConstraints }];
+}
+
 export default tseslint.config(
   {
     ignores: [
@@ -25,31 +61,12 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          enforceBuildableLibDependency: false,
-          depConstraints: [
-            { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ['@prisma/*', 'bullmq', 'ioredis', 'next', 'next/*', 'react', 'pg'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: ['@prisma/*', 'bullmq', 'ioredis', 'next', 'next/*', 'react', 'pg', 'pino', 'better-auth', 'better-auth/*', 'node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'undici'] },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
-            // The network policy's connect/fetch layer (packages/net): what adapters and services send through.
-            { sourceTag: 'type:net', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:net'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
-            { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:data', 'type:util', 'type:queue', 'type:adapter', 'type:net'] },
-            { sourceTag: 'type:queue', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
-            { sourceTag: 'type:api', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service', 'type:data', 'type:util', 'type:queue', 'type:adapter', 'type:net'] },
-            { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:shared'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service', 'type:data', 'type:util', 'type:api', 'type:queue', 'type:ui', 'type:adapter', 'type:net'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', 'type:tool'] },
-            // Dev tooling (launcher, seeds, benchmarks) may use anything; nothing in apps/packages may use it.
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': moduleBoundaries(LAYERS),
     },
+  },
+  {
+    files: TEST_FILES,
+    rules: { '@nx/enforce-module-boundaries': moduleBoundaries(LAYERS_FOR_TESTS) },
   },
   {
     files: ['**/*.test.ts', '**/*.test.tsx', '**/*.spec.ts', '**/test/**/*.ts'],

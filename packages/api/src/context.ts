@@ -1,7 +1,5 @@
 import type { TRole } from '@fleetplane/contracts';
-import type { PrismaClient } from '@fleetplane/db';
-import type { JobProducer } from '@fleetplane/queue';
-import type { PasswordHasher } from '@fleetplane/services';
+import type { ServiceDeps } from '@fleetplane/services';
 
 export interface SessionUser {
   id: string;
@@ -10,11 +8,8 @@ export interface SessionUser {
   role: TRole;
 }
 
-export interface ApiDeps {
-  prisma: PrismaClient;
-  producer: JobProducer;
-  hashPassword: PasswordHasher;
-}
+/** What the app hands the API per process: exactly the service layer's dependencies. */
+export type ApiDeps = ServiceDeps;
 
 export interface ApiContext extends ApiDeps {
   user: SessionUser | null;

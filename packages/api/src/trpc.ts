@@ -6,8 +6,7 @@ import superjson from 'superjson';
 import { ZodError } from 'zod';
 import { roleAtLeast } from '@fleetplane/domain';
 import type { TRole } from '@fleetplane/contracts';
-import { ServiceError } from '@fleetplane/services';
-import type { AuditActor } from '@fleetplane/db';
+import { ServiceError, type AuditActor } from '@fleetplane/services';
 import type { ApiContext, SessionUser } from './context';
 
 export interface ProcedureMeta {

@@ -1,6 +1,23 @@
 import { AuditRepository, type AuditActor, type AuditEntry, type Db, type PrismaClient } from '@fleetplane/db';
 import type { JobProducer } from '@fleetplane/queue';
 
+// The audit actor type is the data layer's; callers (the API, the worker) take it from here so they
+// depend on services only.
+export type { AuditActor };
+
+/** Password hashing is injected (Better Auth's scrypt in production) so services never hash by hand. */
+export type PasswordHasher = (password: string) => Promise<string>;
+
+/**
+ * The long-lived clients a caller hands to services: built once per process by the web app (or a test
+ * harness, see ./testing) and merged with the request's actor into a `ServiceContext`.
+ */
+export interface ServiceDeps {
+  prisma: PrismaClient;
+  producer: JobProducer;
+  hashPassword: PasswordHasher;
+}
+
 export interface ServiceContext {
   prisma: PrismaClient;
   actor: AuditActor;

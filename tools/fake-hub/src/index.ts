@@ -1,5 +1,6 @@
 export { startFakeHub, type FakeHub, type FakeHubOptions, type RepoSummary } from './hub';
 export { demoRepos, ggufFile } from './demo-repos';
+export { tinyRepoSeed } from './test-seeds';
 export type { TRepoSeed, TCommitInput, TFaults, TFileContent, TPublishDemoKind } from './schemas';
 export type { RequestLogEntry } from './server/http-utils';
 export type { WebhookDelivery, WebhookConfig } from './webhook';

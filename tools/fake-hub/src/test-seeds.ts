@@ -17,3 +17,24 @@ export function accessSeeds(): TRepoSeed[] {
     },
   ];
 }
+
+/** One repo with two weight shards (synthetic, deterministic bytes generated on demand), a config, a tokenizer and a README. */
+export function tinyRepoSeed(id: string, shardBytes = 256 * 1024): TRepoSeed {
+  return {
+    id,
+    commits: [
+      {
+        title: 'Upload model',
+        date: '2026-05-01T00:00:00.000Z',
+        files: {
+          'config.json': '{"model_type":"deepseek_v4","quantization_config":{"quant_method":"fp8","fmt":"e4m3"}}\n',
+          'model-00001-of-00002.safetensors': { sizeBytes: shardBytes, seed: `${id}-1` },
+          'model-00002-of-00002.safetensors': { sizeBytes: shardBytes, seed: `${id}-2` },
+          'tokenizer.json': '{"version":"1.0"}\n',
+          'README.md': '# tiny\n',
+          'assets/logo.png': new Uint8Array(16).fill(3),
+        },
+      },
+    ],
+  };
+}

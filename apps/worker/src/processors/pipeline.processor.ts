@@ -1,7 +1,7 @@
 import { FlowProducer, UnrecoverableError, type Job } from 'bullmq';
 import { finalizePipelineRunJob, runPipelineStepJob, startPipelineRunJob } from '@fleetplane/contracts';
 import { Redis } from 'ioredis';
-import { ClusterDownloadLimits, executePipelineStep, finalizeRun, PermanentStepError, type StepRunnerDeps } from '@fleetplane/services';
+import { ClusterDownloadLimits, executePipelineStep, finalisePipelineRun, PermanentStepError, type StepRunnerDeps } from '@fleetplane/services';
 import type { JobProducer } from '@fleetplane/queue';
 import type { ProcessorRegistry } from '../registry';
 
@@ -82,5 +82,5 @@ export function registerPipelines(registry: ProcessorRegistry, options: Pipeline
         throw err;
       }
     })
-    .register(finalizePipelineRunJob, async (payload, _job, { prisma }) => finalizeRun(prisma, payload.runId));
+    .register(finalizePipelineRunJob, async (payload, _job, { prisma }) => finalisePipelineRun(prisma, payload.runId));
 }

@@ -1,11 +1,10 @@
-// Builds real API callers over a real Postgres database (one per test run) and real Redis.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { inject } from 'vitest';
+// Builds real API callers over a real Postgres database (one per test run) and real Redis. The
+// dependencies come from the service layer's testing entry point, the same shape the web app builds.
+import { randomBytes } from 'node:crypto';
 import { hashPassword } from '@fleetplane/auth';
 import { ROLES, type TRole } from '@fleetplane/contracts';
-import { createPrismaClient, UserRepository, type PrismaClient } from '@fleetplane/db';
-import '@fleetplane/db/testing';
-import { JobProducer } from '@fleetplane/queue';
+import type { ServiceDeps } from '@fleetplane/services';
+import { createTestServiceDeps, createTestUser } from '@fleetplane/services/testing';
 import { appRouter } from '../root';
 import { createCallerFactory } from '../trpc';
 import type { SessionUser } from '../context';
@@ -14,34 +13,28 @@ const factory = createCallerFactory(appRouter);
 export type Caller = ReturnType<typeof factory>;
 
 export interface Harness {
-  prisma: PrismaClient;
-  producer: JobProducer;
+  prisma: ServiceDeps['prisma'];
+  producer: ServiceDeps['producer'];
   users: Record<TRole, SessionUser>;
   caller(user: SessionUser | null): Caller;
   close(): Promise<void>;
 }
 
 export async function createHarness(): Promise<Harness> {
-  const prisma = createPrismaClient(inject('databaseUrl'));
-  const producer = new JobProducer(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', `fptest-${randomBytes(4).toString('hex')}`);
-  const passwordHash = await hashPassword('correct-horse-battery');
+  const deps = createTestServiceDeps(hashPassword);
   const users = {} as Record<TRole, SessionUser>;
   const tag = randomBytes(3).toString('hex');
   for (const role of ROLES) {
-    const id = randomUUID();
     const email = `${role}-${tag}@test.local`;
-    await new UserRepository(prisma).createWithPassword({ id, email, name: role, role, passwordHash });
+    const { id } = await createTestUser(deps, { email, name: role, role, password: 'correct-horse-battery' });
     users[role] = { id, email, name: role, role };
   }
   return {
-    prisma,
-    producer,
+    prisma: deps.prisma,
+    producer: deps.producer,
     users,
-    caller: (user) => factory({ prisma, producer, hashPassword, user, ipAddress: '127.0.0.1' }),
-    async close() {
-      await producer.close();
-      await prisma.$disconnect();
-    },
+    caller: (user) => factory({ prisma: deps.prisma, producer: deps.producer, hashPassword: deps.hashPassword, user, ipAddress: '127.0.0.1' }),
+    close: () => deps.close(),
   };
 }
 

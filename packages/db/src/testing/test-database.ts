@@ -5,7 +5,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import pg from 'pg';
-import { applyMigrations, dropDatabase, MIGRATIONS_DIR } from '@fleetplane/db-tools';
+import { applyMigrations, dropDatabase, MIGRATIONS_DIR } from '../migrations';
 
 export const TEST_SERVER_URL = process.env.TEST_DATABASE_SERVER_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 

@@ -9,7 +9,7 @@ import { handleEnrollRequest, handleTelemetryRequest } from '../telemetry/agent-
 import { batchFor, enrollRequest, telemetryRequest, testDeps, unique } from '../telemetry/test-support';
 import { createJoinToken, listJoinTokens, revokeJoinToken } from './join-tokens.service';
 import { listNodeCredentials, revokeNodeCredential } from './node-credentials.service';
-import { hashSecret } from './secrets';
+import { hashSecret } from '../shared/secrets';
 
 const deps = testDeps();
 const { prisma } = deps;

@@ -3,8 +3,8 @@ import type { TEnrollRequest, TEnrollResponse } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { withAudit } from '../context';
 import { isUniqueViolation } from '../errors';
-import { AgentApiError } from '../telemetry/agent-api-error';
-import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from './secrets';
+import { AgentApiError } from '../shared/agent-api-error';
+import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../shared/secrets';
 
 interface JoinTokenRow {
   id: string;

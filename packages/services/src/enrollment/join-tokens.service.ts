@@ -2,7 +2,7 @@ import { ZCreateJoinTokenInput, ZJoinTokenListInput, type TCreateJoinTokenInput,
 import type { z } from 'zod';
 import { withAudit, type ServiceContext } from '../context';
 import { notFound, precondition } from '../errors';
-import { hashSecret, JOIN_TOKEN_PREFIX, newSecret, secretPrefix } from './secrets';
+import { hashSecret, JOIN_TOKEN_PREFIX, newSecret, secretPrefix } from '../shared/secrets';
 
 export function joinTokenStatus(t: { usedAt: Date | null; revokedAt: Date | null; expiresAt: Date }, now = new Date()): TJoinTokenStatus {
   if (t.usedAt) return 'used';

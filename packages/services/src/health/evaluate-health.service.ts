@@ -15,7 +15,7 @@ import {
   type THealthThresholds,
 } from '@fleetplane/domain';
 import type { JobProducer } from '@fleetplane/queue';
-import { newRowId } from '../enrollment/secrets';
+import { newRowId } from '../shared/ids';
 import { addToOutbox, dispatchOutbox } from '../outbox/outbox.service';
 import { loadGpuInputs } from './health-inputs';
 

@@ -10,7 +10,7 @@ import { createCluster, updateCluster } from '../inventory/clusters.service';
 import { runRepoCheck } from '../upstream/repo-check.service';
 import { createTrackedRepo, getTrackedRepo, updateTrackedRepo } from '../upstream/tracked-repos.service';
 import { fastRetry, makeFamily, testPrisma, testSettings, tinyRepoSeed, uniqueRepoId } from '../upstream/upstream-test-support';
-import type { UpstreamSettings } from '../upstream/upstream-settings';
+import type { UpstreamSettings } from '../shared/upstream-settings';
 import { getNetworkPolicySetting, loadNetworkPolicy, NETWORK_POLICY_SETTING_KEY, updateNetworkPolicySetting } from './network-policy.service';
 import { allowLoopbackForTests } from './testing';
 

@@ -8,15 +8,15 @@ import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { allowLoopbackForTests } from '../network/testing';
-import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
+import { startFakeHub, tinyRepoSeed, type FakeHub } from '@fleetplane/fake-hub';
 import { DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
 import { SYSTEM_ACTOR } from '../context';
 import { runRepoCheck } from '../upstream/repo-check.service';
-import { fastRetry, makeTrackedRepo, testPrisma, testSettings, tinyRepoSeed, uniqueRepoId } from '../upstream/upstream-test-support';
-import type { UpstreamSettings } from '../upstream/upstream-settings';
+import { fastRetry, makeTrackedRepo, testPrisma, testSettings, uniqueRepoId } from '../upstream/upstream-test-support';
+import type { UpstreamSettings } from '../shared/upstream-settings';
 import { cancelRun, getRun, retryRun, startPipeline } from './pipeline-runs.service';
-import { executePipelineStep, finalizeRun, PermanentStepError, type StepRunnerDeps } from './step-runner.service';
+import { executePipelineStep, finalisePipelineRun, PermanentStepError, type StepRunnerDeps } from './step-runner.service';
 
 const prisma = testPrisma();
 const SHARD = 1024 * 1024;
@@ -202,7 +202,7 @@ describe('download stage', () => {
     expect(run.state).toBe('succeeded');
     expect(run.steps[0]!.attempts).toBe(2);
     expect(run.artifacts).toHaveLength(1);
-    expect(await finalizeRun(prisma, runId)).toEqual({ state: 'succeeded' });
+    expect(await finalisePipelineRun(prisma, runId)).toEqual({ state: 'succeeded' });
   });
 });
 

@@ -17,8 +17,7 @@ import { loadNetworkPolicy } from '../network/network-policy.service';
 import { DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import type { PrismaClient } from '@fleetplane/db';
-import { resolveRepoAccess } from '../upstream/tracked-repos.service';
-import { upstreamSettingsFromEnv, type UpstreamSettings } from '../upstream/upstream-settings';
+import { resolveRepoAccess, upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 import { detectFormat, detectQuantisation } from './artifact-format';
 import type { DownloadLimits } from './cluster-download-limits';
 
@@ -322,7 +321,7 @@ async function markFailed(prisma: PrismaClient, runId: string, stepId: string, m
  * Parent job of a run's flow: runs once every step job ended (also when one failed for good, e.g. a
  * worker that kept dying). Settles steps the step code could not update and derives the run's state.
  */
-export async function finalizeRun(prisma: PrismaClient, runId: string) {
+export async function finalisePipelineRun(prisma: PrismaClient, runId: string) {
   const run = await prisma.pipelineRun.findUnique({ where: { id: runId }, include: { steps: true } });
   if (!run) return { state: 'missing' as const };
   const now = new Date();

@@ -6,7 +6,7 @@ import { agentErrorBody, MAX_TELEMETRY_BODY_BYTES, parseAgentBearer, toAgentErro
 import type { PrismaClient } from '@fleetplane/db';
 import { enrollNode } from '../enrollment/enroll.service';
 import { ingestAdmission, type Admission } from './admission';
-import { AgentApiError } from './agent-api-error';
+import { AgentApiError } from '../shared/agent-api-error';
 import { authenticateAgent, ingestTelemetry } from './ingest.service';
 import { ingestMetrics, type IngestMetrics, type TIngestRejectReason } from './ingest-metrics';
 

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import { MAX_CLOCK_SKEW_SECONDS, normalisePciBusId, rollupBackfillJobId, telemetryRollupJob, type TTelemetryBatch, type TTelemetryResponse } from '@fleetplane/contracts';
 import { bucketStart } from '@fleetplane/domain';
-import { hashSecret, newRowId } from '../enrollment/secrets';
-import { AgentApiError } from './agent-api-error';
+import { newRowId } from '../shared/ids';
+import { hashSecret } from '../shared/secrets';
+import { AgentApiError } from '../shared/agent-api-error';
 
 /** Who is calling: resolved from the Bearer credential, never from anything in the body. */
 export interface AgentIdentity {

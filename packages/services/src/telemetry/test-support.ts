@@ -6,7 +6,7 @@ import { agentAuthorizationHeader, type TGpuSample, type TTelemetryBatch } from 
 import { exampleGpuSample } from '@fleetplane/contracts/testing';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
-import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../enrollment/secrets';
+import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../shared/secrets';
 import { getTelemetryPool } from './telemetry-pool';
 import type { AgentHttpDeps } from './agent-http';
 

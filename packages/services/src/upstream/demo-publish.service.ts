@@ -5,7 +5,7 @@ import { withAudit, type ServiceContext } from '../context';
 import { loadNetworkPolicy } from '../network/network-policy.service';
 import { notFound, precondition } from '../errors';
 import { enqueueRepoCheck } from './tracked-repos.service';
-import { upstreamSettingsFromEnv, type UpstreamSettings } from './upstream-settings';
+import { upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 
 export function demoPanelEnabled(env: Record<string, string | undefined> = process.env): boolean {
   return loadConfig(env).FLEETPLANE_DEMO;

@@ -3,15 +3,15 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { allowLoopbackForTests } from '../network/testing';
-import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
+import { startFakeHub, tinyRepoSeed, type FakeHub } from '@fleetplane/fake-hub';
 import { JobProducer } from '@fleetplane/queue';
 import { SYSTEM_ACTOR } from '../context';
 import { handleHubWebhook } from './hub-webhook.service';
 import { runRepoCheck } from './repo-check.service';
 import { deleteCluster } from '../inventory/clusters.service';
-import { createTrackedRepo, getTrackedRepo, resolveRepoAccess, updateTrackedRepo } from './tracked-repos.service';
-import { fastRetry, makeFamily, makeTrackedRepo, testPrisma, testSettings, tinyRepoSeed, uniqueRepoId } from './upstream-test-support';
-import type { UpstreamSettings } from './upstream-settings';
+import { createTrackedRepo, getTrackedRepo, updateTrackedRepo } from './tracked-repos.service';
+import { fastRetry, makeFamily, makeTrackedRepo, testPrisma, testSettings, uniqueRepoId } from './upstream-test-support';
+import { resolveRepoAccess, type UpstreamSettings } from '../shared/upstream-settings';
 
 const prisma = testPrisma();
 const REPOS = Array.from({ length: 8 }, () => uniqueRepoId());

@@ -8,8 +8,8 @@ import type { JobProducer } from '@fleetplane/queue';
 import { loadNetworkPolicy } from '../network/network-policy.service';
 import { dispatchOutbox } from '../outbox/outbox.service';
 import { createRunInTx } from '../pipelines/pipeline-runs.service';
-import { enqueueRepoCheck, resolveRepoAccess } from './tracked-repos.service';
-import { upstreamSettingsFromEnv, type UpstreamSettings } from './upstream-settings';
+import { enqueueRepoCheck } from './tracked-repos.service';
+import { resolveRepoAccess, upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 
 export interface RepoCheckDeps {
   prisma: PrismaClient;

@@ -10,8 +10,8 @@ import type { Db, TrackedRepo } from '@fleetplane/db';
 import type { JobProducer } from '@fleetplane/queue';
 import { withAudit, type ServiceContext } from '../context';
 import { conflict, invalid, isUniqueViolation, notFound, precondition } from '../errors';
-import { decryptToken, encryptToken } from './token-crypto';
-import { upstreamSettingsFromEnv, type UpstreamSettings } from './upstream-settings';
+import { encryptToken } from '../shared/token-crypto';
+import { upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 
 const autoStartTargetsInclude = { autoStartTargets: { select: { cluster: { select: { id: true, name: true } } }, orderBy: { cluster: { name: 'asc' } } } } as const;
 type RepoRow = TrackedRepo & { family?: { id: string; slug: string; name: string }; autoStartTargets: { cluster: { id: string; name: string } }[] };
@@ -196,26 +196,4 @@ export async function checkTrackedRepoNow(ctx: ServiceContext, id: string) {
     await audit({ action: 'tracked_repo.check_now', targetType: 'tracked_repo', targetId: id });
     return { id, enqueued: true };
   });
-}
-
-/** Hub URL and token for a repo; a missing secret is reported, never guessed. */
-export function resolveRepoAccess(
-  repo: Pick<TrackedRepo, 'id' | 'hubEndpoint' | 'accessTokenEncrypted' | 'accessTokenSecretRef'>,
-  settings: UpstreamSettings,
-): { hubUrl: string; accessToken?: string; problem?: string } {
-  const hubUrl = (repo.hubEndpoint ?? settings.defaultHubUrl).replace(/\/+$/, '');
-  if (repo.accessTokenSecretRef) {
-    const token = settings.env[repo.accessTokenSecretRef];
-    if (!token) return { hubUrl, problem: `The access token secret ${repo.accessTokenSecretRef} is not set in the worker's environment` };
-    return { hubUrl, accessToken: token };
-  }
-  if (repo.accessTokenEncrypted) {
-    if (!settings.secretKey) return { hubUrl, problem: 'FLEETPLANE_SECRET_KEY is not set, so the stored access token cannot be decrypted' };
-    try {
-      return { hubUrl, accessToken: decryptToken(settings.secretKey, repo.accessTokenEncrypted, repo.id) };
-    } catch (e) {
-      return { hubUrl, problem: (e as Error).message };
-    }
-  }
-  return { hubUrl };
 }

@@ -1,5 +1,6 @@
-// Shared fixtures of the upstream and pipeline integration tests: a real database, a fake Hub with a
-// small repo whose files are synthetic (deterministic bytes, generated on demand).
+// Shared fixtures of the upstream and pipeline integration tests: a real database and the settings
+// that point at a fake Hub. The Hub and its seed repos (tinyRepoSeed) come from @fleetplane/fake-hub,
+// which only test files import (packages never import tools).
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -7,8 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
-import type { TRepoSeed } from '@fleetplane/fake-hub';
-import type { UpstreamSettings } from './upstream-settings';
+import type { UpstreamSettings } from '../shared/upstream-settings';
 
 export const TEST_SECRET_KEY = 'ab'.repeat(32);
 export const PATTERNS = ['*.safetensors', '*.json', 'tokenizer*', '*.md'];
@@ -20,27 +20,6 @@ export function testPrisma(): PrismaClient {
 
 export function uniqueRepoId(prefix = 'tiny') {
   return `acme/${prefix}-${randomBytes(4).toString('hex')}`;
-}
-
-/** One repo with two weight shards, a config, a tokenizer and a README. */
-export function tinyRepoSeed(id: string, shardBytes = 256 * 1024): TRepoSeed {
-  return {
-    id,
-    commits: [
-      {
-        title: 'Upload model',
-        date: '2026-05-01T00:00:00.000Z',
-        files: {
-          'config.json': '{"model_type":"deepseek_v4","quantization_config":{"quant_method":"fp8","fmt":"e4m3"}}\n',
-          'model-00001-of-00002.safetensors': { sizeBytes: shardBytes, seed: `${id}-1` },
-          'model-00002-of-00002.safetensors': { sizeBytes: shardBytes, seed: `${id}-2` },
-          'tokenizer.json': '{"version":"1.0"}\n',
-          'README.md': '# tiny\n',
-          'assets/logo.png': new Uint8Array(16).fill(3),
-        },
-      },
-    ],
-  };
 }
 
 export async function testSettings(hubUrl: string, env: Record<string, string | undefined> = {}): Promise<UpstreamSettings> {

@@ -10,11 +10,8 @@ import {
 } from '@fleetplane/contracts';
 import { UserRepository } from '@fleetplane/db';
 import type { z } from 'zod';
-import { SYSTEM_ACTOR, withAudit, type ServiceContext } from '../context';
+import { SYSTEM_ACTOR, withAudit, type PasswordHasher, type ServiceContext } from '../context';
 import { conflict, forbidden, isUniqueViolation, notFound, precondition } from '../errors';
-
-/** Password hashing is injected (Better Auth's scrypt in production) so services never hash by hand. */
-export type PasswordHasher = (password: string) => Promise<string>;
 
 export async function listUsers(ctx: Pick<ServiceContext, 'prisma'>, input: z.input<typeof ZUserListInput>) {
   const q = ZUserListInput.parse(input);
