@@ -4,12 +4,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
+import { startFakeHub, tinyRepoSeed, type FakeHub } from '@fleetplane/fake-hub';
 import { SYSTEM_ACTOR } from '../context';
 import { createCluster, updateCluster } from '../inventory/clusters.service';
 import { runRepoCheck } from '../upstream/repo-check.service';
 import { createTrackedRepo, getTrackedRepo, updateTrackedRepo } from '../upstream/tracked-repos.service';
-import { fastRetry, makeFamily, testPrisma, testSettings, tinyRepoSeed, uniqueRepoId } from '../upstream/upstream-test-support';
+import { fastRetry, makeFamily, testPrisma, testSettings, uniqueRepoId } from '../upstream/upstream-test-support';
 import type { UpstreamSettings } from '../shared/upstream-settings';
 import { getNetworkPolicySetting, loadNetworkPolicy, NETWORK_POLICY_SETTING_KEY, updateNetworkPolicySetting } from './network-policy.service';
 import { allowLoopbackForTests } from './testing';
