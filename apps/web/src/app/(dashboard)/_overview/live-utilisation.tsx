@@ -11,12 +11,11 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/com
 import { Skeleton } from '~/components/ui/skeleton';
 import { cn } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { barWidth, fmtFraction, fmtGiB, fmtPercent, fmtRate, fmtTime, fmtWatts } from './telemetry-format';
+import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { barWidth, fmtFraction, fmtGiB, fmtPercent, fmtRate, fmtTime, fmtWatts } from '~/lib/telemetry-format';
 
 type ClusterLive = RouterOutputs['fleetHealth']['utilisation']['clusters'][number];
 
-/** Live views poll this often; the agents report every 5–10 s. */
-export const LIVE_REFRESH_MS = 5_000;
 
 const DOT: Record<THealthStatus, string> = { healthy: 'bg-healthy', warning: 'bg-warning', critical: 'bg-critical', offline: 'bg-offline', unknown: 'bg-unknown' };
 
