@@ -49,7 +49,7 @@ async function detailPageIds(page: Page) {
     const cluster = await prisma.cluster.findUniqueOrThrow({ where: { name: 'flash-h100-vllm' }, select: { id: true } });
     const node = await prisma.node.findFirstOrThrow({ where: { clusterId: cluster.id }, orderBy: { hostname: 'asc' }, select: { id: true } });
     const gpu = await prisma.gpu.findFirstOrThrow({ where: { nodeId: node.id }, orderBy: { index: 'asc' }, select: { id: true } });
-    const revision = await prisma.modelRevision.findFirstOrThrow({ orderBy: { createdAt: 'desc' }, select: { id: true } });
+    const revision = await prisma.modelRevision.findFirstOrThrow({ orderBy: { detectedAt: 'desc' }, select: { id: true } });
     let validationRunId = (await prisma.validationRun.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }))?.id;
     if (!validationRunId) validationRunId = await startThroughApi(page, 'validationRuns.start', { clusterId: cluster.id, suiteName: 'smoke' });
     let pipelineRunId = (await prisma.pipelineRun.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }))?.id;
