@@ -43,7 +43,7 @@ function GpuCell({ gpu, node }: { gpu: GridGpu; node: GridNode }) {
           className={cn('flex h-14 w-16 flex-col items-center justify-center rounded-md border text-xs transition-transform hover:scale-105 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring', CELL[shown])}
         >
           <span className="font-semibold">GPU {gpu.index}</span>
-          <span className="tabular-nums opacity-80">{gpu.latest ? fmtPercent(gpu.latest.utilizationGpuPct) : '—'}</span>
+          <span className="tabular-nums">{gpu.latest ? fmtPercent(gpu.latest.utilizationGpuPct) : '—'}</span>
         </Link>
       </Tooltip.Trigger>
       <Tooltip.Portal>
