@@ -107,7 +107,7 @@ export function GpuHealthGrid({ clusterId }: { clusterId: string }) {
           grid.isError ? (
             <ErrorState error={grid.error} onRetry={() => void grid.refetch()} />
           ) : (
-            <div className="space-y-2" aria-busy="true" aria-label="Loading">
+            <div className="space-y-2" role="status" aria-busy="true" aria-label="Loading">
               <Skeleton className="h-16" />
               <Skeleton className="h-16" />
             </div>

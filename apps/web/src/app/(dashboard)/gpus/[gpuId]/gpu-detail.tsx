@@ -36,7 +36,7 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
   const gpu = useQuery({ ...trpc.fleetHealth.gpu.queryOptions({ id: gpuId }), refetchInterval: LIVE_REFRESH_MS });
   if (gpu.isError && gpu.error.data?.code === 'NOT_FOUND') notFound();
   if (gpu.data === undefined) {
-    return gpu.isError ? <ErrorState error={gpu.error} onRetry={() => void gpu.refetch()} /> : <Skeleton className="h-64" aria-busy="true" aria-label="Loading" />;
+    return gpu.isError ? <ErrorState error={gpu.error} onRetry={() => void gpu.refetch()} /> : <Skeleton className="h-64" role="status" aria-busy="true" aria-label="Loading" />;
   }
   const g = gpu.data;
   const l = g.latest;
