@@ -3,6 +3,37 @@
 import js from '@eslint/js';
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import { readdirSync } from 'node:fs';
+
+// Dashboard feature folders (one per route under app/(dashboard), e.g. clusters, models, _overview).
+// A feature may use src/components, src/lib, src/trpc and its own folder, never another feature's
+// files: what two features share moves to src/components (see docs/architecture.md, "Dashboard").
+const DASHBOARD = 'apps/web/src/app/(dashboard)';
+const dashboardFeatures = readdirSync(new URL(`./${DASHBOARD}/`, import.meta.url), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
+const escapeRegex = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const featureBoundaries = dashboardFeatures.map((feature) => ({
+  files: [`${DASHBOARD}/${feature}/**/*.{ts,tsx}`],
+  rules: {
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            // A relative path that climbs out and back into a different folder: ../models/x, ../../_overview/x.
+            regex: `^(\\.\\./)+(?!${escapeRegex(feature)}/)[^./][^/]*/`,
+            message: `The ${feature} feature may not import another feature's files; move what is shared to src/components or src/lib.`,
+          },
+          {
+            regex: `^~/app/(?!\\(dashboard\\)/${escapeRegex(feature)}/)`,
+            message: `The ${feature} feature may not import another feature's files; move what is shared to src/components or src/lib.`,
+          },
+        ],
+      },
+    ],
+  },
+}));
 
 // Who may import whom (docs/architecture.md, "Layers and who may import whom").
 const LAYERS = [
@@ -62,6 +93,14 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       '@nx/enforce-module-boundaries': moduleBoundaries(LAYERS),
+    },
+  },
+  ...featureBoundaries,
+  {
+    // Shared components and helpers are used by features, so they may not depend on one.
+    files: ['apps/web/src/components/**/*.{ts,tsx}', 'apps/web/src/lib/**/*.{ts,tsx}', 'apps/web/src/trpc/**/*.{ts,tsx}'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^~/app/|/app/\\(dashboard\\)/', message: 'Shared code may not import a dashboard feature folder.' }] }],
     },
   },
   {

@@ -54,7 +54,7 @@ function NavLink({ item, onNavigate }: { item: NavItem; onNavigate?: () => void 
       href={item.href}
       onClick={onNavigate}
       className={cn(
-        'flex items-center gap-2.5 rounded-md px-3 py-2 text-sm text-white/70 transition-colors hover:bg-white/10 hover:text-white',
+        'flex items-center gap-2.5 rounded-md px-3 py-2 text-sm text-sidebar-foreground transition-colors hover:bg-white/10 hover:text-white',
         active && 'bg-white/10 font-medium text-white',
       )}
       aria-current={active ? 'page' : undefined}
@@ -76,14 +76,14 @@ function SidebarContent({ onNavigate }: { onNavigate?: () => void }) {
       <nav className="flex flex-1 flex-col gap-5" aria-label="Main">
         {NAV.filter((s) => s.section !== 'Admin' || isAdmin).map((section) => (
           <div key={section.section} className="flex flex-col gap-0.5">
-            <p className="px-3 pb-1 text-[11px] font-semibold uppercase tracking-wider text-white/40">{section.section}</p>
+            <p className="px-3 pb-1 text-[11px] font-semibold uppercase tracking-wider text-sidebar-muted-foreground">{section.section}</p>
             {section.items.map((item) => (
               <NavLink key={item.href} item={item} onNavigate={onNavigate} />
             ))}
           </div>
         ))}
       </nav>
-      <div className="flex items-center gap-2 px-3 text-xs text-white/50">
+      <div className="flex items-center gap-2 px-3 text-xs text-sidebar-muted-foreground">
         <Activity className="size-3.5" /> DeepSeek V4 fleet control
       </div>
     </>
@@ -109,7 +109,7 @@ export function AppShell({ children }: { children: React.ReactNode }) {
           <DialogPrimitive.Overlay className="fixed inset-0 z-50 bg-black/50 md:hidden" />
           <DialogPrimitive.Content className="fixed inset-y-0 left-0 z-50 flex w-64 flex-col bg-sidebar px-3 py-4 shadow-xl md:hidden" aria-describedby={undefined}>
             <DialogPrimitive.Title className="sr-only">Navigation</DialogPrimitive.Title>
-            <DialogPrimitive.Close className="absolute right-3 top-4 rounded-md p-1 text-white/70 hover:bg-white/10 hover:text-white" aria-label="Close navigation">
+            <DialogPrimitive.Close className="absolute right-3 top-4 rounded-md p-1 text-sidebar-foreground hover:bg-white/10 hover:text-white" aria-label="Close navigation">
               <X className="size-5" />
             </DialogPrimitive.Close>
             <SidebarContent onNavigate={() => setDrawerOpen(false)} />

@@ -143,3 +143,25 @@ export function QueryDataTable<TRow, TSort extends string>({
     </QueryView>
   );
 }
+
+/**
+ * One page of a list the API returns whole (a node's credentials, a cluster's join tokens: a handful of
+ * rows), sorted and sliced like a server-paged list, so it can feed QueryDataTable through `select`.
+ * Empty values sort last whichever the direction.
+ */
+export function pageLocally<TRow, TSort extends string>(
+  rows: TRow[],
+  state: TableQueryState<TSort>,
+  sortValue: Record<TSort, (row: TRow) => string | number | Date | null | undefined>,
+): { items: TRow[]; total: number } {
+  const value = sortValue[state.sortBy];
+  const dir = state.sortDir === 'asc' ? 1 : -1;
+  const sorted = [...rows].sort((a, b) => {
+    const x = value(a);
+    const y = value(b);
+    if (x == null || y == null) return x == null ? (y == null ? 0 : 1) : -1;
+    return (x < y ? -1 : x > y ? 1 : 0) * dir;
+  });
+  const start = (state.page - 1) * state.pageSize;
+  return { items: sorted.slice(start, start + state.pageSize), total: rows.length };
+}

@@ -22,7 +22,7 @@ export function Field({ label, htmlFor, error, hint, children }: { label: string
   );
 }
 
-interface TrpcLikeError {
+export interface TrpcLikeError {
   message: string;
   data?: { zodError?: { fieldErrors: Record<string, string[]> } | null; field?: string | null } | null;
 }
@@ -34,7 +34,9 @@ interface TrpcLikeError {
 export function applyServerErrors<T extends FieldValues>(error: TrpcLikeError, setError: UseFormSetError<T>, fields: readonly string[]): string | null {
   const fieldErrors = error.data?.zodError?.fieldErrors ?? {};
   let placed = false;
-  for (const [key, messages] of Object.entries(fieldErrors)) {
+  for (const [path, messages] of Object.entries(fieldErrors)) {
+    // A nested path (accessToken.token) belongs to the input of its top-level field.
+    const key = path.split('.')[0]!;
     if (fields.includes(key) && messages[0]) {
       setError(key as Path<T>, { type: 'server', message: messages[0] });
       placed = true;

@@ -31,7 +31,7 @@ export function ErrorState({ error, onRetry }: { error: { message: string } | nu
 
 export function TableSkeleton({ rows = 5, columns = 5 }: { rows?: number; columns?: number }) {
   return (
-    <div className="space-y-2" aria-busy="true" aria-label="Loading">
+    <div className="space-y-2" role="status" aria-busy="true" aria-label="Loading">
       {Array.from({ length: rows }, (_, r) => (
         <div key={r} className="flex gap-3">
           {Array.from({ length: columns }, (_, c) => (

@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import { HydrateClient, prefetch, trpc } from '~/trpc/server';
-import { DEFAULT_CLUSTER_TABLE_STATE } from './_components/cluster-table-state';
-import { FleetOverview } from './_components/fleet-overview';
+import { DEFAULT_CLUSTER_TABLE_STATE } from '~/components/clusters/cluster-table-state';
+import { FleetOverview } from './_overview/fleet-overview';
 
 export const metadata: Metadata = { title: 'Fleet overview' };
 

@@ -20,5 +20,5 @@ export function AlertTitle({ className, ...props }: React.HTMLAttributes<HTMLHea
   return <h5 className={cn('mb-1 font-medium leading-none', className)} {...props} />;
 }
 export function AlertDescription({ className, ...props }: React.HTMLAttributes<HTMLDivElement>) {
-  return <div className={cn('text-sm opacity-90', className)} {...props} />;
+  return <div className={cn('text-sm', className)} {...props} />;
 }

@@ -1,5 +1,5 @@
 'use client';
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import Link from 'next/link';
 import { useState } from 'react';
@@ -13,9 +13,10 @@ import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
 import { Input, Label, NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
+import { useInvalidateAlerts } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
-import { LIVE_REFRESH_MS } from '../_components/live-utilisation';
-import { RelativeTime } from '../_components/relative-time';
+import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { RelativeTime } from '~/components/relative-time';
 
 type Row = RouterOutputs['alerts']['list']['items'][number];
 const col = createColumnHelper<Row>();
@@ -34,12 +35,12 @@ const STATE_VARIANT: Record<TAlertState, 'critical' | 'secondary' | 'healthy'> =
 
 function AcknowledgeButton({ alert }: { alert: Row }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const invalidateAlerts = useInvalidateAlerts();
   const ack = useMutation(
     trpc.alerts.acknowledge.mutationOptions({
       onSuccess: async () => {
         toast.success('Alert acknowledged');
-        await queryClient.invalidateQueries({ queryKey: trpc.alerts.pathKey() });
+        await invalidateAlerts();
       },
       onError: (e) => toast.error(e.message),
     }),

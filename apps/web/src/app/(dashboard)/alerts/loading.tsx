@@ -3,7 +3,7 @@ import { Skeleton } from '~/components/ui/skeleton';
 
 export default function Loading() {
   return (
-    <div className="space-y-4" aria-busy="true" aria-label="Loading">
+    <div className="space-y-4" role="status" aria-busy="true" aria-label="Loading">
       <Skeleton className="h-8 w-48" />
       <TableSkeleton rows={8} columns={6} />
     </div>

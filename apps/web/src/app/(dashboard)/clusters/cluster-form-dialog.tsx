@@ -1,21 +1,17 @@
 'use client';
-import { zodResolver } from '@hookform/resolvers/zod';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
-import { useForm } from 'react-hook-form';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { toast } from 'sonner';
 import type { z } from 'zod';
 import { SERVING_ENGINE_LABELS, SERVING_ENGINES, ZClusterFields } from '@fleetplane/contracts';
-import { applyServerErrors, Field } from '~/components/form-helpers';
-import { Alert, AlertDescription } from '~/components/ui/alert';
-import { Button } from '~/components/ui/button';
-import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '~/components/ui/dialog';
+import { FormDialog } from '~/components/form-dialog';
+import { Field } from '~/components/form-helpers';
 import { Input, NativeSelect, Textarea } from '~/components/ui/input';
+import { useInvalidateClusters } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
 type FormIn = z.input<typeof ZClusterFields>;
 type FormOut = z.output<typeof ZClusterFields>;
-const FIELDS = ['name', 'siteId', 'description', 'servingEngine', 'engineVersion', 'endpointUrl', 'endpointApiKeyRef', 'servedModelName', 'maxContextTokens', 'gpuHourlyCostUsd', 'validationConcurrencyCap', 'downloadConcurrency', 'downloadBandwidthMbps'] as const;
 
 const EMPTY: FormIn = {
   name: '',
@@ -40,77 +36,59 @@ const toNullableNumber = (v: unknown) => (v === '' || v === null || v === undefi
 
 export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; trigger: React.ReactNode }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const invalidateClusters = useInvalidateClusters();
   const [open, setOpen] = useState(false);
-  const [formError, setFormError] = useState<string | null>(null);
   const sites = useQuery({ ...trpc.sites.list.queryOptions(), enabled: open });
   const existing = useQuery({ ...trpc.clusters.get.queryOptions({ id: clusterId ?? '' }), enabled: open && !!clusterId });
-  const form = useForm<FormIn, unknown, FormOut>({ resolver: zodResolver(ZClusterFields), defaultValues: EMPTY, mode: 'onTouched' });
-
-  useEffect(() => {
-    if (!open) return;
-    setFormError(null);
-    if (clusterId && existing.data) {
-      const c = existing.data;
-      form.reset({
-        name: c.name,
-        siteId: c.siteId,
-        description: c.description,
-        servingEngine: c.servingEngine,
-        engineVersion: c.engineVersion,
-        endpointUrl: c.endpointUrl,
-        endpointApiKeyRef: c.endpointApiKeyRef,
-        servedModelName: c.servedModelName,
-        maxContextTokens: c.maxContextTokens,
-        gpuHourlyCostUsd: c.gpuHourlyCostUsd,
-        validationConcurrencyCap: c.validationConcurrencyCap,
-        downloadConcurrency: c.downloadConcurrency,
-        downloadBandwidthMbps: c.downloadBandwidthMbps,
-      });
-    } else if (!clusterId) {
-      form.reset(EMPTY);
-    }
-  }, [open, clusterId, existing.data, form]);
-
-  const onDone = async (name: string, endpointApiKeyDropped = false) => {
-    if (endpointApiKeyDropped) toast.warning(`Cluster ${name} updated. The endpoint changed, so its API key secret was removed; name one for the new endpoint if it needs one.`);
-    else toast.success(clusterId ? `Cluster ${name} updated` : `Cluster ${name} created`);
-    setOpen(false);
-    await queryClient.invalidateQueries({ queryKey: trpc.clusters.pathKey() });
-    await queryClient.invalidateQueries({ queryKey: trpc.fleet.pathKey() });
-  };
-  const onError = (error: Parameters<typeof applyServerErrors>[0]) => setFormError(applyServerErrors(error, form.setError, FIELDS));
-  const create = useMutation(trpc.clusters.create.mutationOptions({ onSuccess: (r) => onDone(r.name), onError }));
-  const update = useMutation(trpc.clusters.update.mutationOptions({ onSuccess: (r) => onDone(r.name, r.endpointApiKeyDropped), onError }));
-  const pending = create.isPending || update.isPending;
-
-  const onSubmit = form.handleSubmit((data) => {
-    setFormError(null);
-    if (clusterId) update.mutate({ id: clusterId, data });
-    else create.mutate(data);
-  });
-  const { errors } = form.formState;
-  const reg = form.register;
-  // The service drops a stored API key secret when the endpoint changes and the same secret is kept:
-  // an API key never follows the cluster to another server. Say so before saving.
-  const [endpointUrl, endpointApiKeyRef] = form.watch(['endpointUrl', 'endpointApiKeyRef']);
-  const stored = existing.data;
-  const keyWillBeDropped = !!clusterId && !!stored?.endpointApiKeyRef && (endpointUrl || null) !== (stored.endpointUrl ?? null) && (endpointApiKeyRef || null) === stored.endpointApiKeyRef;
+  const create = useMutation(trpc.clusters.create.mutationOptions());
+  const update = useMutation(trpc.clusters.update.mutationOptions());
+  const c = existing.data;
+  const values: FormIn | undefined = !clusterId
+    ? EMPTY
+    : c
+      ? {
+          name: c.name,
+          siteId: c.siteId,
+          description: c.description,
+          servingEngine: c.servingEngine,
+          engineVersion: c.engineVersion,
+          endpointUrl: c.endpointUrl,
+          endpointApiKeyRef: c.endpointApiKeyRef,
+          servedModelName: c.servedModelName,
+          maxContextTokens: c.maxContextTokens,
+          gpuHourlyCostUsd: c.gpuHourlyCostUsd,
+          validationConcurrencyCap: c.validationConcurrencyCap,
+          downloadConcurrency: c.downloadConcurrency,
+          downloadBandwidthMbps: c.downloadBandwidthMbps,
+        }
+      : undefined;
 
   return (
-    <Dialog open={open} onOpenChange={setOpen}>
-      <DialogTrigger asChild>{trigger}</DialogTrigger>
-      <DialogContent className="max-w-2xl">
-        <DialogHeader>
-          <DialogTitle>{clusterId ? 'Edit cluster' : 'New cluster'}</DialogTitle>
-          <DialogDescription>A serving deployment of DeepSeek V4: its engine, endpoint and cost.</DialogDescription>
-        </DialogHeader>
-        <form onSubmit={onSubmit} noValidate className="grid gap-4" aria-label="Cluster form">
-          {formError ? (
-            <Alert variant="destructive">
-              <AlertDescription>{formError}</AlertDescription>
-            </Alert>
-          ) : null}
+    <FormDialog<FormIn, FormOut, { name: string; endpointApiKeyDropped?: boolean }>
+      trigger={trigger}
+      onOpenChange={setOpen}
+      title={clusterId ? 'Edit cluster' : 'New cluster'}
+      description="A serving deployment of DeepSeek V4: its engine, endpoint and cost."
+      formLabel="Cluster form"
+      contentClassName="max-w-2xl"
+      schema={ZClusterFields}
+      values={values}
+      submit={(data) => (clusterId ? update.mutateAsync({ id: clusterId, data }) : create.mutateAsync(data))}
+      onSuccess={async (r) => {
+        if (r.endpointApiKeyDropped) toast.warning(`Cluster ${r.name} updated. The endpoint changed, so its API key secret was removed; name one for the new endpoint if it needs one.`);
+        else toast.success(clusterId ? `Cluster ${r.name} updated` : `Cluster ${r.name} created`);
+        await invalidateClusters();
+      }}
+      submitLabel={clusterId ? 'Save changes' : 'Create cluster'}
+    >
+      {({ register: reg, formState: { errors }, watch }) => {
+        // The service drops a stored API key secret when the endpoint changes and the same secret is kept:
+        // an API key never follows the cluster to another server. Say so before saving.
+        const [endpointUrl, endpointApiKeyRef] = watch(['endpointUrl', 'endpointApiKeyRef']);
+        const stored = existing.data;
+        const keyWillBeDropped = !!clusterId && !!stored?.endpointApiKeyRef && (endpointUrl || null) !== (stored.endpointUrl ?? null) && (endpointApiKeyRef || null) === stored.endpointApiKeyRef;
+        return (
+        <>
           <div className="grid gap-4 sm:grid-cols-2">
             <Field label="Name" htmlFor="cluster-name" error={errors.name?.message} hint="Lower-case, digits and dashes">
               <Input id="cluster-name" aria-invalid={!!errors.name} {...reg('name')} />
@@ -170,16 +148,9 @@ export function ClusterFormDialog({ clusterId, trigger }: { clusterId?: string; 
           <Field label="Description" htmlFor="cluster-description" error={errors.description?.message}>
             <Textarea id="cluster-description" rows={2} {...reg('description')} />
           </Field>
-          <DialogFooter>
-            <Button type="button" variant="outline" onClick={() => setOpen(false)}>
-              Cancel
-            </Button>
-            <Button type="submit" disabled={pending || (!!clusterId && existing.isPending)}>
-              {pending ? 'Saving…' : clusterId ? 'Save changes' : 'Create cluster'}
-            </Button>
-          </DialogFooter>
-        </form>
-      </DialogContent>
-    </Dialog>
+        </>
+        );
+      }}
+    </FormDialog>
   );
 }

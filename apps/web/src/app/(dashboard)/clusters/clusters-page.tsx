@@ -3,7 +3,7 @@ import { Pencil, Plus, Trash2 } from 'lucide-react';
 import { PageHeader } from '~/components/states';
 import { useCan } from '~/components/session-context';
 import { Button } from '~/components/ui/button';
-import { ClustersTable } from '../_components/clusters-table';
+import { ClustersTable } from '~/components/clusters/clusters-table';
 import { ClusterFormDialog } from './cluster-form-dialog';
 import { DeleteClusterButton } from './delete-cluster-button';
 

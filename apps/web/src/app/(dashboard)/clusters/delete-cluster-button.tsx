@@ -1,13 +1,14 @@
 'use client';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { useRouter } from 'next/navigation';
 import { toast } from 'sonner';
 import { ConfirmDialog } from '~/components/confirm-dialog';
+import { useInvalidateClusters } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
 export function DeleteClusterButton({ id, name, children, redirectTo }: { id: string; name: string; children: React.ReactNode; redirectTo?: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const invalidateClusters = useInvalidateClusters();
   const router = useRouter();
   const del = useMutation(trpc.clusters.delete.mutationOptions());
   return (
@@ -20,8 +21,7 @@ export function DeleteClusterButton({ id, name, children, redirectTo }: { id: st
         await del.mutateAsync({ id });
         toast.success(`Cluster ${name} deleted`);
         if (redirectTo) router.push(redirectTo);
-        await queryClient.invalidateQueries({ queryKey: trpc.clusters.pathKey() });
-        await queryClient.invalidateQueries({ queryKey: trpc.fleet.pathKey() });
+        await invalidateClusters();
       }}
     />
   );

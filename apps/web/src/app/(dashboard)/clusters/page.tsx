@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { HydrateClient, prefetch, trpc } from '~/trpc/server';
-import { DEFAULT_CLUSTER_TABLE_STATE } from '../_components/cluster-table-state';
+import { DEFAULT_CLUSTER_TABLE_STATE } from '~/components/clusters/cluster-table-state';
 import { ClustersPage } from './clusters-page';
 
 export const metadata: Metadata = { title: 'Clusters' };

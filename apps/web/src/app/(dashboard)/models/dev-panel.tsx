@@ -1,5 +1,5 @@
 'use client';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { FlaskConical } from 'lucide-react';
 import { useState } from 'react';
 import { toast } from 'sonner';
@@ -7,6 +7,7 @@ import { useCan } from '~/components/session-context';
 import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { NativeSelect } from '~/components/ui/input';
+import { useInvalidateUpstream } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
 const KINDS = [
@@ -18,7 +19,7 @@ const KINDS = [
 /** Demo installs only: publish a new upstream revision to the demo Hub and watch it flow through. */
 export function DevPanel() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const invalidateUpstream = useInvalidateUpstream();
   const canUse = useCan('operator');
   const status = useQuery(trpc.demo.status.queryOptions());
   const repos = useQuery(trpc.upstream.listRepos.queryOptions());
@@ -27,7 +28,7 @@ export function DevPanel() {
     trpc.demo.publishRevision.mutationOptions({
       onSuccess: async (r) => {
         toast.success(`Published ${r.sha.slice(0, 12)}: ${r.title}. The watcher picks it up in a moment.`);
-        await queryClient.invalidateQueries(trpc.upstream.pathFilter());
+        await invalidateUpstream();
       },
       onError: (e) => toast.error(e.message),
     }),

@@ -1,5 +1,5 @@
 'use client';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
 import { Pencil, Plus, RefreshCw } from 'lucide-react';
 import Link from 'next/link';
@@ -13,12 +13,13 @@ import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatBytes } from '~/lib/utils';
+import { useInvalidateUpstream } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
-import { RelativeTime } from '../_components/relative-time';
+import { RelativeTime } from '~/components/relative-time';
 import { DevPanel } from './dev-panel';
 import { RepoFormDialog } from './repo-form-dialog';
 import { DEFAULT_REVISION_TABLE_STATE, type RevisionSort } from './table-state';
-import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RepoStatusBadge, RunStateBadge } from './upstream-badges';
+import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RepoStatusBadge, RunStateBadge } from '~/components/upstream/upstream-badges';
 
 type Revision = RouterOutputs['upstream']['revisions']['items'][number];
 const col = createColumnHelper<Revision>();
@@ -54,14 +55,14 @@ function Families() {
 
 function TrackedRepos() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const invalidateUpstream = useInvalidateUpstream();
   const canEdit = useCan('operator');
   const repos = useQuery({ ...trpc.upstream.listRepos.queryOptions(), refetchInterval: 5000 });
   const checkNow = useMutation(
     trpc.upstream.checkNow.mutationOptions({
       onSuccess: async () => {
         toast.success('Check queued');
-        await queryClient.invalidateQueries(trpc.upstream.pathFilter());
+        await invalidateUpstream();
       },
       onError: (e) => toast.error(e.message),
     }),

@@ -9,8 +9,8 @@ import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { NativeSelect } from '~/components/ui/input';
 import { formatBytes } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { RelativeTime } from '../_components/relative-time';
-import { ChangeBadge, RunStateBadge, runTargetLabel } from '../models/upstream-badges';
+import { RelativeTime } from '~/components/relative-time';
+import { ChangeBadge, RunStateBadge, runTargetLabel } from '~/components/upstream/upstream-badges';
 import { DEFAULT_PIPELINE_TABLE_STATE, type PipelineRunSort } from './table-state';
 
 type Run = RouterOutputs['pipelines']['list']['items'][number];

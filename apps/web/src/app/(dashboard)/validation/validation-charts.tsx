@@ -106,7 +106,9 @@ export function RetrievalHeatmap({ metrics }: { metrics: Json | undefined }) {
   if (!cells.length) return <p className="text-sm text-muted-foreground">No retrieval cells yet.</p>;
   const lengths = [...new Set(cells.map((c) => c.contextLength))].sort((a, b) => a - b);
   const depths = [...new Set(cells.map((c) => c.depth))].sort((a, b) => a - b);
-  const colour = (s: number) => `hsl(${Math.round(s * 120)} 65% 45%)`;
+  // Red (0) to green (1). At 28% lightness white text keeps >= 4.8:1 on every hue of the scale (the
+  // lightest is yellow); at 45% green measured 2.5:1.
+  const colour = (s: number) => `hsl(${Math.round(s * 120)} 65% 28%)`;
   const label = (n: number) => (n >= 1024 ? `${Math.round(n / 1024)}K` : String(n));
   return (
     <div data-testid="retrieval-heatmap" className="overflow-x-auto">

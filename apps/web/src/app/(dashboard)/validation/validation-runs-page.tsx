@@ -14,7 +14,7 @@ import { NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { DEFAULT_RUN_TABLE_STATE, type RunSort } from './run-table-state';
-import { StartRunDialog } from './start-run-dialog';
+import { StartRunDialog } from '~/components/validation/start-run-dialog';
 import { StateBadge, VerdictBadge } from './verdict-badge';
 
 type Row = RouterOutputs['validationRuns']['list']['items'][number];

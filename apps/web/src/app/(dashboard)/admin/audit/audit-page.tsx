@@ -28,7 +28,7 @@ function Diff({ before, after }: { before: unknown; after: unknown }) {
           <div key={k}>
             <dt className="inline font-semibold">{k}: </dt>
             <dd className="inline">
-              {before != null ? <span className="text-critical line-through">{JSON.stringify(b[k]) ?? '∅'}</span> : null} {after != null ? <span className="text-healthy">{JSON.stringify(a[k]) ?? '∅'}</span> : null}
+              {before != null ? <span className="text-critical-foreground line-through">{JSON.stringify(b[k]) ?? '∅'}</span> : null} {after != null ? <span className="text-healthy-foreground">{JSON.stringify(a[k]) ?? '∅'}</span> : null}
             </dd>
           </div>
         ))}

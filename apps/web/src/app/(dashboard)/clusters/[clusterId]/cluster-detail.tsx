@@ -18,11 +18,11 @@ import { cn, formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { ClusterFormDialog } from '../cluster-form-dialog';
 import { DeleteClusterButton } from '../delete-cluster-button';
-import { DeleteNodeButton, NodeFormDialog } from './node-dialogs';
+import { DeleteNodeButton, NodeFormDialog } from '~/components/nodes/node-dialogs';
 import { GpuHealthGrid } from './gpu-health-grid';
 import { JoinTokensPanel } from './join-tokens-panel';
-import { StartRunDialog } from '../../validation/start-run-dialog';
-import { RelativeTime } from '../../_components/relative-time';
+import { StartRunDialog } from '~/components/validation/start-run-dialog';
+import { RelativeTime } from '~/components/relative-time';
 
 type NodeRow = RouterOutputs['nodes']['list']['items'][number];
 type NodeSort = 'hostname' | 'health' | 'lastSeenAt' | 'gpuCount' | 'createdAt';

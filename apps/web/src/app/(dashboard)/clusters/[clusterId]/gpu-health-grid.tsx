@@ -10,19 +10,19 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/com
 import { Skeleton } from '~/components/ui/skeleton';
 import { cn } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { LIVE_REFRESH_MS } from '../../_components/live-utilisation';
-import { fmtGiB, fmtPercent, fmtWatts } from '../../_components/telemetry-format';
-import { RelativeTime } from '../../_components/relative-time';
+import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { fmtGiB, fmtPercent, fmtWatts } from '~/lib/telemetry-format';
+import { RelativeTime } from '~/components/relative-time';
 
 type Grid = RouterOutputs['fleetHealth']['clusterGrid'];
 type GridNode = Grid['nodes'][number];
 type GridGpu = GridNode['gpus'][number];
 
 const CELL: Record<THealthStatus, string> = {
-  healthy: 'bg-healthy/15 border-healthy/50 text-[oklch(0.35_0.1_150)]',
-  warning: 'bg-warning/25 border-warning text-[oklch(0.4_0.1_70)]',
-  critical: 'bg-critical/20 border-critical text-critical',
-  offline: 'bg-offline/20 border-offline text-offline',
+  healthy: 'bg-healthy/15 border-healthy/50 text-healthy-foreground',
+  warning: 'bg-warning/25 border-warning text-warning-foreground',
+  critical: 'bg-critical/20 border-critical text-critical-foreground',
+  offline: 'bg-offline/20 border-offline text-offline-foreground',
   unknown: 'bg-unknown/25 border-unknown text-muted-foreground',
 };
 const DOT: Record<THealthStatus, string> = { healthy: 'bg-healthy', warning: 'bg-warning', critical: 'bg-critical', offline: 'bg-offline', unknown: 'bg-unknown' };
@@ -43,7 +43,7 @@ function GpuCell({ gpu, node }: { gpu: GridGpu; node: GridNode }) {
           className={cn('flex h-14 w-16 flex-col items-center justify-center rounded-md border text-xs transition-transform hover:scale-105 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring', CELL[shown])}
         >
           <span className="font-semibold">GPU {gpu.index}</span>
-          <span className="tabular-nums opacity-80">{gpu.latest ? fmtPercent(gpu.latest.utilizationGpuPct) : '—'}</span>
+          <span className="tabular-nums">{gpu.latest ? fmtPercent(gpu.latest.utilizationGpuPct) : '—'}</span>
         </Link>
       </Tooltip.Trigger>
       <Tooltip.Portal>
@@ -107,7 +107,7 @@ export function GpuHealthGrid({ clusterId }: { clusterId: string }) {
           grid.isError ? (
             <ErrorState error={grid.error} onRetry={() => void grid.refetch()} />
           ) : (
-            <div className="space-y-2" aria-busy="true" aria-label="Loading">
+            <div className="space-y-2" role="status" aria-busy="true" aria-label="Loading">
               <Skeleton className="h-16" />
               <Skeleton className="h-16" />
             </div>

@@ -1,24 +1,27 @@
 'use client';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
 import { Copy, KeyRound, Plus } from 'lucide-react';
 import Link from 'next/link';
 import { useState } from 'react';
 import { toast } from 'sonner';
-import { agentEnrollCommand, type TJoinTokenStatus } from '@fleetplane/contracts';
+import type { z } from 'zod';
+import { agentEnrollCommand, DEFAULT_JOIN_TOKEN_MINUTES, ZCreateJoinTokenInput, type TCreateJoinTokenInput, type TJoinTokenStatus } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
+import { pageLocally, QueryDataTable, type TableQueryState } from '~/components/data-table';
+import { FormDialog } from '~/components/form-dialog';
 import { Field } from '~/components/form-helpers';
 import { RevokeButton } from '~/components/revoke-button';
-import { EmptyState, QueryView, TableSkeleton } from '~/components/states';
+import { EmptyState, TableSkeleton } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
-import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '~/components/ui/dialog';
 import { Input, NativeSelect } from '~/components/ui/input';
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatDateTime } from '~/lib/utils';
+import { useInvalidateJoinTokens } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
-import { RelativeTime } from '../../_components/relative-time';
+import { RelativeTime } from '~/components/relative-time';
 
 type Created = RouterOutputs['joinTokens']['create'];
 
@@ -73,90 +76,120 @@ function CreatedToken({ created }: { created: Created }) {
 
 function CreateTokenDialog({ clusterId }: { clusterId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const [open, setOpen] = useState(false);
-  const [minutes, setMinutes] = useState(60);
-  const [description, setDescription] = useState('');
-  const [created, setCreated] = useState<Created | null>(null);
-  const create = useMutation(
-    trpc.joinTokens.create.mutationOptions({
-      onSuccess: async (token) => {
-        setCreated(token);
-        await queryClient.invalidateQueries({ queryKey: trpc.joinTokens.pathKey() });
-      },
-    }),
-  );
+  const invalidateJoinTokens = useInvalidateJoinTokens();
+  const create = useMutation(trpc.joinTokens.create.mutationOptions());
   return (
-    <Dialog
-      open={open}
-      onOpenChange={(o) => {
-        setOpen(o);
-        if (!o) {
-          setCreated(null);
-          setDescription('');
-          create.reset();
-        }
-      }}
-    >
-      <DialogTrigger asChild>
+    <FormDialog<TCreateJoinTokenInput, z.output<typeof ZCreateJoinTokenInput>, Created>
+      trigger={
         <Button size="sm">
           <Plus /> Create join token
         </Button>
-      </DialogTrigger>
-      <DialogContent className="max-w-xl">
-        <DialogHeader>
-          <DialogTitle>{created ? 'Join token created' : 'Create a join token'}</DialogTitle>
-          <DialogDescription>A one-time token lets one GPU node enroll its agent into this cluster.</DialogDescription>
-        </DialogHeader>
-        {created ? (
-          <CreatedToken created={created} />
-        ) : (
-          <form
-            aria-label="Join token form"
-            className="grid gap-4"
-            onSubmit={(e) => {
-              e.preventDefault();
-              create.mutate({ clusterId, expiresInMinutes: minutes, description });
-            }}
-          >
-            {create.error ? (
-              <Alert variant="destructive">
-                <AlertDescription>{create.error.message}</AlertDescription>
-              </Alert>
-            ) : null}
-            <Field label="Valid for" htmlFor="token-validity" hint="Unused tokens stop working after this.">
-              <NativeSelect id="token-validity" value={minutes} onChange={(e) => setMinutes(Number(e.target.value))}>
-                {VALIDITY.map((v) => (
-                  <option key={v.minutes} value={v.minutes}>
-                    {v.label}
-                  </option>
-                ))}
-              </NativeSelect>
-            </Field>
-            <Field label="Description" htmlFor="token-description" hint="Optional, e.g. the rack or ticket">
-              <Input id="token-description" maxLength={200} value={description} onChange={(e) => setDescription(e.target.value)} />
-            </Field>
-            <DialogFooter>
-              <Button type="button" variant="outline" onClick={() => setOpen(false)}>
-                Cancel
-              </Button>
-              <Button type="submit" disabled={create.isPending}>
-                {create.isPending ? 'Creating…' : 'Create token'}
-              </Button>
-            </DialogFooter>
-          </form>
-        )}
-      </DialogContent>
-    </Dialog>
+      }
+      title="Create a join token"
+      resultTitle="Join token created"
+      description="A one-time token lets one GPU node enroll its agent into this cluster."
+      formLabel="Join token form"
+      contentClassName="max-w-xl"
+      schema={ZCreateJoinTokenInput}
+      values={{ clusterId, expiresInMinutes: DEFAULT_JOIN_TOKEN_MINUTES, description: '' }}
+      submit={(v) => create.mutateAsync(v)}
+      onSuccess={() => invalidateJoinTokens()}
+      renderResult={(created) => <CreatedToken created={created} />}
+      submitLabel="Create token"
+      pendingLabel="Creating…"
+    >
+      {({ register, formState: { errors } }) => (
+        <>
+          <Field label="Valid for" htmlFor="token-validity" error={errors.expiresInMinutes?.message} hint="Unused tokens stop working after this.">
+            <NativeSelect id="token-validity" {...register('expiresInMinutes', { valueAsNumber: true })}>
+              {VALIDITY.map((v) => (
+                <option key={v.minutes} value={v.minutes}>
+                  {v.label}
+                </option>
+              ))}
+            </NativeSelect>
+          </Field>
+          <Field label="Description" htmlFor="token-description" error={errors.description?.message} hint="Optional, e.g. the rack or ticket">
+            <Input id="token-description" maxLength={200} aria-invalid={!!errors.description} {...register('description')} />
+          </Field>
+        </>
+      )}
+    </FormDialog>
   );
 }
+
+type Row = RouterOutputs['joinTokens']['list'][number];
+type Sort = 'createdAt' | 'expiresAt' | 'status';
+const col = createColumnHelper<Row>();
+const SORT_VALUE: Record<Sort, (r: Row) => Date | string | null> = { createdAt: (r) => r.createdAt, expiresAt: (r) => r.expiresAt, status: (r) => r.status };
 
 /** Operators enroll nodes here: create a one-time token, copy the command, revoke tokens not used yet. */
 export function JoinTokensPanel({ clusterId }: { clusterId: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const tokens = useQuery(trpc.joinTokens.list.queryOptions({ clusterId }));
+  const invalidateJoinTokens = useInvalidateJoinTokens();
+  const [state, setState] = useState<TableQueryState<Sort>>({ page: 1, pageSize: 10, sortBy: 'createdAt', sortDir: 'desc' });
+  // A cluster has a handful of tokens (they expire within a week), so the API returns them all and the table pages here.
+  const tokens = useQuery({ ...trpc.joinTokens.list.queryOptions({ clusterId }), select: (rows) => pageLocally(rows, state, SORT_VALUE) });
   const revoke = useMutation(trpc.joinTokens.revoke.mutationOptions());
+  const columns = [
+    col.accessor('tokenPrefix', {
+      header: 'Token',
+      enableSorting: false,
+      cell: (c) => (
+        <>
+          <span className="font-mono text-xs">{c.getValue()}…</span>
+          {c.row.original.description ? <p className="text-xs text-muted-foreground">{c.row.original.description}</p> : null}
+        </>
+      ),
+    }),
+    col.accessor('status', { header: 'Status', enableSorting: true, cell: (c) => <Badge variant={STATUS_VARIANT[c.getValue()]}>{c.getValue()}</Badge> }),
+    col.accessor('expiresAt', { header: 'Expires', enableSorting: true, cell: (c) => <span className="text-xs tabular-nums">{formatDateTime(c.getValue())}</span> }),
+    col.accessor('createdAt', {
+      header: 'Created',
+      enableSorting: true,
+      cell: (c) => (
+        <span className="text-xs text-muted-foreground">
+          <RelativeTime date={c.getValue()} />
+          {c.row.original.createdBy ? ` by ${c.row.original.createdBy}` : ''}
+        </span>
+      ),
+    }),
+    col.display({
+      id: 'usedBy',
+      header: 'Used by',
+      cell: (c) => {
+        const node = c.row.original.usedByNode;
+        return (
+          <span className="text-xs">
+            {node ? (
+              <Link className="text-primary hover:underline" href={`/nodes/${node.id}`}>
+                {node.hostname}
+              </Link>
+            ) : (
+              '—'
+            )}
+          </span>
+        );
+      },
+    }),
+    col.display({
+      id: 'actions',
+      header: () => <span className="sr-only">Actions</span>,
+      cell: (c) =>
+        c.row.original.status === 'active' ? (
+          <div className="text-right">
+            <RevokeButton
+              noun="token"
+              prefix={c.row.original.tokenPrefix}
+              title="Revoke this join token?"
+              description={`Token ${c.row.original.tokenPrefix}… stops working at once. Nodes already enrolled are not affected.`}
+              revoke={() => revoke.mutateAsync({ id: c.row.original.id })}
+              refresh={invalidateJoinTokens}
+            />
+          </div>
+        ) : null,
+    }),
+  ];
   return (
     <Card data-testid="join-tokens">
       <CardHeader className="flex-row items-start justify-between gap-4 space-y-0">
@@ -169,68 +202,16 @@ export function JoinTokensPanel({ clusterId }: { clusterId: string }) {
         <CreateTokenDialog clusterId={clusterId} />
       </CardHeader>
       <CardContent>
-        <QueryView
+        <QueryDataTable<Row, Sort>
           query={tokens}
           skeleton={<TableSkeleton rows={2} columns={5} />}
-          isEmpty={(rows) => rows.length === 0}
+          testId="join-tokens-table"
+          columns={columns}
+          state={state}
+          onStateChange={setState}
+          getRowId={(r) => r.id}
           empty={<EmptyState title="No join tokens yet" description="Create one, then run the enroll command it shows on the GPU node." />}
-        >
-          {(rows) => (
-            <div className="rounded-lg border">
-              <Table data-testid="join-tokens-table">
-                <TableHeader>
-                  <TableRow>
-                    <TableHead>Token</TableHead>
-                    <TableHead>Status</TableHead>
-                    <TableHead>Expires</TableHead>
-                    <TableHead>Created</TableHead>
-                    <TableHead>Used by</TableHead>
-                    <TableHead />
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {rows.map((t) => (
-                    <TableRow key={t.id}>
-                      <TableCell>
-                        <span className="font-mono text-xs">{t.tokenPrefix}…</span>
-                        {t.description ? <p className="text-xs text-muted-foreground">{t.description}</p> : null}
-                      </TableCell>
-                      <TableCell>
-                        <Badge variant={STATUS_VARIANT[t.status]}>{t.status}</Badge>
-                      </TableCell>
-                      <TableCell className="text-xs tabular-nums">{formatDateTime(t.expiresAt)}</TableCell>
-                      <TableCell className="text-xs text-muted-foreground">
-                        <RelativeTime date={t.createdAt} />
-                        {t.createdBy ? ` by ${t.createdBy}` : ''}
-                      </TableCell>
-                      <TableCell className="text-xs">
-                        {t.usedByNode ? (
-                          <Link className="text-primary hover:underline" href={`/nodes/${t.usedByNode.id}`}>
-                            {t.usedByNode.hostname}
-                          </Link>
-                        ) : (
-                          '—'
-                        )}
-                      </TableCell>
-                      <TableCell className="text-right">
-                        {t.status === 'active' ? (
-                          <RevokeButton
-                            noun="token"
-                            prefix={t.tokenPrefix}
-                            title="Revoke this join token?"
-                            description={`Token ${t.tokenPrefix}… stops working at once. Nodes already enrolled are not affected.`}
-                            revoke={() => revoke.mutateAsync({ id: t.id })}
-                            refresh={() => queryClient.invalidateQueries({ queryKey: trpc.joinTokens.pathKey() })}
-                          />
-                        ) : null}
-                      </TableCell>
-                    </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-            </div>
-          )}
-        </QueryView>
+        />
       </CardContent>
     </Card>
   );

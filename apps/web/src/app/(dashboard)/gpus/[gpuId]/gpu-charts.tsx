@@ -129,7 +129,7 @@ export function GpuCharts({ gpuId, range, onRange }: { gpuId: string; range: TGp
         series.isError ? (
           <ErrorState error={series.error} onRetry={() => void series.refetch()} />
         ) : (
-          <div className="grid gap-4 md:grid-cols-2" aria-busy="true" aria-label="Loading">
+          <div className="grid gap-4 md:grid-cols-2" role="status" aria-busy="true" aria-label="Loading">
             {Array.from({ length: 4 }, (_, i) => (
               <Skeleton key={i} className="h-56" />
             ))}

@@ -15,10 +15,10 @@ import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { cn, formatDateTime, formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { LIVE_REFRESH_MS } from '../../_components/live-utilisation';
-import { fmtGiB, fmtPercent, fmtWatts } from '../../_components/telemetry-format';
+import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { fmtGiB, fmtPercent, fmtWatts } from '~/lib/telemetry-format';
 import { GpuCharts } from './gpu-charts';
-import { RelativeTime } from '../../_components/relative-time';
+import { RelativeTime } from '~/components/relative-time';
 
 function Stat({ label, value, hint }: { label: string; value: React.ReactNode; hint?: React.ReactNode }) {
   return (
@@ -36,7 +36,7 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
   const gpu = useQuery({ ...trpc.fleetHealth.gpu.queryOptions({ id: gpuId }), refetchInterval: LIVE_REFRESH_MS });
   if (gpu.isError && gpu.error.data?.code === 'NOT_FOUND') notFound();
   if (gpu.data === undefined) {
-    return gpu.isError ? <ErrorState error={gpu.error} onRetry={() => void gpu.refetch()} /> : <Skeleton className="h-64" aria-busy="true" aria-label="Loading" />;
+    return gpu.isError ? <ErrorState error={gpu.error} onRetry={() => void gpu.refetch()} /> : <Skeleton className="h-64" role="status" aria-busy="true" aria-label="Loading" />;
   }
   const g = gpu.data;
   const l = g.latest;
@@ -116,7 +116,7 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
             <Stat label="Power" value={fmtWatts(l?.powerDrawW)} hint={l?.powerLimitW ? `limit ${fmtWatts(l.powerLimitW)}` : undefined} />
             <Stat label="SM clock" value={l?.smClockMhz === null || l?.smClockMhz === undefined ? '—' : `${l.smClockMhz} MHz`} />
             <Stat label="ECC corrected" value={l?.eccCorrectedVolatile ?? '—'} hint="since driver load" />
-            <Stat label="ECC uncorrected" value={<span className={cn(l?.eccUncorrectedVolatile ? 'text-critical' : undefined)}>{l?.eccUncorrectedVolatile ?? '—'}</span>} hint="since driver load" />
+            <Stat label="ECC uncorrected" value={<span className={cn(l?.eccUncorrectedVolatile ? 'text-critical-foreground' : undefined)}>{l?.eccUncorrectedVolatile ?? '—'}</span>} hint="since driver load" />
             <Stat label="Clock events" value={<span className="text-sm">{throttle.length ? throttle.join(', ') : l ? 'none' : '—'}</span>} />
           </CardContent>
         </Card>

@@ -1,21 +1,74 @@
 'use client';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { createColumnHelper } from '@tanstack/react-table';
 import { ShieldCheck } from 'lucide-react';
+import { useState } from 'react';
+import type { RouterOutputs } from '@fleetplane/api';
+import { pageLocally, QueryDataTable, type TableQueryState } from '~/components/data-table';
+import { RelativeTime } from '~/components/relative-time';
 import { RevokeButton } from '~/components/revoke-button';
-import { EmptyState, QueryView, TableSkeleton } from '~/components/states';
+import { EmptyState, TableSkeleton } from '~/components/states';
 import { Badge } from '~/components/ui/badge';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
-import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatDateTime } from '~/lib/utils';
+import { useInvalidateNodeCredentials } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
-import { RelativeTime } from '../../_components/relative-time';
+
+type Row = RouterOutputs['nodeCredentials']['list'][number];
+type Sort = 'createdAt' | 'lastUsedAt';
+const col = createColumnHelper<Row>();
+const SORT_VALUE: Record<Sort, (r: Row) => Date | string | null> = { createdAt: (r) => r.createdAt, lastUsedAt: (r) => r.lastUsedAt };
 
 /** The agent credentials of one node: revoking one locks that agent out (401) from its next report. */
 export function NodeCredentialsPanel({ nodeId, hostname }: { nodeId: string; hostname: string }) {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
-  const creds = useQuery(trpc.nodeCredentials.list.queryOptions({ nodeId }));
+  const invalidateNodeCredentials = useInvalidateNodeCredentials();
+  const [state, setState] = useState<TableQueryState<Sort>>({ page: 1, pageSize: 10, sortBy: 'createdAt', sortDir: 'desc' });
+  // A node has a few credentials (one per enrollment), so the API returns them all and the table pages here.
+  const creds = useQuery({ ...trpc.nodeCredentials.list.queryOptions({ nodeId }), select: (rows) => pageLocally(rows, state, SORT_VALUE) });
   const revoke = useMutation(trpc.nodeCredentials.revoke.mutationOptions());
+  const columns = [
+    col.accessor('tokenPrefix', { header: 'Credential', enableSorting: false, cell: (c) => <span className="font-mono text-xs">{c.getValue()}…</span> }),
+    col.display({
+      id: 'status',
+      header: 'Status',
+      cell: (c) =>
+        c.row.original.revokedAt ? (
+          <Badge variant="critical">
+            <RelativeTime prefix="revoked " date={c.row.original.revokedAt} />
+          </Badge>
+        ) : (
+          <Badge variant="healthy">active</Badge>
+        ),
+    }),
+    col.accessor('createdAt', { header: 'Issued', enableSorting: true, cell: (c) => <span className="text-xs tabular-nums">{formatDateTime(c.getValue())}</span> }),
+    col.accessor('lastUsedAt', {
+      enableSorting: true,
+      header: 'Last used',
+      cell: (c) => (
+        <span className="text-xs text-muted-foreground">
+          <RelativeTime date={c.getValue()} />
+        </span>
+      ),
+    }),
+    col.display({
+      id: 'actions',
+      header: () => <span className="sr-only">Actions</span>,
+      cell: (c) =>
+        c.row.original.revokedAt ? null : (
+          <div className="text-right">
+            <RevokeButton
+              noun="credential"
+              prefix={c.row.original.tokenPrefix}
+              title={`Revoke the agent credential of ${hostname}?`}
+              description="The agent is refused from its next report and keeps its data queued on disk until the node is enrolled again with a new join token."
+              revoke={() => revoke.mutateAsync({ id: c.row.original.id })}
+              refresh={invalidateNodeCredentials}
+            />
+          </div>
+        ),
+    }),
+  ];
   return (
     <Card data-testid="node-credentials">
       <CardHeader>
@@ -25,50 +78,16 @@ export function NodeCredentialsPanel({ nodeId, hostname }: { nodeId: string; hos
         <CardDescription>Issued when the agent enrolled; only a hash is stored. Re-enrolling the node revokes the older ones.</CardDescription>
       </CardHeader>
       <CardContent>
-        <QueryView
+        <QueryDataTable<Row, Sort>
           query={creds}
           skeleton={<TableSkeleton rows={1} columns={4} />}
-          isEmpty={(rows) => rows.length === 0}
+          testId="node-credentials-table"
+          columns={columns}
+          state={state}
+          onStateChange={setState}
+          getRowId={(r) => r.id}
           empty={<EmptyState title="No agent enrolled on this node" description="Create a join token on the cluster page and run the enroll command on this node." />}
-        >
-          {(rows) => (
-            <div className="rounded-lg border">
-              <Table data-testid="node-credentials-table">
-                <TableHeader>
-                  <TableRow>
-                    <TableHead>Credential</TableHead>
-                    <TableHead>Status</TableHead>
-                    <TableHead>Issued</TableHead>
-                    <TableHead>Last used</TableHead>
-                    <TableHead />
-                  </TableRow>
-                </TableHeader>
-                <TableBody>
-                  {rows.map((c) => (
-                    <TableRow key={c.id}>
-                      <TableCell className="font-mono text-xs">{c.tokenPrefix}…</TableCell>
-                      <TableCell>{c.revokedAt ? <Badge variant="critical"><RelativeTime prefix="revoked " date={c.revokedAt} /></Badge> : <Badge variant="healthy">active</Badge>}</TableCell>
-                      <TableCell className="text-xs tabular-nums">{formatDateTime(c.createdAt)}</TableCell>
-                      <TableCell className="text-xs text-muted-foreground"><RelativeTime date={c.lastUsedAt} /></TableCell>
-                      <TableCell className="text-right">
-                        {c.revokedAt ? null : (
-                          <RevokeButton
-                            noun="credential"
-                            prefix={c.tokenPrefix}
-                            title={`Revoke the agent credential of ${hostname}?`}
-                            description="The agent is refused from its next report and keeps its data queued on disk until the node is enrolled again with a new join token."
-                            revoke={() => revoke.mutateAsync({ id: c.id })}
-                            refresh={() => queryClient.invalidateQueries({ queryKey: trpc.nodeCredentials.pathKey() })}
-                          />
-                        )}
-                      </TableCell>
-                    </TableRow>
-                  ))}
-                </TableBody>
-              </Table>
-            </div>
-          )}
-        </QueryView>
+        />
       </CardContent>
     </Card>
   );

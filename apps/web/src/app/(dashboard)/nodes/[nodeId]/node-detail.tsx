@@ -12,10 +12,10 @@ import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { DeleteNodeButton, NodeFormDialog } from '../../clusters/[clusterId]/node-dialogs';
+import { DeleteNodeButton, NodeFormDialog } from '~/components/nodes/node-dialogs';
 import { DeleteGpuButton, GpuFormDialog } from './gpu-dialogs';
 import { NodeCredentialsPanel } from './node-credentials-panel';
-import { RelativeTime } from '../../_components/relative-time';
+import { RelativeTime } from '~/components/relative-time';
 
 export function NodeDetail({ nodeId }: { nodeId: string }) {
   const trpc = useTRPC();

@@ -13,7 +13,7 @@ import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
 import { cn, formatBytes, formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { ChangeBadge, RunStateBadge, runTargetLabel } from '../../models/upstream-badges';
+import { ChangeBadge, RunStateBadge, runTargetLabel } from '~/components/upstream/upstream-badges';
 
 type Run = RouterOutputs['pipelines']['get'];
 type Step = Run['steps'][number];

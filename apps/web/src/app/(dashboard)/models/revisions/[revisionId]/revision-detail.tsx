@@ -14,7 +14,7 @@ import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatBytes, formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RunStateBadge } from '../../upstream-badges';
+import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RunStateBadge } from '~/components/upstream/upstream-badges';
 
 export function RevisionDetail({ revisionId }: { revisionId: string }) {
   const trpc = useTRPC();

@@ -7,9 +7,10 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/com
 import { Skeleton } from '~/components/ui/skeleton';
 import { formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { ClustersTable } from './clusters-table';
+import { ClustersTable } from '~/components/clusters/clusters-table';
 import { GpuModelChart } from './gpu-model-chart';
-import { LIVE_REFRESH_MS, LiveUtilisation } from './live-utilisation';
+import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { LiveUtilisation } from './live-utilisation';
 
 const HEALTH_COLOURS: Record<THealthStatus, string> = {
   healthy: 'bg-healthy',

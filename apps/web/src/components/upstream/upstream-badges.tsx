@@ -59,7 +59,7 @@ export function RunStateBadge({ state }: { state: string }) {
 export function DiffCounts({ counts }: { counts: { added: number; removed: number; changed: number } }) {
   return (
     <span className="font-mono text-xs tabular-nums">
-      <span className="text-healthy">+{counts.added}</span> <span className="text-destructive">−{counts.removed}</span> <span className="text-muted-foreground">~{counts.changed}</span>
+      <span className="text-healthy-foreground">+{counts.added}</span> <span className="text-destructive">−{counts.removed}</span> <span className="text-muted-foreground">~{counts.changed}</span>
     </span>
   );
 }

@@ -11,12 +11,11 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/com
 import { Skeleton } from '~/components/ui/skeleton';
 import { cn } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
-import { barWidth, fmtFraction, fmtGiB, fmtPercent, fmtRate, fmtTime, fmtWatts } from './telemetry-format';
+import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { barWidth, fmtFraction, fmtGiB, fmtPercent, fmtRate, fmtTime, fmtWatts } from '~/lib/telemetry-format';
 
 type ClusterLive = RouterOutputs['fleetHealth']['utilisation']['clusters'][number];
 
-/** Live views poll this often; the agents report every 5–10 s. */
-export const LIVE_REFRESH_MS = 5_000;
 
 const DOT: Record<THealthStatus, string> = { healthy: 'bg-healthy', warning: 'bg-warning', critical: 'bg-critical', offline: 'bg-offline', unknown: 'bg-unknown' };
 
@@ -86,7 +85,7 @@ function ClusterCard({ c }: { c: ClusterLive }) {
           </div>
         )}
         <Sparkline data={c.history} />
-        <div className="flex flex-wrap gap-x-3 gap-y-1 text-xs text-muted-foreground" aria-label="GPUs by health">
+        <div className="flex flex-wrap gap-x-3 gap-y-1 text-xs text-muted-foreground" role="group" aria-label="GPUs by health">
           {HEALTH_STATUSES.filter((s) => c.gpusByHealth[s] > 0).map((s) => (
             <span key={s} className="inline-flex items-center gap-1" data-testid={`live-${c.name}-${s}`}>
               <span className={cn('size-2 rounded-full', DOT[s])} />
@@ -135,7 +134,7 @@ export function LiveUtilisation() {
           live.isError ? (
             <ErrorState error={live.error} onRetry={() => void live.refetch()} />
           ) : (
-            <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3" aria-busy="true" aria-label="Loading">
+            <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3" role="status" aria-busy="true" aria-label="Loading">
               {Array.from({ length: 3 }, (_, i) => (
                 <Skeleton key={i} className="h-56" />
               ))}

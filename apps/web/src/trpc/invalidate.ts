@@ -1,0 +1,47 @@
+'use client';
+import { useQueryClient, type QueryKey } from '@tanstack/react-query';
+import { useTRPC } from './react';
+
+type Trpc = ReturnType<typeof useTRPC>;
+
+/**
+ * What a change to one feature's records makes stale, in one place per feature: after a mutation a
+ * component calls e.g. `useInvalidateNodes()()` and never lists query keys itself. When a page starts
+ * showing data from another feature (a node count on the clusters list, say), its key is added here
+ * once instead of at every call site.
+ */
+const AFFECTED = {
+  // Sites list their clusters, and cluster rows name their site.
+  sites: (t: Trpc) => [t.sites.pathKey(), t.clusters.pathKey()],
+  // The overview's counts and tables summarise clusters.
+  clusters: (t: Trpc) => [t.clusters.pathKey(), t.fleet.pathKey()],
+  // Node and GPU counts show on cluster pages and the overview.
+  nodes: (t: Trpc) => [t.nodes.pathKey(), t.clusters.pathKey(), t.fleet.pathKey()],
+  gpus: (t: Trpc) => [t.gpus.pathKey(), t.nodes.pathKey(), t.clusters.pathKey(), t.fleet.pathKey()],
+  joinTokens: (t: Trpc) => [t.joinTokens.pathKey()],
+  nodeCredentials: (t: Trpc) => [t.nodeCredentials.pathKey()],
+  users: (t: Trpc) => [t.users.pathKey()],
+  alerts: (t: Trpc) => [t.alerts.pathKey()],
+  validationRuns: (t: Trpc) => [t.validationRuns.pathKey()],
+  // Repos, revisions and the pipeline runs they start appear together on the Models page.
+  upstream: (t: Trpc) => [t.upstream.pathKey(), t.pipelines.pathKey()],
+} satisfies Record<string, (t: Trpc) => QueryKey[]>;
+
+function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
+  const trpc = useTRPC();
+  const queryClient = useQueryClient();
+  return async () => {
+    await Promise.all(AFFECTED[feature](trpc).map((queryKey) => queryClient.invalidateQueries({ queryKey })));
+  };
+}
+
+export const useInvalidateSites = () => useInvalidate('sites');
+export const useInvalidateClusters = () => useInvalidate('clusters');
+export const useInvalidateNodes = () => useInvalidate('nodes');
+export const useInvalidateGpus = () => useInvalidate('gpus');
+export const useInvalidateJoinTokens = () => useInvalidate('joinTokens');
+export const useInvalidateNodeCredentials = () => useInvalidate('nodeCredentials');
+export const useInvalidateUsers = () => useInvalidate('users');
+export const useInvalidateAlerts = () => useInvalidate('alerts');
+export const useInvalidateValidationRuns = () => useInvalidate('validationRuns');
+export const useInvalidateUpstream = () => useInvalidate('upstream');
