@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { SERVING_ENGINE_LABELS, SERVING_ENGINES, ZClusterFields } from '@fleetplane/contracts';
 import { FormDialog } from '~/components/form-dialog';
 import { Field } from '~/components/form-helpers';
+import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Input, NativeSelect, Textarea } from '~/components/ui/input';
 import { useInvalidateClusters } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
