@@ -93,6 +93,7 @@ test('every signed-in dashboard page meets WCAG 2 AA', async ({ page }) => {
     ['pipeline-run', `/pipelines/${ids.pipelineRunId}`],
     ['users', '/admin/users'],
     ['audit', '/admin/audit'],
+    ['settings', '/admin/settings'],
   ];
   for (const [name, path] of pages) {
     await test.step(name, async () => {

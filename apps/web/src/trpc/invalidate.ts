@@ -25,6 +25,7 @@ const AFFECTED = {
   validationRuns: (t: Trpc) => [t.validationRuns.pathKey()],
   // Repos, revisions and the pipeline runs they start appear together on the Models page.
   upstream: (t: Trpc) => [t.upstream.pathKey(), t.pipelines.pathKey()],
+  networkPolicy: (t: Trpc) => [t.networkPolicy.pathKey()],
 } satisfies Record<string, (t: Trpc) => QueryKey[]>;
 
 function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
@@ -45,3 +46,4 @@ export const useInvalidateUsers = () => useInvalidate('users');
 export const useInvalidateAlerts = () => useInvalidate('alerts');
 export const useInvalidateValidationRuns = () => useInvalidate('validationRuns');
 export const useInvalidateUpstream = () => useInvalidate('upstream');
+export const useInvalidateNetworkPolicy = () => useInvalidate('networkPolicy');

@@ -1,22 +1,23 @@
 'use client';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQuery } from '@tanstack/react-query';
 import { toast } from 'sonner';
 import { PageHeader } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
 import { formatDateTime } from '~/lib/utils';
+import { useInvalidateNetworkPolicy } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
 /** Admin settings. Today: the network policy for outgoing requests (Hub, validation endpoints, alert webhooks). */
 export function SettingsPage() {
   const trpc = useTRPC();
-  const queryClient = useQueryClient();
+  const invalidateNetworkPolicy = useInvalidateNetworkPolicy();
   const policy = useQuery(trpc.networkPolicy.get.queryOptions());
   const update = useMutation(
     trpc.networkPolicy.update.mutationOptions({
       onSuccess: async (r) => {
         toast.success(r.allowLoopback ? 'Loopback and the control plane’s own services may now be reached' : 'Loopback and the control plane’s own services are refused again');
-        await queryClient.invalidateQueries({ queryKey: trpc.networkPolicy.pathKey() });
+        await invalidateNetworkPolicy();
       },
       onError: (e) => toast.error(e.message),
     }),
