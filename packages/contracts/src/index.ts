@@ -13,3 +13,4 @@ export * from './enrollment/index';
 export * from './health/index';
 export * from './validation/index';
 export * from './validation-runs/index';
+export * from './capacity/capacity.schema';
