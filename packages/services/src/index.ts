@@ -41,3 +41,4 @@ export * from './pipelines/shared-download-limits';
 export * from './upstream/hub-webhook.service';
 export * from './validation/baseline-gates';
 export * from './upstream/demo-publish.service';
+export * from './capacity/index';
