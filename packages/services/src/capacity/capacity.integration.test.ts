@@ -181,6 +181,7 @@ describe('clusterCost', () => {
     expect(r.report!.gpuHours).toBe(48);
     expect(r.report!.computeUsd).toBeCloseTo(172.32, 6);
     expect(r.averagePowerWatts).toBe(1400);
+    expect(r.utilisation).toBe(0.5);
     expect(r.report!.powerUsd).toBeCloseTo(5.04, 6);
     expect(r.apiFamily).toBe('deepseek-v4-flash');
     expect(r.report!.apiUsd).toBeCloseTo((100_000 * 0.14 + 25_000 * 0.28) / 1e6, 10);

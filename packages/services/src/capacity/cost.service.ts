@@ -31,6 +31,8 @@ export interface TClusterCost {
   apiFamily: string | null;
   report: TCostReport | null;
   averagePowerWatts: number | null;
+  /** Average GPU utilisation over the window, 0..1; null without telemetry. */
+  utilisation: number | null;
   series: TCostPoint[];
   notes: string[];
 }
@@ -154,6 +156,7 @@ export async function clusterCost(ctx: Pick<ServiceContext, 'prisma'>, request: 
     apiFamily: family,
     report,
     averagePowerWatts,
+    utilisation,
     series,
     notes,
   };
