@@ -17,7 +17,8 @@ type Window = (typeof COST_WINDOWS)[number];
 
 const WINDOW_LABEL: Record<Window, string> = { '1h': 'Last hour', '24h': 'Last day', '7d': 'Last week', '30d': 'Last 30 days' };
 
-const usd = (v: number | null | undefined, digits = 2) => (v === null || v === undefined ? '—' : `$${v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`);
+const usd = (v: number | null | undefined, digits = 2) =>
+  v === null || v === undefined ? '—' : `${v < 0 ? '-' : ''}$${Math.abs(v).toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })}`;
 const perM = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `$${v < 0.1 ? v.toFixed(4) : v.toFixed(2)}`);
 const count = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 1e9 ? `${(v / 1e9).toFixed(2)} B` : v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : Math.round(v).toLocaleString('en-US'));
 
