@@ -16,7 +16,8 @@ test('the cost page prices a cluster from its own token counters against the hos
       data: Array.from({ length: 25 }, (_, i) => ({
         nodeId: node.id,
         clusterId: cluster.id,
-        sampledAt: new Date(now - (24 - i) * 3600_000 + 60_000),
+        // The first a minute before the window (the counters' baseline), the last a minute ago.
+        sampledAt: new Date(now - (24 - i) * 3600_000 - 60_000),
         promptTokensTotal: i * 2_000_000,
         generationTokensTotal: i * 500_000,
       })),

@@ -199,7 +199,8 @@ export async function planCapacity(ctx: Pick<ServiceContext, 'prisma'>, request:
     gpuModel = hw.gpuModel;
     gpuCount = hw.gpuCount;
     engine = input.engine ?? hw.engine;
-    engineVersion = input.engineVersion ?? hw.engineVersion;
+    // The cluster's version belongs to the cluster's engine, not to another one asked about.
+    engineVersion = input.engineVersion ?? (engine === hw.engine ? hw.engineVersion : null);
     clusterName = hw.name;
     servedModelName = hw.servedModelName;
   } else {

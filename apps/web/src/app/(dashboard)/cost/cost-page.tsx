@@ -22,6 +22,8 @@ const usd = (v: number | null | undefined, digits = 2) =>
 const perM = (v: number | null | undefined) => (v === null || v === undefined ? '—' : `$${v < 0.1 ? v.toFixed(4) : v.toFixed(2)}`);
 const count = (v: number | null | undefined) => (v === null || v === undefined ? '—' : v >= 1e9 ? `${(v / 1e9).toFixed(2)} B` : v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : Math.round(v).toLocaleString('en-US'));
 
+const versusApi = (savings: number) => (savings >= 0 ? `saves ${usd(savings, 0)} a month vs the API` : `costs ${usd(-savings, 0)} a month more than the API`);
+
 function Stat({ label, value, hint, testId }: { label: string; value: React.ReactNode; hint?: React.ReactNode; testId?: string }) {
   return (
     <Card>
@@ -114,8 +116,8 @@ function CostView({ cost, window }: { cost: Cost; window: Window }) {
           testId="cost-savings"
         />
         <Stat label="Break-even volume" value={r?.breakEvenMonthlyTokens ? `${count(r.breakEvenMonthlyTokens)} tokens / month` : '—'} hint="where the API would cost what this cluster costs" testId="break-even" />
-        <Stat label="Month at current utilisation" value={r?.atCurrentUtilisation ? `${count(r.atCurrentUtilisation.monthlyTokens)} tokens` : '—'} hint={r?.atCurrentUtilisation ? `saves ${usd(r.atCurrentUtilisation.monthlySavingsUsd, 0)}` : undefined} />
-        <Stat label="Month at full utilisation" value={r?.atFullUtilisation ? `${count(r.atFullUtilisation.monthlyTokens)} tokens` : '—'} hint={r?.atFullUtilisation ? `saves ${usd(r.atFullUtilisation.monthlySavingsUsd, 0)}` : 'needs utilisation telemetry'} />
+        <Stat label="Month at current utilisation" value={r?.atCurrentUtilisation ? `${count(r.atCurrentUtilisation.monthlyTokens)} tokens` : '—'} hint={r?.atCurrentUtilisation ? versusApi(r.atCurrentUtilisation.monthlySavingsUsd) : undefined} />
+        <Stat label="Month at full utilisation" value={r?.atFullUtilisation ? `${count(r.atFullUtilisation.monthlyTokens)} tokens` : '—'} hint={r?.atFullUtilisation ? versusApi(r.atFullUtilisation.monthlySavingsUsd) : 'needs utilisation telemetry'} />
         <Stat
           label="Utilisation needed to break even"
           value={r?.breakEvenUtilisation != null ? (r.breakEvenUtilisation > 1 ? <Badge variant="critical">not reachable ({Math.round(r.breakEvenUtilisation * 100)} %)</Badge> : `${Math.round(r.breakEvenUtilisation * 100)} %`) : '—'}

@@ -233,7 +233,15 @@ function PlannerForm({ options, onPlan }: { options: Options; onPlan: (r: TPlanR
       )}
       <div className="grid gap-1.5">
         <Label htmlFor="plan-target">Run on</Label>
-        <NativeSelect id="plan-target" value={f.target} onChange={(e) => set('target', e.target.value as FormState['target'])}>
+        <NativeSelect
+          id="plan-target"
+          value={f.target}
+          onChange={(e) => {
+            const target = e.target.value as FormState['target'];
+            // A cluster brings its own engine and version; a GPU target needs one chosen.
+            setF((s) => ({ ...s, target, engine: target === 'cluster' ? '' : s.engine || 'vllm', engineVersion: target === 'cluster' ? '' : s.engineVersion }));
+          }}
+        >
           <option value="gpu">GPU model and count</option>
           <option value="cluster" disabled={options.clusters.length === 0}>
             An existing cluster
