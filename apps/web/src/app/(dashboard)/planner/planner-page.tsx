@@ -122,7 +122,7 @@ function PlanResult({ result }: { result: Plan }) {
                 label="Layers by KV kind"
                 value={[p.layerKinds.csa && `${p.layerKinds.csa} CSA`, p.layerKinds.hca && `${p.layerKinds.hca} HCA`, p.layerKinds.window && `${p.layerKinds.window} window`, p.layerKinds.full && `${p.layerKinds.full} full`].filter(Boolean).join(' · ')}
               />
-              <Stat label="Page size" value={`${p.blockSize} tokens`} />
+              <Stat label="Page size" value={`${p.blockSize} token${p.blockSize === 1 ? '' : 's'}`} />
               <Stat label="Fewest GPUs that fit" value={p.minimumGpus ?? '—'} />
             </div>
             {result.warnings.length > 0 ? (
