@@ -94,6 +94,8 @@ test('every signed-in dashboard page meets WCAG 2 AA', async ({ page }) => {
     ['users', '/admin/users'],
     ['audit', '/admin/audit'],
     ['settings', '/admin/settings'],
+    ['planner', '/planner'],
+    ['cost', '/cost'],
   ];
   for (const [name, path] of pages) {
     await test.step(name, async () => {

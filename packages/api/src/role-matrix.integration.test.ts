@@ -5,7 +5,8 @@
 import { TRPCError } from '@trpc/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ROLES, type TRole } from '@fleetplane/contracts';
-import { roleAtLeast } from '@fleetplane/domain';
+import { DEFAULT_ENGINES, roleAtLeast } from '@fleetplane/domain';
+import { v4FlashConfig } from '@fleetplane/domain/capacity/test-support';
 import { appRouter } from './root';
 import { startFakeHub } from '@fleetplane/fake-hub';
 import { createHarness, randomGpuUuid, uniqueName, type Harness } from './testing/harness';
@@ -132,7 +133,38 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
     await h.prisma.trackedRepo.update({ where: { id: r.id }, data: { hubRepoId: `demo/r${demoRepoIndex++}`, hubEndpoint: hub.url } });
     return { trackedRepoId: r.id, kind: 'docs' };
   },
+  'capacity.plannerOptions': async () => undefined,
+  'capacity.plan': async () => ({
+    model: { kind: 'config', configJson: JSON.stringify(v4FlashConfig()), weightsBytes: 160e9, format: 'fp4_fp8' },
+    target: { kind: 'gpu', gpuModel: 'NVIDIA B200', gpuCount: 1 },
+    engine: 'vllm',
+    engineVersion: '0.20.0',
+    contextTokens: 32768,
+    concurrency: 4,
+  }),
+  'capacity.clusterCompatibility': async () => ({ clusterId: (await cluster()).id }),
+  'capacity.revisionCompatibility': async () => ({ revisionId: (await modelRevision()).id }),
+  'capacity.cost': async () => ({ clusterId: (await cluster()).id, window: '24h' }),
+  'catalog.gpus': async () => undefined,
+  'catalog.engines': async () => undefined,
+  'catalog.apiPrices': async () => undefined,
+  'catalog.createGpu': async () => catalogGpuFields(),
+  'catalog.updateGpu': async () => {
+    const fields = catalogGpuFields();
+    const row = await h.prisma.catalogGpu.create({ data: fields });
+    return { id: row.id, data: { ...fields, typicalHourlyUsd: 2.75 } };
+  },
+  'catalog.deleteGpu': async () => ({ id: (await h.prisma.catalogGpu.create({ data: catalogGpuFields() })).id }),
+  'catalog.updateEngine': async () => {
+    const { kind: _kind, ...data } = DEFAULT_ENGINES.find((e) => e.kind === 'vllm')!;
+    return { kind: 'vllm', data };
+  },
+  'catalog.updateApiPrice': async () => ({ family: uniqueName('fam'), data: { inputPerM: 0.14, outputPerM: 0.28, cacheHitInputPerM: 0.0028, asOf: '2026-12-01' } }),
 };
+
+function catalogGpuFields() {
+  return { model: uniqueName('GPU'), vendor: 'nvidia' as const, generation: 'hopper' as const, memoryMib: 81559, computeCapability: '9.0', fp8TensorCores: true, fp4TensorCores: false, interconnect: 'nvswitch', typicalHourlyUsd: 2.5 };
+}
 
 // One fake Hub for the dev-panel procedure, started on first use; it ends with the test process.
 let demoHubStarted: ReturnType<typeof startFakeHub> | undefined;

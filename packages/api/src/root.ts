@@ -6,6 +6,7 @@ import { fleetHealthRouter } from './routers/fleet-health.router';
 import { alertsRouter } from './routers/alerts.router';
 import { validationRunsRouter, validationSuitesRouter } from './routers/validation.router';
 import { demoRouter, modelsRouter, pipelinesRouter, upstreamRouter } from './routers/upstream.router';
+import { capacityRouter, catalogRouter } from './routers/capacity.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -27,6 +28,8 @@ export const appRouter = router({
   upstream: upstreamRouter,
   pipelines: pipelinesRouter,
   demo: demoRouter,
+  capacity: capacityRouter,
+  catalog: catalogRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -14,3 +14,4 @@ export * from './health/index';
 export * from './validation/index';
 export * from './validation-runs/index';
 export * from './settings/network-policy.schema';
+export * from './capacity/capacity.schema';

@@ -43,3 +43,4 @@ export * from './upstream/hub-webhook.service';
 export * from './validation/baseline-gates';
 export * from './upstream/demo-publish.service';
 export * from './network/network-policy.service';
+export * from './capacity/index';

@@ -3,6 +3,8 @@
 import { createHash } from 'node:crypto';
 import type { ArtifactFormat, Interconnect, PrismaClient, ServingEngine } from '@fleetplane/db';
 import { NETWORK_POLICY_SETTING_KEY } from '@fleetplane/services/network/network-policy.service';
+import { v4Config, type V4Variant } from '@fleetplane/fake-hub/content/model-files';
+import { seedCapacityCatalogs } from '@fleetplane/services';
 
 const hex = (input: string, length = 64) => createHash('sha256').update(input).digest('hex').slice(0, length);
 
@@ -166,11 +168,13 @@ export const DEMO_REPOS: DemoRepo[] = [
   },
 ];
 
-const ARTIFACTS: Record<string, { repo: string; revisionIndex: number; format: ArtifactFormat; quantisation: string; requirements: Record<string, string> }> = {
-  'flash-fp8': { repo: 'sgl-project/DeepSeek-V4-Flash-FP8', revisionIndex: 1, format: 'fp8', quantisation: 'FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' } },
-  'flash-native': { repo: 'deepseek-ai/DeepSeek-V4-Flash', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' } },
-  'pro-native': { repo: 'deepseek-ai/DeepSeek-V4-Pro', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0' } },
-  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 0, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' } },
+// `config`: the config.json the capacity planner reads (the demo hub serves the same body); the GGUF
+// build keeps its source checkpoint's, since its metadata carries no V4 compress ratios.
+const ARTIFACTS: Record<string, { repo: string; revisionIndex: number; format: ArtifactFormat; quantisation: string; requirements: Record<string, string>; config: V4Variant }> = {
+  'flash-fp8': { repo: 'sgl-project/DeepSeek-V4-Flash-FP8', revisionIndex: 1, format: 'fp8', quantisation: 'FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash-fp8' },
+  'flash-native': { repo: 'deepseek-ai/DeepSeek-V4-Flash', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash' },
+  'pro-native': { repo: 'deepseek-ai/DeepSeek-V4-Pro', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0' }, config: 'pro' },
+  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 0, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' }, config: 'flash' },
 };
 
 export const DEMO_FAMILIES = [
@@ -195,6 +199,8 @@ export async function allowDemoLoopback(prisma: PrismaClient): Promise<void> {
 export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions = {}) {
   const host = options.endpointHost ?? '127.0.0.1';
   await allowDemoLoopback(prisma);
+  // The migration inserted the baseline catalogs; this adds any default added since, never overwriting edits.
+  await seedCapacityCatalogs(prisma);
   const sites = new Map<string, string>();
   for (const s of DEMO_SITES) {
     const site = await prisma.site.upsert({ where: { name: s.name }, create: s, update: {} });
@@ -282,6 +288,7 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
       },
       update: {},
     });
+    await prisma.artifactModelConfig.upsert({ where: { artifactId: artifact.id }, create: { artifactId: artifact.id, source: 'config.json', body: v4Config(a.config) as object }, update: {} });
     artifacts.set(key, artifact.id);
   }
 

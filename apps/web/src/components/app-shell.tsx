@@ -1,7 +1,7 @@
 'use client';
 import { Activity, Boxes, FlaskConical, LayoutDashboard, LogOut, MapPin, Menu, ScrollText, Settings, Users, X } from 'lucide-react';
 import { Bell } from 'lucide-react';
-import { Cpu, Workflow } from 'lucide-react';
+import { Calculator, CircleDollarSign, Cpu, Workflow } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { Dialog as DialogPrimitive } from 'radix-ui';
@@ -31,6 +31,8 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/validation', label: 'Validation', icon: FlaskConical, minRole: 'viewer' },
       { href: '/models', label: 'Models', icon: Cpu, minRole: 'viewer' },
       { href: '/pipelines', label: 'Pipelines', icon: Workflow, minRole: 'viewer' },
+      { href: '/planner', label: 'Planner', icon: Calculator, minRole: 'viewer' },
+      { href: '/cost', label: 'Cost', icon: CircleDollarSign, minRole: 'viewer' },
     ],
   },
   {

@@ -4,6 +4,7 @@ import { HEALTH_STATUSES, MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { ingestMetrics } from '../telemetry/ingest-metrics';
 import { LIVE_WINDOW_SECONDS } from './fleet-utilisation.service';
+import { registerCostMetrics } from '../capacity/cost-metrics';
 
 interface ClusterRow {
   name: string;
@@ -68,6 +69,8 @@ export async function renderFleetMetrics(prisma: PrismaClient, now = new Date())
     reporting.set({ cluster: c.name }, c.reporting);
     for (const h of HEALTH_STATUSES) health.set({ cluster: c.name, health: h }, c.health === h ? 1 : 0);
   }
+
+  await registerCostMetrics(registry, prisma, now);
 
   const merged = Registry.merge([ingestMetrics().registry, registry]);
   return { contentType: merged.contentType, body: await merged.metrics() };

@@ -23,6 +23,7 @@ import { GpuHealthGrid } from './gpu-health-grid';
 import { JoinTokensPanel } from './join-tokens-panel';
 import { StartRunDialog } from '~/components/validation/start-run-dialog';
 import { RelativeTime } from '~/components/relative-time';
+import { ClusterCompatibilityCard } from '~/components/capacity/compatibility-panels';
 
 type NodeRow = RouterOutputs['nodes']['list']['items'][number];
 type NodeSort = 'hostname' | 'health' | 'lastSeenAt' | 'gpuCount' | 'createdAt';
@@ -145,6 +146,7 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
           {c.description ? <p className="mt-4 text-sm text-muted-foreground">{c.description}</p> : null}
         </CardContent>
       </Card>
+      <ClusterCompatibilityCard clusterId={clusterId} />
       <GpuHealthGrid clusterId={clusterId} />
       <div>
         <div className="mb-3 flex items-center justify-between">

@@ -15,6 +15,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~
 import { formatBytes, formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RunStateBadge } from '~/components/upstream/upstream-badges';
+import { RevisionCompatibilityCard } from '~/components/capacity/compatibility-panels';
 
 export function RevisionDetail({ revisionId }: { revisionId: string }) {
   const trpc = useTRPC();
@@ -114,6 +115,7 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
           <CardContent className="text-2xl font-semibold tabular-nums">{formatBytes(r.totalBytes)}</CardContent>
         </Card>
       </div>
+      <RevisionCompatibilityCard revisionId={revisionId} />
       {r.diff.removed.length ? (
         <p className="text-sm text-muted-foreground">
           Removed: <span className="font-mono">{r.diff.removed.join(', ')}</span>

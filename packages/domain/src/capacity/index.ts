@@ -1,0 +1,7 @@
+export * from './types';
+export * from './catalog-defaults';
+export * from './compatibility';
+export * from './model-config';
+export * from './planner';
+export * from './launch-command';
+export * from './cost';

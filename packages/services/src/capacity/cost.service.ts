@@ -1,0 +1,169 @@
+import { COST_WINDOW_HOURS, ZClusterCostInput, type TClusterCostInput } from '@fleetplane/contracts';
+import type { PrismaClient } from '@fleetplane/db';
+import { apiCostUsd, computeCost, counterDelta, type TApiPrice, type TCostReport } from '@fleetplane/domain';
+import type { ServiceContext } from '../context';
+import { notFound } from '../errors';
+import { listApiPrices } from './catalog.service';
+
+/**
+ * Cost of a cluster over a window from its own telemetry: GPU-hours at the cluster's $/GPU-hour,
+ * optional power from the measured draw, the engines' token counters, average GPU utilisation;
+ * then the pure cost maths against the hosted API's price for the model it serves.
+ */
+
+const BUCKETS: Record<keyof typeof COST_WINDOW_HOURS, number> = { '1h': 12, '24h': 24, '7d': 28, '30d': 30 };
+
+export interface TCostPoint {
+  /** Bucket start, ISO. */
+  at: string;
+  promptTokens: number;
+  generationTokens: number;
+  selfHostedUsd: number;
+  apiUsd: number;
+  /** Self-hosted $ per 1M tokens in this bucket; null without traffic. */
+  blendedPerM: number | null;
+}
+
+export interface TClusterCost {
+  cluster: { id: string; name: string; gpuCount: number; gpuHourlyUsd: number };
+  window: { from: string; to: string; hours: number };
+  api: TApiPrice | null;
+  apiFamily: string | null;
+  report: TCostReport | null;
+  averagePowerWatts: number | null;
+  /** Average GPU utilisation over the window, 0..1; null without telemetry. */
+  utilisation: number | null;
+  series: TCostPoint[];
+  notes: string[];
+}
+
+/** The model family the cluster serves: its active deployment's repo, else a guess from the served name. */
+async function servedFamily(prisma: PrismaClient, clusterId: string, servedModelName: string | null): Promise<string | null> {
+  const deployment = await prisma.deployment.findFirst({
+    where: { clusterId, state: { in: ['active', 'rolling_out'] } },
+    orderBy: { startedAt: 'desc' },
+    select: { artifact: { select: { revision: { select: { trackedRepo: { select: { family: { select: { slug: true } } } } } } } } },
+  });
+  const slug = deployment?.artifact.revision.trackedRepo.family.slug;
+  if (slug) return slug;
+  const name = (servedModelName ?? '').toLowerCase();
+  if (/v4.?pro/.test(name)) return 'deepseek-v4-pro';
+  if (/v4.?flash/.test(name)) return 'deepseek-v4-flash';
+  return null;
+}
+
+export async function clusterCost(ctx: Pick<ServiceContext, 'prisma'>, request: TClusterCostInput, now = new Date()): Promise<TClusterCost> {
+  const input = ZClusterCostInput.parse(request);
+  const cluster = await ctx.prisma.cluster.findUnique({
+    where: { id: input.clusterId },
+    select: { id: true, name: true, gpuHourlyCostUsd: true, servedModelName: true, nodes: { select: { id: true, _count: { select: { gpus: true } } } } },
+  });
+  if (!cluster) throw notFound('Cluster', input.clusterId);
+  const hours = COST_WINDOW_HOURS[input.window];
+  const to = now;
+  const from = new Date(to.getTime() - hours * 3600_000);
+  const gpuCount = cluster.nodes.reduce((n, node) => n + node._count.gpus, 0);
+  const gpuHourlyUsd = Number(cluster.gpuHourlyCostUsd);
+  const notes: string[] = [];
+
+  const [prices, family, samples, telemetry] = await Promise.all([
+    listApiPrices(ctx),
+    servedFamily(ctx.prisma, cluster.id, cluster.servedModelName),
+    // The last sample before the window too, so the first increase inside it is counted.
+    ctx.prisma.$queryRaw<{ node_id: string; sampled_at: Date; prompt: number | null; generation: number | null }[]>`
+      SELECT node_id, sampled_at, prompt_tokens_total AS prompt, generation_tokens_total AS generation
+        FROM engine_sample WHERE cluster_id = ${cluster.id} AND sampled_at > ${from} AND sampled_at <= ${to}
+      UNION ALL
+      SELECT DISTINCT ON (node_id) node_id, sampled_at, prompt_tokens_total, generation_tokens_total
+        FROM engine_sample WHERE cluster_id = ${cluster.id} AND sampled_at <= ${from}
+       ORDER BY 1, 2`,
+    // Rollups (minute up to a day, hour beyond: they outlive the raw samples), weighted by sample counts.
+    ctx.prisma.$queryRaw<{ util: number | null; power: number | null; gpus: number }[]>`
+      SELECT (SUM(r.utilization_gpu_avg * r.sample_count) / NULLIF(SUM(r.sample_count) FILTER (WHERE r.utilization_gpu_avg IS NOT NULL), 0))::float8 AS util,
+             (SUM(r.power_draw_w_avg * r.sample_count) / NULLIF(SUM(r.sample_count) FILTER (WHERE r.power_draw_w_avg IS NOT NULL), 0))::float8 AS power,
+             COUNT(DISTINCT r.gpu_id)::int AS gpus
+        FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id
+       WHERE n.cluster_id = ${cluster.id} AND r.resolution::text = ${hours <= 24 ? 'minute' : 'hour'} AND r.bucket_start >= ${from} AND r.bucket_start < ${to}`,
+  ]);
+
+  const api = prices.find((p) => p.family === family) ?? null;
+  if (!family) notes.push('Could not tell which model family this cluster serves: no hosted API comparison');
+  else if (!api) notes.push(`No hosted API price for ${family} in the catalog`);
+
+  // Counter increases per node, each credited to the bucket of the later sample.
+  const bucketCount = BUCKETS[input.window];
+  const bucketMs = (hours * 3600_000) / bucketCount;
+  const series: TCostPoint[] = Array.from({ length: bucketCount }, (_, i) => ({
+    at: new Date(from.getTime() + i * bucketMs).toISOString(),
+    promptTokens: 0,
+    generationTokens: 0,
+    selfHostedUsd: (gpuCount * gpuHourlyUsd * bucketMs) / 3600_000,
+    apiUsd: 0,
+    blendedPerM: null,
+  }));
+  let prompt = 0;
+  let generation = 0;
+  const last = new Map<string, { prompt: number | null; generation: number | null }>();
+  for (const s of samples) {
+    const prev = last.get(s.node_id);
+    last.set(s.node_id, { prompt: s.prompt ?? prev?.prompt ?? null, generation: s.generation ?? prev?.generation ?? null });
+    if (!prev || s.sampled_at <= from) continue;
+    const bucket = series[Math.min(bucketCount - 1, Math.floor((s.sampled_at.getTime() - from.getTime()) / bucketMs))]!;
+    if (prev.prompt !== null && s.prompt !== null) {
+      const d = counterDelta(prev.prompt, s.prompt);
+      prompt += d;
+      bucket.promptTokens += d;
+    }
+    if (prev.generation !== null && s.generation !== null) {
+      const d = counterDelta(prev.generation, s.generation);
+      generation += d;
+      bucket.generationTokens += d;
+    }
+  }
+  const cached = prompt * input.assumedCacheHitShare;
+  if (input.assumedCacheHitShare > 0) notes.push(`Cache hits assumed at ${Math.round(input.assumedCacheHitShare * 100)}% of prompt tokens (the engines' cached-token counter is not collected yet)`);
+  for (const p of series) {
+    const t = p.promptTokens + p.generationTokens;
+    p.blendedPerM = t > 0 ? (p.selfHostedUsd / t) * 1e6 : null;
+    if (api) p.apiUsd = apiCostUsd(api, p.promptTokens, p.promptTokens * input.assumedCacheHitShare, p.generationTokens);
+  }
+
+  const t = telemetry[0];
+  const utilisation = t?.util != null ? Math.min(1, Math.max(0, t.util / 100)) : null;
+  // Average per-GPU draw times the cluster's GPU count: GPUs that reported stand in for the rest.
+  const averagePowerWatts = t?.power != null ? t.power * gpuCount : null;
+  if (utilisation === null) notes.push('No GPU utilisation telemetry in this window');
+  if (input.powerUsdPerKwh !== null && averagePowerWatts === null) notes.push('No measured power draw in this window: power cost left out');
+
+  const report = api
+    ? computeCost({
+        windowHours: hours,
+        gpuCount,
+        gpuHourlyUsd,
+        power: input.powerUsdPerKwh !== null && averagePowerWatts !== null ? { averageWatts: averagePowerWatts, usdPerKwh: input.powerUsdPerKwh } : null,
+        promptTokens: prompt,
+        generationTokens: generation,
+        cachedPromptTokens: cached,
+        utilisation,
+        api,
+      })
+    : null;
+
+  return {
+    cluster: { id: cluster.id, name: cluster.name, gpuCount, gpuHourlyUsd },
+    window: { from: from.toISOString(), to: to.toISOString(), hours },
+    api,
+    apiFamily: family,
+    report,
+    averagePowerWatts,
+    utilisation,
+    series,
+    notes,
+  };
+}
+
+/** Every cluster's cost over the last 24 h, for /metrics. */
+export async function fleetCostSnapshot(prisma: PrismaClient, now = new Date()) {
+  const clusters = await prisma.cluster.findMany({ select: { id: true } });
+  return Promise.all(clusters.map((c) => clusterCost({ prisma }, { clusterId: c.id, window: '24h' }, now)));
+}
