@@ -1,3 +1,4 @@
 export * from './auth/roles';
 export * from './health/index';
 export * from './validation/index';
+export * from './quantisation/index';
