@@ -100,6 +100,8 @@ export const E4M3_TABLE: Float32Array = (() => {
   return t;
 })();
 
+const RNE_MAGIC = 6755399441055744; // 1.5 · 2^52
+
 /** Round-half-to-even of a non-negative number that is exactly representable (no double rounding involved). */
 function rneNonNegative(v: number): number {
   const r = Math.round(v);
@@ -139,7 +141,8 @@ export function encodeE4M3Into(src: Float32Array, out: Uint8Array, start = 0, en
       const r = abs + 0x7ffff + ((abs >>> 20) & 1);
       out[o] = sign | ((((r >>> 23) - 120) << 3) | ((r >>> 20) & 7));
     } else if (abs < 0x3c800000) {
-      out[o] = sign | rneNonNegative(src[i]! * (sign ? -512 : 512));
+      // |x|·512 is exact; adding and removing 1.5·2^52 rounds a double to an integer, ties to even, branch-free.
+      out[o] = sign | (Math.abs(src[i]!) * 512 + RNE_MAGIC - RNE_MAGIC);
     } else {
       out[o] = abs > 0x7f800000 ? 0x7f | sign : 0x7e | sign;
     }

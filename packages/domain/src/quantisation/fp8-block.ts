@@ -1,3 +1,4 @@
+import { carefulErrorSums, type ErrorSums } from './quality';
 import { E2M1_PAIR_TABLE, E4M3_MAX, E4M3_TABLE, E8M0_TABLE, encodeE4M3Into, f32ToE8M0 } from './float-formats';
 
 // DeepSeek / SGLang FP8 block scaling: an [out, in] weight is cut into 128x128 blocks (edge blocks partial), each
@@ -23,7 +24,7 @@ const cdiv = (a: number, b: number) => Math.ceil(a / b);
  * Scale rule (quantisation-formats.md §3.1, DeepSeek's act_quant convention): s = amax/448; for 'ue8m0' s is
  * rounded up to a power of two (2^ceil(log2 s)) so w/s never exceeds 448. An all-zero block gets s = 1 (F32) or
  * 2^0 (E8M0): any scale reproduces zeros and a defined value keeps the bytes deterministic.
- * `scratch` (>= rows*cols floats) avoids an allocation per tensor.
+ * `scratch` (>= cols floats) avoids an allocation per call.
  */
 export function quantiseBlockFp8(
   src: Float32Array,
@@ -65,18 +66,19 @@ export function quantiseBlockFp8(
     }
     inv[i] = 1 / scales[i]!;
   }
-  const scaled = scratch && scratch.length >= rows * cols ? scratch.subarray(0, rows * cols) : new Float32Array(rows * cols);
+  // Scale and encode one row at a time: the row stays in cache between the two loops.
+  const scaled = scratch && scratch.length >= cols ? scratch.subarray(0, cols) : new Float32Array(cols);
+  const codes = new Uint8Array(rows * cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
     const sRow = ((r / block) | 0) * scaleCols;
     for (let bc = 0; bc < scaleCols; bc++) {
       const f = inv[sRow + bc]!;
-      for (let c = base + bc * block, end = base + Math.min(cols, (bc + 1) * block); c < end; c++) scaled[c] = src[c]! * f;
+      for (let c = bc * block, end = Math.min(cols, c + block); c < end; c++) scaled[c] = src[base + c]! * f;
     }
+    // Division by the fp32 scale can land a hair above 448 for the block maximum; the encoder saturates there.
+    encodeE4M3Into(scaled, codes, 0, cols, base);
   }
-  // Division by the fp32 scale can land a hair above 448 for the block maximum; the encoder saturates there.
-  const codes = new Uint8Array(rows * cols);
-  encodeE4M3Into(scaled, codes);
   const scaleBytes = e8 ?? new Uint8Array(scales.buffer.slice(0));
   return { codes, scales, scaleBytes, scaleRows, scaleCols };
 }
@@ -123,4 +125,42 @@ export function dequantiseMxfp4Into(packed: Uint8Array, scaleCodes: Uint8Array, 
       }
     }
   }
+}
+
+/**
+ * Error sums of a block-FP8 encoding against its source without materialising the dequantised tensor: the same
+ * figures as dequantiseBlockFp8Into + QualityAccumulator.add, one pass and no writes (the converter's hot path).
+ */
+export function blockFp8ErrorSums(
+  src: Float32Array,
+  codes: Uint8Array,
+  rows: number,
+  cols: number,
+  scales: Float32Array,
+  scaleCols: number,
+  block = 128,
+): ErrorSums {
+  const lut = E4M3_TABLE;
+  let sumSq = 0;
+  let errSq = 0;
+  let maxErr = 0;
+  for (let r = 0; r < rows; r++) {
+    const base = r * cols;
+    const sRow = ((r / block) | 0) * scaleCols;
+    for (let bc = 0, c0 = 0; c0 < cols; bc++, c0 += block) {
+      const s = scales[sRow + bc]!;
+      for (let c = base + c0, end = base + Math.min(cols, c0 + block); c < end; c++) {
+        const w = src[c]!;
+        const e = w - Math.fround(lut[codes[c]!]! * s);
+        sumSq += w * w;
+        errSq += e * e;
+        maxErr = Math.max(maxErr, Math.abs(e));
+      }
+    }
+  }
+  if (Number.isFinite(sumSq) && Number.isFinite(errSq)) return { sumSq, errSq, maxErr, n: rows * cols, nonFinite: 0 };
+  // Rare (a NaN/Inf somewhere): materialise the dequantised values and take the careful path.
+  const deq = new Float32Array(rows * cols);
+  dequantiseBlockFp8Into(codes, rows, cols, scales, scaleCols, deq, block);
+  return carefulErrorSums(src, deq, 0, rows * cols);
 }

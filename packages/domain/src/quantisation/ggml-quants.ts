@@ -1,4 +1,5 @@
 import { f16DecodeTable, f32ToF16Bits } from './float-formats';
+import { carefulErrorSums, type ErrorSums } from './quality';
 
 // ggml's reference quantisers (no imatrix), bit for bit: quantize_row_q8_0_ref and quantize_row_q4_0_ref.
 // All intermediate values are float32 (Math.fround); the quantisers use the float32 d, not fp16(d), to compute q.
@@ -80,4 +81,26 @@ export function dequantiseQ4_0Into(bytes: Uint8Array, n: number, out: Float32Arr
       out[outOffset + b + j + 16] = fr(((q >>> 4) - 8) * d);
     }
   }
+}
+
+/** Error sums of Q8_0 blocks against their source, decoding in place (same figures as dequantise + accumulate). */
+export function q8_0ErrorSums(src: Float32Array, bytes: Uint8Array, n: number, start = 0, bytesOffset = 0): ErrorSums {
+  const f16 = f16DecodeTable();
+  let sumSq = 0;
+  let errSq = 0;
+  let maxErr = 0;
+  for (let b = 0, o = bytesOffset; b < n; b += QK8_0, o += Q8_0_BLOCK_BYTES) {
+    const d = f16[bytes[o]! | (bytes[o + 1]! << 8)]!;
+    for (let j = 0; j < QK8_0; j++) {
+      const w = src[start + b + j]!;
+      const e = w - fr(((bytes[o + 2 + j]! << 24) >> 24) * d);
+      sumSq += w * w;
+      errSq += e * e;
+      maxErr = Math.max(maxErr, Math.abs(e));
+    }
+  }
+  if (Number.isFinite(sumSq) && Number.isFinite(errSq)) return { sumSq, errSq, maxErr, n, nonFinite: 0 };
+  const deq = new Float32Array(n);
+  dequantiseQ8_0Into(bytes, n, deq, bytesOffset);
+  return carefulErrorSums(src.subarray(start, start + n), deq, 0, n);
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { QualityAccumulator, aggregateQuality, checkQuality, tensorQuality } from './quality';
+import { blockFp8ErrorSums, dequantiseBlockFp8Into, quantiseBlockFp8 } from './fp8-block';
+import { dequantiseQ8_0Into, q8_0ErrorSums, quantiseQ8_0Into } from './ggml-quants';
+import { QualityAccumulator, aggregateQuality, checkQuality, errorSums, tensorQuality } from './quality';
 
 describe('tensor quality', () => {
   it('computes relative RMSE, SNR and max abs error by hand', () => {
@@ -51,5 +53,40 @@ describe('artifact quality thresholds', () => {
     expect(breach?.worstTensors.map((t) => t.name)).toEqual(['b', 'c']);
     expect(breach?.message).toMatch(/2 of 3 quantised tensors break the quality limits \(relative RMSE ≤ 0.03\); worst: b \(relative RMSE 0.2000/);
     expect(checkQuality(agg, { minSnrDb: 20 })?.worstTensors.map((t) => t.name)).toEqual(['b']);
+  });
+});
+
+describe('fused error sums', () => {
+  const rows = 130;
+  const cols = 256;
+  const src = new Float32Array(rows * cols).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 11)));
+
+  it('block FP8: same figures as dequantising and accumulating', () => {
+    const q = quantiseBlockFp8(src, rows, cols, 'f32');
+    const deq = new Float32Array(rows * cols);
+    dequantiseBlockFp8Into(q.codes, rows, cols, q.scales, q.scaleCols, deq);
+    const fused = new QualityAccumulator();
+    fused.addSums(blockFp8ErrorSums(src, q.codes, rows, cols, q.scales, q.scaleCols));
+    expect(fused.result('t')).toEqual(tensorQuality('t', src, deq));
+  });
+
+  it('Q8_0: same figures as dequantising and accumulating', () => {
+    const bytes = new Uint8Array((src.length / 32) * 34);
+    quantiseQ8_0Into(src, bytes);
+    const deq = new Float32Array(src.length);
+    dequantiseQ8_0Into(bytes, src.length, deq);
+    const fused = new QualityAccumulator();
+    fused.addSums(q8_0ErrorSums(src, bytes, src.length));
+    expect(fused.result('t')).toEqual(tensorQuality('t', src, deq));
+  });
+
+  it('a NaN kept as NaN is not an error; a finite value turned into NaN is', () => {
+    expect(errorSums(Float32Array.from([NaN, 1]), Float32Array.from([NaN, 1.5]))).toEqual({ sumSq: 1, errSq: 0.25, maxErr: 0.5, n: 2, nonFinite: 0 });
+    expect(errorSums(Float32Array.from([2, 1]), Float32Array.from([NaN, 1])).nonFinite).toBe(1);
+    const codes = new Uint8Array(32 * 32).fill(0x38);
+    codes[5] = 0x7f; // NaN code where the source was finite
+    const s = blockFp8ErrorSums(new Float32Array(32 * 32).fill(1), codes, 32, 32, Float32Array.from([1]), 1);
+    expect(s.nonFinite).toBe(1);
+    expect(s.errSq).toBe(0);
   });
 });

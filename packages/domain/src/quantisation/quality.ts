@@ -10,6 +10,60 @@ export interface TensorQuality {
   maxAbsError: number;
 }
 
+export interface ErrorSums {
+  sumSq: number;
+  errSq: number;
+  maxErr: number;
+  n: number;
+  nonFinite: number;
+}
+
+/** 1 when an element's error is not a number: a source NaN/Inf that the target keeps identical is not an error. */
+export function nonFiniteError(w: number, dequantised: number): number {
+  if (Number.isNaN(w) && Number.isNaN(dequantised)) return 0;
+  return w === dequantised ? 0 : 1;
+}
+
+/**
+ * Σw², Σ(w − ŵ)², max|w − ŵ| over [start, end). The loop has no per-element checks (a NaN or Inf poisons the sums
+ * and sends the range through the careful loop instead), which keeps it at memory speed.
+ */
+export function errorSums(source: Float32Array, dequantised: Float32Array, start = 0, end = source.length): ErrorSums {
+  let sumSq = 0;
+  let errSq = 0;
+  let maxErr = 0;
+  for (let i = start; i < end; i++) {
+    const w = source[i]!;
+    const e = w - dequantised[i]!;
+    sumSq += w * w;
+    errSq += e * e;
+    maxErr = Math.max(maxErr, Math.abs(e));
+  }
+  if (Number.isFinite(sumSq) && Number.isFinite(errSq)) return { sumSq, errSq, maxErr, n: end - start, nonFinite: 0 };
+  return carefulErrorSums(source, dequantised, start, end);
+}
+
+/** The same sums, skipping elements whose error is not a finite number and counting the ones that are real errors. */
+export function carefulErrorSums(source: ArrayLike<number>, dequantised: ArrayLike<number>, start: number, end: number): ErrorSums {
+  let sumSq = 0;
+  let errSq = 0;
+  let maxErr = 0;
+  let nonFinite = 0;
+  for (let i = start; i < end; i++) {
+    const w = source[i]!;
+    const d = dequantised[i]!;
+    const e = w - d;
+    if (!Number.isFinite(e)) {
+      nonFinite += nonFiniteError(w, d);
+      continue;
+    }
+    sumSq += w * w;
+    errSq += e * e;
+    maxErr = Math.max(maxErr, Math.abs(e));
+  }
+  return { sumSq, errSq, maxErr, n: end - start, nonFinite };
+}
+
 /** Running sums for one tensor; fold chunks in with `add` so a tensor never has to be compared in one piece. */
 export class QualityAccumulator {
   private sumSq = 0;
@@ -19,26 +73,16 @@ export class QualityAccumulator {
   private nonFinite = 0;
 
   add(source: Float32Array, dequantised: Float32Array, start = 0, end = source.length): void {
-    let sumSq = 0;
-    let errSq = 0;
-    let maxErr = this.maxErr;
-    for (let i = start; i < end; i++) {
-      const w = source[i]!;
-      const e = w - dequantised[i]!;
-      if (!Number.isFinite(e)) {
-        // A source NaN/Inf that the target keeps as NaN/Inf is not an error of the conversion.
-        if (!(Number.isNaN(w) && Number.isNaN(dequantised[i]!)) && w !== dequantised[i]) this.nonFinite++;
-        continue;
-      }
-      sumSq += w * w;
-      errSq += e * e;
-      const a = Math.abs(e);
-      if (a > maxErr) maxErr = a;
-    }
-    this.sumSq += sumSq;
-    this.errSq += errSq;
-    this.maxErr = maxErr;
-    this.n += end - start;
+    this.addSums(errorSums(source, dequantised, start, end));
+  }
+
+  /** Folds in sums computed elsewhere (fused error loops that never materialise the dequantised values). */
+  addSums(s: ErrorSums): void {
+    this.sumSq += s.sumSq;
+    this.errSq += s.errSq;
+    if (s.maxErr > this.maxErr) this.maxErr = s.maxErr;
+    this.n += s.n;
+    this.nonFinite += s.nonFinite;
   }
 
   result(name: string): TensorQuality {

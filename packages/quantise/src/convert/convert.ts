@@ -4,11 +4,11 @@ import {
   QualityAccumulator,
   aggregateQuality,
   bf16BitsToF32,
+  blockFp8ErrorSums,
   checkQuality,
-  dequantiseBlockFp8Into,
   dequantiseMlxAffineInto,
   dequantiseQ4_0Into,
-  dequantiseQ8_0Into,
+  q8_0ErrorSums,
   f16DecodeTable,
   f32ToBf16Bits,
   f32ToF16Bits,
@@ -211,7 +211,7 @@ function encodeStripe(u: Unit, src: Float32Array, rows: number, scratch: Scratch
   const e = u.encoder;
   const cols = u.source.cols;
   const n = rows * cols;
-  const deq = acc ? scratch.floats('deq', n) : null;
+  const deq = acc && !(e.kind === 'fp8-block' || (e.kind === 'ggml' && e.type === 'Q8_0')) ? scratch.floats('deq', n) : null;
   switch (e.kind) {
     case 'copy':
       throw new Error('copy units do not encode');
@@ -245,23 +245,23 @@ function encodeStripe(u: Unit, src: Float32Array, rows: number, scratch: Scratch
       return out;
     }
     case 'fp8-block': {
-      const q = quantiseBlockFp8(src, rows, cols, e.scaleFormat, e.block, scratch.floats('scaled', n));
+      const q = quantiseBlockFp8(src, rows, cols, e.scaleFormat, e.block, scratch.floats('scaled', cols));
       side[0]!.push(q.scaleBytes);
-      if (deq) {
-        dequantiseBlockFp8Into(q.codes, rows, cols, q.scales, q.scaleCols, deq, e.block);
-        acc!.add(src, deq);
-      }
+      acc?.addSums(blockFp8ErrorSums(src, q.codes, rows, cols, q.scales, q.scaleCols, e.block));
       return q.codes;
     }
     case 'ggml': {
       const bytes = (n / 32) * (e.type === 'Q8_0' ? 34 : 18);
       const out = scratch.bytes('out', bytes);
-      if (e.type === 'Q8_0') quantiseQ8_0Into(src, out, 0, 0, n);
-      else quantiseQ4_0Into(src, out, 0, 0, n);
-      if (deq) {
-        if (e.type === 'Q8_0') dequantiseQ8_0Into(out, n, deq);
-        else dequantiseQ4_0Into(out, n, deq);
-        acc!.add(src, deq);
+      if (e.type === 'Q8_0') {
+        quantiseQ8_0Into(src, out, 0, 0, n);
+        acc?.addSums(q8_0ErrorSums(src, out, n));
+      } else {
+        quantiseQ4_0Into(src, out, 0, 0, n);
+        if (deq) {
+          dequantiseQ4_0Into(out, n, deq);
+          acc!.add(src, deq);
+        }
       }
       return out;
     }
