@@ -85,10 +85,29 @@ describe('E4M3FN encode (RNE, saturating at 448)', () => {
   it('the array encoder agrees with the scalar encoder on awkward values', () => {
     const values = [0, -0, 1e-9, 2 ** -10, 3 * 2 ** -10, 0.0146, 0.015625, 1.0625, 1.9375, 255, 447, 448, 449, 470, 1e9, -470, Infinity, -Infinity, NaN];
     for (let i = 0; i < 2000; i++) values.push((Math.sin(i * 12.9898) * 43758.5453) % 500);
+    // Every midpoint and its float32 neighbours, across normals and subnormals.
+    for (let c = 0; c < 0x7e; c++) {
+      const mid = (e4m3ToF32(c) + e4m3ToF32(c + 1)) / 2;
+      values.push(mid, Math.fround(mid * (1 + 2 ** -23)), Math.fround(mid * (1 - 2 ** -23)), -mid);
+    }
+    // Tiny values around 2^-10 (the tie between 0 and the smallest subnormal).
+    values.push(2 ** -10, 2 ** -10 * (1 + 2 ** -23), 2 ** -10 * (1 - 2 ** -23), 2 ** -11, 2 ** -30, 1e-45);
     const src = Float32Array.from(values);
     const out = new Uint8Array(src.length);
     encodeE4M3Into(src, out);
     for (let i = 0; i < src.length; i++) expect(out[i]).toBe(f32ToE4M3(src[i]!));
+    // And exhaustively over every float32 top half with zero and non-zero low bits (the table's own domain).
+    const all = new Uint32Array(2 * 65536);
+    for (let hi = 0; hi < 65536; hi++) {
+      all[2 * hi] = (hi << 16) >>> 0;
+      all[2 * hi + 1] = ((hi << 16) | 0x8001) >>> 0;
+    }
+    const allF = new Float32Array(all.buffer);
+    const allOut = new Uint8Array(allF.length);
+    encodeE4M3Into(allF, allOut);
+    let mismatches = 0;
+    for (let i = 0; i < allF.length; i++) if (allOut[i] !== f32ToE4M3(allF[i]!)) mismatches++;
+    expect(mismatches).toBe(0);
   });
 
   it('picks the nearest code for arbitrary values (checked against a brute-force search)', () => {

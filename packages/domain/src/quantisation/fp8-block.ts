@@ -83,7 +83,10 @@ export function quantiseBlockFp8(
   return { codes, scales, scaleBytes, scaleRows, scaleCols };
 }
 
-/** w = e4m3(q) · S[⌊r/b⌋, ⌊c/b⌋] into `out` (row-major float32). `scales` are decoded multipliers. */
+/**
+ * w = e4m3(q) · S[⌊r/b⌋, ⌊c/b⌋] into `out` (row-major float32). `scales` are decoded multipliers. Block by block,
+ * with the 256 codes pre-multiplied by the block's scale (256 multiplications per 16,384 values).
+ */
 export function dequantiseBlockFp8Into(
   codes: Uint8Array,
   rows: number,
@@ -93,13 +96,17 @@ export function dequantiseBlockFp8Into(
   out: Float32Array,
   block = 128,
 ): void {
-  const lut = E4M3_TABLE;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    const sRow = ((r / block) | 0) * scaleCols;
+  const scaled = new Float32Array(256);
+  for (let br = 0, r0 = 0; r0 < rows; br++, r0 += block) {
+    const r1 = Math.min(rows, r0 + block);
     for (let bc = 0, c0 = 0; c0 < cols; bc++, c0 += block) {
-      const s = scales[sRow + bc]!;
-      for (let c = base + c0, end = base + Math.min(cols, c0 + block); c < end; c++) out[c] = lut[codes[c]!]! * s;
+      const c1 = Math.min(cols, c0 + block);
+      const s = scales[br * scaleCols + bc]!;
+      for (let k = 0; k < 256; k++) scaled[k] = E4M3_TABLE[k]! * s;
+      for (let r = r0; r < r1; r++) {
+        const base = r * cols;
+        for (let c = base + c0, end = base + c1; c < end; c++) out[c] = scaled[codes[c]!]!;
+      }
     }
   }
 }
@@ -140,21 +147,25 @@ export function blockFp8ErrorSums(
   scaleCols: number,
   block = 128,
 ): ErrorSums {
-  const lut = E4M3_TABLE;
+  const scaled = new Float32Array(256);
   let sumSq = 0;
   let errSq = 0;
   let maxErr = 0;
-  for (let r = 0; r < rows; r++) {
-    const base = r * cols;
-    const sRow = ((r / block) | 0) * scaleCols;
+  for (let br = 0, r0 = 0; r0 < rows; br++, r0 += block) {
+    const r1 = Math.min(rows, r0 + block);
     for (let bc = 0, c0 = 0; c0 < cols; bc++, c0 += block) {
-      const s = scales[sRow + bc]!;
-      for (let c = base + c0, end = base + Math.min(cols, c0 + block); c < end; c++) {
-        const w = src[c]!;
-        const e = w - Math.fround(lut[codes[c]!]! * s);
-        sumSq += w * w;
-        errSq += e * e;
-        maxErr = Math.max(maxErr, Math.abs(e));
+      const c1 = Math.min(cols, c0 + block);
+      const s = scales[br * scaleCols + bc]!;
+      for (let k = 0; k < 256; k++) scaled[k] = E4M3_TABLE[k]! * s;
+      for (let r = r0; r < r1; r++) {
+        const base = r * cols;
+        for (let c = base + c0, end = base + c1; c < end; c++) {
+          const w = src[c]!;
+          const e = w - scaled[codes[c]!]!;
+          sumSq += w * w;
+          errSq += e * e;
+          maxErr = Math.max(maxErr, Math.abs(e));
+        }
       }
     }
   }
