@@ -61,7 +61,10 @@ async function phase(name: string, fn: () => Promise<Omit<Measured, 'name' | 'bu
   const a = machineCpuTicks();
   const r = await fn();
   const m = machineCpuBetween(a, machineCpuTicks());
-  return { name, ...r, busyPct: m?.busyPct, stealPct: m?.stealPct };
+  const measured = { name, ...r, busyPct: m?.busyPct, stealPct: m?.stealPct };
+  // Each phase as soon as it ends, so a long run that is cut short still leaves its numbers.
+  process.stderr.write(`  ${JSON.stringify(measured)}\n`);
+  return measured;
 }
 
 const work = await mkdtemp(path.join(args.dir!, 'fleetplane-bench-quantise-'));
