@@ -2,3 +2,4 @@ export * from './auth/roles';
 export * from './health/index';
 export * from './validation/index';
 export * from './capacity/index';
+export * from './quantisation/index';

@@ -1,0 +1,50 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+
+// An artifact's manifest: every file with its size and sha256, sorted by path, and one digest over that list.
+// Same files -> same digest, whatever order they were written in or which folder they sit in.
+
+export interface ManifestFile {
+  path: string;
+  size: number;
+  sha256: string;
+}
+
+export interface ArtifactManifest {
+  files: ManifestFile[];
+  totalBytes: number;
+  /** sha256 of the canonical JSON of `files` (sorted by path). */
+  digest: string;
+}
+
+export function buildManifest(files: ManifestFile[]): ArtifactManifest {
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const canonical = JSON.stringify(sorted.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })));
+  return {
+    files: sorted,
+    totalBytes: sorted.reduce((a, f) => a + f.size, 0),
+    digest: createHash('sha256').update(canonical).digest('hex'),
+  };
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** Hashes every regular file under `dir` (recursively); for outputs written by something else, e.g. an external tool. */
+export async function manifestOfDirectory(dir: string): Promise<ArtifactManifest> {
+  const files: ManifestFile[] = [];
+  async function walk(d: string): Promise<void> {
+    for (const entry of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, entry.name);
+      if (entry.isDirectory()) await walk(p);
+      else if (entry.isFile()) files.push({ path: relative(dir, p).split(sep).join('/'), size: (await stat(p)).size, sha256: await sha256File(p) });
+    }
+  }
+  await walk(dir);
+  return buildManifest(files);
+}

@@ -1,0 +1,144 @@
+/**
+ * Re-quantisation benchmark: converts a multi-GB synthetic DeepSeek-V4-Flash-shaped FP4+FP8 checkpoint to FP8
+ * block-128 and to GGUF Q8_0 with the built-in converters, and measures in the same run, on the same disk:
+ * `cp -r` of the same bytes, and the same FP8 block conversion written as vectorised numpy.
+ *
+ *   npm run bench:quantise -- [--gb 1] [--dir <tmpdir>] [--keep-source]
+ *
+ * Each conversion runs in its own process (CPU time and peak RSS are its own); source files are in the page
+ * cache for every contender alike (they were just written). Reported: source MB/s (source safetensors bytes /
+ * wall time), CPU-s per GiB of source, peak RSS, ratios to cp and numpy, machine busy/steal during each phase.
+ */
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { machineCpuBetween, machineCpuTicks } from './machine-cpu';
+import { writeSyntheticV4Checkpoint } from './quantise-synthetic-checkpoint';
+
+const { values: args } = parseArgs({
+  options: {
+    gb: { type: 'string', default: '1' },
+    dir: { type: 'string', default: tmpdir() },
+    'keep-source': { type: 'boolean', default: false },
+  },
+});
+
+const gb = Number(args.gb);
+if (!Number.isFinite(gb) || gb <= 0) {
+  process.stderr.write(`--gb must be a positive number\n`);
+  process.exit(2);
+}
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+interface Measured {
+  name: string;
+  wallMs: number;
+  cpuMs?: number;
+  maxRssKiB?: number;
+  outputBytes?: number;
+  busyPct?: number;
+  stealPct?: number;
+  extra?: Record<string, unknown>;
+}
+
+function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ stdout: string; wallMs: number }> {
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.once('error', reject);
+    child.once('exit', (code) => (code === 0 ? resolve({ stdout, wallMs: performance.now() - t0 }) : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}`))));
+  });
+}
+
+async function phase(name: string, fn: () => Promise<Omit<Measured, 'name' | 'busyPct' | 'stealPct'>>): Promise<Measured> {
+  process.stderr.write(`… ${name}\n`);
+  const a = machineCpuTicks();
+  const r = await fn();
+  const m = machineCpuBetween(a, machineCpuTicks());
+  const measured = { name, ...r, busyPct: m?.busyPct, stealPct: m?.stealPct };
+  // Each phase as soon as it ends, so a long run that is cut short still leaves its numbers.
+  process.stderr.write(`  ${JSON.stringify(measured)}\n`);
+  return measured;
+}
+
+const work = await mkdtemp(path.join(args.dir!, 'fleetplane-bench-quantise-'));
+try {
+  const src = path.join(work, 'source');
+  await mkdir(src);
+  process.stderr.write(`generating a ~${gb} GB synthetic FP4+FP8 checkpoint in ${src}\n`);
+  const gen = await writeSyntheticV4Checkpoint(src, gb * 1e9);
+  const sourceBytes = gen.bytes;
+  const load0 = loadavg()[0]!;
+
+  const results: Measured[] = [];
+  results.push(
+    await phase('cp -r', async () => {
+      const r = await run('cp', ['-r', src, path.join(work, 'cp')]);
+      await rm(path.join(work, 'cp'), { recursive: true, force: true });
+      return { wallMs: r.wallMs };
+    }),
+  );
+  const tsx = ['--import', 'tsx', path.join(here, 'bench-quantise-child.ts')];
+  for (const [label, which] of [
+    ['fleetplane FP8 block-128', 'fp8'],
+    ['fleetplane GGUF Q8_0', 'q8_0'],
+  ] as const) {
+    results.push(
+      await phase(label, async () => {
+        const out = path.join(work, `out-${which}`);
+        const r = await run(process.execPath, [...tsx, src, out, which]);
+        await rm(out, { recursive: true, force: true });
+        const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { wallMs: number; cpuMs: number; maxRssKiB: number; outputBytes: number; worstRelRmse: number; meanRelRmse: number };
+        return { wallMs: j.wallMs, cpuMs: j.cpuMs, maxRssKiB: j.maxRssKiB, outputBytes: j.outputBytes, extra: { worstRelRmse: j.worstRelRmse, meanRelRmse: j.meanRelRmse } };
+      }),
+    );
+  }
+  results.push(
+    await phase('numpy FP8 block-128', async () => {
+      const out = path.join(work, 'out-numpy');
+      // The machine-wide OpenBLAS overrides are for other tools; numpy gets its defaults for this one command.
+      const env = { ...process.env };
+      delete env.OPENBLAS_CORETYPE;
+      delete env.OPENBLAS_L2_SIZE;
+      const r = await run('python3', [path.join(here, 'fp8_block_numpy.py'), src, out], env);
+      await rm(out, { recursive: true, force: true });
+      const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { wallMs: number; cpuMs: number; maxRssKiB: number; outputBytes: number };
+      return { wallMs: j.wallMs, cpuMs: j.cpuMs, maxRssKiB: j.maxRssKiB, outputBytes: j.outputBytes };
+    }),
+  );
+
+  const mbps = (m: Measured) => sourceBytes / 1e6 / (m.wallMs / 1000);
+  const cp = results[0]!;
+  const numpy = results.at(-1)!;
+  const gib = sourceBytes / 2 ** 30;
+  const rows = results.map((m) => ({
+    contender: m.name,
+    'wall s': (m.wallMs / 1000).toFixed(1),
+    'source MB/s': mbps(m).toFixed(0),
+    'CPU-s/GiB': m.cpuMs !== undefined ? (m.cpuMs / 1000 / gib).toFixed(1) : '—',
+    'peak RSS MB': m.maxRssKiB !== undefined ? (m.maxRssKiB / 1024).toFixed(0) : '—',
+    'x cp': (mbps(m) / mbps(cp)).toFixed(2),
+    'x numpy': (mbps(m) / mbps(numpy)).toFixed(2),
+    'busy/steal %': m.busyPct !== undefined ? `${m.busyPct.toFixed(0)}/${m.stealPct!.toFixed(1)}` : '—',
+  }));
+  process.stdout.write(`\nsource: ${(sourceBytes / 1e9).toFixed(2)} GB, ${gen.tensors} tensors, ${gen.layers} layers; load average at start ${load0.toFixed(2)}\n`);
+  console.table(rows);
+  for (const m of results) if (m.extra) process.stdout.write(`${m.name}: worst tensor relative RMSE ${(m.extra.worstRelRmse as number).toFixed(4)}, element-weighted ${(m.extra.meanRelRmse as number).toFixed(4)}\n`);
+  const fp8 = results[1]!;
+  const checks = [
+    [`FP8 ≥ 0.25x cp`, mbps(fp8) / mbps(cp) >= 0.25],
+    [`FP8 faster than numpy`, mbps(fp8) > mbps(numpy)],
+    [`peak RSS < 300 MB (FP8, Q8_0)`, results.slice(1, 3).every((m) => (m.maxRssKiB ?? Infinity) / 1024 < 300)],
+  ] as const;
+  for (const [label, ok] of checks) process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${label}\n`);
+  process.stdout.write(`${JSON.stringify({ gb, sourceBytes, load0, results })}\n`);
+} finally {
+  if (!args['keep-source']) await rm(work, { recursive: true, force: true });
+  else process.stderr.write(`kept ${work}\n`);
+}
