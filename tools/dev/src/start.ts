@@ -48,9 +48,9 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  group.onCriticalExit = (name, code) => {
-    say(`${name} exited unexpectedly (code ${code}); stopping everything.`);
-    void shutdown(1);
+  // A child that dies is started again (with backoff) so the rest of the stack keeps running.
+  group.onRestart = (name, exit, delayMs, restart) => {
+    say(`${name} exited unexpectedly (${exit}); restarting it in ${(delayMs / 1000).toFixed(delayMs < 1000 ? 1 : 0)} s (restart #${restart}). Ctrl-C stops everything.`);
   };
 
   // ── Postgres ──
