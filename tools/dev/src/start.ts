@@ -62,11 +62,15 @@ async function main() {
     }
     say('no Postgres on 127.0.0.1:5432; starting an embedded PostgreSQL under .data/postgres …');
     try {
-      embeddedPg = await startEmbeddedPostgres(dataDir, 54329);
+      embeddedPg = await startEmbeddedPostgres(dataDir, 54329, { checkoutRoot: root });
     } catch (e) {
-      console.error(`Could not start the embedded PostgreSQL (${(e as Error).message}).\nInstall PostgreSQL (e.g. apt-get install postgresql) or set DATABASE_URL to a reachable server.`);
+      console.error(
+        `Could not start the embedded PostgreSQL (${(e as Error).message}).\nInstall PostgreSQL (e.g. apt-get install postgresql) or set DATABASE_URL to a reachable server.` +
+          (process.getuid?.() === 0 ? '\nAs root the embedded server runs as the `postgres` user, which must be able to enter /var/tmp (or run `npm start` as an ordinary user).' : ''),
+      );
       process.exit(1);
     }
+    if (embeddedPg.shelteredBecause) say(`embedded PostgreSQL runs as the postgres user, and ${embeddedPg.shelteredBecause}: its binaries and data are in ${path.dirname(embeddedPg.databaseDir)}`);
     cleanups.push(() => embeddedPg!.stop());
     databaseUrl = embeddedPg.url;
   }
