@@ -41,3 +41,5 @@ export * from './pipelines/shared-download-limits';
 export * from './upstream/hub-webhook.service';
 export * from './validation/baseline-gates';
 export * from './upstream/demo-publish.service';
+export * from './reconcile/lost-run-decision';
+export * from './reconcile/lost-jobs.service';
