@@ -2,8 +2,18 @@
 // Idempotent: every row is upserted by its natural key, so re-running changes nothing.
 import { createHash } from 'node:crypto';
 import type { ArtifactFormat, Interconnect, PrismaClient, ServingEngine } from '@fleetplane/db';
+import { classifyChange, diffManifests } from '@fleetplane/domain/revisions/manifest-diff';
+import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
+import { compilePatterns } from '@fleetplane/domain/revisions/match-patterns';
+import { demoRepos, repoHistories, type HistoryCommit } from '@fleetplane/fake-hub';
 
 const hex = (input: string, length = 64) => createHash('sha256').update(input).digest('hex').slice(0, length);
+
+/** The commit's files the repo's patterns select, as the watcher's manifest has them (sha256 only for LFS files). */
+export function watchedFiles(commit: HistoryCommit, patterns: string[]): TManifestFile[] {
+  const matches = compilePatterns(patterns);
+  return commit.files.filter((f) => matches(f.path)).map((f) => ({ path: f.path, sizeBytes: f.size, sha256: f.lfs ? f.sha256 : null, gitOid: f.oid, lfs: f.lfs }));
+}
 
 function gpuUuid(seed: string): string {
   const h = hex(seed, 32);
@@ -101,20 +111,11 @@ interface DemoRepo {
   autoStart: boolean;
   /** Demo clusters (by name) the auto-started runs download for; none = the default target. */
   autoStartClusters?: string[];
-  revisions: { title: string; date: string; files: { path: string; size: number }[] }[];
 }
 
-function shards(prefix: string, count: number, shardBytes: number) {
-  return Array.from({ length: count }, (_, i) => ({ path: `${prefix}-${String(i + 1).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.safetensors`, size: shardBytes }));
-}
-const COMMON = [
-  { path: 'config.json', size: 2_731 },
-  { path: 'generation_config.json', size: 171 },
-  { path: 'tokenizer.json', size: 7_847_543 },
-  { path: 'tokenizer_config.json', size: 4_312 },
-  { path: 'README.md', size: 18_204 },
-];
-
+// The revision history of each repo is the demo Hub's own (tools/fake-hub demo-repos.ts: upload,
+// chat-template fix, README edit), recorded as the watcher records it, so the first check after a
+// fresh seed finds every repo unchanged: no "history rewritten" revision, no run started by itself.
 export const DEMO_REPOS: DemoRepo[] = [
   {
     family: 'deepseek-v4-flash',
@@ -126,10 +127,6 @@ export const DEMO_REPOS: DemoRepo[] = [
     autoStart: true,
     // Into the V4-Flash cluster's store, under its download limits (set them on the cluster's page).
     autoStartClusters: ['flash-h100-vllm'],
-    revisions: [
-      { title: 'Upload DeepSeek-V4-Flash', date: '2026-04-24T09:12:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON] },
-      { title: 'Fix chat template for tool calls in thinking mode', date: '2026-05-19T14:03:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON.map((f) => (f.path === 'tokenizer_config.json' ? { ...f, size: 4_498 } : f))] },
-    ],
   },
   {
     family: 'deepseek-v4-pro',
@@ -137,10 +134,6 @@ export const DEMO_REPOS: DemoRepo[] = [
     patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*', 'generation_config.json'],
     targets: [],
     autoStart: false,
-    revisions: [
-      { title: 'Upload DeepSeek-V4-Pro', date: '2026-04-24T09:40:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON] },
-      { title: 'Update README with serving notes', date: '2026-05-02T08:15:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON.map((f) => (f.path === 'README.md' ? { ...f, size: 21_977 } : f))] },
-    ],
   },
   {
     family: 'deepseek-v4-flash',
@@ -148,10 +141,6 @@ export const DEMO_REPOS: DemoRepo[] = [
     patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*'],
     targets: [],
     autoStart: false,
-    revisions: [
-      { title: 'FP8 conversion of DeepSeek-V4-Flash', date: '2026-04-27T17:20:00Z', files: [...shards('model', 59, 4_820_000_000), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
-      { title: 'Re-export with fixed expert scales', date: '2026-06-08T11:45:00Z', files: [...shards('model', 59, 4_820_001_024), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
-    ],
   },
   {
     family: 'deepseek-v4-flash',
@@ -159,9 +148,6 @@ export const DEMO_REPOS: DemoRepo[] = [
     patterns: ['*Q4_K_M*.gguf'],
     targets: [],
     autoStart: false,
-    revisions: [
-      { title: 'Add Q4_K_M and Q8_0 quants', date: '2026-05-06T20:00:00Z', files: Array.from({ length: 4 }, (_, i) => ({ path: `Q4_K_M/DeepSeek-V4-Flash-Q4_K_M-0000${i + 1}-of-00004.gguf`, size: 43_700_000_000 })) },
-    ],
   },
 ];
 
@@ -169,7 +155,7 @@ const ARTIFACTS: Record<string, { repo: string; revisionIndex: number; format: A
   'flash-fp8': { repo: 'sgl-project/DeepSeek-V4-Flash-FP8', revisionIndex: 1, format: 'fp8', quantisation: 'FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' } },
   'flash-native': { repo: 'deepseek-ai/DeepSeek-V4-Flash', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' } },
   'pro-native': { repo: 'deepseek-ai/DeepSeek-V4-Pro', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0' } },
-  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 0, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' } },
+  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 1, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' } },
 };
 
 export const DEMO_FAMILIES = [
@@ -197,55 +183,44 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
   }
 
   const revisionsByRepo = new Map<string, string[]>();
+  const histories = await repoHistories(demoRepos());
   for (const r of DEMO_REPOS) {
     const repo = await prisma.trackedRepo.upsert({
       where: { hubRepoId_branch: { hubRepoId: r.hubRepoId, branch: 'main' } },
       create: { familyId: families.get(r.family)!, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: r.patterns, targets: r.targets, status: 'ok', autoStartPipelines: r.autoStart },
       update: {},
     });
-    let previous: { id: string; files: Map<string, { size: number; sha256: string }> } | null = null;
+    const history = histories.get(r.hubRepoId);
+    if (!history?.length) throw new Error(`The demo hub has no repo ${r.hubRepoId}`);
     const ids: string[] = [];
-    for (const [i, rev] of r.revisions.entries()) {
-      const sha = hex(`${r.hubRepoId}@${i}`, 40);
-      const files = new Map(rev.files.map((f) => [f.path, { size: f.size, sha256: hex(`${r.hubRepoId}/${f.path}/${f.size}/${f.path.endsWith('.json') && i > 0 ? i : 0}`) }]));
-      const added = [...files.keys()].filter((p) => !previous?.files.has(p));
-      const removed = previous ? [...previous.files.keys()].filter((p) => !files.has(p)) : [];
-      const changed = previous ? [...files.entries()].filter(([p, f]) => previous!.files.has(p) && previous!.files.get(p)!.sha256 !== f.sha256).map(([p]) => p) : [];
-      const changeClass = !previous
-        ? 'initial'
-        : changed.some((p) => p.endsWith('.safetensors') || p.endsWith('.gguf'))
-          ? 'weights'
-          : changed.every((p) => p.endsWith('.md'))
-            ? 'docs'
-            : 'tokenizer_template';
-      const toFetch = [...added, ...changed].reduce((sum, p) => sum + files.get(p)!.size, 0);
-      const total = [...files.values()].reduce((sum, f) => sum + f.size, 0);
+    let previous: { id: string; files: TManifestFile[] } | null = null;
+    for (const commit of history) {
+      const files = watchedFiles(commit, r.patterns);
+      // Classified and diffed as the watcher does (repo-check.service.ts recordRevision).
+      const d = previous ? diffManifests(previous.files, files) : null;
+      const total = files.reduce((sum, f) => sum + f.sizeBytes, 0);
       const revision: { id: string } = await prisma.modelRevision.upsert({
-        where: { trackedRepoId_commitSha: { trackedRepoId: repo.id, commitSha: sha } },
+        where: { trackedRepoId_commitSha: { trackedRepoId: repo.id, commitSha: commit.sha } },
         create: {
           trackedRepoId: repo.id,
-          commitSha: sha,
-          commitTitle: rev.title,
-          committedAt: new Date(rev.date),
-          detectedAt: new Date(rev.date),
+          commitSha: commit.sha,
+          commitTitle: commit.title,
+          committedAt: new Date(commit.date),
+          detectedAt: new Date(commit.date),
           previousRevisionId: previous?.id ?? null,
-          changeClass,
-          diff: { added: previous ? added : [], removed, changed },
-          bytesToFetch: BigInt(toFetch),
+          changeClass: d ? classifyChange(d) : 'initial',
+          diff: d ? { added: d.added.map((f) => f.path), removed: d.removed.map((f) => f.path), changed: d.changed.map((c) => c.path) } : { added: files.map((f) => f.path), removed: [], changed: [] },
+          bytesToFetch: BigInt(d ? d.bytesToFetch : total),
           totalBytes: BigInt(total),
+          files: { createMany: { data: files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256, gitOid: f.gitOid })) } },
         },
         update: {},
       });
-      await prisma.revisionFile.createMany({
-        data: [...files.entries()].map(([path, f]) => ({ revisionId: revision.id, path, sizeBytes: BigInt(f.size), sha256: path.endsWith('.safetensors') || path.endsWith('.gguf') || path === 'tokenizer.json' ? f.sha256 : null, gitOid: hex(`oid:${path}:${f.sha256}`, 40) })),
-        skipDuplicates: true,
-      });
       previous = { id: revision.id, files };
       ids.push(revision.id);
-      if (i === r.revisions.length - 1) {
-        await prisma.trackedRepo.update({ where: { id: repo.id }, data: { lastSeenSha: repo.lastSeenSha ?? sha, lastCheckedAt: repo.lastCheckedAt ?? new Date(rev.date) } });
-      }
     }
+    const head = history[history.length - 1]!;
+    await prisma.trackedRepo.update({ where: { id: repo.id }, data: { lastSeenSha: repo.lastSeenSha ?? head.sha, lastCheckedAt: repo.lastCheckedAt ?? new Date(head.date) } });
     revisionsByRepo.set(r.hubRepoId, ids);
   }
 
