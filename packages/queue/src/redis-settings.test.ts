@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRedisInfo, readRedisSettings, redisSettingsWarnings } from './redis-settings';
+import { parseRedisInfo, redisSettingsWarnings } from './redis-settings';
 
 describe('redisSettingsWarnings', () => {
   it('is quiet for what BullMQ needs: append-only file and noeviction', () => {
@@ -21,25 +21,8 @@ describe('redisSettingsWarnings', () => {
   });
 });
 
-describe('readRedisSettings', () => {
-  it('falls back to INFO when CONFIG is refused (managed Redis)', async () => {
-    const info = '# Persistence\r\nloading:0\r\naof_enabled:0\r\n# Memory\r\nmaxmemory_policy:volatile-lru\r\n';
-    const client = {
-      call: async (command: string) => {
-        if (command === 'CONFIG') throw new Error("ERR unknown command 'CONFIG'");
-        return info;
-      },
-    };
-    expect(await readRedisSettings(client)).toEqual({ appendonly: 'no', save: null, maxmemoryPolicy: 'volatile-lru' });
-  });
-
-  it('reads CONFIG GET replies', async () => {
-    const values: Record<string, string> = { appendonly: 'yes', save: '', 'maxmemory-policy': 'noeviction' };
-    const client = { call: async (_c: string, _sub: string, name: string) => [name, values[name]!] };
-    expect(await readRedisSettings(client as never)).toEqual({ appendonly: 'yes', save: '', maxmemoryPolicy: 'noeviction' });
-  });
-
-  it('parses INFO lines', () => {
+describe('parseRedisInfo', () => {
+  it('reads key:value lines and skips section headers', () => {
     expect(parseRedisInfo('# Server\r\nredis_version:7.2.4\r\naof_enabled:1\r\n')).toEqual(new Map([['redis_version', '7.2.4'], ['aof_enabled', '1']]));
   });
 });
