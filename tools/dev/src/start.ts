@@ -10,7 +10,7 @@ import { DEMO_PASSWORD, DEMO_USERS } from './seed-demo-users';
 import { startDemoFleetAgents } from './demo-fleet-agents';
 import { prepareDatabase } from './prepare';
 import { startDemoEndpoints, startDemoTraffic } from './demo-endpoints';
-import { startDemoHub } from './demo-hub';
+import { startDemoHubProcess } from './demo-hub';
 import { waitForHttp as waitUntilUp } from './local-net';
 import { ProcessGroup } from './process-group';
 import { generatePassword, loadOrCreateLocalSecrets } from './secrets';
@@ -135,16 +135,12 @@ async function main() {
     PORT: String(config.PORT),
   };
   if (config.FLEETPLANE_DEMO) {
-    // The demo's Hub (demo-hub.ts) with webhooks to the web app; an explicit HF_ENDPOINT still wins.
-    try {
-      const demoHub = await startDemoHub({ dataDir, webAppPort: config.PORT, webhookSecret: env.HUB_WEBHOOK_SECRET! });
-      cleanups.push(() => demoHub.close());
-      if (!process.env.HF_ENDPOINT) env.HF_ENDPOINT = demoHub.url;
-      env.FLEETPLANE_DEMO = 'true';
-      say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
-    } catch (e) {
-      say(`warning: demo hub not started: ${(e as Error).message}`);
-    }
+    // The demo's Hub (demo-hub.ts), a supervised child with webhooks to the web app; an explicit HF_ENDPOINT still wins.
+    const demoHub = await startDemoHubProcess(group, { root, dataDir, webAppPort: config.PORT, webhookSecret: env.HUB_WEBHOOK_SECRET! });
+    if (!process.env.HF_ENDPOINT) env.HF_ENDPOINT = demoHub.url;
+    env.FLEETPLANE_DEMO = 'true';
+    if (demoHub.ready) say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
+    else say(`warning: the demo hub did not answer on ${demoHub.url} within 30 s; it is restarted if it exits (see its log lines above)`);
   }
   group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT), '-H', '0.0.0.0'], { env, cwd: path.join(root, 'apps/web') });
   group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env });
