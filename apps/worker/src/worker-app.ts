@@ -95,9 +95,9 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
   });
 
   await warnAboutRedisSettings(opts.redisUrl, opts.log);
-  // Repeatable jobs: creating a missing scheduler is idempotent, so every worker replica may do it.
+  // Repeatable jobs: upserting a scheduler is idempotent, so every worker replica may do it.
   const repeatable = registry.definitions().filter((def) => def.repeatEveryMs);
-  await ensureJobSchedulers(producer, repeatable);
+  await ensureJobSchedulers(producer, repeatable, { refreshAll: true });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   opts.log.info({ queues: registry.queues(), prefix: opts.queuePrefix }, 'worker ready');
 
