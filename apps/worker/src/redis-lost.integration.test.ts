@@ -22,6 +22,7 @@ const CHILD = fileURLToPath(new URL('./testing/worker-child.ts', import.meta.url
 const MODEL = 'deepseek-ai/DeepSeek-V4-Flash';
 const tag = randomBytes(3).toString('hex');
 const REPO = `acme/redis-lost-${tag}`;
+const REPO_KEPT = `acme/redis-lost-kept-${tag}`;
 const FILE_BYTES = 3_000_000;
 
 const suite: TValidationSuiteInput = {
@@ -128,7 +129,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'fp-redis-lost-data-'));
   await startRedis();
   hub = await startFakeHub({
-    repos: [{ id: REPO, commits: [{ title: 'Upload', files: { 'config.json': '{"torch_dtype":"bfloat16"}\n', 'model.safetensors': { sizeBytes: FILE_BYTES, seed: REPO } } }] }],
+    repos: [REPO, REPO_KEPT].map((id) => ({ id, commits: [{ title: 'Upload', files: { 'config.json': '{"torch_dtype":"bfloat16"}\n', 'model.safetensors': { sizeBytes: FILE_BYTES, seed: id } } }] })),
     onWarning: () => undefined,
   });
   // runRepoCheck in this process reads the Hub address from the environment, as the worker does.
@@ -198,19 +199,48 @@ describe('Redis comes back empty', () => {
     expect((await getValidationEvidence({ prisma }, id)).matches).toBe(true);
   }, 150_000);
 
-  it('a pipeline download whose Redis and worker went down together resumes on a new worker and verifies', async () => {
-    const prefix = newProducer();
-    const first = await startWorker(prefix);
+  /** Tracks the repo, records its revision and auto-starts a download; returns once a quarter has arrived. */
+  async function downloadUnderWay(hubRepoId: string, output: () => string) {
     // ~6 s for the file: long enough to be cut in the middle.
     hub.setFaults({ bandwidthBytesPerSec: { bytesPerSec: 500_000 } });
-    const slug = `fam-${tag}`;
+    const slug = `fam-${randomBytes(4).toString('hex')}`;
     const family = await prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
-    const repo = await prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId: REPO, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } });
+    const repo = await prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } });
     const checked = await runRepoCheck({ prisma, producer }, repo.id, { force: true });
     expect(checked.status).toBe('changed');
     const runId = (await prisma.pipelineRun.findFirstOrThrow({ where: { revision: { trackedRepoId: repo.id } } })).id;
     const step = () => prisma.pipelineStep.findFirstOrThrow({ where: { runId } });
-    await waitFor(async () => ((await step()).progress as { bytesDone?: number }).bytesDone! >= FILE_BYTES / 4, 60_000, first.output);
+    await waitFor(async () => ((await step()).progress as { bytesDone?: number }).bytesDone! >= FILE_BYTES / 4, 60_000, output);
+    return { runId, step };
+  }
+
+  const settled = (runId: string, output: () => string) =>
+    waitFor(async () => ['succeeded', 'failed', 'cancelled'].includes((await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } })).state), 60_000, () => output().slice(-3000));
+
+  it('a pipeline download under way when Redis comes back empty finishes on the same worker, downloaded once', async () => {
+    const prefix = newProducer();
+    const worker = await startWorker(prefix);
+    const { runId } = await downloadUnderWay(REPO_KEPT, worker.output);
+    await restartRedisEmpty();
+    hub.clearFaults();
+    await settled(runId, worker.output);
+    const run = await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId }, include: { steps: true, artifactsProduced: true } });
+    expect(run.state).toBe('succeeded');
+    expect(run.artifactsProduced).toHaveLength(1);
+    // Its worker kept beating: the reconciler did not start it a second time next to itself.
+    expect(run.lostJobRequeues).toBe(0);
+    expect(run.steps[0]).toMatchObject({ state: 'succeeded', attempts: 1 });
+    const progress = run.steps[0]!.progress as { fetchedBytes: number; bytesTotal: number };
+    expect(progress.fetchedBytes).toBe(progress.bytesTotal);
+    // And nothing queues it again afterwards.
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect((await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } })).lostJobRequeues).toBe(0);
+  }, 150_000);
+
+  it('a pipeline download whose Redis and worker went down together resumes on a new worker and verifies', async () => {
+    const prefix = newProducer();
+    const first = await startWorker(prefix);
+    const { runId, step } = await downloadUnderWay(REPO, first.output);
 
     // A host reboot: Redis (without its data) and the worker both go away mid-download.
     await restartRedisEmpty([first.child]);
@@ -218,7 +248,7 @@ describe('Redis comes back empty', () => {
     hub.clearFaults();
     const second = await startWorker(prefix);
 
-    await waitFor(async () => ['succeeded', 'failed', 'cancelled'].includes((await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } })).state), 60_000, () => second.output().slice(-3000));
+    await settled(runId, second.output);
     const run = await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId }, include: { steps: { include: { logs: true } }, artifactsProduced: true } });
     expect(run.state).toBe('succeeded');
     expect(run.lostJobRequeues).toBe(1);
