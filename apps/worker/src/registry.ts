@@ -4,11 +4,14 @@ import type { JobDefinition, TQueueName } from '@fleetplane/contracts';
 import type { Logger } from '@fleetplane/config';
 import type { PrismaClient } from '@fleetplane/db';
 import type { JobProducer } from '@fleetplane/queue';
+import type { ReconcileOptions } from '@fleetplane/services';
 
 export interface WorkerDeps {
   prisma: PrismaClient;
   producer: JobProducer;
   log: Logger;
+  /** Timing of the lost-job reconciler (tests shorten it). */
+  reconcile?: ReconcileOptions;
 }
 
 type Handler = (payload: unknown, job: Job, deps: WorkerDeps) => Promise<unknown>;

@@ -2,7 +2,8 @@ import { Worker } from 'bullmq';
 import type { TQueueName } from '@fleetplane/contracts';
 import type { Logger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
-import { JobProducer, redisConnectionOptions } from '@fleetplane/queue';
+import { Redis } from 'ioredis';
+import { ensureJobSchedulers, JobProducer, readRedisSettings, redisConnectionOptions, redisSettingsWarnings } from '@fleetplane/queue';
 import { registerMaintenance } from './processors/maintenance.processor';
 import { registerTelemetry } from './processors/telemetry.processor';
 import { registerHealth } from './processors/health.processor';
@@ -10,7 +11,7 @@ import { registerNotifications } from './processors/notifications.processor';
 import { registerValidation } from './processors/validation.processor';
 import { registerUpstream } from './processors/upstream.processor';
 import { registerPipelines } from './processors/pipeline.processor';
-import { syncSuites } from '@fleetplane/services';
+import { reconcileLostJobs, syncSuites, type ReconcileOptions } from '@fleetplane/services';
 import { ProcessorRegistry } from './registry';
 
 export interface WorkerAppOptions {
@@ -30,6 +31,28 @@ export interface WorkerAppOptions {
   lockDurationMs?: number;
   stalledIntervalMs?: number;
   maxStalledCount?: number;
+  /**
+   * Every this often (default 15 s) an in-process timer re-creates missing job schedulers and runs
+   * the lost-job reconciler. A timer, not a repeatable job: it keeps running when Redis came back
+   * empty and every repeatable job with it is gone.
+   */
+  maintenanceIntervalMs?: number;
+  /** Reconciler timing (tests shorten the heartbeat staleness). */
+  reconcile?: ReconcileOptions;
+}
+
+/** Warns about Redis settings that lose jobs; a managed Redis that refuses CONFIG and INFO gives no warning. */
+async function warnAboutRedisSettings(redisUrl: string, log: Logger) {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1, connectTimeout: 5_000, lazyConnect: true });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    for (const warning of redisSettingsWarnings(await readRedisSettings(redis))) log.warn(warning);
+  } catch (err) {
+    log.debug({ err }, 'could not read the Redis settings');
+  } finally {
+    redis.disconnect();
+  }
 }
 
 export function buildRegistry(): ProcessorRegistry {
@@ -51,7 +74,7 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
   await syncSuites(prisma);
   const producer = new JobProducer(opts.redisUrl, opts.queuePrefix);
   const registry = buildRegistry();
-  const deps = { prisma, producer, log: opts.log };
+  const deps = { prisma, producer, log: opts.log, reconcile: opts.reconcile };
   const connection = redisConnectionOptions(opts.redisUrl);
 
   const workers = registry.queues().map((queue) => {
@@ -71,13 +94,30 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
     return worker;
   });
 
+  await warnAboutRedisSettings(opts.redisUrl, opts.log);
   // Repeatable jobs: upserting a scheduler is idempotent, so every worker replica may do it.
-  for (const def of registry.definitions()) {
-    if (!def.repeatEveryMs) continue;
-    await producer.queue(def.queue).upsertJobScheduler(def.name, { every: def.repeatEveryMs }, { name: def.name, data: {} });
-  }
+  const repeatable = registry.definitions().filter((def) => def.repeatEveryMs);
+  await ensureJobSchedulers(producer, repeatable, { refreshAll: true });
   await Promise.all(workers.map((w) => w.waitUntilReady()));
   opts.log.info({ queues: registry.queues(), prefix: opts.queuePrefix }, 'worker ready');
+
+  // Redis that comes back empty (restart without persistence, failover to an empty replica) loses the
+  // schedulers and every queued job: this timer notices and repairs both without a worker restart.
+  let maintenance: Promise<void> | undefined;
+  const maintain = async () => {
+    try {
+      const recreated = await ensureJobSchedulers(producer, repeatable);
+      if (recreated.length) opts.log.warn({ recreated }, 'job schedulers were missing (Redis lost its data?); re-created them');
+      const result = await reconcileLostJobs({ prisma, producer }, opts.reconcile);
+      if (result.requeued.length || result.failed.length || result.settled.length) opts.log.warn(result, 'reconciled runs whose jobs were gone');
+    } catch (err) {
+      // Redis or Postgres away: the next tick tries again.
+      opts.log.warn({ err: (err as Error).message }, 'maintenance tick failed');
+    }
+  };
+  const timer = setInterval(() => {
+    maintenance ??= maintain().finally(() => (maintenance = undefined));
+  }, opts.maintenanceIntervalMs ?? 15_000);
 
   let closing: Promise<void> | undefined;
   return {
@@ -85,6 +125,8 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
     registry,
     close(): Promise<void> {
       closing ??= (async () => {
+        clearInterval(timer);
+        await maintenance;
         // Let running jobs finish (BullMQ waits for them), then drop connections.
         await Promise.all(workers.map((w) => w.close()));
         // Then what the processors opened themselves (the pipeline FlowProducer).

@@ -148,8 +148,8 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
         String(DEMO_AGENT_INTERVAL_SECONDS),
         ...(metricsUrl ? ['--metrics-url', metricsUrl] : []),
       ];
-      // Not critical: a demo agent dying must not stop the control plane.
-      opts.group.start(`agent:${host.split('-')[0]}`, agent.command, args, { env, critical: false, quiet: true });
+      // Supervised like web and worker: an agent that dies is restarted, the control plane keeps running.
+      opts.group.start(`agent:${host.split('-')[0]}`, agent.command, args, { env, quiet: true });
       started.push(host);
     }
   } finally {

@@ -22,39 +22,114 @@ export function formatLogLine(line: string): string {
 
 interface Managed {
   name: string;
+  command: string;
+  args: string[];
+  opts: StartOptions;
+  colour: string;
   child: ChildProcess;
-  critical: boolean;
+  /** Restarts since the child last ran long enough to count as healthy. */
+  failures: number;
+  restarts: number;
+  startedAt: number;
+  restartTimer?: NodeJS.Timeout;
 }
 
-/** Children started by `npm start`: their output is prefixed, and one Ctrl-C stops them all. */
-export class ProcessGroup {
-  private readonly children: Managed[] = [];
-  private stopping = false;
-  onCriticalExit: (name: string, code: number | null) => void = () => undefined;
+export interface StartOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** Only lines that look like warnings or errors are shown. */
+  quiet?: boolean;
+}
 
-  start(name: string, command: string, args: string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string; critical?: boolean; quiet?: boolean } = {}): ChildProcess {
-    const child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const colour = COLOURS[this.children.length % COLOURS.length];
+export interface RestartPolicy {
+  /** Delay before the first restart; doubled for every further crash in a row. */
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** A child that ran at least this long before exiting counts as healthy: the backoff starts over. */
+  healthyAfterMs: number;
+}
+
+export const DEFAULT_RESTART_POLICY: RestartPolicy = { initialDelayMs: 1_000, maxDelayMs: 30_000, healthyAfterMs: 60_000 };
+
+/** Exponential backoff: 1 s, 2 s, 4 s … up to the cap, so a child that cannot start does not spin. */
+export function restartDelayMs(failuresInARow: number, policy: RestartPolicy = DEFAULT_RESTART_POLICY): number {
+  const exponent = Math.max(0, failuresInARow - 1);
+  return Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.min(exponent, 30));
+}
+
+/**
+ * Children started by `npm start`: their output is prefixed, a child that dies (worker, web, a demo
+ * agent) is started again with backoff instead of taking the whole stack down, and one Ctrl-C
+ * (stopAll) stops them all without restarting any.
+ */
+export class ProcessGroup {
+  private readonly children = new Map<string, Managed>();
+  private stopping = false;
+  /** Told about every unexpected exit and the restart that follows (the launcher prints it). */
+  onRestart: (name: string, exit: string, delayMs: number, restart: number) => void = () => undefined;
+
+  constructor(private readonly policy: RestartPolicy = DEFAULT_RESTART_POLICY) {}
+
+  start(name: string, command: string, args: string[], opts: StartOptions = {}): ChildProcess {
+    if (this.children.has(name)) throw new Error(`A child named ${name} is already supervised`);
+    const managed: Managed = {
+      name,
+      command,
+      args,
+      opts,
+      colour: COLOURS[this.children.size % COLOURS.length]!,
+      child: undefined as unknown as ChildProcess,
+      failures: 0,
+      restarts: 0,
+      startedAt: 0,
+    };
+    this.children.set(name, managed);
+    this.spawn(managed);
+    return managed.child;
+  }
+
+  /** The live process of a supervised child (a new one after every restart). */
+  current(name: string): ChildProcess | undefined {
+    return this.children.get(name)?.child;
+  }
+
+  restartCount(name: string): number {
+    return this.children.get(name)?.restarts ?? 0;
+  }
+
+  private spawn(managed: Managed) {
+    const { name, colour, opts } = managed;
+    const child = spawn(managed.command, managed.args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    managed.child = child;
+    managed.startedAt = Date.now();
     for (const stream of [child.stdout!, child.stderr!]) {
       readline.createInterface({ input: stream }).on('line', (line) => {
         if (opts.quiet && !/error|fatal|warn/i.test(line)) return;
         process.stdout.write(`${colour}${name.padEnd(8)}${RESET} ${formatLogLine(line)}\n`);
       });
     }
-    const managed = { name, child, critical: opts.critical ?? true };
-    this.children.push(managed);
-    child.on('exit', (code, signal) => {
+    // A command that cannot be spawned at all (ENOENT, EACCES) ends up here and in 'exit' handling below.
+    child.on('error', (err) => process.stdout.write(`${colour}${name.padEnd(8)}${RESET} could not run: ${err.message}\n`));
+    child.once('close', (code, signal) => {
       if (this.stopping) return;
-      process.stdout.write(`${colour}${name.padEnd(8)}${RESET} exited (${signal ?? code})\n`);
-      if (managed.critical) this.onCriticalExit(name, code);
+      const ranMs = Date.now() - managed.startedAt;
+      managed.failures = ranMs >= this.policy.healthyAfterMs ? 1 : managed.failures + 1;
+      const delay = restartDelayMs(managed.failures, this.policy);
+      const exit = signal ? `signal ${signal}` : `code ${code}`;
+      managed.restarts += 1;
+      this.onRestart(name, exit, delay, managed.restarts);
+      managed.restartTimer = setTimeout(() => {
+        managed.restartTimer = undefined;
+        if (!this.stopping) this.spawn(managed);
+      }, delay);
     });
-    return child;
   }
 
-  /** SIGTERM everyone, wait up to `graceMs`, then SIGKILL the rest. */
+  /** SIGTERM everyone, wait up to `graceMs`, then SIGKILL the rest. Nothing is restarted afterwards. */
   async stopAll(graceMs = 15_000): Promise<void> {
     this.stopping = true;
-    const alive = this.children.filter((c) => c.child.exitCode === null && c.child.signalCode === null);
+    for (const c of this.children.values()) clearTimeout(c.restartTimer);
+    const alive = [...this.children.values()].filter((c) => c.child.exitCode === null && c.child.signalCode === null);
     await Promise.all(
       alive.map(
         (c) =>

@@ -5,8 +5,18 @@ import type { ArtifactFormat, Interconnect, PrismaClient, ServingEngine } from '
 import { NETWORK_POLICY_SETTING_KEY } from '@fleetplane/services/network/network-policy.service';
 import { v4Config, type V4Variant } from '@fleetplane/fake-hub/content/model-files';
 import { seedCapacityCatalogs } from '@fleetplane/services';
+import { classifyChange, diffManifests } from '@fleetplane/domain/revisions/manifest-diff';
+import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
+import { compilePatterns } from '@fleetplane/domain/revisions/match-patterns';
+import { demoRepos, repoHistories, type HistoryCommit } from '@fleetplane/fake-hub';
 
 const hex = (input: string, length = 64) => createHash('sha256').update(input).digest('hex').slice(0, length);
+
+/** The commit's files the repo's patterns select, as the watcher's manifest has them (sha256 only for LFS files). */
+export function watchedFiles(commit: HistoryCommit, patterns: string[]): TManifestFile[] {
+  const matches = compilePatterns(patterns);
+  return commit.files.filter((f) => matches(f.path)).map((f) => ({ path: f.path, sizeBytes: f.size, sha256: f.lfs ? f.sha256 : null, gitOid: f.oid, lfs: f.lfs }));
+}
 
 function gpuUuid(seed: string): string {
   const h = hex(seed, 32);
@@ -104,20 +114,11 @@ interface DemoRepo {
   autoStart: boolean;
   /** Demo clusters (by name) the auto-started runs download for; none = the default target. */
   autoStartClusters?: string[];
-  revisions: { title: string; date: string; files: { path: string; size: number }[] }[];
 }
 
-function shards(prefix: string, count: number, shardBytes: number) {
-  return Array.from({ length: count }, (_, i) => ({ path: `${prefix}-${String(i + 1).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.safetensors`, size: shardBytes }));
-}
-const COMMON = [
-  { path: 'config.json', size: 2_731 },
-  { path: 'generation_config.json', size: 171 },
-  { path: 'tokenizer.json', size: 7_847_543 },
-  { path: 'tokenizer_config.json', size: 4_312 },
-  { path: 'README.md', size: 18_204 },
-];
-
+// The revision history of each repo is the demo Hub's own (tools/fake-hub demo-repos.ts: upload,
+// chat-template fix, README edit), recorded as the watcher records it, so the first check after a
+// fresh seed finds every repo unchanged: no "history rewritten" revision, no run started by itself.
 export const DEMO_REPOS: DemoRepo[] = [
   {
     family: 'deepseek-v4-flash',
@@ -129,10 +130,6 @@ export const DEMO_REPOS: DemoRepo[] = [
     autoStart: true,
     // Into the V4-Flash cluster's store, under its download limits (set them on the cluster's page).
     autoStartClusters: ['flash-h100-vllm'],
-    revisions: [
-      { title: 'Upload DeepSeek-V4-Flash', date: '2026-04-24T09:12:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON] },
-      { title: 'Fix chat template for tool calls in thinking mode', date: '2026-05-19T14:03:00Z', files: [...shards('model', 46, 3_476_000_000), { path: 'model.safetensors.index.json', size: 9_130_000 }, ...COMMON.map((f) => (f.path === 'tokenizer_config.json' ? { ...f, size: 4_498 } : f))] },
-    ],
   },
   {
     family: 'deepseek-v4-pro',
@@ -140,10 +137,6 @@ export const DEMO_REPOS: DemoRepo[] = [
     patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*', 'generation_config.json'],
     targets: [],
     autoStart: false,
-    revisions: [
-      { title: 'Upload DeepSeek-V4-Pro', date: '2026-04-24T09:40:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON] },
-      { title: 'Update README with serving notes', date: '2026-05-02T08:15:00Z', files: [...shards('model', 163, 5_300_000_000), { path: 'model.safetensors.index.json', size: 31_200_000 }, ...COMMON.map((f) => (f.path === 'README.md' ? { ...f, size: 21_977 } : f))] },
-    ],
   },
   {
     family: 'deepseek-v4-flash',
@@ -151,10 +144,6 @@ export const DEMO_REPOS: DemoRepo[] = [
     patterns: ['*.safetensors', 'model.safetensors.index.json', 'config.json', 'tokenizer*'],
     targets: [],
     autoStart: false,
-    revisions: [
-      { title: 'FP8 conversion of DeepSeek-V4-Flash', date: '2026-04-27T17:20:00Z', files: [...shards('model', 59, 4_820_000_000), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
-      { title: 'Re-export with fixed expert scales', date: '2026-06-08T11:45:00Z', files: [...shards('model', 59, 4_820_001_024), { path: 'model.safetensors.index.json', size: 10_400_000 }, ...COMMON] },
-    ],
   },
   {
     family: 'deepseek-v4-flash',
@@ -162,19 +151,19 @@ export const DEMO_REPOS: DemoRepo[] = [
     patterns: ['*Q4_K_M*.gguf'],
     targets: [],
     autoStart: false,
-    revisions: [
-      { title: 'Add Q4_K_M and Q8_0 quants', date: '2026-05-06T20:00:00Z', files: Array.from({ length: 4 }, (_, i) => ({ path: `Q4_K_M/DeepSeek-V4-Flash-Q4_K_M-0000${i + 1}-of-00004.gguf`, size: 43_700_000_000 })) },
-    ],
   },
 ];
 
 // `config`: the config.json the capacity planner reads (the demo hub serves the same body); the GGUF
 // build keeps its source checkpoint's, since its metadata carries no V4 compress ratios.
-const ARTIFACTS: Record<string, { repo: string; revisionIndex: number; format: ArtifactFormat; quantisation: string; requirements: Record<string, string>; config: V4Variant }> = {
-  'flash-fp8': { repo: 'sgl-project/DeepSeek-V4-Flash-FP8', revisionIndex: 1, format: 'fp8', quantisation: 'FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash-fp8' },
-  'flash-native': { repo: 'deepseek-ai/DeepSeek-V4-Flash', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash' },
-  'pro-native': { repo: 'deepseek-ai/DeepSeek-V4-Pro', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0' }, config: 'pro' },
-  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 0, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' }, config: 'flash' },
+// `servedBytes`: the published size of the checkpoint each demo cluster serves. The demo hub's files are
+// miniatures (same names, layout and dtypes, a few MB), so the recorded artifact takes the real size the
+// capacity planner and the cost page reason about, while its file list stays the hub's own.
+const ARTIFACTS: Record<string, { repo: string; revisionIndex: number; format: ArtifactFormat; quantisation: string; requirements: Record<string, string>; config: V4Variant; servedBytes: bigint }> = {
+  'flash-fp8': { repo: 'sgl-project/DeepSeek-V4-Flash-FP8', revisionIndex: 1, format: 'fp8', quantisation: 'FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash-fp8', servedBytes: 59n * 4_820_001_024n },
+  'flash-native': { repo: 'deepseek-ai/DeepSeek-V4-Flash', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash', servedBytes: 46n * 3_476_000_000n },
+  'pro-native': { repo: 'deepseek-ai/DeepSeek-V4-Pro', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0' }, config: 'pro', servedBytes: 163n * 5_300_000_000n },
+  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 1, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' }, config: 'flash', servedBytes: 4n * 43_700_000_000n },
 };
 
 export const DEMO_FAMILIES = [
@@ -214,55 +203,44 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
   }
 
   const revisionsByRepo = new Map<string, string[]>();
+  const histories = await repoHistories(demoRepos());
   for (const r of DEMO_REPOS) {
     const repo = await prisma.trackedRepo.upsert({
       where: { hubRepoId_branch: { hubRepoId: r.hubRepoId, branch: 'main' } },
       create: { familyId: families.get(r.family)!, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: r.patterns, targets: r.targets, status: 'ok', autoStartPipelines: r.autoStart },
       update: {},
     });
-    let previous: { id: string; files: Map<string, { size: number; sha256: string }> } | null = null;
+    const history = histories.get(r.hubRepoId);
+    if (!history?.length) throw new Error(`The demo hub has no repo ${r.hubRepoId}`);
     const ids: string[] = [];
-    for (const [i, rev] of r.revisions.entries()) {
-      const sha = hex(`${r.hubRepoId}@${i}`, 40);
-      const files = new Map(rev.files.map((f) => [f.path, { size: f.size, sha256: hex(`${r.hubRepoId}/${f.path}/${f.size}/${f.path.endsWith('.json') && i > 0 ? i : 0}`) }]));
-      const added = [...files.keys()].filter((p) => !previous?.files.has(p));
-      const removed = previous ? [...previous.files.keys()].filter((p) => !files.has(p)) : [];
-      const changed = previous ? [...files.entries()].filter(([p, f]) => previous!.files.has(p) && previous!.files.get(p)!.sha256 !== f.sha256).map(([p]) => p) : [];
-      const changeClass = !previous
-        ? 'initial'
-        : changed.some((p) => p.endsWith('.safetensors') || p.endsWith('.gguf'))
-          ? 'weights'
-          : changed.every((p) => p.endsWith('.md'))
-            ? 'docs'
-            : 'tokenizer_template';
-      const toFetch = [...added, ...changed].reduce((sum, p) => sum + files.get(p)!.size, 0);
-      const total = [...files.values()].reduce((sum, f) => sum + f.size, 0);
+    let previous: { id: string; files: TManifestFile[] } | null = null;
+    for (const commit of history) {
+      const files = watchedFiles(commit, r.patterns);
+      // Classified and diffed as the watcher does (repo-check.service.ts recordRevision).
+      const d = previous ? diffManifests(previous.files, files) : null;
+      const total = files.reduce((sum, f) => sum + f.sizeBytes, 0);
       const revision: { id: string } = await prisma.modelRevision.upsert({
-        where: { trackedRepoId_commitSha: { trackedRepoId: repo.id, commitSha: sha } },
+        where: { trackedRepoId_commitSha: { trackedRepoId: repo.id, commitSha: commit.sha } },
         create: {
           trackedRepoId: repo.id,
-          commitSha: sha,
-          commitTitle: rev.title,
-          committedAt: new Date(rev.date),
-          detectedAt: new Date(rev.date),
+          commitSha: commit.sha,
+          commitTitle: commit.title,
+          committedAt: new Date(commit.date),
+          detectedAt: new Date(commit.date),
           previousRevisionId: previous?.id ?? null,
-          changeClass,
-          diff: { added: previous ? added : [], removed, changed },
-          bytesToFetch: BigInt(toFetch),
+          changeClass: d ? classifyChange(d) : 'initial',
+          diff: d ? { added: d.added.map((f) => f.path), removed: d.removed.map((f) => f.path), changed: d.changed.map((c) => c.path) } : { added: files.map((f) => f.path), removed: [], changed: [] },
+          bytesToFetch: BigInt(d ? d.bytesToFetch : total),
           totalBytes: BigInt(total),
+          files: { createMany: { data: files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256, gitOid: f.gitOid })) } },
         },
         update: {},
       });
-      await prisma.revisionFile.createMany({
-        data: [...files.entries()].map(([path, f]) => ({ revisionId: revision.id, path, sizeBytes: BigInt(f.size), sha256: path.endsWith('.safetensors') || path.endsWith('.gguf') || path === 'tokenizer.json' ? f.sha256 : null, gitOid: hex(`oid:${path}:${f.sha256}`, 40) })),
-        skipDuplicates: true,
-      });
       previous = { id: revision.id, files };
       ids.push(revision.id);
-      if (i === r.revisions.length - 1) {
-        await prisma.trackedRepo.update({ where: { id: repo.id }, data: { lastSeenSha: repo.lastSeenSha ?? sha, lastCheckedAt: repo.lastCheckedAt ?? new Date(rev.date) } });
-      }
     }
+    const head = history[history.length - 1]!;
+    await prisma.trackedRepo.update({ where: { id: repo.id }, data: { lastSeenSha: repo.lastSeenSha ?? head.sha, lastCheckedAt: repo.lastCheckedAt ?? new Date(head.date) } });
     revisionsByRepo.set(r.hubRepoId, ids);
   }
 
@@ -273,14 +251,13 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
     const weightFiles = files.filter((f) => f.sha256);
     const manifest = weightFiles.map((f) => `${f.path}\t${f.sizeBytes}\t${f.sha256}\n`).join('');
     const digest = `sha256:${hex(manifest)}`;
-    const size = weightFiles.reduce((s, f) => s + f.sizeBytes, 0n);
     const artifact = await prisma.artifact.upsert({
       where: { digest },
       create: {
         revisionId,
         format: a.format,
         quantisation: a.quantisation,
-        sizeBytes: size,
+        sizeBytes: a.servedBytes,
         digest,
         storageUri: `file:///srv/fleetplane/artifacts/${a.repo.replace('/', '--')}/${key}`,
         requirements: a.requirements,

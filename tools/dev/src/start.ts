@@ -10,7 +10,7 @@ import { DEMO_PASSWORD, DEMO_USERS } from './seed-demo-users';
 import { startDemoFleetAgents } from './demo-fleet-agents';
 import { prepareDatabase } from './prepare';
 import { startDemoEndpoints, startDemoTraffic } from './demo-endpoints';
-import { startDemoHub } from './demo-hub';
+import { startDemoHubProcess } from './demo-hub';
 import { waitForHttp as waitUntilUp } from './local-net';
 import { ProcessGroup } from './process-group';
 import { generatePassword, loadOrCreateLocalSecrets } from './secrets';
@@ -48,9 +48,9 @@ async function main() {
   };
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
-  group.onCriticalExit = (name, code) => {
-    say(`${name} exited unexpectedly (code ${code}); stopping everything.`);
-    void shutdown(1);
+  // A child that dies is started again (with backoff) so the rest of the stack keeps running.
+  group.onRestart = (name, exit, delayMs, restart) => {
+    say(`${name} exited unexpectedly (${exit}); restarting it in ${(delayMs / 1000).toFixed(delayMs < 1000 ? 1 : 0)} s (restart #${restart}). Ctrl-C stops everything.`);
   };
 
   // ── Postgres ──
@@ -62,11 +62,15 @@ async function main() {
     }
     say('no Postgres on 127.0.0.1:5432; starting an embedded PostgreSQL under .data/postgres …');
     try {
-      embeddedPg = await startEmbeddedPostgres(dataDir, 54329);
+      embeddedPg = await startEmbeddedPostgres(dataDir, 54329, { checkoutRoot: root });
     } catch (e) {
-      console.error(`Could not start the embedded PostgreSQL (${(e as Error).message}).\nInstall PostgreSQL (e.g. apt-get install postgresql) or set DATABASE_URL to a reachable server.`);
+      console.error(
+        `Could not start the embedded PostgreSQL (${(e as Error).message}).\nInstall PostgreSQL (e.g. apt-get install postgresql) or set DATABASE_URL to a reachable server.` +
+          (process.getuid?.() === 0 ? '\nAs root the embedded server runs as the `postgres` user, which must be able to enter /var/tmp (or run `npm start` as an ordinary user).' : ''),
+      );
       process.exit(1);
     }
+    if (embeddedPg.shelteredBecause) say(`embedded PostgreSQL runs as the postgres user, and ${embeddedPg.shelteredBecause}: its binaries and data are in ${path.dirname(embeddedPg.databaseDir)}`);
     cleanups.push(() => embeddedPg!.stop());
     databaseUrl = embeddedPg.url;
   }
@@ -131,16 +135,12 @@ async function main() {
     PORT: String(config.PORT),
   };
   if (config.FLEETPLANE_DEMO) {
-    // The demo's Hub (demo-hub.ts) with webhooks to the web app; an explicit HF_ENDPOINT still wins.
-    try {
-      const demoHub = await startDemoHub({ dataDir, webAppPort: config.PORT, webhookSecret: env.HUB_WEBHOOK_SECRET! });
-      cleanups.push(() => demoHub.close());
-      if (!process.env.HF_ENDPOINT) env.HF_ENDPOINT = demoHub.url;
-      env.FLEETPLANE_DEMO = 'true';
-      say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
-    } catch (e) {
-      say(`warning: demo hub not started: ${(e as Error).message}`);
-    }
+    // The demo's Hub (demo-hub.ts), a supervised child with webhooks to the web app; an explicit HF_ENDPOINT still wins.
+    const demoHub = await startDemoHubProcess(group, { root, dataDir, webAppPort: config.PORT, webhookSecret: env.HUB_WEBHOOK_SECRET! });
+    if (!process.env.HF_ENDPOINT) env.HF_ENDPOINT = demoHub.url;
+    env.FLEETPLANE_DEMO = 'true';
+    if (demoHub.ready) say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
+    else say(`warning: the demo hub did not answer on ${demoHub.url} within 30 s; it is restarted if it exits (see its log lines above)`);
   }
   group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT), '-H', '0.0.0.0'], { env, cwd: path.join(root, 'apps/web') });
   group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env });

@@ -17,13 +17,15 @@ program
   .option('--port <port>', 'port to listen on (127.0.0.1)', port, 7860)
   .option('--data-dir <dir>', 'where published commits and digests are kept', '.data/fake-hub')
   .option('--webhook-url <url>', 'POST a Hub-style webhook here on every publish')
-  .option('--webhook-secret <secret>', 'sent as X-Webhook-Secret')
+  // From the environment too, so a launcher need not put the secret on a command line (visible in ps).
+  .option('--webhook-secret <secret>', 'sent as X-Webhook-Secret (default: $FAKE_HUB_WEBHOOK_SECRET)')
   .action(async (opts: { port: number; dataDir: string; webhookUrl?: string; webhookSecret?: string }) => {
-    if (opts.webhookUrl && !opts.webhookSecret) throw new InvalidArgumentError('--webhook-url needs --webhook-secret');
+    const webhookSecret = opts.webhookSecret ?? process.env.FAKE_HUB_WEBHOOK_SECRET;
+    if (opts.webhookUrl && !webhookSecret) throw new InvalidArgumentError('--webhook-url needs --webhook-secret (or FAKE_HUB_WEBHOOK_SECRET)');
     const hub = await startFakeHub({
       port: opts.port,
       dataDir: opts.dataDir,
-      webhook: opts.webhookUrl ? { url: opts.webhookUrl, secret: opts.webhookSecret! } : undefined,
+      webhook: opts.webhookUrl ? { url: opts.webhookUrl, secret: webhookSecret! } : undefined,
     });
     console.log(`fake hub listening on ${hub.url} (HF_ENDPOINT=${hub.url})`);
     for (const r of hub.repos()) console.log(`  ${r.id.padEnd(36)} ${r.headSha.slice(0, 12)}  ${r.commits.length} commits, ${r.files.length} files`);

@@ -68,7 +68,7 @@ function toSource(content: Exclude<TFileContent, null>): FileSource {
   return { kind: 'synthetic', sizeBytes: content.sizeBytes, seed: content.seed };
 }
 
-function toChange(input: TCommitInput): CommitChange {
+export function toChange(input: TCommitInput): CommitChange {
   const c = ZCommitInput.parse(input);
   return {
     title: c.title,

@@ -8,3 +8,4 @@ export { gitBlobOid, lfsPointer, sha256Hex } from './git-hash';
 export { buildSafetensors, parseSafetensorsHeader } from './content/safetensors';
 export { buildGguf, readGgufLayout } from './content/gguf';
 export { prngChunks } from './content/prng';
+export { repoHistories, type HistoryCommit, type HistoryFile } from './history';

@@ -1,7 +1,7 @@
 import { FlowProducer, UnrecoverableError, type Job } from 'bullmq';
 import { finalizePipelineRunJob, runPipelineStepJob, startPipelineRunJob } from '@fleetplane/contracts';
 import { Redis } from 'ioredis';
-import { ClusterDownloadLimits, executePipelineStep, finalisePipelineRun, PermanentStepError, type StepRunnerDeps } from '@fleetplane/services';
+import { ClusterDownloadLimits, executePipelineStep, finalisePipelineRun, PermanentStepError, pipelineFinalizeJobId, pipelineStepJobId, type StepRunnerDeps } from '@fleetplane/services';
 import type { JobProducer } from '@fleetplane/queue';
 import type { ProcessorRegistry } from '../registry';
 
@@ -49,13 +49,13 @@ export function registerPipelines(registry: ProcessorRegistry, options: Pipeline
         name: finalizePipelineRunJob.name,
         queueName: 'pipeline',
         data: { runId: run.id },
-        opts: { jobId: `finalize-${run.id}-${gen}`, attempts: finalizePipelineRunJob.attempts },
+        opts: { jobId: pipelineFinalizeJobId(run.id, gen), attempts: finalizePipelineRunJob.attempts },
         children: steps.map((s) => ({
           name: runPipelineStepJob.name,
           queueName: 'pipeline',
           data: { runId: run.id, stepId: s.id },
           opts: {
-            jobId: `step-${s.id}-${gen}`,
+            jobId: pipelineStepJobId(s.id, gen),
             attempts: STEP_ATTEMPTS,
             backoff: { type: 'exponential', delay: 5_000 },
             ignoreDependencyOnFailure: true,
@@ -63,7 +63,7 @@ export function registerPipelines(registry: ProcessorRegistry, options: Pipeline
         })),
       });
       await prisma.pipelineStep.updateMany({ where: { id: { in: steps.map((s) => s.id) } }, data: { jobId: null } });
-      for (const s of steps) await prisma.pipelineStep.update({ where: { id: s.id }, data: { jobId: `step-${s.id}-${gen}` } });
+      for (const s of steps) await prisma.pipelineStep.update({ where: { id: s.id }, data: { jobId: pipelineStepJobId(s.id, gen) } });
       log.info({ runId: run.id, steps: steps.length }, 'pipeline flow queued');
       return { steps: steps.length };
     })

@@ -1,7 +1,6 @@
 import { FlowProducer, type FlowJob, type Job } from 'bullmq';
 import {
   finaliseValidationRunJob,
-  jobIdPart,
   startValidationRunJob,
   sweepValidationRunsJob,
   validationCheckJob,
@@ -10,12 +9,26 @@ import {
 } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import type { JobProducer } from '@fleetplane/queue';
-import { beginRun, finaliseRun, isCancelRequested, loadCheckTarget, markCheckRunning, saveCheckProgress, saveCheckResult, sweepLostRuns } from '@fleetplane/services';
+import {
+  beginRun,
+  finaliseRun,
+  isCancelRequested,
+  loadCheckTarget,
+  markCheckRunning,
+  reconcileLostJobs,
+  saveCheckProgress,
+  saveCheckResult,
+  touchCheckHeartbeat,
+  UNIT_HEARTBEAT_MS,
+  validationCheckJobId,
+  validationFinaliseJobId,
+} from '@fleetplane/services';
 import { runCheck } from '@fleetplane/validation';
 import type { ProcessorRegistry } from '../registry';
 
-export const finaliseJobId = (runId: string) => `vfin-${runId}`;
-export const checkJobId = (runId: string, checkKey: string) => `vchk-${runId}-${jobIdPart(checkKey)}`;
+// The ids live with the reconciler, which must recognise a run's jobs (packages/services/src/reconcile).
+export const finaliseJobId = validationFinaliseJobId;
+export const checkJobId = validationCheckJobId;
 
 /** How often a running check looks for a cancel request; cancellation aborts in-flight requests. */
 const CANCEL_POLL_MS = 500;
@@ -92,9 +105,15 @@ export async function runCheckJob(prisma: PrismaClient, runId: string, checkKey:
   await markCheckRunning(prisma, runId, checkKey);
   const ac = new AbortController();
   let polling = false;
+  let lastHeartbeat = Date.now();
   const poll = setInterval(() => {
     if (polling || ac.signal.aborted) return;
     polling = true;
+    // The reconciler leaves a check alone while its heartbeat is fresh, even if its job is gone from Redis.
+    if (Date.now() - lastHeartbeat >= UNIT_HEARTBEAT_MS) {
+      lastHeartbeat = Date.now();
+      void touchCheckHeartbeat(prisma, runId, checkKey).catch(() => undefined);
+    }
     isCancelRequested(prisma, runId)
       .then((yes) => yes && ac.abort())
       .catch(() => undefined)
@@ -149,9 +168,11 @@ export function registerValidation(registry: ProcessorRegistry) {
       log.info({ runId, state: run?.state, verdict: run?.verdict }, 'validation run finished');
       return { state: run?.state ?? null, verdict: run?.verdict ?? null };
     })
-    .register(sweepValidationRunsJob, async (_payload, _job, { prisma, producer, log }) => {
-      const result = await sweepLostRuns(prisma, (runId) => runJobsAlive(producer, runId));
-      if (result.failed.length) log.warn(result, 'failed validation runs whose jobs were gone');
+    .register(sweepValidationRunsJob, async (_payload, _job, { prisma, producer, log, reconcile }) => {
+      // The same pass the worker's in-process timer runs (that one also works when Redis lost this
+      // job's scheduler): lost pipeline and validation work is queued again or failed with a reason.
+      const result = await reconcileLostJobs({ prisma, producer }, reconcile);
+      if (result.requeued.length || result.failed.length || result.settled.length) log.warn(result, 'reconciled runs whose jobs were gone');
       return result;
     });
 }

@@ -17,5 +17,7 @@ const app = await startWorkerApp({
   lockDurationMs: num('TEST_LOCK_DURATION_MS'),
   stalledIntervalMs: num('TEST_STALLED_INTERVAL_MS'),
   maxStalledCount: num('TEST_MAX_STALLED_COUNT'),
+  maintenanceIntervalMs: num('TEST_MAINTENANCE_INTERVAL_MS'),
+  reconcile: { heartbeatStaleMs: num('TEST_HEARTBEAT_STALE_MS'), idleGraceMs: num('TEST_RECONCILE_IDLE_GRACE_MS') },
 });
 process.once('SIGTERM', () => void app.close().then(() => process.exit(0)));

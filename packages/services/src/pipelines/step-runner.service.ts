@@ -20,6 +20,7 @@ import type { PrismaClient } from '@fleetplane/db';
 import { resolveRepoAccess, upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 import { detectFormat, detectQuantisation } from './artifact-format';
 import type { DownloadLimits } from './cluster-download-limits';
+import { UNIT_HEARTBEAT_MS } from '../reconcile/lost-run-decision';
 
 /** A failure retrying cannot fix (bad bytes, full disk, refused by the Hub): the worker must not retry. */
 export class PermanentStepError extends Error {
@@ -134,7 +135,14 @@ export async function executePipelineStep(
   writer.log('info', `Attempt ${started.attempts} started${started.attempts > 1 ? ' (partial files from earlier attempts are resumed)' : ''}`);
 
   const controller = new AbortController();
+  let lastHeartbeat = Date.now();
   const poll = setInterval(() => {
+    // Progress writes carry a heartbeat too, but a step waiting for a download slot writes none: the
+    // reconciler must still see that a worker is on it.
+    if (Date.now() - lastHeartbeat >= UNIT_HEARTBEAT_MS) {
+      lastHeartbeat = Date.now();
+      prisma.pipelineStep.updateMany({ where: { id: stepId, state: 'running' }, data: { heartbeatAt: new Date() } }).catch(() => undefined);
+    }
     prisma.pipelineRun
       .findUnique({ where: { id: step.runId }, select: { cancelRequestedAt: true } })
       .then((r) => {

@@ -37,17 +37,22 @@ async function buildContext(db: Db, runId: string): Promise<TValidationRunContex
  * the run is already finished or was cancelled before it started (then it is finalised here).
  */
 export async function beginRun(prisma: PrismaClient, runId: string): Promise<{ checkKeys: string[] } | null> {
-  const run = await prisma.validationRun.findUnique({ where: { id: runId }, include: { suite: true } });
+  const run = await prisma.validationRun.findUnique({ where: { id: runId }, include: { suite: true, checks: { select: { checkKey: true, state: true } } } });
   if (!run || run.finishedAt) return null;
   if (run.cancelRequestedAt) {
     await finaliseRun(prisma, runId);
     return null;
   }
-  const startedAt = run.startedAt ?? new Date();
-  if (!run.startedAt) await prisma.validationRun.update({ where: { id: runId }, data: { startedAt } });
-  const context = await buildContext(prisma, runId);
-  await prisma.validationRun.update({ where: { id: runId }, data: { state: 'running', context: context as object } });
-  return { checkKeys: parseStoredSuite(run.suite).checks.map((c) => c.key) };
+  // Started again by the reconciler (its jobs were lost): keep the context recorded at the start.
+  if (run.state !== 'running') {
+    const startedAt = run.startedAt ?? new Date();
+    if (!run.startedAt) await prisma.validationRun.update({ where: { id: runId }, data: { startedAt } });
+    const context = await buildContext(prisma, runId);
+    await prisma.validationRun.update({ where: { id: runId }, data: { state: 'running', context: context as object } });
+  }
+  // Checks that already have a result are not run again.
+  const done = new Set(run.checks.filter((c) => c.state === 'succeeded' || c.state === 'failed' || c.state === 'skipped').map((c) => c.checkKey));
+  return { checkKeys: parseStoredSuite(run.suite).checks.map((c) => c.key).filter((key) => !done.has(key)) };
 }
 
 export type TCheckTarget =
@@ -102,8 +107,13 @@ export async function isCancelRequested(prisma: PrismaClient, runId: string): Pr
 export async function markCheckRunning(prisma: PrismaClient, runId: string, checkKey: string) {
   await prisma.validationCheckResult.update({
     where: { runId_checkKey: { runId, checkKey } },
-    data: { state: 'running', verdict: null, score: null, metrics: {}, samples: [], explanation: '', startedAt: new Date(), finishedAt: null },
+    data: { state: 'running', verdict: null, score: null, metrics: {}, samples: [], explanation: '', startedAt: new Date(), finishedAt: null, heartbeatAt: new Date() },
   });
+}
+
+/** "A worker is still on this check" (see the reconciler): written every few seconds while it runs. */
+export async function touchCheckHeartbeat(prisma: PrismaClient, runId: string, checkKey: string) {
+  await prisma.validationCheckResult.updateMany({ where: { runId, checkKey, state: 'running' }, data: { heartbeatAt: new Date() } });
 }
 
 /** Live progress for the dashboard, kept in metrics until the result replaces them. */
