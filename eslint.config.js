@@ -37,21 +37,76 @@ const featureBoundaries = dashboardFeatures.map((feature) => ({
 
 // Who may import whom (docs/architecture.md, "Layers and who may import whom").
 const LAYERS = [
-  { sourceTag: 'type:contracts', onlyDependOnLibsWithTags: [], bannedExternalImports: ['@prisma/*', 'bullmq', 'ioredis', 'next', 'next/*', 'react', 'pg'] },
-  { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:contracts'], bannedExternalImports: ['@prisma/*', 'bullmq', 'ioredis', 'next', 'next/*', 'react', 'pg', 'pino', 'better-auth', 'better-auth/*', 'node:fs', 'node:fs/*', 'node:net', 'node:http', 'node:https', 'node:child_process', 'undici'] },
+  {
+    sourceTag: 'type:contracts',
+    onlyDependOnLibsWithTags: [],
+    bannedExternalImports: ['@prisma/*', 'bullmq', 'ioredis', 'next', 'next/*', 'react', 'pg'],
+  },
+  {
+    sourceTag: 'type:domain',
+    onlyDependOnLibsWithTags: ['type:contracts'],
+    bannedExternalImports: [
+      '@prisma/*',
+      'bullmq',
+      'ioredis',
+      'next',
+      'next/*',
+      'react',
+      'pg',
+      'pino',
+      'better-auth',
+      'better-auth/*',
+      'node:fs',
+      'node:fs/*',
+      'node:net',
+      'node:http',
+      'node:https',
+      'node:child_process',
+      'undici',
+    ],
+  },
   { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util'] },
   { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
   // The network policy's connect/fetch layer (packages/net): what adapters and services send through.
-  { sourceTag: 'type:net', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
-  { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:net'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
-  { sourceTag: 'type:service', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:data', 'type:util', 'type:queue', 'type:adapter', 'type:net'] },
+  {
+    sourceTag: 'type:net',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util'],
+    bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'],
+  },
+  {
+    sourceTag: 'type:adapter',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:util', 'type:net'],
+    bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'],
+  },
+  {
+    sourceTag: 'type:service',
+    onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:data', 'type:util', 'type:queue', 'type:adapter', 'type:net'],
+  },
   { sourceTag: 'type:queue', onlyDependOnLibsWithTags: ['type:contracts', 'type:util'] },
   // The API sees the service layer (its context type, audit actors and test dependencies come from
   // there), the contracts it parses input with, and the pure domain rules (role ordering); never the
   // database, the queue or an adapter.
   { sourceTag: 'type:api', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service'] },
-  { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:shared'], bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'] },
-  { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:contracts', 'type:domain', 'type:service', 'type:data', 'type:util', 'type:api', 'type:queue', 'type:ui', 'type:adapter', 'type:net'] },
+  {
+    sourceTag: 'scope:agent',
+    onlyDependOnLibsWithTags: ['scope:shared'],
+    bannedExternalImports: ['@prisma/*', 'bullmq', 'pg', 'next', 'next/*'],
+  },
+  {
+    sourceTag: 'type:app',
+    onlyDependOnLibsWithTags: [
+      'type:contracts',
+      'type:domain',
+      'type:service',
+      'type:data',
+      'type:util',
+      'type:api',
+      'type:queue',
+      'type:ui',
+      'type:adapter',
+      'type:net',
+    ],
+  },
   { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:contracts', 'type:util', 'type:data', 'type:tool'] },
   // Dev tooling (launcher, seeds, local stand-ins, benchmarks, migration CLI) may use anything.
   { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['*'] },
@@ -100,7 +155,10 @@ export default tseslint.config(
     // Shared components and helpers are used by features, so they may not depend on one.
     files: ['apps/web/src/components/**/*.{ts,tsx}', 'apps/web/src/lib/**/*.{ts,tsx}', 'apps/web/src/trpc/**/*.{ts,tsx}'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ regex: '^~/app/|/app/\\(dashboard\\)/', message: 'Shared code may not import a dashboard feature folder.' }] }],
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ regex: '^~/app/|/app/\\(dashboard\\)/', message: 'Shared code may not import a dashboard feature folder.' }] },
+      ],
     },
   },
   {

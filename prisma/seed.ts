@@ -10,7 +10,9 @@ async function main() {
   try {
     const fleet = await seedDemoFleet(prisma);
     const users = await seedDemoUsers(prisma);
-    console.log(`Seeded ${fleet.clusters} clusters, ${fleet.repos} tracked repos, ${fleet.artifacts} artifacts; ${users} new demo user(s).`);
+    console.log(
+      `Seeded ${fleet.clusters} clusters, ${fleet.repos} tracked repos, ${fleet.artifacts} artifacts; ${users} new demo user(s).`,
+    );
     console.log(`Demo users (password "${DEMO_PASSWORD}"): ${DEMO_USERS.map((u) => `${u.email} (${u.role})`).join(', ')}`);
   } finally {
     await prisma.$disconnect();

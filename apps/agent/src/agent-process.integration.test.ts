@@ -39,7 +39,13 @@ function parseLogs(stderr: string): AgentRun['logs'] {
 }
 
 function agentEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, FAKE_NVIDIA_SMI_CONFIG: smiConfig, FLEETPLANE_AGENT_LOG_LEVEL: 'info', ...extra };
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    FAKE_NVIDIA_SMI_CONFIG: smiConfig,
+    FLEETPLANE_AGENT_LOG_LEVEL: 'info',
+    ...extra,
+  };
 }
 
 function runAgent(args: string[], extra: Record<string, string> = {}): Promise<AgentRun> {
@@ -93,7 +99,6 @@ function node(name: string) {
   return { dir, credential, credentialPath, queueDir, common };
 }
 
-
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'agent-process-'));
   bundle = join(work, 'fleetplane-agent.mjs');
@@ -112,8 +117,22 @@ beforeAll(async () => {
       stateDir: join(work, 'fake-smi-state'),
       xidIntervalSeconds: 86_400,
       gpus: [
-        { uuid: UUID_A, name: 'NVIDIA H100 80GB HBM3', memoryTotalMib: 81559, pciBusId: '00000000:18:00.0', powerLimitW: 700, profile: 'busy' },
-        { uuid: UUID_B, name: 'NVIDIA H100 80GB HBM3', memoryTotalMib: 81559, pciBusId: '00000000:3B:00.0', powerLimitW: 700, profile: 'xid' },
+        {
+          uuid: UUID_A,
+          name: 'NVIDIA H100 80GB HBM3',
+          memoryTotalMib: 81559,
+          pciBusId: '00000000:18:00.0',
+          powerLimitW: 700,
+          profile: 'busy',
+        },
+        {
+          uuid: UUID_B,
+          name: 'NVIDIA H100 80GB HBM3',
+          memoryTotalMib: 81559,
+          pciBusId: '00000000:3B:00.0',
+          powerLimitW: 700,
+          profile: 'xid',
+        },
       ],
     }),
   );
@@ -138,17 +157,53 @@ describe('enroll', () => {
   it('stores the credential atomically with mode 0600', async () => {
     cp.tokens.set('fpj_good_token_0001', 'valid');
     const credentialPath = join(work, 'enroll', 'etc', 'agent.json');
-    const run = await runAgent(['enroll', '--server', cp.url, '--token', 'fpj_good_token_0001', '--credential-path', credentialPath, '--hostname', 'gpu-node-01', '--nvidia-smi', FAKE_SMI]);
+    const run = await runAgent([
+      'enroll',
+      '--server',
+      cp.url,
+      '--token',
+      'fpj_good_token_0001',
+      '--credential-path',
+      credentialPath,
+      '--hostname',
+      'gpu-node-01',
+      '--nvidia-smi',
+      FAKE_SMI,
+    ]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^Enrolled as node node-\d+ in cluster cluster-1; credential saved\.\n$/);
     expect(statSync(credentialPath).mode & 0o777).toBe(0o600);
     const stored = JSON.parse(readFileSync(credentialPath, 'utf8'));
-    expect(stored).toEqual({ server: cp.url, nodeId: expect.stringMatching(/^node-/), clusterId: 'cluster-1', credential: expect.stringMatching(/^fpa_/), reportIntervalSeconds: 10 });
+    expect(stored).toEqual({
+      server: cp.url,
+      nodeId: expect.stringMatching(/^node-/),
+      clusterId: 'cluster-1',
+      credential: expect.stringMatching(/^fpa_/),
+      reportIntervalSeconds: 10,
+    });
     expect(cp.credentials.has(stored.credential)).toBe(true);
-    expect(cp.enrollments.at(-1)).toEqual({ joinToken: 'fpj_good_token_0001', hostname: 'gpu-node-01', agentVersion: '0.1.0', driverVersion: '550.54.15', cudaVersion: '12.4' });
+    expect(cp.enrollments.at(-1)).toEqual({
+      joinToken: 'fpj_good_token_0001',
+      hostname: 'gpu-node-01',
+      agentVersion: '0.1.0',
+      driverVersion: '550.54.15',
+      cudaVersion: '12.4',
+    });
     expect(readdirSync(join(work, 'enroll', 'etc'))).toEqual(['agent.json']); // no temp or probe files left
 
-    const again = await runAgent(['enroll', '--server', cp.url, '--token', 'fpj_good_token_0001', '--credential-path', credentialPath, '--hostname', 'gpu-node-01', '--nvidia-smi', FAKE_SMI]);
+    const again = await runAgent([
+      'enroll',
+      '--server',
+      cp.url,
+      '--token',
+      'fpj_good_token_0001',
+      '--credential-path',
+      credentialPath,
+      '--hostname',
+      'gpu-node-01',
+      '--nvidia-smi',
+      FAKE_SMI,
+    ]);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`already enrolled as node ${stored.nodeId}`);
   });
@@ -160,7 +215,19 @@ describe('enroll', () => {
   ] as const)('explains a %s token and writes nothing', async (state, token, message) => {
     cp.tokens.set(token, state);
     const credentialPath = join(work, `enroll-${state}`, 'agent.json');
-    const run = await runAgent(['enroll', '--server', cp.url, '--token', token, '--credential-path', credentialPath, '--hostname', 'gpu-node-01', '--nvidia-smi', FAKE_SMI]);
+    const run = await runAgent([
+      'enroll',
+      '--server',
+      cp.url,
+      '--token',
+      token,
+      '--credential-path',
+      credentialPath,
+      '--hostname',
+      'gpu-node-01',
+      '--nvidia-smi',
+      FAKE_SMI,
+    ]);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(message);
     expect(existsSync(credentialPath)).toBe(false);
@@ -231,7 +298,10 @@ describe('run', () => {
     expect(flush.code, flush.stderr).toBe(0);
 
     const runs = [firstRun, secondRun, flush];
-    const collected = runs.flatMap((r) => r.logs).filter((l) => l.msg === 'collected').map((l) => l.batchId as string);
+    const collected = runs
+      .flatMap((r) => r.logs)
+      .filter((l) => l.msg === 'collected')
+      .map((l) => l.batchId as string);
     const received = since(start);
     // Every collected batch arrived, none twice, in collection order.
     expect(received.map((b) => b.batchId)).toEqual(collected);
@@ -240,7 +310,8 @@ describe('run', () => {
     expect(new Set(stamps).size).toBe(stamps.length);
     expect(received.reduce((sum, b) => sum + b.gpuSamples.length, 0)).toBe(collected.length * 2);
     // Steady memory stays well under 80 MB.
-    for (const l of runs.flatMap((r) => r.logs).filter((x) => x.msg === 'collected')) expect(l.rssBytes as number).toBeLessThan(80 * 1024 * 1024);
+    for (const l of runs.flatMap((r) => r.logs).filter((x) => x.msg === 'collected'))
+      expect(l.rssBytes as number).toBeLessThan(80 * 1024 * 1024);
   }, 60_000);
 
   it('drops the oldest batches past --queue-max-bytes and reports them in droppedSamples', async () => {
@@ -274,7 +345,21 @@ describe('run', () => {
   it('--dry-run prints the batch and sends and writes nothing, without a credential', async () => {
     const requests = cp.telemetryRequests.length;
     const queueDir = join(work, 'dry', 'queue');
-    const run = await runAgent(['run', '--dry-run', '--once', '--nvidia-smi', FAKE_SMI, '--hostname', 'gpu-node-01', '--credential-path', join(work, 'dry', 'none.json'), '--queue-dir', queueDir, '--metrics-url', metricsUrl]);
+    const run = await runAgent([
+      'run',
+      '--dry-run',
+      '--once',
+      '--nvidia-smi',
+      FAKE_SMI,
+      '--hostname',
+      'gpu-node-01',
+      '--credential-path',
+      join(work, 'dry', 'none.json'),
+      '--queue-dir',
+      queueDir,
+      '--metrics-url',
+      metricsUrl,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const printed = ZTelemetryBatch.parse(JSON.parse(run.stdout));
     expect(printed.gpuSamples).toHaveLength(2);
@@ -286,11 +371,26 @@ describe('run', () => {
   it('keeps reporting engine metrics when nvidia-smi is missing', async () => {
     const n = node('no-driver');
     const start = cp.batches.length;
-    const run = await runAgent(['run', '--once', ...n.common, '--nvidia-smi', join(work, 'missing', 'nvidia-smi'), '--metrics-url', metricsUrl]);
+    const run = await runAgent([
+      'run',
+      '--once',
+      ...n.common,
+      '--nvidia-smi',
+      join(work, 'missing', 'nvidia-smi'),
+      '--metrics-url',
+      metricsUrl,
+    ]);
     expect(run.code, run.stderr).toBe(0);
     const [batch] = since(start);
     expect(batch!.gpuSamples).toEqual([]);
-    expect(batch!.engineSamples).toEqual([expect.objectContaining({ engine: 'vllm', modelName: 'Qwen/Qwen2.5-Coder-1.5B-Instruct', kvCacheUsageFraction: 0, generationTokensTotal: 955 })]);
+    expect(batch!.engineSamples).toEqual([
+      expect.objectContaining({
+        engine: 'vllm',
+        modelName: 'Qwen/Qwen2.5-Coder-1.5B-Instruct',
+        kvCacheUsageFraction: 0,
+        generationTokensTotal: 955,
+      }),
+    ]);
     expect(batch!.host.driverVersion).toBeNull();
     expect(run.logs.some((l) => l.level === 50 && /nvidia-smi not found at .*; other sources keep reporting/.test(l.msg))).toBe(true);
   });
@@ -317,7 +417,16 @@ describe('run', () => {
     expect(refused.stderr).toMatch(/server refused batch [0-9a-f-]{36}: Batch .* refused by test rule; moved to dead-letter/);
     const dead = readdirSync(join(n.queueDir, 'dead-letter'));
     expect(dead.filter((f) => f.endsWith('.error.json'))).toHaveLength(1);
-    const reason = JSON.parse(readFileSync(join(n.queueDir, 'dead-letter', dead.find((f) => f.endsWith('.error.json'))!), 'utf8'));
+    const reason = JSON.parse(
+      readFileSync(
+        join(
+          n.queueDir,
+          'dead-letter',
+          dead.find((f) => f.endsWith('.error.json'))!,
+        ),
+        'utf8',
+      ),
+    );
     expect(reason).toMatchObject({ status: 400, code: 'invalid_payload', issues: [{ path: 'gpuSamples', message: 'refused' }] });
     const refusedId = dead.find((f) => !f.endsWith('.error.json'))!.slice(17, 53);
     const ok = await runAgent(['run', '--once', ...n.common]);
@@ -325,7 +434,7 @@ describe('run', () => {
     expect(cp.telemetryRequests.filter((r) => r.batchId === refusedId)).toHaveLength(1);
   });
 
-  it('dead-letters a batch naming another node\'s GPU (403 forbidden) and goes on with the next ones', async () => {
+  it("dead-letters a batch naming another node's GPU (403 forbidden) and goes on with the next ones", async () => {
     const n = node('forbidden');
     cp.rejectWhen(() => true, 'forbidden');
     let refused: AgentRun;
@@ -336,7 +445,16 @@ describe('run', () => {
     }
     expect(refused.stderr).toMatch(/server refused batch [0-9a-f-]{36}: .*moved to dead-letter/);
     const dead = readdirSync(join(n.queueDir, 'dead-letter'));
-    const reason = JSON.parse(readFileSync(join(n.queueDir, 'dead-letter', dead.find((f) => f.endsWith('.error.json'))!), 'utf8'));
+    const reason = JSON.parse(
+      readFileSync(
+        join(
+          n.queueDir,
+          'dead-letter',
+          dead.find((f) => f.endsWith('.error.json'))!,
+        ),
+        'utf8',
+      ),
+    );
     expect(reason).toMatchObject({ status: 403, code: 'forbidden' });
     expect(readdirSync(join(n.queueDir, 'pending')).filter((f) => f.endsWith('.json'))).toHaveLength(0);
     const ok = await runAgent(['run', '--once', ...n.common]);

@@ -2,7 +2,14 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, DEFAULT_CREDENTIAL_PATH, DEFAULT_QUEUE_DIR, readStoredCredential, resolveEnrollConfig, resolveRunConfig } from './config';
+import {
+  ConfigError,
+  DEFAULT_CREDENTIAL_PATH,
+  DEFAULT_QUEUE_DIR,
+  readStoredCredential,
+  resolveEnrollConfig,
+  resolveRunConfig,
+} from './config';
 import { AGENT_VERSION } from './version';
 
 const dir = mkdtempSync(join(tmpdir(), 'agent-config-'));
@@ -55,13 +62,20 @@ describe('resolveRunConfig', () => {
       hostname: 'gpu-node-01',
       retryMaxSeconds: 5,
     });
-    expect(resolveRunConfig({ intervalSeconds: '30', once: false, queueDir: '/var/q' }, env)).toMatchObject({ intervalSeconds: 30, once: false, queueDir: '/var/q' });
+    expect(resolveRunConfig({ intervalSeconds: '30', once: false, queueDir: '/var/q' }, env)).toMatchObject({
+      intervalSeconds: 30,
+      once: false,
+      queueDir: '/var/q',
+    });
   });
 
   it('names the flag and the variable in every error', () => {
     let error: unknown;
     try {
-      resolveRunConfig({ intervalSeconds: 'soon', queueMaxBytes: '12' }, { FLEETPLANE_AGENT_METRICS_URL: 'localhost:8000', FLEETPLANE_AGENT_ONCE: 'perhaps' });
+      resolveRunConfig(
+        { intervalSeconds: 'soon', queueMaxBytes: '12' },
+        { FLEETPLANE_AGENT_METRICS_URL: 'localhost:8000', FLEETPLANE_AGENT_ONCE: 'perhaps' },
+      );
     } catch (err) {
       error = err;
     }
@@ -76,8 +90,13 @@ describe('resolveRunConfig', () => {
 
 describe('resolveEnrollConfig', () => {
   it('requires server and token', () => {
-    expect(() => resolveEnrollConfig({}, {})).toThrow(/--server \(or FLEETPLANE_AGENT_SERVER\): is required[\s\S]*--token \(or FLEETPLANE_AGENT_TOKEN\): is required/);
-    expect(resolveEnrollConfig({ server: 'http://127.0.0.1:3000', token: 'fpj_0123456789' }, {})).toMatchObject({ force: false, credentialPath: DEFAULT_CREDENTIAL_PATH });
+    expect(() => resolveEnrollConfig({}, {})).toThrow(
+      /--server \(or FLEETPLANE_AGENT_SERVER\): is required[\s\S]*--token \(or FLEETPLANE_AGENT_TOKEN\): is required/,
+    );
+    expect(resolveEnrollConfig({ server: 'http://127.0.0.1:3000', token: 'fpj_0123456789' }, {})).toMatchObject({
+      force: false,
+      credentialPath: DEFAULT_CREDENTIAL_PATH,
+    });
   });
 });
 

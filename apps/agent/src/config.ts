@@ -21,13 +21,16 @@ const httpUrl = z
   .refine((u) => /^https?:\/\//i.test(u), 'must be an http:// or https:// URL')
   .transform((u) => u.replace(/\/+$/, ''));
 
-const bool = z.preprocess((v) => {
-  if (typeof v !== 'string') return v;
-  const s = v.trim().toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(s)) return true;
-  if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
-  return v;
-}, z.boolean({ error: 'must be true or false' }));
+const bool = z.preprocess(
+  (v) => {
+    if (typeof v !== 'string') return v;
+    const s = v.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(s)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(s)) return false;
+    return v;
+  },
+  z.boolean({ error: 'must be true or false' }),
+);
 
 const path = z.string().trim().min(1, 'must not be empty');
 
@@ -44,7 +47,11 @@ const RUN_OPTIONS = {
   intervalSeconds: {
     flag: '--interval',
     env: 'FLEETPLANE_AGENT_INTERVAL',
-    schema: z.coerce.number({ error: 'must be a number of seconds' }).min(0.2, 'must be at least 0.2 seconds').max(3600, 'must be at most 3600 seconds').optional(),
+    schema: z.coerce
+      .number({ error: 'must be a number of seconds' })
+      .min(0.2, 'must be at least 0.2 seconds')
+      .max(3600, 'must be at most 3600 seconds')
+      .optional(),
   },
   nvidiaSmi: { flag: '--nvidia-smi', env: 'FLEETPLANE_AGENT_NVIDIA_SMI', schema: path.default('nvidia-smi') },
   kernelLog: { flag: '--kernel-log', env: 'FLEETPLANE_AGENT_KERNEL_LOG', schema: path.optional() },
@@ -54,7 +61,11 @@ const RUN_OPTIONS = {
   queueMaxBytes: {
     flag: '--queue-max-bytes',
     env: 'FLEETPLANE_AGENT_QUEUE_MAX_BYTES',
-    schema: z.coerce.number({ error: 'must be a number of bytes' }).int('must be a whole number of bytes').min(MIN_QUEUE_MAX_BYTES, `must be at least ${MIN_QUEUE_MAX_BYTES} bytes`).default(DEFAULT_QUEUE_MAX_BYTES),
+    schema: z.coerce
+      .number({ error: 'must be a number of bytes' })
+      .int('must be a whole number of bytes')
+      .min(MIN_QUEUE_MAX_BYTES, `must be at least ${MIN_QUEUE_MAX_BYTES} bytes`)
+      .default(DEFAULT_QUEUE_MAX_BYTES),
   },
   credentialPath: { flag: '--credential-path', env: 'FLEETPLANE_AGENT_CREDENTIAL_PATH', schema: path.default(DEFAULT_CREDENTIAL_PATH) },
   hostname: { flag: '--hostname', env: 'FLEETPLANE_AGENT_HOSTNAME', schema: ZHostname.optional() },
@@ -122,8 +133,14 @@ export async function readStoredCredential(credentialPath: string): Promise<{ cr
     text = await readFile(credentialPath, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ConfigError(`No agent credential at ${credentialPath}. Enroll this node first: fleetplane-agent enroll --server URL --token TOKEN`);
-    if (code === 'EACCES') throw new ConfigError(`Cannot read the agent credential at ${credentialPath}: permission denied (run the agent as the user that enrolled it)`);
+    if (code === 'ENOENT')
+      throw new ConfigError(
+        `No agent credential at ${credentialPath}. Enroll this node first: fleetplane-agent enroll --server URL --token TOKEN`,
+      );
+    if (code === 'EACCES')
+      throw new ConfigError(
+        `Cannot read the agent credential at ${credentialPath}: permission denied (run the agent as the user that enrolled it)`,
+      );
     throw new ConfigError(`Cannot read the agent credential at ${credentialPath}: ${(err as Error).message}`);
   }
   let json: unknown;
@@ -134,9 +151,14 @@ export async function readStoredCredential(credentialPath: string): Promise<{ cr
   }
   const parsed = ZStoredCredential.safeParse(json);
   if (!parsed.success) {
-    throw new ConfigError(`The agent credential at ${credentialPath} is malformed (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); enroll the node again`);
+    throw new ConfigError(
+      `The agent credential at ${credentialPath} is malformed (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); enroll the node again`,
+    );
   }
   const mode = (await stat(credentialPath)).mode & 0o777;
-  const warning = (mode & 0o077) !== 0 ? `The agent credential at ${credentialPath} is readable by other users (mode ${mode.toString(8)}); chmod 600 it` : null;
+  const warning =
+    (mode & 0o077) !== 0
+      ? `The agent credential at ${credentialPath} is readable by other users (mode ${mode.toString(8)}); chmod 600 it`
+      : null;
   return { credential: parsed.data, warning };
 }

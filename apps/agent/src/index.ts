@@ -1,7 +1,14 @@
 import { Command, Option } from 'commander';
 import { enrollAgent, EnrollError } from './commands/enroll';
 import { runAgent } from './commands/run';
-import { ConfigError, DEFAULT_CREDENTIAL_PATH, DEFAULT_QUEUE_DIR, DEFAULT_QUEUE_MAX_BYTES, resolveEnrollConfig, resolveRunConfig } from './config';
+import {
+  ConfigError,
+  DEFAULT_CREDENTIAL_PATH,
+  DEFAULT_QUEUE_DIR,
+  DEFAULT_QUEUE_MAX_BYTES,
+  resolveEnrollConfig,
+  resolveRunConfig,
+} from './config';
 import { createLogger } from './logger';
 import { AGENT_VERSION } from './version';
 
@@ -15,7 +22,7 @@ function program(): Command {
 
   cli
     .command('enroll')
-    .description('Exchange a one-time join token for this node\'s credential and store it.')
+    .description("Exchange a one-time join token for this node's credential and store it.")
     .option('--server <url>', `control plane URL, e.g. https://fleetplane.example.com ${env('SERVER')}`)
     .option('--token <token>', `one-time join token from the admin page ${env('TOKEN')}`)
     .option('--credential-path <path>', `where to store the credential (default ${DEFAULT_CREDENTIAL_PATH}) ${env('CREDENTIAL_PATH')}`)
@@ -39,10 +46,15 @@ function program(): Command {
     .option('--metrics-url <url>', `vLLM/SGLang Prometheus endpoint, e.g. http://127.0.0.1:8000/metrics ${env('METRICS_URL')}`)
     .option('--server <url>', `override the server stored at enrollment ${env('SERVER')}`)
     .option('--queue-dir <path>', `on-disk queue (default ${DEFAULT_QUEUE_DIR}) ${env('QUEUE_DIR')}`)
-    .option('--queue-max-bytes <n>', `queue bound; the oldest batches are dropped beyond it (default ${DEFAULT_QUEUE_MAX_BYTES}) ${env('QUEUE_MAX_BYTES')}`)
+    .option(
+      '--queue-max-bytes <n>',
+      `queue bound; the oldest batches are dropped beyond it (default ${DEFAULT_QUEUE_MAX_BYTES}) ${env('QUEUE_MAX_BYTES')}`,
+    )
     .option('--credential-path <path>', `credential written by enroll (default ${DEFAULT_CREDENTIAL_PATH}) ${env('CREDENTIAL_PATH')}`)
     .option('--hostname <name>', `hostname to report (default: the OS hostname) ${env('HOSTNAME')}`)
-    .addOption(new Option('--retry-max-seconds <seconds>', `cap of the delivery backoff (default 60) ${env('RETRY_MAX_SECONDS')}`).hideHelp())
+    .addOption(
+      new Option('--retry-max-seconds <seconds>', `cap of the delivery backoff (default 60) ${env('RETRY_MAX_SECONDS')}`).hideHelp(),
+    )
     .action(async (flags: Record<string, unknown>) => {
       const { interval, ...rest } = flags;
       const config = resolveRunConfig({ ...rest, intervalSeconds: interval });

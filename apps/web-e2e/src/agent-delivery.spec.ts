@@ -46,11 +46,15 @@ async function stopTree(child: ChildProcess) {
 }
 
 function startServer(port: number): ChildProcess & { output: string } {
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: path.join(root, 'apps/web'),
-    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: process.env.E2E_DATABASE_URL, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  }) as ChildProcess & { output: string };
+  const child = spawn(
+    process.execPath,
+    [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'],
+    {
+      cwd: path.join(root, 'apps/web'),
+      env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: process.env.E2E_DATABASE_URL, LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  ) as ChildProcess & { output: string };
   child.output = '';
   child.stderr!.on('data', (d: Buffer) => (child.output += d.toString()));
   return child;
@@ -58,10 +62,14 @@ function startServer(port: number): ChildProcess & { output: string } {
 
 /** Up, or a clear failure with the server's own words when it exits instead. */
 async function serverUp(server: ChildProcess & { output: string }, url: string) {
-  await until('the server', async () => {
-    if (server.exitCode !== null) throw new Error(`next start exited (${server.exitCode}): ${server.output.slice(-500)}`);
-    return fetch(`${url}/api/health`).then((r) => r.ok);
-  }, 60_000);
+  await until(
+    'the server',
+    async () => {
+      if (server.exitCode !== null) throw new Error(`next start exited (${server.exitCode}): ${server.output.slice(-500)}`);
+      return fetch(`${url}/api/health`).then((r) => r.ok);
+    },
+    60_000,
+  );
 }
 
 async function until<T>(what: string, fn: () => Promise<T | null | false | undefined>, timeoutMs = 30_000): Promise<T> {
@@ -92,10 +100,23 @@ test('an agent keeps collecting through a server outage and every sample is stor
     await serverUp(server, url);
     const cluster = await prisma.cluster.findUniqueOrThrow({ where: { name: 'lab-rtx5090-llamacpp' } });
     const token = `fpj_${randomBytes(32).toString('base64url')}`;
-    await prisma.joinToken.create({ data: { clusterId: cluster.id, tokenHash: createHash('sha256').update(token).digest('hex'), tokenPrefix: token.slice(0, 12), expiresAt: new Date(Date.now() + 600_000), description: 'delivery e2e' } });
+    await prisma.joinToken.create({
+      data: {
+        clusterId: cluster.id,
+        tokenHash: createHash('sha256').update(token).digest('hex'),
+        tokenPrefix: token.slice(0, 12),
+        expiresAt: new Date(Date.now() + 600_000),
+        description: 'delivery e2e',
+      },
+    });
 
     const smi = path.join(dir, 'smi.json');
-    writeFakeNvidiaSmiConfig(smi, { node: HOST, driverVersion: '580.95.05', cudaVersion: '13.0', gpus: [fakeH100(HOST, 0), fakeH100(HOST, 1, 'idle')] });
+    writeFakeNvidiaSmiConfig(smi, {
+      node: HOST,
+      driverVersion: '580.95.05',
+      cudaVersion: '13.0',
+      gpus: [fakeH100(HOST, 0), fakeH100(HOST, 1, 'idle')],
+    });
     const bundle = path.join(root, 'apps/agent/dist/fleetplane-agent.mjs');
     const cmd = existsSync(bundle) ? [bundle] : ['--import', 'tsx', path.join(root, 'apps/agent/src/index.ts')];
     const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...fakeNvidiaSmiEnv(smi) };
@@ -103,7 +124,24 @@ test('an agent keeps collecting through a server outage and every sample is stor
     const queueDir = path.join(dir, 'queue');
 
     const enrollCode = await new Promise<number | null>((resolve) => {
-      spawn(process.execPath, [...cmd, 'enroll', '--server', url, '--token', token, '--credential-path', credentialPath, '--hostname', HOST, '--nvidia-smi', FAKE_NVIDIA_SMI_BIN], { env, stdio: 'ignore' }).on('exit', resolve);
+      spawn(
+        process.execPath,
+        [
+          ...cmd,
+          'enroll',
+          '--server',
+          url,
+          '--token',
+          token,
+          '--credential-path',
+          credentialPath,
+          '--hostname',
+          HOST,
+          '--nvidia-smi',
+          FAKE_NVIDIA_SMI_BIN,
+        ],
+        { env, stdio: 'ignore' },
+      ).on('exit', resolve);
     });
     expect(enrollCode).toBe(0);
     const node = await prisma.node.findUniqueOrThrow({ where: { clusterId_hostname: { clusterId: cluster.id, hostname: HOST } } });
@@ -111,7 +149,17 @@ test('an agent keeps collecting through a server outage and every sample is stor
     // Every batch the agent queues, from its own log: batch id and how many GPU samples it holds.
     const collected = new Map<string, number>();
     let warnings = 0;
-    const runArgs = ['run', '--credential-path', credentialPath, '--queue-dir', queueDir, '--nvidia-smi', FAKE_NVIDIA_SMI_BIN, '--hostname', HOST];
+    const runArgs = [
+      'run',
+      '--credential-path',
+      credentialPath,
+      '--queue-dir',
+      queueDir,
+      '--nvidia-smi',
+      FAKE_NVIDIA_SMI_BIN,
+      '--hostname',
+      HOST,
+    ];
     const watch = (child: ChildProcess) => {
       let buf = '';
       child.stderr!.on('data', (d: Buffer) => {
@@ -129,7 +177,10 @@ test('an agent keeps collecting through a server outage and every sample is stor
         }
       });
     };
-    agent = spawn(process.execPath, [...cmd, ...runArgs, '--interval', '0.5', '--retry-max-seconds', '1'], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    agent = spawn(process.execPath, [...cmd, ...runArgs, '--interval', '0.5', '--retry-max-seconds', '1'], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     watch(agent);
 
     await until('three delivered batches', async () => (await prisma.ingestBatch.count({ where: { nodeId: node.id } })) >= 3);
@@ -144,7 +195,11 @@ test('an agent keeps collecting through a server outage and every sample is stor
 
     server = startServer(port);
     await serverUp(server, url);
-    await until('the backlog delivered', async () => (await prisma.ingestBatch.count({ where: { nodeId: node.id } })) >= queuedAtStop + 5, 30_000);
+    await until(
+      'the backlog delivered',
+      async () => (await prisma.ingestBatch.count({ where: { nodeId: node.id } })) >= queuedAtStop + 5,
+      30_000,
+    );
 
     // Stop the agent, then flush whatever it still holds with one `run --once` (exit 0 = queue empty).
     agent.kill('SIGTERM');

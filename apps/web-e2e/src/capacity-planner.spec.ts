@@ -1,14 +1,19 @@
 import { VIEWER } from './fixtures/accounts';
 import { expect, signIn, test } from './fixtures/test';
 
-test('a viewer plans the demo FP4+FP8 Flash on the H200 cluster, then on a B200, and copies the launch command', async ({ page, context }, testInfo) => {
+test('a viewer plans the demo FP4+FP8 Flash on the H200 cluster, then on a B200, and copies the launch command', async ({
+  page,
+  context,
+}, testInfo) => {
   await context.grantPermissions(['clipboard-read', 'clipboard-write']);
   await signIn(page, VIEWER);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Planner' }).click();
   await expect(page.getByRole('heading', { name: 'Capacity planner' })).toBeVisible();
 
   // The seeded native checkpoint (about 160 GB); the worker may add small pipeline-built ones beside it.
-  const artifact = await page.locator('#plan-artifact option', { hasText: /^deepseek-ai\/DeepSeek-V4-Flash@\w+ · FP4\+FP8 \(1\d\d GB\)$/ }).getAttribute('value');
+  const artifact = await page
+    .locator('#plan-artifact option', { hasText: /^deepseek-ai\/DeepSeek-V4-Flash@\w+ · FP4\+FP8 \(1\d\d GB\)$/ })
+    .getAttribute('value');
   await page.getByLabel('Artifact').selectOption(artifact!);
   await page.getByLabel('Run on').selectOption('cluster');
   const cluster = await page.locator('#plan-cluster option', { hasText: 'flash-h200-sglang' }).getAttribute('value');

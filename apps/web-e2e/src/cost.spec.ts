@@ -9,7 +9,10 @@ test('the cost page prices a cluster from its own token counters against the hos
   try {
     // A day of engine counters and GPU rollups for the demo H100 cluster (8 GPUs at $2.49 / GPU-hour),
     // as the agents would have reported them: 2M prompt and 0.5M generation tokens an hour.
-    const cluster = await prisma.cluster.findUniqueOrThrow({ where: { name: 'flash-h100-vllm' }, include: { nodes: { include: { gpus: true } } } });
+    const cluster = await prisma.cluster.findUniqueOrThrow({
+      where: { name: 'flash-h100-vllm' },
+      include: { nodes: { include: { gpus: true } } },
+    });
     const node = cluster.nodes[0]!;
     const now = Date.now();
     await prisma.engineSample.createMany({
@@ -23,7 +26,14 @@ test('the cost page prices a cluster from its own token counters against the hos
       })),
     });
     await prisma.gpuRollup.createMany({
-      data: node.gpus.map((g) => ({ gpuId: g.id, resolution: 'minute' as const, bucketStart: new Date(now - 3600_000), sampleCount: 6, utilizationGpuAvg: 60, powerDrawWAvg: 500 })),
+      data: node.gpus.map((g) => ({
+        gpuId: g.id,
+        resolution: 'minute' as const,
+        bucketStart: new Date(now - 3600_000),
+        sampleCount: 6,
+        utilizationGpuAvg: 60,
+        powerDrawWAvg: 500,
+      })),
       skipDuplicates: true,
     });
   } finally {

@@ -71,7 +71,10 @@ test('a GPU reporting an uncorrected ECC error turns critical on the dashboard, 
     droppedSamples: 0,
   });
   const headers = { authorization: `Bearer ${credential}` };
-  const bad = await page.request.post('/api/agent/v1/telemetry', { headers, data: { ...batch(2), gpuSamples: [{ ...sample(uuid, 2), temperatureC: 'hot' }] } });
+  const bad = await page.request.post('/api/agent/v1/telemetry', {
+    headers,
+    data: { ...batch(2), gpuSamples: [{ ...sample(uuid, 2), temperatureC: 'hot' }] },
+  });
   expect(bad.status()).toBe(400);
   expect(JSON.stringify(await bad.json())).toContain('gpuSamples.0.temperatureC');
   const posted = await page.request.post('/api/agent/v1/telemetry', { headers, data: batch(2) });
@@ -90,7 +93,10 @@ test('a GPU reporting an uncorrected ECC error turns critical on the dashboard, 
 
   // The alert is open once; the operator acknowledges it.
   await page.getByRole('link', { name: 'Alerts', exact: true }).click();
-  const row = page.getByTestId('alerts-table').getByRole('row').filter({ hasText: `${HOST} GPU 0: uncorrected ECC errors` });
+  const row = page
+    .getByTestId('alerts-table')
+    .getByRole('row')
+    .filter({ hasText: `${HOST} GPU 0: uncorrected ECC errors` });
   await expect(row).toHaveCount(1);
   await expect(row).toContainText('open');
   await row.getByRole('button', { name: /^Acknowledge/ }).click();

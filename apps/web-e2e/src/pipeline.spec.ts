@@ -10,10 +10,15 @@ const hubUrl = () => {
   return url;
 };
 
-test('publishing a revision of an auto-start repo leads, with no other action, to a verified download shown live', async ({ page, request }) => {
+test('publishing a revision of an auto-start repo leads, with no other action, to a verified download shown live', async ({
+  page,
+  request,
+}) => {
   test.setTimeout(150_000);
   // Slow the Hub's CDN to ~100 kB/s so the download is still running when the run page opens.
-  const slow = await request.put(`${hubUrl()}/_fake/faults`, { data: { bandwidthBytesPerSec: { bytesPerSec: 100_000, path: '/_cdn/**' } } });
+  const slow = await request.put(`${hubUrl()}/_fake/faults`, {
+    data: { bandwidthBytesPerSec: { bytesPerSec: 100_000, path: '/_cdn/**' } },
+  });
   expect(slow.ok()).toBe(true);
   try {
     await signIn(page, OPERATOR);
@@ -21,7 +26,9 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
     await expect(page.getByRole('heading', { name: 'Models', exact: true })).toBeVisible();
     // The seeded history is the demo hub's own: a new user's first screen lists its commits as they
     // are, with no "history rewritten" revision across a made-up gap.
-    await expect(page.getByTestId('revisions').getByRole('row').filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' }).first()).toBeVisible();
+    await expect(
+      page.getByTestId('revisions').getByRole('row').filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' }).first(),
+    ).toBeVisible();
     await expect(page.getByTestId('revisions').getByTestId('history-rewritten')).toHaveCount(0);
 
     const panel = page.getByTestId('dev-panel');
@@ -29,7 +36,12 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
     await panel.getByRole('button', { name: 'Publish new weights' }).click();
 
     // The Hub's webhook triggers a check; the new commit shows up as a weights revision...
-    const row = page.getByTestId('revisions').getByRole('row').filter({ hasText: 'Upload model-' }).filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' }).first();
+    const row = page
+      .getByTestId('revisions')
+      .getByRole('row')
+      .filter({ hasText: 'Upload model-' })
+      .filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' })
+      .first();
     await expect(row).toBeVisible({ timeout: 30_000 });
     await expect(row.getByTestId('change-class')).toHaveText('weights');
     // ...and the repo's policy starts its run: nobody clicks "Start pipeline".
@@ -50,7 +62,9 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
   }
 
   await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 90_000 });
-  await expect(page.getByTestId('run-summary')).toHaveText('Download verified. Quantise and validate stages are not available yet; the run stops here.');
+  await expect(page.getByTestId('run-summary')).toHaveText(
+    'Download verified. Quantise and validate stages are not available yet; the run stops here.',
+  );
   await expect(page.getByTestId('download-progress').getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
   await expect(page.getByTestId('step-logs')).toContainText('Verified');
@@ -58,7 +72,12 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
 
   // Exactly one run for the revision, however many triggers (webhook, schedule) saw the commit.
   await page.getByRole('link', { name: 'Models' }).click();
-  const row = page.getByTestId('revisions').getByRole('row').filter({ hasText: 'Upload model-' }).filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' }).first();
+  const row = page
+    .getByTestId('revisions')
+    .getByRole('row')
+    .filter({ hasText: 'Upload model-' })
+    .filter({ hasText: 'deepseek-ai/DeepSeek-V4-Flash @' })
+    .first();
   await row.getByRole('link').first().click();
   await expect(page.getByTestId('manifest')).toBeVisible();
   await expect(page.getByRole('link', { name: 'View pipeline run' })).toBeVisible();
@@ -88,7 +107,12 @@ test('a repo without the auto policy waits for an operator, who starts the run f
   await panel.getByLabel('Upstream repo').selectOption({ label: 'sgl-project/DeepSeek-V4-Flash-FP8@main' });
   await panel.getByRole('button', { name: 'Publish new weights' }).click();
 
-  const row = page.getByTestId('revisions').getByRole('row').filter({ hasText: 'Upload model-' }).filter({ hasText: 'sgl-project/DeepSeek-V4-Flash-FP8 @' }).first();
+  const row = page
+    .getByTestId('revisions')
+    .getByRole('row')
+    .filter({ hasText: 'Upload model-' })
+    .filter({ hasText: 'sgl-project/DeepSeek-V4-Flash-FP8 @' })
+    .first();
   await expect(row).toBeVisible({ timeout: 30_000 });
   await expect(row.getByTestId('change-class')).toHaveText('weights');
   await row.getByRole('link').first().click();
@@ -100,7 +124,9 @@ test('a repo without the auto policy waits for an operator, who starts the run f
   await expect(page.getByText(/manual run for cluster flash-h100-vllm/)).toBeVisible();
   await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 60_000 });
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
-  await expect(page.getByTestId('step-logs')).toContainText('Cluster flash-h100-vllm download limits: at most 2 file(s) at once, 800 Mbit/s');
+  await expect(page.getByTestId('step-logs')).toContainText(
+    'Cluster flash-h100-vllm download limits: at most 2 file(s) at once, 800 Mbit/s',
+  );
 
   await page.getByRole('link', { name: 'Pipelines' }).click();
   await expect(page.getByTestId('pipeline-runs').getByTestId('run-state').first()).toHaveText('succeeded');

@@ -29,7 +29,12 @@ async function main(): Promise<number> {
   try {
     await prepareDatabase({ databaseUrl: db.url, demo: true, adminEmail: E2E_ADMIN.email, adminPassword: E2E_ADMIN.password });
     // A fast reference endpoint behind one seeded cluster, so validation.spec.ts runs smoke in seconds.
-    const endpoint = await startReferenceEndpoint({ servedModelName: 'deepseek-ai/DeepSeek-V4-Flash', engineVersion: '0.11.2', maxModelLen: 262144, timing: { ttftBaseMs: 2, prefillMsPer1kTokens: 0, itlMs: 0.2, streamInterval: 4 } });
+    const endpoint = await startReferenceEndpoint({
+      servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
+      engineVersion: '0.11.2',
+      maxModelLen: 262144,
+      timing: { ttftBaseMs: 2, prefillMsPer1kTokens: 0, itlMs: 0.2, streamInterval: 4 },
+    });
     cleanups.push(() => endpoint.close());
     const prisma = createPrismaClient(db.url, { max: 1 });
     await prisma.cluster.update({ where: { name: 'flash-h100-vllm' }, data: { endpointUrl: endpoint.url } });
@@ -61,12 +66,21 @@ async function main(): Promise<number> {
       FLEETPLANE_DEMO: 'true',
       FLEETPLANE_DATA_DIR: artifactsDir,
     };
-    group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], { env, cwd: path.join(root, 'apps/web'), quiet: true });
+    group.start(
+      'web',
+      process.execPath,
+      [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'],
+      { env, cwd: path.join(root, 'apps/web'), quiet: true },
+    );
     group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env, quiet: true });
     await waitForHttp(`${baseUrl}/api/health`, 60_000);
     const args = ['playwright', 'test', '--config', path.join(here, '../playwright.config.ts'), ...process.argv.slice(2)];
     const code = await new Promise<number>((resolve) => {
-      const pw = spawn('npx', args, { cwd: path.join(here, '..'), stdio: 'inherit', env: { ...env, NODE_ENV: 'test', E2E_BASE_URL: baseUrl, E2E_DATABASE_URL: db.url } });
+      const pw = spawn('npx', args, {
+        cwd: path.join(here, '..'),
+        stdio: 'inherit',
+        env: { ...env, NODE_ENV: 'test', E2E_BASE_URL: baseUrl, E2E_DATABASE_URL: db.url },
+      });
       pw.on('exit', (c) => resolve(c ?? 1));
     });
     return code;

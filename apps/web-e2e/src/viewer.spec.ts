@@ -17,7 +17,16 @@ test('a viewer sees inventory read-only, and the API refuses their writes', asyn
   // A direct API call with the viewer's session cookie is refused by the server.
   const res = await page.request.post('/api/trpc/clusters.create', {
     headers: { 'content-type': 'application/json' },
-    data: { json: { name: 'viewer-made', siteId: 'x', servingEngine: 'vllm', engineVersion: '0.11.2', maxContextTokens: 131072, gpuHourlyCostUsd: 1 } },
+    data: {
+      json: {
+        name: 'viewer-made',
+        siteId: 'x',
+        servingEngine: 'vllm',
+        engineVersion: '0.11.2',
+        maxContextTokens: 131072,
+        gpuHourlyCostUsd: 1,
+      },
+    },
   });
   expect(res.status()).toBe(403);
   const body = (await res.json()) as { error: { json: { data: { code: string } } } };

@@ -20,7 +20,10 @@ type AxeResults = Awaited<ReturnType<AxeBuilder['analyze']>>;
 function describeViolations(results: AxeResults): string {
   return results.violations
     .flatMap((v) =>
-      v.nodes.map((n) => `  [${v.impact ?? 'n/a'}] ${v.id}: ${v.help}\n      at ${n.target.join(' ')}\n      ${(n.failureSummary ?? '').replace(/\n\s*/g, ' | ')}`),
+      v.nodes.map(
+        (n) =>
+          `  [${v.impact ?? 'n/a'}] ${v.id}: ${v.help}\n      at ${n.target.join(' ')}\n      ${(n.failureSummary ?? '').replace(/\n\s*/g, ' | ')}`,
+      ),
     )
     .join('\n');
 }
@@ -47,11 +50,16 @@ async function detailPageIds(page: Page) {
   const prisma = createPrismaClient(databaseUrl!, { max: 1 });
   try {
     const cluster = await prisma.cluster.findUniqueOrThrow({ where: { name: 'flash-h100-vllm' }, select: { id: true } });
-    const node = await prisma.node.findFirstOrThrow({ where: { clusterId: cluster.id }, orderBy: { hostname: 'asc' }, select: { id: true } });
+    const node = await prisma.node.findFirstOrThrow({
+      where: { clusterId: cluster.id },
+      orderBy: { hostname: 'asc' },
+      select: { id: true },
+    });
     const gpu = await prisma.gpu.findFirstOrThrow({ where: { nodeId: node.id }, orderBy: { index: 'asc' }, select: { id: true } });
     const revision = await prisma.modelRevision.findFirstOrThrow({ orderBy: { detectedAt: 'desc' }, select: { id: true } });
     let validationRunId = (await prisma.validationRun.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }))?.id;
-    if (!validationRunId) validationRunId = await startThroughApi(page, 'validationRuns.start', { clusterId: cluster.id, suiteName: 'smoke' });
+    if (!validationRunId)
+      validationRunId = await startThroughApi(page, 'validationRuns.start', { clusterId: cluster.id, suiteName: 'smoke' });
     let pipelineRunId = (await prisma.pipelineRun.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }))?.id;
     if (!pipelineRunId) pipelineRunId = await startThroughApi(page, 'pipelines.start', { revisionId: revision.id, targetKey: 'default' });
     return { clusterId: cluster.id, nodeId: node.id, gpuId: gpu.id, revisionId: revision.id, validationRunId, pipelineRunId };

@@ -28,7 +28,12 @@ let app: Awaited<ReturnType<typeof startWorkerApp>>;
 
 const seed = (id: string) => ({
   id,
-  commits: [{ title: 'Upload', files: { 'config.json': '{"torch_dtype":"bfloat16"}\n', 'model.safetensors': { sizeBytes: 300_000, seed: id }, 'README.md': '# x\n' } }],
+  commits: [
+    {
+      title: 'Upload',
+      files: { 'config.json': '{"torch_dtype":"bfloat16"}\n', 'model.safetensors': { sizeBytes: 300_000, seed: id }, 'README.md': '# x\n' },
+    },
+  ],
 });
 
 beforeAll(async () => {
@@ -38,7 +43,13 @@ beforeAll(async () => {
   // The worker's services read these through loadConfig.
   process.env.HF_ENDPOINT = hub.url;
   process.env.FLEETPLANE_DATA_DIR = await mkdtemp(path.join(tmpdir(), 'fp-flow-'));
-  app = await startWorkerApp({ databaseUrl: inject('databaseUrl'), redisUrl, queuePrefix: prefix, concurrency: 2, log: createLogger('worker-test', 'silent') });
+  app = await startWorkerApp({
+    databaseUrl: inject('databaseUrl'),
+    redisUrl,
+    queuePrefix: prefix,
+    concurrency: 2,
+    log: createLogger('worker-test', 'silent'),
+  });
 });
 afterAll(async () => {
   await app?.close();
@@ -49,14 +60,21 @@ afterAll(async () => {
 
 async function track(hubRepoId: string) {
   const slug = `fam-${randomBytes(4).toString('hex')}`;
-  const family = await prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
-  return prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } });
+  const family = await prisma.modelFamily.create({
+    data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
+  });
+  return prisma.trackedRepo.create({
+    data: { familyId: family.id, hubRepoId, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true },
+  });
 }
 
 async function settledRun(trackedRepoId: string, timeoutMs = 30_000, commitSha?: string) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const run = await prisma.pipelineRun.findFirst({ where: { revision: { trackedRepoId, ...(commitSha ? { commitSha } : {}) } }, include: { steps: true, artifactsProduced: true } });
+    const run = await prisma.pipelineRun.findFirst({
+      where: { revision: { trackedRepoId, ...(commitSha ? { commitSha } : {}) } },
+      include: { steps: true, artifactsProduced: true },
+    });
     if (run && ['succeeded', 'failed', 'cancelled'].includes(run.state)) return run;
     await sleep(100);
   }
@@ -81,9 +99,16 @@ describe('upstream watcher and pipeline flow in the worker', () => {
     const repo = await track(AUTO);
     await producer.enqueue(checkRepoJob, { trackedRepoId: repo.id, reason: 'manual' }, { removeOnComplete: true });
     await settledRun(repo.id);
-    const { sha } = await hub.publish(AUTO, { title: 'Upload new weights', files: { 'model.safetensors': { sizeBytes: 300_000, seed: `${AUTO}-v2` } } });
+    const { sha } = await hub.publish(AUTO, {
+      title: 'Upload new weights',
+      files: { 'model.safetensors': { sizeBytes: 300_000, seed: `${AUTO}-v2` } },
+    });
     const secret = 'flow-webhook-secret';
-    const body = { event: { action: 'update', scope: 'repo.content' }, repo: { type: 'model', name: AUTO, headSha: sha }, updatedRefs: [{ ref: 'refs/heads/main', oldSha: null, newSha: sha }] };
+    const body = {
+      event: { action: 'update', scope: 'repo.content' },
+      repo: { type: 'model', name: AUTO, headSha: sha },
+      updatedRefs: [{ ref: 'refs/heads/main', oldSha: null, newSha: sha }],
+    };
     // Every trigger at the same moment: exactly-once comes from the per-repo lock and unique keys.
     const [hook] = await Promise.all([
       handleHubWebhook({ prisma, producer }, { secretHeader: secret, configuredSecret: secret, body }),
@@ -97,7 +122,9 @@ describe('upstream watcher and pipeline flow in the worker', () => {
     await sleep(1_000); // let any duplicate check finish: it must find nothing new
     expect(await prisma.modelRevision.count({ where: { trackedRepoId: repo.id, commitSha: sha } })).toBe(1);
     expect(await prisma.pipelineRun.count({ where: { revision: { trackedRepoId: repo.id, commitSha: sha } } })).toBe(1);
-    expect(await prisma.modelRevision.findFirstOrThrow({ where: { trackedRepoId: repo.id, commitSha: sha } })).toMatchObject({ changeClass: 'weights' });
+    expect(await prisma.modelRevision.findFirstOrThrow({ where: { trackedRepoId: repo.id, commitSha: sha } })).toMatchObject({
+      changeClass: 'weights',
+    });
   });
 
   it('a step that fails for good lets the flow settle the run as failed, without retries', async () => {

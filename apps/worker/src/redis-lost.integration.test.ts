@@ -31,7 +31,12 @@ const suite: TValidationSuiteInput = {
   checks: [
     { key: 'endpoint', kind: 'endpoint' },
     // ~4 s: 8 requests of 200 tokens at 10 ms per token, two at a time.
-    { key: 'performance', kind: 'performance', params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 200, requestsPerLevel: 8 }, thresholds: { maxErrorRate: 0 } },
+    {
+      key: 'performance',
+      kind: 'performance',
+      params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 200, requestsPerLevel: 8 },
+      thresholds: { maxErrorRate: 0 },
+    },
     { key: 'exact-answers', kind: 'exact_answer', params: { taskIds: ['arith-mul', 'unit-f-c'] }, thresholds: { minAccuracy: 1 } },
   ],
 };
@@ -74,13 +79,28 @@ function ping(port: number): Promise<boolean> {
 
 /** A Redis that keeps nothing on disk: killing and starting it again is "Redis came back empty". */
 async function startRedis() {
-  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir], { stdio: 'ignore' });
-  await waitFor(() => ping(redisPort), 10_000, () => 'redis-server did not answer');
+  redis = spawn(
+    'redis-server',
+    ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', redisDir],
+    { stdio: 'ignore' },
+  );
+  await waitFor(
+    () => ping(redisPort),
+    10_000,
+    () => 'redis-server did not answer',
+  );
 }
 
 async function restartRedisEmpty(alsoKill: ChildProcess[] = []) {
   const old = redis!;
-  await Promise.all([old, ...alsoKill].map((p) => new Promise<void>((resolve) => (p.exitCode !== null || p.signalCode !== null ? resolve() : (p.once('exit', () => resolve()), p.kill('SIGKILL'))))));
+  await Promise.all(
+    [old, ...alsoKill].map(
+      (p) =>
+        new Promise<void>((resolve) =>
+          p.exitCode !== null || p.signalCode !== null ? resolve() : (p.once('exit', () => resolve()), p.kill('SIGKILL')),
+        ),
+    ),
+  );
   await startRedis();
 }
 
@@ -116,7 +136,11 @@ async function startWorker(prefix: string) {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(async () => out.includes('worker ready'), 60_000, () => `worker did not start: ${out}`);
+  await waitFor(
+    async () => out.includes('worker ready'),
+    60_000,
+    () => `worker did not start: ${out}`,
+  );
   return { child, output: () => out };
 }
 
@@ -129,7 +153,15 @@ beforeAll(async () => {
   dataDir = await mkdtemp(path.join(tmpdir(), 'fp-redis-lost-data-'));
   await startRedis();
   hub = await startFakeHub({
-    repos: [REPO, REPO_KEPT].map((id) => ({ id, commits: [{ title: 'Upload', files: { 'config.json': '{"torch_dtype":"bfloat16"}\n', 'model.safetensors': { sizeBytes: FILE_BYTES, seed: id } } }] })),
+    repos: [REPO, REPO_KEPT].map((id) => ({
+      id,
+      commits: [
+        {
+          title: 'Upload',
+          files: { 'config.json': '{"torch_dtype":"bfloat16"}\n', 'model.safetensors': { sizeBytes: FILE_BYTES, seed: id } },
+        },
+      ],
+    })),
     onWarning: () => undefined,
   });
   // runRepoCheck in this process reads the Hub address from the environment, as the worker does.
@@ -165,11 +197,21 @@ describe('Redis comes back empty', () => {
     const worker = await startWorker(prefix);
     const site = await prisma.site.create({ data: { name: `rl-${tag}`, region: 'eu-west', dataResidency: 'eu' } });
     const cluster = await prisma.cluster.create({
-      data: { name: `rl-${tag}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2', endpointUrl: ep.url, servedModelName: MODEL, maxContextTokens: 16384, validationConcurrencyCap: 2 },
+      data: {
+        name: `rl-${tag}`,
+        siteId: site.id,
+        servingEngine: 'vllm',
+        engineVersion: '0.11.2',
+        endpointUrl: ep.url,
+        servedModelName: MODEL,
+        maxContextTokens: 16384,
+        validationConcurrencyCap: 2,
+      },
     });
     await ep.resetStats();
     const { id } = await startValidationRun({ prisma, producer, actor: SYSTEM_ACTOR }, { clusterId: cluster.id, suiteName: suite.name });
-    const perfRow = () => prisma.validationCheckResult.findUniqueOrThrow({ where: { runId_checkKey: { runId: id, checkKey: 'performance' } } });
+    const perfRow = () =>
+      prisma.validationCheckResult.findUniqueOrThrow({ where: { runId_checkKey: { runId: id, checkKey: 'performance' } } });
     await waitFor(async () => (await perfRow()).state === 'running' && (await ep.stats()).succeeded >= 2, 60_000, worker.output);
 
     await restartRedisEmpty();
@@ -179,11 +221,19 @@ describe('Redis comes back empty', () => {
 
     // Repeatable jobs: health evaluation runs every 10 s; its scheduler is back and it ran within one interval.
     const health = producer.queue(evaluateHealthJob.queue);
-    await waitFor(async () => (await health.getJobCounts('completed')).completed! > 0, 12_000, () => `no health evaluation after the restart: ${worker.output().slice(-3000)}`);
+    await waitFor(
+      async () => (await health.getJobCounts('completed')).completed! > 0,
+      12_000,
+      () => `no health evaluation after the restart: ${worker.output().slice(-3000)}`,
+    );
     expect(Date.now() - restartedAt).toBeLessThan(12_000);
     expect(await health.getJobScheduler(evaluateHealthJob.name)).toBeTruthy();
 
-    await waitFor(async () => (await getValidationRun({ prisma }, id)).finishedAt !== null, 60_000, () => `run not sealed: ${worker.output().slice(-3000)}`);
+    await waitFor(
+      async () => (await getValidationRun({ prisma }, id)).finishedAt !== null,
+      60_000,
+      () => `run not sealed: ${worker.output().slice(-3000)}`,
+    );
     const run = await getValidationRun({ prisma }, id);
     expect(run.state).toBe('succeeded');
     expect(run.checks.map((c) => [c.key, c.state, c.verdict])).toEqual([
@@ -204,8 +254,12 @@ describe('Redis comes back empty', () => {
     // ~6 s for the file: long enough to be cut in the middle.
     hub.setFaults({ bandwidthBytesPerSec: { bytesPerSec: 500_000 } });
     const slug = `fam-${randomBytes(4).toString('hex')}`;
-    const family = await prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
-    const repo = await prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } });
+    const family = await prisma.modelFamily.create({
+      data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
+    });
+    const repo = await prisma.trackedRepo.create({
+      data: { familyId: family.id, hubRepoId, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true },
+    });
     const checked = await runRepoCheck({ prisma, producer }, repo.id, { force: true });
     expect(checked.status).toBe('changed');
     const runId = (await prisma.pipelineRun.findFirstOrThrow({ where: { revision: { trackedRepoId: repo.id } } })).id;
@@ -215,7 +269,12 @@ describe('Redis comes back empty', () => {
   }
 
   const settled = (runId: string, output: () => string) =>
-    waitFor(async () => ['succeeded', 'failed', 'cancelled'].includes((await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } })).state), 60_000, () => output().slice(-3000));
+    waitFor(
+      async () =>
+        ['succeeded', 'failed', 'cancelled'].includes((await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId } })).state),
+      60_000,
+      () => output().slice(-3000),
+    );
 
   it('a pipeline download under way when Redis comes back empty finishes on the same worker, downloaded once', async () => {
     const prefix = newProducer();
@@ -249,7 +308,10 @@ describe('Redis comes back empty', () => {
     const second = await startWorker(prefix);
 
     await settled(runId, second.output);
-    const run = await prisma.pipelineRun.findUniqueOrThrow({ where: { id: runId }, include: { steps: { include: { logs: true } }, artifactsProduced: true } });
+    const run = await prisma.pipelineRun.findUniqueOrThrow({
+      where: { id: runId },
+      include: { steps: { include: { logs: true } }, artifactsProduced: true },
+    });
     expect(run.state).toBe('succeeded');
     expect(run.lostJobRequeues).toBe(1);
     expect(run.artifactsProduced).toHaveLength(1);

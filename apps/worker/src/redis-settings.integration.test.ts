@@ -65,14 +65,23 @@ async function startRedis(args: string[]): Promise<string> {
 
 async function workerOutput(redisUrl: string): Promise<string> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, FLEETPLANE_QUEUE_PREFIX: `fptest-settings-${randomBytes(4).toString('hex')}` },
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: redisUrl,
+      FLEETPLANE_QUEUE_PREFIX: `fptest-settings-${randomBytes(4).toString('hex')}`,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   processes.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(() => out.includes('worker ready'), 60_000, () => `worker did not start: ${out}`);
+  await waitFor(
+    () => out.includes('worker ready'),
+    60_000,
+    () => `worker did not start: ${out}`,
+  );
   child.kill('SIGTERM');
   return out;
 }
@@ -87,7 +96,17 @@ describe('Redis settings at worker start', () => {
 
   it('is quiet for append-only persistence and noeviction, also when CONFIG is refused (read from INFO)', async () => {
     // As managed Redis services do: the CONFIG command is not available.
-    const url = await startRedis(['--appendonly', 'yes', '--save', '', '--maxmemory-policy', 'noeviction', '--rename-command', 'CONFIG', '']);
+    const url = await startRedis([
+      '--appendonly',
+      'yes',
+      '--save',
+      '',
+      '--maxmemory-policy',
+      'noeviction',
+      '--rename-command',
+      'CONFIG',
+      '',
+    ]);
     const redis = new Redis(url);
     try {
       await expect(redis.call('CONFIG', 'GET', 'appendonly')).rejects.toThrow(/unknown command/i);

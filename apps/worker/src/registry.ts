@@ -64,7 +64,9 @@ export class ProcessorRegistry {
       if (!registered) throw new UnrecoverableError(`No processor for job "${job.name}" on queue "${queue}"`);
       const parsed = registered.def.schema.safeParse(job.data);
       if (!parsed.success) {
-        throw new UnrecoverableError(`Invalid payload for ${job.name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+        throw new UnrecoverableError(
+          `Invalid payload for ${job.name}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        );
       }
       return registered.handler(parsed.data, job, { ...deps, log: deps.log.child({ queue, job: job.name, jobId: job.id }) });
     };

@@ -10,7 +10,14 @@ import type { TValidationSuiteInput } from '@fleetplane/contracts';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { JobProducer } from '@fleetplane/queue';
-import { SYSTEM_ACTOR, getValidationEvidence, getValidationRun, startValidationRun, syncSuites, type ServiceContext } from '@fleetplane/services';
+import {
+  SYSTEM_ACTOR,
+  getValidationEvidence,
+  getValidationRun,
+  startValidationRun,
+  syncSuites,
+  type ServiceContext,
+} from '@fleetplane/services';
 import { spawnReferenceEndpoint, type TRefProcess } from '@fleetplane/validation/testing/reference-endpoint-process';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -25,7 +32,12 @@ const suite: TValidationSuiteInput = {
   version: 1,
   checks: [
     { key: 'endpoint', kind: 'endpoint' },
-    { key: 'performance', kind: 'performance', params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 200, requestsPerLevel: 8 }, thresholds: { maxErrorRate: 0 } },
+    {
+      key: 'performance',
+      kind: 'performance',
+      params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 200, requestsPerLevel: 8 },
+      thresholds: { maxErrorRate: 0 },
+    },
     { key: 'exact-answers', kind: 'exact_answer', params: { taskIds: ['arith-mul', 'unit-f-c'] }, thresholds: { minAccuracy: 1 } },
   ],
 };
@@ -58,14 +70,26 @@ afterAll(async () => {
 /** A worker process with crash recovery shortened: a dead worker's job is handed on within ~3 s. */
 async function startWorker(prefix: string, extraEnv: Record<string, string> = {}): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-    env: { ...process.env, DATABASE_URL: inject('databaseUrl'), REDIS_URL: redisUrl, FLEETPLANE_QUEUE_PREFIX: prefix, TEST_LOCK_DURATION_MS: '2000', TEST_STALLED_INTERVAL_MS: '1000', ...extraEnv },
+    env: {
+      ...process.env,
+      DATABASE_URL: inject('databaseUrl'),
+      REDIS_URL: redisUrl,
+      FLEETPLANE_QUEUE_PREFIX: prefix,
+      TEST_LOCK_DURATION_MS: '2000',
+      TEST_STALLED_INTERVAL_MS: '1000',
+      ...extraEnv,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  await waitFor(async () => out.includes('worker ready'), 60_000, () => `worker did not start: ${out}`);
+  await waitFor(
+    async () => out.includes('worker ready'),
+    60_000,
+    () => `worker did not start: ${out}`,
+  );
   return { child, output: () => out };
 }
 
@@ -93,7 +117,16 @@ async function setup() {
   ctx = { prisma, producer, actor: SYSTEM_ACTOR };
   const site = await prisma.site.create({ data: { name: `cs-${tag}-${n}`, region: 'eu-west', dataResidency: 'eu' } });
   const cluster = await prisma.cluster.create({
-    data: { name: `cc-${tag}-${n}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2', endpointUrl: ep.url, servedModelName: MODEL, maxContextTokens: 16384, validationConcurrencyCap: 2 },
+    data: {
+      name: `cc-${tag}-${n}`,
+      siteId: site.id,
+      servingEngine: 'vllm',
+      engineVersion: '0.11.2',
+      endpointUrl: ep.url,
+      servedModelName: MODEL,
+      maxContextTokens: 16384,
+      validationConcurrencyCap: 2,
+    },
   });
   return { prefix, cluster };
 }
@@ -103,9 +136,14 @@ async function runAndKillDuringPerformance(prefix: string, clusterId: string, ex
   const first = await startWorker(prefix, extraEnv);
   await ep.resetStats();
   const { id } = await startValidationRun(ctx, { clusterId, suiteName: suite.name });
-  const perfRow = () => prisma.validationCheckResult.findUniqueOrThrow({ where: { runId_checkKey: { runId: id, checkKey: 'performance' } } });
+  const perfRow = () =>
+    prisma.validationCheckResult.findUniqueOrThrow({ where: { runId_checkKey: { runId: id, checkKey: 'performance' } } });
   // Mid-check: the row says running and the endpoint has finished some of its requests, not all.
-  await waitFor(async () => (await perfRow()).state === 'running' && (await ep.stats()).succeeded >= 3, 60_000, () => first.output());
+  await waitFor(
+    async () => (await perfRow()).state === 'running' && (await ep.stats()).succeeded >= 3,
+    60_000,
+    () => first.output(),
+  );
   const killedStartedAt = (await perfRow()).startedAt!;
   const killedAt = new Date();
   await kill9(first.child);
@@ -124,7 +162,11 @@ async function runAndKillDuringPerformance(prefix: string, clusterId: string, ex
 }
 
 async function waitSealed(id: string, timeoutMs = 60_000) {
-  await waitFor(async () => (await getValidationRun(ctx, id)).finishedAt !== null, timeoutMs, () => `run ${id} was not sealed`);
+  await waitFor(
+    async () => (await getValidationRun(ctx, id)).finishedAt !== null,
+    timeoutMs,
+    () => `run ${id} was not sealed`,
+  );
   return getValidationRun(ctx, id);
 }
 

@@ -9,8 +9,21 @@ import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { verifyEvidence } from '@fleetplane/domain';
 import { JobProducer } from '@fleetplane/queue';
-import { SYSTEM_ACTOR, cancelValidationRun, getValidationEvidence, getValidationRun, startValidationRun, sweepLostRuns, syncSuites, type ServiceContext } from '@fleetplane/services';
-import { spawnReferenceEndpoint, type TRefProcess, type TRefProcessOptions } from '@fleetplane/validation/testing/reference-endpoint-process';
+import {
+  SYSTEM_ACTOR,
+  cancelValidationRun,
+  getValidationEvidence,
+  getValidationRun,
+  startValidationRun,
+  sweepLostRuns,
+  syncSuites,
+  type ServiceContext,
+} from '@fleetplane/services';
+import {
+  spawnReferenceEndpoint,
+  type TRefProcess,
+  type TRefProcessOptions,
+} from '@fleetplane/validation/testing/reference-endpoint-process';
 import { runCheckJob, runJobsAlive } from './processors/validation.processor';
 import { startWorkerApp } from './worker-app';
 
@@ -34,23 +47,46 @@ const quick: TValidationSuiteInput = {
   version: 1,
   checks: [
     { key: 'endpoint', kind: 'endpoint' },
-    { key: 'exact-answers', kind: 'exact_answer', params: { taskIds: ['arith-mul', 'arith-percent', 'unit-f-c', 'code-fib'] }, thresholds: { minAccuracy: 1 } },
-    { key: 'performance', kind: 'performance', params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 16, requestsPerLevel: 6 }, thresholds: { maxErrorRate: 0 } },
+    {
+      key: 'exact-answers',
+      kind: 'exact_answer',
+      params: { taskIds: ['arith-mul', 'arith-percent', 'unit-f-c', 'code-fib'] },
+      thresholds: { minAccuracy: 1 },
+    },
+    {
+      key: 'performance',
+      kind: 'performance',
+      params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 16, requestsPerLevel: 6 },
+      thresholds: { maxErrorRate: 0 },
+    },
   ],
 };
 const load: TValidationSuiteInput = {
   name: `t-load-${tag}`,
   version: 1,
   checks: [
-    { key: 'exact-answers', kind: 'exact_answer', params: { taskIds: ['arith-mul', 'arith-percent', 'unit-f-c', 'code-fib', 'arith-decimal', 'unit-miles-km'], parallelism: 8 } },
-    { key: 'performance', kind: 'performance', params: { concurrencyLevels: [8], inputTokens: 64, outputTokens: 24, requestsPerLevel: 16 }, thresholds: { maxErrorRate: 0 } },
+    {
+      key: 'exact-answers',
+      kind: 'exact_answer',
+      params: { taskIds: ['arith-mul', 'arith-percent', 'unit-f-c', 'code-fib', 'arith-decimal', 'unit-miles-km'], parallelism: 8 },
+    },
+    {
+      key: 'performance',
+      kind: 'performance',
+      params: { concurrencyLevels: [8], inputTokens: 64, outputTokens: 24, requestsPerLevel: 16 },
+      thresholds: { maxErrorRate: 0 },
+    },
   ],
 };
 const slow: TValidationSuiteInput = {
   name: `t-slow-${tag}`,
   version: 1,
   checks: [
-    { key: 'performance', kind: 'performance', params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 400, requestsPerLevel: 8 } },
+    {
+      key: 'performance',
+      kind: 'performance',
+      params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 400, requestsPerLevel: 8 },
+    },
     { key: 'exact-answers', kind: 'exact_answer', params: { taskIds: ['arith-mul'] } },
   ],
 };
@@ -61,8 +97,17 @@ beforeAll(async () => {
   await allowLoopbackForTests(prisma);
   producer = new JobProducer(redisUrl, prefix);
   ctx = { prisma, producer, actor: SYSTEM_ACTOR };
-  worker = await startWorkerApp({ databaseUrl: inject('databaseUrl'), redisUrl, queuePrefix: prefix, concurrency: 4, log: createLogger('worker-test', 'silent') });
-  await syncSuites(prisma, [quick, load, slow].map((s) => s as never));
+  worker = await startWorkerApp({
+    databaseUrl: inject('databaseUrl'),
+    redisUrl,
+    queuePrefix: prefix,
+    concurrency: 4,
+    log: createLogger('worker-test', 'silent'),
+  });
+  await syncSuites(
+    prisma,
+    [quick, load, slow].map((s) => s as never),
+  );
 });
 
 afterAll(async () => {
@@ -82,7 +127,17 @@ async function cluster(ep: TRefProcess, cap = 4, apiKeyRef: string | null = null
   n += 1;
   const site = await prisma.site.create({ data: { name: `vs-${tag}-${n}`, region: 'eu-west', dataResidency: 'eu' } });
   const c = await prisma.cluster.create({
-    data: { name: `vc-${tag}-${n}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2', endpointUrl: ep.url, endpointApiKeyRef: apiKeyRef, servedModelName: MODEL, maxContextTokens: 16384, validationConcurrencyCap: cap },
+    data: {
+      name: `vc-${tag}-${n}`,
+      siteId: site.id,
+      servingEngine: 'vllm',
+      engineVersion: '0.11.2',
+      endpointUrl: ep.url,
+      endpointApiKeyRef: apiKeyRef,
+      servedModelName: MODEL,
+      maxContextTokens: 16384,
+      validationConcurrencyCap: cap,
+    },
   });
   const node = await prisma.node.create({ data: { clusterId: c.id, hostname: `h-${tag}-${n}` } });
   const uuid = `GPU-${randomBytes(4).toString('hex')}-aaaa-bbbb-cccc-${randomBytes(6).toString('hex')}`;
@@ -95,7 +150,8 @@ async function waitFinished(runId: string, timeoutMs = 60_000) {
   for (;;) {
     const run = await getValidationRun(ctx, runId);
     if (run.finishedAt) return run;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`run ${runId} still ${run.state} after ${timeoutMs} ms: ${JSON.stringify(run.checks.map((c) => [c.key, c.state]))}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new Error(`run ${runId} still ${run.state} after ${timeoutMs} ms: ${JSON.stringify(run.checks.map((c) => [c.key, c.state]))}`);
     await new Promise((r) => setTimeout(r, 150));
   }
 }
@@ -120,7 +176,13 @@ describe('validation runner', () => {
     expect(run.verdict).toBe('pass');
     expect(run.summary).toMatch(/^Pass: all 6 required checks passed\./);
     expect(run.summary).toContain('No baseline');
-    expect(run.context).toMatchObject({ engine: 'vllm', engineVersion: '0.11.2', servedModelName: MODEL, gpuUuids: [c.gpuUuid], suite: { name: 'smoke', version: 1 } });
+    expect(run.context).toMatchObject({
+      engine: 'vllm',
+      engineVersion: '0.11.2',
+      servedModelName: MODEL,
+      gpuUuids: [c.gpuUuid],
+      suite: { name: 'smoke', version: 1 },
+    });
     const perf = run.checks.find((x) => x.key === 'performance')!;
     expect(perf.samples.length).toBeGreaterThan(0);
     expect(perf.metrics).toHaveProperty('levels');
@@ -170,7 +232,9 @@ describe('validation runner', () => {
     expect(run.summary).toMatch(/^Fail: all 3 required checks passed on their own, but the run is worse than its baseline\./);
     // 6 requests per level: gated on p50 (p99 of 6 is one request). The limit is 10% with a 2 ms floor
     // for timer noise; 80 ms of added queueing is far beyond it.
-    expect(run.summary).toMatch(/TTFT p50 at concurrency 2 \(p99 needs 20\+ requests\) [\d.,]+ ms vs baseline [\d.,]+ ms \(\+[\d.,]+ ms, \+[\d.,]+%, limit \+10% or \+2\.00 ms\): fail/);
+    expect(run.summary).toMatch(
+      /TTFT p50 at concurrency 2 \(p99 needs 20\+ requests\) [\d.,]+ ms vs baseline [\d.,]+ ms \(\+[\d.,]+ ms, \+[\d.,]+%, limit \+10% or \+2\.00 ms\): fail/,
+    );
     const ev = await getValidationEvidence(ctx, second.id);
     expect(ev.bundle.baseline?.verdict).toBe('fail');
     expect(ev.matches).toBe(true);
@@ -218,7 +282,19 @@ describe('validation runner', () => {
     const suite = await prisma.validationSuite.findFirstOrThrow({ where: { name: quick.name } });
     // A run whose jobs never reached Redis (as after a Redis data loss): created directly, no outbox row.
     const run = await prisma.validationRun.create({
-      data: { suiteId: suite.id, clusterId: c.id, state: 'running', createdAt: new Date(Date.now() - 10 * 60_000), checks: { create: [{ checkKey: 'endpoint', kind: 'endpoint' }, { checkKey: 'exact-answers', kind: 'exact_answer' }, { checkKey: 'performance', kind: 'performance' }] } },
+      data: {
+        suiteId: suite.id,
+        clusterId: c.id,
+        state: 'running',
+        createdAt: new Date(Date.now() - 10 * 60_000),
+        checks: {
+          create: [
+            { checkKey: 'endpoint', kind: 'endpoint' },
+            { checkKey: 'exact-answers', kind: 'exact_answer' },
+            { checkKey: 'performance', kind: 'performance' },
+          ],
+        },
+      },
     });
     // A crashed-and-retried check job runs twice; the row is overwritten, not duplicated.
     await runCheckJob(prisma, run.id, 'endpoint');

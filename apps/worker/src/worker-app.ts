@@ -89,7 +89,9 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
     });
     // Without an error listener a Redis hiccup could take the process down.
     worker.on('error', (err) => opts.log.error({ err, queue }, 'worker error'));
-    worker.on('failed', (job, err) => opts.log.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'));
+    worker.on('failed', (job, err) =>
+      opts.log.warn({ queue, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade, err: err.message }, 'job failed'),
+    );
     worker.on('completed', (job) => opts.log.debug({ queue, job: job.name, jobId: job.id }, 'job completed'));
     return worker;
   });
@@ -109,7 +111,8 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
       const recreated = await ensureJobSchedulers(producer, repeatable);
       if (recreated.length) opts.log.warn({ recreated }, 'job schedulers were missing (Redis lost its data?); re-created them');
       const result = await reconcileLostJobs({ prisma, producer }, opts.reconcile);
-      if (result.requeued.length || result.failed.length || result.settled.length) opts.log.warn(result, 'reconciled runs whose jobs were gone');
+      if (result.requeued.length || result.failed.length || result.settled.length)
+        opts.log.warn(result, 'reconciled runs whose jobs were gone');
     } catch (err) {
       // Redis or Postgres away: the next tick tries again.
       opts.log.warn({ err: (err as Error).message }, 'maintenance tick failed');

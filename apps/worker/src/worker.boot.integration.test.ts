@@ -73,12 +73,21 @@ describe('worker process', () => {
     const producer = new JobProducer(redisUrl, prefix);
     try {
       const slug = `boot-${randomBytes(4).toString('hex')}`;
-      const family = await prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 1, activeParamsB: 1, contextLength: 4096 } });
+      const family = await prisma.modelFamily.create({
+        data: { slug, name: slug, totalParamsB: 1, activeParamsB: 1, contextLength: 4096 },
+      });
       const repo = await prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId: `acme/${slug}`, filePatterns: ['*'] } });
-      const revision = await prisma.modelRevision.create({ data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial' } });
+      const revision = await prisma.modelRevision.create({
+        data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial' },
+      });
       // A quantise step fails for good at once ("not available yet"): the flow runs and settles quickly.
       const run = await prisma.pipelineRun.create({
-        data: { revisionId: revision.id, targetKey: 'default', trigger: 'manual', steps: { create: [{ kind: 'quantise', position: 0, state: 'queued' }] } },
+        data: {
+          revisionId: revision.id,
+          targetKey: 'default',
+          trigger: 'manual',
+          steps: { create: [{ kind: 'quantise', position: 0, state: 'queued' }] },
+        },
       });
       await producer.enqueue(startPipelineRunJob, { runId: run.id, generation: 0 });
       const deadline = Date.now() + 20_000;

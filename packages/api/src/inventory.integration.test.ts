@@ -16,10 +16,20 @@ async function siteId() {
 describe('inventory', () => {
   it('refuses to delete a cluster that still has nodes, and changes nothing', async () => {
     const op = h.caller(h.users.operator);
-    const c = await op.clusters.create({ name: uniqueName('c'), siteId: await siteId(), servingEngine: 'sglang', engineVersion: '0.5.4', maxContextTokens: 131072, gpuHourlyCostUsd: 3.5 });
+    const c = await op.clusters.create({
+      name: uniqueName('c'),
+      siteId: await siteId(),
+      servingEngine: 'sglang',
+      engineVersion: '0.5.4',
+      maxContextTokens: 131072,
+      gpuHourlyCostUsd: 3.5,
+    });
     await op.nodes.create({ clusterId: c.id, hostname: 'h200-a' });
     const auditBefore = await h.prisma.auditEvent.count();
-    await expect(op.clusters.delete({ id: c.id })).rejects.toMatchObject({ code: 'PRECONDITION_FAILED', message: expect.stringContaining('still has 1 node') });
+    await expect(op.clusters.delete({ id: c.id })).rejects.toMatchObject({
+      code: 'PRECONDITION_FAILED',
+      message: expect.stringContaining('still has 1 node'),
+    });
     expect(await h.prisma.cluster.count({ where: { id: c.id } })).toBe(1);
     expect(await h.prisma.auditEvent.count()).toBe(auditBefore);
   });
@@ -27,8 +37,25 @@ describe('inventory', () => {
   it('records before and after of an update in the audit log, with the caller as actor', async () => {
     const op = h.caller(h.users.operator);
     const site = await siteId();
-    const c = await op.clusters.create({ name: uniqueName('c'), siteId: site, servingEngine: 'vllm', engineVersion: '0.11.1', maxContextTokens: 131072, gpuHourlyCostUsd: 2 });
-    await op.clusters.update({ id: c.id, data: { name: c.name, siteId: site, servingEngine: 'vllm', engineVersion: '0.11.2', maxContextTokens: 262144, gpuHourlyCostUsd: 2.49 } });
+    const c = await op.clusters.create({
+      name: uniqueName('c'),
+      siteId: site,
+      servingEngine: 'vllm',
+      engineVersion: '0.11.1',
+      maxContextTokens: 131072,
+      gpuHourlyCostUsd: 2,
+    });
+    await op.clusters.update({
+      id: c.id,
+      data: {
+        name: c.name,
+        siteId: site,
+        servingEngine: 'vllm',
+        engineVersion: '0.11.2',
+        maxContextTokens: 262144,
+        gpuHourlyCostUsd: 2.49,
+      },
+    });
     const event = await h.prisma.auditEvent.findFirstOrThrow({ where: { action: 'cluster.update', targetId: c.id } });
     expect(event.actorId).toBe(h.users.operator.id);
     expect(event.actorLabel).toBe(h.users.operator.email);
@@ -48,28 +75,53 @@ describe('inventory', () => {
     expect(event.after).toMatchObject({ downloadConcurrency: 2, downloadBandwidthMbps: 800 });
 
     const viewer = h.caller(h.users.viewer);
-    await expect(viewer.clusters.update({ id: c.id, data: { name: c.name, ...base, downloadConcurrency: 64 } })).rejects.toMatchObject({ code: 'FORBIDDEN' });
-    await expect(op.clusters.update({ id: c.id, data: { name: c.name, ...base, downloadConcurrency: 0, downloadBandwidthMbps: -5 } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    expect(await h.prisma.cluster.findUniqueOrThrow({ where: { id: c.id } })).toMatchObject({ downloadConcurrency: 2, downloadBandwidthMbps: 800 });
+    await expect(viewer.clusters.update({ id: c.id, data: { name: c.name, ...base, downloadConcurrency: 64 } })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
+    await expect(
+      op.clusters.update({ id: c.id, data: { name: c.name, ...base, downloadConcurrency: 0, downloadBandwidthMbps: -5 } }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(await h.prisma.cluster.findUniqueOrThrow({ where: { id: c.id } })).toMatchObject({
+      downloadConcurrency: 2,
+      downloadBandwidthMbps: 800,
+    });
   });
 
   it('rejects bad input with field errors and stores nothing', async () => {
     const op = h.caller(h.users.operator);
     const count = await h.prisma.cluster.count();
     await expect(
-      op.clusters.create({ name: 'Not Valid', siteId: await siteId(), servingEngine: 'vllm', engineVersion: 'x', maxContextTokens: 10, gpuHourlyCostUsd: 1 }),
+      op.clusters.create({
+        name: 'Not Valid',
+        siteId: await siteId(),
+        servingEngine: 'vllm',
+        engineVersion: 'x',
+        maxContextTokens: 10,
+        gpuHourlyCostUsd: 1,
+      }),
     ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
     expect(await h.prisma.cluster.count()).toBe(count);
   });
 
   it('refuses a duplicate GPU UUID and a taken index on the same node', async () => {
     const op = h.caller(h.users.operator);
-    const c = await op.clusters.create({ name: uniqueName('c'), siteId: await siteId(), servingEngine: 'vllm', engineVersion: '0.11.2', maxContextTokens: 131072, gpuHourlyCostUsd: 2 });
+    const c = await op.clusters.create({
+      name: uniqueName('c'),
+      siteId: await siteId(),
+      servingEngine: 'vllm',
+      engineVersion: '0.11.2',
+      maxContextTokens: 131072,
+      gpuHourlyCostUsd: 2,
+    });
     const n = await op.nodes.create({ clusterId: c.id, hostname: 'b200-a' });
     const uuid = randomGpuUuid();
     await op.gpus.create({ nodeId: n.id, uuid, index: 0, model: 'NVIDIA B200', memoryMib: 183359, interconnect: 'nvswitch' });
-    await expect(op.gpus.create({ nodeId: n.id, uuid, index: 1, model: 'NVIDIA B200', memoryMib: 183359, interconnect: 'nvswitch' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already registered') });
-    await expect(op.gpus.create({ nodeId: n.id, uuid: randomGpuUuid(), index: 0, model: 'NVIDIA B200', memoryMib: 183359, interconnect: 'nvswitch' })).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('index 0') });
+    await expect(
+      op.gpus.create({ nodeId: n.id, uuid, index: 1, model: 'NVIDIA B200', memoryMib: 183359, interconnect: 'nvswitch' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('already registered') });
+    await expect(
+      op.gpus.create({ nodeId: n.id, uuid: randomGpuUuid(), index: 0, model: 'NVIDIA B200', memoryMib: 183359, interconnect: 'nvswitch' }),
+    ).rejects.toMatchObject({ code: 'CONFLICT', message: expect.stringContaining('index 0') });
     // Deleting the node removes its GPU with it, in one transaction.
     await op.nodes.delete({ id: n.id });
     expect(await h.prisma.gpu.count({ where: { uuid } })).toBe(0);
@@ -89,8 +141,15 @@ describe('inventory', () => {
 describe('user administration', () => {
   it('changes a role, revokes that user’s sessions, and audits it', async () => {
     const admin = h.caller(h.users.admin);
-    const u = await admin.users.create({ email: `${uniqueName('u')}@t.local`, name: 'U', role: 'viewer', password: 'a-long-enough-password' });
-    await h.prisma.session.create({ data: { id: uniqueName('s'), token: uniqueName('t'), userId: u.id, expiresAt: new Date(Date.now() + 3_600_000) } });
+    const u = await admin.users.create({
+      email: `${uniqueName('u')}@t.local`,
+      name: 'U',
+      role: 'viewer',
+      password: 'a-long-enough-password',
+    });
+    await h.prisma.session.create({
+      data: { id: uniqueName('s'), token: uniqueName('t'), userId: u.id, expiresAt: new Date(Date.now() + 3_600_000) },
+    });
     await admin.users.setRole({ userId: u.id, role: 'approver' });
     expect((await h.prisma.user.findUniqueOrThrow({ where: { id: u.id } })).role).toBe('approver');
     expect(await h.prisma.session.count({ where: { userId: u.id } })).toBe(0);
@@ -101,12 +160,19 @@ describe('user administration', () => {
 
   it('never writes the password or its hash into the audit log', async () => {
     const admin = h.caller(h.users.admin);
-    const u = await admin.users.create({ email: `${uniqueName('p')}@t.local`, name: 'P', role: 'viewer', password: 'super-secret-passphrase' });
+    const u = await admin.users.create({
+      email: `${uniqueName('p')}@t.local`,
+      name: 'P',
+      role: 'viewer',
+      password: 'super-secret-passphrase',
+    });
     const event = await h.prisma.auditEvent.findFirstOrThrow({ where: { action: 'user.create', targetId: u.id } });
     expect(JSON.stringify(event)).not.toMatch(/super-secret|scrypt|\$/);
   });
 
   it('refuses to let an admin disable themselves', async () => {
-    await expect(h.caller(h.users.admin).users.setDisabled({ userId: h.users.admin.id, disabled: true })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(h.caller(h.users.admin).users.setDisabled({ userId: h.users.admin.id, disabled: true })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
   });
 });

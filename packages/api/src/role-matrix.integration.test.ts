@@ -34,7 +34,9 @@ async function node() {
 }
 async function gpu() {
   const n = await node();
-  return h.prisma.gpu.create({ data: { nodeId: n.id, uuid: randomGpuUuid(), index: 0, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvlink' } });
+  return h.prisma.gpu.create({
+    data: { nodeId: n.id, uuid: randomGpuUuid(), index: 0, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvlink' },
+  });
 }
 const clusterFields = async () => ({
   name: uniqueName('cl'),
@@ -63,14 +65,32 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   'nodes.list': async () => ({ page: 1, pageSize: 10 }),
   'nodes.get': async () => ({ id: (await node()).id }),
   'nodes.create': async () => ({ clusterId: (await cluster()).id, hostname: uniqueName('host') }),
-  'nodes.update': async () => ({ id: (await node()).id, data: { hostname: uniqueName('host'), ipAddress: '10.0.0.7', labels: { rack: 'r1' } } }),
+  'nodes.update': async () => ({
+    id: (await node()).id,
+    data: { hostname: uniqueName('host'), ipAddress: '10.0.0.7', labels: { rack: 'r1' } },
+  }),
   'nodes.delete': async () => ({ id: (await node()).id }),
   'gpus.get': async () => ({ id: (await gpu()).id }),
-  'gpus.create': async () => ({ nodeId: (await node()).id, uuid: randomGpuUuid(), index: 0, model: 'NVIDIA H200', memoryMib: 143771, interconnect: 'nvlink' }),
-  'gpus.update': async () => ({ id: (await gpu()).id, data: { index: 1, model: 'NVIDIA H200', memoryMib: 143771, interconnect: 'nvswitch', pciBusId: '00000000:18:00.0' } }),
+  'gpus.create': async () => ({
+    nodeId: (await node()).id,
+    uuid: randomGpuUuid(),
+    index: 0,
+    model: 'NVIDIA H200',
+    memoryMib: 143771,
+    interconnect: 'nvlink',
+  }),
+  'gpus.update': async () => ({
+    id: (await gpu()).id,
+    data: { index: 1, model: 'NVIDIA H200', memoryMib: 143771, interconnect: 'nvswitch', pciBusId: '00000000:18:00.0' },
+  }),
   'gpus.delete': async () => ({ id: (await gpu()).id }),
   'users.list': async () => ({ page: 1, pageSize: 10 }),
-  'users.create': async () => ({ email: `${uniqueName('u')}@test.local`, name: 'New User', role: 'viewer', password: 'a-long-enough-password' }),
+  'users.create': async () => ({
+    email: `${uniqueName('u')}@test.local`,
+    name: 'New User',
+    role: 'viewer',
+    password: 'a-long-enough-password',
+  }),
   'users.setRole': async () => ({ userId: await freshUser(), role: 'operator' }),
   'users.setDisabled': async () => ({ userId: await freshUser(), disabled: true }),
   'users.resetPassword': async () => ({ userId: await freshUser(), password: 'another-long-password' }),
@@ -78,9 +98,23 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   'audit.facets': async () => undefined,
   'joinTokens.list': async () => ({ clusterId: (await cluster()).id }),
   'joinTokens.create': async () => ({ clusterId: (await cluster()).id, expiresInMinutes: 30, description: 'rack r12' }),
-  'joinTokens.revoke': async () => ({ id: (await h.prisma.joinToken.create({ data: { clusterId: (await cluster()).id, tokenHash: randomGpuUuid(), tokenPrefix: 'fpj_test', expiresAt: new Date(Date.now() + 3_600_000) } })).id }),
+  'joinTokens.revoke': async () => ({
+    id: (
+      await h.prisma.joinToken.create({
+        data: {
+          clusterId: (await cluster()).id,
+          tokenHash: randomGpuUuid(),
+          tokenPrefix: 'fpj_test',
+          expiresAt: new Date(Date.now() + 3_600_000),
+        },
+      })
+    ).id,
+  }),
   'nodeCredentials.list': async () => ({ nodeId: (await node()).id }),
-  'nodeCredentials.revoke': async () => ({ id: (await h.prisma.nodeCredential.create({ data: { nodeId: (await node()).id, tokenHash: randomGpuUuid(), tokenPrefix: 'fpa_test' } })).id }),
+  'nodeCredentials.revoke': async () => ({
+    id: (await h.prisma.nodeCredential.create({ data: { nodeId: (await node()).id, tokenHash: randomGpuUuid(), tokenPrefix: 'fpa_test' } }))
+      .id,
+  }),
   'fleetHealth.utilisation': async () => undefined,
   'fleetHealth.clusterGrid': async () => ({ clusterId: (await cluster()).id }),
   'fleetHealth.gpu': async () => ({ id: (await gpu()).id }),
@@ -89,7 +123,9 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   'alerts.counts': async () => undefined,
   'alerts.acknowledge': async () => {
     const fingerprint = `test:${uniqueName('alert')}`;
-    const alert = await h.prisma.alert.create({ data: { fingerprint, activeKey: fingerprint, rule: 'ecc_uncorrected', severity: 'critical', title: 'test alert' } });
+    const alert = await h.prisma.alert.create({
+      data: { fingerprint, activeKey: fingerprint, rule: 'ecc_uncorrected', severity: 'critical', title: 'test alert' },
+    });
     return { id: alert.id };
   },
   'validationSuites.list': async () => undefined,
@@ -99,17 +135,33 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   'validationRuns.compare': async () => ({ id: (await validationRun(true)).id }),
   'validationRuns.start': async () => {
     await syncSuites(h.prisma);
-    const c = await h.prisma.cluster.update({ where: { id: (await cluster()).id }, data: { endpointUrl: 'http://127.0.0.1:9', servedModelName: 'deepseek-ai/DeepSeek-V4-Flash' } });
+    const c = await h.prisma.cluster.update({
+      where: { id: (await cluster()).id },
+      data: { endpointUrl: 'http://127.0.0.1:9', servedModelName: 'deepseek-ai/DeepSeek-V4-Flash' },
+    });
     return { clusterId: c.id, suiteName: 'smoke' };
   },
   'validationRuns.cancel': async () => ({ id: (await validationRun(false)).id }),
   'models.families': async () => undefined,
   'upstream.listRepos': async () => undefined,
   'upstream.getRepo': async () => ({ id: (await trackedRepo()).id }),
-  'upstream.createRepo': async () => ({ familyId: (await modelFamily()).id, hubRepoId: `acme/${uniqueName('m')}`, filePatterns: ['*.safetensors'] }),
+  'upstream.createRepo': async () => ({
+    familyId: (await modelFamily()).id,
+    hubRepoId: `acme/${uniqueName('m')}`,
+    filePatterns: ['*.safetensors'],
+  }),
   'upstream.updateRepo': async () => {
     const r = await trackedRepo();
-    return { id: r.id, data: { familyId: r.familyId, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true } };
+    return {
+      id: r.id,
+      data: {
+        familyId: r.familyId,
+        hubRepoId: r.hubRepoId,
+        branch: 'main',
+        filePatterns: ['*.safetensors', '*.json'],
+        autoStartPipelines: true,
+      },
+    };
   },
   'upstream.deleteRepo': async () => ({ id: (await trackedRepo()).id }),
   'upstream.checkNow': async () => ({ id: (await trackedRepo()).id }),
@@ -159,11 +211,24 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
     const { kind: _kind, ...data } = DEFAULT_ENGINES.find((e) => e.kind === 'vllm')!;
     return { kind: 'vllm', data };
   },
-  'catalog.updateApiPrice': async () => ({ family: uniqueName('fam'), data: { inputPerM: 0.14, outputPerM: 0.28, cacheHitInputPerM: 0.0028, asOf: '2026-12-01' } }),
+  'catalog.updateApiPrice': async () => ({
+    family: uniqueName('fam'),
+    data: { inputPerM: 0.14, outputPerM: 0.28, cacheHitInputPerM: 0.0028, asOf: '2026-12-01' },
+  }),
 };
 
 function catalogGpuFields() {
-  return { model: uniqueName('GPU'), vendor: 'nvidia' as const, generation: 'hopper' as const, memoryMib: 81559, computeCapability: '9.0', fp8TensorCores: true, fp4TensorCores: false, interconnect: 'nvswitch', typicalHourlyUsd: 2.5 };
+  return {
+    model: uniqueName('GPU'),
+    vendor: 'nvidia' as const,
+    generation: 'hopper' as const,
+    memoryMib: 81559,
+    computeCapability: '9.0',
+    fp8TensorCores: true,
+    fp4TensorCores: false,
+    interconnect: 'nvswitch',
+    typicalHourlyUsd: 2.5,
+  };
 }
 
 // One fake Hub for the dev-panel procedure, started on first use; it ends with the test process.
@@ -180,16 +245,28 @@ async function modelFamily() {
   return h.prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
 }
 async function trackedRepo() {
-  return h.prisma.trackedRepo.create({ data: { familyId: (await modelFamily()).id, hubRepoId: `acme/${uniqueName('r')}`, filePatterns: ['*.safetensors'] } });
+  return h.prisma.trackedRepo.create({
+    data: { familyId: (await modelFamily()).id, hubRepoId: `acme/${uniqueName('r')}`, filePatterns: ['*.safetensors'] },
+  });
 }
 async function modelRevision() {
-  const sha = randomGpuUuid().replace(/[^0-9a-f]/gi, '').toLowerCase().padEnd(40, '0').slice(0, 40);
+  const sha = randomGpuUuid()
+    .replace(/[^0-9a-f]/gi, '')
+    .toLowerCase()
+    .padEnd(40, '0')
+    .slice(0, 40);
   return h.prisma.modelRevision.create({ data: { trackedRepoId: (await trackedRepo()).id, commitSha: sha, changeClass: 'initial' } });
 }
 async function pipelineRun(state: 'queued' | 'failed') {
   const step = state === 'failed' ? ('failed' as const) : ('queued' as const);
   return h.prisma.pipelineRun.create({
-    data: { revisionId: (await modelRevision()).id, targetKey: 'default', trigger: 'manual', state, steps: { create: [{ kind: 'download', position: 0, state: step }] } },
+    data: {
+      revisionId: (await modelRevision()).id,
+      targetKey: 'default',
+      trigger: 'manual',
+      state,
+      steps: { create: [{ kind: 'download', position: 0, state: step }] },
+    },
     include: { steps: true },
   });
 }
@@ -198,17 +275,23 @@ async function pipelineRun(state: 'queued' | 'failed') {
 async function validationRun(finished: boolean) {
   await syncSuites(h.prisma);
   const suite = await h.prisma.validationSuite.findFirstOrThrow({ where: { name: 'smoke' }, orderBy: { version: 'desc' } });
-  const run = await h.prisma.validationRun.create({ data: { suiteId: suite.id, clusterId: (await cluster()).id, checks: { create: [{ checkKey: 'endpoint', kind: 'endpoint' }] } } });
+  const run = await h.prisma.validationRun.create({
+    data: { suiteId: suite.id, clusterId: (await cluster()).id, checks: { create: [{ checkKey: 'endpoint', kind: 'endpoint' }] } },
+  });
   if (finished) await finaliseRun(h.prisma, run.id, { lostReason: 'Role-matrix fixture.' });
   return run;
 }
 
 async function freshUser() {
-  const u = await h.caller(h.users.admin).users.create({ email: `${uniqueName('x')}@test.local`, name: 'X', role: 'viewer', password: 'a-long-enough-password' });
+  const u = await h
+    .caller(h.users.admin)
+    .users.create({ email: `${uniqueName('x')}@test.local`, name: 'X', role: 'viewer', password: 'a-long-enough-password' });
   return u.id;
 }
 
-const procedures = Object.entries(appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { minRole?: TRole }; type: string } }>);
+const procedures = Object.entries(
+  appRouter._def.procedures as unknown as Record<string, { _def: { meta?: { minRole?: TRole }; type: string } }>,
+);
 
 async function call(user: Parameters<Harness['caller']>[0], path: string, input: unknown) {
   const caller = h.caller(user) as unknown as Record<string, Record<string, (i: unknown) => Promise<unknown>>>;
@@ -248,7 +331,8 @@ describe('role matrix', () => {
           const code = await codeOf(call(h.users[role], path, input));
           expect(code).toBe(allowed ? 'OK' : 'FORBIDDEN');
           const after = await h.prisma.auditEvent.count({ where: { actorId: h.users[role].id } });
-          if (allowed && proc._def.type === 'mutation') expect(after, 'a successful mutation records an audit event').toBeGreaterThan(before);
+          if (allowed && proc._def.type === 'mutation')
+            expect(after, 'a successful mutation records an audit event').toBeGreaterThan(before);
           else expect(after).toBe(before);
         });
       }

@@ -6,7 +6,12 @@ import type { PrismaClient } from '@fleetplane/db';
  * One atomic upsert in Better Auth's own rate_limit table, so concurrent attempts and several web
  * replicas count together.
  */
-export async function consumeAccountSignInAttempt(prisma: PrismaClient, email: string, max: number, windowSeconds: number): Promise<boolean> {
+export async function consumeAccountSignInAttempt(
+  prisma: PrismaClient,
+  email: string,
+  max: number,
+  windowSeconds: number,
+): Promise<boolean> {
   const now = Date.now();
   const windowStart = now - windowSeconds * 1000;
   const rows = await prisma.$queryRaw<{ count: number }[]>`

@@ -42,6 +42,7 @@ describe('README configuration table', () => {
     const { readFile } = await import('node:fs/promises');
     const { CONFIG_SPEC } = await import('./config');
     const readme = await readFile(new URL('../../../README.md', import.meta.url), 'utf8');
-    for (const key of Object.keys(CONFIG_SPEC)) expect(readme, `README lacks ${key} (run npx tsx tools/scripts/config-table.ts)`).toContain(`| \`${key}\` |`);
+    for (const key of Object.keys(CONFIG_SPEC))
+      expect(readme, `README lacks ${key} (run npx tsx tools/scripts/config-table.ts)`).toContain(`| \`${key}\` |`);
   });
 });

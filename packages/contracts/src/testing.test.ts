@@ -4,7 +4,11 @@ import { exampleGpuSample } from './testing';
 
 describe('exampleGpuSample', () => {
   it('is a valid v1 sample, and overrides win', () => {
-    const sample = exampleGpuSample({ uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b', sampledAt: '2026-01-01T00:00:00.000Z', temperatureC: null });
+    const sample = exampleGpuSample({
+      uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
+      sampledAt: '2026-01-01T00:00:00.000Z',
+      temperatureC: null,
+    });
     expect(ZGpuSample.parse(sample)).toEqual(sample);
     expect(sample.temperatureC).toBeNull();
   });

@@ -10,7 +10,9 @@ afterAll(() => prisma.$disconnect());
 describe('toAuditJson', () => {
   it('turns Decimal, BigInt and Date into plain JSON values', async () => {
     const site = await prisma.site.create({ data: { name: 's-json', region: 'r', dataResidency: 'eu' } });
-    const cluster = await prisma.cluster.create({ data: { name: 'c-json', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2', gpuHourlyCostUsd: 2.49 } });
+    const cluster = await prisma.cluster.create({
+      data: { name: 'c-json', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2', gpuHourlyCostUsd: 2.49 },
+    });
     const json = toAuditJson({ ...cluster, size: 862_000_000_000n }) as Record<string, unknown>;
     expect(json.gpuHourlyCostUsd).toBe(2.49);
     expect(json.size).toBe('862000000000');
@@ -23,15 +25,40 @@ describe('repositories', () => {
     const site = await prisma.site.create({ data: { name: 's-list', region: 'eu-west', dataResidency: 'eu' } });
     const c = await prisma.cluster.create({ data: { name: 'c-list', siteId: site.id, servingEngine: 'sglang', engineVersion: '0.5.4' } });
     const n = await prisma.node.create({ data: { clusterId: c.id, hostname: 'n1' } });
-    await prisma.gpu.createMany({ data: [0, 1].map((i) => ({ nodeId: n.id, uuid: `GPU-0000000${i}-0000-0000-0000-00000000000${i}`, index: i, model: 'NVIDIA H200', memoryMib: 143771, interconnect: 'nvlink' as const })) });
-    const { items, total } = await new ClusterRepository(prisma).list({ skip: 0, take: 10, sortBy: 'gpuCount', sortDir: 'desc', search: 'c-list' });
+    await prisma.gpu.createMany({
+      data: [0, 1].map((i) => ({
+        nodeId: n.id,
+        uuid: `GPU-0000000${i}-0000-0000-0000-00000000000${i}`,
+        index: i,
+        model: 'NVIDIA H200',
+        memoryMib: 143771,
+        interconnect: 'nvlink' as const,
+      })),
+    });
+    const { items, total } = await new ClusterRepository(prisma).list({
+      skip: 0,
+      take: 10,
+      sortBy: 'gpuCount',
+      sortDir: 'desc',
+      search: 'c-list',
+    });
     expect(total).toBe(1);
-    expect(items[0]).toMatchObject({ name: 'c-list', nodeCount: 1, gpuCount: 2, gpuModels: ['NVIDIA H200'], totalGpuMemoryMib: 287542, activeArtifact: null });
+    expect(items[0]).toMatchObject({
+      name: 'c-list',
+      nodeCount: 1,
+      gpuCount: 2,
+      gpuModels: ['NVIDIA H200'],
+      totalGpuMemoryMib: 287542,
+      activeArtifact: null,
+    });
   });
 
   it('records audit events with denormalised actor labels', async () => {
     const repo = new AuditRepository(prisma);
-    await repo.record({ type: 'system', id: null, label: 'system' }, { action: 'probe.run', targetType: 'probe', targetId: 'p1', after: { ok: true } });
+    await repo.record(
+      { type: 'system', id: null, label: 'system' },
+      { action: 'probe.run', targetType: 'probe', targetId: 'p1', after: { ok: true } },
+    );
     const { items } = await repo.list({ action: 'probe.' }, { skip: 0, take: 5, sortBy: 'occurredAt', sortDir: 'desc' });
     expect(items[0]).toMatchObject({ actorType: 'system', actorLabel: 'system', action: 'probe.run', after: { ok: true } });
   });

@@ -2,11 +2,18 @@ import { z } from 'zod';
 import { ZManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 
 export const ZCheckRepoInput = z.object({
-  hubUrl: z.string().regex(/^https?:\/\/[^/\s]+/, 'hubUrl must be an http(s) URL').transform((u) => u.replace(/\/+$/, '')),
+  hubUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+/, 'hubUrl must be an http(s) URL')
+    .transform((u) => u.replace(/\/+$/, '')),
   repoId: z.string().regex(/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/, 'repoId looks like owner/name'),
   branch: z.string().min(1).max(255),
   accessToken: z.string().startsWith('hf_', "Hub tokens start with 'hf_'").optional(),
-  knownSha: z.string().regex(/^[0-9a-f]{40}$/).nullable().optional(),
+  knownSha: z
+    .string()
+    .regex(/^[0-9a-f]{40}$/)
+    .nullable()
+    .optional(),
   etag: z.string().max(512).nullable().optional(),
   filePatterns: z.array(z.string().min(1).max(300)).max(200),
   /** Stop walking history after this many commits (a force-push may hide knownSha). */

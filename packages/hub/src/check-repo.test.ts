@@ -66,13 +66,28 @@ describe('checkRepo', () => {
   it('costs exactly one request when nothing changed', async () => {
     const first = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS }));
     hub.clearRequestLog();
-    const again = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: first.headSha, etag: first.etag });
+    const again = await checkRepo({
+      network: LOOPBACK,
+      hubUrl: hub.url,
+      repoId: REPO,
+      branch: 'main',
+      filePatterns: PATTERNS,
+      knownSha: first.headSha,
+      etag: first.etag,
+    });
     expect(again).toEqual({ status: 'unchanged', etag: first.etag });
     expect(hub.requestLog).toHaveLength(1);
     expect(hub.requestLog[0]).toMatchObject({ method: 'GET', status: 304, ifNoneMatch: first.etag });
     // Without an etag the sha comparison still makes it one request.
     hub.clearRequestLog();
-    const noEtag = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: first.headSha });
+    const noEtag = await checkRepo({
+      network: LOOPBACK,
+      hubUrl: hub.url,
+      repoId: REPO,
+      branch: 'main',
+      filePatterns: PATTERNS,
+      knownSha: first.headSha,
+    });
     expect(noEtag.status).toBe('unchanged');
     expect(hub.requestLog).toHaveLength(1);
   });
@@ -82,7 +97,17 @@ describe('checkRepo', () => {
     const weights = await hub.publishDemo(REPO, 'weights');
     const tokenizer = await hub.publishDemo(REPO, 'tokenizer');
     const docs = await hub.publishDemo(REPO, 'docs');
-    const r = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, knownSha: before.headSha, etag: before.etag }));
+    const r = changed(
+      await checkRepo({
+        network: LOOPBACK,
+        hubUrl: hub.url,
+        repoId: REPO,
+        branch: 'main',
+        filePatterns: PATTERNS,
+        knownSha: before.headSha,
+        etag: before.etag,
+      }),
+    );
     expect(r.headSha).toBe(docs.sha);
     expect(r.commits.map((c) => c.sha)).toEqual([weights.sha, tokenizer.sha, docs.sha]);
     let prev = before.commits[0]!.files;
@@ -100,26 +125,57 @@ describe('checkRepo', () => {
   it('filters the manifest with the patterns (tokenizer* matches both tokenizer files)', async () => {
     const r = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: ['tokenizer*'] }));
     expect(r.commits[0]!.files.map((f) => f.path)).toEqual(['tokenizer.json', 'tokenizer_config.json']);
-    const nested = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'unsloth/DeepSeek-V4-Flash-GGUF', branch: 'main', filePatterns: ['*Q4_K_M*.gguf'] }));
+    const nested = changed(
+      await checkRepo({
+        network: LOOPBACK,
+        hubUrl: hub.url,
+        repoId: 'unsloth/DeepSeek-V4-Flash-GGUF',
+        branch: 'main',
+        filePatterns: ['*Q4_K_M*.gguf'],
+      }),
+    );
     expect(nested.commits[0]!.files.map((f) => f.path)).toEqual(['Q4_K_M/DeepSeek-V4-Flash-Q4_K_M.gguf']);
   });
 
   it('reports a force-push that hid knownSha', async () => {
-    const r = changed(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'deepseek-ai/DeepSeek-V4-Pro', branch: 'main', filePatterns: PATTERNS, knownSha: 'f'.repeat(40) }));
+    const r = changed(
+      await checkRepo({
+        network: LOOPBACK,
+        hubUrl: hub.url,
+        repoId: 'deepseek-ai/DeepSeek-V4-Pro',
+        branch: 'main',
+        filePatterns: PATTERNS,
+        knownSha: 'f'.repeat(40),
+      }),
+    );
     expect(r.knownShaFound).toBe(false);
     expect(r.commits.length).toBe(3);
   });
 
   it('backs off on 429 and then succeeds, or reports rate_limited with Retry-After', async () => {
     hub.setFaults({ rateLimit: { requests: 1, retryAfterSeconds: 0 } });
-    const ok = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const ok = await checkRepo({
+      network: LOOPBACK,
+      hubUrl: hub.url,
+      repoId: REPO,
+      branch: 'main',
+      filePatterns: PATTERNS,
+      retry: fastRetry,
+    });
     expect(ok.status).toBe('changed');
     expect(hub.requestLog[0]).toMatchObject({ status: 429 });
     expect(hub.requestLog[1]).toMatchObject({ status: 200 });
 
     hub.setFaults({ rateLimit: { requests: 100, retryAfterSeconds: 120 } });
     hub.clearRequestLog();
-    const limited = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const limited = await checkRepo({
+      network: LOOPBACK,
+      hubUrl: hub.url,
+      repoId: REPO,
+      branch: 'main',
+      filePatterns: PATTERNS,
+      retry: fastRetry,
+    });
     expect(limited).toMatchObject({ status: 'rate_limited', retryAfterSeconds: 120, httpStatus: 429 });
     // Retry-After beyond the cap is reported at once rather than slept through.
     expect(hub.requestLog).toHaveLength(1);
@@ -127,38 +183,105 @@ describe('checkRepo', () => {
 
   it('retries 5xx with backoff and reports unreachable when the Hub stays down', async () => {
     hub.setFaults({ status5xx: 2 });
-    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry })).status).toBe('changed');
+    expect(
+      (await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry }))
+        .status,
+    ).toBe('changed');
     hub.setFaults({ status5xx: 100 });
     hub.clearRequestLog();
-    const down = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const down = await checkRepo({
+      network: LOOPBACK,
+      hubUrl: hub.url,
+      repoId: REPO,
+      branch: 'main',
+      filePatterns: PATTERNS,
+      retry: fastRetry,
+    });
     expect(down).toMatchObject({ status: 'unreachable', httpStatus: 503 });
     expect(hub.requestLog).toHaveLength(3);
-    const refused = await checkRepo({ network: LOOPBACK, hubUrl: 'http://127.0.0.1:1', repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
+    const refused = await checkRepo({
+      network: LOOPBACK,
+      hubUrl: 'http://127.0.0.1:1',
+      repoId: REPO,
+      branch: 'main',
+      filePatterns: PATTERNS,
+      retry: fastRetry,
+    });
     expect(refused.status).toBe('unreachable');
   });
 
   it('maps private, gated and missing repos to states instead of throwing', async () => {
-    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/private', branch: 'main', filePatterns: [] })).toMatchObject({ status: 'unauthorized', httpStatus: 401 });
-    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/private', branch: 'main', filePatterns: [], accessToken: 'hf_ok' })).status).toBe('changed');
-    const gated = await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [], accessToken: 'hf_nope' });
+    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/private', branch: 'main', filePatterns: [] })).toMatchObject(
+      { status: 'unauthorized', httpStatus: 401 },
+    );
+    expect(
+      (
+        await checkRepo({
+          network: LOOPBACK,
+          hubUrl: hub.url,
+          repoId: 'acme/private',
+          branch: 'main',
+          filePatterns: [],
+          accessToken: 'hf_ok',
+        })
+      ).status,
+    ).toBe('changed');
+    const gated = await checkRepo({
+      network: LOOPBACK,
+      hubUrl: hub.url,
+      repoId: 'acme/gated',
+      branch: 'main',
+      filePatterns: [],
+      accessToken: 'hf_nope',
+    });
     expect(gated).toMatchObject({ status: 'gated', httpStatus: 403 });
     expect((gated as { message: string }).message).toMatch(/gated/);
-    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [] })).status).toBe('gated');
-    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [], accessToken: 'hf_granted' })).status).toBe('changed');
-    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'no-such-branch', filePatterns: [] })).toMatchObject({ status: 'not_found', httpStatus: 404 });
-    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'nobody/nothing', branch: 'main', filePatterns: [], accessToken: 'hf_x' })).toMatchObject({ status: 'not_found' });
+    expect((await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'acme/gated', branch: 'main', filePatterns: [] })).status).toBe(
+      'gated',
+    );
+    expect(
+      (
+        await checkRepo({
+          network: LOOPBACK,
+          hubUrl: hub.url,
+          repoId: 'acme/gated',
+          branch: 'main',
+          filePatterns: [],
+          accessToken: 'hf_granted',
+        })
+      ).status,
+    ).toBe('changed');
+    expect(await checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'no-such-branch', filePatterns: [] })).toMatchObject(
+      { status: 'not_found', httpStatus: 404 },
+    );
+    expect(
+      await checkRepo({
+        network: LOOPBACK,
+        hubUrl: hub.url,
+        repoId: 'nobody/nothing',
+        branch: 'main',
+        filePatterns: [],
+        accessToken: 'hf_x',
+      }),
+    ).toMatchObject({ status: 'not_found' });
   });
 
   it('rejects invalid input loudly', async () => {
-    await expect(checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'not a repo', branch: 'main', filePatterns: [] })).rejects.toThrow(/owner\/name/);
-    await expect(checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: [], accessToken: 'abc' })).rejects.toThrow(/hf_/);
+    await expect(checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: 'not a repo', branch: 'main', filePatterns: [] })).rejects.toThrow(
+      /owner\/name/,
+    );
+    await expect(
+      checkRepo({ network: LOOPBACK, hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: [], accessToken: 'abc' }),
+    ).rejects.toThrow(/hf_/);
   });
 
   it('reports a Hub the network policy refuses as "refused", without sending it anything', async () => {
     hub.clearRequestLog();
     const strict = await checkRepo({ hubUrl: hub.url, repoId: REPO, branch: 'main', filePatterns: PATTERNS, retry: fastRetry });
     expect(strict).toMatchObject({ status: 'refused' });
-    expect((strict as { message: string }).message).toMatch(/^deepseek-ai\/DeepSeek-V4-Flash: refused by network policy: 127\.0\.0\.1 is a loopback address/);
+    expect((strict as { message: string }).message).toMatch(
+      /^deepseek-ai\/DeepSeek-V4-Flash: refused by network policy: 127\.0\.0\.1 is a loopback address/,
+    );
     const named = await checkRepo({
       network: LOOPBACK,
       // Loopback first: a connection made in spite of the refusal would land on the fake Hub and show.

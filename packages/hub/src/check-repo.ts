@@ -33,8 +33,16 @@ export interface CheckRepoOptions extends TCheckRepoInput {
 export async function checkRepo(options: CheckRepoOptions): Promise<TRepoCheckResult> {
   const input = ZCheckRepoInput.parse(options);
   const { hubUrl, repoId, accessToken } = input;
-  const guarded = createGuardedFetch({ policy: options.network ?? STRICT_NETWORK_POLICY, ...(options.resolve ? { resolve: options.resolve } : {}) });
-  const hubFetch = createRetryingFetch({ fetch: guarded, policy: options.retry, signal: options.signal, timeoutMs: options.requestTimeoutMs ?? 30_000 });
+  const guarded = createGuardedFetch({
+    policy: options.network ?? STRICT_NETWORK_POLICY,
+    ...(options.resolve ? { resolve: options.resolve } : {}),
+  });
+  const hubFetch = createRetryingFetch({
+    fetch: guarded,
+    policy: options.retry,
+    signal: options.signal,
+    timeoutMs: options.requestTimeoutMs ?? 30_000,
+  });
   const auth: Record<string, string> = accessToken ? { Authorization: `Bearer ${accessToken}` } : {};
   const knownSha = input.knownSha ?? null;
 
@@ -46,7 +54,11 @@ export async function checkRepo(options: CheckRepoOptions): Promise<TRepoCheckRe
     if (!res.ok) return classifyFailure(hubFetch.lastFailure!, repoId);
     const etag = res.headers.get('etag');
     const parsed = ZModelInfoResponse.safeParse(await res.json());
-    if (!parsed.success) return { status: 'error', message: `Unexpected model info from the Hub for ${repoId}: ${parsed.error.issues[0]?.message ?? 'invalid'}` };
+    if (!parsed.success)
+      return {
+        status: 'error',
+        message: `Unexpected model info from the Hub for ${repoId}: ${parsed.error.issues[0]?.message ?? 'invalid'}`,
+      };
     const info = parsed.data;
     if (info.sha === knownSha) return { status: 'unchanged', etag };
 
@@ -88,7 +100,11 @@ export async function checkRepo(options: CheckRepoOptions): Promise<TRepoCheckRe
     }
 
     if (info.gated && anyPath) {
-      const probe = await hubFetch(resolveFileUrl(hubUrl, repoId, info.sha, anyPath), { method: 'HEAD', headers: auth, redirect: 'manual' });
+      const probe = await hubFetch(resolveFileUrl(hubUrl, repoId, info.sha, anyPath), {
+        method: 'HEAD',
+        headers: auth,
+        redirect: 'manual',
+      });
       if (probe.status === 401 || probe.status === 403) return classifyFailure(hubFetch.lastFailure!, repoId);
     }
 

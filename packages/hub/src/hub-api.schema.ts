@@ -18,8 +18,6 @@ export const ZTreeFileEntry = z.object({
   path: z.string().min(1),
   size: z.number().int().nonnegative(),
   oid: z.string().regex(/^[0-9a-f]{40}$/),
-  lfs: z
-    .object({ oid: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() })
-    .optional(),
+  lfs: z.object({ oid: z.string().regex(/^[0-9a-f]{64}$/), size: z.number().int().nonnegative() }).optional(),
 });
 export type TTreeFileEntry = z.infer<typeof ZTreeFileEntry>;

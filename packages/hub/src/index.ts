@@ -15,7 +15,13 @@ export { DownloadSlots } from './download/download-slots';
 export type { BandwidthBudget, FileSlots } from './download/limits';
 export type { DownloadProgress } from './download/progress';
 export type { DownloadLogger } from './download/download-file';
-export { DownloadVerificationError, InsufficientDiskError, DownloadHttpError, DownloadRetriesExhaustedError, formatBytes } from './download/errors';
+export {
+  DownloadVerificationError,
+  InsufficientDiskError,
+  DownloadHttpError,
+  DownloadRetriesExhaustedError,
+  formatBytes,
+} from './download/errors';
 export { PARTIAL_SUFFIX, type ArtifactStore } from './store/artifact-store';
 export { LocalDirectoryStore, type LocalDirectoryStoreOptions, type StatfsResult } from './store/local-directory-store';
 export { backoffDelayMs, parseRetryAfter, createRetryingFetch, DEFAULT_RETRY, type RetryPolicy } from './retry';

@@ -15,7 +15,11 @@ export const DEFAULT_RETRY: RetryPolicy = { attempts: 4, baseDelayMs: 500, maxDe
  * Exponential backoff with "equal jitter": half the exponential step is fixed, half random, so retries
  * from many workers spread out but never collapse to zero delay. `attempt` counts from 1.
  */
-export function backoffDelayMs(attempt: number, policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  policy: Pick<RetryPolicy, 'baseDelayMs' | 'maxDelayMs'>,
+  random: () => number = Math.random,
+): number {
   const exp = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
   return Math.round(exp / 2 + (exp / 2) * random());
 }
@@ -44,7 +48,13 @@ export function isNetworkError(err: unknown): boolean {
   if (err.name === 'AbortError') return false;
   if (err.name === 'TimeoutError') return true;
   const code = (err as { code?: string }).code ?? (err.cause as { code?: string } | undefined)?.code;
-  if (code && /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+|ERR_STREAM_PREMATURE_CLOSE)$/.test(code)) return true;
+  if (
+    code &&
+    /^(ECONNRESET|ECONNREFUSED|EPIPE|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|UND_ERR_\w+|ERR_STREAM_PREMATURE_CLOSE)$/.test(
+      code,
+    )
+  )
+    return true;
   return err instanceof TypeError && /fetch failed|terminated|other side closed|socket/i.test(err.message);
 }
 

@@ -91,7 +91,11 @@ export function assertHostLiteralAllowed(hostname: string, port: number, policy:
  */
 export function policyLookup(port: number, options: GuardOptions): LookupFunction {
   const resolve = options.resolve ?? systemResolver;
-  return ((hostname: string, lookupOptions: dns.LookupOptions, callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void) => {
+  return ((
+    hostname: string,
+    lookupOptions: dns.LookupOptions,
+    callback: (err: NodeJS.ErrnoException | null, address: string | dns.LookupAddress[], family?: number) => void,
+  ) => {
     resolve(hostname).then(
       (all) => {
         try {
@@ -100,12 +104,17 @@ export function policyLookup(port: number, options: GuardOptions): LookupFunctio
           callback(err as NodeJS.ErrnoException, '', 0);
           return;
         }
-        const wanted = lookupOptions.family === 4 || lookupOptions.family === 6 ? all.filter((a) => a.family === lookupOptions.family) : all;
+        const wanted =
+          lookupOptions.family === 4 || lookupOptions.family === 6 ? all.filter((a) => a.family === lookupOptions.family) : all;
         if (wanted.length === 0) {
           callback(Object.assign(new Error(`${hostname} has no IPv${lookupOptions.family} address`), { code: 'ENOTFOUND' }), '', 0);
           return;
         }
-        if (lookupOptions.all) callback(null, wanted.map((a) => ({ address: a.address, family: a.family })));
+        if (lookupOptions.all)
+          callback(
+            null,
+            wanted.map((a) => ({ address: a.address, family: a.family })),
+          );
         else callback(null, wanted[0]!.address, wanted[0]!.family);
       },
       (err: unknown) => callback(err as NodeJS.ErrnoException, '', 0),

@@ -15,7 +15,10 @@ interface Listener {
   close(): Promise<void>;
 }
 
-async function listen(host: string, handler: (req: http.IncomingMessage, res: http.ServerResponse, self: Listener) => void): Promise<Listener> {
+async function listen(
+  host: string,
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, self: Listener) => void,
+): Promise<Listener> {
   const server = http.createServer();
   const self: Listener = {
     url: '',
@@ -29,7 +32,13 @@ async function listen(host: string, handler: (req: http.IncomingMessage, res: ht
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
-      self.requests.push({ url: req.url ?? '', authorization: req.headers.authorization, cookie: req.headers.cookie, method: req.method ?? '', body });
+      self.requests.push({
+        url: req.url ?? '',
+        authorization: req.headers.authorization,
+        cookie: req.headers.cookie,
+        method: req.method ?? '',
+        body,
+      });
       handler(req, res, self);
     });
   });
@@ -53,7 +62,8 @@ beforeAll(async () => {
   origin = await listen('127.0.0.1', (req, res) => {
     if (req.url === '/same-origin') return void res.writeHead(302, { location: '/final' }).end();
     if (req.url === '/to-other') return void res.writeHead(307, { location: `${other.url}/landing` }).end();
-    if (req.url === '/to-named-metadata') return void res.writeHead(302, { location: `http://metadata.test:${origin.port}/latest/meta-data/` }).end();
+    if (req.url === '/to-named-metadata')
+      return void res.writeHead(302, { location: `http://metadata.test:${origin.port}/latest/meta-data/` }).end();
     if (req.url === '/post-303') return void res.writeHead(303, { location: '/final' }).end();
     if (req.url === '/loop') return void res.writeHead(302, { location: '/loop' }).end();
     res.setHeader('content-type', 'application/json');
@@ -81,7 +91,9 @@ describe('guarded fetch', () => {
     expect(err).toBeInstanceOf(NetworkPolicyError);
     expect((err as Error).message).toMatch(/^refused by network policy: 127\.0\.0\.1 is a loopback address/);
     // A host name is refused at lookup time, before any socket connects.
-    const named = await createGuardedFetch({ policy: STRICT_NETWORK_POLICY, resolve: async () => [{ address: '127.0.0.1', family: 4 }] })(`http://hub.test:${origin.port}/x`).catch((e: unknown) => e);
+    const named = await createGuardedFetch({ policy: STRICT_NETWORK_POLICY, resolve: async () => [{ address: '127.0.0.1', family: 4 }] })(
+      `http://hub.test:${origin.port}/x`,
+    ).catch((e: unknown) => e);
     expect(isNetworkPolicyError(named)).toBe(true);
     expect((named as Error).message).toContain('(hub.test)');
     expect(origin.connections).toBe(before);
@@ -113,7 +125,9 @@ describe('guarded fetch', () => {
     const hitsBefore = origin.requests.filter((r) => r.url.startsWith('/latest')).length;
     const err = await f(`${origin.url}/to-named-metadata`, { headers: { authorization: 'Bearer k' } }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkPolicyError);
-    expect((err as Error).message).toBe('refused by network policy: 169.254.169.254 is a link-local address (where cloud metadata services live) (metadata.test)');
+    expect((err as Error).message).toBe(
+      'refused by network policy: 169.254.169.254 is a link-local address (where cloud metadata services live) (metadata.test)',
+    );
     expect(origin.requests.filter((r) => r.url.startsWith('/latest')).length).toBe(hitsBefore);
   });
 
@@ -130,14 +144,25 @@ describe('guarded fetch', () => {
 
   it('sends request bodies', async () => {
     const f = createGuardedFetch({ policy: ALLOW_LOOPBACK });
-    await f(`${origin.url}/hook`, { method: 'POST', body: JSON.stringify({ text: 'hi' }), headers: { 'content-type': 'application/json' } });
+    await f(`${origin.url}/hook`, {
+      method: 'POST',
+      body: JSON.stringify({ text: 'hi' }),
+      headers: { 'content-type': 'application/json' },
+    });
     expect(origin.requests.at(-1)).toMatchObject({ url: '/hook', method: 'POST', body: '{"text":"hi"}' });
   });
 });
 
 describe('the connect wrapper', () => {
   it('refuses always-refused IP literals before any socket exists', () => {
-    for (const url of ['http://169.254.169.254/', 'http://[fe80::1]:8080/', 'http://[fd00:ec2::254]/', 'http://100.100.100.200/', 'http://[::ffff:169.254.169.254]/', 'http://0.0.0.0:80/']) {
+    for (const url of [
+      'http://169.254.169.254/',
+      'http://[fe80::1]:8080/',
+      'http://[fd00:ec2::254]/',
+      'http://100.100.100.200/',
+      'http://[::ffff:169.254.169.254]/',
+      'http://0.0.0.0:80/',
+    ]) {
       expect(() => guardedConnection(new URL(url), { policy: ALLOW_LOOPBACK }), url).toThrow(NetworkPolicyError);
     }
     expect(guardedConnection(new URL('http://127.0.0.2:81/'), { policy: ALLOW_LOOPBACK })).toMatchObject({ host: '127.0.0.2', port: 81 });
@@ -146,11 +171,25 @@ describe('the connect wrapper', () => {
 
   it('its lookup hands the socket only addresses it checked, in the shape node:net asks for', async () => {
     const resolve: Resolver = async (host) =>
-      host === 'meta.test' ? [{ address: 'fd00:ec2::254', family: 6 }] : [{ address: '10.0.0.5', family: 4 }, { address: '2001:db8::5', family: 6 }];
+      host === 'meta.test'
+        ? [{ address: 'fd00:ec2::254', family: 6 }]
+        : [
+            { address: '10.0.0.5', family: 4 },
+            { address: '2001:db8::5', family: 6 },
+          ];
     const lookup = policyLookup(8000, { policy: STRICT_NETWORK_POLICY, resolve });
     const call = (host: string, opts: object) =>
-      new Promise<{ err: Error | null; address: unknown; family?: number }>((r) => lookup(host, opts, (err, address, family) => r({ err, address, family })));
-    expect(await call('endpoint.test', { all: true })).toEqual({ err: null, address: [{ address: '10.0.0.5', family: 4 }, { address: '2001:db8::5', family: 6 }], family: undefined });
+      new Promise<{ err: Error | null; address: unknown; family?: number }>((r) =>
+        lookup(host, opts, (err, address, family) => r({ err, address, family })),
+      );
+    expect(await call('endpoint.test', { all: true })).toEqual({
+      err: null,
+      address: [
+        { address: '10.0.0.5', family: 4 },
+        { address: '2001:db8::5', family: 6 },
+      ],
+      family: undefined,
+    });
     expect(await call('endpoint.test', { family: 6 })).toEqual({ err: null, address: '2001:db8::5', family: 6 });
     const refused = await call('meta.test', { all: true });
     expect(refused.err).toBeInstanceOf(NetworkPolicyError);
@@ -160,7 +199,15 @@ describe('the connect wrapper', () => {
 
 describe('resolveInternalServices', () => {
   it("turns DATABASE_URL and REDIS_URL into the control plane's own addresses and ports", async () => {
-    const resolve: Resolver = async (host) => (host === 'db.internal' ? [{ address: '10.1.2.3', family: 4 }] : host === 'localhost' ? [{ address: '127.0.0.1', family: 4 }, { address: '::1', family: 6 }] : []);
+    const resolve: Resolver = async (host) =>
+      host === 'db.internal'
+        ? [{ address: '10.1.2.3', family: 4 }]
+        : host === 'localhost'
+          ? [
+              { address: '127.0.0.1', family: 4 },
+              { address: '::1', family: 6 },
+            ]
+          : [];
     expect(
       await resolveInternalServices(
         [

@@ -139,7 +139,11 @@ export function createGuardedFetch(options: GuardedFetchOptions): GuardedFetch {
         signal?.addEventListener('abort', () => res.destroy(abortReason(signal) as Error), { once: true });
         stream = Readable.toWeb(source) as ReadableStream<Uint8Array>;
       } else res.resume();
-      const response = new Response(stream, { status: status < 200 || status > 599 ? 500 : status, statusText: res.statusMessage ?? '', headers: responseHeaders });
+      const response = new Response(stream, {
+        status: status < 200 || status > 599 ? 500 : status,
+        statusText: res.statusMessage ?? '',
+        headers: responseHeaders,
+      });
       Object.defineProperty(response, 'url', { value: url.href });
       Object.defineProperty(response, 'redirected', { value: hop > 0 });
       return response;

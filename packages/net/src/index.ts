@@ -16,4 +16,9 @@ export {
 } from './guarded-connect';
 export { createGuardedFetch, type GuardedFetch, type GuardedFetchOptions } from './guarded-fetch';
 export { resolveInternalServices } from './internal-services';
-export { STRICT_NETWORK_POLICY, NETWORK_POLICY_REFUSAL, type NetworkPolicy, type InternalService } from '@fleetplane/domain/net/network-policy';
+export {
+  STRICT_NETWORK_POLICY,
+  NETWORK_POLICY_REFUSAL,
+  type NetworkPolicy,
+  type InternalService,
+} from '@fleetplane/domain/net/network-policy';

@@ -8,7 +8,10 @@ const DEFAULT_PORTS: Record<string, number> = { 'postgres:': 5432, 'postgresql:'
  * so the policy can refuse an operator-supplied URL that points at them. A name that does not resolve
  * is left out (nothing can connect to it through the policy's lookup either).
  */
-export async function resolveInternalServices(urls: { name: string; url: string | undefined }[], resolve: Resolver = systemResolver): Promise<InternalService[]> {
+export async function resolveInternalServices(
+  urls: { name: string; url: string | undefined }[],
+  resolve: Resolver = systemResolver,
+): Promise<InternalService[]> {
   const out: InternalService[] = [];
   for (const { name, url } of urls) {
     if (!url) continue;

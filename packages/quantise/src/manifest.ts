@@ -42,7 +42,8 @@ export async function manifestOfDirectory(dir: string): Promise<ArtifactManifest
     for (const entry of await readdir(d, { withFileTypes: true })) {
       const p = join(d, entry.name);
       if (entry.isDirectory()) await walk(p);
-      else if (entry.isFile()) files.push({ path: relative(dir, p).split(sep).join('/'), size: (await stat(p)).size, sha256: await sha256File(p) });
+      else if (entry.isFile())
+        files.push({ path: relative(dir, p).split(sep).join('/'), size: (await stat(p)).size, sha256: await sha256File(p) });
     }
   }
   await walk(dir);

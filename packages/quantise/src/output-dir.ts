@@ -13,7 +13,9 @@ export class InsufficientDiskSpaceError extends Error {
     readonly availableBytes: number,
     dir: string,
   ) {
-    super(`not enough free disk space in ${dir}: the output needs ${formatBytes(neededBytes)}, ${formatBytes(availableBytes)} is available`);
+    super(
+      `not enough free disk space in ${dir}: the output needs ${formatBytes(neededBytes)}, ${formatBytes(availableBytes)} is available`,
+    );
     this.name = 'InsufficientDiskSpaceError';
   }
 }

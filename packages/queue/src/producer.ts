@@ -30,7 +30,11 @@ export class JobProducer {
   queue(name: TQueueName): Queue {
     let q = this.queues.get(name);
     if (!q) {
-      q = new Queue(name, { connection: redisConnectionOptions(this.redisUrl), prefix: this.prefix, defaultJobOptions: DEFAULT_JOB_OPTIONS });
+      q = new Queue(name, {
+        connection: redisConnectionOptions(this.redisUrl),
+        prefix: this.prefix,
+        defaultJobOptions: DEFAULT_JOB_OPTIONS,
+      });
       // A queue without an error listener can crash the process on a Redis hiccup.
       q.on('error', () => undefined);
       this.queues.set(name, q);
@@ -44,7 +48,8 @@ export class JobProducer {
     options: JobsOptions = {},
   ) {
     const parsed = def.schema.safeParse(payload);
-    if (!parsed.success) throw new InvalidJobPayloadError(def.name, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    if (!parsed.success)
+      throw new InvalidJobPayloadError(def.name, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     const jobId = options.jobId ?? def.jobId?.(parsed.data);
     return this.queue(def.queue).add(def.name, parsed.data, {
       ...(def.attempts ? { attempts: def.attempts } : {}),

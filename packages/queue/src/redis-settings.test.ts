@@ -8,12 +8,18 @@ describe('redisSettingsWarnings', () => {
   });
 
   it('warns when a restart loses everything, or the jobs since the last snapshot', () => {
-    expect(redisSettingsWarnings({ appendonly: 'no', save: '', maxmemoryPolicy: 'noeviction' })).toEqual([expect.stringMatching(/persists nothing/)]);
-    expect(redisSettingsWarnings({ appendonly: 'no', save: '3600 1 300 100', maxmemoryPolicy: 'noeviction' })).toEqual([expect.stringMatching(/RDB snapshots only/)]);
+    expect(redisSettingsWarnings({ appendonly: 'no', save: '', maxmemoryPolicy: 'noeviction' })).toEqual([
+      expect.stringMatching(/persists nothing/),
+    ]);
+    expect(redisSettingsWarnings({ appendonly: 'no', save: '3600 1 300 100', maxmemoryPolicy: 'noeviction' })).toEqual([
+      expect.stringMatching(/RDB snapshots only/),
+    ]);
   });
 
   it('warns about any eviction policy but noeviction', () => {
-    expect(redisSettingsWarnings({ appendonly: 'yes', save: '', maxmemoryPolicy: 'allkeys-lru' })).toEqual([expect.stringMatching(/maxmemory-policy is allkeys-lru/)]);
+    expect(redisSettingsWarnings({ appendonly: 'yes', save: '', maxmemoryPolicy: 'allkeys-lru' })).toEqual([
+      expect.stringMatching(/maxmemory-policy is allkeys-lru/),
+    ]);
   });
 
   it('says nothing about what it could not read', () => {
@@ -23,6 +29,11 @@ describe('redisSettingsWarnings', () => {
 
 describe('parseRedisInfo', () => {
   it('reads key:value lines and skips section headers', () => {
-    expect(parseRedisInfo('# Server\r\nredis_version:7.2.4\r\naof_enabled:1\r\n')).toEqual(new Map([['redis_version', '7.2.4'], ['aof_enabled', '1']]));
+    expect(parseRedisInfo('# Server\r\nredis_version:7.2.4\r\naof_enabled:1\r\n')).toEqual(
+      new Map([
+        ['redis_version', '7.2.4'],
+        ['aof_enabled', '1'],
+      ]),
+    );
   });
 });

@@ -23,12 +23,18 @@ export function redisSettingsWarnings(s: RedisSettings): string[] {
   const aofOff = s.appendonly !== null && s.appendonly !== 'yes';
   const rdbOff = s.save !== null && s.save.trim() === '';
   if (aofOff && rdbOff) {
-    warnings.push('Redis persists nothing (appendonly no, save ""): a restart loses every queued job and job scheduler. Set appendonly yes (see docs/operations.md).');
+    warnings.push(
+      'Redis persists nothing (appendonly no, save ""): a restart loses every queued job and job scheduler. Set appendonly yes (see docs/operations.md).',
+    );
   } else if (aofOff) {
-    warnings.push('Redis uses RDB snapshots only (appendonly no): a restart loses the jobs since the last snapshot. Set appendonly yes (see docs/operations.md).');
+    warnings.push(
+      'Redis uses RDB snapshots only (appendonly no): a restart loses the jobs since the last snapshot. Set appendonly yes (see docs/operations.md).',
+    );
   }
   if (s.maxmemoryPolicy !== null && s.maxmemoryPolicy !== 'noeviction') {
-    warnings.push(`Redis maxmemory-policy is ${s.maxmemoryPolicy}: under memory pressure it deletes job keys. BullMQ needs maxmemory-policy noeviction (see docs/operations.md).`);
+    warnings.push(
+      `Redis maxmemory-policy is ${s.maxmemoryPolicy}: under memory pressure it deletes job keys. BullMQ needs maxmemory-policy noeviction (see docs/operations.md).`,
+    );
   }
   return warnings;
 }
@@ -56,7 +62,11 @@ export async function readRedisSettings(client: RedisCommandClient): Promise<Red
       return null;
     }
   };
-  const settings: RedisSettings = { appendonly: await config('appendonly'), save: await config('save'), maxmemoryPolicy: await config('maxmemory-policy') };
+  const settings: RedisSettings = {
+    appendonly: await config('appendonly'),
+    save: await config('save'),
+    maxmemoryPolicy: await config('maxmemory-policy'),
+  };
   if (settings.appendonly === null || settings.maxmemoryPolicy === null) {
     try {
       const info = parseRedisInfo(String(await client.call('INFO', 'persistence')) + '\n' + String(await client.call('INFO', 'memory')));

@@ -11,7 +11,8 @@ export class ServiceError extends Error {
   }
 }
 
-export const notFound = (what: string, id?: string) => new ServiceError(id ? `${what} ${id} does not exist` : `${what} does not exist`, 'not_found');
+export const notFound = (what: string, id?: string) =>
+  new ServiceError(id ? `${what} ${id} does not exist` : `${what} does not exist`, 'not_found');
 export const conflict = (message: string, field?: string) => new ServiceError(message, 'conflict', field);
 export const invalid = (message: string, field?: string) => new ServiceError(message, 'invalid', field);
 export const forbidden = (message: string) => new ServiceError(message, 'forbidden');

@@ -62,7 +62,10 @@ describe('endpoint check', () => {
   });
 
   it('fails on an engine older than the artifact needs, a wrong model name, or too little context', async () => {
-    const r = await run({ key: 'endpoint', kind: 'endpoint' }, { minEngineVersion: '0.12.0', servedModelName: 'deepseek-ai/DeepSeek-V4-Pro', maxContextTokens: 131072 });
+    const r = await run(
+      { key: 'endpoint', kind: 'endpoint' },
+      { minEngineVersion: '0.12.0', servedModelName: 'deepseek-ai/DeepSeek-V4-Pro', maxContextTokens: 131072 },
+    );
     expectVerdict(r, 'fail');
     expect(r.explanation).toContain('engine version 0.11.2 is older than the required minimum 0.12.0');
     expect(r.explanation).toContain('/v1/models serves "deepseek-ai/DeepSeek-V4-Flash", not "deepseek-ai/DeepSeek-V4-Pro"');
@@ -77,7 +80,13 @@ describe('endpoint check', () => {
     // A name resolving to loopback first and a metadata address second is refused as a whole.
     const named = await run(
       { key: 'exact', kind: 'exact_answer', params: { limit: 1 } },
-      { baseUrl: `http://vllm.test:${new URL(ref.url).port}`, resolve: async () => [{ address: '127.0.0.1', family: 4 }, { address: 'fd00:ec2::254', family: 6 }] },
+      {
+        baseUrl: `http://vllm.test:${new URL(ref.url).port}`,
+        resolve: async () => [
+          { address: '127.0.0.1', family: 4 },
+          { address: 'fd00:ec2::254', family: 6 },
+        ],
+      },
     );
     expectVerdict(named, 'error');
     expect(named.explanation).toContain('fd00:ec2::254 is a cloud instance-metadata address (vllm.test)');
@@ -101,7 +110,10 @@ describe('endpoint check', () => {
 describe('exact_answer check', () => {
   it('scores every shipped task correct on a healthy endpoint and respects the concurrency cap', async () => {
     const progress: { done: number; total: number }[] = [];
-    const r = await run({ key: 'exact', kind: 'exact_answer', params: { parallelism: 16 }, thresholds: { minAccuracy: 1 } }, { concurrencyCap: 3, onProgress: (p) => progress.push(p) });
+    const r = await run(
+      { key: 'exact', kind: 'exact_answer', params: { parallelism: 16 }, thresholds: { minAccuracy: 1 } },
+      { concurrencyCap: 3, onProgress: (p) => progress.push(p) },
+    );
     expectVerdict(r, 'pass');
     expect(r.score).toBe(1);
     expect(r.samples).toHaveLength(EXACT_ANSWER_TASKS.length);
@@ -206,7 +218,10 @@ describe('reasoning_modes check', () => {
   it('passes: correct in both modes, reasoning only when thinking', async () => {
     const r = await run({ key: 'reasoning', kind: 'reasoning_modes' });
     expectVerdict(r, 'pass');
-    expect(r.metrics.byMode).toMatchObject({ non_thinking: { correct: 6, total: 6, withReasoning: 0 }, thinking: { correct: 6, total: 6, withReasoning: 6 } });
+    expect(r.metrics.byMode).toMatchObject({
+      non_thinking: { correct: 6, total: 6, withReasoning: 0 },
+      thinking: { correct: 6, total: 6, withReasoning: 6 },
+    });
   });
 
   it('fails when reasoning leaks into non-thinking mode', async () => {
@@ -236,7 +251,10 @@ describe('performance check', () => {
   it('measures every level with exact output lengths and passes generous limits', async () => {
     const r = await run(perf({ maxTtftP99Ms: 1000, maxTpotP99Ms: 50, maxErrorRate: 0, minGoodputRatio: 1, minOutputThroughputTokS: 100 }));
     expectVerdict(r, 'pass');
-    const levels = r.metrics.levels as Record<string, Record<string, unknown> & { ttftMs: Record<string, number>; tpotMs: Record<string, number> }>;
+    const levels = r.metrics.levels as Record<
+      string,
+      Record<string, unknown> & { ttftMs: Record<string, number>; tpotMs: Record<string, number> }
+    >;
     expect(Object.keys(levels).sort()).toEqual(['1', '4']);
     expect(levels['4']!.completed).toBe(8);
     expect(levels['4']!.totalOutputTokens).toBe(8 * 32);
@@ -288,7 +306,12 @@ describe('performance check', () => {
   });
 
   it('needs SLOs to judge goodput', async () => {
-    const r = await run({ key: 'perf', kind: 'performance', params: { concurrencyLevels: [1], inputTokens: 64, outputTokens: 4 }, thresholds: { minGoodputRatio: 0.9 } });
+    const r = await run({
+      key: 'perf',
+      kind: 'performance',
+      params: { concurrencyLevels: [1], inputTokens: 64, outputTokens: 4 },
+      thresholds: { minGoodputRatio: 0.9 },
+    });
     expectVerdict(r, 'error');
     expect(r.explanation).toContain('minGoodputRatio needs params.slos');
   });
@@ -323,7 +346,10 @@ describe('cancellation and bad input', () => {
   it('skips without any request when already cancelled', async () => {
     const ac = new AbortController();
     ac.abort();
-    const r = await run({ key: 'perf', kind: 'performance', params: { concurrencyLevels: [1], inputTokens: 64, outputTokens: 4 } }, { signal: ac.signal });
+    const r = await run(
+      { key: 'perf', kind: 'performance', params: { concurrencyLevels: [1], inputTokens: 64, outputTokens: 4 } },
+      { signal: ac.signal },
+    );
     expectVerdict(r, 'skipped');
     expect((await ref.stats()).completionRequests).toBe(0);
   });

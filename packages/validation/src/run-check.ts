@@ -1,6 +1,14 @@
 import { setMaxListeners } from 'node:events';
 import { findNetworkPolicyError, guardedConnection, STRICT_NETWORK_POLICY, type NetworkPolicy, type Resolver } from '@fleetplane/net';
-import { ZCheckDefinition, ZCheckKind, ZValidationTarget, type TCheckDefinitionInput, type TCheckResult, type TProgress, type TValidationTargetInput } from '@fleetplane/contracts';
+import {
+  ZCheckDefinition,
+  ZCheckKind,
+  ZValidationTarget,
+  type TCheckDefinitionInput,
+  type TCheckResult,
+  type TProgress,
+  type TValidationTargetInput,
+} from '@fleetplane/contracts';
 import { ProgressTracker, type TCheckEnv, type TCheckOutcome } from './checks/check-env';
 import { runEndpointCheck } from './checks/endpoint.check';
 import { runExactAnswerCheck } from './checks/exact-answer.check';
@@ -35,7 +43,12 @@ async function endpointRefusal(baseUrl: string, network: NetworkPolicy, resolve:
   }
 }
 
-function result(check: { key: string; kind: TCheckResult['kind']; required: boolean; thresholds: object }, startedAt: Date, t0: number, o: TCheckOutcome): TCheckResult {
+function result(
+  check: { key: string; kind: TCheckResult['kind']; required: boolean; thresholds: object },
+  startedAt: Date,
+  t0: number,
+  o: TCheckOutcome,
+): TCheckResult {
   return {
     key: check.key,
     kind: check.kind,
@@ -62,20 +75,51 @@ export async function runCheck(check: TCheckDefinitionInput, ctx: TRunContext): 
   const t0 = performance.now();
   const parsedCheck = ZCheckDefinition.safeParse(check);
   const rawKind = ZCheckKind.safeParse((check as { kind?: unknown }).kind);
-  const fallback = { key: String((check as { key?: unknown }).key ?? 'unknown'), kind: rawKind.success ? rawKind.data : ('endpoint' as const), required: true, thresholds: {} };
+  const fallback = {
+    key: String((check as { key?: unknown }).key ?? 'unknown'),
+    kind: rawKind.success ? rawKind.data : ('endpoint' as const),
+    required: true,
+    thresholds: {},
+  };
   if (!parsedCheck.success) {
-    return result(fallback, startedAt, t0, { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Invalid check definition: ${parsedCheck.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` });
+    return result(fallback, startedAt, t0, {
+      verdict: 'error',
+      score: null,
+      metrics: {},
+      samples: [],
+      explanation: `Invalid check definition: ${parsedCheck.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    });
   }
   const def = parsedCheck.data;
   const { signal, onProgress, network = STRICT_NETWORK_POLICY, resolve, ...plain } = ctx;
   const parsedTarget = ZValidationTarget.safeParse(plain);
   if (!parsedTarget.success) {
-    return result(def, startedAt, t0, { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Invalid run context: ${parsedTarget.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}` });
+    return result(def, startedAt, t0, {
+      verdict: 'error',
+      score: null,
+      metrics: {},
+      samples: [],
+      explanation: `Invalid run context: ${parsedTarget.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`,
+    });
   }
   const target = parsedTarget.data;
-  if (signal?.aborted) return result(def, startedAt, t0, { verdict: 'skipped', score: null, metrics: { cancelled: true }, samples: [], explanation: 'Cancelled before the check started; no verdict.' });
+  if (signal?.aborted)
+    return result(def, startedAt, t0, {
+      verdict: 'skipped',
+      score: null,
+      metrics: { cancelled: true },
+      samples: [],
+      explanation: 'Cancelled before the check started; no verdict.',
+    });
   const refusal = await endpointRefusal(target.baseUrl, network, resolve);
-  if (refusal) return result(def, startedAt, t0, { verdict: 'error', score: null, metrics: { refusedByNetworkPolicy: true }, samples: [], explanation: `Not run: the endpoint was ${refusal}.` });
+  if (refusal)
+    return result(def, startedAt, t0, {
+      verdict: 'error',
+      score: null,
+      metrics: { refusedByNetworkPolicy: true },
+      samples: [],
+      explanation: `Not run: the endpoint was ${refusal}.`,
+    });
   // One listener on the caller's signal per check; every request listens on this internal one
   // (hundreds at a time under load, hence no listener limit).
   const internal = new AbortController();
@@ -84,7 +128,14 @@ export async function runCheck(check: TCheckDefinitionInput, ctx: TRunContext): 
   signal?.addEventListener('abort', forward, { once: true });
   const env: TCheckEnv = {
     target,
-    conn: { baseUrl: target.baseUrl, apiKey: target.apiKey, timeoutMs: target.requestTimeoutMs, signal: internal.signal, network, ...(resolve ? { resolve } : {}) },
+    conn: {
+      baseUrl: target.baseUrl,
+      apiKey: target.apiKey,
+      timeoutMs: target.requestTimeoutMs,
+      signal: internal.signal,
+      network,
+      ...(resolve ? { resolve } : {}),
+    },
     signal: internal.signal,
     t0,
     progress: new ProgressTracker(onProgress),
@@ -113,7 +164,13 @@ export async function runCheck(check: TCheckDefinitionInput, ctx: TRunContext): 
     }
     return result(def, startedAt, t0, outcome);
   } catch (err) {
-    return result(def, startedAt, t0, { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `The check crashed: ${(err as Error).stack ?? String(err)}` });
+    return result(def, startedAt, t0, {
+      verdict: 'error',
+      score: null,
+      metrics: {},
+      samples: [],
+      explanation: `The check crashed: ${(err as Error).stack ?? String(err)}`,
+    });
   } finally {
     signal?.removeEventListener('abort', forward);
   }

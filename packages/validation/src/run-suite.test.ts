@@ -40,7 +40,10 @@ describe('runSuite with the built-in smoke suite', () => {
     const started: string[] = [];
     const done: string[] = [];
     const c = ctx(vllm.url);
-    const baseline = await runSuite(smoke, c, { onCheckStart: (ch) => started.push(ch.key), onCheckDone: (r) => done.push(`${r.key}:${r.verdict}`) });
+    const baseline = await runSuite(smoke, c, {
+      onCheckStart: (ch) => started.push(ch.key),
+      onCheckDone: (r) => done.push(`${r.key}:${r.verdict}`),
+    });
     expect(baseline.verdict, baseline.results.map((r) => `${r.key}: ${r.explanation}`).join('\n\n')).toBe('pass');
     expect(started).toEqual(smoke.checks.map((ch) => ch.key));
     expect(done).toEqual(smoke.checks.map((ch) => `${ch.key}:pass`));
@@ -56,7 +59,12 @@ describe('runSuite with the built-in smoke suite', () => {
     await vllm.setDegradations({ addedLatencyMs: 120 });
     const candidate = await runSuite(smoke, c);
     await vllm.resetDegradations();
-    const comparison = compareToBaseline({ candidate: candidate.results, baseline: baseline.results, gates: DEFAULT_BASELINE_GATES, baselineRunId: 'run-base' });
+    const comparison = compareToBaseline({
+      candidate: candidate.results,
+      baseline: baseline.results,
+      gates: DEFAULT_BASELINE_GATES,
+      baselineRunId: 'run-base',
+    });
     const ttft = comparison.gates.filter((g) => g.metric.endsWith('ttftMs.p99'));
     expect(ttft.map((g) => g.metric)).toEqual(['levels.1.ttftMs.p99', 'levels.4.ttftMs.p99']);
     expect(ttft.every((g) => g.verdict === 'fail')).toBe(true);

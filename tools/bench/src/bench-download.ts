@@ -76,7 +76,9 @@ async function runChild(jobFile: string): Promise<void> {
     network: { allowLoopback: true, internalServices: [] },
     progressIntervalMs: 2000,
     onProgress: (p) =>
-      process.stderr.write(`  ${(p.bytesDone / GiB).toFixed(2)}/${(p.bytesTotal / GiB).toFixed(2)} GiB  ${(p.bytesPerSecond / MB).toFixed(0)} MB/s\n`),
+      process.stderr.write(
+        `  ${(p.bytesDone / GiB).toFixed(2)}/${(p.bytesTotal / GiB).toFixed(2)} GiB  ${(p.bytesPerSecond / MB).toFixed(0)} MB/s\n`,
+      ),
   });
   const seconds = (performance.now() - t0) / 1000;
   clearInterval(sampler);
@@ -116,9 +118,11 @@ function runProcess(cmd: string, args: string[], opts: { captureStdout?: boolean
 
 async function pool<T>(items: T[], n: number, fn: (t: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 async function main(): Promise<void> {
@@ -155,10 +159,13 @@ async function main(): Promise<void> {
   const work = await mkdtemp(path.join(values.dir!, 'fleetplane-bench-'));
   const fs = await statfs(work);
   const free = Number(fs.bavail) * Number(fs.bsize);
-  const timeout = setTimeout(() => {
-    console.error(`bench: timed out after ${values['timeout-min']} min`);
-    void cleanup().then(() => process.exit(2));
-  }, Number(values['timeout-min']) * 60_000);
+  const timeout = setTimeout(
+    () => {
+      console.error(`bench: timed out after ${values['timeout-min']} min`);
+      void cleanup().then(() => process.exit(2));
+    },
+    Number(values['timeout-min']) * 60_000,
+  );
   timeout.unref();
 
   let hub: { close(): Promise<void>; url: string } | null = null;
@@ -178,26 +185,48 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => onSignal('SIGTERM'));
 
   try {
-    if (free < per * fileCount + GiB) throw new Error(`Not enough free space in ${work}: need ${((per * fileCount + GiB) / GiB).toFixed(1)} GiB, have ${(free / GiB).toFixed(1)} GiB`);
+    if (free < per * fileCount + GiB)
+      throw new Error(
+        `Not enough free space in ${work}: need ${((per * fileCount + GiB) / GiB).toFixed(1)} GiB, have ${(free / GiB).toFixed(1)} GiB`,
+      );
     const { startFakeHub } = await import('@fleetplane/fake-hub');
     const { checkRepo } = await import('@fleetplane/hub');
     const repoId = 'bench/synthetic';
     const files = Object.fromEntries(
-      Array.from({ length: fileCount }, (_, i) => [`model-${String(i + 1).padStart(5, '0')}-of-${String(fileCount).padStart(5, '0')}.safetensors`, { sizeBytes: per, seed: `bench-${i}-${per}` }]),
+      Array.from({ length: fileCount }, (_, i) => [
+        `model-${String(i + 1).padStart(5, '0')}-of-${String(fileCount).padStart(5, '0')}.safetensors`,
+        { sizeBytes: per, seed: `bench-${i}-${per}` },
+      ]),
     );
     console.log(`preparing ${fileCount} x ${(per / GiB).toFixed(2)} GiB synthetic files (hashing once, cached under ${work}) ...`);
     const t0 = performance.now();
-    const started = await startFakeHub({ dataDir: path.join(work, 'hub-data'), repos: [{ id: repoId, commits: [{ title: 'bench', files }] }] });
+    const started = await startFakeHub({
+      dataDir: path.join(work, 'hub-data'),
+      repos: [{ id: repoId, commits: [{ title: 'bench', files }] }],
+    });
     hub = started;
     console.log(`fake hub ready at ${started.url} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
-    const check = await checkRepo({ hubUrl: started.url, repoId, branch: 'main', filePatterns: ['*.safetensors'], network: { allowLoopback: true, internalServices: [] } });
+    const check = await checkRepo({
+      hubUrl: started.url,
+      repoId,
+      branch: 'main',
+      filePatterns: ['*.safetensors'],
+      network: { allowLoopback: true, internalServices: [] },
+    });
     if (check.status !== 'changed') throw new Error(`checkRepo failed: ${JSON.stringify(check)}`);
     const manifest = check.commits.at(-1)!.files;
     const bytes = manifest.reduce((n, f) => n + f.sizeBytes, 0);
 
     // The downloader runs in a child process (its own RSS and CPU), bundled once.
-    const job: ChildJob = { hubUrl: started.url, repoId, revision: check.headSha, files: manifest, storeDir: path.join(work, 'ours'), concurrency };
+    const job: ChildJob = {
+      hubUrl: started.url,
+      repoId,
+      revision: check.headSha,
+      files: manifest,
+      storeDir: path.join(work, 'ours'),
+      concurrency,
+    };
     const jobFile = path.join(work, 'job.json');
     await writeFile(jobFile, JSON.stringify(job));
     const { build } = await import('esbuild');
@@ -228,7 +257,9 @@ async function main(): Promise<void> {
 
     const runOurs = async () => {
       console.log(`  fleetplane downloadFiles (sha256-verified, fsync'd, concurrency ${concurrency}) ...`);
-      const [ours, hubCpu, stealPct] = await serverCpu(() => runProcess(process.execPath, [...childArgs, bundle, '--child', jobFile], { captureStdout: true }));
+      const [ours, hubCpu, stealPct] = await serverCpu(() =>
+        runProcess(process.execPath, [...childArgs, bundle, '--child', jobFile], { captureStdout: true }),
+      );
       if (ours.code !== 0) throw new Error(`download child exited with code ${ours.code}`);
       const result = JSON.parse(ours.stdout.trim().split('\n').at(-1)!) as ChildResult;
       await rm(job.storeDir, { recursive: true, force: true });
@@ -262,7 +293,21 @@ async function main(): Promise<void> {
       return { seconds, syncSeconds, cpuPerGiB: cpu / gib, hubCpu, stealPct };
     };
 
-    const rows: Array<{ ours: number; curl: number; curlSync: number; ratio: number; ratioSync: number; rssMb: number; cpu: number; curlCpu: number; hubOurs: number; hubCurl: number; stealOurs: number; stealCurl: number; load: number }> = [];
+    const rows: Array<{
+      ours: number;
+      curl: number;
+      curlSync: number;
+      ratio: number;
+      ratioSync: number;
+      rssMb: number;
+      cpu: number;
+      curlCpu: number;
+      hubOurs: number;
+      hubCurl: number;
+      stealOurs: number;
+      stealCurl: number;
+      load: number;
+    }> = [];
     let digest = '';
     for (let i = 0; i < repeat; i++) {
       const load = loadavg()[0]!;
@@ -313,16 +358,26 @@ async function main(): Promise<void> {
     console.log('');
     console.log(`${gib.toFixed(2)} GiB in ${fileCount} file(s), concurrency ${concurrency}, ${repeat} run(s); medians:`);
     console.log(`${''.padEnd(22)}${'MB/s'.padStart(8)}${'CPU s/GiB'.padStart(11)}${'peak RSS'.padStart(12)}`);
-    console.log(`${'fleetplane download'.padEnd(22)}${m('ours').toFixed(0).padStart(8)}${m('cpu').toFixed(2).padStart(11)}${`${peakMb.toFixed(0)} MB`.padStart(12)}`);
+    console.log(
+      `${'fleetplane download'.padEnd(22)}${m('ours').toFixed(0).padStart(8)}${m('cpu').toFixed(2).padStart(11)}${`${peakMb.toFixed(0)} MB`.padStart(12)}`,
+    );
     console.log(`${'curl'.padEnd(22)}${m('curl').toFixed(0).padStart(8)}${m('curlCpu').toFixed(2).padStart(11)}${'-'.padStart(12)}`);
     console.log(`${'curl + fsync'.padEnd(22)}${m('curlSync').toFixed(0).padStart(8)}${''.padStart(11)}${'-'.padStart(12)}`);
     console.log('');
-    console.log(`throughput ratio   ${m('ratio').toFixed(2)}   (runs: ${rows.map((r) => r.ratio.toFixed(2)).join(', ')}; target >= 0.90) ${m('ratio') >= 0.9 ? 'OK' : 'BELOW TARGET'}`);
+    console.log(
+      `throughput ratio   ${m('ratio').toFixed(2)}   (runs: ${rows.map((r) => r.ratio.toFixed(2)).join(', ')}; target >= 0.90) ${m('ratio') >= 0.9 ? 'OK' : 'BELOW TARGET'}`,
+    );
     console.log(`ratio vs curl+fsync ${m('ratioSync').toFixed(2)}  (same durability: both end with the bytes fsync'd)`);
     console.log(`peak RSS (VmHWM)   ${peakMb.toFixed(0)} MB   (target < 200 MB) ${peakMb < 200 ? 'OK' : 'ABOVE TARGET'}`);
-    console.log(`hub serving CPU    ${m('hubOurs').toFixed(2)} s/GiB for fleetplane, ${m('hubCurl').toFixed(2)} s/GiB for curl (same process, one core at most)`);
-    console.log(`hypervisor steal   ${m('stealOurs').toFixed(1)}% of the machine's CPU time during fleetplane's runs, ${m('stealCurl').toFixed(1)}% during curl's`);
-    console.log(`load average       at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, per run ${rows.map((r) => r.load.toFixed(2)).join(', ')} on ${cpus().length} CPUs`);
+    console.log(
+      `hub serving CPU    ${m('hubOurs').toFixed(2)} s/GiB for fleetplane, ${m('hubCurl').toFixed(2)} s/GiB for curl (same process, one core at most)`,
+    );
+    console.log(
+      `hypervisor steal   ${m('stealOurs').toFixed(1)}% of the machine's CPU time during fleetplane's runs, ${m('stealCurl').toFixed(1)}% during curl's`,
+    );
+    console.log(
+      `load average       at start ${loadAtStart.map((l) => l.toFixed(2)).join(' ')}, per run ${rows.map((r) => r.load.toFixed(2)).join(', ')} on ${cpus().length} CPUs`,
+    );
     console.log(`manifest digest    ${digest}`);
   } finally {
     clearTimeout(timeout);

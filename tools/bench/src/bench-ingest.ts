@@ -185,12 +185,18 @@ async function runLoad(server: string, agents: SimAgent[], seconds: number, rate
         const t0 = intervalMs > 0 ? due : performance.now();
         due += intervalMs;
         try {
-          const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: agentAuthorizationHeader(agent.credential) }, body });
+          const res = await fetch(url, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', authorization: agentAuthorizationHeader(agent.credential) },
+            body,
+          });
           const json = (await res.json()) as { stored?: { gpuSamples: number }; error?: { code: string } };
           result.latenciesMs.push(performance.now() - t0);
           result.requests += 1;
           if (res.status === 200 && json.stored) result.accepted += json.stored.gpuSamples;
-          else result.errors[`${res.status} ${json.error?.code ?? ''}`.trim()] = (result.errors[`${res.status} ${json.error?.code ?? ''}`.trim()] ?? 0) + 1;
+          else
+            result.errors[`${res.status} ${json.error?.code ?? ''}`.trim()] =
+              (result.errors[`${res.status} ${json.error?.code ?? ''}`.trim()] ?? 0) + 1;
         } catch (e) {
           result.requests += 1;
           const key = `network ${(e as Error).message}`;
@@ -226,19 +232,64 @@ function copyReference(databaseUrl: string, dir: string): { rows: number; second
 
 // ── one real agent ───────────────────────────────────────────────────────────────────────────────
 
-async function measureRealAgent(server: string, prisma: ReturnType<typeof createPrismaClient>, clusterId: string, dir: string, seconds: number) {
+async function measureRealAgent(
+  server: string,
+  prisma: ReturnType<typeof createPrismaClient>,
+  clusterId: string,
+  dir: string,
+  seconds: number,
+) {
   const bundle = path.join(root, 'apps/agent/dist/fleetplane-agent.mjs');
   const cmd = existsSync(bundle) ? [bundle] : ['--import', 'tsx', path.join(root, 'apps/agent/src/index.ts')];
   const host = 'bench-real-agent';
   const smi = path.join(dir, 'smi.json');
-  writeFakeNvidiaSmiConfig(smi, { node: host, driverVersion: '580.95.05', cudaVersion: '13.0', gpus: Array.from({ length: 8 }, (_, i) => fakeH100(host, i, 'busy')) });
+  writeFakeNvidiaSmiConfig(smi, {
+    node: host,
+    driverVersion: '580.95.05',
+    cudaVersion: '13.0',
+    gpus: Array.from({ length: 8 }, (_, i) => fakeH100(host, i, 'busy')),
+  });
   const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...fakeNvidiaSmiEnv(smi), FLEETPLANE_AGENT_LOG_LEVEL: 'warn' };
   const credentialPath = path.join(dir, 'agent.json');
   const token = await createJoinToken({ prisma, actor: { type: 'system', id: null, label: 'bench' } }, { clusterId, expiresInMinutes: 5 });
-  const enroll = spawnSync(process.execPath, [...cmd, 'enroll', '--server', server, '--token', token.token, '--credential-path', credentialPath, '--hostname', host, '--nvidia-smi', FAKE_NVIDIA_SMI_BIN], { env, encoding: 'utf8' });
+  const enroll = spawnSync(
+    process.execPath,
+    [
+      ...cmd,
+      'enroll',
+      '--server',
+      server,
+      '--token',
+      token.token,
+      '--credential-path',
+      credentialPath,
+      '--hostname',
+      host,
+      '--nvidia-smi',
+      FAKE_NVIDIA_SMI_BIN,
+    ],
+    { env, encoding: 'utf8' },
+  );
   if (enroll.status !== 0) throw new Error(`agent enroll failed: ${enroll.stderr}`);
   const interval = 1;
-  const child: ChildProcess = spawn(process.execPath, [...cmd, 'run', '--credential-path', credentialPath, '--queue-dir', path.join(dir, 'queue'), '--nvidia-smi', FAKE_NVIDIA_SMI_BIN, '--hostname', host, '--interval', String(interval)], { env, stdio: 'ignore' });
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      ...cmd,
+      'run',
+      '--credential-path',
+      credentialPath,
+      '--queue-dir',
+      path.join(dir, 'queue'),
+      '--nvidia-smi',
+      FAKE_NVIDIA_SMI_BIN,
+      '--hostname',
+      host,
+      '--interval',
+      String(interval),
+    ],
+    { env, stdio: 'ignore' },
+  );
   const pid = child.pid!;
   // Let it settle (module load, first collections), then measure a steady window.
   await new Promise((r) => setTimeout(r, 5000));
@@ -275,25 +326,44 @@ async function measureRealAgent(server: string, prisma: ReturnType<typeof create
 // ── main ─────────────────────────────────────────────────────────────────────────────────────────
 
 async function main() {
-  if (!existsSync(path.join(root, 'apps/web/.next/BUILD_ID'))) throw new Error('apps/web is not built: run `cd apps/web && npx next build` first (the benchmark measures the production server).');
+  if (!existsSync(path.join(root, 'apps/web/.next/BUILD_ID')))
+    throw new Error('apps/web is not built: run `cd apps/web && npx next build` first (the benchmark measures the production server).');
   const db = await createTestDatabase('fp_bench');
   const prisma = createPrismaClient(db.url, { max: 2 });
   const dir = mkdtempSync(path.join(tmpdir(), 'fp-bench-ingest-'));
   let web: ChildProcess | undefined;
   try {
     const site = await prisma.site.create({ data: { name: 'bench', region: 'bench', dataResidency: 'eu' } });
-    const cluster = await prisma.cluster.create({ data: { name: 'bench', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } });
+    const cluster = await prisma.cluster.create({
+      data: { name: 'bench', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' },
+    });
     const agents: SimAgent[] = [];
     const start = Date.now() - 5 * 60_000;
     for (let a = 0; a < AGENTS; a += 1) {
       const node = await prisma.node.create({ data: { clusterId: cluster.id, hostname: `bench-node-${String(a).padStart(3, '0')}` } });
       const gpus = Array.from({ length: GPUS }, (_, i) => {
         const h = randomBytes(16).toString('hex');
-        return { uuid: `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`, index: i, pciBusId: `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0` };
+        return {
+          uuid: `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`,
+          index: i,
+          pciBusId: `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0`,
+        };
       });
-      await prisma.gpu.createMany({ data: gpus.map((g) => ({ nodeId: node.id, uuid: g.uuid, index: g.index, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch' as const, pciBusId: g.pciBusId })) });
+      await prisma.gpu.createMany({
+        data: gpus.map((g) => ({
+          nodeId: node.id,
+          uuid: g.uuid,
+          index: g.index,
+          model: 'NVIDIA H100 80GB HBM3',
+          memoryMib: 81559,
+          interconnect: 'nvswitch' as const,
+          pciBusId: g.pciBusId,
+        })),
+      });
       const credential = newSecret(NODE_CREDENTIAL_PREFIX);
-      await prisma.nodeCredential.create({ data: { nodeId: node.id, tokenHash: hashSecret(credential), tokenPrefix: secretPrefix(credential) } });
+      await prisma.nodeCredential.create({
+        data: { nodeId: node.id, tokenHash: hashSecret(credential), tokenPrefix: secretPrefix(credential) },
+      });
       agents.push({ hostname: node.hostname, credential, gpus, clockMs: start + a * 7 });
     }
 
@@ -301,20 +371,24 @@ async function main() {
     const server = `http://127.0.0.1:${port}`;
     // --cpu-prof is refused in NODE_OPTIONS; as an exec argument it is inherited by the forked server.
     const profile = args['profile-web'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['profile-web'])}`] : [];
-    web = spawn(process.execPath, [...profile, path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
-      cwd: path.join(root, 'apps/web'),
-      env: {
-        ...process.env,
-        NODE_ENV: 'production',
-        NEXT_TELEMETRY_DISABLED: '1',
-        DATABASE_URL: db.url,
-        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-        BETTER_AUTH_SECRET: randomBytes(32).toString('hex'),
-        FLEETPLANE_PUBLIC_URL: server,
-        LOG_LEVEL: 'warn',
+    web = spawn(
+      process.execPath,
+      [...profile, path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'],
+      {
+        cwd: path.join(root, 'apps/web'),
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          NEXT_TELEMETRY_DISABLED: '1',
+          DATABASE_URL: db.url,
+          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+          BETTER_AUTH_SECRET: randomBytes(32).toString('hex'),
+          FLEETPLANE_PUBLIC_URL: server,
+          LOG_LEVEL: 'warn',
+        },
+        stdio: ['ignore', 'ignore', 'inherit'],
       },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    });
+    );
     await waitForHttp(`${server}/api/health`, 60_000);
     const webPid = web.pid!;
 
@@ -322,13 +396,26 @@ async function main() {
     await runLoad(server, agents, WARMUP, RATE);
     const before = await prisma.gpuSample.count();
     // Postgres backends serving this database (the web server's pools): their CPU is the database's share.
-    const pgPids = (await prisma.$queryRaw<{ pid: number }[]>`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`).map((r) => r.pid);
-    const pgCpu = () => pgPids.reduce((s, p) => { try { return s + cpuSeconds(p).own; } catch { return s; } }, 0);
+    const pgPids = (
+      await prisma.$queryRaw<
+        { pid: number }[]
+      >`SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`
+    ).map((r) => r.pid);
+    const pgCpu = () =>
+      pgPids.reduce((s, p) => {
+        try {
+          return s + cpuSeconds(p).own;
+        } catch {
+          return s;
+        }
+      }, 0);
     const pgCpu0 = pgCpu();
     const webCpu0 = processTree(webPid).reduce((s, p) => s + cpuSeconds(p).own, 0);
     const clientCpu0 = process.cpuUsage();
     const loadAtStart = loadavg()[0] ?? NaN;
-    process.stdout.write(`measuring ${SECONDS} s: ${AGENTS} agents × ${GPUS} GPUs × ${COLLECTIONS} collections = ${GPUS * COLLECTIONS} samples per batch, ${RATE > 0 ? `offered ${RATE} samples/s` : 'closed loop'}…\n`);
+    process.stdout.write(
+      `measuring ${SECONDS} s: ${AGENTS} agents × ${GPUS} GPUs × ${COLLECTIONS} collections = ${GPUS * COLLECTIONS} samples per batch, ${RATE > 0 ? `offered ${RATE} samples/s` : 'closed loop'}…\n`,
+    );
     const load = await runLoad(server, agents, SECONDS, RATE);
     const clientCpu = process.cpuUsage(clientCpu0);
     const webCpu = processTree(webPid).reduce((s, p) => s + cpuSeconds(p).own, 0) - webCpu0;
@@ -343,8 +430,21 @@ async function main() {
     const rate = load.accepted / load.seconds;
     const copyRate = copy.rows / copy.seconds;
     const result = {
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGb: Math.round(totalmem() / 1e9), loadavg1m: loadAtStart, node: process.version },
-      shape: { agents: AGENTS, gpusPerAgent: GPUS, collectionsPerBatch: COLLECTIONS, samplesPerBatch: GPUS * COLLECTIONS, offeredSamplesPerSecond: RATE > 0 ? RATE : 'closed loop', seconds: load.seconds },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model,
+        memoryGb: Math.round(totalmem() / 1e9),
+        loadavg1m: loadAtStart,
+        node: process.version,
+      },
+      shape: {
+        agents: AGENTS,
+        gpusPerAgent: GPUS,
+        collectionsPerBatch: COLLECTIONS,
+        samplesPerBatch: GPUS * COLLECTIONS,
+        offeredSamplesPerSecond: RATE > 0 ? RATE : 'closed loop',
+        seconds: load.seconds,
+      },
       ingest: {
         requests: load.requests,
         requestsPerSecond: load.requests / load.seconds,
@@ -362,7 +462,13 @@ async function main() {
         serverCpuMicrosPerSample: load.accepted ? ((webCpu + dbCpu) * 1e6) / load.accepted : NaN,
         projectedSamplesPerSecondOnTwoIdleCores: load.accepted ? (2 * load.accepted) / (webCpu + dbCpu) : NaN,
       },
-      copy: { method: 'psql \\copy ... FROM csv into LIKE gpu_sample INCLUDING ALL', rows: copy.rows, seconds: copy.seconds, rowsPerSecond: copyRate, ingestToCopyRatio: rate / copyRate },
+      copy: {
+        method: 'psql \\copy ... FROM csv into LIKE gpu_sample INCLUDING ALL',
+        rows: copy.rows,
+        seconds: copy.seconds,
+        rowsPerSecond: copyRate,
+        ingestToCopyRatio: rate / copyRate,
+      },
       agent,
       targets: { samplesPerSecond: 20_000, p99Ms: 250 },
     };
@@ -370,7 +476,8 @@ async function main() {
     // Open loop: the server passes when it stored (nearly) everything offered in the window, at ≥ 20,000/s offered.
     const keptUp = RATE > 0 && load.accepted >= 0.995 * RATE * SECONDS;
     const throughputOk = RATE > 0 ? RATE >= 20_000 && keptUp : rate >= 20_000;
-    const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—');
+    const f = (n: number, d = 0) =>
+      Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : '—';
     const lines = [
       '',
       `Telemetry ingest — ${result.machine.cpus} × ${result.machine.cpuModel}, ${result.machine.memoryGb} GB, Node ${result.machine.node}`,

@@ -52,7 +52,9 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env):
     let stdout = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
     child.once('error', reject);
-    child.once('exit', (code) => (code === 0 ? resolve({ stdout, wallMs: performance.now() - t0 }) : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve({ stdout, wallMs: performance.now() - t0 }) : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}`)),
+    );
   });
 }
 
@@ -94,8 +96,21 @@ try {
         const out = path.join(work, `out-${which}`);
         const r = await run(process.execPath, [...tsx, src, out, which]);
         await rm(out, { recursive: true, force: true });
-        const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { wallMs: number; cpuMs: number; maxRssKiB: number; outputBytes: number; worstRelRmse: number; meanRelRmse: number };
-        return { wallMs: j.wallMs, cpuMs: j.cpuMs, maxRssKiB: j.maxRssKiB, outputBytes: j.outputBytes, extra: { worstRelRmse: j.worstRelRmse, meanRelRmse: j.meanRelRmse } };
+        const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+          wallMs: number;
+          cpuMs: number;
+          maxRssKiB: number;
+          outputBytes: number;
+          worstRelRmse: number;
+          meanRelRmse: number;
+        };
+        return {
+          wallMs: j.wallMs,
+          cpuMs: j.cpuMs,
+          maxRssKiB: j.maxRssKiB,
+          outputBytes: j.outputBytes,
+          extra: { worstRelRmse: j.worstRelRmse, meanRelRmse: j.meanRelRmse },
+        };
       }),
     );
   }
@@ -108,7 +123,12 @@ try {
       delete env.OPENBLAS_L2_SIZE;
       const r = await run('python3', [path.join(here, 'fp8_block_numpy.py'), src, out], env);
       await rm(out, { recursive: true, force: true });
-      const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { wallMs: number; cpuMs: number; maxRssKiB: number; outputBytes: number };
+      const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+        wallMs: number;
+        cpuMs: number;
+        maxRssKiB: number;
+        outputBytes: number;
+      };
       return { wallMs: j.wallMs, cpuMs: j.cpuMs, maxRssKiB: j.maxRssKiB, outputBytes: j.outputBytes };
     }),
   );
@@ -127,9 +147,15 @@ try {
     'x numpy': (mbps(m) / mbps(numpy)).toFixed(2),
     'busy/steal %': m.busyPct !== undefined ? `${m.busyPct.toFixed(0)}/${m.stealPct!.toFixed(1)}` : '—',
   }));
-  process.stdout.write(`\nsource: ${(sourceBytes / 1e9).toFixed(2)} GB, ${gen.tensors} tensors, ${gen.layers} layers; load average at start ${load0.toFixed(2)}\n`);
+  process.stdout.write(
+    `\nsource: ${(sourceBytes / 1e9).toFixed(2)} GB, ${gen.tensors} tensors, ${gen.layers} layers; load average at start ${load0.toFixed(2)}\n`,
+  );
   console.table(rows);
-  for (const m of results) if (m.extra) process.stdout.write(`${m.name}: worst tensor relative RMSE ${(m.extra.worstRelRmse as number).toFixed(4)}, element-weighted ${(m.extra.meanRelRmse as number).toFixed(4)}\n`);
+  for (const m of results)
+    if (m.extra)
+      process.stdout.write(
+        `${m.name}: worst tensor relative RMSE ${(m.extra.worstRelRmse as number).toFixed(4)}, element-weighted ${(m.extra.meanRelRmse as number).toFixed(4)}\n`,
+      );
   const fp8 = results[1]!;
   const checks = [
     [`FP8 ≥ 0.25x cp`, mbps(fp8) / mbps(cp) >= 0.25],

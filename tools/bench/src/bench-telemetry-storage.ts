@@ -60,7 +60,9 @@ interface FleetNode {
 
 async function createFleet(prisma: PrismaClient): Promise<{ clusterId: string; nodes: FleetNode[] }> {
   const site = await prisma.site.create({ data: { name: 'bench-site', region: 'eu-west', dataResidency: 'eu' } });
-  const cluster = await prisma.cluster.create({ data: { name: 'bench-cluster', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } });
+  const cluster = await prisma.cluster.create({
+    data: { name: 'bench-cluster', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' },
+  });
   const nodes: FleetNode[] = [];
   for (let n = 0; n < NODES; n += 1) {
     const hostname = `bench-node-${String(n).padStart(3, '0')}`;
@@ -69,11 +71,15 @@ async function createFleet(prisma: PrismaClient): Promise<{ clusterId: string; n
     for (let i = 0; i < GPUS_PER_NODE; i += 1) {
       const pciBusId = `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase()}:00.0`;
       const uuid = `GPU-${randomUUID()}`;
-      const gpu = await prisma.gpu.create({ data: { nodeId: node.id, uuid, index: i, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch', pciBusId } });
+      const gpu = await prisma.gpu.create({
+        data: { nodeId: node.id, uuid, index: i, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch', pciBusId },
+      });
       gpus.push({ id: gpu.id, uuid, index: i, pciBusId });
     }
     const credential = newSecret(NODE_CREDENTIAL_PREFIX);
-    await prisma.nodeCredential.create({ data: { nodeId: node.id, tokenHash: hashSecret(credential), tokenPrefix: secretPrefix(credential) } });
+    await prisma.nodeCredential.create({
+      data: { nodeId: node.id, tokenHash: hashSecret(credential), tokenPrefix: secretPrefix(credential) },
+    });
     nodes.push({ nodeId: node.id, hostname, credential, gpus });
   }
   return { clusterId: cluster.id, nodes };
@@ -125,7 +131,13 @@ async function fillRaw(prisma: PrismaClient, now: Date, fromHoursAgo: number, to
 }
 
 /** Rollup buckets from `fromDaysAgo` up to `toDaysAgo` (exclusive), a day per statement. */
-async function fillRollups(prisma: PrismaClient, now: Date, resolution: 'minute' | 'hour', fromDaysAgo: number, toDaysAgo: number): Promise<number> {
+async function fillRollups(
+  prisma: PrismaClient,
+  now: Date,
+  resolution: 'minute' | 'hour',
+  fromDaysAgo: number,
+  toDaysAgo: number,
+): Promise<number> {
   const step = resolution === 'minute' ? '1 minute' : '1 hour';
   const stepMs = resolution === 'minute' ? 60_000 : 3_600_000;
   let rows = 0;
@@ -161,8 +173,14 @@ async function timeIt(repeats: number, fn: (i: number) => Promise<unknown>): Pro
 }
 
 async function main() {
-  console.log(`bench:telemetry-storage — ${NODES * GPUS_PER_NODE} GPUs (${NODES} nodes), ${RAW_HOURS} h raw at ${INTERVAL_S} s, 14 d minute and 365 d hour rollups`);
-  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `bench:telemetry-storage — ${NODES * GPUS_PER_NODE} GPUs (${NODES} nodes), ${RAW_HOURS} h raw at ${INTERVAL_S} s, 14 d minute and 365 d hour rollups`,
+  );
+  console.log(
+    `machine: ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const db = await createTestDatabase('fp_bench_storage');
   const prisma = createPrismaClient(db.url, { max: 4 });
   const pool = getTelemetryPool(db.url, 4);
@@ -180,18 +198,26 @@ async function main() {
       },
       'fleet overview (fleetUtilisation)': () => fleetUtilisation({ prisma }, now),
       'cluster node × GPU grid': () => clusterGpuGrid({ prisma }, { clusterId }),
-      'GPU chart, last hour (raw)': (i) => gpuSeries({ prisma }, { gpuId: nodes[Math.abs(i) % nodes.length]!.gpus[0]!.id, range: '1h' }, now),
-      'GPU chart, last day (minute rollups)': (i) => gpuSeries({ prisma }, { gpuId: nodes[Math.abs(i) % nodes.length]!.gpus[1]!.id, range: '24h' }, now),
-      'GPU chart, last week (hour rollups)': (i) => gpuSeries({ prisma }, { gpuId: nodes[Math.abs(i) % nodes.length]!.gpus[2]!.id, range: '7d' }, now),
+      'GPU chart, last hour (raw)': (i) =>
+        gpuSeries({ prisma }, { gpuId: nodes[Math.abs(i) % nodes.length]!.gpus[0]!.id, range: '1h' }, now),
+      'GPU chart, last day (minute rollups)': (i) =>
+        gpuSeries({ prisma }, { gpuId: nodes[Math.abs(i) % nodes.length]!.gpus[1]!.id, range: '24h' }, now),
+      'GPU chart, last week (hour rollups)': (i) =>
+        gpuSeries({ prisma }, { gpuId: nodes[Math.abs(i) % nodes.length]!.gpus[2]!.id, range: '7d' }, now),
       '/metrics scrape': () => renderFleetMetrics(prisma, now),
       'health pass (every GPU, node, cluster)': () => evaluateFleetHealth(prisma, { now }),
-      'minute rollup of one minute': () => rollupMinutes(prisma, new Date(now.getTime() - 3 * 60_000), new Date(now.getTime() - 2 * 60_000)),
+      'minute rollup of one minute': () =>
+        rollupMinutes(prisma, new Date(now.getTime() - 3 * 60_000), new Date(now.getTime() - 2 * 60_000)),
     };
 
     const measureAll = async (label: string) => {
       const out: Record<string, { p50: number; p99: number }> = {};
       for (const [name, fn] of Object.entries(operations)) {
-        const repeats = name.startsWith('ingest') ? REPEATS * 10 : name.startsWith('health') ? Math.max(5, Math.round(REPEATS / 3)) : REPEATS;
+        const repeats = name.startsWith('ingest')
+          ? REPEATS * 10
+          : name.startsWith('health')
+            ? Math.max(5, Math.round(REPEATS / 3))
+            : REPEATS;
         out[name] = await timeIt(repeats, fn);
         console.log(`  [${label}] ${name}: p50 ${out[name].p50.toFixed(1)} ms, p99 ${out[name].p99.toFixed(1)} ms`);
       }
@@ -221,7 +247,9 @@ async function main() {
       SELECT (SELECT COUNT(*) FROM gpu_sample)::int AS raw_rows, pg_total_relation_size('gpu_sample') / 1048576.0 AS raw_mb,
              (SELECT COUNT(*) FROM gpu_rollup)::int AS rollup_rows, pg_total_relation_size('gpu_rollup') / 1048576.0 AS rollup_mb`;
     const { raw_rows, raw_mb, rollup_rows, rollup_mb } = sizes!;
-    console.log(`  wrote ${raw + expired} raw rows, ${minutes + hours} rollup rows in ${fillS.toFixed(0)} s; gpu_sample ${raw_rows} rows / ${Number(raw_mb).toFixed(0)} MB, gpu_rollup ${rollup_rows} rows / ${Number(rollup_mb).toFixed(0)} MB`);
+    console.log(
+      `  wrote ${raw + expired} raw rows, ${minutes + hours} rollup rows in ${fillS.toFixed(0)} s; gpu_sample ${raw_rows} rows / ${Number(raw_mb).toFixed(0)} MB, gpu_rollup ${rollup_rows} rows / ${Number(rollup_mb).toFixed(0)} MB`,
+    );
 
     console.log('full: a whole retention window');
     const full = await measureAll('full');
@@ -230,16 +258,38 @@ async function main() {
     const retention = await applyTelemetryRetention(prisma, { now, policy: { rawHours: RAW_HOURS } });
     const retentionS = (performance.now() - r0) / 1000;
     const deletedRaw = retention.deleted.gpuSamples;
-    console.log(`retention: deleted ${deletedRaw} expired raw rows (of ${expired}) in ${retentionS.toFixed(2)} s (${Math.round(deletedRaw / retentionS)} rows/s)`);
+    console.log(
+      `retention: deleted ${deletedRaw} expired raw rows (of ${expired}) in ${retentionS.toFixed(2)} s (${Math.round(deletedRaw / retentionS)} rows/s)`,
+    );
 
     console.log('\n| operation | reference p50 / p99 (ms) | full p50 / p99 (ms) | ratio p50 / p99 |\n|---|---|---|---|');
     for (const name of Object.keys(operations)) {
       const a = reference[name]!;
       const b = full[name]!;
-      console.log(`| ${name} | ${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${(b.p50 / a.p50).toFixed(2)} / ${(b.p99 / a.p99).toFixed(2)} |`);
+      console.log(
+        `| ${name} | ${a.p50.toFixed(1)} / ${a.p99.toFixed(1)} | ${b.p50.toFixed(1)} / ${b.p99.toFixed(1)} | ${(b.p50 / a.p50).toFixed(2)} / ${(b.p99 / a.p99).toFixed(2)} |`,
+      );
     }
     if (args.json) {
-      writeFileSync(args.json, JSON.stringify({ gpus: NODES * GPUS_PER_NODE, rawHours: RAW_HOURS, rawRows: raw_rows, rawMb: raw_mb, rollupRows: rollup_rows, rollupMb: rollup_mb, fillSeconds: fillS, reference, full, retention: { deletedRaw, expired, seconds: retentionS } }, null, 2));
+      writeFileSync(
+        args.json,
+        JSON.stringify(
+          {
+            gpus: NODES * GPUS_PER_NODE,
+            rawHours: RAW_HOURS,
+            rawRows: raw_rows,
+            rawMb: raw_mb,
+            rollupRows: rollup_rows,
+            rollupMb: rollup_mb,
+            fillSeconds: fillS,
+            reference,
+            full,
+            retention: { deletedRaw, expired, seconds: retentionS },
+          },
+          null,
+          2,
+        ),
+      );
     }
     if (deletedRaw !== expired) throw new Error(`retention deleted ${deletedRaw} raw rows, expected ${expired}`);
   } finally {

@@ -87,7 +87,28 @@ interface TimelineEntry {
 async function startEndpoint(): Promise<{ url: string; child: ChildProcess }> {
   const child = spawn(
     process.execPath,
-    [...process.execArgv.filter((a) => /^--(single-threaded-gc|max-semi-space-size|min-semi-space-size|semi-space-growth-factor|v8-pool-size)/.test(a)), '--import', 'tsx', CLI, 'serve', '--port', '0', '--ready-json', '--ttft-ms', String(ttftMs), '--itl-ms', String(itlMs), '--stream-interval', String(streamInterval), '--max-num-seqs', String(Math.max(1024, concurrency)), '--max-model-len', '131072'],
+    [
+      ...process.execArgv.filter((a) =>
+        /^--(single-threaded-gc|max-semi-space-size|min-semi-space-size|semi-space-growth-factor|v8-pool-size)/.test(a),
+      ),
+      '--import',
+      'tsx',
+      CLI,
+      'serve',
+      '--port',
+      '0',
+      '--ready-json',
+      '--ttft-ms',
+      String(ttftMs),
+      '--itl-ms',
+      String(itlMs),
+      '--stream-interval',
+      String(streamInterval),
+      '--max-num-seqs',
+      String(Math.max(1024, concurrency)),
+      '--max-model-len',
+      '131072',
+    ],
     { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   const url = await new Promise<string>((resolve, reject) => {
@@ -110,7 +131,10 @@ async function startEndpoint(): Promise<{ url: string; child: ChildProcess }> {
 
 /** Starts the idle stall probe; `stop()` returns the machine stalls it saw (machine-clock ms). */
 function startStallProbe(): { stop: () => Promise<[number, number][]> } {
-  const child = spawn(process.execPath, ['--import', 'tsx', STALL_PROBE, String(STALL_THRESHOLD_MS)], { cwd: REPO_ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', STALL_PROBE, String(STALL_THRESHOLD_MS)], {
+    cwd: REPO_ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   let out = '';
   child.stdout!.on('data', (c: Buffer) => (out += c.toString('utf8')));
   const exited = new Promise<void>((r) => child.once('exit', () => r()));
@@ -139,7 +163,8 @@ function procCpuSeconds(pid: number): number | null {
   }
 }
 
-const fmt = (n: number | null | undefined, digits = 1) => (n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits));
+const fmt = (n: number | null | undefined, digits = 1) =>
+  n === null || n === undefined || !Number.isFinite(n) ? 'n/a' : n.toFixed(digits);
 
 async function main(): Promise<void> {
   const { url, child } = await startEndpoint();
@@ -155,12 +180,24 @@ async function main(): Promise<void> {
   try {
     // Warm up JIT on both sides and open one keep-alive connection per stream, then start the
     // measured window from a clean slate (TCP handshakes are not what this measures).
-    await runLoadLevel(conn, { model: MODEL, concurrency, requests: concurrency * 2, inputTokens, outputTokens: 4, signal: hardStop.signal, requestIdPrefix: 'warm' });
+    await runLoadLevel(conn, {
+      model: MODEL,
+      concurrency,
+      requests: concurrency * 2,
+      inputTokens,
+      outputTokens: 4,
+      signal: hardStop.signal,
+      requestIdPrefix: 'warm',
+    });
     await fetch(`${url}/_ref/timeline`, { method: 'DELETE' });
 
     const load0 = loadavg();
-    process.stdout.write(`Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`);
-    process.stdout.write(`Running ${concurrency} concurrent streams for ${durationS} s, started over ${rampUpS.toFixed(2)} s (input ${inputTokens}, output ${outputTokens} tokens, server TTFT ${ttftMs} ms, ITL ${itlMs} ms, ${streamInterval} token(s) per chunk)…\n`);
+    process.stdout.write(
+      `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}, load average ${load0.map((x) => x.toFixed(2)).join(' ')}\n`,
+    );
+    process.stdout.write(
+      `Running ${concurrency} concurrent streams for ${durationS} s, started over ${rampUpS.toFixed(2)} s (input ${inputTokens}, output ${outputTokens} tokens, server TTFT ${ttftMs} ms, ITL ${itlMs} ms, ${streamInterval} token(s) per chunk)…\n`,
+    );
     const serverCpu0 = procCpuSeconds(child.pid!);
     // Event-loop lag on either side shows up directly as TTFT error; on a shared machine it is the
     // first thing to look at when the target is missed.
@@ -187,10 +224,20 @@ async function main(): Promise<void> {
     const serverCpu1 = procCpuSeconds(child.pid!);
     const maxRssMb = process.resourceUsage().maxRSS / 1024;
 
-    const outcomes = run.outcomes.map((o) => ({ ok: o.ok, ttftMs: o.ttftMs, itlMs: o.itlMs, e2eMs: o.e2eMs, promptTokens: o.usage?.promptTokens ?? null, completionTokens: o.usage?.completionTokens ?? null }));
+    const outcomes = run.outcomes.map((o) => ({
+      ok: o.ok,
+      ttftMs: o.ttftMs,
+      itlMs: o.itlMs,
+      e2eMs: o.e2eMs,
+      promptTokens: o.usage?.promptTokens ?? null,
+      completionTokens: o.usage?.completionTokens ?? null,
+    }));
     const m = calculateBenchmarkMetrics(outcomes, { durationMs: run.durationMs, percentiles: [50, 99] });
 
-    const serverStats = (await (await fetch(`${url}/_ref/stats`)).json()) as { maxConcurrentRequests: number; eventLoopDelayMs: { p50: number; p99: number; max: number } };
+    const serverStats = (await (await fetch(`${url}/_ref/stats`)).json()) as {
+      maxConcurrentRequests: number;
+      eventLoopDelayMs: { p50: number; p99: number; max: number };
+    };
     const timeline = (await (await fetch(`${url}/_ref/timeline`)).json()) as { clockOffsetMs: number; entries: TimelineEntry[] };
     const server = new Map(timeline.entries.map((e) => [e.id, e]));
     // Both processes time with performance.now(); the offsets put both on the machine's monotonic
@@ -249,7 +296,10 @@ async function main(): Promise<void> {
       `TTFT client − server, steady state (${diffs.length} requests started after the ramp, joined by X-Request-Id): p50 ${fmt(p50, 2)} ms, p99 ${fmt(p99, 2)} ms, max ${fmt(diffs.length ? Math.max(...diffs) : null, 2)} ms`,
       `  request leg (runner sent → endpoint received):  p50 ${fmt(percentile(requestLeg, 50), 2)} ms, p99 ${fmt(percentile(requestLeg, 99), 2)} ms`,
       `  response leg (endpoint wrote → runner read):    p50 ${fmt(percentile(responseLeg, 50), 2)} ms, p99 ${fmt(percentile(responseLeg, 99), 2)} ms`,
-      `Machine stalls:      ${steadyStalls.length} wake-ups of an idle probe process late by > ${STALL_THRESHOLD_MS} ms (${fmt(stallMs.reduce((a, b) => a + b, 0), 0)} ms in all, longest ${fmt(stallMs.length ? Math.max(...stallMs) : 0, 1)} ms)`,
+      `Machine stalls:      ${steadyStalls.length} wake-ups of an idle probe process late by > ${STALL_THRESHOLD_MS} ms (${fmt(
+        stallMs.reduce((a, b) => a + b, 0),
+        0,
+      )} ms in all, longest ${fmt(stallMs.length ? Math.max(...stallMs) : 0, 1)} ms)`,
       `  TTFT client − server for the ${clearDiffs.length} steady-state requests no machine stall overlapped: p50 ${fmt(percentile(clearDiffs, 50), 2)} ms, p99 ${fmt(percentile(clearDiffs, 99), 2)} ms`,
       `Target p99 < 5 ms:   ${p99 !== null && p99 < 5 ? 'met' : 'MISSED'}`,
       `Load average after:  ${load1.map((x) => x.toFixed(2)).join(' ')}`,

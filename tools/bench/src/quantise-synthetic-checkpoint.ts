@@ -87,14 +87,20 @@ async function writeShard(path: string, specs: Spec[], seed: string): Promise<nu
 }
 
 /** Writes a checkpoint of about `targetBytes` into `dir` (which must exist); returns the safetensors bytes written. */
-export async function writeSyntheticV4Checkpoint(dir: string, targetBytes: number, seed = 'bench-quantise'): Promise<{ bytes: number; tensors: number; layers: number }> {
+export async function writeSyntheticV4Checkpoint(
+  dir: string,
+  targetBytes: number,
+  seed = 'bench-quantise',
+): Promise<{ bytes: number; tensors: number; layers: number }> {
   const perLayer = layerSpecs(0).reduce((a, s) => a + bytesOf(s), 0);
   const fixed = 2 * VOCAB * H * 2;
   const layers = Math.max(1, Math.round((targetBytes - fixed) / perLayer));
   const shardSpecs: Spec[][] = [];
   for (let l = 0; l < layers; l += 2) shardSpecs.push([...layerSpecs(l), ...(l + 1 < layers ? layerSpecs(l + 1) : [])]);
   shardSpecs[0]!.unshift({ name: 'model.embed_tokens.weight', dtype: 'BF16', shape: [VOCAB, H] });
-  shardSpecs.at(-1)!.push({ name: 'model.norm.weight', dtype: 'BF16', shape: [H] }, { name: 'lm_head.weight', dtype: 'BF16', shape: [VOCAB, H] });
+  shardSpecs
+    .at(-1)!
+    .push({ name: 'model.norm.weight', dtype: 'BF16', shape: [H] }, { name: 'lm_head.weight', dtype: 'BF16', shape: [VOCAB, H] });
   const pad = (n: number) => String(n).padStart(5, '0');
   const weightMap: Record<string, string> = {};
   let bytes = 0;
@@ -109,8 +115,14 @@ export async function writeSyntheticV4Checkpoint(dir: string, targetBytes: numbe
       tensors++;
     }
   }
-  await writeFile(join(dir, 'model.safetensors.index.json'), `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`);
-  await writeFile(join(dir, 'config.json'), `${JSON.stringify({ ...v4Config('flash'), num_hidden_layers: layers, vocab_size: VOCAB }, null, 2)}\n`);
+  await writeFile(
+    join(dir, 'model.safetensors.index.json'),
+    `${JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2)}\n`,
+  );
+  await writeFile(
+    join(dir, 'config.json'),
+    `${JSON.stringify({ ...v4Config('flash'), num_hidden_layers: layers, vocab_size: VOCAB }, null, 2)}\n`,
+  );
   await writeFile(join(dir, 'tokenizer.json'), tokenizerJson());
   await writeFile(join(dir, 'tokenizer_config.json'), tokenizerConfig(2));
   await writeFile(join(dir, 'generation_config.json'), generationConfig());

@@ -13,7 +13,15 @@ import {
   type MigrationPaths,
 } from '@fleetplane/db/migrations';
 
-export { applyMigrations, dropDatabase, ensureDatabase, MIGRATIONS_DIR, redact, SCHEMA_PATH, type MigrationPaths } from '@fleetplane/db/migrations';
+export {
+  applyMigrations,
+  dropDatabase,
+  ensureDatabase,
+  MIGRATIONS_DIR,
+  redact,
+  SCHEMA_PATH,
+  type MigrationPaths,
+} from '@fleetplane/db/migrations';
 
 /**
  * SQL that would bring the migrations up to schema.prisma; empty when they agree.

@@ -56,7 +56,8 @@ const DEMO_PROMPTS = [
 /** A shared context of a few hundred words, so each request holds a realistic slice of the KV cache. */
 const DEMO_CONTEXT = Array.from(
   { length: 40 },
-  (_, i) => `Runbook entry ${i + 1}: drain the node, check nvidia-smi for Xid and ECC counters, compare TTFT p99 with the baseline, then return the node to the pool.`,
+  (_, i) =>
+    `Runbook entry ${i + 1}: drain the node, check nvidia-smi for Xid and ECC counters, compare TTFT p99 with the baseline, then return the node to the pool.`,
 ).join(' ');
 
 /**
@@ -68,7 +69,11 @@ const DEMO_CONTEXT = Array.from(
  */
 export function startDemoTraffic(say: (msg: string) => void): () => Promise<void> {
   const stop = new AbortController();
-  const pause = (ms: number) => sleep(ms, undefined, { signal: stop.signal }).then(() => true, () => false);
+  const pause = (ms: number) =>
+    sleep(ms, undefined, { signal: stop.signal }).then(
+      () => true,
+      () => false,
+    );
   const loops = DEMO_CLUSTERS.flatMap((c, i) =>
     [0, 1].map(async (client) => {
       const url = `http://127.0.0.1:${c.endpointPort}/v1/chat/completions`;
@@ -96,7 +101,8 @@ export function startDemoTraffic(say: (msg: string) => void): () => Promise<void
           if (stop.signal.aborted) break;
           // No endpoint on this port (or it stopped): back off quietly, keep trying now and then.
           failures += 1;
-          if (failures === 3 && client === 0) say(`demo: no inference endpoint answers on port ${c.endpointPort}; ${c.name} shows GPU telemetry only`);
+          if (failures === 3 && client === 0)
+            say(`demo: no inference endpoint answers on port ${c.endpointPort}; ${c.name} shows GPU telemetry only`);
           if (!(await pause(Math.min(60_000, 2000 * failures)))) break;
         }
       }

@@ -113,7 +113,12 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
         })),
       });
       // An agent on a real node knows nothing of the control plane's secrets: give it a bare environment.
-      const env = { PATH: opts.env.PATH ?? '', HOME: opts.env.HOME ?? '', ...fakeNvidiaSmiEnv(smiConfig), FLEETPLANE_AGENT_LOG_LEVEL: 'warn' };
+      const env = {
+        PATH: opts.env.PATH ?? '',
+        HOME: opts.env.HOME ?? '',
+        ...fakeNvidiaSmiEnv(smiConfig),
+        FLEETPLANE_AGENT_LOG_LEVEL: 'warn',
+      };
 
       if (!(await credentialIsLive(prisma, credentialPath, host))) {
         const token = await createJoinToken(
@@ -122,7 +127,21 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
         );
         const enrolled = await run(
           agent.command,
-          [...agent.args, 'enroll', '--server', opts.serverUrl, '--token', token.token, '--credential-path', credentialPath, '--hostname', host, '--nvidia-smi', FAKE_NVIDIA_SMI_BIN, '--force'],
+          [
+            ...agent.args,
+            'enroll',
+            '--server',
+            opts.serverUrl,
+            '--token',
+            token.token,
+            '--credential-path',
+            credentialPath,
+            '--hostname',
+            host,
+            '--nvidia-smi',
+            FAKE_NVIDIA_SMI_BIN,
+            '--force',
+          ],
           env,
         );
         if (enrolled.code !== 0) {
@@ -163,7 +182,10 @@ async function credentialIsLive(prisma: ReturnType<typeof createPrismaClient>, c
   try {
     const stored = JSON.parse(readFileSync(credentialPath, 'utf8')) as { credential?: unknown };
     if (typeof stored.credential !== 'string') return false;
-    const row = await prisma.nodeCredential.findUnique({ where: { tokenHash: hashSecret(stored.credential) }, select: { revokedAt: true, node: { select: { hostname: true } } } });
+    const row = await prisma.nodeCredential.findUnique({
+      where: { tokenHash: hashSecret(stored.credential) },
+      select: { revokedAt: true, node: { select: { hostname: true } } },
+    });
     return !!row && !row.revokedAt && row.node.hostname === hostname;
   } catch {
     return false;

@@ -24,7 +24,11 @@ describe('the demo hub as a supervised child of npm start', () => {
     group.onRestart = (name, exit) => restarts.push(`${name} ${exit}`);
     const hub = await startDemoHubProcess(group, { root, dataDir, webAppPort: 9, webhookSecret: 'demo-secret', port });
     expect(hub.ready).toBe(true);
-    const published = await fetch(`${hub.url}/_fake/repos/deepseek-ai/DeepSeek-V4-Pro/publish-demo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ kind: 'docs' }) });
+    const published = await fetch(`${hub.url}/_fake/repos/deepseek-ai/DeepSeek-V4-Pro/publish-demo`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ kind: 'docs' }),
+    });
     expect(published.ok).toBe(true);
     const { sha } = (await published.json()) as { sha: string };
 

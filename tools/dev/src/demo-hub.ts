@@ -35,7 +35,18 @@ export async function startDemoHubProcess(
 ): Promise<{ url: string; ready: boolean }> {
   const port = opts.port ?? DEMO_HUB_PORT;
   const cli = path.join(path.dirname(createRequire(import.meta.url).resolve('@fleetplane/fake-hub')), 'cli.ts');
-  const args = ['--import', 'tsx', cli, 'serve', '--port', String(port), '--data-dir', path.join(opts.dataDir, 'fake-hub'), '--webhook-url', `http://127.0.0.1:${opts.webAppPort}/api/hooks/hub`];
+  const args = [
+    '--import',
+    'tsx',
+    cli,
+    'serve',
+    '--port',
+    String(port),
+    '--data-dir',
+    path.join(opts.dataDir, 'fake-hub'),
+    '--webhook-url',
+    `http://127.0.0.1:${opts.webAppPort}/api/hooks/hub`,
+  ];
   group.start('hub', process.execPath, args, { cwd: opts.root, env: { ...process.env, FAKE_HUB_WEBHOOK_SECRET: opts.webhookSecret } });
   const url = `http://127.0.0.1:${port}`;
   const ready = await waitForHttp(`${url}/_fake/health`, 30_000, 200);

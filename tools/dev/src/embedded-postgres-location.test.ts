@@ -11,11 +11,17 @@ const base = {
 
 describe('planEmbeddedPostgres', () => {
   it('keeps binaries and data in the checkout for an ordinary user, whatever the modes', () => {
-    expect(planEmbeddedPostgres({ ...base, runningAsRoot: false, canEnter: () => false })).toEqual({ kind: 'in-place', databaseDir: base.databaseDir });
+    expect(planEmbeddedPostgres({ ...base, runningAsRoot: false, canEnter: () => false })).toEqual({
+      kind: 'in-place',
+      databaseDir: base.databaseDir,
+    });
   });
 
   it('keeps them in the checkout as root when the postgres user can reach both', () => {
-    expect(planEmbeddedPostgres({ ...base, runningAsRoot: true, canEnter: () => true })).toEqual({ kind: 'in-place', databaseDir: base.databaseDir });
+    expect(planEmbeddedPostgres({ ...base, runningAsRoot: true, canEnter: () => true })).toEqual({
+      kind: 'in-place',
+      databaseDir: base.databaseDir,
+    });
   });
 
   it('moves them to a shelter under /var/tmp, named after the checkout, when root runs from a closed directory', () => {

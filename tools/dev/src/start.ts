@@ -14,7 +14,14 @@ import { startDemoHubProcess } from './demo-hub';
 import { waitForHttp as waitUntilUp } from './local-net';
 import { ProcessGroup } from './process-group';
 import { generatePassword, loadOrCreateLocalSecrets } from './secrets';
-import { findRedisServer, postgresAnswers, redisAnswers, startEmbeddedPostgres, startPrivateRedis, type EmbeddedPostgresHandle } from './services';
+import {
+  findRedisServer,
+  postgresAnswers,
+  redisAnswers,
+  startEmbeddedPostgres,
+  startPrivateRedis,
+  type EmbeddedPostgresHandle,
+} from './services';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const say = (msg: string) => process.stdout.write(`\x1b[1mfleetplane\x1b[0m ${msg}\n`);
@@ -50,14 +57,18 @@ async function main() {
   process.on('SIGTERM', () => void shutdown(0));
   // A child that dies is started again (with backoff) so the rest of the stack keeps running.
   group.onRestart = (name, exit, delayMs, restart) => {
-    say(`${name} exited unexpectedly (${exit}); restarting it in ${(delayMs / 1000).toFixed(delayMs < 1000 ? 1 : 0)} s (restart #${restart}). Ctrl-C stops everything.`);
+    say(
+      `${name} exited unexpectedly (${exit}); restarting it in ${(delayMs / 1000).toFixed(delayMs < 1000 ? 1 : 0)} s (restart #${restart}). Ctrl-C stops everything.`,
+    );
   };
 
   // ── Postgres ──
   let databaseUrl = config.DATABASE_URL;
   if (!(await postgresAnswers(databaseUrl))) {
     if (process.env.DATABASE_URL) {
-      console.error(`No Postgres answers at ${redact(databaseUrl)} (DATABASE_URL). Start it, or unset DATABASE_URL to use an embedded one.`);
+      console.error(
+        `No Postgres answers at ${redact(databaseUrl)} (DATABASE_URL). Start it, or unset DATABASE_URL to use an embedded one.`,
+      );
       process.exit(1);
     }
     say('no Postgres on 127.0.0.1:5432; starting an embedded PostgreSQL under .data/postgres …');
@@ -66,11 +77,16 @@ async function main() {
     } catch (e) {
       console.error(
         `Could not start the embedded PostgreSQL (${(e as Error).message}).\nInstall PostgreSQL (e.g. apt-get install postgresql) or set DATABASE_URL to a reachable server.` +
-          (process.getuid?.() === 0 ? '\nAs root the embedded server runs as the `postgres` user, which must be able to enter /var/tmp (or run `npm start` as an ordinary user).' : ''),
+          (process.getuid?.() === 0
+            ? '\nAs root the embedded server runs as the `postgres` user, which must be able to enter /var/tmp (or run `npm start` as an ordinary user).'
+            : ''),
       );
       process.exit(1);
     }
-    if (embeddedPg.shelteredBecause) say(`embedded PostgreSQL runs as the postgres user, and ${embeddedPg.shelteredBecause}: its binaries and data are in ${path.dirname(embeddedPg.databaseDir)}`);
+    if (embeddedPg.shelteredBecause)
+      say(
+        `embedded PostgreSQL runs as the postgres user, and ${embeddedPg.shelteredBecause}: its binaries and data are in ${path.dirname(embeddedPg.databaseDir)}`,
+      );
     cleanups.push(() => embeddedPg!.stop());
     databaseUrl = embeddedPg.url;
   }
@@ -96,7 +112,12 @@ async function main() {
 
   const adminPassword = config.FLEETPLANE_ADMIN_PASSWORD ?? generatePassword();
   say('applying migrations…');
-  const prepared = await prepareDatabase({ databaseUrl, demo: config.FLEETPLANE_DEMO, adminEmail: config.FLEETPLANE_ADMIN_EMAIL, adminPassword });
+  const prepared = await prepareDatabase({
+    databaseUrl,
+    demo: config.FLEETPLANE_DEMO,
+    adminEmail: config.FLEETPLANE_ADMIN_EMAIL,
+    adminPassword,
+  });
   if (prepared.appliedMigrations.length) say(`applied ${prepared.appliedMigrations.length} migration(s)`);
   if (prepared.seeded) say('seeded the demo fleet');
   if (config.FLEETPLANE_DEMO) {
@@ -110,11 +131,15 @@ async function main() {
   // ── Build what is not built (Nx caches: an unchanged tree costs a few seconds) ──
   if (process.env.FLEETPLANE_SKIP_BUILD !== '1' || !existsSync(path.join(root, 'apps/web/.next/BUILD_ID'))) {
     say('building (cached when nothing changed)…');
-    const build = spawnSync('npx', ['nx', 'run-many', '-t', 'build', '--projects=@fleetplane/web,@fleetplane/worker', '--output-style=static'], {
-      cwd: root,
-      stdio: 'inherit',
-      env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NEXT_TELEMETRY_DISABLED: '1' },
-    });
+    const build = spawnSync(
+      'npx',
+      ['nx', 'run-many', '-t', 'build', '--projects=@fleetplane/web,@fleetplane/worker', '--output-style=static'],
+      {
+        cwd: root,
+        stdio: 'inherit',
+        env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NEXT_TELEMETRY_DISABLED: '1' },
+      },
+    );
     if (build.status !== 0) {
       console.error('Build failed; see the output above.');
       await shutdown(1);
@@ -142,14 +167,30 @@ async function main() {
     if (demoHub.ready) say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
     else say(`warning: the demo hub did not answer on ${demoHub.url} within 30 s; it is restarted if it exits (see its log lines above)`);
   }
-  group.start('web', process.execPath, [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT), '-H', '0.0.0.0'], { env, cwd: path.join(root, 'apps/web') });
+  group.start(
+    'web',
+    process.execPath,
+    [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT), '-H', '0.0.0.0'],
+    { env, cwd: path.join(root, 'apps/web') },
+  );
   group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env });
 
   await waitForHttp(`http://127.0.0.1:${config.PORT}/api/health`, 60_000);
   if (config.FLEETPLANE_DEMO) {
     // Real agent processes with a stand-in nvidia-smi, one per seeded node: the fleet is alive on screen.
-    const agents = await startDemoFleetAgents({ root, dataDir, serverUrl: `http://127.0.0.1:${config.PORT}`, databaseUrl, group, env, say });
-    if (agents.started.length) say(`demo: ${agents.started.length} node agent(s) reporting (${agents.started.join(', ')}); their state is in ${path.relative(root, path.join(dataDir, 'agents'))}/`);
+    const agents = await startDemoFleetAgents({
+      root,
+      dataDir,
+      serverUrl: `http://127.0.0.1:${config.PORT}`,
+      databaseUrl,
+      group,
+      env,
+      say,
+    });
+    if (agents.started.length)
+      say(
+        `demo: ${agents.started.length} node agent(s) reporting (${agents.started.join(', ')}); their state is in ${path.relative(root, path.join(dataDir, 'agents'))}/`,
+      );
     cleanups.push(startDemoTraffic(say));
   }
   const lines = [

@@ -21,14 +21,16 @@ program
   .option('--webhook-secret <secret>', 'sent as X-Webhook-Secret (default: $FAKE_HUB_WEBHOOK_SECRET)')
   .action(async (opts: { port: number; dataDir: string; webhookUrl?: string; webhookSecret?: string }) => {
     const webhookSecret = opts.webhookSecret ?? process.env.FAKE_HUB_WEBHOOK_SECRET;
-    if (opts.webhookUrl && !webhookSecret) throw new InvalidArgumentError('--webhook-url needs --webhook-secret (or FAKE_HUB_WEBHOOK_SECRET)');
+    if (opts.webhookUrl && !webhookSecret)
+      throw new InvalidArgumentError('--webhook-url needs --webhook-secret (or FAKE_HUB_WEBHOOK_SECRET)');
     const hub = await startFakeHub({
       port: opts.port,
       dataDir: opts.dataDir,
       webhook: opts.webhookUrl ? { url: opts.webhookUrl, secret: webhookSecret! } : undefined,
     });
     console.log(`fake hub listening on ${hub.url} (HF_ENDPOINT=${hub.url})`);
-    for (const r of hub.repos()) console.log(`  ${r.id.padEnd(36)} ${r.headSha.slice(0, 12)}  ${r.commits.length} commits, ${r.files.length} files`);
+    for (const r of hub.repos())
+      console.log(`  ${r.id.padEnd(36)} ${r.headSha.slice(0, 12)}  ${r.commits.length} commits, ${r.files.length} files`);
     const stop = async (signal: string) => {
       console.log(`${signal}: closing`);
       await hub.close();

@@ -33,8 +33,16 @@ export function demoChange(repo: RepoState, kind: TPublishDemoKind, branch: stri
     const seed = `${repo.id}:${path}:demo-${n}`;
     let source: FileSource;
     if (file.source.kind === 'synthetic') source = { kind: 'synthetic', sizeBytes: file.source.sizeBytes, seed };
-    else source = { kind: 'inline', bytes: path.endsWith('.gguf') ? reseedGguf(file.source.bytes, seed) : reseedSafetensors(file.source.bytes, seed) };
-    return { title: `Upload ${path}`, message: 'Re-exported weights for this shard (same tensors, new values).', files: { [path]: source } };
+    else
+      source = {
+        kind: 'inline',
+        bytes: path.endsWith('.gguf') ? reseedGguf(file.source.bytes, seed) : reseedSafetensors(file.source.bytes, seed),
+      };
+    return {
+      title: `Upload ${path}`,
+      message: 'Re-exported weights for this shard (same tensors, new values).',
+      files: { [path]: source },
+    };
   }
 
   if (kind === 'tokenizer') {

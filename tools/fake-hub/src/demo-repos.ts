@@ -132,7 +132,11 @@ export function demoRepos(): TRepoSeed[] {
           title: 'Update README.md',
           date: '2026-05-02T16:20:00.000Z',
           author: 'sgl-project',
-          files: { 'README.md': readme('DeepSeek-V4-Flash-FP8', FP8_BODY, ['Launch with: python -m sglang.launch_server --model-path sgl-project/DeepSeek-V4-Flash-FP8 --tp 2']) },
+          files: {
+            'README.md': readme('DeepSeek-V4-Flash-FP8', FP8_BODY, [
+              'Launch with: python -m sglang.launch_server --model-path sgl-project/DeepSeek-V4-Flash-FP8 --tp 2',
+            ]),
+          },
         },
       ],
     },
@@ -146,7 +150,10 @@ export function demoRepos(): TRepoSeed[] {
           files: {
             '.gitattributes': GITATTRIBUTES,
             'Q8_0/DeepSeek-V4-Flash-Q8_0.gguf': ggufFile('Q8_0', 'unsloth'),
-            'README.md': readme('DeepSeek-V4-Flash GGUF', 'GGUF quantisations of DeepSeek-V4-Flash for llama.cpp (architecture deepseek4).'),
+            'README.md': readme(
+              'DeepSeek-V4-Flash GGUF',
+              'GGUF quantisations of DeepSeek-V4-Flash for llama.cpp (architecture deepseek4).',
+            ),
           },
         },
         {
@@ -160,9 +167,11 @@ export function demoRepos(): TRepoSeed[] {
           date: '2026-05-03T07:00:00.000Z',
           author: 'unsloth',
           files: {
-            'README.md': readme('DeepSeek-V4-Flash GGUF', 'GGUF quantisations of DeepSeek-V4-Flash for llama.cpp (architecture deepseek4).', [
-              'Q4_K_M: 4.92 bpw, Q8_0: 8.50 bpw',
-            ]),
+            'README.md': readme(
+              'DeepSeek-V4-Flash GGUF',
+              'GGUF quantisations of DeepSeek-V4-Flash for llama.cpp (architecture deepseek4).',
+              ['Q4_K_M: 4.92 bpw, Q8_0: 8.50 bpw'],
+            ),
           },
         },
       ],

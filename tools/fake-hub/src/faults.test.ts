@@ -10,7 +10,9 @@ const bigSha = createHash('sha256').update(big).digest('hex');
 
 beforeAll(async () => {
   hub = await startFakeHub({
-    repos: [{ id: REPO, commits: [{ title: 'init', files: { 'w.safetensors': big, 'config.json': '{}\n', 'sub/x.bin': new Uint8Array(1000) } }] }],
+    repos: [
+      { id: REPO, commits: [{ title: 'init', files: { 'w.safetensors': big, 'config.json': '{}\n', 'sub/x.bin': new Uint8Array(1000) } }] },
+    ],
   });
 });
 afterAll(() => hub.close());
@@ -36,7 +38,11 @@ describe('request log', () => {
     const small = await startFakeHub({ repos: [{ id: 'a/b', commits: [{ title: 't', files: { x: '1' } }] }], requestLogLimit: 3 });
     try {
       for (let i = 0; i < 5; i++) await (await fetch(`${small.url}/a/b/resolve/main/x?i=${i}`)).text();
-      expect(small.requestLog.map((e) => e.path)).toEqual(['/a/b/resolve/main/x?i=2', '/a/b/resolve/main/x?i=3', '/a/b/resolve/main/x?i=4']);
+      expect(small.requestLog.map((e) => e.path)).toEqual([
+        '/a/b/resolve/main/x?i=2',
+        '/a/b/resolve/main/x?i=3',
+        '/a/b/resolve/main/x?i=4',
+      ]);
     } finally {
       await small.close();
     }
@@ -139,7 +145,10 @@ describe('faults', () => {
     expect(((await bad.json()) as { error: string }).error).toMatch(/dropAfterBytes/);
     const unknown = await fetch(`${hub.url}/_fake/faults`, { method: 'POST', body: JSON.stringify({ explode: true }) });
     expect(unknown.status).toBe(400);
-    const ok = await fetch(`${hub.url}/_fake/faults`, { method: 'POST', body: JSON.stringify({ status5xx: { requests: 1, status: 502 } }) });
+    const ok = await fetch(`${hub.url}/_fake/faults`, {
+      method: 'POST',
+      body: JSON.stringify({ status5xx: { requests: 1, status: 502 } }),
+    });
     expect(ok.status).toBe(200);
     expect((await fetch(fileUrl('config.json'))).status).toBe(502);
     await fetch(`${hub.url}/_fake/faults`, { method: 'POST', body: JSON.stringify({ status5xx: 1 }) });

@@ -63,7 +63,10 @@ export class FaultState {
     this.set({});
   }
 
-  snapshot(): { faults: TParsedFaults; remaining: { dropAfterBytes: Count; corruptByteAt: Count; rateLimit: number; status5xx: number; ignoreRange: Count } } {
+  snapshot(): {
+    faults: TParsedFaults;
+    remaining: { dropAfterBytes: Count; corruptByteAt: Count; rateLimit: number; status5xx: number; ignoreRange: Count };
+  } {
     const { drop, corrupt, rateLimit, status5xx, ignoreRange } = this.counts;
     return { faults: this.faults, remaining: { dropAfterBytes: drop, corruptByteAt: corrupt, rateLimit, status5xx, ignoreRange } };
   }
@@ -110,7 +113,13 @@ export class FaultState {
     }
     let corruptAt: number | null = null;
     const corrupt = this.faults.corruptByteAt;
-    if (corrupt && this.counts.corrupt !== 0 && this.applies('corruptByteAt', t, fileBody) && corrupt.offset >= start && corrupt.offset < end) {
+    if (
+      corrupt &&
+      this.counts.corrupt !== 0 &&
+      this.applies('corruptByteAt', t, fileBody) &&
+      corrupt.offset >= start &&
+      corrupt.offset < end
+    ) {
       corruptAt = corrupt.offset;
       if (this.counts.corrupt !== 'always') this.counts.corrupt--;
     }

@@ -19,7 +19,25 @@ export interface StoredFile {
   source: FileSource;
 }
 
-const LFS_SUFFIXES = ['.safetensors', '.gguf', '.bin', '.pt', '.pth', '.ckpt', '.h5', '.onnx', '.msgpack', '.model', '.npz', '.npy', '.pkl', '.zip', '.tar', '.tgz', '.zst'];
+const LFS_SUFFIXES = [
+  '.safetensors',
+  '.gguf',
+  '.bin',
+  '.pt',
+  '.pth',
+  '.ckpt',
+  '.h5',
+  '.onnx',
+  '.msgpack',
+  '.model',
+  '.npz',
+  '.npy',
+  '.pkl',
+  '.zip',
+  '.tar',
+  '.tgz',
+  '.zst',
+];
 /** The Hub stores files above 10 MB in LFS even without a .gitattributes rule. */
 const LFS_SIZE_THRESHOLD = 10 * 1024 * 1024;
 

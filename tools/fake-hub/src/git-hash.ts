@@ -18,16 +18,27 @@ export function sha256Hex(content: Uint8Array | string): string {
 export function treeHash(entries: Iterable<{ path: string; oid: string }>): string {
   const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const body = sorted.map((e) => `100644 ${e.path}\0${e.oid}`).join('\n');
-  return createHash('sha1').update(`tree ${Buffer.byteLength(body)}\0${body}`).digest('hex');
+  return createHash('sha1')
+    .update(`tree ${Buffer.byteLength(body)}\0${body}`)
+    .digest('hex');
 }
 
 /** Commit sha the git way: sha1 of a commit object naming the tree, the parent, author date and title. */
-export function commitSha(input: { tree: string; parent: string | null; author: string; date: string; title: string; message: string }): string {
+export function commitSha(input: {
+  tree: string;
+  parent: string | null;
+  author: string;
+  date: string;
+  title: string;
+  message: string;
+}): string {
   const unix = Math.floor(new Date(input.date).getTime() / 1000);
   const lines = [`tree ${input.tree}`];
   if (input.parent) lines.push(`parent ${input.parent}`);
   lines.push(`author ${input.author} <${input.author}@users.noreply.huggingface.co> ${unix} +0000`);
   lines.push(`committer ${input.author} <${input.author}@users.noreply.huggingface.co> ${unix} +0000`);
   const body = `${lines.join('\n')}\n\n${input.title}\n${input.message ? `\n${input.message}\n` : ''}`;
-  return createHash('sha1').update(`commit ${Buffer.byteLength(body)}\0${body}`).digest('hex');
+  return createHash('sha1')
+    .update(`commit ${Buffer.byteLength(body)}\0${body}`)
+    .digest('hex');
 }

@@ -44,7 +44,9 @@ export async function repoHistories(seeds: TRepoSeed[] = demoRepos()): Promise<M
         sha: c.id,
         title: c.title,
         date: c.date,
-        files: [...c.files.values()].map((f) => ({ path: f.path, size: f.size, lfs: f.lfs, sha256: f.sha256, oid: f.oid })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
+        files: [...c.files.values()]
+          .map((f) => ({ path: f.path, size: f.size, lfs: f.lfs, sha256: f.sha256, oid: f.oid }))
+          .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)),
       })),
     );
   }

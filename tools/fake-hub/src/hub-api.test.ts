@@ -31,10 +31,17 @@ describe('model info', () => {
     expect(body._id).toMatch(/^[0-9a-f]{24}$/);
     const shard = body.siblings.find((s) => s.rfilename === 'model-00001-of-00002.safetensors')!;
     const file = head.files.find((f) => f.path === shard.rfilename)!;
-    expect(shard).toEqual({ rfilename: shard.rfilename, size: file.size, blobId: file.oid, lfs: { sha256: file.sha256, size: file.size, pointerSize: expect.any(Number) } });
+    expect(shard).toEqual({
+      rfilename: shard.rfilename,
+      size: file.size,
+      blobId: file.oid,
+      lfs: { sha256: file.sha256, size: file.size, pointerSize: expect.any(Number) },
+    });
     const config = body.siblings.find((s) => s.rfilename === 'config.json')!;
     expect(config.lfs).toBeUndefined();
-    expect(body.safetensors).toMatchObject({ parameters: { BF16: expect.any(Number), F8_E4M3: expect.any(Number), I8: expect.any(Number) } });
+    expect(body.safetensors).toMatchObject({
+      parameters: { BF16: expect.any(Number), F8_E4M3: expect.any(Number), I8: expect.any(Number) },
+    });
   });
 
   it('works through hub.js modelInfo (revision HEAD, a tag and a sha)', async () => {
@@ -105,7 +112,12 @@ describe('tree, paths-info, refs, commits', () => {
 
   it('answers paths-info (JSON from hub.js, form from Python) with lastCommit on expand', async () => {
     const head = hub.repos().find((r) => r.id === 'deepseek-ai/DeepSeek-V4-Pro')!;
-    const infos = await pathsInfo({ repo: 'deepseek-ai/DeepSeek-V4-Pro', paths: ['tokenizer_config.json', 'missing.txt'], expand: true, hubUrl: hub.url });
+    const infos = await pathsInfo({
+      repo: 'deepseek-ai/DeepSeek-V4-Pro',
+      paths: ['tokenizer_config.json', 'missing.txt'],
+      expand: true,
+      hubUrl: hub.url,
+    });
     expect(infos).toHaveLength(1);
     expect(infos[0]!.lastCommit.title).toBe('Fix chat template: drop reasoning content from history');
     expect(infos[0]!.lastCommit.id).toBe(head.commits[1]!.id);
@@ -218,7 +230,12 @@ describe('private and gated repos', () => {
     await expect(modelInfo({ name: 'acme/private-model', hubUrl: hub.url })).rejects.toMatchObject({ statusCode: 401 });
     const info = await modelInfo({ name: 'acme/private-model', hubUrl: hub.url, accessToken: 'hf_private_ok' });
     expect(info.private).toBe(true);
-    const blob = await downloadFile({ repo: 'acme/private-model', path: 'model.safetensors', hubUrl: hub.url, accessToken: 'hf_private_ok' });
+    const blob = await downloadFile({
+      repo: 'acme/private-model',
+      path: 'model.safetensors',
+      hubUrl: hub.url,
+      accessToken: 'hf_private_ok',
+    });
     expect(Buffer.from(await blob!.arrayBuffer())).toEqual(Buffer.alloc(64, 7));
   });
 

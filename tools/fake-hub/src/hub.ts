@@ -8,7 +8,15 @@ import { FaultState } from './faults';
 import { DigestCache, type FileSource } from './file-source';
 import { fromJournalFiles, Journal, toJournalFiles } from './journal';
 import { RepoState, type CommitChange } from './repo-state';
-import { ZCommitInput, ZRepoSeed, type TCommitInput, type TFaults, type TFileContent, type TPublishDemoKind, type TRepoSeed } from './schemas';
+import {
+  ZCommitInput,
+  ZRepoSeed,
+  type TCommitInput,
+  type TFaults,
+  type TFileContent,
+  type TPublishDemoKind,
+  type TRepoSeed,
+} from './schemas';
 import { handleAdmin, type AdminApi } from './server/admin-routes';
 import { handleApi } from './server/api-routes';
 import type { HubContext, RequestInfo } from './server/context';
@@ -143,7 +151,8 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       if (options.webhook) {
         const delivery = await deliverWebhook(options.webhook, webhookPayload(repo, record, branch, origin));
         webhookLog.push(delivery);
-        if (delivery.error || (delivery.status ?? 0) >= 400) warn(`webhook to ${options.webhook.url}: ${delivery.error ?? `HTTP ${delivery.status}`}`);
+        if (delivery.error || (delivery.status ?? 0) >= 400)
+          warn(`webhook to ${options.webhook.url}: ${delivery.error ?? `HTTP ${delivery.status}`}`);
       }
       return { sha: record.id };
     };
@@ -234,7 +243,9 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
     if (status !== null) throw new HttpError(status, 'Service temporarily unavailable (injected fault)');
     const retryAfter = faults.takeRateLimit(target);
     if (retryAfter !== null) {
-      throw new HttpError(429, 'You have exceeded our rate limit (injected fault). Retry later.', undefined, { 'Retry-After': String(retryAfter) });
+      throw new HttpError(429, 'You have exceeded our rate limit (injected fault). Retry later.', undefined, {
+        'Retry-After': String(retryAfter),
+      });
     }
 
     if (isApi && info.segments[1] === 'models') return handleApi(ctx, info, res);

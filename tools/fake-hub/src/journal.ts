@@ -6,7 +6,11 @@ import type { FileSource } from './file-source';
 // Restart story: seeds are regenerated deterministically (same bytes, same shas) and every commit
 // published since is replayed from an append-only journal under the data dir.
 
-const ZJournalFile = z.union([z.object({ base64: z.string() }), z.object({ sizeBytes: z.number().int().nonnegative(), seed: z.string() }), z.null()]);
+const ZJournalFile = z.union([
+  z.object({ base64: z.string() }),
+  z.object({ sizeBytes: z.number().int().nonnegative(), seed: z.string() }),
+  z.null(),
+]);
 export const ZJournalEntry = z.object({
   repoId: z.string(),
   title: z.string(),
@@ -21,7 +25,10 @@ export type TJournalEntry = z.infer<typeof ZJournalEntry>;
 
 export function toJournalFiles(files: Record<string, FileSource | null>): TJournalEntry['files'] {
   return Object.fromEntries(
-    Object.entries(files).map(([p, s]) => [p, s === null ? null : s.kind === 'inline' ? { base64: s.bytes.toString('base64') } : { sizeBytes: s.sizeBytes, seed: s.seed }]),
+    Object.entries(files).map(([p, s]) => [
+      p,
+      s === null ? null : s.kind === 'inline' ? { base64: s.bytes.toString('base64') } : { sizeBytes: s.sizeBytes, seed: s.seed },
+    ]),
   );
 }
 
@@ -29,7 +36,11 @@ export function fromJournalFiles(files: TJournalEntry['files']): Record<string, 
   return Object.fromEntries(
     Object.entries(files).map(([p, f]) => [
       p,
-      f === null ? null : 'base64' in f ? { kind: 'inline' as const, bytes: Buffer.from(f.base64, 'base64') } : { kind: 'synthetic' as const, sizeBytes: f.sizeBytes, seed: f.seed },
+      f === null
+        ? null
+        : 'base64' in f
+          ? { kind: 'inline' as const, bytes: Buffer.from(f.base64, 'base64') }
+          : { kind: 'synthetic' as const, sizeBytes: f.sizeBytes, seed: f.seed },
     ]),
   );
 }

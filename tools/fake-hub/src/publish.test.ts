@@ -83,17 +83,25 @@ describe('publishing', () => {
     expect(bad.status).toBe(400);
     const msg = ((await bad.json()) as { error: string }).error;
     expect(msg).toMatch(/title/);
-    const ok = await fetch(url, { method: 'POST', body: JSON.stringify({ title: 'Add data', files: { 'extra/data.bin': { base64: Buffer.from('abc').toString('base64') } } }) });
+    const ok = await fetch(url, {
+      method: 'POST',
+      body: JSON.stringify({ title: 'Add data', files: { 'extra/data.bin': { base64: Buffer.from('abc').toString('base64') } } }),
+    });
     expect(ok.status).toBe(201);
     const { sha } = (await ok.json()) as { sha: string };
     expect(repo().headSha).toBe(sha);
-    const missing = await fetch(`${hub.url}/_fake/repos/nobody/none/commits`, { method: 'POST', body: JSON.stringify({ title: 't', files: { a: 'b' } }) });
+    const missing = await fetch(`${hub.url}/_fake/repos/nobody/none/commits`, {
+      method: 'POST',
+      body: JSON.stringify({ title: 't', files: { a: 'b' } }),
+    });
     expect(missing.status).toBe(404);
   });
 
   it('makes realistic demo changes of each kind', async () => {
     const base = repo();
-    const weights = await (await fetch(`${hub.url}/_fake/repos/${FLASH}/publish-demo`, { method: 'POST', body: JSON.stringify({ kind: 'weights' }) })).json() as { sha: string; paths: string[] };
+    const weights = (await (
+      await fetch(`${hub.url}/_fake/repos/${FLASH}/publish-demo`, { method: 'POST', body: JSON.stringify({ kind: 'weights' }) })
+    ).json()) as { sha: string; paths: string[] };
     expect(weights.paths).toHaveLength(1);
     expect(weights.paths[0]).toMatch(/\.safetensors$/);
     const changed = repo().files.find((f) => f.path === weights.paths[0])!;

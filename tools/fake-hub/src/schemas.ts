@@ -12,7 +12,11 @@ export const ZRepoPath = z
 
 export const ZSyntheticFile = z.object({
   /** Deterministic pseudo-random bytes, generated on demand; never held in memory. */
-  sizeBytes: z.number().int().nonnegative().max(2 ** 50),
+  sizeBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(2 ** 50),
   seed: z.string().min(1).max(200),
 });
 export type TSyntheticFile = z.infer<typeof ZSyntheticFile>;
@@ -28,7 +32,11 @@ export const ZFileContent = z.union([
 export type TFileContent = z.infer<typeof ZFileContent>;
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'Expected an ISO date');
-const branchName = z.string().min(1).max(200).regex(/^[\w.\-/]+$/, 'Branch names use letters, digits, . _ - /');
+const branchName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[\w.\-/]+$/, 'Branch names use letters, digits, . _ - /');
 
 export const ZCommitInput = z.object({
   title: z.string().trim().min(1, 'A commit needs a title').max(300),
@@ -69,18 +77,37 @@ const shorthand = <T extends z.ZodRawShape>(key: string, shape: T) =>
 export const ZFaults = z
   .object({
     /** Destroy the socket after this many body bytes of a matching file response. */
-    dropAfterBytes: shorthand('bytes', { bytes: z.number().int().nonnegative(), times: count.default(1), path: glob.optional() }).optional(),
+    dropAfterBytes: shorthand('bytes', {
+      bytes: z.number().int().nonnegative(),
+      times: count.default(1),
+      path: glob.optional(),
+    }).optional(),
     /** Flip (xor 0xff) the byte at this file offset whenever a response covers it. */
-    corruptByteAt: shorthand('offset', { offset: z.number().int().nonnegative(), times: count.default('always'), path: glob.optional() }).optional(),
+    corruptByteAt: shorthand('offset', {
+      offset: z.number().int().nonnegative(),
+      times: count.default('always'),
+      path: glob.optional(),
+    }).optional(),
     /** Answer 429 with Retry-After to the next `requests` matching requests (default scope: /api/**). */
-    rateLimit: shorthand('requests', { requests: z.number().int().min(1), retryAfterSeconds: z.number().int().nonnegative().default(1), path: glob.optional() }).optional(),
+    rateLimit: shorthand('requests', {
+      requests: z.number().int().min(1),
+      retryAfterSeconds: z.number().int().nonnegative().default(1),
+      path: glob.optional(),
+    }).optional(),
     latencyMs: shorthand('ms', { ms: z.number().int().nonnegative().max(600_000), path: glob.optional() }).optional(),
     /** One shared budget across all matching file bodies, like a saturated uplink. */
     bandwidthBytesPerSec: shorthand('bytesPerSec', { bytesPerSec: z.number().int().min(1), path: glob.optional() }).optional(),
     /** Ignore Range headers on matching file requests (answer 200 with the whole body), like some proxies. */
-    ignoreRange: z.object({ times: count.default('always'), path: glob.optional() }).strict().optional(),
+    ignoreRange: z
+      .object({ times: count.default('always'), path: glob.optional() })
+      .strict()
+      .optional(),
     /** Answer the next `requests` matching requests with this status (default 503). */
-    status5xx: shorthand('requests', { requests: z.number().int().min(1), status: z.number().int().min(500).max(599).default(503), path: glob.optional() }).optional(),
+    status5xx: shorthand('requests', {
+      requests: z.number().int().min(1),
+      status: z.number().int().min(500).max(599).default(503),
+      path: glob.optional(),
+    }).optional(),
   })
   .strict();
 export type TFaults = z.input<typeof ZFaults>;

@@ -32,7 +32,11 @@ export function webhookPayload(repo: RepoState, commit: CommitRecord, branch: st
 }
 
 /** Best effort: a short timeout, failures are recorded, never thrown. */
-export async function deliverWebhook(config: WebhookConfig, payload: ReturnType<typeof webhookPayload>, timeoutMs = 2000): Promise<WebhookDelivery> {
+export async function deliverWebhook(
+  config: WebhookConfig,
+  payload: ReturnType<typeof webhookPayload>,
+  timeoutMs = 2000,
+): Promise<WebhookDelivery> {
   const delivery: WebhookDelivery = { at: Date.now(), repoId: payload.repo.name, headSha: payload.repo.headSha, status: null, error: null };
   try {
     const res = await fetch(config.url, {

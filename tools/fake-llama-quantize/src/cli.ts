@@ -3,7 +3,15 @@ import { open, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { gguf, GGMLQuantizationType, GGUFValueType } from '@huggingface/gguf';
 import { bf16BitsToF32, f16DecodeTable } from '@fleetplane/domain';
-import { GGML_TYPES as GGML_IDS, GgufWriter, LLAMA_FTYPE, ggufTensorBytes, type GgmlTypeName, type GgufKv, type GgufTensorPlan } from '@fleetplane/quantise';
+import {
+  GGML_TYPES as GGML_IDS,
+  GgufWriter,
+  LLAMA_FTYPE,
+  ggufTensorBytes,
+  type GgmlTypeName,
+  type GgufKv,
+  type GgufTensorPlan,
+} from '@fleetplane/quantise';
 import { encodeTensor } from './encode';
 
 // Behaves like llama.cpp's tools/quantize (quantisation-formats.md §9.3):
@@ -42,7 +50,14 @@ const TYPES: Record<string, { ftype: number; data: GgmlTypeName; desc: string }>
 };
 
 const FLAGS_NO_VALUE = new Set(['--allow-requantize', '--leave-output-tensor', '--pure', '--keep-split', '--dry-run']);
-const FLAGS_WITH_VALUE = new Set(['--imatrix', '--include-weights', '--exclude-weights', '--output-tensor-type', '--token-embedding-type', '--override-kv']);
+const FLAGS_WITH_VALUE = new Set([
+  '--imatrix',
+  '--include-weights',
+  '--exclude-weights',
+  '--output-tensor-type',
+  '--token-embedding-type',
+  '--override-kv',
+]);
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
 const defaultIo: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };
@@ -65,19 +80,29 @@ function typeName(t: number): string {
 
 /** llama_tensor_get_type's guard: only ≥2-D weights that are not norms or the MoE router get quantised. */
 function allowsQuantisation(name: string, nDims: number): boolean {
-  return nDims >= 2 && name.endsWith('weight') && !name.endsWith('_norm.weight') && !name.includes('ffn_gate_inp') && !name.includes('pos_embd');
+  return (
+    nDims >= 2 && name.endsWith('weight') && !name.endsWith('_norm.weight') && !name.includes('ffn_gate_inp') && !name.includes('pos_embd')
+  );
 }
 
 function typedKv(key: string, v: { value: unknown; type: GGUFValueType; subType?: GGUFValueType }): GgufKv | null {
   switch (v.type) {
-    case GGUFValueType.UINT8: return { key, type: 'u8', value: Number(v.value) };
-    case GGUFValueType.UINT16: return { key, type: 'u16', value: Number(v.value) };
-    case GGUFValueType.UINT32: return { key, type: 'u32', value: Number(v.value) };
-    case GGUFValueType.INT32: return { key, type: 'i32', value: Number(v.value) };
-    case GGUFValueType.UINT64: return { key, type: 'u64', value: BigInt(v.value as bigint) };
-    case GGUFValueType.FLOAT32: return { key, type: 'f32', value: Number(v.value) };
-    case GGUFValueType.BOOL: return { key, type: 'bool', value: Boolean(v.value) };
-    case GGUFValueType.STRING: return { key, type: 'string', value: String(v.value) };
+    case GGUFValueType.UINT8:
+      return { key, type: 'u8', value: Number(v.value) };
+    case GGUFValueType.UINT16:
+      return { key, type: 'u16', value: Number(v.value) };
+    case GGUFValueType.UINT32:
+      return { key, type: 'u32', value: Number(v.value) };
+    case GGUFValueType.INT32:
+      return { key, type: 'i32', value: Number(v.value) };
+    case GGUFValueType.UINT64:
+      return { key, type: 'u64', value: BigInt(v.value as bigint) };
+    case GGUFValueType.FLOAT32:
+      return { key, type: 'f32', value: Number(v.value) };
+    case GGUFValueType.BOOL:
+      return { key, type: 'bool', value: Boolean(v.value) };
+    case GGUFValueType.STRING:
+      return { key, type: 'string', value: String(v.value) };
     case GGUFValueType.ARRAY:
       if (v.subType === GGUFValueType.STRING) return { key, type: 'string[]', value: v.value as string[] };
       if (v.subType === GGUFValueType.INT32) return { key, type: 'i32[]', value: (v.value as number[]).map(Number) };
@@ -149,11 +174,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = defa
 
   const kvs: GgufKv[] = [];
   for (const [key, v] of Object.entries(parsed.typedMetadata)) {
-    if (key === 'version' || key === 'tensor_count' || key === 'kv_count' || key === 'general.file_type' || key === 'general.quantization_version' || key === 'general.alignment') continue;
+    if (
+      key === 'version' ||
+      key === 'tensor_count' ||
+      key === 'kv_count' ||
+      key === 'general.file_type' ||
+      key === 'general.quantization_version' ||
+      key === 'general.alignment'
+    )
+      continue;
     const kv = typedKv(key, v as { value: unknown; type: GGUFValueType; subType?: GGUFValueType });
     if (kv) kvs.push(kv);
   }
-  kvs.push({ key: 'general.quantization_version', type: 'u32', value: 2 }, { key: 'general.file_type', type: 'u32', value: LLAMA_FTYPE[type.data] });
+  kvs.push(
+    { key: 'general.quantization_version', type: 'u32', value: 2 },
+    { key: 'general.file_type', type: 'u32', value: LLAMA_FTYPE[type.data] },
+  );
   kvs.push({ key: 'quantize.requested_type', type: 'string', value: typeArg });
   if (imatrix) kvs.push({ key: 'quantize.imatrix.file', type: 'string', value: imatrix });
 
@@ -168,15 +204,24 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = defa
     const ne = t.shape.map(Number);
     const srcType = supported.get(t.dtype);
     if (!srcType) {
-      const msg = allowRequantize ? `type ${typeName(t.dtype)} cannot be read by this build` : `requantizing from type ${typeName(t.dtype)} is disabled`;
+      const msg = allowRequantize
+        ? `type ${typeName(t.dtype)} cannot be read by this build`
+        : `requantizing from type ${typeName(t.dtype)} is disabled`;
       io.err(`llama_model_quantize: failed to quantize: ${msg}\n`);
       return 1;
     }
-    const quantise = allowsQuantisation(t.name, ne.length) && (type.data === 'F32' || type.data === 'F16' || type.data === 'BF16' || ne[0]! % 32 === 0);
+    const quantise =
+      allowsQuantisation(t.name, ne.length) && (type.data === 'F32' || type.data === 'F16' || type.data === 'BF16' || ne[0]! % 32 === 0);
     const outType: GgmlTypeName = quantise ? type.data : allowsQuantisation(t.name, ne.length) ? 'F16' : srcType;
     const plan = { name: t.name, type: srcType, ne };
     plans.push({ name: t.name, type: outType, ne });
-    sources.push({ type: srcType, offset: Number(parsed.tensorDataOffset + t.offset), bytes: ggufTensorBytes(plan), n: ne.reduce((a, b) => a * b, 1), quantise: outType !== srcType });
+    sources.push({
+      type: srcType,
+      offset: Number(parsed.tensorDataOffset + t.offset),
+      bytes: ggufTensorBytes(plan),
+      n: ne.reduce((a, b) => a * b, 1),
+      quantise: outType !== srcType,
+    });
   }
 
   const writer = new GgufWriter(dirname(output), basename(output), kvs, plans);
@@ -199,7 +244,10 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = defa
       const s = sources[k]!;
       const raw = Buffer.alloc(s.bytes);
       await fh.read(raw, 0, s.bytes, s.offset);
-      const ne4 = [...p.ne, 1, 1, 1].slice(0, 4).map((n) => String(n).padStart(6)).join(', ');
+      const ne4 = [...p.ne, 1, 1, 1]
+        .slice(0, 4)
+        .map((n) => String(n).padStart(6))
+        .join(', ');
       const head = `[${String(k + 1).padStart(4)}/${String(plans.length).padStart(4)}] ${p.name.padEnd(36)} - [${ne4}], type = ${typeName(GGML_IDS[s.type]).padStart(6)}, `;
       let out: Uint8Array = raw;
       if (s.quantise) {
@@ -210,7 +258,9 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = defa
           for (let j = 0; j < s.n; j++) f32[j] = lut[raw.readUInt16LE(2 * j)]!;
         } else for (let j = 0; j < s.n; j++) f32[j] = bf16BitsToF32(raw.readUInt16LE(2 * j));
         out = encodeTensor(f32, p.type);
-        io.err(`${head}converting to ${typeName(GGML_IDS[p.type])} .. size = ${(s.bytes / 2 ** 20).toFixed(2).padStart(8)} MiB -> ${(out.byteLength / 2 ** 20).toFixed(2).padStart(8)} MiB\n`);
+        io.err(
+          `${head}converting to ${typeName(GGML_IDS[p.type])} .. size = ${(s.bytes / 2 ** 20).toFixed(2).padStart(8)} MiB -> ${(out.byteLength / 2 ** 20).toFixed(2).padStart(8)} MiB\n`,
+        );
       } else {
         io.err(`${head}size = ${(s.bytes / 2 ** 20).toFixed(3).padStart(8)} MiB\n`);
       }
@@ -227,8 +277,12 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv, io: Io = defa
     await fh.close();
   }
   const elements = sources.reduce((a, s) => a + s.n, 0);
-  io.err(`llama_model_quantize_impl: model size  = ${(totalIn / 2 ** 20).toFixed(2).padStart(8)} MiB (${((totalIn * 8) / elements).toFixed(2)} BPW)\n`);
-  io.err(`llama_model_quantize_impl: quant size  = ${(totalOut / 2 ** 20).toFixed(2).padStart(8)} MiB (${((totalOut * 8) / elements).toFixed(2)} BPW)\n`);
+  io.err(
+    `llama_model_quantize_impl: model size  = ${(totalIn / 2 ** 20).toFixed(2).padStart(8)} MiB (${((totalIn * 8) / elements).toFixed(2)} BPW)\n`,
+  );
+  io.err(
+    `llama_model_quantize_impl: quant size  = ${(totalOut / 2 ** 20).toFixed(2).padStart(8)} MiB (${((totalOut * 8) / elements).toFixed(2)} BPW)\n`,
+  );
   const ms = Date.now() - started;
   io.out(`\nmain: quantize time = ${ms.toFixed(2).padStart(8)} ms\nmain:    total time = ${ms.toFixed(2).padStart(8)} ms\n`);
   return 0;

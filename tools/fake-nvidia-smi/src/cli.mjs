@@ -16,7 +16,7 @@ function parseArgs(argv) {
     const arg = argv[i];
     const eq = arg.indexOf('=');
     const key = eq === -1 ? arg : arg.slice(0, eq);
-    const takeValue = () => (eq !== -1 ? arg.slice(eq + 1) : argv[++i] ?? '');
+    const takeValue = () => (eq !== -1 ? arg.slice(eq + 1) : (argv[++i] ?? ''));
     if (key === '--query-gpu') opts.queryGpu = takeValue();
     else if (key === '--query-remapped-rows') opts.queryRemapped = takeValue();
     else if (key === '--format') opts.format = takeValue();
@@ -28,7 +28,10 @@ function parseArgs(argv) {
 }
 
 function parseFormat(format) {
-  const parts = format.split(',').map((p) => p.trim()).filter(Boolean);
+  const parts = format
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   if (!parts.includes('csv') || parts.some((p) => !['csv', 'noheader', 'nounits'].includes(p))) return null;
   return { header: !parts.includes('noheader'), units: !parts.includes('nounits') };
 }
@@ -39,14 +42,29 @@ function cell(value, unit, fmt) {
 }
 
 // Fields a GPU in an error state still answers: who and where it is, not what it reads.
-const IDENTITY_FIELDS = new Set(['timestamp', 'driver_version', 'count', 'name', 'serial', 'uuid', 'index', 'hostname', 'gpu_name', 'gpu_uuid', 'gpu_serial', 'gpu_bus_id']);
+const IDENTITY_FIELDS = new Set([
+  'timestamp',
+  'driver_version',
+  'count',
+  'name',
+  'serial',
+  'uuid',
+  'index',
+  'hostname',
+  'gpu_name',
+  'gpu_uuid',
+  'gpu_serial',
+  'gpu_bus_id',
+]);
 const isIdentity = (name) => IDENTITY_FIELDS.has(name) || name.startsWith('pci.');
 
 function renderCsv(names, specs, contexts, fmt) {
   const lines = [];
   if (fmt.header) lines.push(names.map((n, i) => (specs[i].unit ? `${n} [${specs[i].unit}]` : n)).join(', '));
   for (const c of contexts) {
-    lines.push(specs.map((spec, i) => (c.s.errorMarker && !isIdentity(names[i]) ? c.s.errorMarker : cell(spec.value(c), spec.unit, fmt))).join(', '));
+    lines.push(
+      specs.map((spec, i) => (c.s.errorMarker && !isIdentity(names[i]) ? c.s.errorMarker : cell(spec.value(c), spec.unit, fmt))).join(', '),
+    );
   }
   return `${lines.join('\n')}\n`;
 }
@@ -67,7 +85,9 @@ function nowFrom(env) {
 export function runFakeNvidiaSmi(argv, env, io) {
   const failMode = env.FAKE_NVIDIA_SMI_FAIL;
   if (failMode === 'missing') {
-    io.out("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n");
+    io.out(
+      "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver. Make sure that the latest NVIDIA driver is installed and running.\n\n",
+    );
     return 9;
   }
   if (failMode === 'exit') {
@@ -86,7 +106,9 @@ export function runFakeNvidiaSmi(argv, env, io) {
 
   const opts = parseArgs(argv);
   if (opts.help) {
-    io.out(`Fake NVIDIA System Management Interface (Fleetplane test stand-in)\n\n  --query-gpu=<fields> --format=csv[,noheader][,nounits]\n  --query-remapped-rows=<fields> --format=csv[,noheader]\n  -L, --list-gpus\n\nSupported --query-gpu fields:\n  ${GPU_FIELD_NAMES.join('\n  ')}\n`);
+    io.out(
+      `Fake NVIDIA System Management Interface (Fleetplane test stand-in)\n\n  --query-gpu=<fields> --format=csv[,noheader][,nounits]\n  --query-remapped-rows=<fields> --format=csv[,noheader]\n  -L, --list-gpus\n\nSupported --query-gpu fields:\n  ${GPU_FIELD_NAMES.join('\n  ')}\n`,
+    );
     return 0;
   }
   if (opts.unknown.length > 0 || (opts.queryGpu !== null && opts.queryRemapped !== null)) {
@@ -126,7 +148,11 @@ export function runFakeNvidiaSmi(argv, env, io) {
     }
     const fmt = opts.format === null ? null : parseFormat(opts.format);
     if (!fmt) {
-      io.out(opts.format === null ? '"--format" must be specified when using --query-gpu or --query-remapped-rows.\n' : `Invalid format "${opts.format}". Use csv, optionally with noheader and nounits.\n`);
+      io.out(
+        opts.format === null
+          ? '"--format" must be specified when using --query-gpu or --query-remapped-rows.\n'
+          : `Invalid format "${opts.format}". Use csv, optionally with noheader and nounits.\n`,
+      );
       return 2;
     }
     io.out(renderCsv(names, specs, contexts, fmt));

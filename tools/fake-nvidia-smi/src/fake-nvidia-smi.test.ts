@@ -34,11 +34,19 @@ const config: TFakeNvidiaSmiConfig = {
 function run(args: string[], env: Record<string, string> = {}) {
   let out = '';
   let err = '';
-  const code = runFakeNvidiaSmi(args, { ...fakeNvidiaSmiEnv(configPath, { now: new Date(NOW) }), ...env }, { out: (s) => (out += s), err: (s) => (err += s) });
+  const code = runFakeNvidiaSmi(
+    args,
+    { ...fakeNvidiaSmiEnv(configPath, { now: new Date(NOW) }), ...env },
+    { out: (s) => (out += s), err: (s) => (err += s) },
+  );
   return { code, out, err };
 }
 
-const rows = (out: string) => out.trimEnd().split('\n').map((l) => l.split(', '));
+const rows = (out: string) =>
+  out
+    .trimEnd()
+    .split('\n')
+    .map((l) => l.split(', '));
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'fake-smi-test-'));
@@ -92,14 +100,19 @@ describe('query output', () => {
   });
 
   it('accepts the old clocks_throttle_reasons names and aliases', () => {
-    const { code, out } = run(['--query-gpu=gpu_uuid,gpu_bus_id,clocks_throttle_reasons.active,clocks_throttle_reasons.sw_thermal_slowdown', '--format=csv,noheader']);
+    const { code, out } = run([
+      '--query-gpu=gpu_uuid,gpu_bus_id,clocks_throttle_reasons.active,clocks_throttle_reasons.sw_thermal_slowdown',
+      '--format=csv,noheader',
+    ]);
     expect(code).toBe(0);
     expect(rows(out)[1]!.slice(2)).toEqual(['0x0000000000000028', 'Active']);
   });
 
   it('varies over time', () => {
     const a = run([`--query-gpu=utilization.gpu,power.draw`, '--format=csv,noheader,nounits'], { FAKE_NVIDIA_SMI_NOW: String(NOW) }).out;
-    const b = run([`--query-gpu=utilization.gpu,power.draw`, '--format=csv,noheader,nounits'], { FAKE_NVIDIA_SMI_NOW: String(NOW + 45_000) }).out;
+    const b = run([`--query-gpu=utilization.gpu,power.draw`, '--format=csv,noheader,nounits'], {
+      FAKE_NVIDIA_SMI_NOW: String(NOW + 45_000),
+    }).out;
     expect(a).not.toBe(b);
   });
 
@@ -145,7 +158,9 @@ describe('errors', () => {
   });
 
   it('validates configs before writing them', () => {
-    expect(() => writeFakeNvidiaSmiConfig(join(dir, 'bad.json'), { ...config, gpus: [{ ...config.gpus[0]!, pciBusId: 'slot 3' }] })).toThrow(/PCI bus id/);
+    expect(() =>
+      writeFakeNvidiaSmiConfig(join(dir, 'bad.json'), { ...config, gpus: [{ ...config.gpus[0]!, pciBusId: 'slot 3' }] }),
+    ).toThrow(/PCI bus id/);
     expect(existsSync(join(dir, 'bad.json'))).toBe(false);
   });
 });
@@ -164,7 +179,9 @@ describe('kernel log (xid profile)', () => {
     expect(xids.length).toBeGreaterThan(0);
     const pci = `PCI:0000:${fakeH100('gpu-node-07', 3).pciBusId.slice(9, 11).toLowerCase()}:00`;
     for (const line of xids) {
-      expect(line).toMatch(/^kern {2}:warn {2}: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{6}\+00:00 NVRM: Xid \(PCI:[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\): (\d+), /);
+      expect(line).toMatch(
+        /^kern {2}:warn {2}: \d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{6}\+00:00 NVRM: Xid \(PCI:[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\): (\d+), /,
+      );
       expect(line).toContain(pci);
     }
     run(['-L'], { FAKE_NVIDIA_SMI_NOW: String(T + 31_000) });
@@ -191,7 +208,11 @@ describe('the executable', () => {
     const { stdout } = await execFileAsync(FAKE_NVIDIA_SMI_BIN, [`--query-gpu=${AGENT_QUERY}`, '--format=csv,noheader,nounits'], { env });
     expect(stdout.trimEnd().split('\n')).toHaveLength(7);
     await expect(execFileAsync(FAKE_NVIDIA_SMI_BIN, ['--query-gpu=nope', '--format=csv'], { env })).rejects.toMatchObject({ code: 2 });
-    const hang = execFileAsync(FAKE_NVIDIA_SMI_BIN, ['-L'], { env: { ...env, FAKE_NVIDIA_SMI_FAIL: 'hang' }, timeout: 400, killSignal: 'SIGKILL' });
+    const hang = execFileAsync(FAKE_NVIDIA_SMI_BIN, ['-L'], {
+      env: { ...env, FAKE_NVIDIA_SMI_FAIL: 'hang' },
+      timeout: 400,
+      killSignal: 'SIGKILL',
+    });
     await expect(hang).rejects.toMatchObject({ killed: true, signal: 'SIGKILL' });
   });
 
@@ -201,7 +222,10 @@ describe('the executable', () => {
     const cpuMs = (args: string[]) => {
       const samples: number[] = [];
       for (let i = 0; i < 5; i++) {
-        const { stderr } = spawnSync(process.execPath, ['--import', preload, ...args], { env: { ...process.env, ...fakeNvidiaSmiEnv(configPath) }, encoding: 'utf8' });
+        const { stderr } = spawnSync(process.execPath, ['--import', preload, ...args], {
+          env: { ...process.env, ...fakeNvidiaSmiEnv(configPath) },
+          encoding: 'utf8',
+        });
         const usage = JSON.parse(/CPU:(\{.*\})/.exec(stderr)![1]!) as { user: number; system: number };
         samples.push((usage.user + usage.system) / 1000);
       }
@@ -219,13 +243,21 @@ describe('reset-required profile', () => {
     writeFakeNvidiaSmiConfig(own, { ...config, gpus: [fakeH100('gpu-node-07', 0, 'busy'), fakeH100('gpu-node-07', 1, 'reset-required')] });
     const env = fakeNvidiaSmiEnv(own, { now: new Date(NOW) });
     let out = '';
-    expect(runFakeNvidiaSmi([`--query-gpu=${AGENT_QUERY}`, '--format=csv,noheader,nounits'], env, { out: (s) => (out += s), err: () => undefined })).toBe(0);
+    expect(
+      runFakeNvidiaSmi([`--query-gpu=${AGENT_QUERY}`, '--format=csv,noheader,nounits'], env, {
+        out: (s) => (out += s),
+        err: () => undefined,
+      }),
+    ).toBe(0);
     const [healthy, reset] = rows(out);
     expect(healthy!.some((c) => c.startsWith('['))).toBe(false);
     expect(reset!.slice(0, 4)).toEqual(['1', expect.stringMatching(/^GPU-/), 'NVIDIA H100 80GB HBM3', expect.stringMatching(/^0{8}:/)]);
     expect(reset!.slice(4)).toEqual(Array(11).fill('[GPU requires reset]'));
     out = '';
-    runFakeNvidiaSmi([`--query-remapped-rows=${REMAP_QUERY}`, '--format=csv,noheader'], env, { out: (s) => (out += s), err: () => undefined });
+    runFakeNvidiaSmi([`--query-remapped-rows=${REMAP_QUERY}`, '--format=csv,noheader'], env, {
+      out: (s) => (out += s),
+      err: () => undefined,
+    });
     expect(rows(out)[1]!.slice(2)).toEqual(Array(4).fill('[GPU requires reset]'));
   });
 });

@@ -62,7 +62,10 @@ export function fakeNvidiaSmiEnv(configPath: string, options: { fail?: TFakeFail
  * repeated calls for the same (node, index) agree.
  */
 export function fakeH100(node: string, index: number, profile: TFakeGpuProfile = 'busy'): TFakeGpu {
-  const hex = Array.from(`${node}#${index}`).reduce((h, c) => (Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0), 0x811c9dc5).toString(16).padStart(8, '0');
+  const hex = Array.from(`${node}#${index}`)
+    .reduce((h, c) => Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0, 0x811c9dc5)
+    .toString(16)
+    .padStart(8, '0');
   const slots = ['18', '2A', '3A', '5D', '9A', 'AB', 'BA', 'DB'];
   const bus = slots[index % slots.length] ?? '18';
   return {

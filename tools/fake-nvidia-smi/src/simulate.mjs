@@ -28,7 +28,7 @@ export function hash32(text) {
 }
 
 function phase(seed, k) {
-  return ((hash32(`${seed}:${k}`) % 6283) / 1000);
+  return (hash32(`${seed}:${k}`) % 6283) / 1000;
 }
 
 const wave = (t, periodS, ph) => Math.sin((2 * Math.PI * t) / periodS + ph);
@@ -112,7 +112,7 @@ export function simulateGpu(gpu, nowMs) {
       s.reasons = REASON.swThermalSlowdown | REASON.hwSlowdown;
       break;
     case 'ecc-error':
-      s.eccCorrected = 37 + Math.floor(t / 3600) % 5;
+      s.eccCorrected = 37 + (Math.floor(t / 3600) % 5);
       s.eccUncorrected = 2;
       s.remapCorrectable = 1;
       s.remapUncorrectable = 1;

@@ -24,7 +24,11 @@ export function renderTable(config, contexts, nowMs) {
     const util = s.util === null ? 'N/A' : `${s.util}%`;
     lines.push(
       row(`${String(c.index).padStart(4)}  ${gpu.name.slice(0, 29).padEnd(29)}  On`, `${gpu.pciBusId} Off `, `${s.eccUncorrected} `),
-      row(` N/A  ${`${s.temp}C`.padStart(4)}    ${s.pstate}${`${Math.round(s.power)}W / ${Math.round(gpu.powerLimitW)}W `.padStart(24)}`, `${s.memUsed}MiB / ${gpu.memoryTotalMib}MiB `, `${util.padStart(4)}      Default `),
+      row(
+        ` N/A  ${`${s.temp}C`.padStart(4)}    ${s.pstate}${`${Math.round(s.power)}W / ${Math.round(gpu.powerLimitW)}W `.padStart(24)}`,
+        `${s.memUsed}MiB / ${gpu.memoryTotalMib}MiB `,
+        `${util.padStart(4)}      Default `,
+      ),
       row('', '', `${s.migEnabled ? 'Enabled' : 'Disabled'} `),
       RULE,
     );
@@ -40,7 +44,11 @@ export function renderTable(config, contexts, nowMs) {
   const serving = contexts.filter((c) => c.s.memUsed > c.gpu.memoryTotalMib * 0.1);
   if (serving.length === 0) lines.push(wideRow('  No running processes found'));
   for (const c of serving) {
-    lines.push(wideRow(`  ${String(c.index).padStart(3)}   N/A  N/A    ${String(4000 + c.index).padStart(6)}      C   python3${`${c.s.memUsed}MiB`.padStart(44)}`));
+    lines.push(
+      wideRow(
+        `  ${String(c.index).padStart(3)}   N/A  N/A    ${String(4000 + c.index).padStart(6)}      C   python3${`${c.s.memUsed}MiB`.padStart(44)}`,
+      ),
+    );
   }
   lines.push(WIDE);
   return `${lines.join('\n')}\n`;

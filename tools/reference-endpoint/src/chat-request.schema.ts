@@ -24,9 +24,15 @@ export const ZChatCompletionRequest = z.looseObject({
   max_tokens: z.number().int().min(1).nullable().optional(),
   max_completion_tokens: z.number().int().min(1).nullable().optional(),
   stream: z.boolean().nullable().optional(),
-  stream_options: z.looseObject({ include_usage: z.boolean().optional(), continuous_usage_stats: z.boolean().optional() }).nullable().optional(),
+  stream_options: z
+    .looseObject({ include_usage: z.boolean().optional(), continuous_usage_stats: z.boolean().optional() })
+    .nullable()
+    .optional(),
   tools: z.array(ZToolParam).nullable().optional(),
-  tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.literal('function'), function: z.object({ name: z.string() }) })]).nullable().optional(),
+  tool_choice: z
+    .union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.literal('function'), function: z.object({ name: z.string() }) })])
+    .nullable()
+    .optional(),
   chat_template_kwargs: z.record(z.string(), z.unknown()).nullable().optional(),
   ignore_eos: z.boolean().nullable().optional(),
   temperature: z.number().min(0).max(2).nullable().optional(),

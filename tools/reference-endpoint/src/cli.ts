@@ -19,7 +19,9 @@ function num(name: string) {
   };
 }
 
-const program = new Command('reference-endpoint').description('OpenAI-compatible reference server speaking vLLM\'s protocol, with switchable degradations.');
+const program = new Command('reference-endpoint').description(
+  "OpenAI-compatible reference server speaking vLLM's protocol, with switchable degradations.",
+);
 
 program
   .command('serve')
@@ -49,10 +51,12 @@ program
         throw new InvalidArgumentError(`--degradations is not JSON: ${(err as Error).message}`);
       }
       const parsed = ZDegradations.safeParse(raw);
-      if (!parsed.success) throw new InvalidArgumentError(`--degradations: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        throw new InvalidArgumentError(`--degradations: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       degradations = parsed.data;
     }
-    if (o.engine !== 'vllm' && o.engine !== 'sglang') throw new InvalidArgumentError(`--engine must be vllm or sglang, got "${String(o.engine)}"`);
+    if (o.engine !== 'vllm' && o.engine !== 'sglang')
+      throw new InvalidArgumentError(`--engine must be vllm or sglang, got "${String(o.engine)}"`);
     const ep = await startReferenceEndpoint({
       port: o.port as number,
       host: o.host as string,
@@ -61,13 +65,21 @@ program
       engineVersion: o.engineVersion as string,
       maxModelLen: o.maxModelLen as number,
       seed: o.seed as number,
-      timing: { ttftBaseMs: o.ttftMs as number, prefillMsPer1kTokens: o.prefillMsPer1k as number, itlMs: o.itlMs as number, streamInterval: o.streamInterval as number },
+      timing: {
+        ttftBaseMs: o.ttftMs as number,
+        prefillMsPer1kTokens: o.prefillMsPer1k as number,
+        itlMs: o.itlMs as number,
+        streamInterval: o.streamInterval as number,
+      },
       maxNumSeqs: o.maxNumSeqs as number,
       apiKey: o.apiKey as string | undefined,
       degradations,
     });
     if (o.readyJson) process.stdout.write(`${JSON.stringify({ event: 'listening', url: ep.url, pid: process.pid })}\n`);
-    else process.stdout.write(`Reference endpoint listening on ${ep.url} (model ${ep.options.servedModelName}, ${ep.options.engine} ${ep.options.engineVersion}, max_model_len ${ep.options.maxModelLen})\n`);
+    else
+      process.stdout.write(
+        `Reference endpoint listening on ${ep.url} (model ${ep.options.servedModelName}, ${ep.options.engine} ${ep.options.engineVersion}, max_model_len ${ep.options.maxModelLen})\n`,
+      );
     const stop = () => {
       void ep.close().then(() => process.exit(0));
     };

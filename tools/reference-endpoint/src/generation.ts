@@ -90,7 +90,12 @@ export class Generation {
     const { entry, stream, res } = this.init;
     entry.scheduledAtMs = now;
     if (stream) {
-      res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-request-id': entry.id });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-request-id': entry.id,
+      });
       res.flushHeaders();
     }
     this.firstAt = now + this.init.ttftMs;
@@ -187,13 +192,19 @@ export class Generation {
       this.complete(at);
       return;
     }
-    const text = (kind: string) => plan.pieces.filter((p) => p.kind === kind).map((p) => p.text).join('');
+    const text = (kind: string) =>
+      plan.pieces
+        .filter((p) => p.kind === kind)
+        .map((p) => p.text)
+        .join('');
     const reasoning = text('reasoning');
     const message: Record<string, unknown> = {
       role: 'assistant',
       content: plan.toolCall ? null : text('content'),
       [reasoningField]: reasoning === '' ? null : reasoning,
-      tool_calls: plan.toolCall ? [{ id: plan.toolCall.id, type: 'function', function: { name: plan.toolCall.name, arguments: text('tool_args') } }] : [],
+      tool_calls: plan.toolCall
+        ? [{ id: plan.toolCall.id, type: 'function', function: { name: plan.toolCall.name, arguments: text('tool_args') } }]
+        : [],
     };
     const completion = plan.pieces.length;
     sendJson(
@@ -205,7 +216,12 @@ export class Generation {
         created,
         model,
         choices: [{ index: 0, message, logprobs: null, finish_reason: plan.finishReason, stop_reason: null }],
-        usage: { prompt_tokens: promptTokens, total_tokens: promptTokens + completion, completion_tokens: completion, prompt_tokens_details: null },
+        usage: {
+          prompt_tokens: promptTokens,
+          total_tokens: promptTokens + completion,
+          completion_tokens: completion,
+          prompt_tokens_details: null,
+        },
       },
       { 'x-request-id': entry.id },
     );

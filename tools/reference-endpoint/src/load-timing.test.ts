@@ -18,7 +18,10 @@ afterAll(async () => {
 describe('client timings against server timestamps', () => {
   it('joins every request by X-Request-Id, and the client never sees tokens before the server sent them', async () => {
     ep.resetStats();
-    const run = await runLoadLevel({ baseUrl: ep.url, timeoutMs: 10_000, network: LOOPBACK }, { model: 'deepseek-ai/DeepSeek-V4-Flash', concurrency: 4, requests: 12, inputTokens: 128, outputTokens: 16 });
+    const run = await runLoadLevel(
+      { baseUrl: ep.url, timeoutMs: 10_000, network: LOOPBACK },
+      { model: 'deepseek-ai/DeepSeek-V4-Flash', concurrency: 4, requests: 12, inputTokens: 128, outputTokens: 16 },
+    );
     expect(run.outcomes).toHaveLength(12);
     const server = new Map(ep.requestTimeline.map((e) => [e.id, e]));
     for (const o of run.outcomes) {
@@ -31,7 +34,14 @@ describe('client timings against server timestamps', () => {
       expect(o.usage).toEqual({ promptTokens: s.promptTokens, completionTokens: 16 });
     }
     const m = calculateBenchmarkMetrics(
-      run.outcomes.map((o) => ({ ok: o.ok, ttftMs: o.ttftMs, itlMs: o.itlMs, e2eMs: o.e2eMs, promptTokens: o.usage?.promptTokens ?? null, completionTokens: o.usage?.completionTokens ?? null })),
+      run.outcomes.map((o) => ({
+        ok: o.ok,
+        ttftMs: o.ttftMs,
+        itlMs: o.itlMs,
+        e2eMs: o.e2eMs,
+        promptTokens: o.usage?.promptTokens ?? null,
+        completionTokens: o.usage?.completionTokens ?? null,
+      })),
       { durationMs: run.durationMs },
     );
     expect(m.completed).toBe(12);
@@ -42,7 +52,15 @@ describe('client timings against server timestamps', () => {
   it('runs a check in-process against the endpoint (the same engine the worker uses)', async () => {
     const r = await runCheck(
       { key: 'tools', kind: 'tool_calling', params: { caseIds: ['tool-flights'] } },
-      { baseUrl: ep.url, servedModelName: 'deepseek-ai/DeepSeek-V4-Flash', engine: 'vllm', engineVersion: '0.11.2', maxContextTokens: 131072, concurrencyCap: 2, network: LOOPBACK },
+      {
+        baseUrl: ep.url,
+        servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
+        engine: 'vllm',
+        engineVersion: '0.11.2',
+        maxContextTokens: 131072,
+        concurrencyCap: 2,
+        network: LOOPBACK,
+      },
     );
     expect(r.verdict, r.explanation).toBe('pass');
   });

@@ -5,9 +5,17 @@ import { EXACT_ANSWER_TASKS, REASONING_PROMPTS, TOOL_CASES, buildHaystack, tools
 import type { TChatCompletionRequest } from './chat-request.schema';
 import { planAnswer, synthesiseArguments, type TPlan } from './model';
 
-const req = (content: string, over: Partial<TChatCompletionRequest> = {}): TChatCompletionRequest => ({ model: 'm', messages: [{ role: 'user', content }], ...over });
+const req = (content: string, over: Partial<TChatCompletionRequest> = {}): TChatCompletionRequest => ({
+  model: 'm',
+  messages: [{ role: 'user', content }],
+  ...over,
+});
 const ctx = (degradations = {}) => ({ seed: 1, degradations, requestNumber: 1 });
-const text = (p: TPlan, kind: string) => p.pieces.filter((x) => x.kind === kind).map((x) => x.text).join('');
+const text = (p: TPlan, kind: string) =>
+  p.pieces
+    .filter((x) => x.kind === kind)
+    .map((x) => x.text)
+    .join('');
 
 describe('planAnswer', () => {
   it('answers every shipped exact-answer and reasoning task correctly by default', () => {
@@ -29,7 +37,10 @@ describe('planAnswer', () => {
 
   it('answers wrongly for a deterministic share of prompts', () => {
     const wrong = (rate: number, seed: number) =>
-      EXACT_ANSWER_TASKS.filter((t) => !scoreExactAnswer(t.expected, text(planAnswer(req(t.prompt), { ...ctx({ wrongAnswerRate: rate }), seed }), 'content')).correct).map((t) => t.id);
+      EXACT_ANSWER_TASKS.filter(
+        (t) =>
+          !scoreExactAnswer(t.expected, text(planAnswer(req(t.prompt), { ...ctx({ wrongAnswerRate: rate }), seed }), 'content')).correct,
+      ).map((t) => t.id);
     const half = wrong(0.5, 1);
     expect(half.length).toBeGreaterThan(EXACT_ANSWER_TASKS.length * 0.25);
     expect(half.length).toBeLessThan(EXACT_ANSWER_TASKS.length * 0.75);
@@ -57,7 +68,10 @@ describe('planAnswer', () => {
       expect(p.finishReason).toBe('tool_calls');
       expect(JSON.parse(text(p, 'tool_args'))).toEqual(c.referenceArguments);
     }
-    const p = planAnswer(req('Please use lookup_order for order 77.', { tools: toolsFor(['get_weather', 'lookup_order']) }), ctx({ malformedToolCallJson: true }));
+    const p = planAnswer(
+      req('Please use lookup_order for order 77.', { tools: toolsFor(['get_weather', 'lookup_order']) }),
+      ctx({ malformedToolCallJson: true }),
+    );
     expect(p.toolCall?.name).toBe('lookup_order');
     expect(() => JSON.parse(text(p, 'tool_args'))).toThrow();
     expect(planAnswer(req('use get_weather', { tools: toolsFor(['get_weather']), tool_choice: 'none' }), ctx()).toolCall).toBeNull();
@@ -68,7 +82,9 @@ describe('planAnswer', () => {
       const args = synthesiseArguments(tool.function.parameters, 'Use it for Lisbon with 3 people in business class, 250 EUR to NOK.');
       expect(validateJsonSchema(tool.function.parameters as TJsonSchema, args), tool.function.name).toEqual([]);
     }
-    expect(synthesiseArguments({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, 'Use get_weather for Paris')).toEqual({ city: 'Paris' });
+    expect(
+      synthesiseArguments({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, 'Use get_weather for Paris'),
+    ).toEqual({ city: 'Paris' });
   });
 
   it('honours max_tokens and ignore_eos', () => {

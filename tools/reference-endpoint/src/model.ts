@@ -1,6 +1,14 @@
 import type { TExpectedAnswer, TJsonSchema } from '@fleetplane/contracts';
 import { APPROX_TOKENS_PER_CHAT, APPROX_TOKENS_PER_MESSAGE, countApproxTokens, splitApproxTokens } from '@fleetplane/domain';
-import { EXACT_ANSWER_TASKS, NEEDLE_PATTERN, NEEDLE_QUESTION_PATTERN, REASONING_PROMPTS, TOOL_CASES, fillerSentence, seededRandom } from '@fleetplane/validation';
+import {
+  EXACT_ANSWER_TASKS,
+  NEEDLE_PATTERN,
+  NEEDLE_QUESTION_PATTERN,
+  REASONING_PROMPTS,
+  TOOL_CASES,
+  fillerSentence,
+  seededRandom,
+} from '@fleetplane/validation';
 import type { TDegradations } from './degradations.schema';
 import { messageText, type TChatCompletionRequest, type TToolParam } from './chat-request.schema';
 import { unitHash } from './hash';
@@ -26,10 +34,15 @@ interface TKnownAnswer {
 }
 
 const KNOWN = new Map<string, TKnownAnswer>();
-for (const t of EXACT_ANSWER_TASKS) KNOWN.set(t.prompt, { expected: t.expected, reasoning: 'I will work through the question carefully and check the result before answering.' });
+for (const t of EXACT_ANSWER_TASKS)
+  KNOWN.set(t.prompt, {
+    expected: t.expected,
+    reasoning: 'I will work through the question carefully and check the result before answering.',
+  });
 for (const r of REASONING_PROMPTS) KNOWN.set(r.prompt, { expected: r.expected, reasoning: r.solution });
 
-const GENERIC_ANSWER = 'This is the Fleetplane reference endpoint. It answers the built-in validation tasks exactly and replies to other prompts with this sentence.';
+const GENERIC_ANSWER =
+  'This is the Fleetplane reference endpoint. It answers the built-in validation tasks exactly and replies to other prompts with this sentence.';
 
 const FILLER_PIECES = (() => {
   const rng = seededRandom(7);
@@ -78,7 +91,9 @@ export function synthesiseArguments(schema: TJsonSchema | undefined, prompt: str
     case 'number': {
       const lo = s.minimum ?? 1;
       const hi = s.maximum ?? Number.MAX_SAFE_INTEGER;
-      const found = (prompt.match(/\d+(?:\.\d+)?/g) ?? []).map(Number).find((n) => n >= lo && n <= hi && (type === 'number' || Number.isInteger(n)));
+      const found = (prompt.match(/\d+(?:\.\d+)?/g) ?? [])
+        .map(Number)
+        .find((n) => n >= lo && n <= hi && (type === 'number' || Number.isInteger(n)));
       return found ?? (type === 'integer' ? Math.ceil(lo) : lo);
     }
     case 'boolean':
@@ -100,7 +115,9 @@ export interface TPlanContext {
 }
 
 function toolCallId(seed: number, n: number): string {
-  return `chatcmpl-tool-${Math.floor(unitHash(seed, 'tool', n) * 2 ** 32).toString(16).padStart(8, '0')}${n.toString(16)}`;
+  return `chatcmpl-tool-${Math.floor(unitHash(seed, 'tool', n) * 2 ** 32)
+    .toString(16)
+    .padStart(8, '0')}${n.toString(16)}`;
 }
 
 function lastUserText(req: TChatCompletionRequest): string {

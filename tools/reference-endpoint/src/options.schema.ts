@@ -28,7 +28,11 @@ export const ZReferenceEndpointOptions = z.object({
   /** KV-cache capacity in tokens, for vllm:kv_cache_usage_perc. */
   kvCacheTokens: z.number().int().min(1).optional(),
   /** Largest request body accepted, in bytes. */
-  maxBodyBytes: z.number().int().min(1024).default(64 * 1024 * 1024),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(64 * 1024 * 1024),
   /** How many request records the timeline keeps (oldest dropped first). */
   timelineLimit: z.number().int().min(1).default(200_000),
 });

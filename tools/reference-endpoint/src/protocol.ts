@@ -49,7 +49,9 @@ export class ChunkWriter {
   }
 
   toolHeader(id: string, name: string): string {
-    return this.event(`{"tool_calls":[{"index":0,"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":""}}]}`);
+    return this.event(
+      `{"tool_calls":[{"index":0,"id":${JSON.stringify(id)},"type":"function","function":{"name":${JSON.stringify(name)},"arguments":""}}]}`,
+    );
   }
 
   toolArgs(text: string): string {

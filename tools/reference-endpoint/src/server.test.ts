@@ -17,7 +17,11 @@ beforeEach(() => {
 });
 
 const post = (body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${ep.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  fetch(`${ep.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 const task = EXACT_ANSWER_TASKS.find((t) => t.id === 'arith-mul')!;
 
 /** Polls until the condition holds (timing on a shared machine is not predictable). */
@@ -74,13 +78,27 @@ describe('OpenAI-compatible routes', () => {
       id: 'chatcmpl-r-1',
       object: 'chat.completion',
       model: MODEL,
-      choices: [{ index: 0, message: { role: 'assistant', content: '391', reasoning: null, tool_calls: [] }, logprobs: null, finish_reason: 'stop', stop_reason: null }],
+      choices: [
+        {
+          index: 0,
+          message: { role: 'assistant', content: '391', reasoning: null, tool_calls: [] },
+          logprobs: null,
+          finish_reason: 'stop',
+          stop_reason: null,
+        },
+      ],
       usage: { prompt_tokens: expect.any(Number), completion_tokens: 1, total_tokens: expect.any(Number), prompt_tokens_details: null },
     });
   });
 
   it('streams role first, reasoning then content, finish_reason, a usage chunk and [DONE]', async () => {
-    const res = await post({ model: MODEL, stream: true, stream_options: { include_usage: true }, chat_template_kwargs: { thinking: true }, messages: [{ role: 'user', content: task.prompt }] });
+    const res = await post({
+      model: MODEL,
+      stream: true,
+      stream_options: { include_usage: true },
+      chat_template_kwargs: { thinking: true },
+      messages: [{ role: 'user', content: task.prompt }],
+    });
     expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     const ev = await events(res);
     const chunks = ev.slice(0, -1) as unknown as TChunk[];
@@ -101,7 +119,9 @@ describe('OpenAI-compatible routes', () => {
   });
 
   it('omits the usage chunk unless asked, and stops at max_tokens with finish_reason length', async () => {
-    const ev = await events(await post({ model: MODEL, stream: true, max_tokens: 5, ignore_eos: true, messages: [{ role: 'user', content: 'hi' }] }));
+    const ev = await events(
+      await post({ model: MODEL, stream: true, max_tokens: 5, ignore_eos: true, messages: [{ role: 'user', content: 'hi' }] }),
+    );
     const chunks = ev.slice(0, -1) as unknown as TChunk[];
     expect(chunks.every((c) => c.choices.length === 1)).toBe(true);
     expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe('length');
@@ -109,11 +129,23 @@ describe('OpenAI-compatible routes', () => {
 
   it('streams tool calls as an id/name fragment followed by argument fragments', async () => {
     const c = TOOL_CASES.find((x) => x.id === 'tool-weather-paris')!;
-    const ev = await events(await post({ model: MODEL, stream: true, tools: toolsFor(c.offeredTools), messages: [{ role: 'user', content: c.prompt }] }));
-    const calls = (ev.slice(0, -1) as unknown as TChunk[]).flatMap((ch) => (ch.choices[0]?.delta.tool_calls as Record<string, unknown>[] | undefined) ?? []);
-    expect(calls[0]).toEqual({ index: 0, id: expect.stringMatching(/^chatcmpl-tool-/), type: 'function', function: { name: 'get_weather', arguments: '' } });
+    const ev = await events(
+      await post({ model: MODEL, stream: true, tools: toolsFor(c.offeredTools), messages: [{ role: 'user', content: c.prompt }] }),
+    );
+    const calls = (ev.slice(0, -1) as unknown as TChunk[]).flatMap(
+      (ch) => (ch.choices[0]?.delta.tool_calls as Record<string, unknown>[] | undefined) ?? [],
+    );
+    expect(calls[0]).toEqual({
+      index: 0,
+      id: expect.stringMatching(/^chatcmpl-tool-/),
+      type: 'function',
+      function: { name: 'get_weather', arguments: '' },
+    });
     for (const frag of calls.slice(1)) expect(Object.keys(frag).sort()).toEqual(['function', 'index']);
-    expect(JSON.parse(calls.map((f) => (f.function as { arguments: string }).arguments).join(''))).toEqual({ city: 'Paris', unit: 'celsius' });
+    expect(JSON.parse(calls.map((f) => (f.function as { arguments: string }).arguments).join(''))).toEqual({
+      city: 'Paris',
+      unit: 'celsius',
+    });
     expect((ev.at(-2) as unknown as TChunk).choices[0]!.finish_reason).toBe('tool_calls');
   });
 });
@@ -131,9 +163,24 @@ describe('errors in vLLM shape', () => {
   it('rejects bad requests with 400 and unknown models with 404', async () => {
     await expectError(await post('{"model": '), 400, 'BadRequestError', /^Invalid JSON in request body/);
     await expectError(await post({ model: MODEL }), 400, 'BadRequestError', /^messages: /);
-    await expectError(await post({ model: 'other', messages: [{ role: 'user', content: 'x' }] }), 404, 'NotFoundError', /^The model `other` does not exist\.$/);
-    await expectError(await post({ model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(5000) }] }), 400, 'BadRequestError', /^This model's maximum context length is 4096 tokens\. However, your request has \d+ input tokens/);
-    await expectError(await post({ model: MODEL, max_tokens: 4000, messages: [{ role: 'user', content: 'word '.repeat(200) }] }), 400, 'BadRequestError', /^'max_tokens' or 'max_completion_tokens' is too large: 4000/);
+    await expectError(
+      await post({ model: 'other', messages: [{ role: 'user', content: 'x' }] }),
+      404,
+      'NotFoundError',
+      /^The model `other` does not exist\.$/,
+    );
+    await expectError(
+      await post({ model: MODEL, messages: [{ role: 'user', content: 'word '.repeat(5000) }] }),
+      400,
+      'BadRequestError',
+      /^This model's maximum context length is 4096 tokens\. However, your request has \d+ input tokens/,
+    );
+    await expectError(
+      await post({ model: MODEL, max_tokens: 4000, messages: [{ role: 'user', content: 'word '.repeat(200) }] }),
+      400,
+      'BadRequestError',
+      /^'max_tokens' or 'max_completion_tokens' is too large: 4000/,
+    );
     expect((await fetch(`${ep.url}/v1/chat/completions`)).status).toBe(405);
     expect(await (await fetch(`${ep.url}/nope`)).json()).toEqual({ detail: 'Not Found' });
   });
@@ -141,7 +188,8 @@ describe('errors in vLLM shape', () => {
   it('injects 5xx errors deterministically at the configured rate', async () => {
     ep.setDegradations({ errorRate5xx: 0.5 });
     const statuses = [];
-    for (let i = 0; i < 40; i += 1) statuses.push((await post({ model: MODEL, max_tokens: 1, messages: [{ role: 'user', content: 'x' }] })).status);
+    for (let i = 0; i < 40; i += 1)
+      statuses.push((await post({ model: MODEL, max_tokens: 1, messages: [{ role: 'user', content: 'x' }] })).status);
     const errors = statuses.filter((s) => s === 500).length;
     expect(errors).toBeGreaterThan(8);
     expect(errors).toBeLessThan(32);
@@ -166,12 +214,22 @@ describe('admin API and bookkeeping', () => {
   it('records per-request server timestamps and the peak number of open requests', async () => {
     // Hold each request open long enough that all five overlap.
     ep.setDegradations({ addedLatencyMs: 300 });
-    await Promise.all(Array.from({ length: 5 }, (_, i) => post({ model: MODEL, stream: true, max_tokens: 10, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] }, { 'x-request-id': `t-${i}` }).then((r) => r.text())));
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        post(
+          { model: MODEL, stream: true, max_tokens: 10, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] },
+          { 'x-request-id': `t-${i}` },
+        ).then((r) => r.text()),
+      ),
+    );
     const stats = ep.stats();
     expect(stats.maxConcurrentRequests).toBe(5);
     expect(stats.inFlight).toBe(0);
     expect(stats.generationTokens).toBe(50);
-    const timeline = (await (await fetch(`${ep.url}/_ref/timeline`)).json()) as { timeOrigin: number; entries: Record<string, number | string | null>[] };
+    const timeline = (await (await fetch(`${ep.url}/_ref/timeline`)).json()) as {
+      timeOrigin: number;
+      entries: Record<string, number | string | null>[];
+    };
     expect(timeline.entries.map((e) => e.id).sort()).toEqual(['t-0', 't-1', 't-2', 't-3', 't-4']);
     for (const e of timeline.entries) {
       expect(e.receivedAtMs as number).toBeLessThanOrEqual(e.scheduledAtMs as number);
@@ -195,7 +253,13 @@ describe('admin API and bookkeeping', () => {
   it('enforces a global output-token budget', async () => {
     ep.setDegradations({ throughputCapTokensPerSec: 500 });
     const t0 = performance.now();
-    await Promise.all(Array.from({ length: 2 }, () => post({ model: MODEL, stream: true, max_tokens: 100, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] }).then((r) => r.text())));
+    await Promise.all(
+      Array.from({ length: 2 }, () =>
+        post({ model: MODEL, stream: true, max_tokens: 100, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] }).then((r) =>
+          r.text(),
+        ),
+      ),
+    );
     // 200 tokens at 500 tok/s take at least 400 ms (without the cap: about 100 ms).
     expect(performance.now() - t0).toBeGreaterThan(380);
   });
@@ -209,22 +273,31 @@ describe('admin API and bookkeeping', () => {
     };
     // Prometheus counters are cumulative over the server's life, so compare before and after.
     const before = await ep.metricsText();
-    await post({ model: MODEL, stream: true, max_tokens: 3, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] }).then((r) => r.text());
+    await post({ model: MODEL, stream: true, max_tokens: 3, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] }).then((r) =>
+      r.text(),
+    );
     const res = await fetch(`${ep.url}/metrics`);
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     const text = await res.text();
-    for (const name of ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc']) expect(text).toContain(`# TYPE ${name} gauge`);
-    for (const name of ['vllm:prompt_tokens_total', 'vllm:generation_tokens_total', 'vllm:request_success_total']) expect(text).toContain(`# TYPE ${name} counter`);
+    for (const name of ['vllm:num_requests_running', 'vllm:num_requests_waiting', 'vllm:kv_cache_usage_perc'])
+      expect(text).toContain(`# TYPE ${name} gauge`);
+    for (const name of ['vllm:prompt_tokens_total', 'vllm:generation_tokens_total', 'vllm:request_success_total'])
+      expect(text).toContain(`# TYPE ${name} counter`);
     for (const name of ['vllm:time_to_first_token_seconds', 'vllm:inter_token_latency_seconds', 'vllm:e2e_request_latency_seconds']) {
       expect(text).toContain(`# HELP ${name} `);
       expect(text).toContain(`# TYPE ${name} histogram`);
     }
     const les = (metric: string) =>
-      [...text.matchAll(new RegExp(`^${metric}_bucket\\{.*le="([^"]+)".*\\} `, 'gm'))].map((m) => m[1]).filter((le) => le !== '+Inf').map(Number);
+      [...text.matchAll(new RegExp(`^${metric}_bucket\\{.*le="([^"]+)".*\\} `, 'gm'))]
+        .map((m) => m[1])
+        .filter((le) => le !== '+Inf')
+        .map(Number);
     expect(les('vllm:time_to_first_token_seconds')).toEqual(TTFT_BUCKETS);
     expect(les('vllm:inter_token_latency_seconds')).toEqual(ITL_BUCKETS);
     expect(les('vllm:e2e_request_latency_seconds')).toEqual(E2E_BUCKETS);
-    expect(TTFT_BUCKETS).toEqual([0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560]);
+    expect(TTFT_BUCKETS).toEqual([
+      0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80, 160, 640, 2560,
+    ]);
     expect(ITL_BUCKETS).toEqual([0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 20, 40, 80]);
     const delta = (series: string) => value(text, series) - value(before, series);
     expect(delta(`vllm:generation_tokens_total${labels}}`)).toBe(3);
@@ -248,7 +321,11 @@ describe('engine flavours, API keys and queueing', () => {
       const res = await fetch(`${sg.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
-        body: JSON.stringify({ model: MODEL, chat_template_kwargs: { thinking: true }, messages: [{ role: 'user', content: task.prompt }] }),
+        body: JSON.stringify({
+          model: MODEL,
+          chat_template_kwargs: { thinking: true },
+          messages: [{ role: 'user', content: task.prompt }],
+        }),
       });
       const body = (await res.json()) as { choices: { message: Record<string, unknown> }[] };
       expect(body.choices[0]!.message.reasoning_content).toEqual(expect.any(String));
@@ -263,7 +340,14 @@ describe('engine flavours, API keys and queueing', () => {
     try {
       const res = await fetch(`${si.url}/v1/chat/completions`, {
         method: 'POST',
-        body: JSON.stringify({ model: MODEL, stream: true, stream_options: { include_usage: true }, max_tokens: 13, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] }),
+        body: JSON.stringify({
+          model: MODEL,
+          stream: true,
+          stream_options: { include_usage: true },
+          max_tokens: 13,
+          ignore_eos: true,
+          messages: [{ role: 'user', content: 'x' }],
+        }),
       });
       const chunks = (await events(res)).slice(0, -1) as unknown as TChunk[];
       const contents = chunks.map((c) => c.choices[0]?.delta.content).filter((c): c is string => typeof c === 'string' && c !== '');
@@ -280,7 +364,16 @@ describe('engine flavours, API keys and queueing', () => {
     const q = await startReferenceEndpoint({ maxNumSeqs: 1, timing: { ttftBaseMs: 1, itlMs: 2 } });
     try {
       const send = () =>
-        fetch(`${q.url}/v1/chat/completions`, { method: 'POST', body: JSON.stringify({ model: MODEL, stream: true, max_tokens: 40, ignore_eos: true, messages: [{ role: 'user', content: 'x' }] }) }).then((r) => r.text());
+        fetch(`${q.url}/v1/chat/completions`, {
+          method: 'POST',
+          body: JSON.stringify({
+            model: MODEL,
+            stream: true,
+            max_tokens: 40,
+            ignore_eos: true,
+            messages: [{ role: 'user', content: 'x' }],
+          }),
+        }).then((r) => r.text());
       const all = Promise.all([send(), send()]);
       await waitFor(async () => /^vllm:num_requests_waiting\{[^}]*\} 1$/m.test(await q.metricsText()));
       expect(q.stats()).toMatchObject({ running: 1, waiting: 1 });

@@ -86,7 +86,19 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
   const startedUnix = Math.floor(Date.now() / 1000);
   const kvCapacity = opts.kvCacheTokens ?? opts.maxModelLen * 4;
   let requestNumber = 0;
-  const stats: Omit<TEndpointStats, 'eventLoopDelayMs'> = { totalRequests: 0, completionRequests: 0, inFlight: 0, maxConcurrentRequests: 0, running: 0, waiting: 0, succeeded: 0, failed: 0, aborted: 0, promptTokens: 0, generationTokens: 0 };
+  const stats: Omit<TEndpointStats, 'eventLoopDelayMs'> = {
+    totalRequests: 0,
+    completionRequests: 0,
+    inFlight: 0,
+    maxConcurrentRequests: 0,
+    running: 0,
+    waiting: 0,
+    succeeded: 0,
+    failed: 0,
+    aborted: 0,
+    promptTokens: 0,
+    generationTokens: 0,
+  };
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
 
@@ -196,13 +208,22 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
     const promptTokens = countApproxChatTokens(body.messages, body.tools ?? undefined);
     entry.promptTokens = promptTokens;
     if (promptTokens > opts.maxModelLen) {
-      return fail(400, `This model's maximum context length is ${opts.maxModelLen} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input messages.`, 'messages');
+      return fail(
+        400,
+        `This model's maximum context length is ${opts.maxModelLen} tokens. However, your request has ${promptTokens} input tokens. Please reduce the length of the input messages.`,
+        'messages',
+      );
     }
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? null;
     if (maxTokens !== null && promptTokens + maxTokens > opts.maxModelLen) {
-      return fail(400, `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${opts.maxModelLen} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${opts.maxModelLen} - ${promptTokens}).`, 'max_tokens');
+      return fail(
+        400,
+        `'max_tokens' or 'max_completion_tokens' is too large: ${maxTokens}. This model's maximum context length is ${opts.maxModelLen} tokens and your request has ${promptTokens} input tokens (${maxTokens} > ${opts.maxModelLen} - ${promptTokens}).`,
+        'max_tokens',
+      );
     }
-    if (d.errorRate5xx && unitHash(opts.seed, '5xx', n) < d.errorRate5xx) return fail(500, 'Internal server error (injected by the reference endpoint).');
+    if (d.errorRate5xx && unitHash(opts.seed, '5xx', n) < d.errorRate5xx)
+      return fail(500, 'Internal server error (injected by the reference endpoint).');
 
     stats.promptTokens += promptTokens;
     metrics.prompt(promptTokens);
@@ -364,7 +385,16 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
     }),
     resetStats() {
       loopDelay.reset();
-      Object.assign(stats, { totalRequests: 0, completionRequests: 0, maxConcurrentRequests: stats.inFlight, succeeded: 0, failed: 0, aborted: 0, promptTokens: 0, generationTokens: 0 });
+      Object.assign(stats, {
+        totalRequests: 0,
+        completionRequests: 0,
+        maxConcurrentRequests: stats.inFlight,
+        succeeded: 0,
+        failed: 0,
+        aborted: 0,
+        promptTokens: 0,
+        generationTokens: 0,
+      });
       timeline.length = 0;
     },
     metricsText: () => metrics.text(),

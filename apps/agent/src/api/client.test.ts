@@ -30,7 +30,13 @@ afterAll(async () => {
   await new Promise((r) => odd.close(r));
 });
 
-const request = (joinToken: string) => ({ joinToken, hostname: 'gpu-node-01', agentVersion: '0.1.0', driverVersion: '550.54.15', cudaVersion: '12.4' });
+const request = (joinToken: string) => ({
+  joinToken,
+  hostname: 'gpu-node-01',
+  agentVersion: '0.1.0',
+  driverVersion: '550.54.15',
+  cudaVersion: '12.4',
+});
 
 describe('AgentApiClient.enroll', () => {
   it('exchanges a valid token once', async () => {
@@ -38,7 +44,12 @@ describe('AgentApiClient.enroll', () => {
     const client = new AgentApiClient({ server: `${cp.url}/` });
     const first = await client.enroll(request('fpj_valid_token_1'));
     expect(first).toMatchObject({ kind: 'ok', status: 201, body: { clusterId: 'cluster-1', reportIntervalSeconds: 15 } });
-    expect(await client.enroll(request('fpj_valid_token_1'))).toMatchObject({ kind: 'rejected', status: 409, code: 'conflict', message: 'This join token has already been used' });
+    expect(await client.enroll(request('fpj_valid_token_1'))).toMatchObject({
+      kind: 'rejected',
+      status: 409,
+      code: 'conflict',
+      message: 'This join token has already been used',
+    });
   });
 
   it('classifies expired, revoked and invalid requests', async () => {
@@ -54,18 +65,47 @@ describe('AgentApiClient.enroll', () => {
 
   it('does not follow redirects and refuses non-v1 bodies', async () => {
     const client = new AgentApiClient({ server: oddUrl });
-    expect(await client.enroll(request('fpj_whatever1'))).toMatchObject({ kind: 'retry', status: 302, message: expect.stringContaining('redirects to https://elsewhere.example.com/') });
+    expect(await client.enroll(request('fpj_whatever1'))).toMatchObject({
+      kind: 'retry',
+      status: 302,
+      message: expect.stringContaining('redirects to https://elsewhere.example.com/'),
+    });
     const telemetry = new AgentApiClient({ server: oddUrl, credential: 'fpa_0123456789abcdef' });
-    const batch = { batchId: crypto.randomUUID(), sentAt: new Date().toISOString(), host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }, gpuSamples: [], xidEvents: [], engineSamples: [], droppedSamples: 0 };
-    expect(await telemetry.postTelemetry(batch)).toMatchObject({ kind: 'retry', status: 200, message: expect.stringContaining('not a v1 response') });
+    const batch = {
+      batchId: crypto.randomUUID(),
+      sentAt: new Date().toISOString(),
+      host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null },
+      gpuSamples: [],
+      xidEvents: [],
+      engineSamples: [],
+      droppedSamples: 0,
+    };
+    expect(await telemetry.postTelemetry(batch)).toMatchObject({
+      kind: 'retry',
+      status: 200,
+      message: expect.stringContaining('not a v1 response'),
+    });
     const teapot = new AgentApiClient({ server: `${oddUrl}/teapot`, credential: 'fpa_0123456789abcdef' });
-    expect(await teapot.postTelemetry(batch)).toMatchObject({ kind: 'rejected', status: 418, code: null, message: "HTTP 418: I'm a teapot" });
+    expect(await teapot.postTelemetry(batch)).toMatchObject({
+      kind: 'rejected',
+      status: 418,
+      code: null,
+      message: "HTTP 418: I'm a teapot",
+    });
   });
 
-  it("dead-letters a batch the server forbids, but treats a bare 403 as a credential problem", async () => {
+  it('dead-letters a batch the server forbids, but treats a bare 403 as a credential problem', async () => {
     const credential = cp.issueCredential('node-403');
     const client = new AgentApiClient({ server: cp.url, credential });
-    const batch = { batchId: crypto.randomUUID(), sentAt: new Date().toISOString(), host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }, gpuSamples: [], xidEvents: [], engineSamples: [], droppedSamples: 0 };
+    const batch = {
+      batchId: crypto.randomUUID(),
+      sentAt: new Date().toISOString(),
+      host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null },
+      gpuSamples: [],
+      xidEvents: [],
+      engineSamples: [],
+      droppedSamples: 0,
+    };
     cp.rejectWhen(() => true, 'forbidden');
     try {
       expect(await client.postTelemetry(batch)).toMatchObject({ kind: 'rejected', status: 403, code: 'forbidden' });
@@ -79,7 +119,11 @@ describe('AgentApiClient.enroll', () => {
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
     try {
       const viaProxy = new AgentApiClient({ server: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, credential });
-      expect(await viaProxy.postTelemetry(batch)).toMatchObject({ kind: 'unauthorized', status: 403, message: expect.stringContaining('Forbidden by proxy policy') });
+      expect(await viaProxy.postTelemetry(batch)).toMatchObject({
+        kind: 'unauthorized',
+        status: 403,
+        message: expect.stringContaining('Forbidden by proxy policy'),
+      });
     } finally {
       await new Promise((r) => proxy.close(r));
     }
@@ -90,7 +134,11 @@ describe('AgentApiClient.enroll', () => {
     await new Promise<void>((r) => hang.listen(0, '127.0.0.1', r));
     try {
       const client = new AgentApiClient({ server: `http://127.0.0.1:${(hang.address() as AddressInfo).port}`, timeoutMs: 200 });
-      expect(await client.enroll(request('fpj_whatever1'))).toMatchObject({ kind: 'retry', status: null, message: expect.stringContaining('no answer within 0.2 s') });
+      expect(await client.enroll(request('fpj_whatever1'))).toMatchObject({
+        kind: 'retry',
+        status: null,
+        message: expect.stringContaining('no answer within 0.2 s'),
+      });
     } finally {
       hang.closeAllConnections();
       await new Promise((r) => hang.close(r));
@@ -119,12 +167,36 @@ describe('clock offset against the server', () => {
   it('marks a down or restarting server as an outage, a busy one not', async () => {
     const credential = cp.issueCredential();
     const client = new AgentApiClient({ server: cp.url, credential });
-    const batch = { batchId: crypto.randomUUID(), sentAt: new Date().toISOString(), host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }, gpuSamples: [], xidEvents: [], engineSamples: [], droppedSamples: 0 };
-    for (const [status, outage] of [[500, true], [502, true], [503, true], [504, true], [429, false], [507, false]] as const) {
+    const batch = {
+      batchId: crypto.randomUUID(),
+      sentAt: new Date().toISOString(),
+      host: { hostname: 'h', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null },
+      gpuSamples: [],
+      xidEvents: [],
+      engineSamples: [],
+      droppedSamples: 0,
+    };
+    for (const [status, outage] of [
+      [500, true],
+      [502, true],
+      [503, true],
+      [504, true],
+      [429, false],
+      [507, false],
+    ] as const) {
       cp.failNext(1, status);
-      expect(await client.postTelemetry({ ...batch, batchId: crypto.randomUUID() }), String(status)).toMatchObject({ kind: 'retry', status, outage });
+      expect(await client.postTelemetry({ ...batch, batchId: crypto.randomUUID() }), String(status)).toMatchObject({
+        kind: 'retry',
+        status,
+        outage,
+      });
     }
     const port = await closedPort();
-    expect(await new AgentApiClient({ server: `http://127.0.0.1:${port}`, credential }).postTelemetry(batch)).toMatchObject({ kind: 'retry', status: null, outage: true, message: expect.stringContaining('ECONNREFUSED') });
+    expect(await new AgentApiClient({ server: `http://127.0.0.1:${port}`, credential }).postTelemetry(batch)).toMatchObject({
+      kind: 'retry',
+      status: null,
+      outage: true,
+      message: expect.stringContaining('ECONNREFUSED'),
+    });
   });
 });

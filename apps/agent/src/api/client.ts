@@ -82,9 +82,19 @@ export class AgentApiClient {
     return this.post(AGENT_API_PATHS.telemetry, batch, ZTelemetryResponse, true, signal);
   }
 
-  private async post<T>(path: string, body: unknown, schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } }, auth: boolean, signal?: AbortSignal): Promise<ApiResult<T>> {
+  private async post<T>(
+    path: string,
+    body: unknown,
+    schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
+    auth: boolean,
+    signal?: AbortSignal,
+  ): Promise<ApiResult<T>> {
     const url = `${this.server}${path}`;
-    const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json', 'user-agent': `fleetplane-agent/${AGENT_VERSION}` };
+    const headers: Record<string, string> = {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'user-agent': `fleetplane-agent/${AGENT_VERSION}`,
+    };
     if (auth) {
       if (!this.options.credential) throw new Error('AgentApiClient: a credential is required for telemetry');
       headers.authorization = agentAuthorizationHeader(this.options.credential);
@@ -93,13 +103,22 @@ export class AgentApiClient {
     const sentAtMs = Date.now();
     try {
       // Redirects are not followed: a POST turned into a GET would look like success to nobody.
-      response = await sendHttp({ method: 'POST', url, headers, body: JSON.stringify(body), timeoutMs: this.timeoutMs, signal, maxResponseBytes: 1024 * 1024 });
+      response = await sendHttp({
+        method: 'POST',
+        url,
+        headers,
+        body: JSON.stringify(body),
+        timeoutMs: this.timeoutMs,
+        signal,
+        maxResponseBytes: 1024 * 1024,
+      });
     } catch (err) {
       const outage = err instanceof HttpError && err.kind === 'network' && OUTAGE_NETWORK_ERRORS.has(err.message);
       return { kind: 'retry', status: null, message: `cannot reach ${this.server}: ${(err as Error).message}`, retryAfterMs: null, outage };
     }
     const dateHeader = response.headers.date;
-    this.lastClockOffsetMs = clockOffsetFromDate(typeof dateHeader === 'string' ? dateHeader : null, sentAtMs, Date.now()) ?? this.lastClockOffsetMs;
+    this.lastClockOffsetMs =
+      clockOffsetFromDate(typeof dateHeader === 'string' ? dateHeader : null, sentAtMs, Date.now()) ?? this.lastClockOffsetMs;
     const text = response.text;
     let json: unknown;
     try {
@@ -113,20 +132,42 @@ export class AgentApiClient {
       return (Array.isArray(value) ? value[0] : value) ?? null;
     };
     if (status >= 300 && status < 400) {
-      return { kind: 'retry', status, message: `${url} redirects to ${header('location') ?? '(no location)'}; set --server to the final URL`, retryAfterMs: null, outage: false };
+      return {
+        kind: 'retry',
+        status,
+        message: `${url} redirects to ${header('location') ?? '(no location)'}; set --server to the final URL`,
+        retryAfterMs: null,
+        outage: false,
+      };
     }
     if (status >= 200 && status < 300) {
       const parsed = schema.safeParse(json);
       if (parsed.success) return { kind: 'ok', status, body: parsed.data };
-      return { kind: 'retry', status, message: `${url} answered ${status} with a body that is not a v1 response (is --server the Fleetplane URL?)`, retryAfterMs: null, outage: false };
+      return {
+        kind: 'retry',
+        status,
+        message: `${url} answered ${status} with a body that is not a v1 response (is --server the Fleetplane URL?)`,
+        retryAfterMs: null,
+        outage: false,
+      };
     }
     const error = ZAgentError.safeParse(json);
-    const message = error.success ? error.data.error.message : `HTTP ${status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
-    if (status === 429 || status >= 500) return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')), outage: OUTAGE_STATUSES.has(status) };
+    const message = error.success
+      ? error.data.error.message
+      : `HTTP ${status}${text ? `: ${text.slice(0, 200).replace(/\s+/g, ' ')}` : ''}`;
+    if (status === 429 || status >= 500)
+      return { kind: 'retry', status, message, retryAfterMs: retryAfter(header('retry-after')), outage: OUTAGE_STATUSES.has(status) };
     // A v1 `forbidden` names something inside this batch (a GPU registered to another node): the
     // credential is fine and the batch will never be accepted, so it is refused like a bad payload.
     // A bare 403 (a proxy, say) or a 401 is about the credential and blocks the whole queue instead.
-    if (status === 401 || (status === 403 && !(error.success && error.data.error.code === 'forbidden'))) return { kind: 'unauthorized', status, message };
-    return { kind: 'rejected', status, message, code: error.success ? error.data.error.code : null, issues: error.success ? (error.data.error.issues ?? []) : [] };
+    if (status === 401 || (status === 403 && !(error.success && error.data.error.code === 'forbidden')))
+      return { kind: 'unauthorized', status, message };
+    return {
+      kind: 'rejected',
+      status,
+      message,
+      code: error.success ? error.data.error.code : null,
+      issues: error.success ? (error.data.error.issues ?? []) : [],
+    };
   }
 }

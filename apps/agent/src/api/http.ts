@@ -70,7 +70,9 @@ export function sendHttp(options: HttpRequestOptions): Promise<HttpResponse> {
         }
         chunks.push(chunk);
       });
-      res.on('end', () => finish(null, { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        finish(null, { status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString('utf8') }),
+      );
       res.on('error', (err: NodeJS.ErrnoException) => finish(new HttpError('network', err.code ?? err.message)));
     });
     const timer = setTimeout(() => finish(new HttpError('timeout', `no answer within ${timeoutMs / 1000} s`)), timeoutMs);

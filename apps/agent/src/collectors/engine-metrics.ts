@@ -11,10 +11,20 @@ export interface EngineCollection {
 }
 
 /** Scrapes a vLLM or SGLang `/metrics` endpoint once. Never throws: failures come back as `error`. */
-export async function collectEngineMetrics(url: string, now: Date = new Date(), timeoutMs = ENGINE_METRICS_TIMEOUT_MS): Promise<EngineCollection> {
+export async function collectEngineMetrics(
+  url: string,
+  now: Date = new Date(),
+  timeoutMs = ENGINE_METRICS_TIMEOUT_MS,
+): Promise<EngineCollection> {
   let text: string;
   try {
-    const response = await sendHttp({ method: 'GET', url, headers: { accept: 'text/plain;version=0.0.4' }, timeoutMs, maxResponseBytes: MAX_METRICS_BYTES });
+    const response = await sendHttp({
+      method: 'GET',
+      url,
+      headers: { accept: 'text/plain;version=0.0.4' },
+      timeoutMs,
+      maxResponseBytes: MAX_METRICS_BYTES,
+    });
     if (response.status !== 200) return { samples: [], error: `engine metrics at ${url} answered HTTP ${response.status}` };
     text = response.text;
   } catch (err) {
@@ -23,7 +33,11 @@ export async function collectEngineMetrics(url: string, now: Date = new Date(), 
   }
   try {
     const summaries = summariseEngineMetrics(parsePrometheusSamples(text));
-    if (summaries.length === 0) return { samples: [], error: `${url} serves no vllm:* or sglang:* metrics (is it the engine's /metrics? SGLang needs --enable-metrics)` };
+    if (summaries.length === 0)
+      return {
+        samples: [],
+        error: `${url} serves no vllm:* or sglang:* metrics (is it the engine's /metrics? SGLang needs --enable-metrics)`,
+      };
     return { samples: summaries.map((s) => toEngineSample(s, now)), error: null };
   } catch (err) {
     return { samples: [], error: `engine metrics at ${url} could not be parsed: ${(err as Error).message}` };

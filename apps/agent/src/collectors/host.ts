@@ -11,7 +11,8 @@ const RETRY_MS = 60_000;
 export function resolveHostname(override?: string): string {
   const name = override ?? osHostname();
   const parsed = ZHostname.safeParse(name);
-  if (!parsed.success) throw new ConfigError(`The hostname "${name}" is not a valid DNS name (${parsed.error.issues[0]?.message}); pass --hostname`);
+  if (!parsed.success)
+    throw new ConfigError(`The hostname "${name}" is not a valid DNS name (${parsed.error.issues[0]?.message}); pass --hostname`);
   return parsed.data;
 }
 
@@ -37,7 +38,11 @@ export class HostFactsCollector {
     this.fetchedAt = now.getTime();
     const { driverVersion, cudaVersion, error } = await this.nvidia.versions();
     // Keep the last known versions through a transient nvidia-smi failure.
-    this.facts = { ...this.facts, driverVersion: driverVersion ?? this.facts.driverVersion, cudaVersion: cudaVersion ?? this.facts.cudaVersion };
+    this.facts = {
+      ...this.facts,
+      driverVersion: driverVersion ?? this.facts.driverVersion,
+      cudaVersion: cudaVersion ?? this.facts.cudaVersion,
+    };
     this.complete = driverVersion !== null && cudaVersion !== null;
     return { facts: this.facts, error };
   }

@@ -1,6 +1,16 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { canonicalSmiField, parseSmiCsv, smiBool, smiErrorMarker, smiFloat, smiHex, smiInt, smiText, SmiParseError } from './nvidia-smi-csv';
+import {
+  canonicalSmiField,
+  parseSmiCsv,
+  smiBool,
+  smiErrorMarker,
+  smiFloat,
+  smiHex,
+  smiInt,
+  smiText,
+  SmiParseError,
+} from './nvidia-smi-csv';
 
 const dir = new URL('../../test/fixtures/', import.meta.url);
 const fixtures = readdirSync(dir).filter((f) => /^smi_.*\.csv$/.test(f));
@@ -98,7 +108,15 @@ describe('parseSmiCsv', () => {
 });
 
 describe('value conversion', () => {
-  it.each(['[N/A]', '[Not Supported]', '[Unknown Error]', '[GPU requires reset]', '[Requested functionality has been deprecated]', 'N/A', ''])('%j is null, never 0', (raw) => {
+  it.each([
+    '[N/A]',
+    '[Not Supported]',
+    '[Unknown Error]',
+    '[GPU requires reset]',
+    '[Requested functionality has been deprecated]',
+    'N/A',
+    '',
+  ])('%j is null, never 0', (raw) => {
     expect(smiText(raw)).toBeNull();
     expect(smiInt(raw)).toBeNull();
     expect(smiFloat(raw)).toBeNull();
@@ -107,8 +125,10 @@ describe('value conversion', () => {
   });
 
   it('tells error markers from "not reported" markers', () => {
-    for (const raw of ['[N/A]', '[Not Supported]', '[Requested functionality has been deprecated]', 'N/A', '', '61', ' [n/a] ']) expect(smiErrorMarker(raw), raw).toBeNull();
-    for (const raw of ['[GPU requires reset]', '[Unknown Error]', '[GPU is lost]', '[Insufficient Permissions]']) expect(smiErrorMarker(raw)).toBe(raw);
+    for (const raw of ['[N/A]', '[Not Supported]', '[Requested functionality has been deprecated]', 'N/A', '', '61', ' [n/a] '])
+      expect(smiErrorMarker(raw), raw).toBeNull();
+    for (const raw of ['[GPU requires reset]', '[Unknown Error]', '[GPU is lost]', '[Insufficient Permissions]'])
+      expect(smiErrorMarker(raw)).toBe(raw);
     expect(smiErrorMarker(' [Unknown Error] ')).toBe('[Unknown Error]');
   });
 

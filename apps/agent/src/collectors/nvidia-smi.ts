@@ -1,6 +1,26 @@
-import { MAX_GPU_ERROR_MARKER_LENGTH, MAX_GPU_ERROR_STATES, normalisePciBusId, ZAgentVersionString, ZGpuSample, ZGpuUuid, type TGpuErrorState, type TGpuSample } from '@fleetplane/contracts';
+import {
+  MAX_GPU_ERROR_MARKER_LENGTH,
+  MAX_GPU_ERROR_STATES,
+  normalisePciBusId,
+  ZAgentVersionString,
+  ZGpuSample,
+  ZGpuUuid,
+  type TGpuErrorState,
+  type TGpuSample,
+} from '@fleetplane/contracts';
 import { ExecError, runTool } from './exec';
-import { canonicalSmiField, parseSmiCsv, smiBool, smiErrorMarker, smiFloat, smiHex, smiInt, smiText, SmiParseError, type SmiRow } from './nvidia-smi-csv';
+import {
+  canonicalSmiField,
+  parseSmiCsv,
+  smiBool,
+  smiErrorMarker,
+  smiFloat,
+  smiHex,
+  smiInt,
+  smiText,
+  SmiParseError,
+  type SmiRow,
+} from './nvidia-smi-csv';
 
 export const GPU_QUERY_FIELDS = [
   'index',
@@ -51,7 +71,9 @@ function errorStates(row: SmiRow, remap: SmiRow | undefined): TGpuErrorState[] {
     }
   }
   const ordered = [...found].sort(([a], [b]) => Number(QUERIED.has(b)) - Number(QUERIED.has(a)));
-  return ordered.slice(0, MAX_GPU_ERROR_STATES).map(([field, marker]) => ({ field: field.slice(0, 128), marker: marker.slice(0, MAX_GPU_ERROR_MARKER_LENGTH) }));
+  return ordered
+    .slice(0, MAX_GPU_ERROR_STATES)
+    .map(([field, marker]) => ({ field: field.slice(0, 128), marker: marker.slice(0, MAX_GPU_ERROR_MARKER_LENGTH) }));
 }
 
 /**
@@ -59,7 +81,12 @@ function errorStates(row: SmiRow, remap: SmiRow | undefined): TGpuErrorState[] {
  * readings nulled. Error markers (`[GPU requires reset]`, ...) null their reading too but travel in
  * `errorStates`, so the server can tell a GPU in trouble from one that has nothing to report.
  */
-export function toGpuSamples(rows: readonly SmiRow[], remapped: readonly SmiRow[], sampledAt: Date, known: KnownGpus = new Map()): { samples: TGpuSample[]; problems: string[] } {
+export function toGpuSamples(
+  rows: readonly SmiRow[],
+  remapped: readonly SmiRow[],
+  sampledAt: Date,
+  known: KnownGpus = new Map(),
+): { samples: TGpuSample[]; problems: string[] } {
   const problems: string[] = [];
   const remapByUuid = new Map<string, SmiRow>();
   const remapByBus = new Map<string, SmiRow>();
@@ -78,7 +105,9 @@ export function toGpuSamples(rows: readonly SmiRow[], remapped: readonly SmiRow[
     const index = smiInt(row.get('index')) ?? before?.index ?? null;
     const name = smiText(row.get('name')) ?? before?.name ?? null;
     if (!uuid || !ZGpuUuid.safeParse(uuid).success || !pciBusId || index === null || !name) {
-      problems.push(`skipped a GPU row without a usable uuid/pci.bus_id/index/name (uuid=${uuid ?? 'n/a'}, pci.bus_id=${row.get('pci.bus_id') ?? 'n/a'})`);
+      problems.push(
+        `skipped a GPU row without a usable uuid/pci.bus_id/index/name (uuid=${uuid ?? 'n/a'}, pci.bus_id=${row.get('pci.bus_id') ?? 'n/a'})`,
+      );
       continue;
     }
     const remap = remapByUuid.get(uuid) ?? remapByBus.get(pciBusId);
@@ -100,7 +129,15 @@ export function toGpuSamples(rows: readonly SmiRow[], remapped: readonly SmiRow[
       remappedRowsFailure: smiBool(remap?.get('remapped_rows.failure')),
     };
     const states = errorStates(row, remap);
-    const sample = { sampledAt: sampledAt.toISOString(), uuid, index, name: name.slice(0, 128), pciBusId, ...readings, ...(states.length > 0 ? { errorStates: states } : {}) };
+    const sample = {
+      sampledAt: sampledAt.toISOString(),
+      uuid,
+      index,
+      name: name.slice(0, 128),
+      pciBusId,
+      ...readings,
+      ...(states.length > 0 ? { errorStates: states } : {}),
+    };
     // A reading outside the contract's bounds (a driver glitch) becomes "not reported" rather than sinking the batch.
     const checked = ZGpuSample.safeParse(sample);
     if (!checked.success) {
@@ -146,7 +183,11 @@ export class NvidiaSmiCollector {
       return await this.query(fields(), '--query-gpu', 'csv,noheader,nounits');
     } catch (err) {
       // Drivers before 535 only know the old name of the throttle mask.
-      if (err instanceof ExecError && this.reasonsField === 'clocks_event_reasons.active' && err.output.includes('"clocks_event_reasons.active" is not a valid field')) {
+      if (
+        err instanceof ExecError &&
+        this.reasonsField === 'clocks_event_reasons.active' &&
+        err.output.includes('"clocks_event_reasons.active" is not a valid field')
+      ) {
         this.reasonsField = 'clocks_throttle_reasons.active';
         return await this.query(fields(), '--query-gpu', 'csv,noheader,nounits');
       }
@@ -171,7 +212,8 @@ export class NvidiaSmiCollector {
     }
     const { samples, problems } = toGpuSamples(rows, remapped, now, this.known);
     for (const s of samples) this.known.set(s.pciBusId, { uuid: s.uuid, index: s.index, name: s.name });
-    if (rows.length > 0 && samples.length === 0) return { samples, error: `nvidia-smi output had no usable GPU rows: ${problems[0] ?? ''}`, warnings };
+    if (rows.length > 0 && samples.length === 0)
+      return { samples, error: `nvidia-smi output had no usable GPU rows: ${problems[0] ?? ''}`, warnings };
     return { samples, error: null, warnings: [...warnings, ...problems] };
   }
 
@@ -182,7 +224,9 @@ export class NvidiaSmiCollector {
       runTool(this.binary, [], this.timeoutMs, 'nvidia-smi'),
     ]);
     const tableText = table.status === 'fulfilled' ? table.value.stdout : '';
-    const driverVersion = (query.status === 'fulfilled' ? version(smiText(query.value.stdout.split('\n')[0])) : null) ?? version(/Driver Version:\s*([0-9][0-9.]*)/.exec(tableText)?.[1]);
+    const driverVersion =
+      (query.status === 'fulfilled' ? version(smiText(query.value.stdout.split('\n')[0])) : null) ??
+      version(/Driver Version:\s*([0-9][0-9.]*)/.exec(tableText)?.[1]);
     const cudaVersion = version(/CUDA Version:\s*([0-9][0-9.]*)/.exec(tableText)?.[1]);
     const failure = [query, table].find((r): r is PromiseRejectedResult => r.status === 'rejected');
     return { driverVersion, cudaVersion, error: failure ? (failure.reason as Error).message : null };

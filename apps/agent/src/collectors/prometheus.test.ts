@@ -55,7 +55,16 @@ describe('vLLM v0 fixture', () => {
       ttftSecondsSum: null, // this excerpt has no TTFT histogram: not reported, not 0
       ttftSecondsCount: null,
     });
-    expect(Object.keys(s).sort()).toEqual(['block_size', 'kv_cache_usage_fraction', 'kv_cache_usage_source_metric', 'model_name', 'num_gpu_blocks', 'num_requests_running', 'num_requests_swapped', 'num_requests_waiting']);
+    expect(Object.keys(s).sort()).toEqual([
+      'block_size',
+      'kv_cache_usage_fraction',
+      'kv_cache_usage_source_metric',
+      'model_name',
+      'num_gpu_blocks',
+      'num_requests_running',
+      'num_requests_swapped',
+      'num_requests_waiting',
+    ]);
     const wire = toEngineSample(summary!, new Date('2026-01-01T00:00:00Z'));
     expect(ZEngineSample.parse(wire)).toEqual(wire);
   });
@@ -156,7 +165,9 @@ describe('engine summaries', () => {
   });
 
   it('finds nothing in unrelated metrics and refuses non-metrics', () => {
-    expect(summariseEngineMetrics(parsePrometheusSamples('# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 12.5\n'))).toEqual([]);
+    expect(
+      summariseEngineMetrics(parsePrometheusSamples('# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 12.5\n')),
+    ).toEqual([]);
     expect(() => parsePrometheusSamples('<html><body>Not Found</body></html>')).toThrow(PromParseError);
     expect(parsePrometheusSamples('')).toEqual([]);
   });

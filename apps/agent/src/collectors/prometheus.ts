@@ -110,7 +110,11 @@ function perScheduler(samples: readonly PromSample[], name: string): number[] | 
 const sum = (values: number[] | null) => (values === null ? null : values.reduce((a, b) => a + b, 0));
 const mean = (values: number[] | null) => (values === null ? null : values.reduce((a, b) => a + b, 0) / values.length);
 
-function first(samples: readonly PromSample[], names: readonly string[], reduce: (v: number[] | null) => number | null): { value: number | null; source: string | null } {
+function first(
+  samples: readonly PromSample[],
+  names: readonly string[],
+  reduce: (v: number[] | null) => number | null,
+): { value: number | null; source: string | null } {
   for (const name of names) {
     const value = reduce(perScheduler(samples, name));
     if (value !== null) return { value, source: name };

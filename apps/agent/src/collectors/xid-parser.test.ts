@@ -1,6 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { MONTH_NAMES, monthIndex, parseFallenOffBusLine, parseGpuAtLine, parseKernelLogEvents, parseKernelLogText, parseKernelTimestamp, parseXidLine } from './xid-parser';
+import {
+  MONTH_NAMES,
+  monthIndex,
+  parseFallenOffBusLine,
+  parseGpuAtLine,
+  parseKernelLogEvents,
+  parseKernelLogText,
+  parseKernelTimestamp,
+  parseXidLine,
+} from './xid-parser';
 
 const fixture = (name: string) => new URL(`../../test/fixtures/${name}`, import.meta.url);
 
@@ -8,7 +17,15 @@ interface ExpectedXid {
   fixture: string;
   xid_event_count: number;
   xid_numbers: number[];
-  events: Array<{ line: number; pci_as_printed: string; pci_bdf: string; xid: number; pid: number | null; process_name: string | null; message: string }>;
+  events: Array<{
+    line: number;
+    pci_as_printed: string;
+    pci_bdf: string;
+    xid: number;
+    pid: number | null;
+    process_name: string | null;
+    message: string;
+  }>;
 }
 
 describe.each(['xid_dmesg_iso_13_43', 'xid_dmesg_ctime_119_gsp'])('fixture %s', (name) => {
@@ -22,7 +39,17 @@ describe.each(['xid_dmesg_iso_13_43', 'xid_dmesg_ctime_119_gsp'])('fixture %s', 
   });
 
   it('extracts every expected key of every event', () => {
-    expect(events.map((e) => ({ line: e.line, pci_as_printed: e.pciAsPrinted, pci_bdf: e.pciBdf, xid: e.xid, pid: e.pid, process_name: e.processName, message: e.message }))).toEqual(expected.events);
+    expect(
+      events.map((e) => ({
+        line: e.line,
+        pci_as_printed: e.pciAsPrinted,
+        pci_bdf: e.pciBdf,
+        xid: e.xid,
+        pid: e.pid,
+        process_name: e.processName,
+        message: e.message,
+      })),
+    ).toEqual(expected.events);
   });
 
   it('normalises the PCI id and keeps the raw line', () => {
@@ -37,7 +64,9 @@ describe.each(['xid_dmesg_iso_13_43', 'xid_dmesg_ctime_119_gsp'])('fixture %s', 
 
 describe('timestamps', () => {
   it('reads dmesg --time-format iso (comma fraction, offset)', () => {
-    const e = parseXidLine("kern  :warn  : 2025-01-21T04:41:44,283302+00:00 NVRM: Xid (PCI:0000:38:00): 13, pid='<unknown>', name=<unknown>, x")!;
+    const e = parseXidLine(
+      "kern  :warn  : 2025-01-21T04:41:44,283302+00:00 NVRM: Xid (PCI:0000:38:00): 13, pid='<unknown>', name=<unknown>, x",
+    )!;
     expect(e.timestamp!.toISOString()).toBe('2025-01-21T04:41:44.283Z');
     expect(parseKernelTimestamp('2025-01-21T06:41:44.5+0200 host kernel: ')!.toISOString()).toBe('2025-01-21T04:41:44.500Z');
   });
@@ -49,7 +78,9 @@ describe('timestamps', () => {
 
   it('reads syslog prefixes without a year, never in the future', () => {
     const now = new Date(2026, 0, 2, 12, 0, 0);
-    expect(parseKernelTimestamp('Jan  2 11:59:00 gpu-1 kernel: [ 5.1] ', { now, uptimeSeconds: 100 })!.getTime()).toBe(new Date(2026, 0, 2, 11, 59, 0).getTime());
+    expect(parseKernelTimestamp('Jan  2 11:59:00 gpu-1 kernel: [ 5.1] ', { now, uptimeSeconds: 100 })!.getTime()).toBe(
+      new Date(2026, 0, 2, 11, 59, 0).getTime(),
+    );
     expect(parseKernelTimestamp('Dec 31 23:00:00 gpu-1 kernel: ', { now, uptimeSeconds: 100 })!.getFullYear()).toBe(2025);
   });
 
@@ -84,7 +115,11 @@ describe('line shapes', () => {
   });
 
   it('handles unquoted <unknown> and a missing message', () => {
-    expect(parseXidLine('NVRM: Xid (PCI:0000:3b:00): 48, pid=<unknown>, name=<unknown>')).toMatchObject({ pid: null, processName: null, message: '' });
+    expect(parseXidLine('NVRM: Xid (PCI:0000:3b:00): 48, pid=<unknown>, name=<unknown>')).toMatchObject({
+      pid: null,
+      processName: null,
+      message: '',
+    });
   });
 
   it('ignores other NVRM lines and NVSwitch SXid lines', () => {
@@ -109,7 +144,9 @@ describe('line shapes', () => {
 
 describe('MIG attribution', () => {
   it('parses an Xid that names a GPU instance, keeping the instance', () => {
-    expect(parseXidLine('NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No')).toMatchObject({
+    expect(
+      parseXidLine('NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No'),
+    ).toMatchObject({
       kind: 'xid',
       pciAsPrinted: 'PCI:0000:01:00',
       pciBusId: '00000000:01:00.0',
@@ -121,11 +158,15 @@ describe('MIG attribution', () => {
   });
 
   it('parses the instance when a compute instance follows it', () => {
-    expect(parseXidLine('[Mon Mar  3 10:00:00 2025] NVRM: Xid (PCI:0000:3b:00 GPU-I:01 GPU-CI:02): 13, pid=9, name=a, Graphics Exception')).toMatchObject({ xid: 13, gpuInstanceId: 1, pciBusId: '00000000:3B:00.0', processName: 'a' });
+    expect(
+      parseXidLine('[Mon Mar  3 10:00:00 2025] NVRM: Xid (PCI:0000:3b:00 GPU-I:01 GPU-CI:02): 13, pid=9, name=a, Graphics Exception'),
+    ).toMatchObject({ xid: 13, gpuInstanceId: 1, pciBusId: '00000000:3B:00.0', processName: 'a' });
   });
 
   it('has no instance on a plain line', () => {
-    expect(parseXidLine('NVRM: Xid (PCI:0000:01:00): 94, pid=7062, Contained: CE User Channel (0x9). RST: No, D-RST: No')!.gpuInstanceId).toBeNull();
+    expect(
+      parseXidLine('NVRM: Xid (PCI:0000:01:00): 94, pid=7062, Contained: CE User Channel (0x9). RST: No, D-RST: No')!.gpuInstanceId,
+    ).toBeNull();
   });
 });
 
@@ -133,7 +174,14 @@ describe('GPU has fallen off the bus without an Xid line', () => {
   it('turns the one-line message into an event for that GPU', () => {
     const [event, ...rest] = parseKernelLogEvents('[Tue Dec  1 03:14:07 2026] NVRM: GPU 0000:3b:00.0: GPU has fallen off the bus.\n');
     expect(rest).toEqual([]);
-    expect(event).toMatchObject({ kind: 'fallen_off_bus', xid: 79, pciBusId: '00000000:3B:00.0', pid: null, message: 'GPU 0000:3b:00.0: GPU has fallen off the bus.', line: 1 });
+    expect(event).toMatchObject({
+      kind: 'fallen_off_bus',
+      xid: 79,
+      pciBusId: '00000000:3B:00.0',
+      pid: null,
+      message: 'GPU 0000:3b:00.0: GPU has fallen off the bus.',
+      line: 1,
+    });
     expect(event!.timestamp!.getTime()).toBe(new Date(2026, 11, 1, 3, 14, 7).getTime());
   });
 
@@ -185,7 +233,9 @@ describe('timestamps in other locales', () => {
   });
 
   it('reads French and German month names with accents and dots', () => {
-    expect([monthIndex('févr.'), monthIndex('Mär'), monthIndex('août'), monthIndex('MRZ'), monthIndex('Okt'), monthIndex('juil.')]).toEqual([1, 2, 7, 2, 9, 6]);
+    expect([monthIndex('févr.'), monthIndex('Mär'), monthIndex('août'), monthIndex('MRZ'), monthIndex('Okt'), monthIndex('juil.')]).toEqual(
+      [1, 2, 7, 2, 9, 6],
+    );
   });
 
   it('no month name means two different months', () => {
@@ -200,7 +250,9 @@ describe('timestamps in other locales', () => {
 
   it('leaves a line undated, never stamped with the read time, when the month is unknown or there is no stamp', () => {
     expect(parseKernelTimestamp('12月 02 15:44:11 gpu-node-01 kernel: ', clock)).toBeNull();
-    expect(parseXidLine('Foo 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y', clock)!.timestamp).toBeNull();
+    expect(
+      parseXidLine('Foo 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y', clock)!.timestamp,
+    ).toBeNull();
     expect(parseXidLine('NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y', clock)!.timestamp).toBeNull();
   });
 });

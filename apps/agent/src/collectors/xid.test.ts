@@ -5,7 +5,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { XidCollector } from './xid';
 
 const UUID = 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b';
-const line = (xid: number, pci = '0000:3b:00', ts = '2026-01-01T00:00:00,000001+00:00') => `kern  :warn  : ${ts} NVRM: Xid (PCI:${pci}): ${xid}, pid=42, name=python3, msg ${xid}\n`;
+const line = (xid: number, pci = '0000:3b:00', ts = '2026-01-01T00:00:00,000001+00:00') =>
+  `kern  :warn  : ${ts} NVRM: Xid (PCI:${pci}): ${xid}, pid=42, name=python3, msg ${xid}\n`;
 const noise = 'kern  :info  : 2026-01-01T00:00:00,000001+00:00 NVRM: loading NVIDIA UNIX x86_64 Kernel Module\n';
 
 let dir: string;
@@ -85,9 +86,19 @@ describe('XidCollector on a file', () => {
     const c = new XidCollector({ path: log, statePath });
     c.learnGpus([{ uuid: UUID, pciBusId: '00000000:3B:00.0' }]);
     const [a, b] = (await drain(c)).events;
-    expect(a).toMatchObject({ gpuUuid: UUID, pciBusId: '00000000:3B:00.0', occurredAt: '2026-01-01T00:00:00.000Z', pid: 42, processName: 'python3', message: 'msg 79' });
+    expect(a).toMatchObject({
+      gpuUuid: UUID,
+      pciBusId: '00000000:3B:00.0',
+      occurredAt: '2026-01-01T00:00:00.000Z',
+      pid: 42,
+      processName: 'python3',
+      message: 'msg 79',
+    });
     expect(b).toMatchObject({ gpuUuid: null, pciBusId: '00000000:9B:00.0' });
-    appendFileSync(log, '[Sun Feb 23 16:24:18 2025] NVRM: GPU at PCI:0000:9b:00: GPU-509665ad-b600-ac93-3616-d754b23d0000\n' + line(119, '0000:9b:00'));
+    appendFileSync(
+      log,
+      '[Sun Feb 23 16:24:18 2025] NVRM: GPU at PCI:0000:9b:00: GPU-509665ad-b600-ac93-3616-d754b23d0000\n' + line(119, '0000:9b:00'),
+    );
     expect((await drain(c)).events[0]).toMatchObject({ xid: 119, gpuUuid: 'GPU-509665ad-b600-ac93-3616-d754b23d0000' });
   });
 
@@ -104,7 +115,10 @@ describe('XidCollector on a file', () => {
   });
 
   it('parses both real fixtures end to end', async () => {
-    for (const [name, count] of [['xid_dmesg_iso_13_43.log.txt', 17], ['xid_dmesg_ctime_119_gsp.log.txt', 5]] as const) {
+    for (const [name, count] of [
+      ['xid_dmesg_iso_13_43.log.txt', 17],
+      ['xid_dmesg_ctime_119_gsp.log.txt', 5],
+    ] as const) {
       const text = readFileSync(new URL(`../../test/fixtures/${name}`, import.meta.url), 'utf8');
       writeFileSync(log, text);
       const r = await new XidCollector({ path: log, statePath: null }).collect();
@@ -148,19 +162,37 @@ describe('XidCollector: fallen off the bus, MIG and undated lines', () => {
     );
     const { events } = await drain(new XidCollector({ path: log, statePath }));
     expect(events).toEqual([
-      expect.objectContaining({ kind: 'fallen_off_bus', xid: 79, gpuUuid: UUID, pciBusId: '00000000:3B:00.0', occurredAt: '2026-01-01T00:00:01.000Z', undated: false, gpuInstanceId: null }),
+      expect.objectContaining({
+        kind: 'fallen_off_bus',
+        xid: 79,
+        gpuUuid: UUID,
+        pciBusId: '00000000:3B:00.0',
+        occurredAt: '2026-01-01T00:00:01.000Z',
+        undated: false,
+        gpuInstanceId: null,
+      }),
     ]);
   });
 
   it('keeps the GPU instance of a MIG Xid line', async () => {
-    writeFileSync(log, "kern  :warn  : 2026-01-01T00:00:00,000001+00:00 NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No\n");
+    writeFileSync(
+      log,
+      'kern  :warn  : 2026-01-01T00:00:00,000001+00:00 NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No\n',
+    );
     const { events } = await drain(new XidCollector({ path: log, statePath }));
-    expect(events).toEqual([expect.objectContaining({ kind: 'xid', xid: 94, gpuInstanceId: 5, pciBusId: '00000000:01:00.0', pid: 7194, undated: false })]);
+    expect(events).toEqual([
+      expect.objectContaining({ kind: 'xid', xid: 94, gpuInstanceId: 5, pciBusId: '00000000:01:00.0', pid: 7194, undated: false }),
+    ]);
   });
 
   it('flags a line whose timestamp it cannot read as undated instead of passing the read time off as its time', async () => {
-    writeFileSync(log, '12月 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y\nDez 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 43, pid=1, name=x, y\n');
-    const { events } = await drain(new XidCollector({ path: log, statePath, clock: () => ({ now: new Date(2026, 11, 2, 16), uptimeSeconds: 100 }) }));
+    writeFileSync(
+      log,
+      '12月 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 13, pid=1, name=x, y\nDez 02 15:44:11 gpu-node-01 kernel: NVRM: Xid (PCI:0000:3b:00): 43, pid=1, name=x, y\n',
+    );
+    const { events } = await drain(
+      new XidCollector({ path: log, statePath, clock: () => ({ now: new Date(2026, 11, 2, 16), uptimeSeconds: 100 }) }),
+    );
     expect(events.map((e) => [e.xid, e.undated])).toEqual([
       [13, true],
       [43, false],

@@ -110,17 +110,31 @@ export class XidCollector {
     try {
       info = await stat(this.options.path);
     } catch (err) {
-      return { events: [], error: `cannot read the kernel log ${this.options.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, warnings: [], commit: noop };
+      return {
+        events: [],
+        error: `cannot read the kernel log ${this.options.path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+        warnings: [],
+        commit: noop,
+      };
     }
     try {
       const { lines, next } = info.isCharacterDevice() ? await this.readKmsg() : await this.readFile(info);
       return this.toEvents(lines, next, readTime);
     } catch (err) {
-      return { events: [], error: `cannot read the kernel log ${this.options.path}: ${(err as Error).message}`, warnings: [], commit: noop };
+      return {
+        events: [],
+        error: `cannot read the kernel log ${this.options.path}: ${(err as Error).message}`,
+        warnings: [],
+        commit: noop,
+      };
     }
   }
 
-  private async readFile(info: { dev: number; ino: number; size: number }): Promise<{ lines: PendingLine[]; next: (position: number) => TTailState }> {
+  private async readFile(info: {
+    dev: number;
+    ino: number;
+    size: number;
+  }): Promise<{ lines: PendingLine[]; next: (position: number) => TTailState }> {
     const path = this.options.path;
     const prior = this.state?.kind === 'file' ? this.state : null;
     const handle = await open(path, 'r');
@@ -131,7 +145,11 @@ export class XidCollector {
       head = await fileHead(handle, info.size);
       if (!prior) offset = Math.max(0, info.size - this.tailBytes);
       else if (prior.dev !== info.dev || prior.ino !== info.ino || info.size < prior.offset) offset = 0;
-      else if (prior.headLength > 0 && (head.headLength < prior.headLength || (await fileHead(handle, prior.headLength)).headHash !== prior.headHash)) offset = 0;
+      else if (
+        prior.headLength > 0 &&
+        (head.headLength < prior.headLength || (await fileHead(handle, prior.headLength)).headHash !== prior.headHash)
+      )
+        offset = 0;
       else offset = prior.offset;
       const length = Math.min(info.size - offset, this.maxBytes);
       chunk = Buffer.alloc(Math.max(0, length));
@@ -230,7 +248,10 @@ export class XidCollector {
         undated: parsed.timestamp === null,
       });
       if (event.success) events.push(event.data);
-      else warnings.push(`Xid line skipped (${event.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}): ${parsed.rawLine.slice(0, 200)}`);
+      else
+        warnings.push(
+          `Xid line skipped (${event.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}): ${parsed.rawLine.slice(0, 200)}`,
+        );
     }
     const state = next(position);
     return {

@@ -27,7 +27,9 @@ async function ensureWritableDir(dir: string): Promise<void> {
     await (await open(probe, 'wx', 0o600)).close();
     await unlink(probe);
   } catch (err) {
-    throw new ConfigError(`Cannot write the credential into ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Run as root or pass --credential-path.`);
+    throw new ConfigError(
+      `Cannot write the credential into ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}. Run as root or pass --credential-path.`,
+    );
   }
 }
 
@@ -35,7 +37,13 @@ async function ensureWritableDir(dir: string): Promise<void> {
 export async function enrollAgent(config: TEnrollConfig, deps: { logger: Logger }): Promise<TStoredCredential> {
   const { logger } = deps;
   const hostname = resolveHostname(config.hostname);
-  if (!config.force && (await access(config.credentialPath).then(() => true, () => false))) {
+  if (
+    !config.force &&
+    (await access(config.credentialPath).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     const existing = await readStoredCredential(config.credentialPath).catch(() => null);
     throw new ConfigError(
       `This node is already enrolled${existing ? ` as node ${existing.credential.nodeId}` : ''} (credential at ${config.credentialPath}). Pass --force to enroll it again with a new token.`,
@@ -55,10 +63,14 @@ export async function enrollAgent(config: TEnrollConfig, deps: { logger: Logger 
     driverVersion: versions.driverVersion,
     cudaVersion: versions.cudaVersion,
   });
-  if (result.kind === 'retry') throw new EnrollError(`Enrollment failed, nothing was written: ${result.message}. Check --server and try again.`);
+  if (result.kind === 'retry')
+    throw new EnrollError(`Enrollment failed, nothing was written: ${result.message}. Check --server and try again.`);
   if (result.kind !== 'ok') {
     const hint = STATUS_HINTS[result.status] ?? `The server refused the enrollment (HTTP ${result.status}).`;
-    const issues = result.kind === 'rejected' && result.issues.length > 0 ? ` Problems: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}.` : '';
+    const issues =
+      result.kind === 'rejected' && result.issues.length > 0
+        ? ` Problems: ${result.issues.map((i) => `${i.path}: ${i.message}`).join('; ')}.`
+        : '';
     throw new EnrollError(`${hint} Server said: ${result.message}.${issues}`);
   }
   const stored: TStoredCredential = {

@@ -79,7 +79,9 @@ export async function runAgent(config: TRunConfig, deps: RunDeps): Promise<numbe
   const collectors: Collectors = {
     nvidia,
     host: new HostFactsCollector(nvidia, hostname),
-    xid: config.kernelLog ? new XidCollector({ path: config.kernelLog, statePath: config.dryRun ? null : join(config.queueDir, 'kernel-log-offset.json') }) : null,
+    xid: config.kernelLog
+      ? new XidCollector({ path: config.kernelLog, statePath: config.dryRun ? null : join(config.queueDir, 'kernel-log-offset.json') })
+      : null,
     metricsUrl: config.metricsUrl,
     health: {
       gpu: new SourceHealth('nvidia-smi', logger),
@@ -105,7 +107,10 @@ export async function runAgent(config: TRunConfig, deps: RunDeps): Promise<numbe
 
   let queue: DiskQueue;
   try {
-    queue = await DiskQueue.open(config.queueDir, { maxBytes: config.queueMaxBytes, onWarning: (message, details) => logger.warn(details ?? {}, message) });
+    queue = await DiskQueue.open(config.queueDir, {
+      maxBytes: config.queueMaxBytes,
+      onWarning: (message, details) => logger.warn(details ?? {}, message),
+    });
   } catch (err) {
     if (err instanceof QueueLockedError) throw new ConfigError(err.message);
     throw new ConfigError(`Cannot use the queue directory ${config.queueDir}: ${(err as Error).message} (set --queue-dir)`);
@@ -119,7 +124,17 @@ export async function runAgent(config: TRunConfig, deps: RunDeps): Promise<numbe
     await commitXid();
     const mem = process.memoryUsage();
     logger.info(
-      { batchId: batch.batchId, gpuSamples: batch.gpuSamples.length, xidEvents: batch.xidEvents.length, engineSamples: batch.engineSamples.length, pending: queue.pendingCount, pendingBytes: queue.pendingBytes, droppedSinceAccepted: queue.droppedSinceAccepted, rssBytes: mem.rss, heapUsedBytes: mem.heapUsed },
+      {
+        batchId: batch.batchId,
+        gpuSamples: batch.gpuSamples.length,
+        xidEvents: batch.xidEvents.length,
+        engineSamples: batch.engineSamples.length,
+        pending: queue.pendingCount,
+        pendingBytes: queue.pendingBytes,
+        droppedSinceAccepted: queue.droppedSinceAccepted,
+        rssBytes: mem.rss,
+        heapUsedBytes: mem.heapUsed,
+      },
       'collected',
     );
   };
@@ -129,12 +144,18 @@ export async function runAgent(config: TRunConfig, deps: RunDeps): Promise<numbe
       await cycle();
       const result = await shipper.drainOnce();
       if (result.blockedBy) {
-        const what = result.blockedBy.kind === 'unauthorized' ? `the server refused this node's credential (${result.blockedBy.message}): re-enroll the node` : `delivery failed: ${result.blockedBy.message}`;
+        const what =
+          result.blockedBy.kind === 'unauthorized'
+            ? `the server refused this node's credential (${result.blockedBy.message}): re-enroll the node`
+            : `delivery failed: ${result.blockedBy.message}`;
         logger.error({ pending: queue.pendingCount }, `${what}; ${queue.pendingCount} batch(es) stay queued in ${config.queueDir}`);
         return 1;
       }
       if (result.deadLettered > 0) {
-        logger.error({ deadLettered: result.deadLettered }, `the server refused ${result.deadLettered} batch(es); they were moved to ${join(config.queueDir, 'dead-letter')}`);
+        logger.error(
+          { deadLettered: result.deadLettered },
+          `the server refused ${result.deadLettered} batch(es); they were moved to ${join(config.queueDir, 'dead-letter')}`,
+        );
         return 1;
       }
       logger.info({ sent: result.sent }, 'delivered');

@@ -105,7 +105,10 @@ describe('Shipper.drainOnce', () => {
     await queue.enqueue(batch(0));
     const port = await closedPort();
     const unreachable = new Shipper({ queue, client: new AgentApiClient({ server: `http://127.0.0.1:${port}`, credential }), logger });
-    expect((await unreachable.drainOnce()).blockedBy).toMatchObject({ kind: 'retry', message: `cannot reach http://127.0.0.1:${port}: ECONNREFUSED` });
+    expect((await unreachable.drainOnce()).blockedBy).toMatchObject({
+      kind: 'retry',
+      message: `cannot reach http://127.0.0.1:${port}: ECONNREFUSED`,
+    });
   });
 });
 

@@ -67,7 +67,8 @@ export class Shipper {
         { clockOffsetMs: offset },
         `this host's clock is ${Math.round(Math.abs(offset) / 1000)} s ${offset > 0 ? 'ahead of' : 'behind'} the server's (tolerance ${MAX_CLOCK_SKEW_SECONDS} s): the server refuses samples dated ahead of its clock. Fix time sync (NTP/chrony)`,
       );
-    } else if (!off && this.clockWarned) this.options.logger.info({ clockOffsetMs: offset }, "this host's clock agrees with the server's again");
+    } else if (!off && this.clockWarned)
+      this.options.logger.info({ clockOffsetMs: offset }, "this host's clock agrees with the server's again");
     this.clockWarned = off;
   }
 
@@ -82,23 +83,42 @@ export class Shipper {
       const droppedSamples = await queue.beginSend(entry);
       const { enqueuedAt: _enqueuedAt, ...rest } = stored;
       const clockOffsetMs = client.clockOffsetMs?.() ?? null;
-      const batch: TTelemetryBatch = { ...rest, sentAt: new Date().toISOString(), droppedSamples, ...(clockOffsetMs === null ? {} : { clockOffsetMs }) };
+      const batch: TTelemetryBatch = {
+        ...rest,
+        sentAt: new Date().toISOString(),
+        droppedSamples,
+        ...(clockOffsetMs === null ? {} : { clockOffsetMs }),
+      };
       const response = await client.postTelemetry(batch, this.abort.signal);
       this.checkClock();
       switch (response.kind) {
         case 'ok':
           await queue.accepted(entry);
           result.sent++;
-          logger.debug({ batchId: batch.batchId, duplicate: response.body.duplicate, stored: response.body.stored, droppedSamples }, 'batch delivered');
+          logger.debug(
+            { batchId: batch.batchId, duplicate: response.body.duplicate, stored: response.body.stored, droppedSamples },
+            'batch delivered',
+          );
           break;
         case 'rejected':
-          logger.error({ batchId: batch.batchId, status: response.status, code: response.code, issues: response.issues.slice(0, 20) }, `server refused batch ${batch.batchId}: ${response.message}; moved to dead-letter, not retried`);
-          await queue.deadLetter(entry, { status: response.status, code: response.code, message: response.message, issues: response.issues });
+          logger.error(
+            { batchId: batch.batchId, status: response.status, code: response.code, issues: response.issues.slice(0, 20) },
+            `server refused batch ${batch.batchId}: ${response.message}; moved to dead-letter, not retried`,
+          );
+          await queue.deadLetter(entry, {
+            status: response.status,
+            code: response.code,
+            message: response.message,
+            issues: response.issues,
+          });
           result.deadLettered++;
           break;
         default:
           queue.endSend();
-          result.blockedBy = response.kind === 'retry' ? { kind: 'retry', message: response.message, retryAfterMs: response.retryAfterMs, outage: response.outage } : { kind: response.kind, message: response.message, retryAfterMs: null };
+          result.blockedBy =
+            response.kind === 'retry'
+              ? { kind: 'retry', message: response.message, retryAfterMs: response.retryAfterMs, outage: response.outage }
+              : { kind: response.kind, message: response.message, retryAfterMs: null };
           return result;
       }
     }
@@ -133,7 +153,11 @@ export class Shipper {
         result = await this.drainOnce();
       } catch (err) {
         // Disk trouble (full, read-only): keep the process alive and try again later.
-        result = { sent: 0, deadLettered: 0, blockedBy: { kind: 'retry', message: `queue error: ${(err as Error).message}`, retryAfterMs: null } };
+        result = {
+          sent: 0,
+          deadLettered: 0,
+          blockedBy: { kind: 'retry', message: `queue error: ${(err as Error).message}`, retryAfterMs: null },
+        };
       }
       if (this.stopped) break;
       if (!result.blockedBy) {
@@ -144,12 +168,18 @@ export class Shipper {
       }
       const cap = result.blockedBy.outage ? this.outageRetryMaxMs : this.retryMaxMs;
       const jitter = backoffDelayMs(this.attempt, this.retryBaseMs, cap, this.options.random);
-      const delay = result.blockedBy.kind === 'unauthorized' ? this.retryMaxMs : Math.max(jitter, Math.min(result.blockedBy.retryAfterMs ?? 0, this.retryMaxMs * 10));
+      const delay =
+        result.blockedBy.kind === 'unauthorized'
+          ? this.retryMaxMs
+          : Math.max(jitter, Math.min(result.blockedBy.retryAfterMs ?? 0, this.retryMaxMs * 10));
       this.attempt++;
       this.nextAttemptAt = Date.now() + delay;
       const details = { pending: queue.pendingCount, pendingBytes: queue.pendingBytes, attempt: this.attempt, retryInMs: delay };
       if (result.blockedBy.kind === 'unauthorized') {
-        logger.error(details, `the server refused this node's credential (${result.blockedBy.message}): it was revoked or the node was deleted. Telemetry keeps queuing on disk; re-enroll the node with a new join token`);
+        logger.error(
+          details,
+          `the server refused this node's credential (${result.blockedBy.message}): it was revoked or the node was deleted. Telemetry keeps queuing on disk; re-enroll the node with a new join token`,
+        );
       } else {
         logger.warn(details, `delivery failed, will retry: ${result.blockedBy.message}`);
       }

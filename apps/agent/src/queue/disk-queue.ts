@@ -194,7 +194,11 @@ export class DiskQueue {
     if (droppedBatches > 0) {
       this.state.droppedSinceAccepted += dropped;
       await this.saveState();
-      this.warn('disk queue full: dropped the oldest batches', { droppedBatches, droppedSamples: dropped, maxBytes: this.options.maxBytes });
+      this.warn('disk queue full: dropped the oldest batches', {
+        droppedBatches,
+        droppedSamples: dropped,
+        maxBytes: this.options.maxBytes,
+      });
     }
     return dropped;
   }
@@ -215,7 +219,12 @@ export class DiskQueue {
       }
       const parsed = ZQueuedBatch.safeParse(safeJson(text));
       if (parsed.success && parsed.data.batchId === entry.batchId) return { entry, batch: parsed.data };
-      await this.deadLetter(entry, { reason: 'unreadable queue file', issues: parsed.success ? ['batchId does not match the file name'] : parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.')}: ${i.message}`) });
+      await this.deadLetter(entry, {
+        reason: 'unreadable queue file',
+        issues: parsed.success
+          ? ['batchId does not match the file name']
+          : parsed.error.issues.slice(0, 10).map((i) => `${i.path.join('.')}: ${i.message}`),
+      });
     }
     return null;
   }
@@ -253,7 +262,10 @@ export class DiskQueue {
     await rename(join(this.pendingDir, entry.name), join(this.deadLetterDir, entry.name)).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'ENOENT') throw err;
     });
-    await writeFileAtomic(join(this.deadLetterDir, entry.name.replace(/\.json$/, '.error.json')), JSON.stringify({ ...info, deadLetteredAt: new Date().toISOString() }, null, 2));
+    await writeFileAtomic(
+      join(this.deadLetterDir, entry.name.replace(/\.json$/, '.error.json')),
+      JSON.stringify({ ...info, deadLetteredAt: new Date().toISOString() }, null, 2),
+    );
     await fsyncDir(this.pendingDir);
     this.forget(entry);
     if (this.state.inflight?.batchId === entry.batchId) {

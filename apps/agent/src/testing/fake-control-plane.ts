@@ -91,7 +91,12 @@ export async function startFakeControlPlane(options: { reportIntervalSeconds?: n
     if (state === 'expired') return fail(res, 'expired', 'This join token expired');
     tokens.set(parsed.data.joinToken, 'used');
     enrollments.push(parsed.data);
-    const body: TEnrollResponse = { nodeId: `node-${++nodeSeq}`, clusterId: 'cluster-1', credential: '', reportIntervalSeconds: options.reportIntervalSeconds ?? 10 };
+    const body: TEnrollResponse = {
+      nodeId: `node-${++nodeSeq}`,
+      clusterId: 'cluster-1',
+      credential: '',
+      reportIntervalSeconds: options.reportIntervalSeconds ?? 10,
+    };
     body.credential = issueCredential(body.nodeId);
     send(res, 201, body);
     return 201;
@@ -100,7 +105,8 @@ export async function startFakeControlPlane(options: { reportIntervalSeconds?: n
   const handleTelemetry = async (req: IncomingMessage, res: ServerResponse): Promise<{ status: number; batchId: string | null }> => {
     const credential = credentials.get(parseAgentBearer(req.headers.authorization) ?? '');
     const text = await readBody(req);
-    if (!credential || credential.revoked) return { status: fail(res, 'unauthorized', 'Unknown or revoked node credential'), batchId: null };
+    if (!credential || credential.revoked)
+      return { status: fail(res, 'unauthorized', 'Unknown or revoked node credential'), batchId: null };
     if (text === null) return { status: fail(res, 'payload_too_large', 'Batch is larger than the limit'), batchId: null };
     if (failures.n > 0) {
       failures.n--;
@@ -110,9 +116,14 @@ export async function startFakeControlPlane(options: { reportIntervalSeconds?: n
       return { status: failures.status, batchId: null };
     }
     const parsed = ZTelemetryBatch.safeParse(safeJson(text));
-    if (!parsed.success) return { status: fail(res, 'invalid_payload', 'Telemetry batch is invalid', toAgentErrorIssues(parsed.error)), batchId: null };
+    if (!parsed.success)
+      return { status: fail(res, 'invalid_payload', 'Telemetry batch is invalid', toAgentErrorIssues(parsed.error)), batchId: null };
     const batch = parsed.data;
-    if (reject?.(batch)) return { status: fail(res, rejectCode, `Batch ${batch.batchId} refused by test rule`, [{ path: 'gpuSamples', message: 'refused' }]), batchId: batch.batchId };
+    if (reject?.(batch))
+      return {
+        status: fail(res, rejectCode, `Batch ${batch.batchId} refused by test rule`, [{ path: 'gpuSamples', message: 'refused' }]),
+        batchId: batch.batchId,
+      };
     const duplicate = seen.has(batch.batchId);
     if (!duplicate) {
       seen.add(batch.batchId);

@@ -109,9 +109,15 @@ export function AppShell({ children }: { children: React.ReactNode }) {
       <DialogPrimitive.Root open={drawerOpen} onOpenChange={setDrawerOpen}>
         <DialogPrimitive.Portal>
           <DialogPrimitive.Overlay className="fixed inset-0 z-50 bg-black/50 md:hidden" />
-          <DialogPrimitive.Content className="fixed inset-y-0 left-0 z-50 flex w-64 flex-col bg-sidebar px-3 py-4 shadow-xl md:hidden" aria-describedby={undefined}>
+          <DialogPrimitive.Content
+            className="fixed inset-y-0 left-0 z-50 flex w-64 flex-col bg-sidebar px-3 py-4 shadow-xl md:hidden"
+            aria-describedby={undefined}
+          >
             <DialogPrimitive.Title className="sr-only">Navigation</DialogPrimitive.Title>
-            <DialogPrimitive.Close className="absolute right-3 top-4 rounded-md p-1 text-sidebar-foreground hover:bg-white/10 hover:text-white" aria-label="Close navigation">
+            <DialogPrimitive.Close
+              className="absolute right-3 top-4 rounded-md p-1 text-sidebar-foreground hover:bg-white/10 hover:text-white"
+              aria-label="Close navigation"
+            >
               <X className="size-5" />
             </DialogPrimitive.Close>
             <SidebarContent onNavigate={() => setDrawerOpen(false)} />

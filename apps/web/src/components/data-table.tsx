@@ -30,7 +30,17 @@ interface DataTableProps<TRow, TSort extends string> {
  * A table whose sorting and paging happen on the server: it only renders the current page and
  * reports what the user asked for. Columns with `enableSorting` map their id to the API's sortBy.
  */
-export function DataTable<TRow, TSort extends string>({ columns, rows, total, state, onStateChange, empty, isFetching, getRowId, testId }: DataTableProps<TRow, TSort>) {
+export function DataTable<TRow, TSort extends string>({
+  columns,
+  rows,
+  total,
+  state,
+  onStateChange,
+  empty,
+  isFetching,
+  getRowId,
+  testId,
+}: DataTableProps<TRow, TSort>) {
   const sorting: SortingState = [{ id: state.sortBy, desc: state.sortDir === 'desc' }];
   const table = useReactTable({
     data: rows,
@@ -65,9 +75,19 @@ export function DataTable<TRow, TSort extends string>({ columns, rows, total, st
                   return (
                     <TableHead key={header.id} aria-sort={sorted ? (sorted === 'desc' ? 'descending' : 'ascending') : undefined}>
                       {sortable ? (
-                        <button type="button" className="inline-flex items-center gap-1 uppercase tracking-wide hover:text-foreground" onClick={header.column.getToggleSortingHandler()}>
+                        <button
+                          type="button"
+                          className="inline-flex items-center gap-1 uppercase tracking-wide hover:text-foreground"
+                          onClick={header.column.getToggleSortingHandler()}
+                        >
                           {flexRender(header.column.columnDef.header, header.getContext())}
-                          {sorted === 'asc' ? <ArrowUp className="size-3" /> : sorted === 'desc' ? <ArrowDown className="size-3" /> : <ArrowUpDown className="size-3 opacity-40" />}
+                          {sorted === 'asc' ? (
+                            <ArrowUp className="size-3" />
+                          ) : sorted === 'desc' ? (
+                            <ArrowDown className="size-3" />
+                          ) : (
+                            <ArrowUpDown className="size-3 opacity-40" />
+                          )}
                         </button>
                       ) : (
                         flexRender(header.column.columnDef.header, header.getContext())
@@ -113,10 +133,22 @@ export function DataTable<TRow, TSort extends string>({ columns, rows, total, st
           <span>
             Page {state.page} of {pages}
           </span>
-          <Button variant="outline" size="icon" aria-label="Previous page" disabled={state.page <= 1} onClick={() => onStateChange({ ...state, page: state.page - 1 })}>
+          <Button
+            variant="outline"
+            size="icon"
+            aria-label="Previous page"
+            disabled={state.page <= 1}
+            onClick={() => onStateChange({ ...state, page: state.page - 1 })}
+          >
             <ChevronLeft />
           </Button>
-          <Button variant="outline" size="icon" aria-label="Next page" disabled={state.page >= pages} onClick={() => onStateChange({ ...state, page: state.page + 1 })}>
+          <Button
+            variant="outline"
+            size="icon"
+            aria-label="Next page"
+            disabled={state.page >= pages}
+            onClick={() => onStateChange({ ...state, page: state.page + 1 })}
+          >
             <ChevronRight />
           </Button>
         </div>
@@ -134,7 +166,13 @@ export function QueryDataTable<TRow, TSort extends string>({
   skeleton,
   ...table
 }: Omit<DataTableProps<TRow, TSort>, 'rows' | 'total'> & {
-  query: { isPending: boolean; isError: boolean; error: { message: string } | null; data: { items: TRow[]; total: number } | undefined; refetch: () => unknown };
+  query: {
+    isPending: boolean;
+    isError: boolean;
+    error: { message: string } | null;
+    data: { items: TRow[]; total: number } | undefined;
+    refetch: () => unknown;
+  };
   skeleton: React.ReactNode;
 }) {
   return (

@@ -11,7 +11,19 @@ export function FieldError({ id, message }: { id: string; message?: string }) {
   );
 }
 
-export function Field({ label, htmlFor, error, hint, children }: { label: string; htmlFor: string; error?: string; hint?: string; children: React.ReactNode }) {
+export function Field({
+  label,
+  htmlFor,
+  error,
+  hint,
+  children,
+}: {
+  label: string;
+  htmlFor: string;
+  error?: string;
+  hint?: string;
+  children: React.ReactNode;
+}) {
   return (
     <div className="grid gap-1.5">
       <Label htmlFor={htmlFor}>{label}</Label>
@@ -31,7 +43,11 @@ export interface TrpcLikeError {
  * Puts server-side validation results next to the inputs they belong to. Returns the message that
  * belongs to no field (shown at the top of the form), or null when every problem found a field.
  */
-export function applyServerErrors<T extends FieldValues>(error: TrpcLikeError, setError: UseFormSetError<T>, fields: readonly string[]): string | null {
+export function applyServerErrors<T extends FieldValues>(
+  error: TrpcLikeError,
+  setError: UseFormSetError<T>,
+  fields: readonly string[],
+): string | null {
   const fieldErrors = error.data?.zodError?.fieldErrors ?? {};
   let placed = false;
   for (const [path, messages] of Object.entries(fieldErrors)) {

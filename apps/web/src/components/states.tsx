@@ -5,7 +5,10 @@ import { Skeleton } from '~/components/ui/skeleton';
 
 export function EmptyState({ title, description, action }: { title: string; description?: string; action?: React.ReactNode }) {
   return (
-    <div className="flex flex-col items-center justify-center gap-2 rounded-lg border border-dashed px-6 py-12 text-center" data-testid="empty-state">
+    <div
+      className="flex flex-col items-center justify-center gap-2 rounded-lg border border-dashed px-6 py-12 text-center"
+      data-testid="empty-state"
+    >
       <Inbox className="size-8 text-muted-foreground" aria-hidden />
       <p className="font-medium">{title}</p>
       {description ? <p className="max-w-md text-sm text-muted-foreground">{description}</p> : null}
@@ -16,7 +19,10 @@ export function EmptyState({ title, description, action }: { title: string; desc
 
 export function ErrorState({ error, onRetry }: { error: { message: string } | null; onRetry?: () => void }) {
   return (
-    <div role="alert" className="flex flex-col items-center justify-center gap-2 rounded-lg border border-destructive/40 bg-destructive/5 px-6 py-10 text-center">
+    <div
+      role="alert"
+      className="flex flex-col items-center justify-center gap-2 rounded-lg border border-destructive/40 bg-destructive/5 px-6 py-10 text-center"
+    >
       <AlertTriangle className="size-7 text-destructive" aria-hidden />
       <p className="font-medium">Could not load this view</p>
       <p className="max-w-lg text-sm text-muted-foreground">{error?.message ?? 'Unknown error'}</p>

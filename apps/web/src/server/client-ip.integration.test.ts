@@ -35,16 +35,25 @@ describe('client IP under TRUSTED_PROXY_CIDRS', () => {
     await createUser({ prisma, actor: SYSTEM_ACTOR }, { email, name: 'IP', role: 'admin', password }, hashPassword);
 
     const signIn = await auth.POST(
-      new Request(`${BASE}/api/auth/sign-in/email`, { method: 'POST', headers: { 'content-type': 'application/json', origin: BASE, ...forwarded }, body: JSON.stringify({ email, password }) }),
+      new Request(`${BASE}/api/auth/sign-in/email`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: BASE, ...forwarded },
+        body: JSON.stringify({ email, password }),
+      }),
     );
     expect(signIn.status).toBe(200);
-    const cookie = signIn.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = signIn.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
 
     const user = await prisma.user.findUniqueOrThrow({ where: { email } });
     const session = await prisma.session.findFirstOrThrow({ where: { userId: user.id }, orderBy: { createdAt: 'desc' } });
     expect(session.ipAddress).toBe(REAL);
     expect(await prisma.rateLimit.findUnique({ where: { key: `${REAL}|/sign-in/email` } })).not.toBeNull();
-    expect(await prisma.rateLimit.count({ where: { OR: [{ key: { startsWith: '6.6.6.6|' } }, { key: { startsWith: '1.2.3.4|' } }] } })).toBe(0);
+    expect(
+      await prisma.rateLimit.count({ where: { OR: [{ key: { startsWith: '6.6.6.6|' } }, { key: { startsWith: '1.2.3.4|' } }] } }),
+    ).toBe(0);
     const signInAudit = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'auth.sign_in', actorId: user.id } });
     expect(signInAudit.ipAddress).toBe(REAL);
 

@@ -45,7 +45,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   process.env.ALERT_WEBHOOK_URL = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
   process.env.DATABASE_URL = inject('databaseUrl');
-  app = await startWorkerApp({ databaseUrl: inject('databaseUrl'), redisUrl, queuePrefix: prefix, concurrency: 2, log: createLogger('worker-test', 'silent') });
+  app = await startWorkerApp({
+    databaseUrl: inject('databaseUrl'),
+    redisUrl,
+    queuePrefix: prefix,
+    concurrency: 2,
+    log: createLogger('worker-test', 'silent'),
+  });
   events = new QueueEvents('notifications', { connection: redisConnectionOptions(redisUrl), prefix });
   await events.waitUntilReady();
 });
@@ -71,7 +77,15 @@ async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined |
 describe('alert notifications', () => {
   it('retries a failing receiver with backoff and delivers one message per transition', async () => {
     const fingerprint = `gpu:GPU-${randomUUID()}:ecc_uncorrected`;
-    const alert = await prisma.alert.create({ data: { fingerprint, activeKey: fingerprint, rule: 'ecc_uncorrected', severity: 'critical', title: 'node-x GPU 0: uncorrected ECC errors' } });
+    const alert = await prisma.alert.create({
+      data: {
+        fingerprint,
+        activeKey: fingerprint,
+        rule: 'ecc_uncorrected',
+        severity: 'critical',
+        title: 'node-x GPU 0: uncorrected ECC errors',
+      },
+    });
     failuresLeft = 2;
     const before = hits.length;
     const job = await producer.enqueue(alertNotificationJob, { alertId: alert.id, transition: 'opened' });
@@ -87,11 +101,17 @@ describe('alert notifications', () => {
 
   it('opens an alert from the repeatable health job and notifies through the outbox', async () => {
     const site = await prisma.site.create({ data: { name: `s-${randomUUID().slice(0, 8)}`, region: 'eu', dataResidency: 'eu' } });
-    const cluster = await prisma.cluster.create({ data: { name: `c-${randomUUID().slice(0, 8)}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } });
+    const cluster = await prisma.cluster.create({
+      data: { name: `c-${randomUUID().slice(0, 8)}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' },
+    });
     const node = await prisma.node.create({ data: { clusterId: cluster.id, hostname: 'ecc-node-01', lastSeenAt: new Date() } });
     const uuid = `GPU-${randomUUID()}`;
-    const gpu = await prisma.gpu.create({ data: { nodeId: node.id, uuid, index: 0, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch' } });
-    await prisma.gpuSample.create({ data: { gpuId: gpu.id, nodeId: node.id, sampledAt: new Date(), eccUncorrectedVolatile: 3n, temperatureC: 55 } });
+    const gpu = await prisma.gpu.create({
+      data: { nodeId: node.id, uuid, index: 0, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch' },
+    });
+    await prisma.gpuSample.create({
+      data: { gpuId: gpu.id, nodeId: node.id, sampledAt: new Date(), eccUncorrectedVolatile: 3n, temperatureC: 55 },
+    });
     const fingerprint = `gpu:${uuid}:ecc_uncorrected`;
     // The evaluation runs every 10 s; the outbox is dispatched right after its commit.
     const alert = await waitFor('the alert', () => prisma.alert.findFirst({ where: { fingerprint } }));

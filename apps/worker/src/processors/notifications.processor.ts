@@ -9,7 +9,10 @@ export function registerNotifications(registry: ProcessorRegistry) {
     const config = loadConfig();
     if (!config.ALERT_WEBHOOK_URL) return { delivered: false, reason: 'ALERT_WEBHOOK_URL is not set' };
     try {
-      const result = await sendAlertNotification(prisma, payload, { webhookUrl: config.ALERT_WEBHOOK_URL, dashboardUrl: config.FLEETPLANE_PUBLIC_URL });
+      const result = await sendAlertNotification(prisma, payload, {
+        webhookUrl: config.ALERT_WEBHOOK_URL,
+        dashboardUrl: config.FLEETPLANE_PUBLIC_URL,
+      });
       log.info({ ...payload, ...result }, 'alert notification');
       return result;
     } catch (e) {

@@ -1,7 +1,15 @@
 import { FlowProducer, UnrecoverableError, type Job } from 'bullmq';
 import { finalizePipelineRunJob, runPipelineStepJob, startPipelineRunJob } from '@fleetplane/contracts';
 import { Redis } from 'ioredis';
-import { ClusterDownloadLimits, executePipelineStep, finalisePipelineRun, PermanentStepError, pipelineFinalizeJobId, pipelineStepJobId, type StepRunnerDeps } from '@fleetplane/services';
+import {
+  ClusterDownloadLimits,
+  executePipelineStep,
+  finalisePipelineRun,
+  PermanentStepError,
+  pipelineFinalizeJobId,
+  pipelineStepJobId,
+  type StepRunnerDeps,
+} from '@fleetplane/services';
 import type { JobProducer } from '@fleetplane/queue';
 import type { ProcessorRegistry } from '../registry';
 
@@ -39,7 +47,10 @@ export function registerPipelines(registry: ProcessorRegistry, options: Pipeline
   });
   registry
     .register(startPipelineRunJob, async (payload, _job, { prisma, producer, log }) => {
-      const run = await prisma.pipelineRun.findUnique({ where: { id: payload.runId }, include: { steps: { orderBy: { position: 'asc' } } } });
+      const run = await prisma.pipelineRun.findUnique({
+        where: { id: payload.runId },
+        include: { steps: { orderBy: { position: 'asc' } } },
+      });
       if (!run) return { skipped: 'run no longer exists' };
       const steps = run.steps.filter((s) => s.state === 'queued' || s.state === 'pending');
       if (run.cancelRequestedAt || steps.length === 0) return { skipped: 'nothing to run' };

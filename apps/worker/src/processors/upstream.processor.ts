@@ -13,7 +13,8 @@ export function registerUpstream(registry: ProcessorRegistry) {
       // "Check now" overrides a rate-limit backoff; scheduled checks and webhooks honour it.
       const outcome = await runRepoCheck({ prisma, producer }, payload.trackedRepoId, { force: payload.reason === 'manual' });
       if (outcome.status === 'changed') log.info({ trackedRepoId: payload.trackedRepoId, ...outcome }, 'recorded new upstream revisions');
-      else if (outcome.status !== 'unchanged' && outcome.status !== 'deferred') log.warn({ trackedRepoId: payload.trackedRepoId, ...outcome }, 'repo check did not succeed');
+      else if (outcome.status !== 'unchanged' && outcome.status !== 'deferred')
+        log.warn({ trackedRepoId: payload.trackedRepoId, ...outcome }, 'repo check did not succeed');
       return outcome;
     });
 }

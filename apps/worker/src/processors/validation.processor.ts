@@ -65,7 +65,12 @@ export function buildRunFlow(runId: string, checkKeys: readonly string[]): FlowJ
       name: validationCheckJob.name,
       queueName: validationCheckJob.queue,
       data: validationCheckJob.schema.parse({ runId, checkKey }),
-      opts: { jobId: checkJobId(runId, checkKey), attempts: 3, backoff: { type: 'exponential', delay: 2_000 }, ignoreDependencyOnFailure: true },
+      opts: {
+        jobId: checkJobId(runId, checkKey),
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 2_000 },
+        ignoreDependencyOnFailure: true,
+      },
       ...(child ? { children: [child] } : {}),
     };
   }

@@ -6,7 +6,8 @@ import { startWorkerApp } from '../worker-app';
 
 const env = process.env;
 const num = (name: string) => (env[name] ? Number(env[name]) : undefined);
-if (!env.DATABASE_URL || !env.REDIS_URL || !env.FLEETPLANE_QUEUE_PREFIX) throw new Error('DATABASE_URL, REDIS_URL and FLEETPLANE_QUEUE_PREFIX are required');
+if (!env.DATABASE_URL || !env.REDIS_URL || !env.FLEETPLANE_QUEUE_PREFIX)
+  throw new Error('DATABASE_URL, REDIS_URL and FLEETPLANE_QUEUE_PREFIX are required');
 const log = createLogger('worker-child', 'info');
 const app = await startWorkerApp({
   databaseUrl: env.DATABASE_URL,

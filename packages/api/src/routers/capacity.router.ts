@@ -14,10 +14,18 @@ import { procedure, router } from '../trpc';
 
 export const capacityRouter = router({
   plannerOptions: procedure('viewer').query(({ ctx }) => svc.plannerOptions(ctx)),
-  plan: procedure('viewer').input(ZPlanInput).query(({ ctx, input }) => svc.planCapacity(ctx, input)),
-  clusterCompatibility: procedure('viewer').input(ZCompatibilityForClusterInput).query(({ ctx, input }) => svc.compatibilityForCluster(ctx, input.clusterId)),
-  revisionCompatibility: procedure('viewer').input(ZCompatibilityForRevisionInput).query(({ ctx, input }) => svc.compatibilityForRevision(ctx, input.revisionId)),
-  cost: procedure('viewer').input(ZClusterCostInput).query(({ ctx, input }) => svc.clusterCost(ctx, input)),
+  plan: procedure('viewer')
+    .input(ZPlanInput)
+    .query(({ ctx, input }) => svc.planCapacity(ctx, input)),
+  clusterCompatibility: procedure('viewer')
+    .input(ZCompatibilityForClusterInput)
+    .query(({ ctx, input }) => svc.compatibilityForCluster(ctx, input.clusterId)),
+  revisionCompatibility: procedure('viewer')
+    .input(ZCompatibilityForRevisionInput)
+    .query(({ ctx, input }) => svc.compatibilityForRevision(ctx, input.revisionId)),
+  cost: procedure('viewer')
+    .input(ZClusterCostInput)
+    .query(({ ctx, input }) => svc.clusterCost(ctx, input)),
 });
 
 // Catalog edits are admin-only: they change every plan and verdict in the fleet.
@@ -25,9 +33,19 @@ export const catalogRouter = router({
   gpus: procedure('viewer').query(({ ctx }) => svc.listCatalogGpus(ctx)),
   engines: procedure('viewer').query(({ ctx }) => svc.listCatalogEngines(ctx)),
   apiPrices: procedure('viewer').query(({ ctx }) => svc.listApiPrices(ctx)),
-  createGpu: procedure('admin').input(ZCreateCatalogGpuInput).mutation(({ ctx, input }) => svc.createCatalogGpu(ctx, input)),
-  updateGpu: procedure('admin').input(ZUpdateCatalogGpuInput).mutation(({ ctx, input }) => svc.updateCatalogGpu(ctx, input)),
-  deleteGpu: procedure('admin').input(ZIdInput).mutation(({ ctx, input }) => svc.deleteCatalogGpu(ctx, input.id)),
-  updateEngine: procedure('admin').input(ZUpdateCatalogEngineInput).mutation(({ ctx, input }) => svc.updateCatalogEngine(ctx, input)),
-  updateApiPrice: procedure('admin').input(ZUpdateApiPriceInput).mutation(({ ctx, input }) => svc.updateApiPrice(ctx, input)),
+  createGpu: procedure('admin')
+    .input(ZCreateCatalogGpuInput)
+    .mutation(({ ctx, input }) => svc.createCatalogGpu(ctx, input)),
+  updateGpu: procedure('admin')
+    .input(ZUpdateCatalogGpuInput)
+    .mutation(({ ctx, input }) => svc.updateCatalogGpu(ctx, input)),
+  deleteGpu: procedure('admin')
+    .input(ZIdInput)
+    .mutation(({ ctx, input }) => svc.deleteCatalogGpu(ctx, input.id)),
+  updateEngine: procedure('admin')
+    .input(ZUpdateCatalogEngineInput)
+    .mutation(({ ctx, input }) => svc.updateCatalogEngine(ctx, input)),
+  updateApiPrice: procedure('admin')
+    .input(ZUpdateApiPriceInput)
+    .mutation(({ ctx, input }) => svc.updateApiPrice(ctx, input)),
 });

@@ -33,7 +33,8 @@ export async function createHarness(): Promise<Harness> {
     prisma: deps.prisma,
     producer: deps.producer,
     users,
-    caller: (user) => factory({ prisma: deps.prisma, producer: deps.producer, hashPassword: deps.hashPassword, user, ipAddress: '127.0.0.1' }),
+    caller: (user) =>
+      factory({ prisma: deps.prisma, producer: deps.producer, hashPassword: deps.hashPassword, user, ipAddress: '127.0.0.1' }),
     close: () => deps.close(),
   };
 }

@@ -47,7 +47,8 @@ export type TAgentError = z.infer<typeof ZAgentError>;
 /** Builds the error body; `issues` is capped so a huge invalid batch cannot produce a huge error. */
 export function agentErrorBody(code: TAgentErrorCode, message: string, issues?: readonly TAgentErrorIssue[]): TAgentError {
   const body: TAgentError = { error: { code, message: message.slice(0, 2000) || code } };
-  if (issues && issues.length > 0) body.error.issues = issues.slice(0, 100).map((i) => ({ path: i.path.slice(0, 500), message: i.message.slice(0, 1000) }));
+  if (issues && issues.length > 0)
+    body.error.issues = issues.slice(0, 100).map((i) => ({ path: i.path.slice(0, 500), message: i.message.slice(0, 1000) }));
   return body;
 }
 

@@ -9,8 +9,16 @@ export const ZAgentVersionString = z
   .max(64)
   .regex(/^[0-9A-Za-z][0-9A-Za-z.+_-]*$/, 'Use a version such as 550.54.15 or 12.4');
 
-export const ZAgentJoinToken = z.string().min(8, 'Join token is too short').max(512, 'Join token is too long').regex(/^\S+$/, 'Join tokens contain no whitespace');
-export const ZAgentCredential = z.string().min(16).max(512).regex(/^[\x21-\x7E]+$/, 'Credentials are printable ASCII without spaces');
+export const ZAgentJoinToken = z
+  .string()
+  .min(8, 'Join token is too short')
+  .max(512, 'Join token is too long')
+  .regex(/^\S+$/, 'Join tokens contain no whitespace');
+export const ZAgentCredential = z
+  .string()
+  .min(16)
+  .max(512)
+  .regex(/^[\x21-\x7E]+$/, 'Credentials are printable ASCII without spaces');
 
 export const ZEnrollRequest = z.strictObject({
   joinToken: ZAgentJoinToken,

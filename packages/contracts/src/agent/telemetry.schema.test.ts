@@ -140,15 +140,40 @@ describe('v1 revision 2 (error states, MIG instances, undated lines, clock offse
 
 describe('enrollment and responses', () => {
   it('parses enroll request and response', () => {
-    expect(ZEnrollRequest.safeParse({ joinToken: 'fpj_abcdefgh', hostname: 'gpu-node-01', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }).success).toBe(true);
-    expect(ZEnrollRequest.safeParse({ joinToken: 'short', hostname: 'gpu-node-01', agentVersion: '0.1.0', driverVersion: null, cudaVersion: null }).success).toBe(false);
-    expect(ZEnrollResponse.safeParse({ nodeId: 'n1', clusterId: 'c1', credential: 'fpa_0123456789abcdef', reportIntervalSeconds: 10 }).success).toBe(true);
-    expect(ZEnrollResponse.safeParse({ nodeId: 'n1', clusterId: 'c1', credential: 'fpa_0123456789abcdef', reportIntervalSeconds: 0 }).success).toBe(false);
+    expect(
+      ZEnrollRequest.safeParse({
+        joinToken: 'fpj_abcdefgh',
+        hostname: 'gpu-node-01',
+        agentVersion: '0.1.0',
+        driverVersion: null,
+        cudaVersion: null,
+      }).success,
+    ).toBe(true);
+    expect(
+      ZEnrollRequest.safeParse({
+        joinToken: 'short',
+        hostname: 'gpu-node-01',
+        agentVersion: '0.1.0',
+        driverVersion: null,
+        cudaVersion: null,
+      }).success,
+    ).toBe(false);
+    expect(
+      ZEnrollResponse.safeParse({ nodeId: 'n1', clusterId: 'c1', credential: 'fpa_0123456789abcdef', reportIntervalSeconds: 10 }).success,
+    ).toBe(true);
+    expect(
+      ZEnrollResponse.safeParse({ nodeId: 'n1', clusterId: 'c1', credential: 'fpa_0123456789abcdef', reportIntervalSeconds: 0 }).success,
+    ).toBe(false);
   });
 
   it('parses the telemetry response', () => {
-    expect(ZTelemetryResponse.safeParse({ accepted: true, duplicate: true, stored: { gpuSamples: 0, xidEvents: 0, engineSamples: 0 } }).success).toBe(true);
-    expect(ZTelemetryResponse.safeParse({ accepted: false, duplicate: false, stored: { gpuSamples: 0, xidEvents: 0, engineSamples: 0 } }).success).toBe(false);
+    expect(
+      ZTelemetryResponse.safeParse({ accepted: true, duplicate: true, stored: { gpuSamples: 0, xidEvents: 0, engineSamples: 0 } }).success,
+    ).toBe(true);
+    expect(
+      ZTelemetryResponse.safeParse({ accepted: false, duplicate: false, stored: { gpuSamples: 0, xidEvents: 0, engineSamples: 0 } })
+        .success,
+    ).toBe(false);
   });
 
   it('builds error bodies from zod issues', () => {

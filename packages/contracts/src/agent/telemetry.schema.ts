@@ -143,7 +143,13 @@ export const ZTelemetryBatch = z.strictObject({
    * as last measured from an HTTP response's Date header (positive: the agent is ahead); null before the
    * first measurement. Accurate to about a second.
    */
-  clockOffsetMs: z.number().int().min(-(2 ** 47)).max(2 ** 47).nullable().optional(),
+  clockOffsetMs: z
+    .number()
+    .int()
+    .min(-(2 ** 47))
+    .max(2 ** 47)
+    .nullable()
+    .optional(),
 });
 export type TTelemetryBatch = z.infer<typeof ZTelemetryBatch>;
 

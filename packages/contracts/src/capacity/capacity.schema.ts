@@ -31,8 +31,16 @@ export const ZCatalogGpuFields = z.object({
   model: z.string().trim().min(2).max(120),
   vendor: ZGpuVendor,
   generation: ZGpuGeneration,
-  memoryMib: z.number().int().min(1024, 'At least 1024 MiB').max(4 * 1024 * 1024),
-  computeCapability: z.string().trim().regex(/^\d+\.\d+$/, 'Like 9.0').nullable(),
+  memoryMib: z
+    .number()
+    .int()
+    .min(1024, 'At least 1024 MiB')
+    .max(4 * 1024 * 1024),
+  computeCapability: z
+    .string()
+    .trim()
+    .regex(/^\d+\.\d+$/, 'Like 9.0')
+    .nullable(),
   fp8TensorCores: z.boolean(),
   fp4TensorCores: z.boolean(),
   interconnect: z.string().trim().min(1).max(40),
@@ -84,7 +92,11 @@ export const ZPlanModelSource = z.discriminatedUnion('kind', [
 ]);
 
 export const ZPlanTarget = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('gpu'), gpuModel: z.string().trim().min(1).max(120), gpuCount: z.number().int().min(1, 'At least one GPU').max(1024) }),
+  z.object({
+    kind: z.literal('gpu'),
+    gpuModel: z.string().trim().min(1).max(120),
+    gpuCount: z.number().int().min(1, 'At least one GPU').max(1024),
+  }),
   z.object({ kind: z.literal('cluster'), clusterId: ZId }),
 ]);
 

@@ -55,7 +55,13 @@ export const ZClusterFields = z.object({
   gpuHourlyCostUsd: z.number().min(0, 'Cost cannot be negative').max(1000, 'At most $1000 per GPU-hour'),
   validationConcurrencyCap: z.number().int().min(1).max(1024).default(16),
   // Pipeline downloads for this cluster (shared by its runs); null = not limited.
-  downloadConcurrency: z.number().int('Whole files only').min(1, 'At least 1 file at once').max(64, 'At most 64 files at once').nullable().default(null),
+  downloadConcurrency: z
+    .number()
+    .int('Whole files only')
+    .min(1, 'At least 1 file at once')
+    .max(64, 'At most 64 files at once')
+    .nullable()
+    .default(null),
   downloadBandwidthMbps: z
     .number()
     .int('Whole Mbit/s only')

@@ -3,7 +3,14 @@ import { ZClusterFields } from './cluster.schema';
 import { ZGpuFields } from './gpu.schema';
 import { ZNodeFields } from './node.schema';
 
-const cluster = { name: 'flash-h100-vllm', siteId: 's1', servingEngine: 'vllm', engineVersion: '0.11.2', maxContextTokens: 131072, gpuHourlyCostUsd: 2.5 };
+const cluster = {
+  name: 'flash-h100-vllm',
+  siteId: 's1',
+  servingEngine: 'vllm',
+  engineVersion: '0.11.2',
+  maxContextTokens: 131072,
+  gpuHourlyCostUsd: 2.5,
+};
 
 function issues(result: { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } }) {
   return Object.fromEntries((result.error?.issues ?? []).map((i) => [i.path.join('.'), i.message]));
@@ -12,11 +19,21 @@ function issues(result: { success: boolean; error?: { issues: { path: PropertyKe
 describe('cluster fields', () => {
   it('accepts a realistic cluster and fills defaults', () => {
     const parsed = ZClusterFields.parse(cluster);
-    expect(parsed).toMatchObject({ description: '', endpointUrl: null, endpointApiKeyRef: null, validationConcurrencyCap: 16, downloadConcurrency: null, downloadBandwidthMbps: null });
+    expect(parsed).toMatchObject({
+      description: '',
+      endpointUrl: null,
+      endpointApiKeyRef: null,
+      validationConcurrencyCap: 16,
+      downloadConcurrency: null,
+      downloadBandwidthMbps: null,
+    });
   });
 
   it('takes optional download limits (null = not limited) and refuses nonsense', () => {
-    expect(ZClusterFields.parse({ ...cluster, downloadConcurrency: 2, downloadBandwidthMbps: 1000 })).toMatchObject({ downloadConcurrency: 2, downloadBandwidthMbps: 1000 });
+    expect(ZClusterFields.parse({ ...cluster, downloadConcurrency: 2, downloadBandwidthMbps: 1000 })).toMatchObject({
+      downloadConcurrency: 2,
+      downloadBandwidthMbps: 1000,
+    });
     expect(issues(ZClusterFields.safeParse({ ...cluster, downloadConcurrency: 0, downloadBandwidthMbps: 2.5 }))).toEqual({
       downloadConcurrency: 'At least 1 file at once',
       downloadBandwidthMbps: 'Whole Mbit/s only',
@@ -28,7 +45,15 @@ describe('cluster fields', () => {
   });
 
   it('names each bad field with a message a person can act on', () => {
-    const r = ZClusterFields.safeParse({ ...cluster, name: 'Bad Name', engineVersion: 'latest', endpointUrl: 'ftp://x', endpointApiKeyRef: 'sk-live-123', maxContextTokens: 2_000_000, gpuHourlyCostUsd: -1 });
+    const r = ZClusterFields.safeParse({
+      ...cluster,
+      name: 'Bad Name',
+      engineVersion: 'latest',
+      endpointUrl: 'ftp://x',
+      endpointApiKeyRef: 'sk-live-123',
+      maxContextTokens: 2_000_000,
+      gpuHourlyCostUsd: -1,
+    });
     expect(issues(r)).toEqual({
       name: 'Use lower-case letters, digits and dashes (like a DNS label)',
       engineVersion: 'Use a version such as 0.11.2 or b6123',
@@ -54,7 +79,15 @@ describe('node and GPU fields', () => {
   });
 
   it('requires the NVML UUID format and a PCI bus id', () => {
-    const gpu = { nodeId: 'n', uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b', index: 0, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch', pciBusId: '00000000:18:00.0' };
+    const gpu = {
+      nodeId: 'n',
+      uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b',
+      index: 0,
+      model: 'NVIDIA H100 80GB HBM3',
+      memoryMib: 81559,
+      interconnect: 'nvswitch',
+      pciBusId: '00000000:18:00.0',
+    };
     expect(ZGpuFields.safeParse(gpu).success).toBe(true);
     expect(Object.keys(issues(ZGpuFields.safeParse({ ...gpu, uuid: 'GPU-123', pciBusId: '18:00' })))).toEqual(['uuid', 'pciBusId']);
   });

@@ -5,13 +5,18 @@ export const ZHostname = z
   .trim()
   .min(1, 'Hostname is required')
   .max(253)
-  .regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/, 'Enter a valid hostname such as gpu-node-01');
+  .regex(
+    /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/,
+    'Enter a valid hostname such as gpu-node-01',
+  );
 
 export const ZNodeFields = z.object({
   clusterId: z.string().min(1, 'Choose a cluster'),
   hostname: ZHostname,
   ipAddress: z.union([z.ipv4(), z.ipv6()], { error: 'Enter a valid IPv4 or IPv6 address' }).nullable().default(null),
-  labels: z.record(z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/i, 'Label keys use letters, digits, dots, dashes'), z.string().max(256)).default({}),
+  labels: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9._/-]*$/i, 'Label keys use letters, digits, dots, dashes'), z.string().max(256))
+    .default({}),
   reportIntervalSeconds: z.number().int().min(1).max(3600).default(10),
 });
 export const ZCreateNodeInput = ZNodeFields;

@@ -29,7 +29,13 @@ export type TStepProgress = z.infer<typeof ZStepProgress>;
 export const ZStartPipelineInput = z.object({
   revisionId: ZId,
   /** A cluster id, or "default" for the shared artifact store. */
-  targetKey: z.string().trim().min(1).max(64).regex(/^[\w-]+$/, 'Letters, digits, - and _ only').default('default'),
+  targetKey: z
+    .string()
+    .trim()
+    .min(1)
+    .max(64)
+    .regex(/^[\w-]+$/, 'Letters, digits, - and _ only')
+    .default('default'),
 });
 export type TStartPipelineInput = z.input<typeof ZStartPipelineInput>;
 

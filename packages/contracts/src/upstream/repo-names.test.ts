@@ -4,7 +4,14 @@ import { ZTrackedRepoFields } from './upstream.schema';
 
 describe('Hub repo ids', () => {
   it('accepts the ids the Hub accepts', () => {
-    for (const id of ['deepseek-ai/DeepSeek-V4-Flash', 'a/b', 'user_1/model.v2', `n/${'x'.repeat(96)}`, 'Org/Name-With_Mixed.Chars', '_a/_b_']) {
+    for (const id of [
+      'deepseek-ai/DeepSeek-V4-Flash',
+      'a/b',
+      'user_1/model.v2',
+      `n/${'x'.repeat(96)}`,
+      'Org/Name-With_Mixed.Chars',
+      '_a/_b_',
+    ]) {
       expect(hubRepoIdProblem(id), id).toBeNull();
     }
   });

@@ -12,7 +12,10 @@ export function hubRepoIdProblem(id: string): string | null {
   const parts = id.split('/');
   if (parts.length !== 2 || !parts[0] || !parts[1]) return 'Use the Hub repo id, namespace/name, e.g. deepseek-ai/DeepSeek-V4-Flash';
   const [namespace, name] = parts as [string, string];
-  for (const [what, part] of [['namespace', namespace], ['name', name]] as const) {
+  for (const [what, part] of [
+    ['namespace', namespace],
+    ['name', name],
+  ] as const) {
     if (part.length > HUB_REPO_NAME_MAX) return `The repo ${what} may have at most ${HUB_REPO_NAME_MAX} characters`;
     if (!/^[A-Za-z0-9_.-]+$/.test(part)) return `The repo ${what} may use letters, digits, _ - and . only`;
     if (part.includes('--') || part.includes('..')) return `The repo ${what} may not contain "--" or ".."`;
@@ -40,7 +43,8 @@ export function branchProblem(branch: string): string | null {
   if (branch.includes('@{')) return 'Branch names may not contain "@{"';
   if (branch === '@') return 'A branch may not be called "@"';
   if (branch.startsWith('-')) return 'Branch names may not start with "-"';
-  if (branch.startsWith('/') || branch.endsWith('/') || branch.includes('//')) return 'Branch names may not start or end with "/" or contain "//"';
+  if (branch.startsWith('/') || branch.endsWith('/') || branch.includes('//'))
+    return 'Branch names may not start or end with "/" or contain "//"';
   if (branch.endsWith('.')) return 'Branch names may not end with "."';
   for (const part of branch.split('/')) {
     if (part.startsWith('.')) return 'No part of a branch name may start with "."';

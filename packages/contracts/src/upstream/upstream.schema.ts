@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { listInput, ZId } from '../common/pagination';
 import { ZBranchName, ZHubRepoId } from './repo-names';
 
-export const REPO_WATCH_STATUSES = ['pending', 'ok', 'unauthorized', 'gated', 'not_found', 'rate_limited', 'unreachable', 'refused', 'error'] as const;
+export const REPO_WATCH_STATUSES = [
+  'pending',
+  'ok',
+  'unauthorized',
+  'gated',
+  'not_found',
+  'rate_limited',
+  'unreachable',
+  'refused',
+  'error',
+] as const;
 export const ZRepoWatchStatus = z.enum(REPO_WATCH_STATUSES);
 export type TRepoWatchStatus = z.infer<typeof ZRepoWatchStatus>;
 
@@ -64,7 +74,10 @@ export const ZTrackedRepoFields = z.object({
 });
 export const ZCreateTrackedRepoInput = ZTrackedRepoFields;
 export type TCreateTrackedRepoInput = z.input<typeof ZCreateTrackedRepoInput>;
-export const ZUpdateTrackedRepoInput = z.object({ id: ZId, data: ZTrackedRepoFields.extend({ accessToken: ZAccessTokenInput.default({ kind: 'keep' }) }) });
+export const ZUpdateTrackedRepoInput = z.object({
+  id: ZId,
+  data: ZTrackedRepoFields.extend({ accessToken: ZAccessTokenInput.default({ kind: 'keep' }) }),
+});
 export type TUpdateTrackedRepoInput = z.input<typeof ZUpdateTrackedRepoInput>;
 
 export const ZRevisionListInput = listInput(['detectedAt', 'committedAt', 'bytesToFetch'] as const, 'detectedAt').extend({

@@ -1,10 +1,7 @@
 import { z } from 'zod';
 import { ZRole } from '../auth/roles';
 
-export const ZPassword = z
-  .string()
-  .min(12, 'Password must be at least 12 characters')
-  .max(128, 'Password must be at most 128 characters');
+export const ZPassword = z.string().min(12, 'Password must be at least 12 characters').max(128, 'Password must be at most 128 characters');
 
 export const ZCreateUserInput = z.object({
   email: z.email('Enter a valid email address').trim().toLowerCase().max(254),

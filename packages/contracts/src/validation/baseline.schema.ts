@@ -16,7 +16,11 @@ export const ZBaselineGate = z
   .object({
     label: z.string().trim().min(1).max(100),
     checkKey: z.string().min(1).max(64),
-    metric: z.string().min(1).max(200).regex(/^[A-Za-z0-9_*]+(\.[A-Za-z0-9_*]+)*$/, 'Use a dot path such as levels.*.ttftMs.p99'),
+    metric: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^[A-Za-z0-9_*]+(\.[A-Za-z0-9_*]+)*$/, 'Use a dot path such as levels.*.ttftMs.p99'),
     better: z.enum(['lower', 'higher']),
     /** Allowed regression relative to the baseline value, in percent. */
     maxRegressionPct: z.number().min(0).max(10_000).optional(),

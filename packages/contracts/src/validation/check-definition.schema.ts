@@ -132,12 +132,42 @@ const base = {
 };
 
 // prefault (not default) so an omitted params/thresholds object still gets its inner defaults.
-export const ZEndpointCheck = z.object({ ...base, kind: z.literal('endpoint'), params: ZEndpointParams.prefault({}), thresholds: ZEndpointThresholds.prefault({}) });
-export const ZExactAnswerCheck = z.object({ ...base, kind: z.literal('exact_answer'), params: ZExactAnswerParams.prefault({}), thresholds: ZExactAnswerThresholds.prefault({}) });
-export const ZLongContextCheck = z.object({ ...base, kind: z.literal('long_context'), params: ZLongContextParams, thresholds: ZLongContextThresholds.prefault({}) });
-export const ZToolCallingCheck = z.object({ ...base, kind: z.literal('tool_calling'), params: ZToolCallingParams.prefault({}), thresholds: ZToolCallingThresholds.prefault({}) });
-export const ZReasoningModesCheck = z.object({ ...base, kind: z.literal('reasoning_modes'), params: ZReasoningModesParams.prefault({}), thresholds: ZReasoningModesThresholds.prefault({}) });
-export const ZPerformanceCheck = z.object({ ...base, kind: z.literal('performance'), params: ZPerformanceParams, thresholds: ZPerformanceThresholds.prefault({}) });
+export const ZEndpointCheck = z.object({
+  ...base,
+  kind: z.literal('endpoint'),
+  params: ZEndpointParams.prefault({}),
+  thresholds: ZEndpointThresholds.prefault({}),
+});
+export const ZExactAnswerCheck = z.object({
+  ...base,
+  kind: z.literal('exact_answer'),
+  params: ZExactAnswerParams.prefault({}),
+  thresholds: ZExactAnswerThresholds.prefault({}),
+});
+export const ZLongContextCheck = z.object({
+  ...base,
+  kind: z.literal('long_context'),
+  params: ZLongContextParams,
+  thresholds: ZLongContextThresholds.prefault({}),
+});
+export const ZToolCallingCheck = z.object({
+  ...base,
+  kind: z.literal('tool_calling'),
+  params: ZToolCallingParams.prefault({}),
+  thresholds: ZToolCallingThresholds.prefault({}),
+});
+export const ZReasoningModesCheck = z.object({
+  ...base,
+  kind: z.literal('reasoning_modes'),
+  params: ZReasoningModesParams.prefault({}),
+  thresholds: ZReasoningModesThresholds.prefault({}),
+});
+export const ZPerformanceCheck = z.object({
+  ...base,
+  kind: z.literal('performance'),
+  params: ZPerformanceParams,
+  thresholds: ZPerformanceThresholds.prefault({}),
+});
 
 export const ZCheckDefinition = z.discriminatedUnion('kind', [
   ZEndpointCheck,

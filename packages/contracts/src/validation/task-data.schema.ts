@@ -21,7 +21,10 @@ export const ZExpectedAnswer = z.discriminatedUnion('type', [
 ]);
 export type TExpectedAnswer = z.infer<typeof ZExpectedAnswer>;
 
-const taskId = z.string().regex(/^[a-z0-9][a-z0-9-]*$/).max(64);
+const taskId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9-]*$/)
+  .max(64);
 
 export const ZExactAnswerTask = z.object({
   id: taskId,
@@ -64,7 +67,10 @@ export const ZJsonSchema: z.ZodType<TJsonSchema> = z.lazy(() =>
       description: z.string().optional(),
       properties: z.record(z.string(), ZJsonSchema).optional(),
       required: z.array(z.string()).optional(),
-      enum: z.array(z.union([z.string(), z.number(), z.boolean(), z.null()])).min(1).optional(),
+      enum: z
+        .array(z.union([z.string(), z.number(), z.boolean(), z.null()]))
+        .min(1)
+        .optional(),
       items: ZJsonSchema.optional(),
       minimum: z.number().optional(),
       maximum: z.number().optional(),

@@ -29,7 +29,20 @@ describe('applyMigrations (WebAssembly engine over @prisma/adapter-pg)', () => {
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'",
       );
       const names = tables.rows.map((r) => r.table_name);
-      for (const t of ['cluster', 'node', 'gpu', 'gpu_sample', 'model_revision', 'artifact', 'pipeline_run', 'validation_run', 'upgrade_proposal', 'audit_event', 'alert', 'join_token']) {
+      for (const t of [
+        'cluster',
+        'node',
+        'gpu',
+        'gpu_sample',
+        'model_revision',
+        'artifact',
+        'pipeline_run',
+        'validation_run',
+        'upgrade_proposal',
+        'audit_event',
+        'alert',
+        'join_token',
+      ]) {
         expect(names).toContain(t);
       }
     } finally {

@@ -11,7 +11,10 @@ export async function readMigrationsFolder(migrationsDir: string): Promise<Migra
   const baseDir = path.resolve(migrationsDir);
   const lockPath = path.join(baseDir, 'migration_lock.toml');
   const entries = existsSync(baseDir) ? await readdir(baseDir, { withFileTypes: true }) : [];
-  const dirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  const dirs = entries
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
   const migrationDirectories = await Promise.all(
     dirs.map(async (dir) => {
       const file = path.join(baseDir, dir, 'migration.sql');

@@ -39,7 +39,11 @@ function plain(v: unknown): unknown {
   if (v && typeof v === 'object') {
     // Prisma's Decimal: convert before JSON.stringify would turn it into a string via toJSON.
     if ('toNumber' in v && typeof (v as { toNumber: unknown }).toNumber === 'function') return (v as { toNumber(): number }).toNumber();
-    return Object.fromEntries(Object.entries(v).filter(([, x]) => x !== undefined).map(([k, x]) => [k, plain(x)]));
+    return Object.fromEntries(
+      Object.entries(v)
+        .filter(([, x]) => x !== undefined)
+        .map(([k, x]) => [k, plain(x)]),
+    );
   }
   return v;
 }
@@ -80,7 +84,10 @@ export class AuditRepository {
     };
   }
 
-  async list(filter: AuditListFilter, page: { skip: number; take: number; sortDir: 'asc' | 'desc'; sortBy: 'occurredAt' | 'action' | 'actorLabel' | 'targetType' }) {
+  async list(
+    filter: AuditListFilter,
+    page: { skip: number; take: number; sortDir: 'asc' | 'desc'; sortBy: 'occurredAt' | 'action' | 'actorLabel' | 'targetType' },
+  ) {
     const where = this.where(filter);
     const [items, total] = await Promise.all([
       this.db.auditEvent.findMany({

@@ -138,7 +138,13 @@ export class ClusterRepository {
         gpuModels: r.gpu_models,
         totalGpuMemoryMib: Number(r.total_gpu_memory_mib),
         activeArtifact: r.artifact_id
-          ? { id: r.artifact_id, quantisation: r.artifact_quantisation!, format: r.artifact_format!, hubRepoId: r.artifact_repo!, commitSha: r.artifact_sha! }
+          ? {
+              id: r.artifact_id,
+              quantisation: r.artifact_quantisation!,
+              format: r.artifact_format!,
+              hubRepoId: r.artifact_repo!,
+              commitSha: r.artifact_sha!,
+            }
           : null,
       })),
     };

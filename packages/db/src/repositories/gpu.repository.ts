@@ -5,7 +5,10 @@ export class GpuRepository {
   constructor(private readonly db: Db) {}
 
   get(id: string) {
-    return this.db.gpu.findUnique({ where: { id }, include: { node: { select: { id: true, hostname: true, clusterId: true, cluster: { select: { name: true } } } } } });
+    return this.db.gpu.findUnique({
+      where: { id },
+      include: { node: { select: { id: true, hostname: true, clusterId: true, cluster: { select: { name: true } } } } },
+    });
   }
   findByUuid(uuid: string) {
     return this.db.gpu.findUnique({ where: { uuid } });

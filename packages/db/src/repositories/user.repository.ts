@@ -19,7 +19,15 @@ export class UserRepository {
         orderBy: [{ [q.sortBy]: q.sortDir }, { email: 'asc' }],
         skip: q.skip,
         take: q.take,
-        select: { id: true, email: true, name: true, role: true, disabledAt: true, createdAt: true, _count: { select: { sessions: true } } },
+        select: {
+          id: true,
+          email: true,
+          name: true,
+          role: true,
+          disabledAt: true,
+          createdAt: true,
+          _count: { select: { sessions: true } },
+        },
       }),
       this.db.user.count({ where }),
     ]);
@@ -27,7 +35,10 @@ export class UserRepository {
   }
 
   get(id: string) {
-    return this.db.user.findUnique({ where: { id }, select: { id: true, email: true, name: true, role: true, disabledAt: true, createdAt: true } });
+    return this.db.user.findUnique({
+      where: { id },
+      select: { id: true, email: true, name: true, role: true, disabledAt: true, createdAt: true },
+    });
   }
 
   findByEmail(email: string) {

@@ -17,7 +17,10 @@ function withDatabase(serverUrl: string, name: string): string {
 
 async function migrationsHash(): Promise<string> {
   const hash = createHash('sha256');
-  const dirs = (await readdir(MIGRATIONS_DIR, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  const dirs = (await readdir(MIGRATIONS_DIR, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name)
+    .sort();
   for (const dir of dirs) {
     hash.update(dir);
     hash.update(await readFile(path.join(MIGRATIONS_DIR, dir, 'migration.sql')));

@@ -16,7 +16,13 @@ import {
 import type { TArtifactTraits, TEngineKind } from './types';
 import { A100, B200, H100, H200, L40S, M2_ULTRA, MI300X, RTX5090, artifact, engineSpec, gpu } from './test-support';
 
-function input(gpuModel: string, kind: TEngineKind, version: string | null, art: Partial<TArtifactTraits> = {}, trustRemoteCode?: boolean | null): TCompatInput {
+function input(
+  gpuModel: string,
+  kind: TEngineKind,
+  version: string | null,
+  art: Partial<TArtifactTraits> = {},
+  trustRemoteCode?: boolean | null,
+): TCompatInput {
   return { artifact: artifact(art), gpu: gpu(gpuModel), engine: { kind, version }, engineSpec: engineSpec(kind), trustRemoteCode };
 }
 
@@ -59,7 +65,8 @@ describe('fp4_experts', () => {
 
 describe('fp8_hardware', () => {
   it('passes on Ada, Hopper, Blackwell', () => {
-    for (const g of [L40S, H100, B200]) expect(ruleFp8Hardware(input(g, 'vllm', '0.20.0', { format: 'fp8', expertDtype: 'fp8' })).status).toBe('pass');
+    for (const g of [L40S, H100, B200])
+      expect(ruleFp8Hardware(input(g, 'vllm', '0.20.0', { format: 'fp8', expertDtype: 'fp8' })).status).toBe('pass');
   });
   it('fails on Ampere', () => {
     const v = ruleFp8Hardware(input(A100, 'vllm', '0.20.0', { format: 'fp8', expertDtype: 'fp8' }));
@@ -103,7 +110,7 @@ describe('engine_version_floor', () => {
 });
 
 describe('artifact_requirements', () => {
-  it('passes when the engine meets the artifact\'s own minimum and fails when not', () => {
+  it("passes when the engine meets the artifact's own minimum and fails when not", () => {
     expect(ruleArtifactRequirements(input(B200, 'vllm', '0.20.0', { requirements: { vllm: '0.11.0' } })).status).toBe('pass');
     expect(ruleArtifactRequirements(input(B200, 'vllm', '0.10.0', { requirements: { vllm: '0.11.0' } })).status).toBe('fail');
     expect(ruleArtifactRequirements(input(B200, 'sglang', '0.5.0', { requirements: { vllm: '0.11.0' } })).status).toBe('not_applicable');

@@ -55,7 +55,14 @@ describe('computeCost', () => {
   });
 
   it('shows savings when a cheap owned cluster is busy', () => {
-    const r = computeCost({ ...RUNPOD, gpuHourlyUsd: 0.1, promptTokens: 2e9, cachedPromptTokens: 0, generationTokens: 1e9, utilisation: 0.9 });
+    const r = computeCost({
+      ...RUNPOD,
+      gpuHourlyUsd: 0.1,
+      promptTokens: 2e9,
+      cachedPromptTokens: 0,
+      generationTokens: 1e9,
+      utilisation: 0.9,
+    });
     // API: 2000 x 0.14 + 1000 x 0.28 = 560; self-hosted 2 x 24 x 0.1 = 4.8
     expect(r.apiUsd).toBeCloseTo(560, 10);
     expect(r.savingsUsd).toBeCloseTo(555.2, 10);

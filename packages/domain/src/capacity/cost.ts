@@ -67,13 +67,22 @@ export function validateCostInput(input: TCostInput): string[] {
   if (!(Number.isFinite(input.windowHours) && input.windowHours > 0)) errors.push('The window must be longer than zero hours');
   if (!Number.isInteger(input.gpuCount) || input.gpuCount < 0) errors.push('GPU count must be a whole number, zero or more');
   if (!nonNegative(input.gpuHourlyUsd)) errors.push('The GPU hourly price must be zero or more');
-  for (const [k, v] of [['prompt', input.promptTokens], ['generation', input.generationTokens], ['cached', input.cachedPromptTokens]] as const) {
+  for (const [k, v] of [
+    ['prompt', input.promptTokens],
+    ['generation', input.generationTokens],
+    ['cached', input.cachedPromptTokens],
+  ] as const) {
     if (!nonNegative(v)) errors.push(`The ${k} token count must be zero or more`);
   }
   if (input.cachedPromptTokens > input.promptTokens) errors.push('Cached prompt tokens cannot exceed prompt tokens');
   if (input.utilisation !== null && !(input.utilisation >= 0 && input.utilisation <= 1)) errors.push('Utilisation must be between 0 and 1');
-  if (input.power && (!nonNegative(input.power.averageWatts) || !nonNegative(input.power.usdPerKwh))) errors.push('Power draw and price must be zero or more');
-  for (const [k, v] of [['input', input.api.inputPerM], ['output', input.api.outputPerM], ['cache-hit input', input.api.cacheHitInputPerM]] as const) {
+  if (input.power && (!nonNegative(input.power.averageWatts) || !nonNegative(input.power.usdPerKwh)))
+    errors.push('Power draw and price must be zero or more');
+  for (const [k, v] of [
+    ['input', input.api.inputPerM],
+    ['output', input.api.outputPerM],
+    ['cache-hit input', input.api.cacheHitInputPerM],
+  ] as const) {
     if (!nonNegative(v)) errors.push(`The API ${k} price must be zero or more`);
   }
   return errors;
@@ -87,10 +96,25 @@ export function apiCostUsd(api: TCostInput['api'], prompt: number, cached: numbe
 export function computeCost(input: TCostInput): TCostReport {
   const errors = validateCostInput(input);
   const empty: TCostReport = {
-    gpuHours: 0, computeUsd: 0, powerUsd: 0, energyKwh: 0, totalUsd: 0, usdPerHour: 0,
-    tokens: { prompt: 0, generation: 0, cached: 0, total: 0 }, cacheHitShare: 0,
-    effectiveInputPerM: null, effectiveOutputPerM: null, blendedPerM: null, apiUsd: 0, apiBlendedPerM: null, savingsUsd: 0,
-    breakEvenMonthlyTokens: null, atCurrentUtilisation: null, atFullUtilisation: null, breakEvenUtilisation: null, errors,
+    gpuHours: 0,
+    computeUsd: 0,
+    powerUsd: 0,
+    energyKwh: 0,
+    totalUsd: 0,
+    usdPerHour: 0,
+    tokens: { prompt: 0, generation: 0, cached: 0, total: 0 },
+    cacheHitShare: 0,
+    effectiveInputPerM: null,
+    effectiveOutputPerM: null,
+    blendedPerM: null,
+    apiUsd: 0,
+    apiBlendedPerM: null,
+    savingsUsd: 0,
+    breakEvenMonthlyTokens: null,
+    atCurrentUtilisation: null,
+    atFullUtilisation: null,
+    breakEvenUtilisation: null,
+    errors,
   };
   if (errors.length > 0) return empty;
 
@@ -128,7 +152,10 @@ export function computeCost(input: TCostInput): TCostReport {
   const atCurrentUtilisation = total > 0 ? scenario(tokensPerHour * HOURS_PER_MONTH) : null;
   const util = input.utilisation;
   const atFullUtilisation = total > 0 && util !== null && util > 0 ? scenario((tokensPerHour / util) * HOURS_PER_MONTH) : null;
-  const breakEvenUtilisation = atFullUtilisation && breakEvenMonthlyTokens !== null && atFullUtilisation.monthlyTokens > 0 ? breakEvenMonthlyTokens / atFullUtilisation.monthlyTokens : null;
+  const breakEvenUtilisation =
+    atFullUtilisation && breakEvenMonthlyTokens !== null && atFullUtilisation.monthlyTokens > 0
+      ? breakEvenMonthlyTokens / atFullUtilisation.monthlyTokens
+      : null;
 
   return {
     gpuHours,

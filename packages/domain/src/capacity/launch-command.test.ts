@@ -14,14 +14,32 @@ const arch = (() => {
 function command(engine: TEngineKind, gpuModel = H200, gpuCount = 2, fp4Experts = true, weightsBytes = 160e9) {
   const r = planFit({ arch, weightsBytes, gpu: gpu(gpuModel), gpuCount, engine, contextTokens: 65536, concurrency: 4 });
   if (!r.ok) throw new Error(r.errors.join());
-  return buildLaunchCommand({ engine, model: 'deepseek-ai/DeepSeek-V4-Flash', servedModelName: 'flash', plan: r.plan, gpu: gpu(gpuModel), moe: true, fp4Experts });
+  return buildLaunchCommand({
+    engine,
+    model: 'deepseek-ai/DeepSeek-V4-Flash',
+    servedModelName: 'flash',
+    plan: r.plan,
+    gpu: gpu(gpuModel),
+    moe: true,
+    fp4Experts,
+  });
 }
 
 describe('buildLaunchCommand', () => {
   it('vLLM: the V4 recipe flags plus the planned settings', () => {
     const c = command('vllm')!;
     expect(c).toMatch(/^vllm serve deepseek-ai\/DeepSeek-V4-Flash/);
-    for (const flag of ['--trust-remote-code', '--tensor-parallel-size 2', '--enable-expert-parallel', '--max-model-len 65536', '--max-num-seqs 4', '--kv-cache-dtype fp8', '--block-size 256', '--gpu-memory-utilization 0.92']) expect(c).toContain(flag);
+    for (const flag of [
+      '--trust-remote-code',
+      '--tensor-parallel-size 2',
+      '--enable-expert-parallel',
+      '--max-model-len 65536',
+      '--max-num-seqs 4',
+      '--kv-cache-dtype fp8',
+      '--block-size 256',
+      '--gpu-memory-utilization 0.92',
+    ])
+      expect(c).toContain(flag);
   });
 
   it('SGLang on Hopper with FP4 experts adds the Marlin MoE backend', () => {

@@ -3,7 +3,7 @@ import { parseGgufArch, parseModelConfig } from './model-config';
 import { v4FlashConfig, v4ProConfig } from './test-support';
 
 describe('parseModelConfig', () => {
-  it('reads V4-Pro as hybrid attention, dropping the MTP layer\'s compress ratio', () => {
+  it("reads V4-Pro as hybrid attention, dropping the MTP layer's compress ratio", () => {
     const r = parseModelConfig(v4ProConfig());
     expect(r.ok).toBe(true);
     if (!r.ok) return;
@@ -17,9 +17,24 @@ describe('parseModelConfig', () => {
   });
 
   it('reads MLA (V3) and GQA (Llama-style) configs', () => {
-    const v3 = parseModelConfig({ model_type: 'deepseek_v3', num_hidden_layers: 61, hidden_size: 7168, num_attention_heads: 128, kv_lora_rank: 512, qk_rope_head_dim: 64, max_position_embeddings: 163840 });
+    const v3 = parseModelConfig({
+      model_type: 'deepseek_v3',
+      num_hidden_layers: 61,
+      hidden_size: 7168,
+      num_attention_heads: 128,
+      kv_lora_rank: 512,
+      qk_rope_head_dim: 64,
+      max_position_embeddings: 163840,
+    });
     expect(v3.ok && v3.value.attention).toBe('mla');
-    const llama = parseModelConfig({ model_type: 'llama', num_hidden_layers: 80, hidden_size: 8192, num_attention_heads: 64, num_key_value_heads: 8, max_position_embeddings: 131072 });
+    const llama = parseModelConfig({
+      model_type: 'llama',
+      num_hidden_layers: 80,
+      hidden_size: 8192,
+      num_attention_heads: 64,
+      num_key_value_heads: 8,
+      max_position_embeddings: 131072,
+    });
     expect(llama.ok && llama.value).toMatchObject({ attention: 'gqa', headDim: 128, numKeyValueHeads: 8 });
   });
 
@@ -37,7 +52,13 @@ describe('parseModelConfig', () => {
     expect(parseModelConfig({ ...v4FlashConfig(), compress_ratios: ['4'] }).ok).toBe(false);
     const short = parseModelConfig({ ...v4FlashConfig(), compress_ratios: [0, 4] });
     expect(!short.ok && short.errors[0]).toMatch(/2 compress_ratios entries for 43 layers/);
-    const mla = parseModelConfig({ num_hidden_layers: 2, hidden_size: 64, num_attention_heads: 4, kv_lora_rank: 16, max_position_embeddings: 1024 });
+    const mla = parseModelConfig({
+      num_hidden_layers: 2,
+      hidden_size: 64,
+      num_attention_heads: 4,
+      kv_lora_rank: 16,
+      max_position_embeddings: 1024,
+    });
     expect(!mla.ok && mla.errors[0]).toMatch(/qk_rope_head_dim/);
   });
 });
@@ -61,11 +82,29 @@ describe('parseGgufArch', () => {
 
   it('reads llama.cpp keys, bigint values included', () => {
     const r = parseGgufArch(deepseek2);
-    expect(r.ok && r.value).toMatchObject({ attention: 'mla', numLayers: 61, kvLoraRank: 512, qkRopeHeadDim: 64, vocabSize: 129280, numRoutedExperts: 256 });
+    expect(r.ok && r.value).toMatchObject({
+      attention: 'mla',
+      numLayers: 61,
+      kvLoraRank: 512,
+      qkRopeHeadDim: 64,
+      vocabSize: 129280,
+      numRoutedExperts: 256,
+    });
   });
 
   it('reads a deepseek4 GGUF that carries compress ratios, and says so when it does not', () => {
-    const v4 = { 'general.architecture': 'deepseek4', 'deepseek4.block_count': 3, 'deepseek4.context_length': 1048576, 'deepseek4.embedding_length': 4096, 'deepseek4.attention.head_count': 64, 'deepseek4.attention.head_count_kv': 1, 'deepseek4.attention.key_length': 512, 'deepseek4.attention.sliding_window': 128, 'deepseek4.attention.indexer.key_length': 128, 'deepseek4.attention.compress_ratios': [0, 4, 128] };
+    const v4 = {
+      'general.architecture': 'deepseek4',
+      'deepseek4.block_count': 3,
+      'deepseek4.context_length': 1048576,
+      'deepseek4.embedding_length': 4096,
+      'deepseek4.attention.head_count': 64,
+      'deepseek4.attention.head_count_kv': 1,
+      'deepseek4.attention.key_length': 512,
+      'deepseek4.attention.sliding_window': 128,
+      'deepseek4.attention.indexer.key_length': 128,
+      'deepseek4.attention.compress_ratios': [0, 4, 128],
+    };
     const r = parseGgufArch(v4);
     expect(r.ok && r.value.attention).toBe('v4_hybrid');
     const { 'deepseek4.attention.compress_ratios': _c, ...noRatios } = v4;

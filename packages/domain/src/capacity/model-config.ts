@@ -89,23 +89,27 @@ function buildArch(raw: TRawArch, names: Record<keyof Omit<TRawArch, 'source' | 
   const kvLoraRank = positiveInt(raw.kvLoraRank);
   const qkRopeHeadDim = positiveInt(raw.qkRopeHeadDim);
   const ratios = raw.compressRatios === undefined || raw.compressRatios === null ? null : intList(raw.compressRatios);
-  if (raw.compressRatios != null && ratios === null) errors.push(`${raw.source} has ${names.compressRatios} that is not a list of non-negative integers`);
+  if (raw.compressRatios != null && ratios === null)
+    errors.push(`${raw.source} has ${names.compressRatios} that is not a list of non-negative integers`);
   const slidingWindow = positiveInt(raw.slidingWindow);
   const indexHeadDim = positiveInt(raw.indexHeadDim);
   const numRoutedExperts = positiveInt(raw.numRoutedExperts);
   const numExpertsPerToken = positiveInt(raw.numExpertsPerToken);
-  const ffnIntermediateSize = (numRoutedExperts ? positiveInt(raw.moeIntermediateSize) : null) ?? positiveInt(raw.intermediateSize) ?? 4 * hiddenSize;
+  const ffnIntermediateSize =
+    (numRoutedExperts ? positiveInt(raw.moeIntermediateSize) : null) ?? positiveInt(raw.intermediateSize) ?? 4 * hiddenSize;
 
   let attention: TAttentionKind = 'gqa';
   let compressRatios: number[] | null = null;
   if (ratios) {
     attention = 'v4_hybrid';
-    if (numLayers > 0 && ratios.length < numLayers) errors.push(`${raw.source} has ${ratios.length} ${names.compressRatios} entries for ${numLayers} layers`);
+    if (numLayers > 0 && ratios.length < numLayers)
+      errors.push(`${raw.source} has ${ratios.length} ${names.compressRatios} entries for ${numLayers} layers`);
     // One extra entry is the MTP layer's; the serving KV budget counts the main layers.
     compressRatios = ratios.slice(0, numLayers);
     if (slidingWindow === null) errors.push(`${raw.source} is missing ${names.slidingWindow}, which V4's compressed attention needs`);
     if (positiveInt(raw.headDim) === null) errors.push(`${raw.source} is missing ${names.headDim}, which V4's compressed attention needs`);
-    if (compressRatios.some((r) => r > 0 && r <= 4) && indexHeadDim === null) errors.push(`${raw.source} is missing ${names.indexHeadDim} for its CSA layers`);
+    if (compressRatios.some((r) => r > 0 && r <= 4) && indexHeadDim === null)
+      errors.push(`${raw.source} is missing ${names.indexHeadDim} for its CSA layers`);
   } else if (kvLoraRank !== null) {
     attention = 'mla';
     if (qkRopeHeadDim === null) errors.push(`${raw.source} is missing ${names.qkRopeHeadDim}, which MLA needs beside ${names.kvLoraRank}`);
@@ -163,7 +167,10 @@ export function parseModelConfig(json: unknown): TParseResult<TModelArch> {
       vocabSize: c.vocab_size,
       maxPositionEmbeddings: c.max_position_embeddings,
       // vLLM treats a missing expert_dtype on V4 as fp4 (quantisation-formats.md §3.2).
-      expertDtype: c.expert_dtype ?? (isRecord(c.quantization_config) ? c.quantization_config.expert_dtype : undefined) ?? (typeof c.model_type === 'string' && c.model_type.startsWith('deepseek_v4') ? 'fp4' : null),
+      expertDtype:
+        c.expert_dtype ??
+        (isRecord(c.quantization_config) ? c.quantization_config.expert_dtype : undefined) ??
+        (typeof c.model_type === 'string' && c.model_type.startsWith('deepseek_v4') ? 'fp4' : null),
     },
     {
       numLayers: 'num_hidden_layers',
@@ -216,7 +223,10 @@ export function parseGgufArch(metadata: Record<string, unknown>): TParseResult<T
     expertDtype: 'expert_dtype',
   };
   if (arch === 'deepseek4' && metadata[names.compressRatios] === undefined) {
-    return { ok: false, errors: [`GGUF metadata for ${arch} carries no ${names.compressRatios}; plan from the source checkpoint's config.json instead`] };
+    return {
+      ok: false,
+      errors: [`GGUF metadata for ${arch} carries no ${names.compressRatios}; plan from the source checkpoint's config.json instead`],
+    };
   }
   const tokens = metadata['tokenizer.ggml.tokens'];
   return buildArch(

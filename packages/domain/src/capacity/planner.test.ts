@@ -18,7 +18,16 @@ function within(actual: number, expected: number, tolerance = 0.1) {
 }
 
 function plan(over: Partial<TPlanInput>) {
-  const r = planFit({ arch: FLASH, weightsBytes: 160e9, gpu: gpu(B200), gpuCount: 1, engine: 'vllm', contextTokens: 32768, concurrency: 8, ...over });
+  const r = planFit({
+    arch: FLASH,
+    weightsBytes: 160e9,
+    gpu: gpu(B200),
+    gpuCount: 1,
+    engine: 'vllm',
+    contextTokens: 32768,
+    concurrency: 8,
+    ...over,
+  });
   if (!r.ok) throw new Error(r.errors.join('; '));
   return r.plan;
 }
@@ -39,9 +48,22 @@ describe('KV bytes per token', () => {
   });
 
   it('MLA (V3) and GQA match the reference formulas', () => {
-    const v3 = arch({ num_hidden_layers: 61, hidden_size: 7168, num_attention_heads: 128, kv_lora_rank: 512, qk_rope_head_dim: 64, max_position_embeddings: 163840 });
+    const v3 = arch({
+      num_hidden_layers: 61,
+      hidden_size: 7168,
+      num_attention_heads: 128,
+      kv_lora_rank: 512,
+      qk_rope_head_dim: 64,
+      max_position_embeddings: 163840,
+    });
     expect(kvBytesPerToken(v3, 2).total).toBe(70272);
-    const gqa = arch({ num_hidden_layers: 80, hidden_size: 8192, num_attention_heads: 64, num_key_value_heads: 8, max_position_embeddings: 131072 });
+    const gqa = arch({
+      num_hidden_layers: 80,
+      hidden_size: 8192,
+      num_attention_heads: 64,
+      num_key_value_heads: 8,
+      max_position_embeddings: 131072,
+    });
     expect(kvBytesPerToken(gqa, 2).total).toBe(327680);
   });
 
@@ -117,7 +139,15 @@ describe('planFit capacity', () => {
 });
 
 describe('planFit bad inputs give clear messages, never NaN', () => {
-  const base: TPlanInput = { arch: FLASH, weightsBytes: 160e9, gpu: gpu(B200), gpuCount: 1, engine: 'vllm', contextTokens: 32768, concurrency: 1 };
+  const base: TPlanInput = {
+    arch: FLASH,
+    weightsBytes: 160e9,
+    gpu: gpu(B200),
+    gpuCount: 1,
+    engine: 'vllm',
+    contextTokens: 32768,
+    concurrency: 1,
+  };
   it.each([
     [{ gpuCount: 0 }, /GPU count must be a whole number of at least 1/],
     [{ gpu: null }, /Unknown GPU model/],
@@ -143,7 +173,14 @@ describe('planFit bad inputs give clear messages, never NaN', () => {
   });
 
   it('suggests the longest context that fits when one sequence at the requested one does not', () => {
-    const p = plan({ gpu: gpu(H200), gpuCount: 2, contextTokens: 1_048_576, concurrency: 1, gpuMemoryUtilization: 0.6, kvCacheDtype: 'bf16' });
+    const p = plan({
+      gpu: gpu(H200),
+      gpuCount: 2,
+      contextTokens: 1_048_576,
+      concurrency: 1,
+      gpuMemoryUtilization: 0.6,
+      kvCacheDtype: 'bf16',
+    });
     expect(p.maxConcurrentSequences).toBe(0);
     expect(p.limitingFactor).toBe('kv_cache');
     expect(p.suggested.maxModelLen).toBe(p.maxContextForOneSequence);

@@ -50,7 +50,11 @@ export function countLayerKinds(arch: TModelArch): TKvLayerKinds {
 }
 
 /** KV bytes of one sequence of `tokens` tokens for the whole model, per layer kind. */
-export function kvBytesForSequence(arch: TModelArch, tokens: number, bytesPerElement: number): { total: number; byKind: Record<keyof TKvLayerKinds, number> } {
+export function kvBytesForSequence(
+  arch: TModelArch,
+  tokens: number,
+  bytesPerElement: number,
+): { total: number; byKind: Record<keyof TKvLayerKinds, number> } {
   const byKind = { window: 0, csa: 0, hca: 0, full: 0 };
   if (tokens <= 0) return { total: 0, byKind };
   if (arch.attention === 'v4_hybrid' && arch.compressRatios) {
@@ -61,7 +65,8 @@ export function kvBytesForSequence(arch: TModelArch, tokens: number, bytesPerEle
       else byKind.hca += window + Math.ceil(tokens / r) * arch.headDim * bytesPerElement;
     }
   } else if (arch.attention === 'mla') {
-    byKind.full = arch.numLayers * ((arch.kvLoraRank ?? 0) + (arch.qkRopeHeadDim ?? 0) + (arch.indexHeadDim ?? 0)) * bytesPerElement * tokens;
+    byKind.full =
+      arch.numLayers * ((arch.kvLoraRank ?? 0) + (arch.qkRopeHeadDim ?? 0) + (arch.indexHeadDim ?? 0)) * bytesPerElement * tokens;
   } else {
     byKind.full = 2 * arch.numLayers * arch.numKeyValueHeads * arch.headDim * bytesPerElement * tokens;
   }
@@ -114,12 +119,38 @@ export const ENGINE_DEFAULTS: Record<TEngineKind, TEngineDefaults> = {
   nim: TENSOR_PARALLEL_ENGINE,
   tgi: TENSOR_PARALLEL_ENGINE,
   // SGLang pages KV one token at a time by default (--page-size 1) and reserves --mem-fraction-static 0.9.
-  sglang: { ...TENSOR_PARALLEL_ENGINE, blockSize: () => 1, gpuMemoryUtilization: () => 0.9, defaultKvDtype: (gpu) => (gpu.fp8TensorCores ? 'fp8_e4m3' : 'auto') },
+  sglang: {
+    ...TENSOR_PARALLEL_ENGINE,
+    blockSize: () => 1,
+    gpuMemoryUtilization: () => 0.9,
+    defaultKvDtype: (gpu) => (gpu.fp8TensorCores ? 'fp8_e4m3' : 'auto'),
+  },
   // llama.cpp pads the context to 256, splits layers over GPUs (-sm layer) and caches f16 by default.
-  llamacpp: { blockSize: () => 256, gpuMemoryUtilization: () => 0.95, batchedTokens: () => 512, frameworkBytes: 0.5 * GIB, kvSpread: 'layer_split', defaultKvDtype: () => 'fp16' },
-  ollama: { blockSize: () => 256, gpuMemoryUtilization: () => 0.95, batchedTokens: () => 512, frameworkBytes: 0.5 * GIB, kvSpread: 'layer_split', defaultKvDtype: () => 'fp16' },
+  llamacpp: {
+    blockSize: () => 256,
+    gpuMemoryUtilization: () => 0.95,
+    batchedTokens: () => 512,
+    frameworkBytes: 0.5 * GIB,
+    kvSpread: 'layer_split',
+    defaultKvDtype: () => 'fp16',
+  },
+  ollama: {
+    blockSize: () => 256,
+    gpuMemoryUtilization: () => 0.95,
+    batchedTokens: () => 512,
+    frameworkBytes: 0.5 * GIB,
+    kvSpread: 'layer_split',
+    defaultKvDtype: () => 'fp16',
+  },
   // macOS wires about 3/4 of unified memory for the GPU by default (raise with sysctl iogpu.wired_limit_mb).
-  mlx: { blockSize: () => 1, gpuMemoryUtilization: () => 0.75, batchedTokens: () => 2048, frameworkBytes: 1 * GIB, kvSpread: 'layer_split', defaultKvDtype: () => 'auto' },
+  mlx: {
+    blockSize: () => 1,
+    gpuMemoryUtilization: () => 0.75,
+    batchedTokens: () => 2048,
+    frameworkBytes: 1 * GIB,
+    kvSpread: 'layer_split',
+    defaultKvDtype: () => 'auto',
+  },
 };
 
 /** Peak allocator growth over the live tensors of one forward step (PyTorch caching allocator, fragmentation). */
@@ -207,13 +238,21 @@ function formatGib(bytes: number): string {
 export function validatePlanInput(input: TPlanInput): string[] {
   const errors: string[] = [];
   if (!input.gpu) errors.push('Unknown GPU model: add it to the GPU catalog or pick one from the list');
-  if (!Number.isInteger(input.gpuCount) || input.gpuCount < 1) errors.push(`GPU count must be a whole number of at least 1 (got ${input.gpuCount})`);
-  if (!Number.isFinite(input.weightsBytes) || input.weightsBytes <= 0) errors.push('The artifact has no byte size: the planner sizes weights from the real files');
-  if (!Number.isInteger(input.contextTokens) || input.contextTokens < 1) errors.push(`Context must be a whole number of tokens, at least 1 (got ${input.contextTokens})`);
-  else if (input.contextTokens > input.arch.maxPositionEmbeddings) errors.push(`Context ${input.contextTokens} tokens is above the model's maximum of ${input.arch.maxPositionEmbeddings} (max_position_embeddings)`);
-  if (!Number.isInteger(input.concurrency) || input.concurrency < 1) errors.push(`Concurrency must be a whole number of sequences, at least 1 (got ${input.concurrency})`);
+  if (!Number.isInteger(input.gpuCount) || input.gpuCount < 1)
+    errors.push(`GPU count must be a whole number of at least 1 (got ${input.gpuCount})`);
+  if (!Number.isFinite(input.weightsBytes) || input.weightsBytes <= 0)
+    errors.push('The artifact has no byte size: the planner sizes weights from the real files');
+  if (!Number.isInteger(input.contextTokens) || input.contextTokens < 1)
+    errors.push(`Context must be a whole number of tokens, at least 1 (got ${input.contextTokens})`);
+  else if (input.contextTokens > input.arch.maxPositionEmbeddings)
+    errors.push(
+      `Context ${input.contextTokens} tokens is above the model's maximum of ${input.arch.maxPositionEmbeddings} (max_position_embeddings)`,
+    );
+  if (!Number.isInteger(input.concurrency) || input.concurrency < 1)
+    errors.push(`Concurrency must be a whole number of sequences, at least 1 (got ${input.concurrency})`);
   const tp = input.tensorParallelSize;
-  if (tp != null && (!Number.isInteger(tp) || tp < 1 || tp > input.gpuCount)) errors.push(`Tensor parallel size must be between 1 and the GPU count ${input.gpuCount} (got ${tp})`);
+  if (tp != null && (!Number.isInteger(tp) || tp < 1 || tp > input.gpuCount))
+    errors.push(`Tensor parallel size must be between 1 and the GPU count ${input.gpuCount} (got ${tp})`);
   const util = input.gpuMemoryUtilization;
   if (util != null && !(util > 0 && util <= 1)) errors.push(`gpu_memory_utilization must be above 0 and at most 1 (got ${util})`);
   return errors;
@@ -234,7 +273,8 @@ function budgetFor(input: TPlanInput, gpu: TGpuSpec, gpus: number, util: number)
   // TP+EP (and llama.cpp's layer split) spread the weights evenly over the GPUs.
   const weights = input.weightsBytes / gpus;
   const perTokenAct = activationBytesPerToken(input.arch);
-  const shardedAct = (defaults.batchedTokens(gpu) * perTokenAct * ACTIVATION_PEAK_FACTOR) / (defaults.kvSpread === 'tensor_parallel' ? gpus : 1);
+  const shardedAct =
+    (defaults.batchedTokens(gpu) * perTokenAct * ACTIVATION_PEAK_FACTOR) / (defaults.kvSpread === 'tensor_parallel' ? gpus : 1);
   const logits = input.concurrency * input.arch.vocabSize * 4;
   const activations = shardedAct + logits;
   const framework = defaults.frameworkBytes;
@@ -265,7 +305,8 @@ export function planFit(input: TPlanInput): TPlanResult {
   const kvRequired = perSeqPerGpu * input.concurrency;
   const kvBudget = budget.kvBudget;
   const maxSeqs = kvBudget > 0 && perSeqPerGpu > 0 ? Math.floor(kvBudget / perSeqPerGpu) : 0;
-  const kvCapacityTokens = kvBudget > 0 && perSeqPerGpu > 0 ? Math.floor(((kvBudget / perSeqPerGpu) * seqTokens) / blockSize) * blockSize : 0;
+  const kvCapacityTokens =
+    kvBudget > 0 && perSeqPerGpu > 0 ? Math.floor(((kvBudget / perSeqPerGpu) * seqTokens) / blockSize) * blockSize : 0;
 
   // Longest single sequence: KV grows monotonically with length, so bisect over pages.
   let maxContext = 0;
@@ -298,7 +339,8 @@ export function planFit(input: TPlanInput): TPlanResult {
   if (input.engine === 'llamacpp' || input.engine === 'ollama') {
     if (kvDtype.startsWith('fp8') || kvDtype === 'bf16') warnings.push(`llama.cpp caches f16, q8_0 or q4_0, not ${kvDtype}`);
   }
-  if (kvDtype.startsWith('fp8') && !gpu.fp8TensorCores) warnings.push(`${gpu.model} has no FP8 support: an fp8 KV cache needs Ada, Hopper or newer`);
+  if (kvDtype.startsWith('fp8') && !gpu.fp8TensorCores)
+    warnings.push(`${gpu.model} has no FP8 support: an fp8 KV cache needs Ada, Hopper or newer`);
   if (arch.attention === 'v4_hybrid' && input.contextTokens < 393216) {
     // V4's "Think Max" mode needs --max-model-len >= 393216 (vLLM recipe); say so only when it is below.
     warnings.push('Think Max reasoning needs a max-model-len of at least 393216 (vLLM recipe)');
@@ -316,10 +358,14 @@ export function planFit(input: TPlanInput): TPlanResult {
 
   const margin = kvBudget - kvRequired;
   let summary: string;
-  if (!weightsFit) summary = `Does not fit: the weights alone need ${formatGib(budget.weights)} per GPU, above the ${formatGib(budget.usable)} usable on each ${gpu.model} (x${tp}).`;
-  else if (!staticFits) summary = `Does not fit: weights ${formatGib(budget.weights)} + activations ${formatGib(budget.activations)} + overhead ${formatGib(budget.framework)} per GPU leave no room for the KV cache in ${formatGib(budget.usable)}.`;
-  else if (!fits) summary = `Does not fit at this concurrency: ${input.concurrency} sequences of ${input.contextTokens} tokens need ${formatGib(kvRequired)} of KV per GPU, ${formatGib(kvBudget)} is free; ${maxSeqs} fit${maxSeqs === 0 ? ` (one sequence fits up to ${maxContext} tokens)` : ''}.`;
-  else summary = `Fits with ${formatGib(margin)} of KV headroom per GPU: up to ${maxSeqs} concurrent sequences of ${input.contextTokens} tokens.`;
+  if (!weightsFit)
+    summary = `Does not fit: the weights alone need ${formatGib(budget.weights)} per GPU, above the ${formatGib(budget.usable)} usable on each ${gpu.model} (x${tp}).`;
+  else if (!staticFits)
+    summary = `Does not fit: weights ${formatGib(budget.weights)} + activations ${formatGib(budget.activations)} + overhead ${formatGib(budget.framework)} per GPU leave no room for the KV cache in ${formatGib(budget.usable)}.`;
+  else if (!fits)
+    summary = `Does not fit at this concurrency: ${input.concurrency} sequences of ${input.contextTokens} tokens need ${formatGib(kvRequired)} of KV per GPU, ${formatGib(kvBudget)} is free; ${maxSeqs} fit${maxSeqs === 0 ? ` (one sequence fits up to ${maxContext} tokens)` : ''}.`;
+  else
+    summary = `Fits with ${formatGib(margin)} of KV headroom per GPU: up to ${maxSeqs} concurrent sequences of ${input.contextTokens} tokens.`;
 
   return {
     ok: true,

@@ -28,7 +28,10 @@ describe('alertConditionsFromHealth', () => {
 
   it('keeps the fingerprint and title stable when the numbers or the GPU index change', () => {
     const a = alertConditionsFromHealth({ gpus: [gpu([hot])], nodes: [] })[0]!;
-    const b = alertConditionsFromHealth({ gpus: [gpu([{ ...hot, message: 'Temperature 93 °C ≥ 87 °C', value: 93 }], { index: 5 })], nodes: [] })[0]!;
+    const b = alertConditionsFromHealth({
+      gpus: [gpu([{ ...hot, message: 'Temperature 93 °C ≥ 87 °C', value: 93 }], { index: 5 })],
+      nodes: [],
+    })[0]!;
     expect(b.fingerprint).toBe(a.fingerprint);
     expect(a.title).not.toMatch(/91/);
   });
@@ -48,15 +51,38 @@ describe('alertConditionsFromHealth', () => {
       ],
     });
     expect(conditions).toEqual([
-      { fingerprint: 'node:n1:offline', rule: 'node_offline', severity: 'critical', title: 'gpu-node-01 is offline', details: { hostname: 'gpu-node-01' }, clusterId: 'c1', nodeId: 'n1' },
+      {
+        fingerprint: 'node:n1:offline',
+        rule: 'node_offline',
+        severity: 'critical',
+        title: 'gpu-node-01 is offline',
+        details: { hostname: 'gpu-node-01' },
+        clusterId: 'c1',
+        nodeId: 'n1',
+      },
     ]);
   });
 
   it('evaluating the same health twice gives identical fingerprints, so reconciliation opens nothing new', () => {
-    const health = evaluateGpuHealth({ latest: makeReading({ temperatureC: 95, eccUncorrectedVolatile: 1 }), recent: [], xids: [makeXid(79, 30)], now: NOW });
+    const health = evaluateGpuHealth({
+      latest: makeReading({ temperatureC: 95, eccUncorrectedVolatile: 1 }),
+      recent: [],
+      xids: [makeXid(79, 30)],
+      now: NOW,
+    });
     const first = alertConditionsFromHealth({ gpus: [gpu(health.reasons)], nodes: [] });
-    expect(first.map((c) => c.fingerprint).sort()).toEqual([`gpu:${UUID}:ecc_uncorrected`, `gpu:${UUID}:temperature_high`, `gpu:${UUID}:xid_critical`]);
-    const active = first.map((c, i) => ({ id: `a${i}`, fingerprint: c.fingerprint, severity: c.severity, state: 'open' as const, lastSeenAt: NOW }));
+    expect(first.map((c) => c.fingerprint).sort()).toEqual([
+      `gpu:${UUID}:ecc_uncorrected`,
+      `gpu:${UUID}:temperature_high`,
+      `gpu:${UUID}:xid_critical`,
+    ]);
+    const active = first.map((c, i) => ({
+      id: `a${i}`,
+      fingerprint: c.fingerprint,
+      severity: c.severity,
+      state: 'open' as const,
+      lastSeenAt: NOW,
+    }));
     const second = alertConditionsFromHealth({ gpus: [gpu(health.reasons)], nodes: [] });
     const result = reconcileAlerts({ conditions: second, active, now: NOW });
     expect(result.open).toEqual([]);

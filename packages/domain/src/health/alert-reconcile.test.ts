@@ -44,7 +44,9 @@ describe('reconcileAlerts', () => {
   });
 
   it('resolves an alert once its condition has been gone for the hold-down (inclusive)', () => {
-    expect(reconcileAlerts({ conditions: [], active: [alert('a1', { lastSeenAt: secondsBefore(300) })], now: NOW }).resolve).toEqual(['a1']);
+    expect(reconcileAlerts({ conditions: [], active: [alert('a1', { lastSeenAt: secondsBefore(300) })], now: NOW }).resolve).toEqual([
+      'a1',
+    ]);
     expect(reconcileAlerts({ conditions: [], active: [alert('a1', { lastSeenAt: secondsBefore(299) })], now: NOW }).resolve).toEqual([]);
   });
 
@@ -54,7 +56,9 @@ describe('reconcileAlerts', () => {
   });
 
   it('a hold-down of 0 resolves at once', () => {
-    expect(reconcileAlerts({ conditions: [], active: [alert('a1', { lastSeenAt: NOW })], now: NOW, holdDownSeconds: 0 }).resolve).toEqual(['a1']);
+    expect(reconcileAlerts({ conditions: [], active: [alert('a1', { lastSeenAt: NOW })], now: NOW, holdDownSeconds: 0 }).resolve).toEqual([
+      'a1',
+    ]);
   });
 
   it('never resolves inside the hold-down when lastSeenAt is in the future; resolves when it is invalid', () => {
@@ -63,7 +67,11 @@ describe('reconcileAlerts', () => {
   });
 
   it('opens one alert when two rules report the same fingerprint, keeping the more severe', () => {
-    const result = reconcileAlerts({ conditions: [condition(FP, 'warning'), condition(FP, 'critical'), condition(FP, 'warning')], active: [], now: NOW });
+    const result = reconcileAlerts({
+      conditions: [condition(FP, 'warning'), condition(FP, 'critical'), condition(FP, 'warning')],
+      active: [],
+      now: NOW,
+    });
     expect(result.open).toHaveLength(1);
     expect(result.open[0]?.severity).toBe('critical');
   });
@@ -106,10 +114,21 @@ describe('reconcileAlerts over time (a store applying each result)', () => {
       const live = rows.filter((r) => !r.resolved);
       const result = reconcileAlerts({ conditions: presentAt(cycle) ? [condition()] : [], active: live, now, holdDownSeconds });
       for (const c of result.open) {
-        rows.push({ id: `a${rows.length + 1}`, fingerprint: c.fingerprint, severity: c.severity, state: 'open', lastSeenAt: now, resolved: false });
+        rows.push({
+          id: `a${rows.length + 1}`,
+          fingerprint: c.fingerprint,
+          severity: c.severity,
+          state: 'open',
+          lastSeenAt: now,
+          resolved: false,
+        });
         opened++;
       }
-      for (const u of result.update) Object.assign(rows.find((r) => r.id === u.id)!, { severity: u.severity, lastSeenAt: u.lastSeenAt });
+      for (const u of result.update)
+        Object.assign(
+          rows.find((r) => r.id === u.id)!,
+          { severity: u.severity, lastSeenAt: u.lastSeenAt },
+        );
       for (const id of result.resolve) {
         rows.find((r) => r.id === id)!.resolved = true;
         resolved++;

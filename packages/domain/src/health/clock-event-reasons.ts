@@ -36,9 +36,7 @@ function lowBits(mask: number | bigint): number {
     return Number(mask & 0xffffn);
   }
   if (!Number.isSafeInteger(mask) || mask < 0) {
-    throw new RangeError(
-      `Clock event reason mask must be a non-negative integer (pass a bigint above 2^53), got ${String(mask)}`,
-    );
+    throw new RangeError(`Clock event reason mask must be a non-negative integer (pass a bigint above 2^53), got ${String(mask)}`);
   }
   return mask % 0x10000;
 }

@@ -52,9 +52,7 @@ export function tokensPerSecond(prev: CounterSample | null, next: CounterSample 
  * Cluster throughput: the sum of each engine's rate. Engines without a usable pair are left out;
  * null when no engine has one, so "no data" is never shown as 0 tokens/s.
  */
-export function clusterTokensPerSecond(
-  engines: readonly { prev: CounterSample | null; next: CounterSample | null }[],
-): number | null {
+export function clusterTokensPerSecond(engines: readonly { prev: CounterSample | null; next: CounterSample | null }[]): number | null {
   let total: number | null = null;
   for (const { prev, next } of engines) {
     const rate = tokensPerSecond(prev, next);

@@ -36,7 +36,13 @@ describe('evaluateGpuHealth: critical reading rules', () => {
     const result = evaluate(makeReading({ eccUncorrectedVolatile: 2 }));
     expect(result.status).toBe('critical');
     expect(result.reasons).toEqual([
-      expect.objectContaining({ code: 'ecc_uncorrected', severity: 'critical', value: 2, threshold: 0, message: expect.stringContaining(': 2 (> 0)') }),
+      expect.objectContaining({
+        code: 'ecc_uncorrected',
+        severity: 'critical',
+        value: 2,
+        threshold: 0,
+        message: expect.stringContaining(': 2 (> 0)'),
+      }),
     ]);
   });
 
@@ -142,7 +148,9 @@ describe('evaluateGpuHealth: no data', () => {
   it('a stale reading is no data, and its values are not judged', () => {
     const result = evaluate(makeReading({ sampledAt: secondsBefore(600), temperatureC: 95 }));
     expect(result.status).toBe('unknown');
-    expect(result.reasons).toEqual([expect.objectContaining({ code: 'no_data', message: 'Last reading 10 min ago (> 5 min)', value: 600, threshold: 300 })]);
+    expect(result.reasons).toEqual([
+      expect.objectContaining({ code: 'no_data', message: 'Last reading 10 min ago (> 5 min)', value: 600, threshold: 300 }),
+    ]);
   });
 
   it('a reading exactly maxReadingAgeSeconds old still counts', () => {

@@ -3,7 +3,12 @@ import { decodeClocksEventReasons, isAtPowerLimit, isPowerThrottle, isThermalThr
 import { counterIncrease } from './counters';
 import { assertValidDate, formatDuration, formatNumber, formatPercent } from './format';
 import { severityRank, statusFromReasons } from './status';
-import { DEFAULT_HEALTH_THRESHOLDS, resolveHealthThresholds, type THealthThresholds, type THealthThresholdsInput } from './thresholds.schema';
+import {
+  DEFAULT_HEALTH_THRESHOLDS,
+  resolveHealthThresholds,
+  type THealthThresholds,
+  type THealthThresholdsInput,
+} from './thresholds.schema';
 import { HEALTH_REASON_CODES, type GpuReading, type GpuStatus, type HealthReason, type HealthResult, type XidObservation } from './types';
 import { xidReasons } from './xid-rules';
 
@@ -128,7 +133,12 @@ function throttleReasons(r: GpuReading, t: THealthThresholds): HealthReason[] {
       power.powerDrawW !== null && power.powerLimitW !== null
         ? ` at ${formatNumber(power.powerDrawW)} W of a ${formatNumber(power.powerLimitW)} W limit`
         : '';
-    reasons.push({ code: 'power_throttle', severity: 'warning', message: `Clocks held back by power: ${names.join(', ')}${draw}`, value: mask });
+    reasons.push({
+      code: 'power_throttle',
+      severity: 'warning',
+      message: `Clocks held back by power: ${names.join(', ')}${draw}`,
+      value: mask,
+    });
   }
   return reasons;
 }
@@ -180,7 +190,8 @@ export function evaluateGpuHealth(input: EvaluateGpuHealthInput): GpuHealth {
   // beyond the skew tolerance is not a reading of now: judged fresh, it would freeze this GPU's verdict
   // until that date, so the GPU is judged as if it had not reported.
   const future = ageSeconds !== null && ageSeconds < -MAX_CLOCK_SKEW_SECONDS;
-  const fresh = latest && ageSeconds !== null && !Number.isNaN(ageSeconds) && !future && ageSeconds <= t.maxReadingAgeSeconds ? latest : null;
+  const fresh =
+    latest && ageSeconds !== null && !Number.isNaN(ageSeconds) && !future && ageSeconds <= t.maxReadingAgeSeconds ? latest : null;
 
   const reasons: HealthReason[] = fresh ? readingReasons(fresh, t) : [];
   const burst = eccBurstReason(eccSeries(input, uuid, t), t);
@@ -198,7 +209,9 @@ export function evaluateGpuHealth(input: EvaluateGpuHealthInput): GpuHealth {
       : latest && ageSeconds !== null && !Number.isNaN(ageSeconds)
         ? `Last reading ${formatDuration(ageSeconds)} ago (> ${formatDuration(t.maxReadingAgeSeconds)})`
         : 'No reading from this GPU yet',
-    ...(ageSeconds !== null && !Number.isNaN(ageSeconds) ? { value: ageSeconds, threshold: future ? -MAX_CLOCK_SKEW_SECONDS : t.maxReadingAgeSeconds } : {}),
+    ...(ageSeconds !== null && !Number.isNaN(ageSeconds)
+      ? { value: ageSeconds, threshold: future ? -MAX_CLOCK_SKEW_SECONDS : t.maxReadingAgeSeconds }
+      : {}),
   });
   return { status, reasons };
 }

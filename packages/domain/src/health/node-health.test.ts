@@ -30,7 +30,13 @@ describe('evaluateNodeHealth', () => {
 
   it('explains offline with the numbers', () => {
     expect(node(312).reasons).toEqual([
-      { code: 'node_offline', severity: 'critical', message: 'No report for 5.2 min (> 3 × 10 s report interval)', value: 312, threshold: 30 },
+      {
+        code: 'node_offline',
+        severity: 'critical',
+        message: 'No report for 5.2 min (> 3 × 10 s report interval)',
+        value: 312,
+        threshold: 30,
+      },
     ]);
   });
 
@@ -63,7 +69,9 @@ describe('evaluateNodeHealth', () => {
 
   it('rejects a non-positive interval and invalid dates', () => {
     expect(() => node(5, ['healthy'], 0)).toThrow(/reportIntervalSeconds must be a positive/);
-    expect(() => evaluateNodeHealth({ lastSeenAt: new Date('x'), reportIntervalSeconds: 10, now: NOW, gpuStatuses: [] })).toThrow(/lastSeenAt/);
+    expect(() => evaluateNodeHealth({ lastSeenAt: new Date('x'), reportIntervalSeconds: 10, now: NOW, gpuStatuses: [] })).toThrow(
+      /lastSeenAt/,
+    );
   });
 });
 
@@ -104,7 +112,13 @@ describe('rollUpClusterHealth', () => {
 
 describe('status helpers', () => {
   it('countByHealth returns every status, zero when absent', () => {
-    expect(countByHealth(['healthy', 'healthy', 'offline', 'critical'])).toEqual({ unknown: 0, healthy: 2, warning: 0, critical: 1, offline: 1 });
+    expect(countByHealth(['healthy', 'healthy', 'offline', 'critical'])).toEqual({
+      unknown: 0,
+      healthy: 2,
+      warning: 0,
+      critical: 1,
+      offline: 1,
+    });
     expect(countByHealth([])).toEqual({ unknown: 0, healthy: 0, warning: 0, critical: 0, offline: 0 });
     expect(() => countByHealth(['sick' as never])).toThrow(/Unknown health status "sick"/);
   });
@@ -118,6 +132,11 @@ describe('status helpers', () => {
   it('statusFromReasons is the worst severity', () => {
     expect(statusFromReasons([])).toBe('healthy');
     expect(statusFromReasons([{ code: 'xid_warning', severity: 'warning', message: '' }])).toBe('warning');
-    expect(statusFromReasons([{ code: 'xid_warning', severity: 'warning', message: '' }, { code: 'xid_critical', severity: 'critical', message: '' }])).toBe('critical');
+    expect(
+      statusFromReasons([
+        { code: 'xid_warning', severity: 'warning', message: '' },
+        { code: 'xid_critical', severity: 'critical', message: '' },
+      ]),
+    ).toBe('critical');
   });
 });

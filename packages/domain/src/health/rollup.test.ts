@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { bucketStart, mergeRollups, rollupReadings, type GpuRollupValues, type RollupReading } from './rollup';
 
-const r = (utilizationGpuPct: number | null, memoryUsedMib: number | null, temperatureC: number | null, powerDrawW: number | null): RollupReading => ({
+const r = (
+  utilizationGpuPct: number | null,
+  memoryUsedMib: number | null,
+  temperatureC: number | null,
+  powerDrawW: number | null,
+): RollupReading => ({
   utilizationGpuPct,
   memoryUsedMib,
   temperatureC,
@@ -69,11 +74,18 @@ describe('rollupReadings', () => {
   });
 
   it('treats a real zero as a value', () => {
-    expect(rollupReadings([r(0, 0, 30, 60), r(0, 0, 30, 60)])).toMatchObject({ utilizationGpuAvg: 0, utilizationGpuMax: 0, memoryUsedMibMax: 0 });
+    expect(rollupReadings([r(0, 0, 30, 60), r(0, 0, 30, 60)])).toMatchObject({
+      utilizationGpuAvg: 0,
+      utilizationGpuMax: 0,
+      memoryUsedMibMax: 0,
+    });
   });
 
   it('skips NaN and Infinity', () => {
-    expect(rollupReadings([r(Number.NaN, null, Number.POSITIVE_INFINITY, null), r(50, null, 40, null)])).toMatchObject({ utilizationGpuAvg: 50, temperatureCMax: 40 });
+    expect(rollupReadings([r(Number.NaN, null, Number.POSITIVE_INFINITY, null), r(50, null, 40, null)])).toMatchObject({
+      utilizationGpuAvg: 50,
+      temperatureCMax: 40,
+    });
   });
 
   it('an empty bucket has zero samples and only nulls', () => {

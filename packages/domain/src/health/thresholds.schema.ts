@@ -14,9 +14,19 @@ export const ZHealthThresholds = z.strictObject({
   powerAtLimitFraction: z.number().gt(0).max(1.5).default(0.95),
   /** Warning when corrected volatile ECC errors rise by at least this much inside the ECC window. */
   eccCorrectableBurst: z.number().int().min(1).default(100),
-  eccWindowSeconds: z.number().int().min(60).max(7 * 86400).default(3600),
+  eccWindowSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86400)
+    .default(3600),
   /** XIDs older than this no longer affect health (they stay in the event log). */
-  xidWindowSeconds: z.number().int().min(60).max(7 * 86400).default(3600),
+  xidWindowSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86400)
+    .default(3600),
   /** One fault prints many lines of the same XID within milliseconds; lines closer than this are one incident. */
   xidIncidentGapSeconds: z.number().min(0).max(3600).default(10),
   /** An application-level XID with at least this many incidents in the window is "repeated". */

@@ -21,15 +21,14 @@ export interface XidInfo {
  * - 171 / 172 uncorrectable DRAM / SRAM error: the same class of fault as 48 and 95, reported under
  *   these codes by newer drivers; an uncorrectable memory error is critical whichever code carries it.
  */
-export const CRITICAL_XIDS: readonly number[] = Object.freeze([
-  48, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120, 140, 143, 171, 172,
-]);
+export const CRITICAL_XIDS: readonly number[] = Object.freeze([48, 62, 63, 64, 74, 79, 92, 94, 95, 119, 120, 140, 143, 171, 172]);
 
 /** Application-level XIDs: a warning once, a "repeated" warning when they keep coming back. */
 export const APP_LEVEL_XIDS: readonly number[] = Object.freeze([13, 31, 43, 45]);
 
 const DRAIN_RESET = 'Drain the GPU and reset it';
-const NVLINK5 = 'NVLink5 (Blackwell) error: a fatal one needs the GPU drained and reset, then the link checked; a non-fatal one needs nothing unless it repeats';
+const NVLINK5 =
+  'NVLink5 (Blackwell) error: a fatal one needs the GPU drained and reset, then the link checked; a non-fatal one needs nothing unless it repeats';
 
 /**
  * NVLink5 Xids (Blackwell, driver R565+). NVIDIA grades each of them by its sub-code: some are fatal
@@ -119,7 +118,12 @@ const FATAL = /(?<![-\w])fatal\b/i;
 export function describeXidEvent(code: number, message: string): XidInfo {
   const info = describeXid(code);
   if (!nvlink5.has(code) || !FATAL.test(message)) return info;
-  return { ...info, meaning: `${info.meaning} (fatal)`, severity: 'critical', action: 'Fatal NVLink5 error: drain the GPU and reset it, then check the link' };
+  return {
+    ...info,
+    meaning: `${info.meaning} (fatal)`,
+    severity: 'critical',
+    action: 'Fatal NVLink5 error: drain the GPU and reset it, then check the link',
+  };
 }
 
 export function isCriticalXid(code: number): boolean {

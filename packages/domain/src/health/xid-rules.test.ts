@@ -12,11 +12,18 @@ const codes = (r: { reasons: { code: string }[] }) => r.reasons.map((x) => x.cod
 
 // The 17 lines of /work/shared/fixtures/xid_dmesg_iso_13_43.log (GPU at PCI 0000:38:00): one
 // out-of-range access printed sixteen XID 13 lines within 2 ms, then XID 43 when the process died.
-const FIXTURE_MICROS = [283302, 283390, 283575, 283671, 283758, 283937, 284042, 284250, 284345, 284433, 284616, 284705, 284792, 284971, 285060, 285147];
+const FIXTURE_MICROS = [
+  283302, 283390, 283575, 283671, 283758, 283937, 284042, 284250, 284345, 284433, 284616, 284705, 284792, 284971, 285060, 285147,
+];
 function fixtureBurst(at: Date): XidObservation[] {
   const base = at.getTime() - 285147 / 1000;
   return [
-    ...FIXTURE_MICROS.map((us) => ({ occurredAt: new Date(base + us / 1000), xid: 13, gpuUuid: UUID, message: 'Graphics SM Warp Exception on (GPC 9, TPC 1, SM 1): Out Of Range Address' })),
+    ...FIXTURE_MICROS.map((us) => ({
+      occurredAt: new Date(base + us / 1000),
+      xid: 13,
+      gpuUuid: UUID,
+      message: 'Graphics SM Warp Exception on (GPC 9, TPC 1, SM 1): Out Of Range Address',
+    })),
     { occurredAt: new Date(base + 287197 / 1000), xid: 43, gpuUuid: UUID, message: 'Ch 00000008' },
   ];
 }
@@ -47,7 +54,7 @@ describe('XID rules: critical codes', () => {
     expect(judge([makeXid(95, -20)]).status).toBe('critical');
   });
 
-  it("ignores XIDs mapped to another GPU but keeps unmapped ones the caller passed", () => {
+  it('ignores XIDs mapped to another GPU but keeps unmapped ones the caller passed', () => {
     expect(judge([makeXid(79, 30, { gpuUuid: OTHER_UUID })]).status).toBe('healthy');
     expect(judge([makeXid(79, 30, { gpuUuid: null })]).status).toBe('critical');
   });
@@ -79,7 +86,11 @@ describe('XID rules: warnings and repeats', () => {
   });
 
   it('application-level XIDs in separate incidents reaching the repeat count are "repeated"', () => {
-    const xids = [...fixtureBurst(new Date(NOW.getTime() - 1800_000)), ...fixtureBurst(new Date(NOW.getTime() - 900_000)), ...fixtureBurst(new Date(NOW.getTime() - 60_000))];
+    const xids = [
+      ...fixtureBurst(new Date(NOW.getTime() - 1800_000)),
+      ...fixtureBurst(new Date(NOW.getTime() - 900_000)),
+      ...fixtureBurst(new Date(NOW.getTime() - 60_000)),
+    ];
     const result = judge(xids);
     expect(result.status).toBe('warning');
     const repeated = result.reasons.find((r) => r.code === 'xid_repeated');

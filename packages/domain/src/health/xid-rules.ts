@@ -109,8 +109,7 @@ export function xidReasons(xids: readonly XidObservation[], opts: XidWindowOptio
       code: 'xid_warning',
       severity: 'warning',
       message:
-        `XID in the last ${window}: ${other.map(label).join('; ')}. ` +
-        `Latest XID ${latestOther.info.code}: ${latestOther.info.action}`,
+        `XID in the last ${window}: ${other.map(label).join('; ')}. ` + `Latest XID ${latestOther.info.code}: ${latestOther.info.action}`,
       value: latestOther.info.code,
     });
   }

@@ -131,7 +131,7 @@ export function formatIpAddress(ip: IpAddress): string {
   // Longest run of two or more zero groups becomes "::" (first one on a tie).
   let bestStart = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;
@@ -154,7 +154,10 @@ export function embeddedIpv4(ip: IpAddress): IpAddress | null {
   if (ip.family === 4) return null;
   const b = ip.bytes;
   const zeros = (from: number, to: number) => b.slice(from, to).every((x) => x === 0);
-  const v4 = (at: number): IpAddress => ({ family: 4, bytes: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!]) });
+  const v4 = (at: number): IpAddress => ({
+    family: 4,
+    bytes: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, b[at]!, b[at + 1]!, b[at + 2]!, b[at + 3]!]),
+  });
   // ::ffff:a.b.c.d (IPv4-mapped) — the kernel connects such a socket to a.b.c.d.
   if (zeros(0, 10) && b[10] === 0xff && b[11] === 0xff) return v4(12);
   // ::ffff:0:a.b.c.d (IPv4-translated, RFC 2765).

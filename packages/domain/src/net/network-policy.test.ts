@@ -14,7 +14,19 @@ describe('parseIpAddress', () => {
   it('parses dotted IPv4 strictly', () => {
     expect(formatIpAddress(ip('10.0.0.5'))).toBe('10.0.0.5');
     expect(ip('255.255.255.255').family).toBe(4);
-    for (const bad of ['256.1.1.1', '1.2.3', '1.2.3.4.5', '0x7f.0.0.1', '0177.0.0.1', '127.1', '1.2.3.-1', '', ' ', 'localhost', '1..2.3']) {
+    for (const bad of [
+      '256.1.1.1',
+      '1.2.3',
+      '1.2.3.4.5',
+      '0x7f.0.0.1',
+      '0177.0.0.1',
+      '127.1',
+      '1.2.3.-1',
+      '',
+      ' ',
+      'localhost',
+      '1..2.3',
+    ]) {
       expect(parseIpAddress(bad), bad).toBeNull();
     }
   });
@@ -28,7 +40,16 @@ describe('parseIpAddress', () => {
     expect(formatIpAddress(ip('::ffff:169.254.169.254'))).toBe('::ffff:a9fe:a9fe');
     expect(formatIpAddress(ip('1:0:0:2:0:0:0:3'))).toBe('1:0:0:2::3');
     expect(ip('FD00:EC2::254').family).toBe(6);
-    for (const bad of ['1:2:3:4:5:6:7:8:9', '1::2::3', ':::', '12345::', 'g::1', '::ffff:1.2.3.256', '1:2:3:4:5:6:7::8:9', '1:2:3:4:5:6:7:8::']) {
+    for (const bad of [
+      '1:2:3:4:5:6:7:8:9',
+      '1::2::3',
+      ':::',
+      '12345::',
+      'g::1',
+      '::ffff:1.2.3.256',
+      '1:2:3:4:5:6:7::8:9',
+      '1:2:3:4:5:6:7:8::',
+    ]) {
       expect(parseIpAddress(bad), bad).toBeNull();
     }
   });
@@ -82,10 +103,26 @@ describe('embeddedIpv4', () => {
 
 describe('classifyAddress', () => {
   it('classifies link-local and cloud metadata, in every spelling', () => {
-    for (const a of ['169.254.169.254', '169.254.0.1', '169.254.170.2', 'fe80::1', 'febf::1', '::ffff:169.254.169.254', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::']) {
+    for (const a of [
+      '169.254.169.254',
+      '169.254.0.1',
+      '169.254.170.2',
+      'fe80::1',
+      'febf::1',
+      '::ffff:169.254.169.254',
+      '64:ff9b::a9fe:a9fe',
+      '2002:a9fe:a9fe::',
+    ]) {
       expect(cls(a), a).toBe('link_local');
     }
-    for (const a of ['fd00:ec2::254', '100.100.100.200', '168.63.129.16', '192.0.0.192', '::ffff:100.100.100.200', '::ffff:168.63.129.16']) {
+    for (const a of [
+      'fd00:ec2::254',
+      '100.100.100.200',
+      '168.63.129.16',
+      '192.0.0.192',
+      '::ffff:100.100.100.200',
+      '::ffff:168.63.129.16',
+    ]) {
       expect(cls(a), a).toBe('cloud_metadata');
     }
   });
@@ -97,7 +134,20 @@ describe('classifyAddress', () => {
   });
 
   it('leaves ordinary public and private addresses alone', () => {
-    for (const a of ['10.0.0.5', '192.168.1.1', '172.16.0.1', '100.100.100.199', '100.100.100.201', '169.253.1.1', '8.8.8.8', '2001:db8::1', 'fd00:ec2::253', 'fc00::1', '128.0.0.1', '126.255.255.255']) {
+    for (const a of [
+      '10.0.0.5',
+      '192.168.1.1',
+      '172.16.0.1',
+      '100.100.100.199',
+      '100.100.100.201',
+      '169.253.1.1',
+      '8.8.8.8',
+      '2001:db8::1',
+      'fd00:ec2::253',
+      'fc00::1',
+      '128.0.0.1',
+      '126.255.255.255',
+    ]) {
       expect(cls(a), a).toBe('other');
     }
   });

@@ -32,9 +32,13 @@ export interface NetworkPolicy {
 }
 
 /** The strictest policy: what applies when no setting says otherwise. */
-export const STRICT_NETWORK_POLICY: NetworkPolicy = Object.freeze({ allowLoopback: false, internalServices: Object.freeze([]) as readonly InternalService[] });
+export const STRICT_NETWORK_POLICY: NetworkPolicy = Object.freeze({
+  allowLoopback: false,
+  internalServices: Object.freeze([]) as readonly InternalService[],
+});
 
-export type NetworkDecision = { allowed: true; addressClass: AddressClass } | { allowed: false; addressClass: AddressClass; reason: string };
+export type NetworkDecision =
+  { allowed: true; addressClass: AddressClass } | { allowed: false; addressClass: AddressClass; reason: string };
 
 const cidrs = (...list: string[]): Cidr[] => list.map((c) => parseCidr(c)!);
 
@@ -73,7 +77,15 @@ export function classifyAddress(ip: IpAddress): AddressClass {
   return SEVERITY[carried] > SEVERITY[own] ? carried : own;
 }
 
-const SEVERITY: Record<AddressClass, number> = { other: 0, internal_service: 1, loopback: 2, multicast: 3, unspecified: 4, link_local: 5, cloud_metadata: 6 };
+const SEVERITY: Record<AddressClass, number> = {
+  other: 0,
+  internal_service: 1,
+  loopback: 2,
+  multicast: 3,
+  unspecified: 4,
+  link_local: 5,
+  cloud_metadata: 6,
+};
 
 const ALWAYS_REFUSED: ReadonlySet<AddressClass> = new Set(['link_local', 'cloud_metadata', 'unspecified', 'multicast']);
 
@@ -104,8 +116,10 @@ export function decideConnection(address: string, port: number, policy: NetworkP
   if (!ip) return { allowed: false, addressClass: 'other', reason: `${NETWORK_POLICY_REFUSAL}: "${address}" is not an IP address` };
   const shown = formatIpAddress(ip);
   const addressClass = classifyAddress(ip);
-  if (ALWAYS_REFUSED.has(addressClass)) return { allowed: false, addressClass, reason: `${NETWORK_POLICY_REFUSAL}: ${shown} is ${EXPLAIN[addressClass]}` };
-  if (addressClass === 'loopback' && !policy.allowLoopback) return { allowed: false, addressClass, reason: `${NETWORK_POLICY_REFUSAL}: ${shown} is ${EXPLAIN.loopback}` };
+  if (ALWAYS_REFUSED.has(addressClass))
+    return { allowed: false, addressClass, reason: `${NETWORK_POLICY_REFUSAL}: ${shown} is ${EXPLAIN[addressClass]}` };
+  if (addressClass === 'loopback' && !policy.allowLoopback)
+    return { allowed: false, addressClass, reason: `${NETWORK_POLICY_REFUSAL}: ${shown} is ${EXPLAIN.loopback}` };
   const own = policy.internalServices.find((s) => s.port === port && sameAddress(s.address, ip));
   if (own && !policy.allowLoopback) {
     return {

@@ -83,7 +83,27 @@ describe('E4M3FN encode (RNE, saturating at 448)', () => {
   });
 
   it('the array encoder agrees with the scalar encoder on awkward values', () => {
-    const values = [0, -0, 1e-9, 2 ** -10, 3 * 2 ** -10, 0.0146, 0.015625, 1.0625, 1.9375, 255, 447, 448, 449, 470, 1e9, -470, Infinity, -Infinity, NaN];
+    const values = [
+      0,
+      -0,
+      1e-9,
+      2 ** -10,
+      3 * 2 ** -10,
+      0.0146,
+      0.015625,
+      1.0625,
+      1.9375,
+      255,
+      447,
+      448,
+      449,
+      470,
+      1e9,
+      -470,
+      Infinity,
+      -Infinity,
+      NaN,
+    ];
     for (let i = 0; i < 2000; i++) values.push((Math.sin(i * 12.9898) * 43758.5453) % 500);
     // Every midpoint and its float32 neighbours, across normals and subnormals.
     for (let c = 0; c < 0x7e; c++) {

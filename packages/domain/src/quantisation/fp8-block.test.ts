@@ -5,7 +5,8 @@ import { dequantiseBlockFp8Into, dequantiseMxfp4Into, quantiseBlockFp8 } from '.
 // A deterministic, sign-mixed test matrix with a wide dynamic range between blocks.
 function matrix(rows: number, cols: number): Float32Array {
   const m = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) m[r * cols + c] = Math.sin(r * 0.37 + c * 1.91) * (1 + ((r >> 7) + (c >> 7)) * 10);
+  for (let r = 0; r < rows; r++)
+    for (let c = 0; c < cols; c++) m[r * cols + c] = Math.sin(r * 0.37 + c * 1.91) * (1 + ((r >> 7) + (c >> 7)) * 10);
   return m;
 }
 
@@ -14,7 +15,8 @@ function referenceDequant(src: Float32Array, rows: number, cols: number, r: numb
   const r0 = Math.floor(r / 128) * 128;
   const c0 = Math.floor(c / 128) * 128;
   let amax = 0;
-  for (let i = r0; i < Math.min(rows, r0 + 128); i++) for (let j = c0; j < Math.min(cols, c0 + 128); j++) amax = Math.max(amax, Math.abs(src[i * cols + j]!));
+  for (let i = r0; i < Math.min(rows, r0 + 128); i++)
+    for (let j = c0; j < Math.min(cols, c0 + 128); j++) amax = Math.max(amax, Math.abs(src[i * cols + j]!));
   const s = Math.fround(amax / 448);
   const x = src[r * cols + c]! / s;
   let best = 0;
@@ -46,7 +48,8 @@ describe('128x128 block FP8 quantisation', () => {
     const q = quantiseBlockFp8(src, rows, cols, 'f32');
     const out = new Float32Array(rows * cols);
     dequantiseBlockFp8Into(q.codes, rows, cols, q.scales, q.scaleCols, out);
-    for (let r = 0; r < rows; r += 3) for (let c = 0; c < cols; c += 5) expect(out[r * cols + c]).toBe(referenceDequant(src, rows, cols, r, c));
+    for (let r = 0; r < rows; r += 3)
+      for (let c = 0; c < cols; c += 5) expect(out[r * cols + c]).toBe(referenceDequant(src, rows, cols, r, c));
   });
 
   it('with ue8m0 scales stores power-of-two exponents rounded up, so nothing saturates', () => {

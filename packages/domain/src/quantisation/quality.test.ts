@@ -51,7 +51,9 @@ describe('artifact quality thresholds', () => {
     expect(checkQuality(agg, { maxRelRmse: 0.3, minSnrDb: 10 })).toBeNull();
     const breach = checkQuality(agg, { maxRelRmse: 0.03 });
     expect(breach?.worstTensors.map((t) => t.name)).toEqual(['b', 'c']);
-    expect(breach?.message).toMatch(/2 of 3 quantised tensors break the quality limits \(relative RMSE ≤ 0.03\); worst: b \(relative RMSE 0.2000/);
+    expect(breach?.message).toMatch(
+      /2 of 3 quantised tensors break the quality limits \(relative RMSE ≤ 0.03\); worst: b \(relative RMSE 0.2000/,
+    );
     expect(checkQuality(agg, { minSnrDb: 20 })?.worstTensors.map((t) => t.name)).toEqual(['b']);
   });
 });
@@ -86,7 +88,13 @@ describe('fused error sums', () => {
   });
 
   it('a NaN kept as NaN is not an error; a finite value turned into NaN is', () => {
-    expect(errorSums(Float32Array.from([NaN, 1]), Float32Array.from([NaN, 1.5]))).toEqual({ sumSq: 1, errSq: 0.25, maxErr: 0.5, n: 2, nonFinite: 0 });
+    expect(errorSums(Float32Array.from([NaN, 1]), Float32Array.from([NaN, 1.5]))).toEqual({
+      sumSq: 1,
+      errSq: 0.25,
+      maxErr: 0.5,
+      n: 2,
+      nonFinite: 0,
+    });
     expect(errorSums(Float32Array.from([2, 1]), Float32Array.from([NaN, 1])).nonFinite).toBe(1);
     const codes = new Uint8Array(32 * 32).fill(0x38);
     codes[5] = 0x7f; // NaN code where the source was finite

@@ -180,7 +180,9 @@ export function checkQuality(quality: ArtifactQuality, thresholds: QualityThresh
     .filter(Boolean)
     .join(', ');
   const worst = bad.slice(0, top);
-  const names = worst.map((t) => `${t.name} (relative RMSE ${fmt(t.relRmse)}, SNR ${fmt(t.snrDb, 1)} dB, max abs error ${fmt(t.maxAbsError)})`);
+  const names = worst.map(
+    (t) => `${t.name} (relative RMSE ${fmt(t.relRmse)}, SNR ${fmt(t.snrDb, 1)} dB, max abs error ${fmt(t.maxAbsError)})`,
+  );
   return {
     message: `${bad.length} of ${quality.tensors.length} quantised tensors break the quality limits (${limits}); worst: ${names.join('; ')}`,
     worstTensors: worst,

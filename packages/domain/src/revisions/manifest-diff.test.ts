@@ -25,7 +25,10 @@ const base = [shard1, shard2, config, tok, tokCfg, readme];
 
 describe('diffManifests', () => {
   it('finds nothing between identical manifests', () => {
-    const d = diffManifests(base, base.map((f) => ({ ...f })));
+    const d = diffManifests(
+      base,
+      base.map((f) => ({ ...f })),
+    );
     expect(d).toEqual({ added: [], removed: [], changed: [], bytesToFetch: 0 });
     expect(classifyChange(d)).toBe('none');
   });
@@ -91,6 +94,8 @@ describe('classifyChange', () => {
       changed: [{ path: 'config.json', prev: config, next: config }],
     };
     expect(classifyChange(d)).toBe('weights');
-    expect(classifyChange({ added: [file('README.md', 1, 'r')], removed: [file('tokenizer.json', 1, 't')], changed: [] })).toBe('tokenizer_template');
+    expect(classifyChange({ added: [file('README.md', 1, 'r')], removed: [file('tokenizer.json', 1, 't')], changed: [] })).toBe(
+      'tokenizer_template',
+    );
   });
 });

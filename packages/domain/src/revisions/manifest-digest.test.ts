@@ -9,7 +9,9 @@ const c = { path: 'Z.md', sizeBytes: 1, sha256: 'c'.repeat(64) };
 describe('manifestDigest', () => {
   it('hashes tab-separated lines sorted by path', () => {
     const text = canonicalManifest([b, a, c]);
-    expect(text).toBe(`Z.md\t1\t${'c'.repeat(64)}\nconfig.json\t12\t${'a'.repeat(64)}\nmodel-00001-of-00002.safetensors\t5000\t${'b'.repeat(64)}\n`);
+    expect(text).toBe(
+      `Z.md\t1\t${'c'.repeat(64)}\nconfig.json\t12\t${'a'.repeat(64)}\nmodel-00001-of-00002.safetensors\t5000\t${'b'.repeat(64)}\n`,
+    );
     expect(manifestDigest([b, a, c])).toBe(createHash('sha256').update(text).digest('hex'));
   });
 

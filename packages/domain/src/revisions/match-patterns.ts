@@ -10,8 +10,14 @@ import picomatch from 'picomatch';
  * - Dot files are matched by wildcards (`*` matches `.gitattributes`).
  */
 export function compilePatterns(patterns: readonly string[]): (path: string) => boolean {
-  const include = patterns.filter((p) => !p.startsWith('!')).map((p) => p.trim()).filter(Boolean);
-  const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1).trim()).filter(Boolean);
+  const include = patterns
+    .filter((p) => !p.startsWith('!'))
+    .map((p) => p.trim())
+    .filter(Boolean);
+  const exclude = patterns
+    .filter((p) => p.startsWith('!'))
+    .map((p) => p.slice(1).trim())
+    .filter(Boolean);
   const inc = include.length > 0 ? anyOf(include) : () => true;
   const exc = exclude.length > 0 ? anyOf(exclude) : () => false;
   return (path) => inc(path) && !exc(path);

@@ -22,7 +22,9 @@ describe('approximate tokenizer', () => {
 
   it('adds template overhead per message and counts offered tools', () => {
     expect(countApproxChatTokens([{ content: 'hello' }])).toBe(2 + 4 + 2);
-    expect(countApproxChatTokens([{ content: 'a b' }, { content: null }, { content: [{ type: 'text', text: 'abcdefgh' }] }])).toBe(2 + 4 + 2 + 4 + 4 + 2);
+    expect(countApproxChatTokens([{ content: 'a b' }, { content: null }, { content: [{ type: 'text', text: 'abcdefgh' }] }])).toBe(
+      2 + 4 + 2 + 4 + 4 + 2,
+    );
     expect(countApproxChatTokens([{ content: 'x' }], [{ a: 1 }])).toBe(2 + 4 + 1 + countApproxTokens('[{"a":1}]'));
   });
 });

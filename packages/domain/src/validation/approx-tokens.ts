@@ -64,7 +64,8 @@ export function countApproxChatTokens(messages: readonly { content?: unknown }[]
     if (typeof m.content === 'string') n += countApproxTokens(m.content);
     else if (Array.isArray(m.content)) {
       for (const part of m.content) {
-        if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string') n += countApproxTokens((part as { text: string }).text);
+        if (part && typeof part === 'object' && typeof (part as { text?: unknown }).text === 'string')
+          n += countApproxTokens((part as { text: string }).text);
       }
     }
   }

@@ -18,11 +18,21 @@ describe('evaluateGate', () => {
 
   it('passes exactly at the limit and when the candidate improves', () => {
     expect(evaluateGate({ gate: ttftGate, metric: 'm', baseline: 100, candidate: 110 }).verdict).toBe('pass');
-    expect(evaluateGate({ gate: ttftGate, metric: 'm', baseline: 100, candidate: 50 }).explanation).toBe('TTFT p99 50.0 ms vs baseline 100 ms (−50.0%, limit +10%): pass');
+    expect(evaluateGate({ gate: ttftGate, metric: 'm', baseline: 100, candidate: 50 }).explanation).toBe(
+      'TTFT p99 50.0 ms vs baseline 100 ms (−50.0%, limit +10%): pass',
+    );
   });
 
   it('widens an accuracy gate by the noise of the baseline repeats', () => {
-    const acc = gate({ label: 'Accuracy', checkKey: 'exact', metric: 'accuracy', better: 'higher', maxRegressionAbs: 0.01, noiseMetric: 'repeatAccuracies', noiseK: 1 });
+    const acc = gate({
+      label: 'Accuracy',
+      checkKey: 'exact',
+      metric: 'accuracy',
+      better: 'higher',
+      maxRegressionAbs: 0.01,
+      noiseMetric: 'repeatAccuracies',
+      noiseK: 1,
+    });
     // repeats 0.94, 0.95, 0.96: sample std = 0.01 → allowed = 0.01 + 0.01 = 0.02
     const ok = evaluateGate({ gate: acc, metric: 'accuracy', baseline: 0.95, candidate: 0.935, noiseValues: [0.94, 0.95, 0.96] });
     expect(ok.noise).toBeCloseTo(0.01, 12);
@@ -36,7 +46,15 @@ describe('evaluateGate', () => {
   });
 
   it('uses the larger of a relative and an absolute limit', () => {
-    const g = gate({ label: 'TPOT p99', checkKey: 'perf', metric: 'x', better: 'lower', maxRegressionPct: 10, maxRegressionAbs: 5, unit: 'ms' });
+    const g = gate({
+      label: 'TPOT p99',
+      checkKey: 'perf',
+      metric: 'x',
+      better: 'lower',
+      maxRegressionPct: 10,
+      maxRegressionAbs: 5,
+      unit: 'ms',
+    });
     // baseline 20 ms: 10% = 2 ms, abs 5 ms → 5 ms allowed
     const r = evaluateGate({ gate: g, metric: 'x', baseline: 20, candidate: 24 });
     expect(r.verdict).toBe('pass');
@@ -58,10 +76,20 @@ describe('evaluateGate', () => {
 });
 
 describe('compareToBaseline', () => {
-  const perf = (t8: number, t32: number) => ({ key: 'perf', metrics: { levels: { '8': { ttftMs: { p99: t8 } }, '32': { ttftMs: { p99: t32 } } } } });
+  const perf = (t8: number, t32: number) => ({
+    key: 'perf',
+    metrics: { levels: { '8': { ttftMs: { p99: t8 } }, '32': { ttftMs: { p99: t32 } } } },
+  });
 
   it('expands wildcards per concurrency level and fails on any required regression', () => {
-    const g = gate({ label: 'TTFT p99 at concurrency {*}', checkKey: 'perf', metric: 'levels.*.ttftMs.p99', better: 'lower', maxRegressionPct: 10, unit: 'ms' });
+    const g = gate({
+      label: 'TTFT p99 at concurrency {*}',
+      checkKey: 'perf',
+      metric: 'levels.*.ttftMs.p99',
+      better: 'lower',
+      maxRegressionPct: 10,
+      unit: 'ms',
+    });
     const c = compareToBaseline({ candidate: [perf(100, 300)], baseline: [perf(100, 200)], gates: [g], baselineRunId: 'run-1' });
     expect(c.gates.map((r) => [r.metric, r.verdict])).toEqual([
       ['levels.8.ttftMs.p99', 'pass'],
@@ -74,7 +102,15 @@ describe('compareToBaseline', () => {
   });
 
   it('ignores optional gates for the verdict and reports missing metrics as skipped', () => {
-    const opt = gate({ label: 'TTFT p99', checkKey: 'perf', metric: 'levels.8.ttftMs.p99', better: 'lower', maxRegressionPct: 1, unit: 'ms', required: false });
+    const opt = gate({
+      label: 'TTFT p99',
+      checkKey: 'perf',
+      metric: 'levels.8.ttftMs.p99',
+      better: 'lower',
+      maxRegressionPct: 1,
+      unit: 'ms',
+      required: false,
+    });
     const absent = gate({ label: 'Accuracy', checkKey: 'exact', metric: 'accuracy', better: 'higher', maxRegressionAbs: 0.01 });
     const c = compareToBaseline({ candidate: [perf(200, 1)], baseline: [perf(100, 1)], gates: [opt, absent] });
     expect(c.gates.map((r) => r.verdict)).toEqual(['fail', 'skipped']);

@@ -71,13 +71,27 @@ export function evaluateGate(input: {
   const label = gateLabel(gate.label, input.wildcards ?? []);
   const common = { label, checkKey: gate.checkKey, metric: input.metric, required: gate.required, baseline, candidate };
   if (baseline === null || candidate === null) {
-    const missing = baseline === null && candidate === null ? 'neither run has it' : baseline === null ? 'the baseline has no value' : 'the candidate has no value';
-    return { ...common, delta: null, deltaPct: null, allowed: null, noise: null, verdict: 'skipped', explanation: `${label}: not compared, ${missing}` };
+    const missing =
+      baseline === null && candidate === null
+        ? 'neither run has it'
+        : baseline === null
+          ? 'the baseline has no value'
+          : 'the candidate has no value';
+    return {
+      ...common,
+      delta: null,
+      deltaPct: null,
+      allowed: null,
+      noise: null,
+      verdict: 'skipped',
+      explanation: `${label}: not compared, ${missing}`,
+    };
   }
   const delta = candidate - baseline;
   const deltaPct = baseline !== 0 ? (delta / Math.abs(baseline)) * 100 : null;
   const regression = gate.better === 'lower' ? delta : -delta;
-  const noise = input.noiseValues && input.noiseValues.length > 1 ? gate.noiseK * (stddev(input.noiseValues, 1) ?? 0) : gate.noiseMetric ? 0 : null;
+  const noise =
+    input.noiseValues && input.noiseValues.length > 1 ? gate.noiseK * (stddev(input.noiseValues, 1) ?? 0) : gate.noiseMetric ? 0 : null;
   const pctAllowance = gate.maxRegressionPct !== undefined ? (Math.abs(baseline) * gate.maxRegressionPct) / 100 : -Infinity;
   const absAllowance = gate.maxRegressionAbs ?? -Infinity;
   const allowed = Math.max(pctAllowance, absAllowance) + (noise ?? 0);
@@ -88,7 +102,8 @@ export function evaluateGate(input: {
   const worse = gate.better === 'lower' ? '+' : '−';
   const limits: string[] = [];
   if (gate.maxRegressionPct !== undefined) limits.push(formatLimitPct(gate.maxRegressionPct, worse));
-  if (gate.maxRegressionAbs !== undefined) limits.push(formatDelta(gate.better === 'lower' ? gate.maxRegressionAbs : -gate.maxRegressionAbs, gate.unit));
+  if (gate.maxRegressionAbs !== undefined)
+    limits.push(formatDelta(gate.better === 'lower' ? gate.maxRegressionAbs : -gate.maxRegressionAbs, gate.unit));
   let limitText = `limit ${limits.join(' or ')}`;
   if (noise !== null && gate.noiseMetric) limitText += ` + noise ${formatDelta(noise, gate.unit).replace(/^[+±]/, '')}`;
   const deltaParts: string[] = [];
@@ -110,7 +125,9 @@ export function compareToBaseline(input: {
     const base = input.baseline.find((c) => c.key === gate.checkKey);
     const noiseRaw = gate.noiseMetric && base ? getMetricPath(base.metrics, gate.noiseMetric) : null;
     const noiseValues = Array.isArray(noiseRaw) ? noiseRaw.filter((v): v is number => typeof v === 'number' && Number.isFinite(v)) : null;
-    const concrete = gate.metric.includes('*') ? expandMetricPath(base?.metrics, cand?.metrics, gate.metric) : [{ path: gate.metric, wildcards: [] }];
+    const concrete = gate.metric.includes('*')
+      ? expandMetricPath(base?.metrics, cand?.metrics, gate.metric)
+      : [{ path: gate.metric, wildcards: [] }];
     if (concrete.length === 0) {
       results.push(evaluateGate({ gate, metric: gate.metric, baseline: null, candidate: null }));
       continue;

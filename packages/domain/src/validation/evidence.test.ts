@@ -4,7 +4,9 @@ import { canonicalJson, sealEvidence, sha256Hex, verifyEvidence } from './eviden
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth and drops undefined members', () => {
-    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: 2 }], c: 'é' } })).toBe('{"a":{"c":"é","d":[3,{"x":2,"z":1}]},"b":1}');
+    expect(canonicalJson({ b: 1, a: { d: [3, { z: 1, y: undefined, x: 2 }], c: 'é' } })).toBe(
+      '{"a":{"c":"é","d":[3,{"x":2,"z":1}]},"b":1}',
+    );
     expect(canonicalJson([undefined, null, true])).toBe('[null,null,true]');
   });
   it('is independent of insertion order', () => {

@@ -72,8 +72,10 @@ export function validateJsonSchema(schema: TJsonSchema, value: unknown, path = '
     for (const [key, v] of Object.entries(value)) {
       const prop = schema.properties?.[key];
       if (prop) errors.push(...validateJsonSchema(prop, v, childPath(path, key)));
-      else if (schema.additionalProperties === false) errors.push({ path: childPath(path, key), message: 'is not allowed (additionalProperties: false)' });
-      else if (isPlainObject(schema.additionalProperties)) errors.push(...validateJsonSchema(schema.additionalProperties, v, childPath(path, key)));
+      else if (schema.additionalProperties === false)
+        errors.push({ path: childPath(path, key), message: 'is not allowed (additionalProperties: false)' });
+      else if (isPlainObject(schema.additionalProperties))
+        errors.push(...validateJsonSchema(schema.additionalProperties, v, childPath(path, key)));
     }
   }
   return errors;

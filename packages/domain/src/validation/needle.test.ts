@@ -17,7 +17,12 @@ describe('scoreNeedleAnswer', () => {
 });
 
 describe('needle cells', () => {
-  const t = (contextLength: number, depth: number, correct: boolean | null, promptTokens: number | null = contextLength - 10): TNeedleTrial => ({
+  const t = (
+    contextLength: number,
+    depth: number,
+    correct: boolean | null,
+    promptTokens: number | null = contextLength - 10,
+  ): TNeedleTrial => ({
     contextLength,
     depth,
     correct,

@@ -74,7 +74,10 @@ export interface TNeedleJudgement {
   failing: TNeedleCell[];
 }
 
-export function judgeNeedleCells(cells: readonly TNeedleCell[], opts: { minScore: number; mode: 'every_cell' | 'overall' }): TNeedleJudgement {
+export function judgeNeedleCells(
+  cells: readonly TNeedleCell[],
+  opts: { minScore: number; mode: 'every_cell' | 'overall' },
+): TNeedleJudgement {
   if (cells.length === 0) return { pass: false, overall: null, failing: [] };
   const overall = cells.reduce((a, c) => a + c.score, 0) / cells.length;
   const failing = cells.filter((c) => c.score < opts.minScore);

@@ -4,7 +4,10 @@ import { atLeast, atMost, runVerdict, summariseRun } from './thresholds';
 
 describe('limits', () => {
   it('passes on the boundary and explains itself', () => {
-    expect(atMost('TTFT p99 at concurrency 4', 412, 300, 'ms')).toMatchObject({ ok: false, text: 'TTFT p99 at concurrency 4: 412 ms (limit ≤ 300 ms): fail' });
+    expect(atMost('TTFT p99 at concurrency 4', 412, 300, 'ms')).toMatchObject({
+      ok: false,
+      text: 'TTFT p99 at concurrency 4: 412 ms (limit ≤ 300 ms): fail',
+    });
     expect(atMost('TTFT p99', 300, 300, 'ms').ok).toBe(true);
     expect(atLeast('Output throughput', 1234.56, 1000, 'tok/s').text).toBe('Output throughput: 1234.6 tok/s (limit ≥ 1000.0 tok/s): pass');
     expect(atLeast('Accuracy', 0.9, 0.9, 'ratio').ok).toBe(true);

@@ -14,7 +14,14 @@ export interface TLimitOutcome {
 function outcome(label: string, value: number | null, limit: number, kind: 'max' | 'min', unit: TMetricUnit): TLimitOutcome {
   const ok = value !== null && Number.isFinite(value) && (kind === 'max' ? value <= limit : value >= limit);
   const shown = value === null ? 'no data' : formatMetric(value, unit);
-  return { label, value, limit, kind, ok, text: `${label}: ${shown} (limit ${kind === 'max' ? '≤' : '≥'} ${formatMetric(limit, unit)}): ${ok ? 'pass' : 'fail'}` };
+  return {
+    label,
+    value,
+    limit,
+    kind,
+    ok,
+    text: `${label}: ${shown} (limit ${kind === 'max' ? '≤' : '≥'} ${formatMetric(limit, unit)}): ${ok ? 'pass' : 'fail'}`,
+  };
 }
 
 /** A metric that must not exceed a limit; missing data never passes. */

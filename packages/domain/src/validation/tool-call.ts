@@ -51,7 +51,8 @@ export function evaluateToolCall(input: {
   if (tool) problems.push(...formatSchemaErrors(validateJsonSchema(tool.function.parameters, args)).map((e) => `schema: ${e}`));
   for (const [key, expected] of Object.entries(input.expectedArguments ?? {})) {
     const actual = (args as Record<string, unknown>)[key];
-    if (!matchesExpected(actual, expected)) problems.push(`argument ${key} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
+    if (!matchesExpected(actual, expected))
+      problems.push(`argument ${key} is ${JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`);
   }
   return { ok: problems.length === 0, problems, arguments: args };
 }

@@ -10,7 +10,16 @@ describe('compareEngineVersions', () => {
   });
 
   it('orders dev < alpha < beta < rc < final < post (PEP 440 and semver spellings)', () => {
-    const ordered = ['0.11.2.dev47+g1a2b3c', '0.11.2a1', '0.11.2-beta.2', '0.11.2rc1', '0.11.2rc2', '0.11.2', '0.11.2.post1', '0.11.3.dev1'];
+    const ordered = [
+      '0.11.2.dev47+g1a2b3c',
+      '0.11.2a1',
+      '0.11.2-beta.2',
+      '0.11.2rc1',
+      '0.11.2rc2',
+      '0.11.2',
+      '0.11.2.post1',
+      '0.11.3.dev1',
+    ];
     for (let i = 0; i < ordered.length - 1; i += 1) {
       expect(compareEngineVersions(ordered[i]!, ordered[i + 1]!), `${ordered[i]} < ${ordered[i + 1]}`).toBe(-1);
       expect(compareEngineVersions(ordered[i + 1]!, ordered[i]!)).toBe(1);
@@ -32,7 +41,10 @@ describe('compareEngineVersions', () => {
 describe('meetsMinimumVersion', () => {
   it('explains the outcome', () => {
     expect(meetsMinimumVersion('0.11.2', '0.11.0')).toEqual({ ok: true, explanation: 'engine version 0.11.2 meets the minimum 0.11.0' });
-    expect(meetsMinimumVersion('0.10.1', '0.11.0')).toEqual({ ok: false, explanation: 'engine version 0.10.1 is older than the required minimum 0.11.0' });
+    expect(meetsMinimumVersion('0.10.1', '0.11.0')).toEqual({
+      ok: false,
+      explanation: 'engine version 0.10.1 is older than the required minimum 0.11.0',
+    });
     expect(meetsMinimumVersion('0.11.0rc1', '0.11.0').ok).toBe(false);
     expect(meetsMinimumVersion('b6123', '0.11.0').ok).toBeNull();
   });

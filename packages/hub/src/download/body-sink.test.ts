@@ -93,7 +93,13 @@ describe('writeBodyToFile', () => {
   it('paces the body to a shared bandwidth limiter', async () => {
     const limiter = new BandwidthLimiter(2 << 20, 64 * 1024); // 2 MiB/s, 64 KiB burst
     const t0 = performance.now();
-    await writeBodyToFile(Readable.from(chunks(16, 64 * 1024)), { ...base, path: path.join(dir, 'l'), append: false, limiter, onChunk: () => undefined });
+    await writeBodyToFile(Readable.from(chunks(16, 64 * 1024)), {
+      ...base,
+      path: path.join(dir, 'l'),
+      append: false,
+      limiter,
+      onChunk: () => undefined,
+    });
     const seconds = (performance.now() - t0) / 1000;
     // 1 MiB at 2 MiB/s minus the burst: about 0.47 s; unthrottled it takes a few ms.
     expect(seconds).toBeGreaterThan(0.3);

@@ -57,7 +57,11 @@ export function writeBodyToFile(body: Readable, options: BodySinkOptions): Promi
       }
     };
 
-    const stopStallWatch = watchForStall(options, () => holds === 0 && !ended, () => lastRead);
+    const stopStallWatch = watchForStall(
+      options,
+      () => holds === 0 && !ended,
+      () => lastRead,
+    );
 
     const finish = () => {
       if (settled || writing || opening || charging) return;

@@ -57,7 +57,10 @@ function abortError(signal: AbortSignal): unknown {
  * whenever an attempt made progress, so a flaky link that keeps moving forward still finishes.
  * Cancellation leaves the partial in place. A digest mismatch deletes it and throws.
  */
-export async function downloadOneFile(job: FileJob, ctx: FileDownloadContext): Promise<{ sha256: string; fetchedBytes: number; resumedFrom: number }> {
+export async function downloadOneFile(
+  job: FileJob,
+  ctx: FileDownloadContext,
+): Promise<{ sha256: string; fetchedBytes: number; resumedFrom: number }> {
   const { file } = job;
   const size = file.sizeBytes;
   let counted = 0; // bytes of this file currently counted as done in progress

@@ -39,7 +39,12 @@ beforeAll(async () => {
           },
         ],
       },
-      { id: 'acme/private', private: true, tokens: ['hf_ok'], commits: [{ title: 'init', files: { 'w.safetensors': { sizeBytes: 4096, seed: 'p' } } }] },
+      {
+        id: 'acme/private',
+        private: true,
+        tokens: ['hf_ok'],
+        commits: [{ title: 'init', files: { 'w.safetensors': { sizeBytes: 4096, seed: 'p' } } }],
+      },
     ],
   });
 });
@@ -59,12 +64,23 @@ async function manifest(repoId = REPO, accessToken?: string): Promise<{ sha: str
 }
 
 function opts(m: { sha: string; files: TManifestFile[] }, extra: Partial<DownloadFilesOptions> = {}): DownloadFilesOptions {
-  return { hubUrl: hub.url, repoId: REPO, revision: m.sha, files: m.files, store, retry: fastRetry, diskMarginBytes: 0, network: LOOPBACK, ...extra };
+  return {
+    hubUrl: hub.url,
+    repoId: REPO,
+    revision: m.sha,
+    files: m.files,
+    store,
+    retry: fastRetry,
+    diskMarginBytes: 0,
+    network: LOOPBACK,
+    ...extra,
+  };
 }
 
 const sha256File = (p: string) => createHash('sha256').update(readFileSync(p)).digest('hex');
 const fileRequests = () => hub.requestLog.filter((e) => e.path.includes('/resolve/') || e.path.startsWith('/_cdn/'));
-const cdnRequests = (name: string) => hub.requestLog.filter((e) => e.path.startsWith('/_cdn/') && decodeURIComponent(e.path.split('?')[0]!).endsWith(`/${name}`));
+const cdnRequests = (name: string) =>
+  hub.requestLog.filter((e) => e.path.startsWith('/_cdn/') && decodeURIComponent(e.path.split('?')[0]!).endsWith(`/${name}`));
 
 describe('downloadFiles', () => {
   it('downloads nothing from a Hub the network policy refuses (strict by default)', async () => {
@@ -144,7 +160,9 @@ describe('downloadFiles', () => {
     hub.setFaults({ ignoreRange: {} });
     hub.clearRequestLog();
     const logs: string[] = [];
-    const r = await downloadFiles(opts({ sha: m.sha, files: [target] }, { log: { info: (_o, msg) => logs.push(msg ?? ''), warn: () => undefined } }));
+    const r = await downloadFiles(
+      opts({ sha: m.sha, files: [target] }, { log: { info: (_o, msg) => logs.push(msg ?? ''), warn: () => undefined } }),
+    );
     expect(logs).toContain('server ignored Range; restarting from zero');
     expect(cdnRequests(target.path).map((e) => [e.range, e.status])).toEqual([['bytes=999-', 200]]);
     expect(sha256File(path.join(root, r.artifactKey, target.path))).toBe(target.sha256);
@@ -193,7 +211,10 @@ describe('downloadFiles', () => {
   it('reuses identical files from an earlier revision without requesting them', async () => {
     const m1 = await manifest();
     const first = await downloadFiles(opts(m1));
-    const { sha: sha2 } = await hub.publish(REPO, { title: 'new shard 1', files: { 'model-00001-of-00002.safetensors': { sizeBytes: 3 * MB + 17, seed: 'shard-1-v2' } } });
+    const { sha: sha2 } = await hub.publish(REPO, {
+      title: 'new shard 1',
+      files: { 'model-00001-of-00002.safetensors': { sizeBytes: 3 * MB + 17, seed: 'shard-1-v2' } },
+    });
     const m2 = await manifest();
     expect(m2.sha).toBe(sha2);
     const previous = new Map(first.files.map((f) => [f.sha256, path.join(root, first.artifactKey, f.path)]));
@@ -204,7 +225,9 @@ describe('downloadFiles', () => {
     expect(requested.some((p) => p.includes('model-00002-of-00002'))).toBe(false);
     expect(second.stats.reusedFiles).toBe(2);
     const reused = path.join(root, second.artifactKey, 'model-00002-of-00002.safetensors');
-    expect(statSync(reused).ino).toBe(statSync(previous.get(second.files.find((f) => f.path === 'model-00002-of-00002.safetensors')!.sha256)!).ino);
+    expect(statSync(reused).ino).toBe(
+      statSync(previous.get(second.files.find((f) => f.path === 'model-00002-of-00002.safetensors')!.sha256)!).ino,
+    );
     expect(second.digest).not.toBe(first.digest);
 
     // Calling again for the same revision finds every file present and verified: no file requests.
@@ -232,7 +255,12 @@ describe('downloadFiles', () => {
     const target = m.files.find((f) => f.path === 'model-00001-of-00002.safetensors')!;
     hub.setFaults({ bandwidthBytesPerSec: 2 * MB });
     const ctl = new AbortController();
-    const run = downloadFiles(opts({ sha: m.sha, files: [target] }, { signal: ctl.signal, progressIntervalMs: 0, onProgress: (p) => p.bytesDone > MB / 2 && ctl.abort() }));
+    const run = downloadFiles(
+      opts(
+        { sha: m.sha, files: [target] },
+        { signal: ctl.signal, progressIntervalMs: 0, onProgress: (p) => p.bytesDone > MB / 2 && ctl.abort() },
+      ),
+    );
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     const final = path.join(root, 'acme--weights', m.sha, target.path);
     expect(existsSync(final)).toBe(false);

@@ -15,7 +15,10 @@ import { verifyLocalFile } from './hashing';
 import { ProgressTracker, type DownloadProgress } from './progress';
 
 const ZDownloadInput = z.object({
-  hubUrl: z.string().regex(/^https?:\/\/[^/\s]+/, 'hubUrl must be an http(s) URL').transform((u) => u.replace(/\/+$/, '')),
+  hubUrl: z
+    .string()
+    .regex(/^https?:\/\/[^/\s]+/, 'hubUrl must be an http(s) URL')
+    .transform((u) => u.replace(/\/+$/, '')),
   repoId: z.string().regex(/^[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*$/, 'repoId looks like owner/name'),
   // A branch could move between files; only a commit sha pins every file to one revision.
   revision: z.string().regex(/^[0-9a-f]{40}$/, 'revision must be a full 40-hex commit sha'),
@@ -24,7 +27,11 @@ const ZDownloadInput = z.object({
   accessToken: z.string().startsWith('hf_', "Hub tokens start with 'hf_'").optional(),
   concurrency: z.number().int().min(1).max(64).default(4),
   bandwidthBytesPerSec: z.number().positive().optional(),
-  diskMarginBytes: z.number().int().nonnegative().default(512 * 1024 * 1024),
+  diskMarginBytes: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(512 * 1024 * 1024),
   stallTimeoutMs: z.number().int().min(100).default(60_000),
   progressIntervalMs: z.number().int().min(0).default(500),
   verifyExisting: z.enum(['sha256', 'size']).default('sha256'),
@@ -55,10 +62,20 @@ export interface DownloadResult {
   /** manifestDigest(files): what approvals bind to. */
   digest: string;
   artifactKey: string;
-  stats: { fetchedBytes: number; downloadedFiles: number; resumedFiles: number; reusedFiles: number; presentFiles: number; durationMs: number };
+  stats: {
+    fetchedBytes: number;
+    downloadedFiles: number;
+    resumedFiles: number;
+    reusedFiles: number;
+    presentFiles: number;
+    durationMs: number;
+  };
 }
 
-type Source = { kind: 'present'; path: string; sha256: string } | { kind: 'reuse'; path: string; sha256: string } | { kind: 'download'; partialBytes: number };
+type Source =
+  | { kind: 'present'; path: string; sha256: string }
+  | { kind: 'reuse'; path: string; sha256: string }
+  | { kind: 'download'; partialBytes: number };
 
 interface Group {
   files: TManifestFile[];
@@ -188,8 +205,16 @@ export async function downloadFiles(options: DownloadFilesOptions): Promise<Down
 
   // Local work first (no network), then downloads with bounded concurrency.
   try {
-    await runPool(groups.filter((g) => g.source.kind !== 'download'), 1, work);
-    await runPool(groups.filter((g) => g.source.kind === 'download'), input.concurrency, work);
+    await runPool(
+      groups.filter((g) => g.source.kind !== 'download'),
+      1,
+      work,
+    );
+    await runPool(
+      groups.filter((g) => g.source.kind === 'download'),
+      input.concurrency,
+      work,
+    );
   } finally {
     transport.close();
   }

@@ -60,6 +60,8 @@ export class DownloadRetriesExhaustedError extends Error {
     readonly attempts: number,
     readonly lastReason: string,
   ) {
-    super(`Downloading ${path} failed after ${attempts} attempts without progress; last error: ${lastReason}. The partial file was kept for a later resume.`);
+    super(
+      `Downloading ${path} failed after ${attempts} attempts without progress; last error: ${lastReason}. The partial file was kept for a later resume.`,
+    );
   }
 }

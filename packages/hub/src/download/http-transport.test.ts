@@ -16,7 +16,8 @@ let b: Server;
 let aUrl = '';
 let bUrl = '';
 
-const listen = (s: Server) => new Promise<string>((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
+const listen = (s: Server) =>
+  new Promise<string>((r) => s.listen(0, '127.0.0.1', () => r(`http://127.0.0.1:${(s.address() as AddressInfo).port}`)));
 
 beforeAll(async () => {
   b = createServer((req, res) => {
@@ -51,7 +52,14 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const read = async (res: TransportResponse) => {
   const file = path.join(dir, `body-${n++}`);
-  await res.saveTo({ path: file, append: false, signal: new AbortController().signal, stallTimeoutMs: 10_000, onStall: () => undefined, onChunk: () => undefined });
+  await res.saveTo({
+    path: file,
+    append: false,
+    signal: new AbortController().signal,
+    stallTimeoutMs: 10_000,
+    onStall: () => undefined,
+    onChunk: () => undefined,
+  });
   return readFileSync(file, 'utf8');
 };
 
@@ -83,7 +91,14 @@ describe('http transport', () => {
       let hashed = 0;
       const res = await t.get(`${aUrl}/big`, { headers: {}, signal });
       expect(res.header('content-length')).toBe(String(big.length));
-      const r = await res.saveTo({ path: file, append: false, signal, stallTimeoutMs: 10_000, onStall: () => undefined, onChunk: (c) => (hashed += c.length) });
+      const r = await res.saveTo({
+        path: file,
+        append: false,
+        signal,
+        stallTimeoutMs: 10_000,
+        onStall: () => undefined,
+        onChunk: (c) => (hashed += c.length),
+      });
       expect(r.received).toBe(big.length);
       expect(hashed).toBe(big.length);
       expect(readFileSync(file).equals(big)).toBe(true);
@@ -102,7 +117,13 @@ describe('http transport', () => {
     const signal = new AbortController().signal;
     // metadata.test answers loopback first (where a wrong connection would land, and be seen by b)
     // and a link-local address second: the whole name is refused before any socket connects.
-    const resolve: Resolver = async (host) => (host === 'metadata.test' ? [{ address: '127.0.0.1', family: 4 }, { address: '169.254.169.254', family: 4 }] : [{ address: host, family: 4 }]);
+    const resolve: Resolver = async (host) =>
+      host === 'metadata.test'
+        ? [
+            { address: '127.0.0.1', family: 4 },
+            { address: '169.254.169.254', family: 4 },
+          ]
+        : [{ address: host, family: 4 }];
     for (const raw of [true, false]) {
       const t = createHttpTransport({ guard: { policy: LOOPBACK, resolve }, maxSockets: 1, raw });
       const strict = createHttpTransport({ guard: { policy: STRICT_NETWORK_POLICY }, maxSockets: 1, raw });

@@ -28,7 +28,13 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
  * redirect leaves the origin (the Hub's LFS redirect goes to a CDN), as fetch does. Every connection,
  * the first and each redirect hop's, goes through the network policy in `guard`.
  */
-export function createHttpTransport(options: { guard: GuardOptions; maxSockets: number; maxRedirects?: number; raw?: boolean; headTimeoutMs?: number }): Transport {
+export function createHttpTransport(options: {
+  guard: GuardOptions;
+  maxSockets: number;
+  maxRedirects?: number;
+  raw?: boolean;
+  headTimeoutMs?: number;
+}): Transport {
   const agents = {
     'http:': new http.Agent({ keepAlive: true, maxSockets: options.maxSockets }),
     'https:': new https.Agent({ keepAlive: true, maxSockets: options.maxSockets }),

@@ -35,7 +35,8 @@ const MAX_HEADER_BYTES = 64 * 1024;
 function parseHead(text: string): RawHead {
   const lines = text.split('\r\n');
   const m = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
-  if (!m) throw Object.assign(new Error(`Malformed HTTP status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`), { code: 'ECONNRESET' });
+  if (!m)
+    throw Object.assign(new Error(`Malformed HTTP status line: ${JSON.stringify((lines[0] ?? '').slice(0, 80))}`), { code: 'ECONNRESET' });
   const headers = new Map<string, string>();
   for (const line of lines.slice(1)) {
     const i = line.indexOf(':');
@@ -59,7 +60,13 @@ export interface RawBodyReader {
  * The socket connects through the network policy (`guard`): an IP-literal host is checked before the
  * socket exists, a host name by the lookup at connect time; a refusal rejects with NetworkPolicyError.
  */
-export function rawGet(url: URL, headers: Record<string, string>, signal: AbortSignal, guard: GuardOptions, headTimeoutMs = 60_000): Promise<RawResult> {
+export function rawGet(
+  url: URL,
+  headers: Record<string, string>,
+  signal: AbortSignal,
+  guard: GuardOptions,
+  headTimeoutMs = 60_000,
+): Promise<RawResult> {
   return new Promise((resolve, reject) => {
     let conn: ReturnType<typeof guardedConnection>;
     try {
@@ -118,7 +125,11 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
         early = headBytes.subarray(end + 4);
         headBytes = null;
         const length = head.headers.get('content-length');
-        const unsupported = length === undefined || !/^\d+$/.test(length) || head.headers.has('transfer-encoding') || (head.headers.get('content-encoding') ?? 'identity') !== 'identity';
+        const unsupported =
+          length === undefined ||
+          !/^\d+$/.test(length) ||
+          head.headers.has('transfer-encoding') ||
+          (head.headers.get('content-encoding') ?? 'identity') !== 'identity';
         if (unsupported) {
           socket.destroy();
           signal.removeEventListener('abort', onAbort);
@@ -134,7 +145,14 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
 
     const socket: net.Socket = https
       ? // tls.connect honours onread at run time (Node >= 13); @types/node does not list it.
-        tls.connect({ host, port, lookup, servername: net.isIP(host) ? undefined : host, onread, ALPNProtocols: ['http/1.1'] } as tls.ConnectionOptions)
+        tls.connect({
+          host,
+          port,
+          lookup,
+          servername: net.isIP(host) ? undefined : host,
+          onread,
+          ALPNProtocols: ['http/1.1'],
+        } as tls.ConnectionOptions)
       : net.connect({ host, port, lookup, onread });
 
     const fail = (err: unknown) => {
@@ -195,7 +213,11 @@ export function rawGet(url: URL, headers: Record<string, string>, signal: AbortS
       const { limiter } = options;
 
       return new Promise((resolve, reject) => {
-        const stopStallWatch = watchForStall(options, () => holds === 0 && !done && !failure, () => lastRead);
+        const stopStallWatch = watchForStall(
+          options,
+          () => holds === 0 && !done && !failure,
+          () => lastRead,
+        );
         const sinkAbort = () => stop(options.signal.reason ?? new DOMException('The download was aborted', 'AbortError'));
         options.signal.addEventListener('abort', sinkAbort, { once: true });
 

@@ -12,7 +12,11 @@ export class PrematureCloseError extends Error {
   override readonly name = 'PrematureCloseError';
   readonly code = 'ERR_STREAM_PREMATURE_CLOSE';
   constructor(progress?: { received: number; expected: number }) {
-    super(progress ? `The connection closed after ${progress.received} of ${progress.expected} body bytes` : 'The connection closed before the body ended');
+    super(
+      progress
+        ? `The connection closed after ${progress.received} of ${progress.expected} body bytes`
+        : 'The connection closed before the body ended',
+    );
   }
 }
 
@@ -20,10 +24,17 @@ export class PrematureCloseError extends Error {
  * Calls `onStall` when no byte arrived for `stallTimeoutMs` while the writer was reading (`reading()`:
  * not paused for the limiter or the disk, not finished). Returns the function that stops the watch.
  */
-export function watchForStall(options: { stallTimeoutMs: number; onStall: () => void }, reading: () => boolean, lastRead: () => number): () => void {
-  const timer = setInterval(() => {
-    if (reading() && performance.now() - lastRead() >= options.stallTimeoutMs) options.onStall();
-  }, Math.max(50, Math.min(1000, options.stallTimeoutMs / 4)));
+export function watchForStall(
+  options: { stallTimeoutMs: number; onStall: () => void },
+  reading: () => boolean,
+  lastRead: () => number,
+): () => void {
+  const timer = setInterval(
+    () => {
+      if (reading() && performance.now() - lastRead() >= options.stallTimeoutMs) options.onStall();
+    },
+    Math.max(50, Math.min(1000, options.stallTimeoutMs / 4)),
+  );
   return () => clearInterval(timer);
 }
 

@@ -45,7 +45,9 @@ async function sourceValues(dir: string, name: string): Promise<{ rows: number; 
     const [rows, cols] = w.shape as [number, number];
     const sc = s.shape[1]!;
     const v = new Float64Array(rows * cols);
-    for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) v[r * cols + c] = e4m3(w.data[r * cols + c]!) * Math.pow(2, s.data[Math.floor(r / 128) * sc + Math.floor(c / 128)]! - 127);
+    for (let r = 0; r < rows; r++)
+      for (let c = 0; c < cols; c++)
+        v[r * cols + c] = e4m3(w.data[r * cols + c]!) * Math.pow(2, s.data[Math.floor(r / 128) * sc + Math.floor(c / 128)]! - 127);
     return { rows, cols, v };
   }
   if (w.dtype === 'I8') {
@@ -105,7 +107,9 @@ describe('FP4+FP8 -> FP8 block-128', () => {
       expect(s.shape).toEqual([Math.ceil(source.rows / 128), Math.ceil(source.cols / 128)]);
       const deq = new Float64Array(source.v.length);
       for (let r = 0; r < source.rows; r++)
-        for (let c = 0; c < source.cols; c++) deq[r * source.cols + c] = e4m3(w.data[r * source.cols + c]!) * s.data.readFloatLE(4 * (Math.floor(r / 128) * s.shape[1]! + Math.floor(c / 128)));
+        for (let c = 0; c < source.cols; c++)
+          deq[r * source.cols + c] =
+            e4m3(w.data[r * source.cols + c]!) * s.data.readFloatLE(4 * (Math.floor(r / 128) * s.shape[1]! + Math.floor(c / 128)));
       const err = relRmse(source.v, deq);
       expect(err).toBeLessThan(0.05);
       // The converter's own figure agrees with the one computed here from the files.
@@ -119,7 +123,13 @@ describe('FP4+FP8 -> FP8 block-128', () => {
       expect((await tensorBytes(out, name)).data.equals((await tensorBytes(src, name)).data)).toBe(true);
     }
     const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
-    expect(config.quantization_config).toEqual({ activation_scheme: 'dynamic', fmt: 'e4m3', quant_method: 'fp8', weight_block_size: [128, 128], expert_dtype: 'fp8' });
+    expect(config.quantization_config).toEqual({
+      activation_scheme: 'dynamic',
+      fmt: 'e4m3',
+      quant_method: 'fp8',
+      weight_block_size: [128, 128],
+      expert_dtype: 'fp8',
+    });
     expect(config.hidden_size).toBe(4096);
   });
 
@@ -135,18 +145,32 @@ describe('FP4+FP8 -> FP8 block-128', () => {
   });
 
   it('is deterministic: same source and parameters give the same bytes and manifest digest', async () => {
-    const again = await convertCheckpoint({ sourceDir: src, outputDir: join(root, 'fp8-again'), parameters: { target: { format: 'fp8-block' } } });
+    const again = await convertCheckpoint({
+      sourceDir: src,
+      outputDir: join(root, 'fp8-again'),
+      parameters: { target: { format: 'fp8-block' } },
+    });
     expect(again.manifest.digest).toBe(result.manifest.digest);
     // Buffer.equals: a deep-equal over millions of bytes would be the slowest part of the suite.
-    expect((await readFile(join(root, 'fp8-again', 'model.safetensors'))).equals(await readFile(join(out, 'model.safetensors')))).toBe(true);
+    expect((await readFile(join(root, 'fp8-again', 'model.safetensors'))).equals(await readFile(join(out, 'model.safetensors')))).toBe(
+      true,
+    );
     // A different setting gives different bytes (the check above can fail).
-    const other = await convertCheckpoint({ sourceDir: src, outputDir: join(root, 'fp8-e8'), parameters: { target: { format: 'fp8-block', scaleFormat: 'ue8m0' } } });
+    const other = await convertCheckpoint({
+      sourceDir: src,
+      outputDir: join(root, 'fp8-e8'),
+      parameters: { target: { format: 'fp8-block', scaleFormat: 'ue8m0' } },
+    });
     expect(other.manifest.digest).not.toBe(result.manifest.digest);
   });
 
   it('shards at the size limit and writes model.safetensors.index.json', async () => {
     const dir = join(root, 'fp8-sharded');
-    const r = await convertCheckpoint({ sourceDir: src, outputDir: dir, parameters: { target: { format: 'fp8-block', scaleFormat: 'ue8m0' }, maxShardBytes: 600_000 } });
+    const r = await convertCheckpoint({
+      sourceDir: src,
+      outputDir: dir,
+      parameters: { target: { format: 'fp8-block', scaleFormat: 'ue8m0' }, maxShardBytes: 600_000 },
+    });
     const shards = (await readdir(dir)).filter((f) => f.endsWith('.safetensors'));
     expect(shards.length).toBeGreaterThan(1);
     const index = JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8'));
@@ -168,7 +192,11 @@ describe('GGUF targets, checked by parsing with @huggingface/gguf', () => {
     ['BF16', GGMLQuantizationType.BF16, 32],
   ] as const)('%s: metadata, types and shapes', async (type, ggmlType, fileType) => {
     const dir = join(root, `gguf-${type}`);
-    const r = await convertCheckpoint({ sourceDir: src, outputDir: dir, parameters: { target: { format: 'gguf', type }, modelName: 'tiny-v4' } });
+    const r = await convertCheckpoint({
+      sourceDir: src,
+      outputDir: dir,
+      parameters: { target: { format: 'gguf', type }, modelName: 'tiny-v4' },
+    });
     const file = join(dir, `model-${type}.gguf`);
     expect(r.manifest.files.map((f) => f.path)).toEqual([`model-${type}.gguf`]);
     const parsed = await gguf(file, { allowLocalFile: true });
@@ -211,7 +239,8 @@ describe('GGUF targets, checked by parsing with @huggingface/gguf', () => {
         const o = start + b * blockBytes;
         const d = half(bytes.readUInt16LE(o));
         for (let j = 0; j < 32; j++) {
-          deq[b * 32 + j] = type === 'Q8_0' ? bytes.readInt8(o + 2 + j) * d : (((j < 16 ? bytes[o + 2 + j]! & 15 : bytes[o + 2 + j - 16]! >> 4) - 8) * d);
+          deq[b * 32 + j] =
+            type === 'Q8_0' ? bytes.readInt8(o + 2 + j) * d : ((j < 16 ? bytes[o + 2 + j]! & 15 : bytes[o + 2 + j - 16]! >> 4) - 8) * d;
         }
       }
       expect(relRmse(source.v, deq)).toBeLessThan(type === 'Q8_0' ? 0.01 : 0.15);
@@ -271,7 +300,9 @@ describe('failures leave nothing in the final folder', () => {
       parameters: { target: { format: 'gguf', type: 'Q4_0' }, thresholds: { maxRelRmse: 0.01 } },
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(QualityThresholdError);
-    expect((err as Error).message).toMatch(/^GGUF Q4_0: \d+ of \d+ quantised tensors break the quality limits \(relative RMSE ≤ 0.01\); worst: blk\.\d+\.\S+ \(relative RMSE 0\.\d+/);
+    expect((err as Error).message).toMatch(
+      /^GGUF Q4_0: \d+ of \d+ quantised tensors break the quality limits \(relative RMSE ≤ 0.01\); worst: blk\.\d+\.\S+ \(relative RMSE 0\.\d+/,
+    );
     expect((err as QualityThresholdError).worstTensors).toHaveLength(3);
     await expect(stat(dir)).rejects.toThrow(/ENOENT/);
     expect(await leftovers()).toEqual([]);
@@ -298,12 +329,19 @@ describe('failures leave nothing in the final folder', () => {
   });
 
   it('refuses to overwrite an existing artifact folder', async () => {
-    await expect(convertCheckpoint({ sourceDir: src, outputDir: join(root, 'fp8'), parameters: { target: { format: 'fp8-block' } } })).rejects.toThrow(/already exists/);
+    await expect(
+      convertCheckpoint({ sourceDir: src, outputDir: join(root, 'fp8'), parameters: { target: { format: 'fp8-block' } } }),
+    ).rejects.toThrow(/already exists/);
   });
 
   it('reports progress up to every tensor and byte', async () => {
     let last = { tensorsDone: 0, tensorsTotal: -1, bytesDone: 0, bytesTotal: -1 };
-    await convertCheckpoint({ sourceDir: src, outputDir: join(root, 'progress'), parameters: { target: { format: 'gguf', type: 'Q8_0' } }, onProgress: (p) => (last = p) });
+    await convertCheckpoint({
+      sourceDir: src,
+      outputDir: join(root, 'progress'),
+      parameters: { target: { format: 'gguf', type: 'Q8_0' } },
+      onProgress: (p) => (last = p),
+    });
     expect(last.tensorsDone).toBe(last.tensorsTotal);
     expect(Math.abs(last.bytesDone - last.bytesTotal)).toBeLessThanOrEqual(last.tensorsTotal);
   });

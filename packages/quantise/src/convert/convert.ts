@@ -67,7 +67,8 @@ export class QualityThresholdError extends Error {
 }
 
 /** Files besides the weights that a serving engine needs, copied byte for byte. */
-const COPIED_FILE = /^(tokenizer(_config)?\.json|tokenizer\.model|special_tokens_map\.json|generation_config\.json|chat_template\.(jinja|json)|vocab\.json|merges\.txt|added_tokens\.json|LICENSE(\.md|\.txt)?)$/;
+const COPIED_FILE =
+  /^(tokenizer(_config)?\.json|tokenizer\.model|special_tokens_map\.json|generation_config\.json|chat_template\.(jinja|json)|vocab\.json|merges\.txt|added_tokens\.json|LICENSE(\.md|\.txt)?)$/;
 
 type Encoder =
   | { kind: 'copy' }
@@ -111,7 +112,13 @@ function planUnits(tensors: LogicalTensor[], params: ConversionParameters): Unit
         // convert_hf_to_gguf keeps 1-D tensors (norms, biases) in F32; other kept tensors stay 16-bit.
         if (l.shape.length < 2) return { source: l, encoder: { kind: 'float', dtype: 'F32' }, outName: name, sideNames: [], lossy: false };
         const dtype = t.type === 'F16' ? 'F16' : 'BF16';
-        return { source: l, encoder: { kind: 'float', dtype }, outName: name, sideNames: [], lossy: !(sourceIsFloat && l.tensor.dtype === dtype) };
+        return {
+          source: l,
+          encoder: { kind: 'float', dtype },
+          outName: name,
+          sideNames: [],
+          lossy: !(sourceIsFloat && l.tensor.dtype === dtype),
+        };
       }
       if (sourceIsFloat) return { source: l, encoder: { kind: 'copy' }, outName: l.name, sideNames: [], lossy: false };
       return { source: l, encoder: { kind: 'float', dtype: 'BF16' }, outName: l.name, sideNames: [], lossy: true };
@@ -120,7 +127,13 @@ function planUnits(tensors: LogicalTensor[], params: ConversionParameters): Unit
     switch (t.format) {
       case 'fp8-block': {
         const block = t.blockSize ?? 128;
-        return { source: l, encoder: { kind: 'fp8-block', scaleFormat: t.scaleFormat ?? 'f32', block }, outName: l.name, sideNames: [`${base}weight_scale_inv`], lossy: true };
+        return {
+          source: l,
+          encoder: { kind: 'fp8-block', scaleFormat: t.scaleFormat ?? 'f32', block },
+          outName: l.name,
+          sideNames: [`${base}weight_scale_inv`],
+          lossy: true,
+        };
       }
       case 'gguf': {
         const name = ggufTensorName(l.name);
@@ -129,12 +142,24 @@ function planUnits(tensors: LogicalTensor[], params: ConversionParameters): Unit
           if (l.cols % 32 === 0) return { source: l, encoder: { kind: 'ggml', type: t.type }, outName: name, sideNames: [], lossy: true };
           return { source: l, encoder: { kind: 'float', dtype: 'F16' }, outName: name, sideNames: [], lossy: true };
         }
-        return { source: l, encoder: { kind: 'float', dtype: t.type }, outName: name, sideNames: [], lossy: !(sourceIsFloat && l.tensor.dtype === t.type) };
+        return {
+          source: l,
+          encoder: { kind: 'float', dtype: t.type },
+          outName: name,
+          sideNames: [],
+          lossy: !(sourceIsFloat && l.tensor.dtype === t.type),
+        };
       }
       case 'mlx-affine': {
         const groupSize = t.groupSize ?? 64;
         if (l.cols % groupSize !== 0) return keep();
-        return { source: l, encoder: { kind: 'mlx', bits: t.bits, groupSize }, outName: l.name, sideNames: [`${base}scales`, `${base}biases`], lossy: true };
+        return {
+          source: l,
+          encoder: { kind: 'mlx', bits: t.bits, groupSize },
+          outName: l.name,
+          sideNames: [`${base}scales`, `${base}biases`],
+          lossy: true,
+        };
       }
       case 'bf16':
         if (sourceIsFloat && l.tensor.dtype === 'BF16') return keep();
@@ -207,7 +232,14 @@ interface Sink {
  * Converts one stripe of rows; returns the main output bytes and appends side-tensor bytes to `side`. Folds the
  * stripe's error into `acc` when the encoding is lossy.
  */
-function encodeStripe(u: Unit, src: Float32Array, rows: number, scratch: Scratch, acc: QualityAccumulator | null, side: Uint8Array[][]): Uint8Array {
+function encodeStripe(
+  u: Unit,
+  src: Float32Array,
+  rows: number,
+  scratch: Scratch,
+  acc: QualityAccumulator | null,
+  side: Uint8Array[][],
+): Uint8Array {
   const e = u.encoder;
   const cols = u.source.cols;
   const n = rows * cols;
@@ -294,7 +326,12 @@ function rewriteConfig(config: Record<string, unknown>, params: ConversionParame
   switch (t.format) {
     case 'fp8-block': {
       const block = t.blockSize ?? 128;
-      const q: Record<string, unknown> = { activation_scheme: 'dynamic', fmt: 'e4m3', quant_method: 'fp8', weight_block_size: [block, block] };
+      const q: Record<string, unknown> = {
+        activation_scheme: 'dynamic',
+        fmt: 'e4m3',
+        quant_method: 'fp8',
+        weight_block_size: [block, block],
+      };
       if (t.scaleFormat === 'ue8m0') q.scale_fmt = 'ue8m0';
       // Experts are FP8 now; vLLM's V4 loader reads expert_dtype (missing means fp4), from the top level or the quantization_config.
       q.expert_dtype = 'fp8';
@@ -348,7 +385,9 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   if (signal?.aborted) throw abortError(signal);
   const config = (await readJson(join(opts.sourceDir, 'config.json'))) ?? {};
   const qc = (config.quantization_config ?? {}) as { weight_block_size?: [number, number] };
-  const sourceBlock: [number, number] = Array.isArray(qc.weight_block_size) ? [qc.weight_block_size[0], qc.weight_block_size[1]] : [128, 128];
+  const sourceBlock: [number, number] = Array.isArray(qc.weight_block_size)
+    ? [qc.weight_block_size[0], qc.weight_block_size[1]]
+    : [128, 128];
   const ckpt = await SafetensorsCheckpoint.open(opts.sourceDir);
   const notes: string[] = [];
   try {
@@ -386,7 +425,10 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
       extraFiles = [{ name: 'config.json', content: Buffer.from(`${JSON.stringify(rewriteConfig(config, params), null, 2)}\n`) }];
     }
 
-    const bytesTotal = tensors.reduce((a, l) => a + l.tensor.byteLength + (l.encoding.kind === 'fp8' || l.encoding.kind === 'mxfp4' ? l.encoding.scale.byteLength : 0), 0);
+    const bytesTotal = tensors.reduce(
+      (a, l) => a + l.tensor.byteLength + (l.encoding.kind === 'fp8' || l.encoding.kind === 'mxfp4' ? l.encoding.scale.byteLength : 0),
+      0,
+    );
     const progress: ConversionProgress = { tensorsDone: 0, tensorsTotal: units.length, bytesDone: 0, bytesTotal };
     const stripeElements = opts.stripeElements ?? 4 * 2 ** 20;
     const scratch = new Scratch();
@@ -416,7 +458,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
             // Stripes are whole multiples of 128 rows so FP8 blocks of the source and of the target never straddle two stripes.
             const stripeRows = Math.max(128, Math.floor(stripeElements / l.cols / 128) * 128);
             const rowBytes = outRowBytes(u);
-            const sourceBytesPerRow = (l.tensor.byteLength + (l.encoding.kind === 'fp8' || l.encoding.kind === 'mxfp4' ? l.encoding.scale.byteLength : 0)) / l.rows;
+            const sourceBytesPerRow =
+              (l.tensor.byteLength + (l.encoding.kind === 'fp8' || l.encoding.kind === 'mxfp4' ? l.encoding.scale.byteLength : 0)) / l.rows;
             for (let r0 = 0; r0 < l.rows; r0 += stripeRows) {
               if (signal?.aborted) throw abortError(signal);
               const r1 = Math.min(l.rows, r0 + stripeRows);

@@ -49,7 +49,8 @@ export function logicalTensors(ckpt: SafetensorsCheckpoint, blockSize: [number, 
         const outDim = t.shape.length >= 2 ? t.shape[t.shape.length - 2]! : 1;
         const [br, bc] = blockSize;
         if (br !== bc) throw new Error(`${t.name}: only square FP8 blocks are supported, not ${br}x${bc}`);
-        if (t.shape.length > 2 && outDim % br !== 0) throw new Error(`${t.name}: stacked FP8 tensors need the out dimension (${outDim}) to be a multiple of ${br}`);
+        if (t.shape.length > 2 && outDim % br !== 0)
+          throw new Error(`${t.name}: stacked FP8 tensors need the out dimension (${outDim}) to be a multiple of ${br}`);
         const expected = Math.ceil(rows / br) * Math.ceil(cols / bc);
         const got = scale.shape.reduce((a, b) => a * b, 1);
         if (got !== expected) throw new Error(`${t.name}: scale ${scale.name} has ${got} entries, ${br}x${bc} blocks need ${expected}`);
@@ -59,12 +60,21 @@ export function logicalTensors(ckpt: SafetensorsCheckpoint, blockSize: [number, 
       if (scale && scale.dtype === 'F8_E8M0') {
         const shape = [...t.shape.slice(0, -1), t.shape[t.shape.length - 1]! * 2];
         const { rows, cols } = dims(shape);
-        if (scale.byteLength !== (rows * cols) / 32) throw new Error(`${t.name}: MXFP4 scale ${scale.name} has ${scale.byteLength} entries, ${rows}x${cols} values need ${(rows * cols) / 32}`);
+        if (scale.byteLength !== (rows * cols) / 32)
+          throw new Error(
+            `${t.name}: MXFP4 scale ${scale.name} has ${scale.byteLength} entries, ${rows}x${cols} values need ${(rows * cols) / 32}`,
+          );
         out.push({ name: t.name, shape, rows, cols, tensor: t, encoding: { kind: 'mxfp4', scale } });
         continue;
       }
     }
-    out.push({ name: t.name, shape: t.shape, ...dims(t.shape), tensor: t, encoding: { kind: FLOAT_DTYPES.has(t.dtype) ? 'float' : 'raw' } });
+    out.push({
+      name: t.name,
+      shape: t.shape,
+      ...dims(t.shape),
+      tensor: t,
+      encoding: { kind: FLOAT_DTYPES.has(t.dtype) ? 'float' : 'raw' },
+    });
   }
   return out.filter((l) => !consumed.has(l.name));
 }
@@ -86,7 +96,13 @@ export class Scratch {
 }
 
 /** Decodes rows [r0, r1) of a float-capable logical tensor into float32 (r0 a multiple of the FP8 block rows). */
-export async function readRowsAsF32(ckpt: SafetensorsCheckpoint, l: LogicalTensor, r0: number, r1: number, scratch: Scratch): Promise<Float32Array> {
+export async function readRowsAsF32(
+  ckpt: SafetensorsCheckpoint,
+  l: LogicalTensor,
+  r0: number,
+  r1: number,
+  scratch: Scratch,
+): Promise<Float32Array> {
   const n = (r1 - r0) * l.cols;
   const out = scratch.floats('src-f32', n);
   const t = l.tensor;
@@ -118,7 +134,8 @@ export async function readRowsAsF32(ckpt: SafetensorsCheckpoint, l: LogicalTenso
       const scales = scratch.floats('src-scale-f32', count);
       if (scale.dtype === 'F8_E8M0') for (let i = 0; i < count; i++) scales[i] = E8M0_TABLE[rawScale[i]!]!;
       else if (scale.dtype === 'F32') scales.set(new Float32Array(rawScale.buffer, rawScale.byteOffset, count));
-      else if (scale.dtype === 'BF16') for (let i = 0; i < count; i++) scales[i] = new Float32Array(new Uint32Array([rawScale.readUInt16LE(2 * i) << 16]).buffer)[0]!;
+      else if (scale.dtype === 'BF16')
+        for (let i = 0; i < count; i++) scales[i] = new Float32Array(new Uint32Array([rawScale.readUInt16LE(2 * i) << 16]).buffer)[0]!;
       else throw new Error(`${scale.name}: scale dtype ${scale.dtype} is not supported`);
       dequantiseBlockFp8Into(codes, r1 - r0, l.cols, scales, scaleCols, out, blockRows);
       return out;

@@ -11,7 +11,15 @@ export type ConversionTarget =
  * Modules kept in higher precision (matched as substrings of the tensor name): embeddings, the output head, norms,
  * the MoE router and its bias, as DeepSeek's own FP8 checkpoints and llama.cpp do. 1-D tensors are never quantised.
  */
-export const DEFAULT_IGNORED_MODULES = ['embed', 'lm_head', 'head.weight', 'norm', 'mlp.gate.weight', 'ffn.gate.weight', 'e_score_correction_bias'];
+export const DEFAULT_IGNORED_MODULES = [
+  'embed',
+  'lm_head',
+  'head.weight',
+  'norm',
+  'mlp.gate.weight',
+  'ffn.gate.weight',
+  'e_score_correction_bias',
+];
 
 export interface ConversionParameters {
   target: ConversionTarget;
@@ -30,7 +38,11 @@ export function defaultThresholds(target: ConversionTarget): QualityThresholds {
     case 'fp8-block':
       return { maxRelRmse: 0.08, minSnrDb: 22 };
     case 'gguf':
-      return target.type === 'Q4_0' ? { maxRelRmse: 0.2, minSnrDb: 14 } : target.type === 'Q8_0' ? { maxRelRmse: 0.02, minSnrDb: 34 } : { maxRelRmse: 0.01, minSnrDb: 40 };
+      return target.type === 'Q4_0'
+        ? { maxRelRmse: 0.2, minSnrDb: 14 }
+        : target.type === 'Q8_0'
+          ? { maxRelRmse: 0.02, minSnrDb: 34 }
+          : { maxRelRmse: 0.01, minSnrDb: 40 };
     case 'mlx-affine':
       return target.bits === 4 ? { maxRelRmse: 0.2, minSnrDb: 14 } : { maxRelRmse: 0.02, minSnrDb: 34 };
     case 'bf16':

@@ -16,6 +16,9 @@ export function placeholdersOf(template: string[]): string[] {
 export function expandTemplate(template: string[], values: Record<string, string | number>): string[] {
   if (template.length === 0 || template[0]!.trim() === '') throw new TemplateError('the command template is empty');
   const missing = placeholdersOf(template).filter((p) => values[p] === undefined);
-  if (missing.length > 0) throw new TemplateError(`the command template uses ${missing.map((m) => `{${m}}`).join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no value`);
+  if (missing.length > 0)
+    throw new TemplateError(
+      `the command template uses ${missing.map((m) => `{${m}}`).join(', ')}, which ${missing.length === 1 ? 'has' : 'have'} no value`,
+    );
   return template.map((arg) => arg.replace(PLACEHOLDER, (_, name: string) => String(values[name])));
 }

@@ -9,10 +9,40 @@ import { SafetensorsCheckpoint } from '../safetensors/reader';
 
 /** LLAMA_FTYPE -> name (llama.h; quantisation-formats.md §6.3). */
 const LLAMA_FTYPE_NAMES: Record<number, string> = {
-  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K',
-  11: 'Q3_K_S', 12: 'Q3_K_M', 13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K',
-  19: 'IQ2_XXS', 20: 'IQ2_XS', 21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS', 24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S',
-  27: 'IQ3_M', 28: 'IQ2_S', 29: 'IQ2_M', 30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16', 36: 'TQ1_0', 37: 'TQ2_0', 38: 'MXFP4_MOE', 39: 'NVFP4',
+  0: 'F32',
+  1: 'F16',
+  2: 'Q4_0',
+  3: 'Q4_1',
+  7: 'Q8_0',
+  8: 'Q5_0',
+  9: 'Q5_1',
+  10: 'Q2_K',
+  11: 'Q3_K_S',
+  12: 'Q3_K_M',
+  13: 'Q3_K_L',
+  14: 'Q4_K_S',
+  15: 'Q4_K_M',
+  16: 'Q5_K_S',
+  17: 'Q5_K_M',
+  18: 'Q6_K',
+  19: 'IQ2_XXS',
+  20: 'IQ2_XS',
+  21: 'Q2_K_S',
+  22: 'IQ3_XS',
+  23: 'IQ3_XXS',
+  24: 'IQ1_S',
+  25: 'IQ4_NL',
+  26: 'IQ3_S',
+  27: 'IQ3_M',
+  28: 'IQ2_S',
+  29: 'IQ2_M',
+  30: 'IQ4_XS',
+  31: 'IQ1_M',
+  32: 'BF16',
+  36: 'TQ1_0',
+  37: 'TQ2_0',
+  38: 'MXFP4_MOE',
+  39: 'NVFP4',
 };
 
 export interface DetectedFormat {
@@ -46,7 +76,9 @@ export async function detectFormat(dir: string, manifest: ArtifactManifest): Pro
     const tensorTypes = countTypes(types);
     // Without general.file_type, name the file by its most common type among the ≥2-byte-per-block quantised ones.
     const quantisation =
-      fileType !== undefined ? (LLAMA_FTYPE_NAMES[fileType] ?? `file_type ${fileType}`) : (Object.entries(tensorTypes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown');
+      fileType !== undefined
+        ? (LLAMA_FTYPE_NAMES[fileType] ?? `file_type ${fileType}`)
+        : (Object.entries(tensorTypes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown');
     return { format: 'gguf', quantisation, tensorTypes, architecture };
   }
   if (manifest.files.some((f) => f.path.endsWith('.safetensors'))) {
@@ -60,13 +92,20 @@ export async function detectFormat(dir: string, manifest: ArtifactManifest): Pro
       // A checkpoint without config.json is still described by its dtypes.
     }
     const mlx = config.quantization as { bits?: number; group_size?: number; mode?: string } | undefined;
-    const qc = config.quantization_config as { quant_method?: string; weight_block_size?: number[]; format?: string; fmt?: string } | undefined;
+    const qc = config.quantization_config as
+      { quant_method?: string; weight_block_size?: number[]; format?: string; fmt?: string } | undefined;
     let quantisation: string;
     if (mlx && typeof mlx.bits === 'number') quantisation = `mlx ${mlx.mode ?? 'affine'} ${mlx.bits}-bit g${mlx.group_size ?? 64}`;
-    else if (qc?.quant_method === 'fp8' && tensorTypes.F8_E4M3) quantisation = `fp8 ${qc.fmt ?? 'e4m3'} block ${(qc.weight_block_size ?? []).join('x')}`;
+    else if (qc?.quant_method === 'fp8' && tensorTypes.F8_E4M3)
+      quantisation = `fp8 ${qc.fmt ?? 'e4m3'} block ${(qc.weight_block_size ?? []).join('x')}`;
     else if (qc?.quant_method) quantisation = `${qc.quant_method}${qc.format ? ` ${qc.format}` : ''}`;
     else quantisation = Object.entries(tensorTypes).sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
-    return { format: 'safetensors', quantisation, tensorTypes, architecture: typeof config.model_type === 'string' ? config.model_type : undefined };
+    return {
+      format: 'safetensors',
+      quantisation,
+      tensorTypes,
+      architecture: typeof config.model_type === 'string' ? config.model_type : undefined,
+    };
   }
   return { format: 'unknown', quantisation: 'unknown', tensorTypes: {} };
 }

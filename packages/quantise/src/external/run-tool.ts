@@ -114,8 +114,16 @@ export async function runTool(opts: RunToolOptions): Promise<RunToolResult> {
     if (stopReason === 'timeout') throw new ToolTimeoutError(opts.timeoutMs, tail);
     if (stopReason === 'abort') throw new DOMException('The tool run was cancelled', 'AbortError');
     if (code !== 0) {
-      const last = tail.filter((l) => l.trim() !== '').slice(-3).join(' | ');
-      throw new ToolFailedError(`${argv[0]} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${last ? `: ${last}` : ''}`, code, signal, tail);
+      const last = tail
+        .filter((l) => l.trim() !== '')
+        .slice(-3)
+        .join(' | ');
+      throw new ToolFailedError(
+        `${argv[0]} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}${last ? `: ${last}` : ''}`,
+        code,
+        signal,
+        tail,
+      );
     }
     return { argv, exitCode: 0, durationMs, tail };
   } finally {
@@ -126,10 +134,19 @@ export async function runTool(opts: RunToolOptions): Promise<RunToolResult> {
 }
 
 /** Runs `<command> --version` (or other args) and parses what it prints on either stream, whatever its exit code. */
-export async function probeToolVersion(command: string, opts: { args?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ToolVersion | null> {
+export async function probeToolVersion(
+  command: string,
+  opts: { args?: string[]; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<ToolVersion | null> {
   const lines: string[] = [];
   try {
-    await runTool({ template: [command, ...(opts.args ?? ['--version'])], values: {}, timeoutMs: opts.timeoutMs ?? 15_000, env: opts.env, onLine: (l) => lines.push(l) });
+    await runTool({
+      template: [command, ...(opts.args ?? ['--version'])],
+      values: {},
+      timeoutMs: opts.timeoutMs ?? 15_000,
+      env: opts.env,
+      onLine: (l) => lines.push(l),
+    });
   } catch (e) {
     // llama-quantize builds without --version print the usage (and the build banner) and exit 1.
     if (!(e instanceof ToolFailedError)) throw e;

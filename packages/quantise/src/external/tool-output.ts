@@ -32,5 +32,12 @@ export function parseToolVersion(output: string): ToolVersion | null {
   if (m) return { version: `${m[1]} (build ${m[2]}, commit ${m[3]})`, build: Number(m[2]), commit: m[3], raw };
   m = /(?:version:|build\s*=)\s*(\d+)\s*\(([0-9a-f]+)\)/i.exec(raw);
   if (m) return { version: `b${m[1]} (${m[2]})`, build: Number(m[1]), commit: m[2], raw };
-  return { version: raw.split('\n').find((l) => l.trim() !== '')!.trim().slice(0, 200), raw };
+  return {
+    version: raw
+      .split('\n')
+      .find((l) => l.trim() !== '')!
+      .trim()
+      .slice(0, 200),
+    raw,
+  };
 }

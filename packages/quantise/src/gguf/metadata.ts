@@ -67,7 +67,8 @@ export function tokenizerKvs(
   tokenizerConfig: Record<string, unknown> | null,
   config: Record<string, unknown>,
 ): { kvs: GgufKv[]; skipped?: string } {
-  if (tokenizer.model?.type !== 'BPE' || !tokenizer.model.vocab) return { kvs: [], skipped: `tokenizer model ${tokenizer.model?.type ?? 'unknown'} is not byte-level BPE` };
+  if (tokenizer.model?.type !== 'BPE' || !tokenizer.model.vocab)
+    return { kvs: [], skipped: `tokenizer model ${tokenizer.model?.type ?? 'unknown'} is not byte-level BPE` };
   const vocab = new Map<number, string>();
   for (const [tok, id] of Object.entries(tokenizer.model.vocab)) vocab.set(id, tok);
   const special = new Set<number>();
@@ -96,8 +97,10 @@ export function tokenizerKvs(
   const eos = num(config.eos_token_id);
   if (bos !== undefined) kvs.push({ key: 'tokenizer.ggml.bos_token_id', type: 'u32', value: bos });
   if (eos !== undefined) kvs.push({ key: 'tokenizer.ggml.eos_token_id', type: 'u32', value: eos });
-  if (tokenizerConfig && typeof tokenizerConfig.add_bos_token === 'boolean') kvs.push({ key: 'tokenizer.ggml.add_bos_token', type: 'bool', value: tokenizerConfig.add_bos_token });
-  if (tokenizerConfig && typeof tokenizerConfig.chat_template === 'string') kvs.push({ key: 'tokenizer.chat_template', type: 'string', value: tokenizerConfig.chat_template });
+  if (tokenizerConfig && typeof tokenizerConfig.add_bos_token === 'boolean')
+    kvs.push({ key: 'tokenizer.ggml.add_bos_token', type: 'bool', value: tokenizerConfig.add_bos_token });
+  if (tokenizerConfig && typeof tokenizerConfig.chat_template === 'string')
+    kvs.push({ key: 'tokenizer.chat_template', type: 'string', value: tokenizerConfig.chat_template });
   return { kvs };
 }
 

@@ -104,17 +104,56 @@ class Bytes {
 function writeKv(w: Bytes, kv: GgufKv): void {
   w.str(kv.key);
   switch (kv.type) {
-    case 'u8': w.u32(VT.u8); w.u8(kv.value); break;
-    case 'u16': w.u32(VT.u16); w.u16(kv.value); break;
-    case 'u32': w.u32(VT.u32); w.u32(kv.value); break;
-    case 'i32': w.u32(VT.i32); w.i32(kv.value); break;
-    case 'u64': w.u32(VT.u64); w.u64(kv.value); break;
-    case 'f32': w.u32(VT.f32); w.f32(kv.value); break;
-    case 'bool': w.u32(VT.bool); w.u8(kv.value ? 1 : 0); break;
-    case 'string': w.u32(VT.string); w.str(kv.value); break;
-    case 'string[]': w.u32(VT.array); w.u32(VT.string); w.u64(kv.value.length); for (const s of kv.value) w.str(s); break;
-    case 'i32[]': w.u32(VT.array); w.u32(VT.i32); w.u64(kv.value.length); for (const v of kv.value) w.i32(v); break;
-    case 'f32[]': w.u32(VT.array); w.u32(VT.f32); w.u64(kv.value.length); for (const v of kv.value) w.f32(v); break;
+    case 'u8':
+      w.u32(VT.u8);
+      w.u8(kv.value);
+      break;
+    case 'u16':
+      w.u32(VT.u16);
+      w.u16(kv.value);
+      break;
+    case 'u32':
+      w.u32(VT.u32);
+      w.u32(kv.value);
+      break;
+    case 'i32':
+      w.u32(VT.i32);
+      w.i32(kv.value);
+      break;
+    case 'u64':
+      w.u32(VT.u64);
+      w.u64(kv.value);
+      break;
+    case 'f32':
+      w.u32(VT.f32);
+      w.f32(kv.value);
+      break;
+    case 'bool':
+      w.u32(VT.bool);
+      w.u8(kv.value ? 1 : 0);
+      break;
+    case 'string':
+      w.u32(VT.string);
+      w.str(kv.value);
+      break;
+    case 'string[]':
+      w.u32(VT.array);
+      w.u32(VT.string);
+      w.u64(kv.value.length);
+      for (const s of kv.value) w.str(s);
+      break;
+    case 'i32[]':
+      w.u32(VT.array);
+      w.u32(VT.i32);
+      w.u64(kv.value.length);
+      for (const v of kv.value) w.i32(v);
+      break;
+    case 'f32[]':
+      w.u32(VT.array);
+      w.u32(VT.f32);
+      w.u64(kv.value.length);
+      for (const v of kv.value) w.f32(v);
+      break;
   }
 }
 
@@ -173,7 +212,8 @@ export class GgufWriter {
     }
     // Pad up to this tensor's start (the alignment gap after the previous tensor).
     if (offset === 0) {
-      if (t.index !== this.next) throw new Error(`GGUF tensors must be written in declaration order: ${name} is #${t.index}, expected #${this.next}`);
+      if (t.index !== this.next)
+        throw new Error(`GGUF tensors must be written in declaration order: ${name} is #${t.index}, expected #${this.next}`);
       await this.sink.zeros(this.dataStart + t.begin - this.sink.bytesWritten);
     }
     await this.sink.append(data, this.dataStart + t.begin + offset);
@@ -181,7 +221,8 @@ export class GgufWriter {
   }
 
   async finish(): Promise<WrittenFile[]> {
-    if (this.next !== this.order.length) throw new Error(`GGUF ${this.fileName}: ${this.order.length - this.next} tensors were not written`);
+    if (this.next !== this.order.length)
+      throw new Error(`GGUF ${this.fileName}: ${this.order.length - this.next} tensors were not written`);
     if (!this.sink) {
       this.sink = await FileSink.create(join(this.dir, this.fileName));
       await this.sink.append(this.header);

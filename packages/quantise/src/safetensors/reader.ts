@@ -4,13 +4,26 @@ import { join } from 'node:path';
 // Streaming safetensors reader: only headers are parsed up front; tensor bytes are read on demand by offset
 // from open file handles, so memory is bounded by what the caller asks for (a tensor or a range of its rows).
 
-export type SafetensorsDtype = 'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64' | 'F8_E4M3' | 'F8_E5M2' | 'F8_E8M0';
+export type SafetensorsDtype =
+  'BOOL' | 'U8' | 'I8' | 'I16' | 'U16' | 'F16' | 'BF16' | 'I32' | 'U32' | 'F32' | 'F64' | 'I64' | 'U64' | 'F8_E4M3' | 'F8_E5M2' | 'F8_E8M0';
 
 export const DTYPE_BYTES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, F8_E8M0: 1,
-  I16: 2, U16: 2, F16: 2, BF16: 2,
-  I32: 4, U32: 4, F32: 4,
-  F64: 8, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  F8_E8M0: 1,
+  I16: 2,
+  U16: 2,
+  F16: 2,
+  BF16: 2,
+  I32: 4,
+  U32: 4,
+  F32: 4,
+  F64: 8,
+  I64: 8,
+  U64: 8,
 };
 
 export interface SourceTensor {
@@ -51,7 +64,8 @@ export async function readSafetensorsHeader(handle: FileHandle, file: string): P
     const elements = t.shape.reduce((a, b) => a * b, 1);
     const width = DTYPE_BYTES[t.dtype];
     if (width === undefined) throw new Error(`${file}: tensor ${name} has an unknown dtype ${t.dtype}`);
-    if (end - begin !== elements * width) throw new Error(`${file}: tensor ${name} spans ${end - begin} bytes, its shape needs ${elements * width}`);
+    if (end - begin !== elements * width)
+      throw new Error(`${file}: tensor ${name} spans ${end - begin} bytes, its shape needs ${elements * width}`);
     if (8 + n + end > size) throw new Error(`${file}: tensor ${name} runs past the end of the file`);
     covered += end - begin;
     tensors.push({ name, dtype: t.dtype, shape: t.shape, file, offset: 8 + n + begin, byteLength: end - begin });
@@ -76,7 +90,9 @@ export class SafetensorsCheckpoint {
     let files: string[];
     let indexMap: Record<string, string> | null = null;
     try {
-      const index = JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
+      const index = JSON.parse(await readFile(join(dir, 'model.safetensors.index.json'), 'utf8')) as {
+        weight_map?: Record<string, string>;
+      };
       indexMap = index.weight_map ?? {};
       files = [...new Set(Object.values(indexMap))].sort();
     } catch (e) {
@@ -100,9 +116,11 @@ export class SafetensorsCheckpoint {
     for (const t of tensors) {
       if (seen.has(t.name)) throw new Error(`${dir}: tensor ${t.name} appears in more than one shard`);
       seen.add(t.name);
-      if (indexMap && indexMap[t.name] !== undefined && indexMap[t.name] !== t.file) throw new Error(`${dir}: the index puts ${t.name} in ${indexMap[t.name]}, it is in ${t.file}`);
+      if (indexMap && indexMap[t.name] !== undefined && indexMap[t.name] !== t.file)
+        throw new Error(`${dir}: the index puts ${t.name} in ${indexMap[t.name]}, it is in ${t.file}`);
     }
-    if (indexMap) for (const name of Object.keys(indexMap)) if (!seen.has(name)) throw new Error(`${dir}: the index lists ${name}, no shard has it`);
+    if (indexMap)
+      for (const name of Object.keys(indexMap)) if (!seen.has(name)) throw new Error(`${dir}: the index lists ${name}, no shard has it`);
     return new SafetensorsCheckpoint(dir, tensors, handles);
   }
 
@@ -112,7 +130,8 @@ export class SafetensorsCheckpoint {
 
   /** Reads `length` bytes of a tensor starting `start` bytes into it (a range of rows, for row-major data). */
   async read(t: SourceTensor, start = 0, length = t.byteLength - start, into?: Buffer): Promise<Buffer> {
-    if (start < 0 || start + length > t.byteLength) throw new Error(`read of ${t.name} [${start}, ${start + length}) is outside its ${t.byteLength} bytes`);
+    if (start < 0 || start + length > t.byteLength)
+      throw new Error(`read of ${t.name} [${start}, ${start + length}) is outside its ${t.byteLength} bytes`);
     const buf = into && into.length >= length ? into.subarray(0, length) : Buffer.allocUnsafe(length);
     const h = this.handles.get(t.file)!;
     let done = 0;

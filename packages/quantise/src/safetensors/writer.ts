@@ -107,7 +107,8 @@ export class SafetensorsWriter {
     let sink = this.sinks[p.shard];
     if (sink === undefined) {
       // Shards before this one must be complete.
-      for (let s = 0; s < p.shard; s++) if (this.sinks[s] !== null) throw new Error(`shard ${s} is not complete before ${name} in shard ${p.shard}`);
+      for (let s = 0; s < p.shard; s++)
+        if (this.sinks[s] !== null) throw new Error(`shard ${s} is not complete before ${name} in shard ${p.shard}`);
       sink = await FileSink.create(join(this.dir, this.fileNames[p.shard]!));
       this.sinks[p.shard] = sink;
       await sink.append(this.headers[p.shard]!);

@@ -1,13 +1,24 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generationConfig, safetensorsIndex, tokenizerConfig, tokenizerJson, v4Config, v4Shards, type V4Variant } from '@fleetplane/fake-hub/content/model-files';
+import {
+  generationConfig,
+  safetensorsIndex,
+  tokenizerConfig,
+  tokenizerJson,
+  v4Config,
+  v4Shards,
+  type V4Variant,
+} from '@fleetplane/fake-hub/content/model-files';
 
 /**
  * Writes a miniature DeepSeek V4 checkpoint with the fake hub's builders (the same bytes the local hub serves):
  * BF16 embeddings/norms/head, F8_E4M3 attention weights with F8_E8M0 128x128 block scales, and I8-packed MXFP4
  * routed experts with F8_E8M0 scales per 32 values ('flash'), or FP8 experts ('flash-fp8').
  */
-export async function writeTinyV4Checkpoint(dir: string, opts: { variant?: V4Variant; shards?: number; seed?: string } = {}): Promise<void> {
+export async function writeTinyV4Checkpoint(
+  dir: string,
+  opts: { variant?: V4Variant; shards?: number; seed?: string } = {},
+): Promise<void> {
   const variant = opts.variant ?? 'flash';
   await mkdir(dir, { recursive: true });
   const shards = v4Shards(variant, opts.shards ?? 2, opts.seed ?? 'tiny');

@@ -23,13 +23,20 @@ export interface AlertForMessage {
 }
 
 const VERB: Record<TAlertTransition, string> = { opened: 'opened', escalated: 'escalated to critical', resolved: 'resolved' };
-const ICON: Record<TAlertTransition, string> = { opened: ':rotating_light:', escalated: ':rotating_light:', resolved: ':white_check_mark:' };
+const ICON: Record<TAlertTransition, string> = {
+  opened: ':rotating_light:',
+  escalated: ':rotating_light:',
+  resolved: ':white_check_mark:',
+};
 
 /** Slack-compatible body: `text` is the notification and the fallback; `blocks` lay it out in Slack. */
 export function buildAlertMessage(alert: AlertForMessage, transition: TAlertTransition, dashboardUrl?: string): TSlackMessage {
   const severity = alert.severity.toUpperCase();
-  const message = typeof (alert.details as { message?: unknown })?.message === 'string' ? (alert.details as { message: string }).message : '';
-  const where = [alert.cluster?.name && `cluster ${alert.cluster.name}`, alert.node?.hostname && `node ${alert.node.hostname}`].filter(Boolean).join(', ');
+  const message =
+    typeof (alert.details as { message?: unknown })?.message === 'string' ? (alert.details as { message: string }).message : '';
+  const where = [alert.cluster?.name && `cluster ${alert.cluster.name}`, alert.node?.hostname && `node ${alert.node.hostname}`]
+    .filter(Boolean)
+    .join(', ');
   const text = `${ICON[transition]} [${severity}] ${alert.title} ${VERB[transition]}${where ? ` (${where})` : ''}${message && transition !== 'resolved' ? `: ${message}` : ''}`;
   const link = dashboardUrl ? `${dashboardUrl.replace(/\/+$/, '')}/alerts` : null;
   const fields = [
@@ -38,7 +45,12 @@ export function buildAlertMessage(alert: AlertForMessage, transition: TAlertTran
     ...(alert.cluster ? [{ type: 'mrkdwn' as const, text: `*Cluster*\n${alert.cluster.name}` }] : []),
     ...(alert.node ? [{ type: 'mrkdwn' as const, text: `*Node*\n${alert.node.hostname}` }] : []),
   ];
-  const context = [`Opened ${alert.openedAt.toISOString()}`, alert.resolvedAt ? `resolved ${alert.resolvedAt.toISOString()}` : null, `fingerprint ${alert.fingerprint}`, link ? `<${link}|Open in Fleetplane>` : null]
+  const context = [
+    `Opened ${alert.openedAt.toISOString()}`,
+    alert.resolvedAt ? `resolved ${alert.resolvedAt.toISOString()}` : null,
+    `fingerprint ${alert.fingerprint}`,
+    link ? `<${link}|Open in Fleetplane>` : null,
+  ]
     .filter(Boolean)
     .join(' · ');
   return ZSlackMessage.parse({
@@ -67,8 +79,15 @@ export interface WebhookOptions {
  * errors, timeouts, 429 and 5xx throw (BullMQ retries with backoff); other 4xx are permanent, and so is
  * a URL whose address the network policy refuses (nothing is sent; the error says which rule).
  */
-export async function sendAlertNotification(prisma: PrismaClient, job: { alertId: string; transition: TAlertTransition }, opts: WebhookOptions) {
-  const alert = await prisma.alert.findUnique({ where: { id: job.alertId }, include: { cluster: { select: { name: true } }, node: { select: { hostname: true } } } });
+export async function sendAlertNotification(
+  prisma: PrismaClient,
+  job: { alertId: string; transition: TAlertTransition },
+  opts: WebhookOptions,
+) {
+  const alert = await prisma.alert.findUnique({
+    where: { id: job.alertId },
+    include: { cluster: { select: { name: true } }, node: { select: { hostname: true } } },
+  });
   if (!alert) return { delivered: false, reason: 'alert no longer exists' };
   if (job.transition === 'opened' && alert.notifiedAt) return { delivered: false, reason: 'already delivered' };
   const body = buildAlertMessage(alert, job.transition, opts.dashboardUrl);
@@ -89,8 +108,12 @@ export async function sendAlertNotification(prisma: PrismaClient, job: { alertId
     throw new Error(`Alert webhook unreachable: ${(e as Error).message}`);
   }
   const detail = (await res.text().catch(() => '')).slice(0, 200);
-  if (res.status === 429 || res.status >= 500) throw new Error(`Alert webhook answered ${res.status}${detail ? `: ${detail}` : ''}; will retry`);
-  if (!res.ok) throw new PermanentWebhookError(`Alert webhook refused the message with ${res.status}${detail ? `: ${detail}` : ''}; check ALERT_WEBHOOK_URL`);
+  if (res.status === 429 || res.status >= 500)
+    throw new Error(`Alert webhook answered ${res.status}${detail ? `: ${detail}` : ''}; will retry`);
+  if (!res.ok)
+    throw new PermanentWebhookError(
+      `Alert webhook refused the message with ${res.status}${detail ? `: ${detail}` : ''}; check ALERT_WEBHOOK_URL`,
+    );
   if (job.transition === 'opened') await prisma.alert.update({ where: { id: alert.id }, data: { notifiedAt: new Date() } });
   return { delivered: true, status: res.status };
 }

@@ -44,7 +44,11 @@ export async function listAlerts(ctx: Pick<ServiceContext, 'prisma'>, input: TAl
 
 /** Live alerts by state and severity, for the nav badge and the overview. */
 export async function alertCounts(ctx: Pick<ServiceContext, 'prisma'>) {
-  const rows = await ctx.prisma.alert.groupBy({ by: ['state', 'severity'], where: { state: { in: ['open', 'acknowledged'] } }, _count: { _all: true } });
+  const rows = await ctx.prisma.alert.groupBy({
+    by: ['state', 'severity'],
+    where: { state: { in: ['open', 'acknowledged'] } },
+    _count: { _all: true },
+  });
   const counts = { open: { warning: 0, critical: 0 }, acknowledged: { warning: 0, critical: 0 } };
   for (const r of rows) if (r.state !== 'resolved') counts[r.state][r.severity] = r._count._all;
   return { ...counts, live: rows.reduce((a, r) => a + r._count._all, 0) };
@@ -56,7 +60,8 @@ export function acknowledgeAlert(ctx: ServiceContext, id: string) {
     const before = await tx.alert.findUnique({ where: { id }, include: { acknowledgedBy: { select: { email: true } } } });
     if (!before) throw notFound('Alert', id);
     if (before.state === 'resolved') throw precondition('This alert is already resolved; there is nothing to acknowledge.');
-    if (before.state === 'acknowledged') throw precondition(`This alert was already acknowledged${before.acknowledgedBy ? ` by ${before.acknowledgedBy.email}` : ''}.`);
+    if (before.state === 'acknowledged')
+      throw precondition(`This alert was already acknowledged${before.acknowledgedBy ? ` by ${before.acknowledgedBy.email}` : ''}.`);
     const now = new Date();
     // Guarded by state so two operators clicking at once produce one acknowledgement.
     const updated = await tx.alert.updateMany({
@@ -64,7 +69,13 @@ export function acknowledgeAlert(ctx: ServiceContext, id: string) {
       data: { state: 'acknowledged', acknowledgedAt: now, acknowledgedById: ctx.actor.type === 'user' ? ctx.actor.id : null },
     });
     if (updated.count === 0) throw precondition('This alert changed while you were looking at it; reload and try again.');
-    await audit({ action: 'alert.acknowledge', targetType: 'alert', targetId: id, before: { state: before.state }, after: { state: 'acknowledged', title: before.title, acknowledgedAt: now } });
+    await audit({
+      action: 'alert.acknowledge',
+      targetType: 'alert',
+      targetId: id,
+      before: { state: before.state },
+      after: { state: 'acknowledged', title: before.title, acknowledgedAt: now },
+    });
     return { id, state: 'acknowledged' as const, acknowledgedAt: now };
   });
 }

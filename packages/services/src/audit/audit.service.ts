@@ -7,7 +7,14 @@ export async function listAuditEvents(ctx: Pick<ServiceContext, 'prisma'>, input
   const q = ZAuditListInput.parse(input);
   const repo = new AuditRepository(ctx.prisma);
   const { items, total } = await repo.list(
-    { search: q.search || undefined, action: q.action || undefined, targetType: q.targetType || undefined, actorId: q.actorId, from: q.from, to: q.to },
+    {
+      search: q.search || undefined,
+      action: q.action || undefined,
+      targetType: q.targetType || undefined,
+      actorId: q.actorId,
+      from: q.from,
+      to: q.to,
+    },
     { skip: (q.page - 1) * q.pageSize, take: q.pageSize, sortBy: q.sortBy, sortDir: q.sortDir },
   );
   return { items, total, page: q.page, pageSize: q.pageSize };

@@ -10,7 +10,14 @@ import { DEFAULT_API_PRICES, DEFAULT_ENGINES, DEFAULT_GPUS } from '@fleetplane/d
 import { v4FlashConfig } from '@fleetplane/domain/capacity/test-support';
 import type { ServiceContext } from '../context';
 import { testDeps, unique, randomGpuUuid } from '../telemetry/test-support';
-import { listApiPrices, listCatalogEngines, listCatalogGpus, seedCapacityCatalogs, updateApiPrice, updateCatalogGpu } from './catalog.service';
+import {
+  listApiPrices,
+  listCatalogEngines,
+  listCatalogGpus,
+  seedCapacityCatalogs,
+  updateApiPrice,
+  updateCatalogGpu,
+} from './catalog.service';
 import { compatibilityForCluster, compatibilityForRevision } from './compatibility.service';
 import { clusterCost } from './cost.service';
 import { renderFleetMetrics } from '../health/fleet-metrics.service';
@@ -27,7 +34,17 @@ afterAll(async () => {
   await deps.pool.end();
 });
 
-async function cluster(opts: { engine?: 'vllm' | 'sglang'; version?: string; gpuModel?: string; memoryMib?: number; gpus?: number; hourly?: number; served?: string } = {}) {
+async function cluster(
+  opts: {
+    engine?: 'vllm' | 'sglang';
+    version?: string;
+    gpuModel?: string;
+    memoryMib?: number;
+    gpus?: number;
+    hourly?: number;
+    served?: string;
+  } = {},
+) {
   const site = await prisma.site.create({ data: { name: unique('site'), region: 'us-east', dataResidency: 'us' } });
   const c = await prisma.cluster.create({
     data: {
@@ -43,15 +60,38 @@ async function cluster(opts: { engine?: 'vllm' | 'sglang'; version?: string; gpu
   const node = await prisma.node.create({ data: { clusterId: c.id, hostname: unique('n') } });
   const gpus = [];
   for (let i = 0; i < (opts.gpus ?? 1); i += 1) {
-    gpus.push(await prisma.gpu.create({ data: { nodeId: node.id, uuid: randomGpuUuid(), index: i, model: opts.gpuModel ?? 'NVIDIA H200', memoryMib: opts.memoryMib ?? 143771, interconnect: 'nvswitch' } }));
+    gpus.push(
+      await prisma.gpu.create({
+        data: {
+          nodeId: node.id,
+          uuid: randomGpuUuid(),
+          index: i,
+          model: opts.gpuModel ?? 'NVIDIA H200',
+          memoryMib: opts.memoryMib ?? 143771,
+          interconnect: 'nvswitch',
+        },
+      }),
+    );
   }
   return { ...c, nodeId: node.id, gpus };
 }
 
-async function artifact(opts: { format?: 'fp4_fp8' | 'fp8'; sizeBytes?: bigint; config?: unknown; storageUri?: string; repo?: string } = {}) {
-  const fam = await prisma.modelFamily.upsert({ where: { slug: 'deepseek-v4-flash' }, create: { slug: 'deepseek-v4-flash', name: 'Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 }, update: {} });
-  const repo = await prisma.trackedRepo.create({ data: { familyId: fam.id, hubRepoId: opts.repo ?? `deepseek-ai/${unique('DeepSeek-V4-Flash')}`, filePatterns: ['*'] } });
-  const sha = randomGpuUuid().replace(/[^0-9a-f]/gi, '').toLowerCase().padEnd(40, '0').slice(0, 40);
+async function artifact(
+  opts: { format?: 'fp4_fp8' | 'fp8'; sizeBytes?: bigint; config?: unknown; storageUri?: string; repo?: string } = {},
+) {
+  const fam = await prisma.modelFamily.upsert({
+    where: { slug: 'deepseek-v4-flash' },
+    create: { slug: 'deepseek-v4-flash', name: 'Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
+    update: {},
+  });
+  const repo = await prisma.trackedRepo.create({
+    data: { familyId: fam.id, hubRepoId: opts.repo ?? `deepseek-ai/${unique('DeepSeek-V4-Flash')}`, filePatterns: ['*'] },
+  });
+  const sha = randomGpuUuid()
+    .replace(/[^0-9a-f]/gi, '')
+    .toLowerCase()
+    .padEnd(40, '0')
+    .slice(0, 40);
   const revision = await prisma.modelRevision.create({ data: { trackedRepoId: repo.id, commitSha: sha, changeClass: 'initial' } });
   const a = await prisma.artifact.create({
     data: {
@@ -63,14 +103,19 @@ async function artifact(opts: { format?: 'fp4_fp8' | 'fp8'; sizeBytes?: bigint; 
       storageUri: opts.storageUri ?? 'file:///nonexistent/fleetplane/artifact',
     },
   });
-  if (opts.config !== undefined) await prisma.artifactModelConfig.create({ data: { artifactId: a.id, source: 'config.json', body: opts.config as object } });
+  if (opts.config !== undefined)
+    await prisma.artifactModelConfig.create({ data: { artifactId: a.id, source: 'config.json', body: opts.config as object } });
   return { ...a, revision };
 }
 
 describe('catalogs', () => {
   it('every install starts with the baseline the migration inserts, equal to the domain defaults', async () => {
     const gpus = await listCatalogGpus(ctx);
-    for (const g of DEFAULT_GPUS) expect(gpus.find((x) => x.model === g.model), g.model).toMatchObject(g);
+    for (const g of DEFAULT_GPUS)
+      expect(
+        gpus.find((x) => x.model === g.model),
+        g.model,
+      ).toMatchObject(g);
     const engines = await listCatalogEngines(ctx);
     for (const e of DEFAULT_ENGINES) expect(engines.find((x) => x.kind === e.kind)).toEqual(e);
     const prices = await listApiPrices(ctx);
@@ -84,8 +129,33 @@ describe('catalogs', () => {
   });
 
   it('edits are versioned in the audit log with before and after', async () => {
-    const row = await prisma.catalogGpu.create({ data: { model: unique('GPU'), vendor: 'nvidia', generation: 'hopper', memoryMib: 81559, computeCapability: '9.0', fp8TensorCores: true, fp4TensorCores: false, interconnect: 'pcie', typicalHourlyUsd: 2 } });
-    await updateCatalogGpu(ctx, { id: row.id, data: { model: row.model, vendor: 'nvidia', generation: 'hopper', memoryMib: 81559, computeCapability: '9.0', fp8TensorCores: true, fp4TensorCores: false, interconnect: 'pcie', typicalHourlyUsd: 2.25 } });
+    const row = await prisma.catalogGpu.create({
+      data: {
+        model: unique('GPU'),
+        vendor: 'nvidia',
+        generation: 'hopper',
+        memoryMib: 81559,
+        computeCapability: '9.0',
+        fp8TensorCores: true,
+        fp4TensorCores: false,
+        interconnect: 'pcie',
+        typicalHourlyUsd: 2,
+      },
+    });
+    await updateCatalogGpu(ctx, {
+      id: row.id,
+      data: {
+        model: row.model,
+        vendor: 'nvidia',
+        generation: 'hopper',
+        memoryMib: 81559,
+        computeCapability: '9.0',
+        fp8TensorCores: true,
+        fp4TensorCores: false,
+        interconnect: 'pcie',
+        typicalHourlyUsd: 2.25,
+      },
+    });
     const event = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'catalog.gpu.update', targetId: row.id } });
     expect(event.before).toMatchObject({ typicalHourlyUsd: 2 });
     expect(event.after).toMatchObject({ typicalHourlyUsd: 2.25 });
@@ -93,7 +163,10 @@ describe('catalogs', () => {
     const family = unique('fam');
     await updateApiPrice(ctx, { family, data: { inputPerM: 0.1, outputPerM: 0.2, cacheHitInputPerM: 0.001, asOf: '2026-11-01' } });
     await updateApiPrice(ctx, { family, data: { inputPerM: 0.12, outputPerM: 0.2, cacheHitInputPerM: 0.001, asOf: '2026-12-01' } });
-    const events = await prisma.auditEvent.findMany({ where: { action: 'catalog.api_price.update', targetId: family }, orderBy: { occurredAt: 'asc' } });
+    const events = await prisma.auditEvent.findMany({
+      where: { action: 'catalog.api_price.update', targetId: family },
+      orderBy: { occurredAt: 'asc' },
+    });
     expect(events.map((e) => e.before)).toEqual([null, expect.objectContaining({ inputPerM: 0.1, asOf: '2026-11-01' })]);
   });
 });
@@ -102,7 +175,12 @@ describe('planCapacity', () => {
   it('the demo case: FP4+FP8 Flash on one H200 under SGLang 0.5.4 gets a verdict with reason and source, and does not fit', async () => {
     const c = await cluster();
     const a = await artifact({ config: v4FlashConfig() });
-    const r = await planCapacity(ctx, { model: { kind: 'artifact', artifactId: a.id }, target: { kind: 'cluster', clusterId: c.id }, contextTokens: 32768, concurrency: 4 });
+    const r = await planCapacity(ctx, {
+      model: { kind: 'artifact', artifactId: a.id },
+      target: { kind: 'cluster', clusterId: c.id },
+      contextTokens: 32768,
+      concurrency: 4,
+    });
     expect(r.errors).toEqual([]);
     expect(r.target).toMatchObject({ gpuModel: 'NVIDIA H200', gpuCount: 1, engine: 'sglang', engineVersion: '0.5.4' });
     const fp4 = r.compatibility!.verdicts.find((v) => v.rule === 'fp4_experts')!;
@@ -114,12 +192,19 @@ describe('planCapacity', () => {
     expect(r.launchCommand).toContain('--moe-runner-backend marlin');
   });
 
-  it('reads config.json beside the artifact\'s files, keeps it, and plans a GPU model and count', async () => {
+  it("reads config.json beside the artifact's files, keeps it, and plans a GPU model and count", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'fp-artifact-'));
     tempDirs.push(dir);
     writeFileSync(path.join(dir, 'config.json'), JSON.stringify(v4FlashConfig()));
     const a = await artifact({ storageUri: pathToFileURL(dir).href });
-    const r = await planCapacity(ctx, { model: { kind: 'artifact', artifactId: a.id }, target: { kind: 'gpu', gpuModel: 'NVIDIA B200', gpuCount: 1 }, engine: 'vllm', engineVersion: '0.20.0', contextTokens: 65536, concurrency: 8 });
+    const r = await planCapacity(ctx, {
+      model: { kind: 'artifact', artifactId: a.id },
+      target: { kind: 'gpu', gpuModel: 'NVIDIA B200', gpuCount: 1 },
+      engine: 'vllm',
+      engineVersion: '0.20.0',
+      contextTokens: 65536,
+      concurrency: 8,
+    });
     expect(r.errors).toEqual([]);
     expect(r.plan!.fits).toBe(true);
     expect(r.compatibility!.compatible).toBe(true);
@@ -129,14 +214,32 @@ describe('planCapacity', () => {
 
   it('says what is missing: no config.json, an unknown GPU, fields absent from a pasted config', async () => {
     const a = await artifact();
-    const r = await planCapacity(ctx, { model: { kind: 'artifact', artifactId: a.id }, target: { kind: 'gpu', gpuModel: 'NVIDIA Q9000', gpuCount: 2 }, engine: 'vllm', contextTokens: 1024, concurrency: 1 });
+    const r = await planCapacity(ctx, {
+      model: { kind: 'artifact', artifactId: a.id },
+      target: { kind: 'gpu', gpuModel: 'NVIDIA Q9000', gpuCount: 2 },
+      engine: 'vllm',
+      contextTokens: 1024,
+      concurrency: 1,
+    });
     expect(r.plan).toBeNull();
     expect(r.errors.join('\n')).toMatch(/no stored config\.json/);
     expect(r.errors.join('\n')).toMatch(/Unknown GPU model "NVIDIA Q9000"/);
     const { hidden_size: _h, ...partial } = v4FlashConfig();
-    const p = await planCapacity(ctx, { model: { kind: 'config', configJson: JSON.stringify(partial), weightsBytes: 160e9, format: 'fp4_fp8' }, target: { kind: 'gpu', gpuModel: 'NVIDIA B200', gpuCount: 1 }, engine: 'vllm', contextTokens: 1024, concurrency: 1 });
+    const p = await planCapacity(ctx, {
+      model: { kind: 'config', configJson: JSON.stringify(partial), weightsBytes: 160e9, format: 'fp4_fp8' },
+      target: { kind: 'gpu', gpuModel: 'NVIDIA B200', gpuCount: 1 },
+      engine: 'vllm',
+      contextTokens: 1024,
+      concurrency: 1,
+    });
     expect(p.errors).toEqual(['config.json is missing hidden_size (a positive integer)']);
-    const ctxTooLong = await planCapacity(ctx, { model: { kind: 'config', configJson: JSON.stringify(v4FlashConfig()), weightsBytes: 160e9, format: 'fp4_fp8' }, target: { kind: 'gpu', gpuModel: 'NVIDIA B200', gpuCount: 1 }, engine: 'vllm', contextTokens: 2_000_000, concurrency: 1 });
+    const ctxTooLong = await planCapacity(ctx, {
+      model: { kind: 'config', configJson: JSON.stringify(v4FlashConfig()), weightsBytes: 160e9, format: 'fp4_fp8' },
+      target: { kind: 'gpu', gpuModel: 'NVIDIA B200', gpuCount: 1 },
+      engine: 'vllm',
+      contextTokens: 2_000_000,
+      concurrency: 1,
+    });
     expect(ctxTooLong.errors[0]).toMatch(/above the model's maximum/);
   });
 });
@@ -170,10 +273,14 @@ describe('clusterCost', () => {
       [5, 20_000, 5_000], // restart: counters start again from zero
     ] as const;
     for (const [h, prompt, gen] of rows) {
-      await prisma.engineSample.create({ data: { nodeId: c.nodeId, clusterId: c.id, sampledAt: at(h), promptTokensTotal: prompt, generationTokensTotal: gen } });
+      await prisma.engineSample.create({
+        data: { nodeId: c.nodeId, clusterId: c.id, sampledAt: at(h), promptTokensTotal: prompt, generationTokensTotal: gen },
+      });
     }
     for (const g of c.gpus) {
-      await prisma.gpuRollup.create({ data: { gpuId: g.id, resolution: 'minute', bucketStart: at(3), sampleCount: 6, utilizationGpuAvg: 50, powerDrawWAvg: 700 } });
+      await prisma.gpuRollup.create({
+        data: { gpuId: g.id, resolution: 'minute', bucketStart: at(3), sampleCount: 6, utilizationGpuAvg: 50, powerDrawWAvg: 700 },
+      });
     }
     const r = await clusterCost(ctx, { clusterId: c.id, window: '24h', powerUsdPerKwh: 0.15 }, now);
     // Prompt: 40,000 + 40,000 + 20,000 (after the reset); generation: 10,000 + 10,000 + 5,000.

@@ -103,7 +103,13 @@ export async function updateCatalogGpu(ctx: ServiceContext, input: TUpdateCatalo
       const before = await tx.catalogGpu.findUnique({ where: { id } });
       if (!before) throw notFound('Catalog GPU', id);
       const after = await tx.catalogGpu.update({ where: { id }, data: gpuData(data) });
-      await audit({ action: 'catalog.gpu.update', targetType: 'catalog_gpu', targetId: id, before: toGpuSpec(before), after: toGpuSpec(after) });
+      await audit({
+        action: 'catalog.gpu.update',
+        targetType: 'catalog_gpu',
+        targetId: id,
+        before: toGpuSpec(before),
+        after: toGpuSpec(after),
+      });
       return toGpuSpec(after);
     });
   } catch (e) {
@@ -128,7 +134,13 @@ export function updateCatalogEngine(ctx: ServiceContext, input: TUpdateCatalogEn
     const before = await tx.catalogEngine.findUnique({ where: { kind } });
     if (!before) throw notFound('Catalog engine', kind);
     const after = await tx.catalogEngine.update({ where: { kind }, data: { ...data, images: data.images as Prisma.InputJsonValue } });
-    await audit({ action: 'catalog.engine.update', targetType: 'catalog_engine', targetId: kind, before: toEngineSpec(before), after: toEngineSpec(after) });
+    await audit({
+      action: 'catalog.engine.update',
+      targetType: 'catalog_engine',
+      targetId: kind,
+      before: toEngineSpec(before),
+      after: toEngineSpec(after),
+    });
     return toEngineSpec(after);
   });
 }
@@ -140,7 +152,13 @@ export function updateApiPrice(ctx: ServiceContext, input: TUpdateApiPriceInput)
     const before = await tx.catalogApiPrice.findUnique({ where: { family } });
     const fields = { ...data, asOf: new Date(`${data.asOf}T00:00:00Z`) };
     const after = await tx.catalogApiPrice.upsert({ where: { family }, create: { family, ...fields }, update: fields });
-    await audit({ action: 'catalog.api_price.update', targetType: 'catalog_api_price', targetId: family, before: before ? toApiPrice(before) : null, after: toApiPrice(after) });
+    await audit({
+      action: 'catalog.api_price.update',
+      targetType: 'catalog_api_price',
+      targetId: family,
+      before: before ? toApiPrice(before) : null,
+      after: toApiPrice(after),
+    });
     return toApiPrice(after);
   });
 }
@@ -157,7 +175,13 @@ export async function seedCapacityCatalogs(prisma: PrismaClient | Db) {
     skipDuplicates: true,
   });
   await prisma.catalogApiPrice.createMany({
-    data: DEFAULT_API_PRICES.map((p) => ({ family: p.family, inputPerM: p.inputPerM, outputPerM: p.outputPerM, cacheHitInputPerM: p.cacheHitInputPerM, asOf: new Date(`${p.asOf}T00:00:00Z`) })),
+    data: DEFAULT_API_PRICES.map((p) => ({
+      family: p.family,
+      inputPerM: p.inputPerM,
+      outputPerM: p.outputPerM,
+      cacheHitInputPerM: p.cacheHitInputPerM,
+      asOf: new Date(`${p.asOf}T00:00:00Z`),
+    })),
     skipDuplicates: true,
   });
 }

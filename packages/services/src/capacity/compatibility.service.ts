@@ -35,7 +35,11 @@ async function verdictsFor(ctx: Pick<ServiceContext, 'prisma'>, artifactIds: str
     ctx.prisma.artifact.findMany({ where: { id: { in: artifactIds } }, select: ARTIFACT_SELECT }),
   ]);
   const clusters = await Promise.all(
-    clusterIds.map(async (id) => ({ id, hw: await clusterHardware(ctx.prisma, id), maxContext: (await ctx.prisma.cluster.findUnique({ where: { id }, select: { maxContextTokens: true } }))!.maxContextTokens })),
+    clusterIds.map(async (id) => ({
+      id,
+      hw: await clusterHardware(ctx.prisma, id),
+      maxContext: (await ctx.prisma.cluster.findUnique({ where: { id }, select: { maxContextTokens: true } }))!.maxContextTokens,
+    })),
   );
   const sources = await Promise.all(artifacts.map(async (a) => ({ id: a.id, source: await artifactModelSource(ctx.prisma, a) })));
   const out: TPairVerdict[] = [];
@@ -44,7 +48,13 @@ async function verdictsFor(ctx: Pick<ServiceContext, 'prisma'>, artifactIds: str
       const base = { artifactId, artifactLabel: source.label, clusterId: c.id, clusterName: c.hw.name };
       const gpu = c.hw.gpuModel ? matchCatalogGpu(gpus, c.hw.gpuModel) : null;
       if (!gpu) {
-        out.push({ ...base, report: null, fits: null, fitSummary: null, problem: c.hw.gpuModel ? `GPU "${c.hw.gpuModel}" is not in the GPU catalog` : 'The cluster has no GPUs in the inventory' });
+        out.push({
+          ...base,
+          report: null,
+          fits: null,
+          fitSummary: null,
+          problem: c.hw.gpuModel ? `GPU "${c.hw.gpuModel}" is not in the GPU catalog` : 'The cluster has no GPUs in the inventory',
+        });
         continue;
       }
       const report = checkCompatibility({
@@ -57,7 +67,15 @@ async function verdictsFor(ctx: Pick<ServiceContext, 'prisma'>, artifactIds: str
       let fits: boolean | null = null;
       let fitSummary: string | null = null;
       if (source.arch) {
-        const r = planFit({ arch: source.arch, weightsBytes: source.weightsBytes, gpu, gpuCount: c.hw.gpuCount, engine: c.hw.engine, contextTokens: Math.min(c.maxContext, source.arch.maxPositionEmbeddings), concurrency: 1 });
+        const r = planFit({
+          arch: source.arch,
+          weightsBytes: source.weightsBytes,
+          gpu,
+          gpuCount: c.hw.gpuCount,
+          engine: c.hw.engine,
+          contextTokens: Math.min(c.maxContext, source.arch.maxPositionEmbeddings),
+          concurrency: 1,
+        });
         if (r.ok) {
           fits = r.plan.fits;
           fitSummary = r.plan.summary;
@@ -73,16 +91,31 @@ async function verdictsFor(ctx: Pick<ServiceContext, 'prisma'>, artifactIds: str
 export async function compatibilityForCluster(ctx: Pick<ServiceContext, 'prisma'>, clusterId: string) {
   const cluster = await ctx.prisma.cluster.findUnique({ where: { id: clusterId }, select: { id: true } });
   if (!cluster) throw notFound('Cluster', clusterId);
-  const deployments = await ctx.prisma.deployment.findMany({ where: { clusterId, state: { in: ['active', 'rolling_out'] } }, select: { artifactId: true } });
+  const deployments = await ctx.prisma.deployment.findMany({
+    where: { clusterId, state: { in: ['active', 'rolling_out'] } },
+    select: { artifactId: true },
+  });
   const artifactIds = [...new Set(deployments.map((d) => d.artifactId))];
   return { verdicts: artifactIds.length === 0 ? [] : await verdictsFor(ctx, artifactIds, [clusterId]) };
 }
 
 /** The revision page: which of its artifacts can run on which cluster. */
 export async function compatibilityForRevision(ctx: Pick<ServiceContext, 'prisma'>, revisionId: string) {
-  const revision = await ctx.prisma.modelRevision.findUnique({ where: { id: revisionId }, select: { artifacts: { where: { status: { not: 'deleted' } }, select: { id: true } } } });
+  const revision = await ctx.prisma.modelRevision.findUnique({
+    where: { id: revisionId },
+    select: { artifacts: { where: { status: { not: 'deleted' } }, select: { id: true } } },
+  });
   if (!revision) throw notFound('Revision', revisionId);
   const clusters = await ctx.prisma.cluster.findMany({ orderBy: { name: 'asc' }, select: { id: true } });
   const artifactIds = revision.artifacts.map((a) => a.id);
-  return { verdicts: artifactIds.length === 0 || clusters.length === 0 ? [] : await verdictsFor(ctx, artifactIds, clusters.map((c) => c.id)) };
+  return {
+    verdicts:
+      artifactIds.length === 0 || clusters.length === 0
+        ? []
+        : await verdictsFor(
+            ctx,
+            artifactIds,
+            clusters.map((c) => c.id),
+          ),
+  };
 }

@@ -52,11 +52,21 @@ async function servedFamily(prisma: PrismaClient, clusterId: string, servedModel
   return null;
 }
 
-export async function clusterCost(ctx: Pick<ServiceContext, 'prisma'>, request: TClusterCostInput, now = new Date()): Promise<TClusterCost> {
+export async function clusterCost(
+  ctx: Pick<ServiceContext, 'prisma'>,
+  request: TClusterCostInput,
+  now = new Date(),
+): Promise<TClusterCost> {
   const input = ZClusterCostInput.parse(request);
   const cluster = await ctx.prisma.cluster.findUnique({
     where: { id: input.clusterId },
-    select: { id: true, name: true, gpuHourlyCostUsd: true, servedModelName: true, nodes: { select: { id: true, _count: { select: { gpus: true } } } } },
+    select: {
+      id: true,
+      name: true,
+      gpuHourlyCostUsd: true,
+      servedModelName: true,
+      nodes: { select: { id: true, _count: { select: { gpus: true } } } },
+    },
   });
   if (!cluster) throw notFound('Cluster', input.clusterId);
   const hours = COST_WINDOW_HOURS[input.window];
@@ -121,7 +131,10 @@ export async function clusterCost(ctx: Pick<ServiceContext, 'prisma'>, request: 
     }
   }
   const cached = prompt * input.assumedCacheHitShare;
-  if (input.assumedCacheHitShare > 0) notes.push(`Cache hits assumed at ${Math.round(input.assumedCacheHitShare * 100)}% of prompt tokens (the engines' cached-token counter is not collected yet)`);
+  if (input.assumedCacheHitShare > 0)
+    notes.push(
+      `Cache hits assumed at ${Math.round(input.assumedCacheHitShare * 100)}% of prompt tokens (the engines' cached-token counter is not collected yet)`,
+    );
   for (const p of series) {
     const t = p.promptTokens + p.generationTokens;
     p.blendedPerM = t > 0 ? (p.selfHostedUsd / t) * 1e6 : null;
@@ -140,7 +153,10 @@ export async function clusterCost(ctx: Pick<ServiceContext, 'prisma'>, request: 
         windowHours: hours,
         gpuCount,
         gpuHourlyUsd,
-        power: input.powerUsdPerKwh !== null && averagePowerWatts !== null ? { averageWatts: averagePowerWatts, usdPerKwh: input.powerUsdPerKwh } : null,
+        power:
+          input.powerUsdPerKwh !== null && averagePowerWatts !== null
+            ? { averageWatts: averagePowerWatts, usdPerKwh: input.powerUsdPerKwh }
+            : null,
         promptTokens: prompt,
         generationTokens: generation,
         cachedPromptTokens: cached,

@@ -78,20 +78,33 @@ function requirementsOf(value: unknown): Record<string, string> {
 export async function artifactModelSource(prisma: PrismaClient | Db, artifact: ArtifactRow): Promise<TModelSource> {
   let parsed: ReturnType<typeof parseModelConfig> | null = null;
   if (artifact.modelConfig) {
-    parsed = artifact.modelConfig.source === 'gguf' ? parseGgufArch(artifact.modelConfig.body as Record<string, unknown>) : parseModelConfig(artifact.modelConfig.body);
+    parsed =
+      artifact.modelConfig.source === 'gguf'
+        ? parseGgufArch(artifact.modelConfig.body as Record<string, unknown>)
+        : parseModelConfig(artifact.modelConfig.body);
   } else {
     const body = await readStoredConfig(artifact.storageUri);
     if (body !== null) {
       parsed = parseModelConfig(body);
       // Keep it, so later plans do not depend on the files staying on this machine.
-      if (parsed.ok) await prisma.artifactModelConfig.upsert({ where: { artifactId: artifact.id }, create: { artifactId: artifact.id, source: 'config.json', body: body as object }, update: {} });
+      if (parsed.ok)
+        await prisma.artifactModelConfig.upsert({
+          where: { artifactId: artifact.id },
+          create: { artifactId: artifact.id, source: 'config.json', body: body as object },
+          update: {},
+        });
     }
   }
   const arch = parsed?.ok ? parsed.value : null;
   const repoId = artifact.revision.trackedRepo.hubRepoId;
   return {
     arch,
-    archErrors: parsed === null ? ['This artifact has no stored config.json (and none beside its files): paste one to plan'] : parsed.ok ? [] : parsed.errors,
+    archErrors:
+      parsed === null
+        ? ['This artifact has no stored config.json (and none beside its files): paste one to plan']
+        : parsed.ok
+          ? []
+          : parsed.errors,
     traits: {
       format: artifact.format,
       quantisation: artifact.quantisation,
@@ -120,7 +133,14 @@ function configModelSource(model: Extract<ReturnType<typeof ZPlanInput.parse>['m
     return {
       arch: null,
       archErrors: ['The pasted config.json is not valid JSON'],
-      traits: { format: model.format, quantisation: model.format, modelType: null, expertDtype: null, repoId: model.repoId, requirements: {} },
+      traits: {
+        format: model.format,
+        quantisation: model.format,
+        modelType: null,
+        expertDtype: null,
+        repoId: model.repoId,
+        requirements: {},
+      },
       weightsBytes: model.weightsBytes,
       modelRef: model.modelRef,
       label: model.modelRef,
@@ -131,7 +151,14 @@ function configModelSource(model: Extract<ReturnType<typeof ZPlanInput.parse>['m
   return {
     arch,
     archErrors: parsed.ok ? [] : parsed.errors,
-    traits: { format: model.format, quantisation: model.format, modelType: arch?.modelType ?? null, expertDtype: arch?.expertDtype ?? null, repoId: model.repoId, requirements: {} },
+    traits: {
+      format: model.format,
+      quantisation: model.format,
+      modelType: arch?.modelType ?? null,
+      expertDtype: arch?.expertDtype ?? null,
+      repoId: model.repoId,
+      requirements: {},
+    },
     weightsBytes: model.weightsBytes,
     modelRef: model.modelRef,
     label: model.modelRef,
@@ -152,7 +179,13 @@ export interface TClusterHardware {
 export async function clusterHardware(prisma: PrismaClient | Db, clusterId: string): Promise<TClusterHardware> {
   const cluster = await prisma.cluster.findUnique({
     where: { id: clusterId },
-    select: { name: true, servingEngine: true, engineVersion: true, servedModelName: true, nodes: { select: { gpus: { select: { model: true } } } } },
+    select: {
+      name: true,
+      servingEngine: true,
+      engineVersion: true,
+      servedModelName: true,
+      nodes: { select: { gpus: { select: { model: true } } } },
+    },
   });
   if (!cluster) throw notFound('Cluster', clusterId);
   const counts = new Map<string, number>();
@@ -171,7 +204,14 @@ export async function clusterHardware(prisma: PrismaClient | Db, clusterId: stri
 
 export interface TPlanResponse {
   model: { label: string; weightsBytes: number; format: TArtifactFormat; quantisation: string; arch: TModelArch | null };
-  target: { gpuModel: string; gpu: TGpuSpec | null; gpuCount: number; engine: TEngineKind; engineVersion: string | null; clusterName: string | null };
+  target: {
+    gpuModel: string;
+    gpu: TGpuSpec | null;
+    gpuCount: number;
+    engine: TEngineKind;
+    engineVersion: string | null;
+    clusterName: string | null;
+  };
   compatibility: TCompatReport | null;
   plan: TFitPlan | null;
   launchCommand: string | null;
@@ -183,7 +223,8 @@ export interface TPlanResponse {
 export async function planCapacity(ctx: Pick<ServiceContext, 'prisma'>, request: TPlanRequest): Promise<TPlanResponse> {
   const input = ZPlanInput.parse(request);
   const [gpus, engines] = await Promise.all([listCatalogGpus(ctx), listCatalogEngines(ctx)]);
-  const source = input.model.kind === 'artifact' ? await loadArtifactModelSource(ctx.prisma, input.model.artifactId) : configModelSource(input.model);
+  const source =
+    input.model.kind === 'artifact' ? await loadArtifactModelSource(ctx.prisma, input.model.artifactId) : configModelSource(input.model);
 
   const warnings: string[] = [];
   let gpuModel: string;
@@ -194,8 +235,10 @@ export async function planCapacity(ctx: Pick<ServiceContext, 'prisma'>, request:
   let servedModelName: string | null = null;
   if (input.target.kind === 'cluster') {
     const hw = await clusterHardware(ctx.prisma, input.target.clusterId);
-    if (!hw.gpuModel) throw invalid(`Cluster "${hw.name}" has no GPUs in the inventory yet: plan with a GPU model and count instead`, 'target');
-    if (hw.mixedModels.length > 0) warnings.push(`Cluster ${hw.name} mixes GPU models (${hw.mixedModels.join(', ')}); planned for the ${hw.gpuCount} ${hw.gpuModel}`);
+    if (!hw.gpuModel)
+      throw invalid(`Cluster "${hw.name}" has no GPUs in the inventory yet: plan with a GPU model and count instead`, 'target');
+    if (hw.mixedModels.length > 0)
+      warnings.push(`Cluster ${hw.name} mixes GPU models (${hw.mixedModels.join(', ')}); planned for the ${hw.gpuCount} ${hw.gpuModel}`);
     gpuModel = hw.gpuModel;
     gpuCount = hw.gpuCount;
     engine = input.engine ?? hw.engine;
@@ -216,7 +259,15 @@ export async function planCapacity(ctx: Pick<ServiceContext, 'prisma'>, request:
   const errors = [...source.archErrors];
   if (!gpu) errors.push(`Unknown GPU model "${gpuModel}": add it to the GPU catalog (Settings → Capacity catalogs) to plan for it`);
 
-  const compatibility = gpu ? checkCompatibility({ artifact: source.traits, gpu, engine: { kind: engine, version: engineVersion }, engineSpec, trustRemoteCode: null }) : null;
+  const compatibility = gpu
+    ? checkCompatibility({
+        artifact: source.traits,
+        gpu,
+        engine: { kind: engine, version: engineVersion },
+        engineSpec,
+        trustRemoteCode: null,
+      })
+    : null;
 
   let plan: TFitPlan | null = null;
   let launchCommand: string | null = null;
@@ -250,7 +301,13 @@ export async function planCapacity(ctx: Pick<ServiceContext, 'prisma'>, request:
   }
 
   return {
-    model: { label: source.label, weightsBytes: source.weightsBytes, format: source.traits.format, quantisation: source.traits.quantisation, arch: source.arch },
+    model: {
+      label: source.label,
+      weightsBytes: source.weightsBytes,
+      format: source.traits.format,
+      quantisation: source.traits.quantisation,
+      arch: source.arch,
+    },
     target: { gpuModel, gpu, gpuCount, engine, engineVersion, clusterName },
     compatibility,
     plan,
@@ -267,9 +324,19 @@ export async function plannerOptions(ctx: Pick<ServiceContext, 'prisma'>) {
       where: { status: 'ready' },
       orderBy: { createdAt: 'desc' },
       take: 200,
-      select: { id: true, format: true, quantisation: true, sizeBytes: true, revisionId: true, revision: { select: { commitSha: true, trackedRepo: { select: { hubRepoId: true } } } } },
+      select: {
+        id: true,
+        format: true,
+        quantisation: true,
+        sizeBytes: true,
+        revisionId: true,
+        revision: { select: { commitSha: true, trackedRepo: { select: { hubRepoId: true } } } },
+      },
     }),
-    ctx.prisma.cluster.findMany({ orderBy: { name: 'asc' }, select: { id: true, name: true, servingEngine: true, engineVersion: true, maxContextTokens: true } }),
+    ctx.prisma.cluster.findMany({
+      orderBy: { name: 'asc' },
+      select: { id: true, name: true, servingEngine: true, engineVersion: true, maxContextTokens: true },
+    }),
     listCatalogGpus(ctx),
     listCatalogEngines(ctx),
   ]);

@@ -21,14 +21,22 @@ beforeAll(async () => {
   await prisma.user.create({ data: { id: userId, email: `${userId}@test.local`, name: 'op', role: 'operator' } });
   ctx = { prisma, actor: { type: 'user', id: userId, label: `${userId}@test.local` } };
   const site = await prisma.site.create({ data: { name: unique('site'), region: 'eu', dataResidency: 'eu' } });
-  clusterId = (await prisma.cluster.create({ data: { name: unique('cl'), siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } })).id;
+  clusterId = (
+    await prisma.cluster.create({ data: { name: unique('cl'), siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } })
+  ).id;
 });
 afterAll(async () => {
   await prisma.$disconnect();
   await deps.pool.end();
 });
 
-const request = (joinToken: string, hostname = unique('node')) => ({ joinToken, hostname, agentVersion: '0.1.0', driverVersion: '580.95.05', cudaVersion: '13.0' });
+const request = (joinToken: string, hostname = unique('node')) => ({
+  joinToken,
+  hostname,
+  agentVersion: '0.1.0',
+  driverVersion: '580.95.05',
+  cudaVersion: '13.0',
+});
 
 async function enroll(body: unknown, ip: string | null = '10.20.1.11') {
   const res = await handleEnrollRequest(deps, enrollRequest(body), { ipAddress: ip });
@@ -60,7 +68,11 @@ describe('join tokens', () => {
     expect(JSON.stringify(audit)).not.toContain(created.token);
     expect(audit.actorId).toBe(ctx.actor.id);
     const listed = await listJoinTokens(ctx, { clusterId });
-    expect(listed.find((t) => t.id === created.id)).toMatchObject({ status: 'active', description: 'rack r12', tokenPrefix: row.tokenPrefix });
+    expect(listed.find((t) => t.id === created.id)).toMatchObject({
+      status: 'active',
+      description: 'rack r12',
+      tokenPrefix: row.tokenPrefix,
+    });
     expect(JSON.stringify(listed)).not.toContain('tokenHash');
   });
 
@@ -80,7 +92,14 @@ describe('POST /api/agent/v1/enroll', () => {
     expect(out).toMatchObject({ clusterId, reportIntervalSeconds: 10 });
     expect(out.credential).toMatch(/^fpa_/);
     const node = await prisma.node.findUniqueOrThrow({ where: { id: out.nodeId } });
-    expect(node).toMatchObject({ hostname: body.hostname, clusterId, agentVersion: '0.1.0', driverVersion: '580.95.05', cudaVersion: '13.0', ipAddress: '10.20.1.11' });
+    expect(node).toMatchObject({
+      hostname: body.hostname,
+      clusterId,
+      agentVersion: '0.1.0',
+      driverVersion: '580.95.05',
+      cudaVersion: '13.0',
+      ipAddress: '10.20.1.11',
+    });
     const cred = await prisma.nodeCredential.findFirstOrThrow({ where: { nodeId: out.nodeId } });
     expect(cred.tokenHash).toBe(hashSecret(out.credential));
     expect(await prisma.joinToken.findUniqueOrThrow({ where: { id } })).toMatchObject({ usedByNodeId: out.nodeId });
@@ -88,9 +107,24 @@ describe('POST /api/agent/v1/enroll', () => {
     expect(audit).toMatchObject({ actorType: 'agent', actorId: null, actorLabel: `agent:${body.hostname}`, ipAddress: '10.20.1.11' });
     expect(JSON.stringify(audit)).not.toContain(out.credential);
     // The credential works at once.
-    const posted = await handleTelemetryRequest(deps, telemetryRequest(out.credential, { ...batchFor({ clusterId, nodeId: out.nodeId, hostname: body.hostname, gpus: [], credential: out.credential, credentialId: cred.id }) }));
+    const posted = await handleTelemetryRequest(
+      deps,
+      telemetryRequest(out.credential, {
+        ...batchFor({
+          clusterId,
+          nodeId: out.nodeId,
+          hostname: body.hostname,
+          gpus: [],
+          credential: out.credential,
+          credentialId: cred.id,
+        }),
+      }),
+    );
     expect(posted.status).toBe(200);
-    expect((await listJoinTokens(ctx, { clusterId })).find((t) => t.id === id)).toMatchObject({ status: 'used', usedByNode: { id: out.nodeId, hostname: body.hostname } });
+    expect((await listJoinTokens(ctx, { clusterId })).find((t) => t.id === id)).toMatchObject({
+      status: 'used',
+      usedByNode: { id: out.nodeId, hostname: body.hostname },
+    });
   });
 
   it('refuses a used token with 409 and changes nothing', async () => {
@@ -152,7 +186,13 @@ describe('POST /api/agent/v1/enroll', () => {
     const creds = await listNodeCredentials(ctx, { nodeId: first.nodeId });
     expect(creds).toHaveLength(2);
     expect(creds.filter((c) => c.revokedAt === null)).toHaveLength(1);
-    const old = await handleTelemetryRequest(deps, telemetryRequest(first.credential, batchFor({ clusterId, nodeId: first.nodeId, hostname, gpus: [], credential: first.credential, credentialId: '' })));
+    const old = await handleTelemetryRequest(
+      deps,
+      telemetryRequest(
+        first.credential,
+        batchFor({ clusterId, nodeId: first.nodeId, hostname, gpus: [], credential: first.credential, credentialId: '' }),
+      ),
+    );
     expect(old.status).toBe(401);
   });
 
@@ -160,10 +200,18 @@ describe('POST /api/agent/v1/enroll', () => {
     const out = ZEnrollResponse.parse((await enroll(request((await createJoinToken(ctx, { clusterId })).token))).body);
     const [cred] = await listNodeCredentials(ctx, { nodeId: out.nodeId });
     await revokeNodeCredential(ctx, cred!.id);
-    const res = await handleTelemetryRequest(deps, telemetryRequest(out.credential, batchFor({ clusterId, nodeId: out.nodeId, hostname: 'x', gpus: [], credential: out.credential, credentialId: cred!.id })));
+    const res = await handleTelemetryRequest(
+      deps,
+      telemetryRequest(
+        out.credential,
+        batchFor({ clusterId, nodeId: out.nodeId, hostname: 'x', gpus: [], credential: out.credential, credentialId: cred!.id }),
+      ),
+    );
     expect(res.status).toBe(401);
     await expect(revokeNodeCredential(ctx, cred!.id)).rejects.toThrow('already revoked');
-    expect(await prisma.auditEvent.count({ where: { action: 'node_credential.revoke', targetId: cred!.id, actorId: ctx.actor.id } })).toBe(1);
+    expect(await prisma.auditEvent.count({ where: { action: 'node_credential.revoke', targetId: cred!.id, actorId: ctx.actor.id } })).toBe(
+      1,
+    );
   });
 
   it('will not revoke a token that was already used', async () => {

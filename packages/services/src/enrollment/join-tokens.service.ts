@@ -33,9 +33,23 @@ export async function createJoinToken(ctx: ServiceContext, input: TCreateJoinTok
       action: 'join_token.create',
       targetType: 'join_token',
       targetId: row.id,
-      after: { clusterId: cluster.id, cluster: cluster.name, tokenPrefix: row.tokenPrefix, description: row.description, expiresAt: row.expiresAt },
+      after: {
+        clusterId: cluster.id,
+        cluster: cluster.name,
+        tokenPrefix: row.tokenPrefix,
+        description: row.description,
+        expiresAt: row.expiresAt,
+      },
     });
-    return { id: row.id, token, tokenPrefix: row.tokenPrefix, clusterId: cluster.id, clusterName: cluster.name, expiresAt: row.expiresAt, description: row.description };
+    return {
+      id: row.id,
+      token,
+      tokenPrefix: row.tokenPrefix,
+      clusterId: cluster.id,
+      clusterName: cluster.name,
+      expiresAt: row.expiresAt,
+      description: row.description,
+    };
   });
 }
 
@@ -58,7 +72,12 @@ export async function listJoinTokens(ctx: Pick<ServiceContext, 'prisma'>, input:
     },
   });
   const now = new Date();
-  return rows.map(({ createdBy, usedByNode, ...t }) => ({ ...t, status: joinTokenStatus(t, now), createdBy: createdBy?.email ?? null, usedByNode }));
+  return rows.map(({ createdBy, usedByNode, ...t }) => ({
+    ...t,
+    status: joinTokenStatus(t, now),
+    createdBy: createdBy?.email ?? null,
+    usedByNode,
+  }));
 }
 
 /** Revoking an unused token makes it worthless; a used one is past revoking (revoke the node's credential). */
@@ -70,7 +89,13 @@ export function revokeJoinToken(ctx: ServiceContext, id: string) {
     if (status === 'used') throw precondition('This join token was already used to enroll a node; revoke that node’s credential instead.');
     if (status !== 'active') throw precondition(`This join token is already ${status}.`);
     const after = await tx.joinToken.update({ where: { id }, data: { revokedAt: new Date() } });
-    await audit({ action: 'join_token.revoke', targetType: 'join_token', targetId: id, before: { tokenPrefix: before.tokenPrefix, revokedAt: null }, after: { tokenPrefix: after.tokenPrefix, revokedAt: after.revokedAt } });
+    await audit({
+      action: 'join_token.revoke',
+      targetType: 'join_token',
+      targetId: id,
+      before: { tokenPrefix: before.tokenPrefix, revokedAt: null },
+      after: { tokenPrefix: after.tokenPrefix, revokedAt: after.revokedAt },
+    });
     return { id, revokedAt: after.revokedAt };
   });
 }

@@ -53,11 +53,23 @@ describe('evaluateFleetHealth', () => {
     const fingerprint = gpuFingerprint(node.gpus[0]!.uuid, 'ecc_uncorrected');
     let alerts = await alertsFor(fingerprint);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toMatchObject({ state: 'open', severity: 'critical', activeKey: fingerprint, rule: 'ecc_uncorrected', gpuId: node.gpus[0]!.id, nodeId: node.nodeId, clusterId: node.clusterId });
+    expect(alerts[0]).toMatchObject({
+      state: 'open',
+      severity: 'critical',
+      activeKey: fingerprint,
+      rule: 'ecc_uncorrected',
+      gpuId: node.gpus[0]!.id,
+      nodeId: node.nodeId,
+      clusterId: node.clusterId,
+    });
     expect(alerts[0]!.title).toMatch(/GPU 0: uncorrected ECC errors$/);
     const alertId = alerts[0]!.id;
     expect(await prisma.auditEvent.count({ where: { action: 'alert.open', targetId: alertId, actorType: 'system' } })).toBe(1);
-    expect(await prisma.outboxMessage.findUnique({ where: { queue_jobId: { queue: 'notifications', jobId: alertNotificationJobId(alertId, 'opened') } } })).toMatchObject({
+    expect(
+      await prisma.outboxMessage.findUnique({
+        where: { queue_jobId: { queue: 'notifications', jobId: alertNotificationJobId(alertId, 'opened') } },
+      }),
+    ).toMatchObject({
       jobName: 'alert-webhook',
       payload: { alertId, transition: 'opened' },
     });
@@ -134,7 +146,18 @@ describe('evaluateFleetHealth', () => {
     await report(node, t0, [{ clocksEventReasons: 0x20 | 0x8, temperatureC: 84 }, {}]);
     const batch = batchFor(node, new Date(t0.getTime() + 1));
     batch.gpuSamples = [];
-    batch.xidEvents = [{ occurredAt: t0.toISOString(), pciBusId: node.gpus[1]!.pciBusId, gpuUuid: null, xid: 79, pid: 1234, processName: 'python3', message: 'GPU has fallen off the bus.', rawLine: `NVRM: Xid (PCI:0000:28:00): 79, ${randomUUID()}` }];
+    batch.xidEvents = [
+      {
+        occurredAt: t0.toISOString(),
+        pciBusId: node.gpus[1]!.pciBusId,
+        gpuUuid: null,
+        xid: 79,
+        pid: 1234,
+        processName: 'python3',
+        message: 'GPU has fallen off the bus.',
+        rawLine: `NVRM: Xid (PCI:0000:28:00): 79, ${randomUUID()}`,
+      },
+    ];
     expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, batch))).status).toBe(200);
     await evaluateFleetHealth(prisma, { now: t0 });
     const [g0, g1] = await Promise.all(node.gpus.map((g) => prisma.gpu.findUniqueOrThrow({ where: { id: g.id } })));
@@ -150,7 +173,11 @@ describe('evaluateFleetHealth', () => {
     const node = await makeNode(prisma, 1);
     const t0 = new Date();
     await report(node, t0, [{ eccUncorrectedVolatile: 1 }]);
-    const results = await Promise.all([evaluateFleetHealth(prisma, { now: t0 }), evaluateFleetHealth(prisma, { now: t0 }), evaluateFleetHealth(prisma, { now: t0 })]);
+    const results = await Promise.all([
+      evaluateFleetHealth(prisma, { now: t0 }),
+      evaluateFleetHealth(prisma, { now: t0 }),
+      evaluateFleetHealth(prisma, { now: t0 }),
+    ]);
     expect(results.some((r) => !r.skipped)).toBe(true);
     expect(await alertsFor(gpuFingerprint(node.gpus[0]!.uuid, 'ecc_uncorrected'))).toHaveLength(1);
   });

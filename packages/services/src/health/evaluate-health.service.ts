@@ -98,19 +98,35 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
   const clusterVerdicts = inputs.clusters.map((c) => ({ cluster: c, status: rollUpClusterHealth(nodeStatusesByCluster.get(c.id) ?? []) }));
 
   const conditions = alertConditionsFromHealth({
-    gpus: gpuVerdicts.map(
-      (v): GpuAlertInput => ({ gpuId: v.gpu.id, uuid: v.gpu.uuid, nodeId: v.gpu.nodeId, clusterId: v.gpu.clusterId, hostname: v.gpu.hostname, index: v.gpu.index, reasons: v.health.reasons }),
-    ),
-    nodes: nodeVerdicts.map((v) => ({ nodeId: v.node.id, clusterId: v.node.clusterId, hostname: v.node.hostname, status: v.health.status, reasons: v.health.reasons })),
+    gpus: gpuVerdicts.map((v): GpuAlertInput => ({
+      gpuId: v.gpu.id,
+      uuid: v.gpu.uuid,
+      nodeId: v.gpu.nodeId,
+      clusterId: v.gpu.clusterId,
+      hostname: v.gpu.hostname,
+      index: v.gpu.index,
+      reasons: v.health.reasons,
+    })),
+    nodes: nodeVerdicts.map((v) => ({
+      nodeId: v.node.id,
+      clusterId: v.node.clusterId,
+      hostname: v.node.hostname,
+      status: v.health.status,
+      reasons: v.health.reasons,
+    })),
   });
 
   const changedGpus = gpuVerdicts.filter((v) => v.gpu.health !== v.health.status || !sameReasons(v.gpu.healthReasons, v.health.reasons));
-  const changedNodes = nodeVerdicts.filter((v) => v.node.health !== v.health.status || !sameReasons(v.node.healthReasons, v.health.reasons));
+  const changedNodes = nodeVerdicts.filter(
+    (v) => v.node.health !== v.health.status || !sameReasons(v.node.healthReasons, v.health.reasons),
+  );
   const changedClusters = clusterVerdicts.filter((v) => v.cluster.health !== v.status);
 
   const result = await prisma.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('fleetplane.evaluate-health')) AS locked`;
+      const [lock] = await tx.$queryRaw<
+        { locked: boolean }[]
+      >`SELECT pg_try_advisory_xact_lock(hashtext('fleetplane.evaluate-health')) AS locked`;
       if (!lock?.locked) return null;
       await writeHealth(tx, changedGpus, changedNodes, changedClusters);
       return reconcile(tx, conditions, now, opts);
@@ -118,7 +134,14 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
     { timeout: 60_000, maxWait: 10_000 },
   );
   if (!result) {
-    return { skipped: true, gpus: 0, nodes: 0, clusters: 0, changed: { gpus: 0, nodes: 0, clusters: 0 }, alerts: { opened: 0, resolved: 0, updated: 0, escalated: 0 } };
+    return {
+      skipped: true,
+      gpus: 0,
+      nodes: 0,
+      clusters: 0,
+      changed: { gpus: 0, nodes: 0, clusters: 0 },
+      alerts: { opened: 0, resolved: 0, updated: 0, escalated: 0 },
+    };
   }
   if (opts.producer && result.transitions > 0) await dispatchOutbox(prisma, opts.producer);
   return {
@@ -168,7 +191,13 @@ async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: 
   });
   const plan = reconcileAlerts({
     conditions,
-    active: active.map((a) => ({ id: a.id, fingerprint: a.fingerprint, severity: a.severity, state: a.state as 'open' | 'acknowledged', lastSeenAt: a.lastSeenAt })),
+    active: active.map((a) => ({
+      id: a.id,
+      fingerprint: a.fingerprint,
+      severity: a.severity,
+      state: a.state as 'open' | 'acknowledged',
+      lastSeenAt: a.lastSeenAt,
+    })),
     now,
     holdDownSeconds: opts.holdDownSeconds,
   });
@@ -187,7 +216,12 @@ async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: 
     if (inserted === 0) continue;
     opened += 1;
     transitions.push({ alertId: id, transition: 'opened' });
-    await audit.record(HEALTH_EVALUATOR, { action: 'alert.open', targetType: 'alert', targetId: id, after: { fingerprint: c.fingerprint, rule: c.rule, severity: c.severity, title: c.title, details: c.details } });
+    await audit.record(HEALTH_EVALUATOR, {
+      action: 'alert.open',
+      targetType: 'alert',
+      targetId: id,
+      after: { fingerprint: c.fingerprint, rule: c.rule, severity: c.severity, title: c.title, details: c.details },
+    });
   }
 
   if (plan.resolve.length > 0) {
@@ -196,7 +230,13 @@ async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: 
     for (const id of plan.resolve) {
       transitions.push({ alertId: id, transition: 'resolved' });
       const a = byId.get(id);
-      await audit.record(HEALTH_EVALUATOR, { action: 'alert.resolve', targetType: 'alert', targetId: id, before: { state: a?.state, fingerprint: a?.fingerprint }, after: { state: 'resolved', title: a?.title } });
+      await audit.record(HEALTH_EVALUATOR, {
+        action: 'alert.resolve',
+        targetType: 'alert',
+        targetId: id,
+        before: { state: a?.state, fingerprint: a?.fingerprint },
+        after: { state: 'resolved', title: a?.title },
+      });
     }
   }
 
@@ -206,13 +246,25 @@ async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: 
     await tx.$executeRawUnsafe(
       `UPDATE alert AS t SET severity = v.severity::"AlertSeverity", last_seen_at = v.seen, details = COALESCE(v.details, t.details)
          FROM json_to_recordset($1::json) AS v(id text, severity text, seen timestamptz, details jsonb) WHERE t.id = v.id`,
-      JSON.stringify(plan.update.map((u) => ({ id: u.id, severity: u.severity, seen: u.lastSeenAt.toISOString(), details: details.get(byId.get(u.id)?.fingerprint ?? '') ?? null }))),
+      JSON.stringify(
+        plan.update.map((u) => ({
+          id: u.id,
+          severity: u.severity,
+          seen: u.lastSeenAt.toISOString(),
+          details: details.get(byId.get(u.id)?.fingerprint ?? '') ?? null,
+        })),
+      ),
     );
   }
   const escalated = plan.update.filter((u) => u.escalated);
   for (const u of escalated) {
     transitions.push({ alertId: u.id, transition: 'escalated' });
-    await audit.record(HEALTH_EVALUATOR, { action: 'alert.escalate', targetType: 'alert', targetId: u.id, after: { severity: u.severity } });
+    await audit.record(HEALTH_EVALUATOR, {
+      action: 'alert.escalate',
+      targetType: 'alert',
+      targetId: u.id,
+      after: { severity: u.severity },
+    });
   }
 
   if (opts.notify) {
@@ -223,4 +275,3 @@ async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: 
     alerts: { opened, resolved: plan.resolve.length, updated: plan.update.length, escalated: escalated.length },
   };
 }
-

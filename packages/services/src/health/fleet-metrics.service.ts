@@ -49,18 +49,48 @@ export async function renderFleetMetrics(prisma: PrismaClient, now = new Date())
   byHealth('fleetplane_nodes', 'Nodes by their latest health verdict.', nodes);
   byHealth('fleetplane_clusters', 'Clusters by their latest health verdict.', clusters);
 
-  const alertGauge = new Gauge({ name: 'fleetplane_alerts_live', help: 'Open and acknowledged alerts.', labelNames: ['state', 'severity'], registers: [registry] });
+  const alertGauge = new Gauge({
+    name: 'fleetplane_alerts_live',
+    help: 'Open and acknowledged alerts.',
+    labelNames: ['state', 'severity'],
+    registers: [registry],
+  });
   for (const state of ['open', 'acknowledged'] as const) {
     for (const severity of ['warning', 'critical'] as const) {
       alertGauge.set({ state, severity }, alerts.find((a) => a.state === state && a.severity === severity)?._count._all ?? 0);
     }
   }
 
-  const util = new Gauge({ name: 'fleetplane_cluster_gpu_utilization_avg_percent', help: `Average GPU utilisation of the cluster's GPUs that reported in the last ${LIVE_WINDOW_SECONDS} s.`, labelNames: ['cluster'], registers: [registry] });
-  const mem = new Gauge({ name: 'fleetplane_cluster_gpu_memory_used_mib', help: 'GPU memory in use across the cluster (MiB), newest sample per GPU.', labelNames: ['cluster'], registers: [registry] });
-  const power = new Gauge({ name: 'fleetplane_cluster_gpu_power_draw_watts', help: 'GPU power draw across the cluster (W), newest sample per GPU.', labelNames: ['cluster'], registers: [registry] });
-  const reporting = new Gauge({ name: 'fleetplane_cluster_gpus_reporting', help: `GPUs of the cluster with a sample in the last ${LIVE_WINDOW_SECONDS} s.`, labelNames: ['cluster'], registers: [registry] });
-  const health = new Gauge({ name: 'fleetplane_cluster_health', help: 'Cluster health as a one-hot gauge (1 for the current verdict).', labelNames: ['cluster', 'health'], registers: [registry] });
+  const util = new Gauge({
+    name: 'fleetplane_cluster_gpu_utilization_avg_percent',
+    help: `Average GPU utilisation of the cluster's GPUs that reported in the last ${LIVE_WINDOW_SECONDS} s.`,
+    labelNames: ['cluster'],
+    registers: [registry],
+  });
+  const mem = new Gauge({
+    name: 'fleetplane_cluster_gpu_memory_used_mib',
+    help: 'GPU memory in use across the cluster (MiB), newest sample per GPU.',
+    labelNames: ['cluster'],
+    registers: [registry],
+  });
+  const power = new Gauge({
+    name: 'fleetplane_cluster_gpu_power_draw_watts',
+    help: 'GPU power draw across the cluster (W), newest sample per GPU.',
+    labelNames: ['cluster'],
+    registers: [registry],
+  });
+  const reporting = new Gauge({
+    name: 'fleetplane_cluster_gpus_reporting',
+    help: `GPUs of the cluster with a sample in the last ${LIVE_WINDOW_SECONDS} s.`,
+    labelNames: ['cluster'],
+    registers: [registry],
+  });
+  const health = new Gauge({
+    name: 'fleetplane_cluster_health',
+    help: 'Cluster health as a one-hot gauge (1 for the current verdict).',
+    labelNames: ['cluster', 'health'],
+    registers: [registry],
+  });
   for (const c of perCluster) {
     // No reporting GPU means no value: absent series, never a fake 0 % utilisation.
     if (c.util !== null) util.set({ cluster: c.name }, c.util);
@@ -82,7 +112,10 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
  * GET /metrics: the exposition, behind a bearer token when one is configured. The comparison runs over
  * fixed-length digests so neither the token's content nor its length leaks through timing.
  */
-export async function handleMetricsRequest(deps: { prisma: PrismaClient; bearerToken?: string; now?: Date }, req: Request): Promise<Response> {
+export async function handleMetricsRequest(
+  deps: { prisma: PrismaClient; bearerToken?: string; now?: Date },
+  req: Request,
+): Promise<Response> {
   if (deps.bearerToken) {
     const presented = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
     if (!presented || !timingSafeEqual(digest(presented), digest(deps.bearerToken))) {

@@ -47,7 +47,14 @@ export async function fleetUtilisation(ctx: { prisma: PrismaClient }, now = new 
   const [clusters, live, byHealth, engine, history] = await Promise.all([
     prisma.cluster.findMany({
       orderBy: { name: 'asc' },
-      select: { id: true, name: true, health: true, servingEngine: true, site: { select: { name: true } }, _count: { select: { nodes: true } } },
+      select: {
+        id: true,
+        name: true,
+        health: true,
+        servingEngine: true,
+        site: { select: { name: true } },
+        _count: { select: { nodes: true } },
+      },
     }),
     prisma.$queryRaw<LiveRow[]>`
       WITH latest AS (
@@ -145,10 +152,17 @@ export async function fleetUtilisation(ctx: { prisma: PrismaClient }, now = new 
     fleet: {
       reportingGpus: reporting,
       gpuCount: items.reduce((a, c) => a + c.gpuCount, 0),
-      utilizationGpuAvg: weighted.length ? weighted.reduce((a, c) => a + c.utilizationGpuAvg! * c.reportingGpus, 0) / Math.max(1, weighted.reduce((a, c) => a + c.reportingGpus, 0)) : null,
+      utilizationGpuAvg: weighted.length
+        ? weighted.reduce((a, c) => a + c.utilizationGpuAvg! * c.reportingGpus, 0) /
+          Math.max(
+            1,
+            weighted.reduce((a, c) => a + c.reportingGpus, 0),
+          )
+        : null,
       powerDrawW: items.some((c) => c.powerDrawW !== null) ? items.reduce((a, c) => a + (c.powerDrawW ?? 0), 0) : null,
-      generationTokensPerSecond: items.some((c) => c.generationTokensPerSecond !== null) ? items.reduce((a, c) => a + (c.generationTokensPerSecond ?? 0), 0) : null,
+      generationTokensPerSecond: items.some((c) => c.generationTokensPerSecond !== null)
+        ? items.reduce((a, c) => a + (c.generationTokensPerSecond ?? 0), 0)
+        : null,
     },
   };
 }
-

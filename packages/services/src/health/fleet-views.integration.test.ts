@@ -40,7 +40,14 @@ beforeAll(async () => {
     [b, t2, 90, 0, 0, 0.8],
   ] as const) {
     const batch = batchFor(node, at, { engineSamples: [engine(at, gen, prompt, kv)] });
-    batch.gpuSamples = node.gpus.map((g) => gpuSample(g.uuid, g.index, g.pciBusId, at, { utilizationGpuPct: util, powerDrawW: 400, memoryUsedMib: 1000, eccUncorrectedVolatile: node === b ? 1 : 0 }));
+    batch.gpuSamples = node.gpus.map((g) =>
+      gpuSample(g.uuid, g.index, g.pciBusId, at, {
+        utilizationGpuPct: util,
+        powerDrawW: 400,
+        memoryUsedMib: 1000,
+        eccUncorrectedVolatile: node === b ? 1 : 0,
+      }),
+    );
     expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, batch))).status).toBe(200);
   }
   await evaluateFleetHealth(prisma, { now });
@@ -71,7 +78,13 @@ describe('fleet views', () => {
     const quiet = await makeNode(prisma, 1);
     const view = await fleetUtilisation({ prisma }, now);
     const c = view.clusters.find((x) => x.clusterId === quiet.clusterId)!;
-    expect(c).toMatchObject({ reportingGpus: 0, utilizationGpuAvg: null, powerDrawW: null, generationTokensPerSecond: null, kvCacheUsageFraction: null });
+    expect(c).toMatchObject({
+      reportingGpus: 0,
+      utilizationGpuAvg: null,
+      powerDrawW: null,
+      generationTokensPerSecond: null,
+      kvCacheUsageFraction: null,
+    });
   });
 
   it('builds the node × GPU grid with verdicts, reasons and the newest reading', async () => {
@@ -125,14 +138,20 @@ describe('/metrics exposition', () => {
     expect(Number(util?.value)).toBeCloseTo(70, 6);
     const accepted = families.get('fleetplane_telemetry_gpu_samples_accepted_total')!.metrics[0]!;
     expect(Number(accepted.value)).toBeGreaterThanOrEqual(5);
-    const rejected = families.get('fleetplane_telemetry_batches_rejected_total')!.metrics.map((m) => m.labels?.reason).sort();
+    const rejected = families
+      .get('fleetplane_telemetry_batches_rejected_total')!
+      .metrics.map((m) => m.labels?.reason)
+      .sort();
     expect(rejected).toEqual(['forbidden', 'internal', 'invalid_payload', 'payload_too_large', 'rate_limited', 'unauthorized']);
   });
 
   it('asks for the bearer token when one is configured, and serves the same exposition with it', async () => {
     const bearerToken = 'scrape-token-0123456789';
     const scrape = (authorization?: string) =>
-      handleMetricsRequest({ prisma, bearerToken, now }, new Request('http://fleetplane.test/metrics', { headers: authorization ? { authorization } : {} }));
+      handleMetricsRequest(
+        { prisma, bearerToken, now },
+        new Request('http://fleetplane.test/metrics', { headers: authorization ? { authorization } : {} }),
+      );
     for (const wrong of [undefined, 'Bearer nope', `Bearer ${bearerToken}x`, `Basic ${bearerToken}`]) {
       const res = await scrape(wrong);
       expect(res.status, String(wrong)).toBe(401);

@@ -70,13 +70,28 @@ export async function clusterGpuGrid(ctx: { prisma: PrismaClient }, input: z.inp
           lastSeenAt: true,
           reportIntervalSeconds: true,
           agentVersion: true,
-          gpus: { orderBy: { index: 'asc' }, select: { id: true, index: true, uuid: true, model: true, memoryMib: true, health: true, healthReasons: true, lastSampleAt: true } },
+          gpus: {
+            orderBy: { index: 'asc' },
+            select: {
+              id: true,
+              index: true,
+              uuid: true,
+              model: true,
+              memoryMib: true,
+              health: true,
+              healthReasons: true,
+              lastSampleAt: true,
+            },
+          },
         },
       },
     },
   });
   if (!cluster) throw notFound('Cluster', clusterId);
-  const latest = await latestSamples(ctx.prisma, cluster.nodes.flatMap((n) => n.gpus.map((g) => g.id)));
+  const latest = await latestSamples(
+    ctx.prisma,
+    cluster.nodes.flatMap((n) => n.gpus.map((g) => g.id)),
+  );
   return {
     ...cluster,
     nodes: cluster.nodes.map((n) => ({
@@ -91,7 +106,19 @@ export async function clusterGpuGrid(ctx: { prisma: PrismaClient }, input: z.inp
 export async function gpuHealthDetail(ctx: { prisma: PrismaClient }, id: string) {
   const gpu = await ctx.prisma.gpu.findUnique({
     where: { id },
-    include: { node: { select: { id: true, hostname: true, health: true, lastSeenAt: true, driverVersion: true, cudaVersion: true, cluster: { select: { id: true, name: true } } } } },
+    include: {
+      node: {
+        select: {
+          id: true,
+          hostname: true,
+          health: true,
+          lastSeenAt: true,
+          driverVersion: true,
+          cudaVersion: true,
+          cluster: { select: { id: true, name: true } },
+        },
+      },
+    },
   });
   if (!gpu) throw notFound('GPU', id);
   const [latest, xids, alerts] = await Promise.all([
@@ -100,7 +127,18 @@ export async function gpuHealthDetail(ctx: { prisma: PrismaClient }, id: string)
       where: { gpuId: gpu.id },
       orderBy: { occurredAt: 'desc' },
       take: 25,
-      select: { id: true, occurredAt: true, xid: true, pid: true, processName: true, message: true, pciBusId: true, kind: true, gpuInstanceId: true, undated: true },
+      select: {
+        id: true,
+        occurredAt: true,
+        xid: true,
+        pid: true,
+        processName: true,
+        message: true,
+        pciBusId: true,
+        kind: true,
+        gpuInstanceId: true,
+        undated: true,
+      },
     }),
     ctx.prisma.alert.findMany({
       where: { gpuId: gpu.id, state: { in: ['open', 'acknowledged'] } },
@@ -164,5 +202,13 @@ export async function gpuSeries(ctx: { prisma: PrismaClient }, input: TGpuSeries
       powerDrawWMax: r.powerDrawWMax,
     }));
   }
-  return { gpuId, range, from, to: now, memoryTotalMib: gpu.memoryMib, resolution: range === '1h' ? 'raw' : range === '24h' ? 'minute' : 'hour', points };
+  return {
+    gpuId,
+    range,
+    from,
+    to: now,
+    memoryTotalMib: gpu.memoryMib,
+    resolution: range === '1h' ? 'raw' : range === '24h' ? 'minute' : 'hour',
+    points,
+  };
 }

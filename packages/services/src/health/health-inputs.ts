@@ -74,9 +74,29 @@ function reading(r: LatestRow, uuid: string, index: number, name: string): GpuRe
 export async function loadGpuInputs(prisma: PrismaClient, now: Date, t: THealthThresholds) {
   const [gpus, nodes, clusters] = await Promise.all([
     prisma.gpu.findMany({
-      select: { id: true, uuid: true, index: true, model: true, nodeId: true, health: true, healthReasons: true, node: { select: { clusterId: true, hostname: true } } },
+      select: {
+        id: true,
+        uuid: true,
+        index: true,
+        model: true,
+        nodeId: true,
+        health: true,
+        healthReasons: true,
+        node: { select: { clusterId: true, hostname: true } },
+      },
     }),
-    prisma.node.findMany({ select: { id: true, clusterId: true, hostname: true, lastSeenAt: true, reportIntervalSeconds: true, clockOffsetMs: true, health: true, healthReasons: true } }),
+    prisma.node.findMany({
+      select: {
+        id: true,
+        clusterId: true,
+        hostname: true,
+        lastSeenAt: true,
+        reportIntervalSeconds: true,
+        clockOffsetMs: true,
+        health: true,
+        healthReasons: true,
+      },
+    }),
     prisma.cluster.findMany({ select: { id: true, health: true } }),
   ]);
   const eccFrom = new Date(now.getTime() - t.eccWindowSeconds * 1000);
@@ -125,10 +145,16 @@ export async function loadGpuInputs(prisma: PrismaClient, now: Date, t: THealthT
       healthReasons: g.healthReasons,
       latest: blank,
       // Only the ECC counter matters in `recent`; every other reading is "not reported".
-      recent: (eccByGpu.get(g.id) ?? []).map((e) => ({ ...unreportedReading({ uuid: g.uuid, index: g.index, name: g.model, sampledAt: e.sampled_at }), eccCorrectedVolatile: Number(e.ecc_corrected_volatile) })),
+      recent: (eccByGpu.get(g.id) ?? []).map((e) => ({
+        ...unreportedReading({ uuid: g.uuid, index: g.index, name: g.model, sampledAt: e.sampled_at }),
+        eccCorrectedVolatile: Number(e.ecc_corrected_volatile),
+      })),
       xids: (xidsByGpu.get(g.id) ?? []).map((x) => ({ occurredAt: x.occurred_at, xid: x.xid, gpuUuid: g.uuid, message: x.message })),
     };
   });
-  return { gpus: inputs, nodes: nodes.map((n) => ({ ...n, clockOffsetMs: n.clockOffsetMs === null ? null : Number(n.clockOffsetMs) })), clusters };
+  return {
+    gpus: inputs,
+    nodes: nodes.map((n) => ({ ...n, clockOffsetMs: n.clockOffsetMs === null ? null : Number(n.clockOffsetMs) })),
+    clusters,
+  };
 }
-

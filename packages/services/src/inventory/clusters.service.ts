@@ -54,8 +54,15 @@ export async function createCluster(ctx: ServiceContext, input: TCreateClusterIn
 }
 
 /** True when the endpoint URL changes while the stored API key reference would be kept as it is. */
-export function endpointApiKeyMustDrop(before: { endpointUrl: string | null; endpointApiKeyRef: string | null }, next: { endpointUrl: string | null; endpointApiKeyRef: string | null }): boolean {
-  return before.endpointApiKeyRef !== null && (before.endpointUrl ?? null) !== (next.endpointUrl ?? null) && next.endpointApiKeyRef === before.endpointApiKeyRef;
+export function endpointApiKeyMustDrop(
+  before: { endpointUrl: string | null; endpointApiKeyRef: string | null },
+  next: { endpointUrl: string | null; endpointApiKeyRef: string | null },
+): boolean {
+  return (
+    before.endpointApiKeyRef !== null &&
+    (before.endpointUrl ?? null) !== (next.endpointUrl ?? null) &&
+    next.endpointApiKeyRef === before.endpointApiKeyRef
+  );
 }
 
 export async function updateCluster(ctx: ServiceContext, input: TUpdateClusterInput) {
@@ -70,7 +77,13 @@ export async function updateCluster(ctx: ServiceContext, input: TUpdateClusterIn
       // drops the key reference unless this same change names a different one.
       const endpointApiKeyDropped = endpointApiKeyMustDrop(before, data);
       const after = await repo.update(id, endpointApiKeyDropped ? { ...data, endpointApiKeyRef: null } : data);
-      await audit({ action: 'cluster.update', targetType: 'cluster', targetId: id, before, after: { ...after, ...(endpointApiKeyDropped ? { endpointApiKeyDropped } : {}) } });
+      await audit({
+        action: 'cluster.update',
+        targetType: 'cluster',
+        targetId: id,
+        before,
+        after: { ...after, ...(endpointApiKeyDropped ? { endpointApiKeyDropped } : {}) },
+      });
       return { id: after.id, name: after.name, endpointApiKeyDropped };
     });
   } catch (e) {
@@ -85,11 +98,18 @@ export function deleteCluster(ctx: ServiceContext, id: string) {
     if (!before) throw notFound('Cluster', id);
     const nodes = await repo.countNodes(id);
     if (nodes > 0) {
-      throw precondition(`Cluster "${before.name}" still has ${nodes} node${nodes === 1 ? '' : 's'}. Delete or move its nodes before deleting the cluster.`);
+      throw precondition(
+        `Cluster "${before.name}" still has ${nodes} node${nodes === 1 ? '' : 's'}. Delete or move its nodes before deleting the cluster.`,
+      );
     }
-    const repos = await tx.trackedRepoAutoStartTarget.findMany({ where: { clusterId: id }, select: { trackedRepo: { select: { hubRepoId: true } } } });
+    const repos = await tx.trackedRepoAutoStartTarget.findMany({
+      where: { clusterId: id },
+      select: { trackedRepo: { select: { hubRepoId: true } } },
+    });
     if (repos.length > 0) {
-      throw precondition(`Pipelines of ${repos.map((r) => r.trackedRepo.hubRepoId).join(', ')} start automatically for cluster "${before.name}". Remove it from their auto-start clusters first.`);
+      throw precondition(
+        `Pipelines of ${repos.map((r) => r.trackedRepo.hubRepoId).join(', ')} start automatically for cluster "${before.name}". Remove it from their auto-start clusters first.`,
+      );
     }
     await repo.delete(id);
     await audit({ action: 'cluster.delete', targetType: 'cluster', targetId: id, before });

@@ -15,7 +15,8 @@ export async function createGpu(ctx: ServiceContext, input: TCreateGpuInput) {
     return await withAudit(ctx, async (tx, audit) => {
       const repo = new GpuRepository(tx);
       if (!(await new NodeRepository(tx).get(data.nodeId))) throw invalid('Choose an existing node', 'nodeId');
-      if (await repo.findByNodeIndex(data.nodeId, data.index)) throw conflict(`This node already has a GPU at index ${data.index}`, 'index');
+      if (await repo.findByNodeIndex(data.nodeId, data.index))
+        throw conflict(`This node already has a GPU at index ${data.index}`, 'index');
       const gpu = await repo.create(data);
       await audit({ action: 'gpu.create', targetType: 'gpu', targetId: gpu.id, after: gpu });
       return { id: gpu.id, uuid: gpu.uuid };

@@ -11,7 +11,12 @@ import { runRepoCheck } from '../upstream/repo-check.service';
 import { createTrackedRepo, getTrackedRepo, updateTrackedRepo } from '../upstream/tracked-repos.service';
 import { fastRetry, makeFamily, testPrisma, testSettings, uniqueRepoId } from '../upstream/upstream-test-support';
 import type { UpstreamSettings } from '../shared/upstream-settings';
-import { getNetworkPolicySetting, loadNetworkPolicy, NETWORK_POLICY_SETTING_KEY, updateNetworkPolicySetting } from './network-policy.service';
+import {
+  getNetworkPolicySetting,
+  loadNetworkPolicy,
+  NETWORK_POLICY_SETTING_KEY,
+  updateNetworkPolicySetting,
+} from './network-policy.service';
 import { allowLoopbackForTests } from './testing';
 
 const prisma = testPrisma();
@@ -28,7 +33,10 @@ const rogueSaw: { path: string; authorization: string | undefined }[] = [];
 
 beforeAll(async () => {
   await allowLoopbackForTests(prisma);
-  hub = await startFakeHub({ repos: [tinyRepoSeed(OPEN, 1024), { ...tinyRepoSeed(PRIVATE, 1024), private: true, tokens: ['hf_private_ok'] }], onWarning: () => undefined });
+  hub = await startFakeHub({
+    repos: [tinyRepoSeed(OPEN, 1024), { ...tinyRepoSeed(PRIVATE, 1024), private: true, tokens: ['hf_private_ok'] }],
+    onWarning: () => undefined,
+  });
   settings = await testSettings(hub.url, { HF_TOKEN_NP: 'hf_private_ok' });
   rogue = http.createServer((req, res) => {
     rogueSaw.push({ path: req.url ?? '', authorization: req.headers.authorization });
@@ -58,8 +66,16 @@ describe('network policy setting', () => {
       const updated = await updateNetworkPolicySetting(ctx, { allowLoopback: true });
       expect(updated.allowLoopback).toBe(true);
       expect(await getNetworkPolicySetting(ctx)).toMatchObject({ allowLoopback: true });
-      const audit = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'setting.network_policy.update' }, orderBy: { occurredAt: 'desc' } });
-      expect(audit).toMatchObject({ targetType: 'setting', targetId: NETWORK_POLICY_SETTING_KEY, before: { allowLoopback: false }, after: { allowLoopback: true } });
+      const audit = await prisma.auditEvent.findFirstOrThrow({
+        where: { action: 'setting.network_policy.update' },
+        orderBy: { occurredAt: 'desc' },
+      });
+      expect(audit).toMatchObject({
+        targetType: 'setting',
+        targetId: NETWORK_POLICY_SETTING_KEY,
+        before: { allowLoopback: false },
+        after: { allowLoopback: true },
+      });
 
       // The control plane's own Postgres and Redis come from the configuration.
       const policy = await loadNetworkPolicy(prisma, {
@@ -104,19 +120,35 @@ describe('repo checks under the policy', () => {
 describe('stored credentials never follow a changed URL', () => {
   it('drops a stored Hub token when the Hub URL changes without a new token, so it never reaches the new server', async () => {
     const family = await makeFamily(prisma);
-    const created = await createTrackedRepo(ctx, { familyId: family.id, hubRepoId: PRIVATE, filePatterns: ['*.json'], hubEndpoint: hub.url, accessToken: { kind: 'token', token: 'hf_private_ok' } }, settings);
+    const created = await createTrackedRepo(
+      ctx,
+      {
+        familyId: family.id,
+        hubRepoId: PRIVATE,
+        filePatterns: ['*.json'],
+        hubEndpoint: hub.url,
+        accessToken: { kind: 'token', token: 'hf_private_ok' },
+      },
+      settings,
+    );
     expect(created.hasAccessToken).toBe(true);
     expect((await runRepoCheck({ prisma, settings, retry: fastRetry }, created.id, { force: true })).status).toBe('changed');
 
     const fields = { familyId: family.id, hubRepoId: PRIVATE, branch: 'main', filePatterns: ['*.json'] };
     // Same URL, token kept: nothing dropped.
-    expect(await updateTrackedRepo(ctx, { id: created.id, data: { ...fields, hubEndpoint: hub.url } }, settings)).toMatchObject({ hasAccessToken: true, accessTokenDropped: false });
+    expect(await updateTrackedRepo(ctx, { id: created.id, data: { ...fields, hubEndpoint: hub.url } }, settings)).toMatchObject({
+      hasAccessToken: true,
+      accessTokenDropped: false,
+    });
 
     const moved = await updateTrackedRepo(ctx, { id: created.id, data: { ...fields, hubEndpoint: rogueUrl } }, settings);
     expect(moved).toMatchObject({ hubEndpoint: rogueUrl, hasAccessToken: false, accessTokenDropped: true });
     const row = await prisma.trackedRepo.findUniqueOrThrow({ where: { id: created.id } });
     expect(row).toMatchObject({ accessTokenEncrypted: null, accessTokenSecretRef: null });
-    const audit = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'tracked_repo.update', targetId: created.id }, orderBy: { occurredAt: 'desc' } });
+    const audit = await prisma.auditEvent.findFirstOrThrow({
+      where: { action: 'tracked_repo.update', targetId: created.id },
+      orderBy: { occurredAt: 'desc' },
+    });
     expect(audit.after).toMatchObject({ accessTokenDropped: true, hasAccessToken: false });
 
     await runRepoCheck({ prisma, settings, retry: fastRetry }, created.id, { force: true });
@@ -124,9 +156,22 @@ describe('stored credentials never follow a changed URL', () => {
     expect(rogueSaw.every((r) => r.authorization === undefined)).toBe(true);
 
     // A secret reference is dropped the same way; a new credential given in the same change is kept.
-    await updateTrackedRepo(ctx, { id: created.id, data: { ...fields, hubEndpoint: hub.url, accessToken: { kind: 'secret_ref', envVar: 'HF_TOKEN_NP' } } }, settings);
-    expect(await updateTrackedRepo(ctx, { id: created.id, data: { ...fields, hubEndpoint: rogueUrl } }, settings)).toMatchObject({ hasAccessToken: false, accessTokenDropped: true });
-    expect(await updateTrackedRepo(ctx, { id: created.id, data: { ...fields, hubEndpoint: rogueUrl, accessToken: { kind: 'token', token: 'hf_new_for_rogue' } } }, settings)).toMatchObject({
+    await updateTrackedRepo(
+      ctx,
+      { id: created.id, data: { ...fields, hubEndpoint: hub.url, accessToken: { kind: 'secret_ref', envVar: 'HF_TOKEN_NP' } } },
+      settings,
+    );
+    expect(await updateTrackedRepo(ctx, { id: created.id, data: { ...fields, hubEndpoint: rogueUrl } }, settings)).toMatchObject({
+      hasAccessToken: false,
+      accessTokenDropped: true,
+    });
+    expect(
+      await updateTrackedRepo(
+        ctx,
+        { id: created.id, data: { ...fields, hubEndpoint: rogueUrl, accessToken: { kind: 'token', token: 'hf_new_for_rogue' } } },
+        settings,
+      ),
+    ).toMatchObject({
       hasAccessToken: true,
       accessTokenDropped: false,
     });
@@ -146,13 +191,22 @@ describe('stored credentials never follow a changed URL', () => {
     const { id } = await createCluster(ctx, { ...base, endpointUrl: 'http://10.0.0.5:8000', endpointApiKeyRef: 'VLLM_API_KEY' });
     const keyRef = async () => (await prisma.cluster.findUniqueOrThrow({ where: { id } })).endpointApiKeyRef;
 
-    expect(await updateCluster(ctx, { id, data: { ...base, description: 'same endpoint', endpointUrl: 'http://10.0.0.5:8000', endpointApiKeyRef: 'VLLM_API_KEY' } })).toMatchObject({ endpointApiKeyDropped: false });
+    expect(
+      await updateCluster(ctx, {
+        id,
+        data: { ...base, description: 'same endpoint', endpointUrl: 'http://10.0.0.5:8000', endpointApiKeyRef: 'VLLM_API_KEY' },
+      }),
+    ).toMatchObject({ endpointApiKeyDropped: false });
     expect(await keyRef()).toBe('VLLM_API_KEY');
 
-    expect(await updateCluster(ctx, { id, data: { ...base, endpointUrl: 'http://10.9.9.9:8000', endpointApiKeyRef: 'VLLM_API_KEY' } })).toMatchObject({ endpointApiKeyDropped: true });
+    expect(
+      await updateCluster(ctx, { id, data: { ...base, endpointUrl: 'http://10.9.9.9:8000', endpointApiKeyRef: 'VLLM_API_KEY' } }),
+    ).toMatchObject({ endpointApiKeyDropped: true });
     expect(await keyRef()).toBeNull();
 
-    expect(await updateCluster(ctx, { id, data: { ...base, endpointUrl: 'http://10.0.0.5:8000', endpointApiKeyRef: 'OTHER_KEY' } })).toMatchObject({ endpointApiKeyDropped: false });
+    expect(
+      await updateCluster(ctx, { id, data: { ...base, endpointUrl: 'http://10.0.0.5:8000', endpointApiKeyRef: 'OTHER_KEY' } }),
+    ).toMatchObject({ endpointApiKeyDropped: false });
     expect(await keyRef()).toBe('OTHER_KEY');
   });
 });

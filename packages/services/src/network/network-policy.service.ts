@@ -1,4 +1,9 @@
-import { ZNetworkPolicySetting, ZUpdateNetworkPolicyInput, type TNetworkPolicySetting, type TUpdateNetworkPolicyInput } from '@fleetplane/contracts';
+import {
+  ZNetworkPolicySetting,
+  ZUpdateNetworkPolicyInput,
+  type TNetworkPolicySetting,
+  type TUpdateNetworkPolicyInput,
+} from '@fleetplane/contracts';
 import { loadConfig } from '@fleetplane/config';
 import type { PrismaClient } from '@fleetplane/db';
 import { resolveInternalServices, STRICT_NETWORK_POLICY, type NetworkPolicy, type Resolver } from '@fleetplane/net';
@@ -30,7 +35,13 @@ export async function updateNetworkPolicySetting(ctx: ServiceContext, input: TUp
       create: { key: NETWORK_POLICY_SETTING_KEY, value: data, updatedById: ctx.actor.type === 'user' ? ctx.actor.id : null },
       update: { value: data, updatedById: ctx.actor.type === 'user' ? ctx.actor.id : null },
     });
-    await audit({ action: 'setting.network_policy.update', targetType: 'setting', targetId: NETWORK_POLICY_SETTING_KEY, before: before ? parseSetting(before.value) : DEFAULT_SETTING, after: data });
+    await audit({
+      action: 'setting.network_policy.update',
+      targetType: 'setting',
+      targetId: NETWORK_POLICY_SETTING_KEY,
+      before: before ? parseSetting(before.value) : DEFAULT_SETTING,
+      after: data,
+    });
     return { ...data, updatedAt: row.updatedAt, updatedById: row.updatedById };
   });
 }

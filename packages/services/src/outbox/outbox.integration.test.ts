@@ -64,9 +64,15 @@ describe('expireCredentials', () => {
     await prisma.session.create({ data: { id: randomUUID(), token: randomUUID(), userId, expiresAt: new Date(Date.now() - 1000) } });
     await prisma.session.create({ data: { id: randomUUID(), token: randomUUID(), userId, expiresAt: new Date(Date.now() + 3_600_000) } });
     const site = await prisma.site.create({ data: { name: 'exp-site', region: 'r', dataResidency: 'eu' } });
-    const cluster = await prisma.cluster.create({ data: { name: 'exp-cluster', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } });
-    await prisma.joinToken.create({ data: { clusterId: cluster.id, tokenHash: randomUUID(), tokenPrefix: 'fpj_', expiresAt: new Date(Date.now() - 1000) } });
-    await prisma.joinToken.create({ data: { clusterId: cluster.id, tokenHash: randomUUID(), tokenPrefix: 'fpj_', expiresAt: new Date(Date.now() + 3_600_000) } });
+    const cluster = await prisma.cluster.create({
+      data: { name: 'exp-cluster', siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' },
+    });
+    await prisma.joinToken.create({
+      data: { clusterId: cluster.id, tokenHash: randomUUID(), tokenPrefix: 'fpj_', expiresAt: new Date(Date.now() - 1000) },
+    });
+    await prisma.joinToken.create({
+      data: { clusterId: cluster.id, tokenHash: randomUUID(), tokenPrefix: 'fpj_', expiresAt: new Date(Date.now() + 3_600_000) },
+    });
     const result = await expireCredentials({ prisma });
     expect(result).toMatchObject({ sessionsDeleted: 1, joinTokensExpired: 1 });
     expect(await prisma.session.count({ where: { userId } })).toBe(1);

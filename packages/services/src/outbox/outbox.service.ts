@@ -32,7 +32,10 @@ export async function dispatchOutbox(prisma: PrismaClient, producer: JobProducer
       await prisma.outboxMessage.update({ where: { id: msg.id }, data: { dispatchedAt: new Date(), attempts: { increment: 1 } } });
       dispatched += 1;
     } catch (e) {
-      await prisma.outboxMessage.update({ where: { id: msg.id }, data: { attempts: { increment: 1 }, lastError: (e as Error).message.slice(0, 500) } });
+      await prisma.outboxMessage.update({
+        where: { id: msg.id },
+        data: { attempts: { increment: 1 }, lastError: (e as Error).message.slice(0, 500) },
+      });
     }
   }
   return { dispatched, pending: pending.length - dispatched };

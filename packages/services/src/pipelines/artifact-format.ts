@@ -18,7 +18,8 @@ export function detectQuantisation(paths: readonly string[], configJson: string 
       const cfg = JSON.parse(configJson) as { quantization_config?: { quant_method?: unknown; fmt?: unknown }; torch_dtype?: unknown };
       const method = cfg.quantization_config?.quant_method;
       if (typeof method === 'string' && method) return method.toUpperCase();
-      if (typeof cfg.torch_dtype === 'string' && cfg.torch_dtype) return cfg.torch_dtype === 'bfloat16' ? 'BF16' : cfg.torch_dtype.toUpperCase();
+      if (typeof cfg.torch_dtype === 'string' && cfg.torch_dtype)
+        return cfg.torch_dtype === 'bfloat16' ? 'BF16' : cfg.torch_dtype.toUpperCase();
     } catch {
       // A malformed config.json is the model's problem, not the download's: fall through.
     }

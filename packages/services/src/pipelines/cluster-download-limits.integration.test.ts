@@ -34,7 +34,9 @@ afterAll(async () => {
 async function cluster(data: { downloadConcurrency: number | null; downloadBandwidthMbps: number | null }) {
   const suffix = randomBytes(4).toString('hex');
   const site = await prisma.site.create({ data: { name: `site-${suffix}`, region: 'eu', dataResidency: 'eu' } });
-  return prisma.cluster.create({ data: { siteId: site.id, name: `dl-${suffix}`, servingEngine: 'vllm', engineVersion: '0.11.0', ...data } });
+  return prisma.cluster.create({
+    data: { siteId: site.id, name: `dl-${suffix}`, servingEngine: 'vllm', engineVersion: '0.11.0', ...data },
+  });
 }
 
 async function stepFor(hubRepoId: string, targetKey: string) {
@@ -123,19 +125,31 @@ describe('per-cluster download limits', () => {
     expect((second?.limiter as BandwidthLimiter).bytesPerSecond).toBe(200 * MBIT);
   });
 
-  it('two workers share one cluster\'s caps through Redis', async () => {
+  it("two workers share one cluster's caps through Redis", async () => {
     // Two ClusterDownloadLimits with their own Redis connections stand for two worker processes.
     const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
     const [ra, rb] = [new Redis(redisUrl), new Redis(redisUrl)];
     const keyPrefix = `fptest-${randomBytes(4).toString('hex')}`;
     try {
       const c = await cluster({ downloadConcurrency: 1, downloadBandwidthMbps: 16 });
-      const [a, b] = [new ClusterDownloadLimits(prisma, { redis: ra, keyPrefix }), new ClusterDownloadLimits(prisma, { redis: rb, keyPrefix })];
-      const depsFor = (limits: ClusterDownloadLimits): StepRunnerDeps => ({ prisma, settings, diskMarginBytes: 0, retry: fastRetry, limitsFor: (k) => limits.forTarget(k) });
+      const [a, b] = [
+        new ClusterDownloadLimits(prisma, { redis: ra, keyPrefix }),
+        new ClusterDownloadLimits(prisma, { redis: rb, keyPrefix }),
+      ];
+      const depsFor = (limits: ClusterDownloadLimits): StepRunnerDeps => ({
+        prisma,
+        settings,
+        diskMarginBytes: 0,
+        retry: fastRetry,
+        limitsFor: (k) => limits.forTarget(k),
+      });
       const repos = REPOS.slice(4, 6);
       const steps = [await stepFor(repos[0]!, c.id), await stepFor(repos[1]!, c.id)];
       const t0 = performance.now();
-      const outcomes = await Promise.all([executePipelineStep(depsFor(a), steps[0]!.id, { isFinalAttempt: true }), executePipelineStep(depsFor(b), steps[1]!.id, { isFinalAttempt: true })]);
+      const outcomes = await Promise.all([
+        executePipelineStep(depsFor(a), steps[0]!.id, { isFinalAttempt: true }),
+        executePipelineStep(depsFor(b), steps[1]!.id, { isFinalAttempt: true }),
+      ]);
       const seconds = (performance.now() - t0) / 1000;
       expect(outcomes).toEqual(['succeeded', 'succeeded']);
 

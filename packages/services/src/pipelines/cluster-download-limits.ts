@@ -46,7 +46,8 @@ export class ClusterDownloadLimits {
   }
 
   private newLimiter(clusterId: string, bytesPerSecond: number): AdjustableBudget {
-    if (this.shared) return new RedisBandwidthBudget(this.shared.redis, `${this.shared.keyPrefix}:download-bandwidth:${clusterId}`, bytesPerSecond);
+    if (this.shared)
+      return new RedisBandwidthBudget(this.shared.redis, `${this.shared.keyPrefix}:download-bandwidth:${clusterId}`, bytesPerSecond);
     return new BandwidthLimiter(bytesPerSecond);
   }
 
@@ -74,6 +75,12 @@ export class ClusterDownloadLimits {
       cluster.downloadConcurrency ? `at most ${cluster.downloadConcurrency} file(s) at once` : 'no file limit',
       cluster.downloadBandwidthMbps ? `${cluster.downloadBandwidthMbps} Mbit/s` : 'no bandwidth cap',
     ];
-    return { clusterId: cluster.id, clusterName: cluster.name, limiter: entry.limiter, slots: entry.slots, description: `Cluster ${cluster.name} download limits: ${parts.join(', ')} (shared by its runs ${this.shared ? 'across all workers' : 'in this worker'})` };
+    return {
+      clusterId: cluster.id,
+      clusterName: cluster.name,
+      limiter: entry.limiter,
+      slots: entry.slots,
+      description: `Cluster ${cluster.name} download limits: ${parts.join(', ')} (shared by its runs ${this.shared ? 'across all workers' : 'in this worker'})`,
+    };
   }
 }

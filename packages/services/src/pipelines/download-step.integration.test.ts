@@ -42,13 +42,24 @@ beforeEach(() => {
   hub.clearRequestLog();
 });
 
-const deps = (extra: Partial<StepRunnerDeps> = {}): StepRunnerDeps => ({ prisma, settings, diskMarginBytes: 0, retry: fastRetry, cancelPollMs: 100, ...extra });
+const deps = (extra: Partial<StepRunnerDeps> = {}): StepRunnerDeps => ({
+  prisma,
+  settings,
+  diskMarginBytes: 0,
+  retry: fastRetry,
+  cancelPollMs: 100,
+  ...extra,
+});
 
 /** Tracks the repo, records its head and starts a run for it; returns the run and its download step. */
 async function runFor(hubRepoId: string, targetKey = 'default') {
-  const repo = await prisma.trackedRepo.findFirst({ where: { hubRepoId } }) ?? (await makeTrackedRepo(prisma, hubRepoId));
+  const repo = (await prisma.trackedRepo.findFirst({ where: { hubRepoId } })) ?? (await makeTrackedRepo(prisma, hubRepoId));
   await runRepoCheck({ prisma, settings, retry: fastRetry }, repo.id, { force: true });
-  const revision = await prisma.modelRevision.findFirstOrThrow({ where: { trackedRepoId: repo.id }, orderBy: { detectedAt: 'desc' }, include: { files: true } });
+  const revision = await prisma.modelRevision.findFirstOrThrow({
+    where: { trackedRepoId: repo.id },
+    orderBy: { detectedAt: 'desc' },
+    include: { files: true },
+  });
   const { id } = await startPipeline(ctx, { revisionId: revision.id, targetKey });
   const step = await prisma.pipelineStep.findFirstOrThrow({ where: { runId: id } });
   return { runId: id, stepId: step.id, revision };
@@ -56,11 +67,16 @@ async function runFor(hubRepoId: string, targetKey = 'default') {
 
 const pathOf = (r: { path: string }) => r.path.split('?')[0]!;
 const fileRequests = () => hub.requestLog.filter((r) => r.method === 'GET' && !r.path.startsWith('/api/'));
-const sha256 = async (p: string) => createHash('sha256').update(await readFile(p)).digest('hex');
+const sha256 = async (p: string) =>
+  createHash('sha256')
+    .update(await readFile(p))
+    .digest('hex');
 
 async function filesUnder(dir: string): Promise<string[]> {
   try {
-    return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
+    return (await readdir(dir, { recursive: true, withFileTypes: true }))
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)));
   } catch {
     return [];
   }
@@ -78,8 +94,16 @@ describe('download stage', () => {
     expect(progress.bytesTotal).toBe(Number(revision.totalBytes));
     expect(run.artifacts).toHaveLength(1);
     const artifact = await prisma.artifact.findUniqueOrThrow({ where: { id: run.artifacts[0]!.id }, include: { files: true } });
-    expect(artifact).toMatchObject({ format: 'safetensors', quantisation: 'FP8', producedByRunId: runId, status: 'ready', revisionId: revision.id });
-    expect(artifact.digest).toBe(manifestDigest(artifact.files.map((f) => ({ path: f.path, sizeBytes: Number(f.sizeBytes), sha256: f.sha256 }))));
+    expect(artifact).toMatchObject({
+      format: 'safetensors',
+      quantisation: 'FP8',
+      producedByRunId: runId,
+      status: 'ready',
+      revisionId: revision.id,
+    });
+    expect(artifact.digest).toBe(
+      manifestDigest(artifact.files.map((f) => ({ path: f.path, sizeBytes: Number(f.sizeBytes), sha256: f.sha256 }))),
+    );
     const dir = fileURLToPath(artifact.storageUri);
     expect(dir).toBe(path.join(settings.dataDir, 'artifacts', 'default', REPOS[0]!.replace('/', '--'), revision.commitSha));
     expect((await filesUnder(dir)).sort()).toEqual(revision.files.map((f) => f.path).sort());
@@ -107,7 +131,9 @@ describe('download stage', () => {
     const { runId, stepId } = await runFor(REPOS[1]!);
     hub.setFaults({ dropAfterBytes: { bytes: 300_000, times: 1, path: 'model-00001-of-00002.safetensors' } });
     expect(await executePipelineStep(deps(), stepId, { isFinalAttempt: false })).toBe('succeeded');
-    const shard = hub.requestLog.filter((r) => pathOf(r).endsWith('model-00001-of-00002.safetensors') && r.method === 'GET' && r.bytesSent > 0);
+    const shard = hub.requestLog.filter(
+      (r) => pathOf(r).endsWith('model-00001-of-00002.safetensors') && r.method === 'GET' && r.bytesSent > 0,
+    );
     expect(shard.length).toBeGreaterThanOrEqual(2);
     expect(shard[0]!.aborted).toBe(true);
     const resumedAt = Number(/bytes=(\d+)-/.exec(shard.at(-1)!.range ?? '')?.[1]);
@@ -157,7 +183,10 @@ describe('download stage', () => {
     const { runId, stepId, revision } = await runFor(REPOS[5]!);
     hub.setFaults({ bandwidthBytesPerSec: { bytesPerSec: 256 * 1024, path: '*.safetensors' } });
     const pending = executePipelineStep(deps(), stepId, { isFinalAttempt: false });
-    await waitFor(async () => ((await prisma.pipelineStep.findUniqueOrThrow({ where: { id: stepId } })).progress as { bytesDone?: number }).bytesDone! > 0);
+    await waitFor(
+      async () =>
+        ((await prisma.pipelineStep.findUniqueOrThrow({ where: { id: stepId } })).progress as { bytesDone?: number }).bytesDone! > 0,
+    );
     await cancelRun(ctx, runId);
     expect(await pending).toBe('cancelled');
     const run = await getRun(ctx, runId);
@@ -185,8 +214,16 @@ describe('download stage', () => {
     const exited = new Promise((resolve) => child.once('exit', (code) => resolve((exitCode = code))));
     const dir = path.join(settings.dataDir, 'artifacts', 'default', REPOS[6]!.replace('/', '--'), revision.commitSha);
     const partialSizes = async () =>
-      Promise.all((await filesUnder(dir)).filter((f) => f.endsWith('.safetensors.partial')).map(async (f) => (await stat(path.join(dir, f)).catch(() => null))?.size ?? 0));
-    await waitFor(async () => (await partialSizes()).some((n) => n > 0), 60_000, () => `child exit ${exitCode}; ${stderr}`);
+      Promise.all(
+        (await filesUnder(dir))
+          .filter((f) => f.endsWith('.safetensors.partial'))
+          .map(async (f) => (await stat(path.join(dir, f)).catch(() => null))?.size ?? 0),
+      );
+    await waitFor(
+      async () => (await partialSizes()).some((n) => n > 0),
+      60_000,
+      () => `child exit ${exitCode}; ${stderr}`,
+    );
     child.kill('SIGKILL');
     await exited;
     expect((await partialSizes()).some((n) => n > 0 && n < BIG_SHARD)).toBe(true);

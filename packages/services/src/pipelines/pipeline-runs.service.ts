@@ -16,8 +16,13 @@ const TERMINAL_RUN_STATES = ['succeeded', 'failed', 'cancelled'] as const;
  * Creates the run of (revision, target) with its steps and queues its flow through the outbox, or
  * returns the existing run: (revision, target) is unique, so a revision is never processed twice.
  */
-export async function createRunInTx(tx: Db, args: { revisionId: string; targetKey: string; trigger: RunTrigger; triggeredById: string | null }) {
-  const existing = await tx.pipelineRun.findUnique({ where: { revisionId_targetKey: { revisionId: args.revisionId, targetKey: args.targetKey } } });
+export async function createRunInTx(
+  tx: Db,
+  args: { revisionId: string; targetKey: string; trigger: RunTrigger; triggeredById: string | null },
+) {
+  const existing = await tx.pipelineRun.findUnique({
+    where: { revisionId_targetKey: { revisionId: args.revisionId, targetKey: args.targetKey } },
+  });
   if (existing) return { run: existing, created: false };
   const run = await tx.pipelineRun.create({
     data: {
@@ -42,7 +47,12 @@ export async function startPipeline(ctx: ServiceContext, input: TStartPipelineIn
     withAudit(ctx, async (tx, audit) => {
       const revision = await tx.modelRevision.findUnique({ where: { id: data.revisionId }, select: { id: true } });
       if (!revision) throw notFound('Revision', data.revisionId);
-      const { run, created } = await createRunInTx(tx, { revisionId: data.revisionId, targetKey: data.targetKey, trigger: 'manual', triggeredById: userId });
+      const { run, created } = await createRunInTx(tx, {
+        revisionId: data.revisionId,
+        targetKey: data.targetKey,
+        trigger: 'manual',
+        triggeredById: userId,
+      });
       await audit({
         action: created ? 'pipeline_run.start' : 'pipeline_run.start_existing',
         targetType: 'pipeline_run',
@@ -67,7 +77,10 @@ export async function startPipeline(ctx: ServiceContext, input: TStartPipelineIn
 async function targetClusters(prisma: Db, targetKeys: string[]): Promise<Map<string, { id: string; name: string }>> {
   const keys = [...new Set(targetKeys.filter((k) => k !== 'default'))];
   if (!keys.length) return new Map();
-  const clusters = await prisma.cluster.findMany({ where: { OR: [{ id: { in: keys } }, { name: { in: keys } }] }, select: { id: true, name: true } });
+  const clusters = await prisma.cluster.findMany({
+    where: { OR: [{ id: { in: keys } }, { name: { in: keys } }] },
+    select: { id: true, name: true },
+  });
   const byKey = new Map<string, { id: string; name: string }>();
   for (const c of clusters) {
     byKey.set(c.id, c);
@@ -82,7 +95,14 @@ export async function listRuns(ctx: Pick<ServiceContext, 'prisma'>, input: TRunL
     ...(q.state ? { state: q.state } : {}),
     ...(q.revisionId ? { revisionId: q.revisionId } : {}),
     ...(q.trackedRepoId ? { revision: { trackedRepoId: q.trackedRepoId } } : {}),
-    ...(q.search ? { OR: [{ revision: { trackedRepo: { hubRepoId: { contains: q.search, mode: 'insensitive' } } } }, { revision: { commitSha: { startsWith: q.search.toLowerCase() } } }] } : {}),
+    ...(q.search
+      ? {
+          OR: [
+            { revision: { trackedRepo: { hubRepoId: { contains: q.search, mode: 'insensitive' } } } },
+            { revision: { commitSha: { startsWith: q.search.toLowerCase() } } },
+          ],
+        }
+      : {}),
   };
   const [rows, total] = await Promise.all([
     ctx.prisma.pipelineRun.findMany({
@@ -91,13 +111,24 @@ export async function listRuns(ctx: Pick<ServiceContext, 'prisma'>, input: TRunL
       skip: (q.page - 1) * q.pageSize,
       take: q.pageSize,
       include: {
-        revision: { select: { id: true, commitSha: true, commitTitle: true, changeClass: true, trackedRepo: { select: { id: true, hubRepoId: true } } } },
+        revision: {
+          select: {
+            id: true,
+            commitSha: true,
+            commitTitle: true,
+            changeClass: true,
+            trackedRepo: { select: { id: true, hubRepoId: true } },
+          },
+        },
         steps: { select: { kind: true, state: true, progress: true }, orderBy: { position: 'asc' } },
       },
     }),
     ctx.prisma.pipelineRun.count({ where }),
   ]);
-  const clusters = await targetClusters(ctx.prisma, rows.map((r) => r.targetKey));
+  const clusters = await targetClusters(
+    ctx.prisma,
+    rows.map((r) => r.targetKey),
+  );
   const items = rows.map((r) => ({
     id: r.id,
     state: r.state,
@@ -120,9 +151,21 @@ export async function getRun(ctx: Pick<ServiceContext, 'prisma'>, id: string, op
   const run = await ctx.prisma.pipelineRun.findUnique({
     where: { id },
     include: {
-      revision: { select: { id: true, commitSha: true, commitTitle: true, changeClass: true, bytesToFetch: true, totalBytes: true, trackedRepo: { select: { id: true, hubRepoId: true, branch: true } } } },
+      revision: {
+        select: {
+          id: true,
+          commitSha: true,
+          commitTitle: true,
+          changeClass: true,
+          bytesToFetch: true,
+          totalBytes: true,
+          trackedRepo: { select: { id: true, hubRepoId: true, branch: true } },
+        },
+      },
       steps: { orderBy: { position: 'asc' } },
-      artifactsProduced: { select: { id: true, format: true, quantisation: true, digest: true, sizeBytes: true, storageUri: true, status: true } },
+      artifactsProduced: {
+        select: { id: true, format: true, quantisation: true, digest: true, sizeBytes: true, storageUri: true, status: true },
+      },
       triggeredBy: { select: { id: true, name: true, email: true } },
     },
   });
@@ -172,12 +215,16 @@ export async function cancelRun(ctx: ServiceContext, id: string) {
   return withAudit(ctx, async (tx, audit) => {
     const run = await tx.pipelineRun.findUnique({ where: { id }, include: { steps: true } });
     if (!run) throw notFound('Pipeline run', id);
-    if ((TERMINAL_RUN_STATES as readonly string[]).includes(run.state)) throw precondition(`The run already ${run.state === 'cancelled' ? 'was cancelled' : run.state}`);
+    if ((TERMINAL_RUN_STATES as readonly string[]).includes(run.state))
+      throw precondition(`The run already ${run.state === 'cancelled' ? 'was cancelled' : run.state}`);
     const now = new Date();
     const running = run.steps.some((s) => s.state === 'running');
     // A running step sees cancelRequestedAt within a second and ends itself as cancelled; steps that
     // have not started are cancelled here, and without a running step the run ends at once.
-    await tx.pipelineStep.updateMany({ where: { runId: id, state: { in: ['pending', 'queued'] } }, data: { state: 'cancelled', finishedAt: now } });
+    await tx.pipelineStep.updateMany({
+      where: { runId: id, state: { in: ['pending', 'queued'] } },
+      data: { state: 'cancelled', finishedAt: now },
+    });
     await tx.pipelineRun.update({
       where: { id },
       data: running
@@ -194,10 +241,14 @@ async function requeue(ctx: ServiceContext, runId: string, stepFilter: Prisma.Pi
   const result = await withAudit(ctx, async (tx, audit) => {
     const run = await tx.pipelineRun.findUnique({ where: { id: runId } });
     if (!run) throw notFound('Pipeline run', runId);
-    if (run.state === 'queued' || run.state === 'running') throw precondition('The run is still in progress; cancel it first or wait for it to end');
+    if (run.state === 'queued' || run.state === 'running')
+      throw precondition('The run is still in progress; cancel it first or wait for it to end');
     const steps = await tx.pipelineStep.findMany({ where: { runId, state: { in: ['failed', 'cancelled'] }, ...stepFilter } });
     if (steps.length === 0) throw precondition('Nothing to retry: only failed or cancelled steps can be retried');
-    await tx.pipelineStep.updateMany({ where: { id: { in: steps.map((s) => s.id) } }, data: { state: 'queued', error: null, finishedAt: null } });
+    await tx.pipelineStep.updateMany({
+      where: { id: { in: steps.map((s) => s.id) } },
+      data: { state: 'queued', error: null, finishedAt: null },
+    });
     await tx.pipelineRun.update({
       where: { id: runId },
       data: { state: 'queued', error: null, finishedAt: null, cancelRequestedAt: null, summary: 'Retry queued.' },

@@ -74,7 +74,10 @@ export class RedisFileSlots implements FileSlots {
       if ((await this.redis.eval(ACQUIRE_SLOT, 1, this.key, this.capacity, holder, SLOT_LEASE_MS)) === 1) break;
       await sleep(this.pollMs * (0.5 + Math.random()), undefined, { signal });
     }
-    const renew = setInterval(() => void this.redis.eval(RENEW_SLOT, 1, this.key, holder, SLOT_LEASE_MS).catch(() => undefined), SLOT_LEASE_MS / 3);
+    const renew = setInterval(
+      () => void this.redis.eval(RENEW_SLOT, 1, this.key, holder, SLOT_LEASE_MS).catch(() => undefined),
+      SLOT_LEASE_MS / 3,
+    );
     renew.unref();
     let released = false;
     return () => {

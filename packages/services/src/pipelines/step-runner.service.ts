@@ -81,7 +81,8 @@ class StepWriter {
     this.enqueue(async () => {
       const snapshot = this.pendingProgress;
       this.pendingProgress = null;
-      if (snapshot) await this.prisma.pipelineStep.update({ where: { id: this.stepId }, data: { progress: { ...snapshot }, heartbeatAt: new Date() } });
+      if (snapshot)
+        await this.prisma.pipelineStep.update({ where: { id: this.stepId }, data: { progress: { ...snapshot }, heartbeatAt: new Date() } });
     });
   }
 
@@ -99,7 +100,13 @@ function describe(obj: object, msg?: string) {
 
 function isPermanent(err: unknown) {
   // A refused address stays refused until an admin changes the setting: no point retrying it.
-  return err instanceof DownloadVerificationError || err instanceof InsufficientDiskError || err instanceof DownloadHttpError || err instanceof PermanentStepError || isNetworkPolicyError(err);
+  return (
+    err instanceof DownloadVerificationError ||
+    err instanceof InsufficientDiskError ||
+    err instanceof DownloadHttpError ||
+    err instanceof PermanentStepError ||
+    isNetworkPolicyError(err)
+  );
 }
 
 /**
@@ -126,13 +133,23 @@ export async function executePipelineStep(
   }
   const started = await prisma.pipelineStep.update({
     where: { id: stepId },
-    data: { state: 'running', attempts: { increment: 1 }, startedAt: step.startedAt ?? now, heartbeatAt: now, error: null, finishedAt: null },
+    data: {
+      state: 'running',
+      attempts: { increment: 1 },
+      startedAt: step.startedAt ?? now,
+      heartbeatAt: now,
+      error: null,
+      finishedAt: null,
+    },
   });
   await prisma.pipelineRun.update({
     where: { id: step.runId },
     data: { state: 'running', startedAt: step.run.startedAt ?? now, summary: 'Downloading the revision from the Hub.' },
   });
-  writer.log('info', `Attempt ${started.attempts} started${started.attempts > 1 ? ' (partial files from earlier attempts are resumed)' : ''}`);
+  writer.log(
+    'info',
+    `Attempt ${started.attempts} started${started.attempts > 1 ? ' (partial files from earlier attempts are resumed)' : ''}`,
+  );
 
   const controller = new AbortController();
   let lastHeartbeat = Date.now();
@@ -199,11 +216,18 @@ async function runDownload(deps: StepRunnerDeps, runId: string, stepId: string, 
     gitOid: f.gitOid ?? '0'.repeat(40),
     lfs: f.sha256 !== null,
   }));
-  if (files.length === 0) throw new PermanentStepError(`Revision ${revision.commitSha.slice(0, 12)} has no files matching the repo's patterns`);
+  if (files.length === 0)
+    throw new PermanentStepError(`Revision ${revision.commitSha.slice(0, 12)} has no files matching the repo's patterns`);
 
-  const store = new LocalDirectoryStore(path.join(settings.dataDir, 'artifacts', run.targetKey), deps.statfs ? { statfs: deps.statfs } : {});
+  const store = new LocalDirectoryStore(
+    path.join(settings.dataDir, 'artifacts', run.targetKey),
+    deps.statfs ? { statfs: deps.statfs } : {},
+  );
   const artifactKey = defaultArtifactKey(repo.hubRepoId, revision.commitSha);
-  writer.log('info', `Downloading ${files.length} file(s) of ${repo.hubRepoId}@${revision.commitSha.slice(0, 12)} into ${path.join(store.root, artifactKey)}`);
+  writer.log(
+    'info',
+    `Downloading ${files.length} file(s) of ${repo.hubRepoId}@${revision.commitSha.slice(0, 12)} into ${path.join(store.root, artifactKey)}`,
+  );
   const limits = await deps.limitsFor?.(run.targetKey);
   if (limits) writer.log('info', limits.description);
 
@@ -239,7 +263,10 @@ async function runDownload(deps: StepRunnerDeps, runId: string, stepId: string, 
     ...result,
     storageUri: pathToFileURL(path.join(store.root, ...artifactKey.split('/'))).href,
     format: detectFormat(result.files.map((f) => f.path)),
-    quantisation: detectQuantisation(result.files.map((f) => f.path), configJson),
+    quantisation: detectQuantisation(
+      result.files.map((f) => f.path),
+      configJson,
+    ),
   };
 }
 
@@ -302,10 +329,17 @@ async function completeDownload(prisma: PrismaClient, runId: string, stepId: str
       },
     });
     await tx.pipelineLog.create({
-      data: { stepId, level: 'info', message: `Artifact ${result.digest.slice(0, 16)}… ${existing ? 'already existed; reused' : 'recorded'} (${result.format}, ${result.quantisation})` },
+      data: {
+        stepId,
+        level: 'info',
+        message: `Artifact ${result.digest.slice(0, 16)}… ${existing ? 'already existed; reused' : 'recorded'} (${result.format}, ${result.quantisation})`,
+      },
     });
     // Download is the last available stage, so its success ends the run.
-    await tx.pipelineRun.update({ where: { id: runId }, data: { state: 'succeeded', finishedAt, summary: DOWNLOAD_ONLY_SUMMARY, error: null } });
+    await tx.pipelineRun.update({
+      where: { id: runId },
+      data: { state: 'succeeded', finishedAt, summary: DOWNLOAD_ONLY_SUMMARY, error: null },
+    });
   });
 }
 
@@ -321,7 +355,10 @@ async function markFailed(prisma: PrismaClient, runId: string, stepId: string, m
   const now = new Date();
   await prisma.$transaction([
     prisma.pipelineStep.update({ where: { id: stepId }, data: { state: 'failed', finishedAt: now, error: message } }),
-    prisma.pipelineRun.update({ where: { id: runId }, data: { state: 'failed', finishedAt: now, error: message, summary: `Download failed: ${message}` } }),
+    prisma.pipelineRun.update({
+      where: { id: runId },
+      data: { state: 'failed', finishedAt: now, error: message, summary: `Download failed: ${message}` },
+    }),
   ]);
 }
 
@@ -350,7 +387,12 @@ export async function finalisePipelineRun(prisma: PrismaClient, runId: string) {
       state,
       finishedAt: now,
       error: failed?.error ?? null,
-      summary: state === 'succeeded' ? DOWNLOAD_ONLY_SUMMARY : state === 'failed' ? `Download failed: ${failed?.error ?? 'unknown error'}` : 'Cancelled.',
+      summary:
+        state === 'succeeded'
+          ? DOWNLOAD_ONLY_SUMMARY
+          : state === 'failed'
+            ? `Download failed: ${failed?.error ?? 'unknown error'}`
+            : 'Cancelled.',
     },
   });
   return { state };

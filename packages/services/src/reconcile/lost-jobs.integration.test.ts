@@ -32,25 +32,66 @@ afterAll(async () => {
 });
 
 /** A pipeline run whose start message went out long ago and whose jobs Redis no longer has. */
-async function lostPipelineRun(step: { state: 'queued' | 'running'; heartbeatAt?: Date | null } = { state: 'queued' }, run: { lostJobRequeues?: number; cancelRequestedAt?: Date } = {}) {
+async function lostPipelineRun(
+  step: { state: 'queued' | 'running'; heartbeatAt?: Date | null } = { state: 'queued' },
+  run: { lostJobRequeues?: number; cancelRequestedAt?: Date } = {},
+) {
   n += 1;
-  const family = await prisma.modelFamily.create({ data: { slug: `f-${tag}-${n}`, name: `f-${tag}-${n}`, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
-  const repo = await prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId: `acme/r-${tag}-${n}`, filePatterns: ['*.safetensors'] } });
-  const revision = await prisma.modelRevision.create({ data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), commitTitle: 'Upload', changeClass: 'initial', diff: {}, bytesToFetch: 1n, totalBytes: 1n } });
-  const created = await prisma.$transaction((tx) => createRunInTx(tx, { revisionId: revision.id, targetKey: 'default', trigger: 'manual', triggeredById: null }));
+  const family = await prisma.modelFamily.create({
+    data: { slug: `f-${tag}-${n}`, name: `f-${tag}-${n}`, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
+  });
+  const repo = await prisma.trackedRepo.create({
+    data: { familyId: family.id, hubRepoId: `acme/r-${tag}-${n}`, filePatterns: ['*.safetensors'] },
+  });
+  const revision = await prisma.modelRevision.create({
+    data: {
+      trackedRepoId: repo.id,
+      commitSha: randomBytes(20).toString('hex'),
+      commitTitle: 'Upload',
+      changeClass: 'initial',
+      diff: {},
+      bytesToFetch: 1n,
+      totalBytes: 1n,
+    },
+  });
+  const created = await prisma.$transaction((tx) =>
+    createRunInTx(tx, { revisionId: revision.id, targetKey: 'default', trigger: 'manual', triggeredById: null }),
+  );
   const id = created.run.id;
   await prisma.outboxMessage.updateMany({ where: { jobId: `start-${id}-0` }, data: { dispatchedAt: longAgo(), createdAt: longAgo() } });
-  await prisma.pipelineRun.update({ where: { id }, data: { createdAt: longAgo(), state: step.state === 'running' ? 'running' : 'queued', lostJobRequeues: run.lostJobRequeues ?? 0, cancelRequestedAt: run.cancelRequestedAt ?? null } });
-  await prisma.pipelineStep.updateMany({ where: { runId: id }, data: { state: step.state, jobId: `step-${id}-0`, heartbeatAt: step.heartbeatAt ?? null, ...(step.state === 'running' ? { startedAt: longAgo(), attempts: 1 } : {}) } });
+  await prisma.pipelineRun.update({
+    where: { id },
+    data: {
+      createdAt: longAgo(),
+      state: step.state === 'running' ? 'running' : 'queued',
+      lostJobRequeues: run.lostJobRequeues ?? 0,
+      cancelRequestedAt: run.cancelRequestedAt ?? null,
+    },
+  });
+  await prisma.pipelineStep.updateMany({
+    where: { runId: id },
+    data: {
+      state: step.state,
+      jobId: `step-${id}-0`,
+      heartbeatAt: step.heartbeatAt ?? null,
+      ...(step.state === 'running' ? { startedAt: longAgo(), attempts: 1 } : {}),
+    },
+  });
   return id;
 }
 
 async function lostValidationRun(lostJobRequeues = 0) {
   n += 1;
   const site = await prisma.site.create({ data: { name: `s-${tag}-${n}`, region: 'eu-west', dataResidency: 'eu' } });
-  const cluster = await prisma.cluster.create({ data: { name: `c-${tag}-${n}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } });
+  const cluster = await prisma.cluster.create({
+    data: { name: `c-${tag}-${n}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' },
+  });
   const suite = await prisma.validationSuite.create({
-    data: { name: `suite-${tag}-${n}`, version: 1, checks: ['a', 'b', 'c'].map((key) => ({ key, kind: 'endpoint', required: true, params: {}, thresholds: {} })) },
+    data: {
+      name: `suite-${tag}-${n}`,
+      version: 1,
+      checks: ['a', 'b', 'c'].map((key) => ({ key, kind: 'endpoint', required: true, params: {}, thresholds: {} })),
+    },
   });
   const run = await prisma.validationRun.create({
     data: {
@@ -69,7 +110,16 @@ async function lostValidationRun(lostJobRequeues = 0) {
       },
     },
   });
-  await prisma.outboxMessage.create({ data: { queue: 'validation', jobName: startValidationRunJob.name, jobId: `vstart-${run.id}`, payload: { runId: run.id }, createdAt: longAgo(), dispatchedAt: longAgo() } });
+  await prisma.outboxMessage.create({
+    data: {
+      queue: 'validation',
+      jobName: startValidationRunJob.name,
+      jobId: `vstart-${run.id}`,
+      payload: { runId: run.id },
+      createdAt: longAgo(),
+      dispatchedAt: longAgo(),
+    },
+  });
   return run.id;
 }
 
@@ -84,7 +134,10 @@ describe('reconcileLostJobs: pipeline runs', () => {
     expect(run.steps[0]!.logs.map((l) => l.message)).toEqual([expect.stringMatching(/queued again by the reconciler/)]);
     // The start message went out again (dispatched right away) as the same job.
     expect(await producer.queue('pipeline').getJobState(`start-${id}-0`)).toBe('waiting');
-    expect((await prisma.outboxMessage.findUniqueOrThrow({ where: { queue_jobId: { queue: 'pipeline', jobId: `start-${id}-0` } } })).dispatchedAt).not.toBeNull();
+    expect(
+      (await prisma.outboxMessage.findUniqueOrThrow({ where: { queue_jobId: { queue: 'pipeline', jobId: `start-${id}-0` } } }))
+        .dispatchedAt,
+    ).not.toBeNull();
 
     // The job is live now: a second pass (or another worker's) leaves the run alone.
     const second = await reconcileLostJobs({ prisma, producer }, { ...opts, idleGraceMs: 0 });

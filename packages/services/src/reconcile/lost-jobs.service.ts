@@ -40,7 +40,10 @@ interface RunFacts {
   jobIds: string[];
 }
 
-export async function reconcileLostJobs(deps: { prisma: PrismaClient; producer: JobProducer }, opts: ReconcileOptions = {}): Promise<ReconcileResult> {
+export async function reconcileLostJobs(
+  deps: { prisma: PrismaClient; producer: JobProducer },
+  opts: ReconcileOptions = {},
+): Promise<ReconcileResult> {
   const result: ReconcileResult = { requeued: [], failed: [], settled: [], waiting: [] };
   await reconcilePipelineRuns(deps, opts, result);
   await reconcileValidationRuns(deps, opts, result);
@@ -60,7 +63,10 @@ function settings(opts: ReconcileOptions) {
 
 /** The newest start message of a run in the outbox (every start and retry goes through it). */
 async function latestStartMessage(db: Db, queue: TQueueName, jobName: string, runId: string) {
-  return db.outboxMessage.findFirst({ where: { queue, jobName, payload: { path: ['runId'], equals: runId } }, orderBy: { createdAt: 'desc' } });
+  return db.outboxMessage.findFirst({
+    where: { queue, jobName, payload: { path: ['runId'], equals: runId } },
+    orderBy: { createdAt: 'desc' },
+  });
 }
 
 /** Sends a start message again: the same row (same job id), marked undispatched in the transaction that reset the run. */
@@ -84,26 +90,48 @@ async function decide(
   return decideLostRun({ ...rest, outboxPending: false, jobLive: await anyJobLive(deps.producer, queue, facts.jobIds) });
 }
 
-async function reconcilePipelineRuns(deps: { prisma: PrismaClient; producer: JobProducer }, opts: ReconcileOptions, result: ReconcileResult) {
+async function reconcilePipelineRuns(
+  deps: { prisma: PrismaClient; producer: JobProducer },
+  opts: ReconcileOptions,
+  result: ReconcileResult,
+) {
   const { prisma, producer } = deps;
   const s = settings(opts);
-  const runs = await prisma.pipelineRun.findMany({ where: { state: { in: ['queued', 'running'] }, finishedAt: null }, include: { steps: true }, orderBy: { createdAt: 'asc' } });
+  const runs = await prisma.pipelineRun.findMany({
+    where: { state: { in: ['queued', 'running'] }, finishedAt: null },
+    include: { steps: true },
+    orderBy: { createdAt: 'asc' },
+  });
   for (const run of runs) {
     const start = await latestStartMessage(prisma, 'pipeline', startPipelineRunJob.name, run.id);
     const generation = (start?.payload as { generation?: number } | null)?.generation ?? 0;
     const startJobId = start?.jobId ?? startPipelineRunJob.jobId!({ runId: run.id, generation });
-    const jobIds = [startJobId, pipelineFinalizeJobId(run.id, generation), ...run.steps.map((st) => st.jobId ?? pipelineStepJobId(st.id, generation))];
+    const jobIds = [
+      startJobId,
+      pipelineFinalizeJobId(run.id, generation),
+      ...run.steps.map((st) => st.jobId ?? pipelineStepJobId(st.id, generation)),
+    ];
     const now = s.now();
-    const decision = await decide(deps, 'pipeline', { outboxPending: !!start && !start.dispatchedAt, jobIds }, {
-      cancelRequested: !!run.cancelRequestedAt,
-      units: run.steps,
-      requeues: run.lostJobRequeues,
-      maxRequeues: s.maxRequeues,
-      now,
-      heartbeatStaleMs: s.heartbeatStaleMs,
-      lastActivityAt: latestOf(run.createdAt, run.startedAt, start?.dispatchedAt, ...run.steps.flatMap((st) => [st.startedAt, st.finishedAt, st.heartbeatAt])),
-      idleGraceMs: s.idleGraceMs,
-    });
+    const decision = await decide(
+      deps,
+      'pipeline',
+      { outboxPending: !!start && !start.dispatchedAt, jobIds },
+      {
+        cancelRequested: !!run.cancelRequestedAt,
+        units: run.steps,
+        requeues: run.lostJobRequeues,
+        maxRequeues: s.maxRequeues,
+        now,
+        heartbeatStaleMs: s.heartbeatStaleMs,
+        lastActivityAt: latestOf(
+          run.createdAt,
+          run.startedAt,
+          start?.dispatchedAt,
+          ...run.steps.flatMap((st) => [st.startedAt, st.finishedAt, st.heartbeatAt]),
+        ),
+        idleGraceMs: s.idleGraceMs,
+      },
+    );
     if (decision.action === 'leave') {
       if (decision.why === 'worker_busy') result.waiting.push(run.id);
       continue;
@@ -114,20 +142,31 @@ async function reconcilePipelineRuns(deps: { prisma: PrismaClient; producer: Job
       await tx.$queryRaw`SELECT id FROM pipeline_run WHERE id = ${run.id} FOR UPDATE`;
       const fresh = await tx.pipelineRun.findUnique({ where: { id: run.id }, include: { steps: true } });
       if (!fresh || fresh.finishedAt || (fresh.state !== 'queued' && fresh.state !== 'running')) return false;
-      if (fresh.lostJobRequeues !== run.lostJobRequeues || fresh.steps.some((st) => isFreshHeartbeat(st, s.now(), s.heartbeatStaleMs))) return false;
+      if (fresh.lostJobRequeues !== run.lostJobRequeues || fresh.steps.some((st) => isFreshHeartbeat(st, s.now(), s.heartbeatStaleMs)))
+        return false;
       const unfinished = fresh.steps.filter((st) => st.state === 'pending' || st.state === 'queued' || st.state === 'running');
       const at = s.now();
       if (decision.action === 'settle' && fresh.cancelRequestedAt) {
-        await tx.pipelineStep.updateMany({ where: { id: { in: unfinished.map((st) => st.id) } }, data: { state: 'cancelled', finishedAt: at } });
+        await tx.pipelineStep.updateMany({
+          where: { id: { in: unfinished.map((st) => st.id) } },
+          data: { state: 'cancelled', finishedAt: at },
+        });
       } else if (decision.action === 'fail') {
         const error = `The step did not finish. ${decision.reason} Retry the run to resume from the files already downloaded.`;
-        await tx.pipelineStep.updateMany({ where: { id: { in: unfinished.map((st) => st.id) } }, data: { state: 'failed', finishedAt: at, error } });
+        await tx.pipelineStep.updateMany({
+          where: { id: { in: unfinished.map((st) => st.id) } },
+          data: { state: 'failed', finishedAt: at, error },
+        });
         for (const st of unfinished) await tx.pipelineLog.create({ data: { stepId: st.id, level: 'error', message: error } });
       } else if (decision.action === 'requeue') {
-        const lost = 'Its queue job was lost (Redis came back without its data); queued again by the reconciler. Partial files are resumed.';
+        const lost =
+          'Its queue job was lost (Redis came back without its data); queued again by the reconciler. Partial files are resumed.';
         await tx.pipelineStep.updateMany({ where: { id: { in: unfinished.map((st) => st.id) } }, data: { state: 'queued' } });
         for (const st of unfinished) await tx.pipelineLog.create({ data: { stepId: st.id, level: 'warn', message: lost } });
-        await tx.pipelineRun.update({ where: { id: run.id }, data: { lostJobRequeues: { increment: 1 }, summary: 'Queued again: its jobs were lost when Redis came back without its data.' } });
+        await tx.pipelineRun.update({
+          where: { id: run.id },
+          data: { lostJobRequeues: { increment: 1 }, summary: 'Queued again: its jobs were lost when Redis came back without its data.' },
+        });
         await rearmStartMessage(tx, 'pipeline', startPipelineRunJob.name, startJobId, { runId: run.id, generation });
       }
       return true;
@@ -143,31 +182,57 @@ async function reconcilePipelineRuns(deps: { prisma: PrismaClient; producer: Job
   }
 }
 
-async function reconcileValidationRuns(deps: { prisma: PrismaClient; producer: JobProducer }, opts: ReconcileOptions, result: ReconcileResult) {
+async function reconcileValidationRuns(
+  deps: { prisma: PrismaClient; producer: JobProducer },
+  opts: ReconcileOptions,
+  result: ReconcileResult,
+) {
   const { prisma, producer } = deps;
   const s = settings(opts);
-  const runs = await prisma.validationRun.findMany({ where: { state: { in: ['queued', 'running'] }, finishedAt: null }, include: { checks: true }, orderBy: { createdAt: 'asc' } });
+  const runs = await prisma.validationRun.findMany({
+    where: { state: { in: ['queued', 'running'] }, finishedAt: null },
+    include: { checks: true },
+    orderBy: { createdAt: 'asc' },
+  });
   for (const run of runs) {
     const startJobId = startValidationRunJob.jobId!({ runId: run.id });
     const start = await prisma.outboxMessage.findUnique({ where: { queue_jobId: { queue: 'validation', jobId: startJobId } } });
     const jobIds = [startJobId, validationFinaliseJobId(run.id), ...run.checks.map((c) => validationCheckJobId(run.id, c.checkKey))];
-    const decision = await decide(deps, 'validation', { outboxPending: !!start && !start.dispatchedAt, jobIds }, {
-      cancelRequested: !!run.cancelRequestedAt,
-      units: run.checks,
-      requeues: run.lostJobRequeues,
-      maxRequeues: s.maxRequeues,
-      now: s.now(),
-      heartbeatStaleMs: s.heartbeatStaleMs,
-      lastActivityAt: latestOf(run.createdAt, run.startedAt, start?.dispatchedAt, ...run.checks.flatMap((c) => [c.startedAt, c.finishedAt, c.heartbeatAt])),
-      idleGraceMs: s.idleGraceMs,
-    });
+    const decision = await decide(
+      deps,
+      'validation',
+      { outboxPending: !!start && !start.dispatchedAt, jobIds },
+      {
+        cancelRequested: !!run.cancelRequestedAt,
+        units: run.checks,
+        requeues: run.lostJobRequeues,
+        maxRequeues: s.maxRequeues,
+        now: s.now(),
+        heartbeatStaleMs: s.heartbeatStaleMs,
+        lastActivityAt: latestOf(
+          run.createdAt,
+          run.startedAt,
+          start?.dispatchedAt,
+          ...run.checks.flatMap((c) => [c.startedAt, c.finishedAt, c.heartbeatAt]),
+        ),
+        idleGraceMs: s.idleGraceMs,
+      },
+    );
     if (decision.action === 'leave') {
       if (decision.why === 'worker_busy') result.waiting.push(run.id);
       continue;
     }
     if (decision.action === 'settle' || decision.action === 'fail') {
       // finaliseRun locks the row and seals once; cancelled runs end cancelled, lost ones say why.
-      const sealed = await finaliseRun(prisma, run.id, decision.action === 'fail' ? { lostReason: `The runner lost this run. ${decision.reason} Checks that had not finished are marked as errors; start a new run.` } : {});
+      const sealed = await finaliseRun(
+        prisma,
+        run.id,
+        decision.action === 'fail'
+          ? {
+              lostReason: `The runner lost this run. ${decision.reason} Checks that had not finished are marked as errors; start a new run.`,
+            }
+          : {},
+      );
       if (sealed) (decision.action === 'fail' ? result.failed : result.settled).push(run.id);
       continue;
     }
@@ -178,7 +243,10 @@ async function reconcileValidationRuns(deps: { prisma: PrismaClient; producer: J
       if (!fresh || fresh.finishedAt || fresh.lostJobRequeues !== run.lostJobRequeues) return false;
       if (fresh.checks.some((c) => isFreshHeartbeat(c, s.now(), s.heartbeatStaleMs))) return false;
       // A check whose worker vanished starts again from the beginning (its row is overwritten).
-      await tx.validationCheckResult.updateMany({ where: { runId: run.id, state: 'running' }, data: { state: 'pending', heartbeatAt: null } });
+      await tx.validationCheckResult.updateMany({
+        where: { runId: run.id, state: 'running' },
+        data: { state: 'pending', heartbeatAt: null },
+      });
       await tx.validationRun.update({ where: { id: run.id }, data: { lostJobRequeues: { increment: 1 } } });
       // The start job adds the flow again for the checks without a result (beginRun).
       await rearmStartMessage(tx, 'validation', startValidationRunJob.name, startJobId, { runId: run.id });

@@ -19,7 +19,15 @@ const base: LostRunFacts = {
 describe('decideLostRun', () => {
   it('queues a run again when Redis holds none of its jobs and no worker is on it', () => {
     expect(decideLostRun(base)).toEqual({ action: 'requeue' });
-    expect(decideLostRun({ ...base, units: [{ state: 'succeeded', heartbeatAt: ago(5 * 60_000) }, { state: 'pending', heartbeatAt: null }] })).toEqual({ action: 'requeue' });
+    expect(
+      decideLostRun({
+        ...base,
+        units: [
+          { state: 'succeeded', heartbeatAt: ago(5 * 60_000) },
+          { state: 'pending', heartbeatAt: null },
+        ],
+      }),
+    ).toEqual({ action: 'requeue' });
   });
 
   it('leaves a run whose start message is still in the outbox', () => {
@@ -48,7 +56,15 @@ describe('decideLostRun', () => {
   });
 
   it('settles a run whose units all ended, or whose cancel was requested', () => {
-    expect(decideLostRun({ ...base, units: [{ state: 'succeeded', heartbeatAt: null }, { state: 'skipped', heartbeatAt: null }] })).toEqual({ action: 'settle' });
+    expect(
+      decideLostRun({
+        ...base,
+        units: [
+          { state: 'succeeded', heartbeatAt: null },
+          { state: 'skipped', heartbeatAt: null },
+        ],
+      }),
+    ).toEqual({ action: 'settle' });
     expect(decideLostRun({ ...base, cancelRequested: true })).toEqual({ action: 'settle' });
   });
 

@@ -1,4 +1,10 @@
-import { AGENT_ERROR_HTTP_STATUS, agentErrorBody, type TAgentError, type TAgentErrorCode, type TAgentErrorIssue } from '@fleetplane/contracts';
+import {
+  AGENT_ERROR_HTTP_STATUS,
+  agentErrorBody,
+  type TAgentError,
+  type TAgentErrorCode,
+  type TAgentErrorIssue,
+} from '@fleetplane/contracts';
 
 /** A refusal of the versioned agent API: carries the wire code, the message and, for bad payloads, the field paths. */
 export class AgentApiError extends Error {

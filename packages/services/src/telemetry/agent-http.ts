@@ -2,7 +2,15 @@
 // one-line adapters around these, and tests call them in-process without a server.
 import type pg from 'pg';
 import type { z } from 'zod';
-import { agentErrorBody, MAX_TELEMETRY_BODY_BYTES, parseAgentBearer, toAgentErrorIssues, ZEnrollRequest, ZTelemetryBatch, type TAgentErrorCode } from '@fleetplane/contracts';
+import {
+  agentErrorBody,
+  MAX_TELEMETRY_BODY_BYTES,
+  parseAgentBearer,
+  toAgentErrorIssues,
+  ZEnrollRequest,
+  ZTelemetryBatch,
+  type TAgentErrorCode,
+} from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { enrollNode } from '../enrollment/enroll.service';
 import { ingestAdmission, type Admission } from './admission';
@@ -68,7 +76,10 @@ export async function readLimitedBody(req: Request, limit: number): Promise<stri
 async function readJson<T extends z.ZodType>(req: Request, limit: number, schema: T, what: string): Promise<z.output<T>> {
   const type = req.headers.get('content-type') ?? '';
   if (!/^application\/json\b/i.test(type)) {
-    throw new AgentApiError('invalid_payload', `Send the ${what} as JSON with Content-Type: application/json (got ${type ? `"${type.slice(0, 100)}"` : 'none'}).`);
+    throw new AgentApiError(
+      'invalid_payload',
+      `Send the ${what} as JSON with Content-Type: application/json (got ${type ? `"${type.slice(0, 100)}"` : 'none'}).`,
+    );
   }
   const text = await readLimitedBody(req, limit);
   let value: unknown;
@@ -82,7 +93,11 @@ async function readJson<T extends z.ZodType>(req: Request, limit: number, schema
     const issues = toAgentErrorIssues(parsed.error);
     const first = issues[0];
     const where = first ? ` First problem: ${first.path || '(body)'}: ${first.message}` : '';
-    throw new AgentApiError('invalid_payload', `The ${what} is invalid (${issues.length}${issues.length === 100 ? '+' : ''} problem${issues.length === 1 ? '' : 's'}); nothing was stored.${where}`, issues);
+    throw new AgentApiError(
+      'invalid_payload',
+      `The ${what} is invalid (${issues.length}${issues.length === 100 ? '+' : ''} problem${issues.length === 1 ? '' : 's'}); nothing was stored.${where}`,
+      issues,
+    );
   }
   return parsed.data;
 }
@@ -118,13 +133,19 @@ export async function handleTelemetryRequest(deps: AgentHttpDeps, req: Request):
   const reject = (reason: TIngestRejectReason) => metrics.batchesRejected.inc({ reason });
   try {
     const credential = parseAgentBearer(req.headers.get('authorization'));
-    if (!credential) throw new AgentApiError('unauthorized', 'Send the node credential as "Authorization: Bearer <credential>" (written by fleetplane-agent enroll).');
+    if (!credential)
+      throw new AgentApiError(
+        'unauthorized',
+        'Send the node credential as "Authorization: Bearer <credential>" (written by fleetplane-agent enroll).',
+      );
     // Authenticate before reading the body: an unknown caller never costs us a large read.
     const who = await authenticateAgent(deps.pool, credential);
     const leave = await (deps.admission ?? ingestAdmission()).enter();
     if (!leave) {
       metrics.batchesRejected.inc({ reason: 'rate_limited' });
-      return json(429, agentErrorBody('rate_limited', 'The control plane is busy; the agent keeps the batch and retries.'), { 'retry-after': '2' });
+      return json(429, agentErrorBody('rate_limited', 'The control plane is busy; the agent keeps the batch and retries.'), {
+        'retry-after': '2',
+      });
     }
     let outcome;
     try {
@@ -140,7 +161,11 @@ export async function handleTelemetryRequest(deps: AgentHttpDeps, req: Request):
       metrics.xidEventsAccepted.inc(outcome.stored.xidEvents);
       metrics.engineSamplesAccepted.inc(outcome.stored.engineSamples);
     }
-    if (outcome.registeredGpus.length > 0) deps.log?.warn({ nodeId: who.nodeId, gpus: outcome.registeredGpus }, `registered ${outcome.registeredGpus.length} new GPU(s) reported by ${who.hostname}`);
+    if (outcome.registeredGpus.length > 0)
+      deps.log?.warn(
+        { nodeId: who.nodeId, gpus: outcome.registeredGpus },
+        `registered ${outcome.registeredGpus.length} new GPU(s) reported by ${who.hostname}`,
+      );
     const { registeredGpus: _registered, ...body } = outcome;
     return json(200, body);
   } catch (e) {

@@ -34,7 +34,14 @@ describe('compactSamplesJson', () => {
   });
 
   it('leaves the error states out when a sample has none (revision-1 agents, healthy GPUs)', () => {
-    const [row] = JSON.parse(compactSamplesJson([{ ...exampleGpuSample({ uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b', sampledAt: '2026-11-22T10:00:00.000Z' }), errorStates: [] }])) as Record<string, unknown>[];
+    const [row] = JSON.parse(
+      compactSamplesJson([
+        {
+          ...exampleGpuSample({ uuid: 'GPU-5117a000-1c2d-4e5f-8a9b-0c1d2e3f4a5b', sampledAt: '2026-11-22T10:00:00.000Z' }),
+          errorStates: [],
+        },
+      ]),
+    ) as Record<string, unknown>[];
     expect('r' in row!).toBe(false);
   });
 });

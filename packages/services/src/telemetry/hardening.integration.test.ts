@@ -34,11 +34,33 @@ async function stored(n: TestNode) {
 }
 
 const RESET = '[GPU requires reset]';
-const ALL_READINGS = ['memory.total', 'memory.used', 'utilization.gpu', 'utilization.memory', 'temperature.gpu', 'power.draw', 'power.limit', 'clocks.current.sm', 'ecc.errors.corrected.volatile.total', 'ecc.errors.uncorrected.volatile.total', 'clocks_event_reasons.active'];
+const ALL_READINGS = [
+  'memory.total',
+  'memory.used',
+  'utilization.gpu',
+  'utilization.memory',
+  'temperature.gpu',
+  'power.draw',
+  'power.limit',
+  'clocks.current.sm',
+  'ecc.errors.corrected.volatile.total',
+  'ecc.errors.uncorrected.volatile.total',
+  'clocks_event_reasons.active',
+];
 
 function xid(node: TestNode, i: number, at: Date, over: Partial<TXidEvent> = {}): TXidEvent {
   const g = node.gpus[i]!;
-  return { occurredAt: at.toISOString(), pciBusId: g.pciBusId, gpuUuid: g.uuid, xid: 13, pid: null, processName: null, message: 'x', rawLine: `NVRM: Xid test ${Math.random()}`, ...over };
+  return {
+    occurredAt: at.toISOString(),
+    pciBusId: g.pciBusId,
+    gpuUuid: g.uuid,
+    xid: 13,
+    pid: null,
+    processName: null,
+    message: 'x',
+    rawLine: `NVRM: Xid test ${Math.random()}`,
+    ...over,
+  };
 }
 
 describe('GPU error states', () => {
@@ -46,14 +68,33 @@ describe('GPU error states', () => {
     const node = await makeNode(prisma, 2);
     const at = new Date();
     const batch = batchFor(node, at);
-    const nulls = Object.fromEntries(['memoryTotalMib', 'memoryUsedMib', 'utilizationGpuPct', 'utilizationMemoryPct', 'temperatureC', 'powerDrawW', 'powerLimitW', 'smClockMhz', 'eccCorrectedVolatile', 'eccUncorrectedVolatile', 'clocksEventReasons'].map((k) => [k, null]));
-    batch.gpuSamples[0] = gpuSample(node.gpus[0]!.uuid, 0, node.gpus[0]!.pciBusId, at, { ...nulls, errorStates: ALL_READINGS.map((field) => ({ field, marker: RESET })) });
+    const nulls = Object.fromEntries(
+      [
+        'memoryTotalMib',
+        'memoryUsedMib',
+        'utilizationGpuPct',
+        'utilizationMemoryPct',
+        'temperatureC',
+        'powerDrawW',
+        'powerLimitW',
+        'smClockMhz',
+        'eccCorrectedVolatile',
+        'eccUncorrectedVolatile',
+        'clocksEventReasons',
+      ].map((k) => [k, null]),
+    );
+    batch.gpuSamples[0] = gpuSample(node.gpus[0]!.uuid, 0, node.gpus[0]!.pciBusId, at, {
+      ...nulls,
+      errorStates: ALL_READINGS.map((field) => ({ field, marker: RESET })),
+    });
     expect((await post(node, batch, at)).status).toBe(200);
 
     const row = await prisma.gpuSample.findUniqueOrThrow({ where: { gpuId_sampledAt: { gpuId: node.gpus[0]!.id, sampledAt: at } } });
     expect(row.errorStates).toEqual(ALL_READINGS.map((field) => ({ field, marker: RESET })));
     expect(row.temperatureC).toBeNull();
-    expect((await prisma.gpuSample.findUniqueOrThrow({ where: { gpuId_sampledAt: { gpuId: node.gpus[1]!.id, sampledAt: at } } })).errorStates).toBeNull();
+    expect(
+      (await prisma.gpuSample.findUniqueOrThrow({ where: { gpuId_sampledAt: { gpuId: node.gpus[1]!.id, sampledAt: at } } })).errorStates,
+    ).toBeNull();
 
     await evaluateFleetHealth(prisma, { now: at });
     const gpu = await prisma.gpu.findUniqueOrThrow({ where: { id: node.gpus[0]!.id } });
@@ -72,8 +113,21 @@ describe('kernel events', () => {
     const at = new Date();
     const batch = batchFor(node, at, {
       xidEvents: [
-        xid(node, 0, at, { xid: 94, gpuInstanceId: 5, kind: 'xid', undated: false, rawLine: 'NVRM: Xid (PCI:0000:18:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No' }),
-        xid(node, 1, at, { xid: 79, kind: 'fallen_off_bus', undated: true, gpuUuid: null, message: 'GPU 0000:28:00.0: GPU has fallen off the bus.', rawLine: 'NVRM: GPU 0000:28:00.0: GPU has fallen off the bus.' }),
+        xid(node, 0, at, {
+          xid: 94,
+          gpuInstanceId: 5,
+          kind: 'xid',
+          undated: false,
+          rawLine: 'NVRM: Xid (PCI:0000:18:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No',
+        }),
+        xid(node, 1, at, {
+          xid: 79,
+          kind: 'fallen_off_bus',
+          undated: true,
+          gpuUuid: null,
+          message: 'GPU 0000:28:00.0: GPU has fallen off the bus.',
+          rawLine: 'NVRM: GPU 0000:28:00.0: GPU has fallen off the bus.',
+        }),
         xid(node, 0, at, { xid: 13 }),
       ],
     });
@@ -87,7 +141,9 @@ describe('kernel events', () => {
     // The GPU page gets what it shows: the undated flag, the kind and the MIG instance.
     const detail = await gpuHealthDetail({ prisma }, node.gpus[1]!.id);
     expect(detail.xids).toEqual([expect.objectContaining({ xid: 79, kind: 'fallen_off_bus', undated: true, gpuInstanceId: null })]);
-    expect((await gpuHealthDetail({ prisma }, node.gpus[0]!.id)).xids).toEqual(expect.arrayContaining([expect.objectContaining({ xid: 94, gpuInstanceId: 5, undated: false })]));
+    expect((await gpuHealthDetail({ prisma }, node.gpus[0]!.id)).xids).toEqual(
+      expect.arrayContaining([expect.objectContaining({ xid: 94, gpuInstanceId: 5, undated: false })]),
+    );
   });
 
   it('a GPU fallen off the bus (no Xid line, no more samples) is critical, not unknown', async () => {
@@ -96,7 +152,11 @@ describe('kernel events', () => {
     expect((await post(node, batchFor(node, t0), t0)).status).toBe(200);
     const t1 = new Date();
     // nvidia-smi no longer lists GPU 1; the kernel printed only the fallen-off message.
-    const batch = batchFor(node, t1, { xidEvents: [xid(node, 1, t1, { xid: 79, kind: 'fallen_off_bus', gpuUuid: null, message: 'GPU 0000:28:00.0: GPU has fallen off the bus.' })] });
+    const batch = batchFor(node, t1, {
+      xidEvents: [
+        xid(node, 1, t1, { xid: 79, kind: 'fallen_off_bus', gpuUuid: null, message: 'GPU 0000:28:00.0: GPU has fallen off the bus.' }),
+      ],
+    });
     batch.gpuSamples = batch.gpuSamples.slice(0, 1);
     expect((await post(node, batch, t1)).status).toBe(200);
     await evaluateFleetHealth(prisma, { now: new Date(t1.getTime() + 60_000) });
@@ -117,7 +177,9 @@ describe('clock skew', () => {
     expect(res.status).toBe(400);
     const error = ZAgentError.parse(res.body).error;
     expect(error.code).toBe('invalid_payload');
-    expect(error.message).toMatch(/^Clock skew: gpuSamples\.1\.sampledAt \(2099-01-01T00:00:00\.000Z is 7\d years ahead of the server clock, server time .*\) is more than the tolerated 5 min ahead\./);
+    expect(error.message).toMatch(
+      /^Clock skew: gpuSamples\.1\.sampledAt \(2099-01-01T00:00:00\.000Z is 7\d years ahead of the server clock, server time .*\) is more than the tolerated 5 min ahead\./,
+    );
     expect(error.issues).toEqual([{ path: 'gpuSamples.1.sampledAt', message: expect.stringMatching(/years ahead of the server clock$/) }]);
     expect(await stored(node)).toEqual(before);
     const n = await prisma.node.findUniqueOrThrow({ where: { id: node.nodeId } });
@@ -126,12 +188,31 @@ describe('clock skew', () => {
   });
 
   it.each([
-    ['an Xid event', (node: TestNode, ahead: Date) => batchFor(node, new Date(), { xidEvents: [xid(node, 0, ahead)] }), 'xidEvents.0.occurredAt'],
+    [
+      'an Xid event',
+      (node: TestNode, ahead: Date) => batchFor(node, new Date(), { xidEvents: [xid(node, 0, ahead)] }),
+      'xidEvents.0.occurredAt',
+    ],
     ['the batch itself', (node: TestNode, ahead: Date) => batchFor(node, new Date(), { sentAt: ahead.toISOString() }), 'sentAt'],
     [
       'an engine sample',
       (node: TestNode, ahead: Date) =>
-        batchFor(node, new Date(), { engineSamples: [{ sampledAt: ahead.toISOString(), engine: 'vllm', modelName: null, runningRequests: 1, waitingRequests: 0, kvCacheUsageFraction: 0.1, promptTokensTotal: null, generationTokensTotal: null, ttftSecondsSum: null, ttftSecondsCount: null }] }),
+        batchFor(node, new Date(), {
+          engineSamples: [
+            {
+              sampledAt: ahead.toISOString(),
+              engine: 'vllm',
+              modelName: null,
+              runningRequests: 1,
+              waitingRequests: 0,
+              kvCacheUsageFraction: 0.1,
+              promptTokensTotal: null,
+              generationTokensTotal: null,
+              ttftSecondsSum: null,
+              ttftSecondsCount: null,
+            },
+          ],
+        }),
       'engineSamples.0.sampledAt',
     ],
   ])('refuses %s dated beyond the tolerance and accepts one just within it', async (_what, make, path) => {
@@ -149,7 +230,9 @@ describe('clock skew', () => {
     const node = await makeNode(prisma, 1);
     const g = node.gpus[0]!;
     // Stored before ingest refused such samples (straight into the table, as an old server did).
-    await prisma.gpuSample.create({ data: { gpuId: g.id, nodeId: node.nodeId, sampledAt: new Date('2099-01-01T00:00:00Z'), temperatureC: 40, eccUncorrectedVolatile: 0n } });
+    await prisma.gpuSample.create({
+      data: { gpuId: g.id, nodeId: node.nodeId, sampledAt: new Date('2099-01-01T00:00:00Z'), temperatureC: 40, eccUncorrectedVolatile: 0n },
+    });
     const now = new Date();
     const batch = batchFor(node, now);
     batch.gpuSamples[0] = gpuSample(g.uuid, 0, g.pciBusId, now, { eccUncorrectedVolatile: 3 });
@@ -170,8 +253,12 @@ describe('clock skew', () => {
     await evaluateFleetHealth(prisma, { now });
     const n = await prisma.node.findUniqueOrThrow({ where: { id: node.nodeId } });
     expect(n.health).toBe('warning');
-    expect(n.healthReasons).toEqual([expect.objectContaining({ code: 'clock_skew', severity: 'warning', message: expect.stringContaining('20 min behind') })]);
-    expect(await prisma.alert.count({ where: { fingerprint: nodeClockSkewFingerprint(node.nodeId), state: 'open', severity: 'warning' } })).toBe(1);
+    expect(n.healthReasons).toEqual([
+      expect.objectContaining({ code: 'clock_skew', severity: 'warning', message: expect.stringContaining('20 min behind') }),
+    ]);
+    expect(
+      await prisma.alert.count({ where: { fingerprint: nodeClockSkewFingerprint(node.nodeId), state: 'open', severity: 'warning' } }),
+    ).toBe(1);
 
     // A revision-1 agent sends no offset: its sentAt, stamped just before sending, stands in for it.
     const later = new Date(now.getTime() + 10_000);

@@ -44,13 +44,33 @@ describe('POST /api/agent/v1/telemetry', () => {
     const at = new Date(Date.now() - 5_000);
     const batch = batchFor(node, at, {
       engineSamples: [
-        { sampledAt: at.toISOString(), engine: 'vllm', modelName: 'deepseek-ai/DeepSeek-V4-Flash', runningRequests: 3, waitingRequests: 1, kvCacheUsageFraction: 0.42, promptTokensTotal: 1000, generationTokensTotal: 5000, ttftSecondsSum: 1.5, ttftSecondsCount: 4 },
+        {
+          sampledAt: at.toISOString(),
+          engine: 'vllm',
+          modelName: 'deepseek-ai/DeepSeek-V4-Flash',
+          runningRequests: 3,
+          waitingRequests: 1,
+          kvCacheUsageFraction: 0.42,
+          promptTokensTotal: 1000,
+          generationTokensTotal: 5000,
+          ttftSecondsSum: 1.5,
+          ttftSecondsCount: 4,
+        },
       ],
     });
-    batch.gpuSamples[1] = gpuSample(node.gpus[1]!.uuid, 1, node.gpus[1]!.pciBusId, at, { eccCorrectedVolatile: 2 ** 40, clocksEventReasons: 0x48, utilizationGpuPct: null, remappedRowsPending: null });
+    batch.gpuSamples[1] = gpuSample(node.gpus[1]!.uuid, 1, node.gpus[1]!.pciBusId, at, {
+      eccCorrectedVolatile: 2 ** 40,
+      clocksEventReasons: 0x48,
+      utilizationGpuPct: null,
+      remappedRowsPending: null,
+    });
     const res = await post(node.credential, batch);
     expect(res.status).toBe(200);
-    expect(ZTelemetryResponse.parse(res.body)).toEqual({ accepted: true, duplicate: false, stored: { gpuSamples: 2, xidEvents: 0, engineSamples: 1 } });
+    expect(ZTelemetryResponse.parse(res.body)).toEqual({
+      accepted: true,
+      duplicate: false,
+      stored: { gpuSamples: 2, xidEvents: 0, engineSamples: 1 },
+    });
 
     const row = await prisma.gpuSample.findUniqueOrThrow({ where: { gpuId_sampledAt: { gpuId: node.gpus[1]!.id, sampledAt: at } } });
     expect(row.eccCorrectedVolatile).toBe(2n ** 40n);
@@ -94,12 +114,28 @@ describe('POST /api/agent/v1/telemetry', () => {
 
   describe('refuses bad batches with 400 naming the field, storing nothing', () => {
     it.each([
-      ['a reading of the wrong type', (b: TTelemetryBatch) => ({ ...b, gpuSamples: [{ ...b.gpuSamples[0]!, temperatureC: 'hot' }] }), 'gpuSamples.0.temperatureC'],
-      ['a missing reading', (b: TTelemetryBatch) => ({ ...b, gpuSamples: [b.gpuSamples[0]!, (({ memoryUsedMib: _m, ...rest }) => rest)(b.gpuSamples[1]!)] }), 'gpuSamples.1.memoryUsedMib'],
-      ['an out-of-range reading', (b: TTelemetryBatch) => ({ ...b, gpuSamples: [{ ...b.gpuSamples[0]!, utilizationGpuPct: 140 }] }), 'gpuSamples.0.utilizationGpuPct'],
+      [
+        'a reading of the wrong type',
+        (b: TTelemetryBatch) => ({ ...b, gpuSamples: [{ ...b.gpuSamples[0]!, temperatureC: 'hot' }] }),
+        'gpuSamples.0.temperatureC',
+      ],
+      [
+        'a missing reading',
+        (b: TTelemetryBatch) => ({ ...b, gpuSamples: [b.gpuSamples[0]!, (({ memoryUsedMib: _m, ...rest }) => rest)(b.gpuSamples[1]!)] }),
+        'gpuSamples.1.memoryUsedMib',
+      ],
+      [
+        'an out-of-range reading',
+        (b: TTelemetryBatch) => ({ ...b, gpuSamples: [{ ...b.gpuSamples[0]!, utilizationGpuPct: 140 }] }),
+        'gpuSamples.0.utilizationGpuPct',
+      ],
       ['a missing batch id', (b: TTelemetryBatch) => (({ batchId: _b, ...rest }) => rest)(b), 'batchId'],
       ['an unknown key', (b: TTelemetryBatch) => ({ ...b, host: { ...b.host, kernel: '6.8' } }), 'host'],
-      ['an unnormalised PCI id', (b: TTelemetryBatch) => ({ ...b, gpuSamples: [{ ...b.gpuSamples[0]!, pciBusId: '0000:18:00' }] }), 'gpuSamples.0.pciBusId'],
+      [
+        'an unnormalised PCI id',
+        (b: TTelemetryBatch) => ({ ...b, gpuSamples: [{ ...b.gpuSamples[0]!, pciBusId: '0000:18:00' }] }),
+        'gpuSamples.0.pciBusId',
+      ],
     ])('%s', async (_what, mutate, path) => {
       const n = await makeNode(prisma, 2);
       const res = await post(n.credential, mutate(batchFor(n)));
@@ -143,7 +179,12 @@ describe('POST /api/agent/v1/telemetry', () => {
     });
     const res = await handleTelemetryRequest(
       deps,
-      new Request('http://fleetplane.test/api/agent/v1/telemetry', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${n.credential}` }, body: stream, duplex: 'half' } as RequestInit),
+      new Request('http://fleetplane.test/api/agent/v1/telemetry', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${n.credential}` },
+        body: stream,
+        duplex: 'half',
+      } as RequestInit),
     );
     expect(res.status).toBe(413);
     // It stopped reading shortly after the limit instead of swallowing the whole body.
@@ -180,7 +221,18 @@ describe('POST /api/agent/v1/telemetry', () => {
     const mine = await makeNode(prisma, 1);
     const theirs = await makeNode(prisma, 1);
     const batch = batchFor(mine, new Date(), {
-      xidEvents: [{ occurredAt: new Date().toISOString(), pciBusId: '00000000:18:00.0', gpuUuid: theirs.gpus[0]!.uuid, xid: 79, pid: null, processName: null, message: 'GPU has fallen off the bus.', rawLine: `NVRM: Xid (PCI:0000:18:00): 79, ${randomUUID()}` }],
+      xidEvents: [
+        {
+          occurredAt: new Date().toISOString(),
+          pciBusId: '00000000:18:00.0',
+          gpuUuid: theirs.gpus[0]!.uuid,
+          xid: 79,
+          pid: null,
+          processName: null,
+          message: 'GPU has fallen off the bus.',
+          rawLine: `NVRM: Xid (PCI:0000:18:00): 79, ${randomUUID()}`,
+        },
+      ],
     });
     expect((await post(mine.credential, batch)).status).toBe(403);
     expect(await stored(mine)).toEqual({ samples: 0, batches: 0, xids: 0, engine: 0 });
@@ -224,7 +276,14 @@ describe('POST /api/agent/v1/telemetry', () => {
     const res = await post(n.credential, batch);
     expect(res.body).toMatchObject({ stored: { gpuSamples: 2 } });
     const gpu = await prisma.gpu.findUniqueOrThrow({ where: { uuid: fresh } });
-    expect(gpu).toMatchObject({ nodeId: n.nodeId, index: 1, model: 'NVIDIA H200', memoryMib: 143771, pciBusId: '00000000:28:00.0', interconnect: 'nvswitch' });
+    expect(gpu).toMatchObject({
+      nodeId: n.nodeId,
+      index: 1,
+      model: 'NVIDIA H200',
+      memoryMib: 143771,
+      pciBusId: '00000000:28:00.0',
+      interconnect: 'nvswitch',
+    });
     const audit = await prisma.auditEvent.findFirstOrThrow({ where: { action: 'gpu.register', targetId: gpu.id } });
     expect(audit).toMatchObject({ actorType: 'agent', actorLabel: `agent:${n.hostname}` });
   });
@@ -245,9 +304,36 @@ describe('POST /api/agent/v1/telemetry', () => {
     const unknownPci = `NVRM: Xid (PCI:0000:ee:00): 43, pid=1, name=x, GPU stopped processing ${randomUUID()}`;
     const at = new Date().toISOString();
     const xidEvents: TTelemetryBatch['xidEvents'] = [
-      { occurredAt: at, pciBusId: '00000000:28:00.0', gpuUuid: null, xid: 79, pid: 1234, processName: 'python3', message: 'GPU has fallen off the bus.', rawLine: line79 },
-      { occurredAt: at, pciBusId: '00000000:18:00.0', gpuUuid: n.gpus[0]!.uuid, xid: 13, pid: null, processName: null, message: 'Graphics Exception', rawLine: line13 },
-      { occurredAt: at, pciBusId: '00000000:EE:00.0', gpuUuid: null, xid: 43, pid: 1, processName: 'x', message: 'GPU stopped processing', rawLine: unknownPci },
+      {
+        occurredAt: at,
+        pciBusId: '00000000:28:00.0',
+        gpuUuid: null,
+        xid: 79,
+        pid: 1234,
+        processName: 'python3',
+        message: 'GPU has fallen off the bus.',
+        rawLine: line79,
+      },
+      {
+        occurredAt: at,
+        pciBusId: '00000000:18:00.0',
+        gpuUuid: n.gpus[0]!.uuid,
+        xid: 13,
+        pid: null,
+        processName: null,
+        message: 'Graphics Exception',
+        rawLine: line13,
+      },
+      {
+        occurredAt: at,
+        pciBusId: '00000000:EE:00.0',
+        gpuUuid: null,
+        xid: 43,
+        pid: 1,
+        processName: 'x',
+        message: 'GPU stopped processing',
+        rawLine: unknownPci,
+      },
     ];
     const first = await post(n.credential, batchFor(n, new Date(), { xidEvents }));
     expect(first.body).toMatchObject({ stored: { xidEvents: 3 } });
@@ -271,7 +357,11 @@ describe('POST /api/agent/v1/telemetry', () => {
     const outbox = await prisma.outboxMessage.findMany({ where: { jobId: { startsWith: `rollup-backfill-${n.nodeId}` } } });
     expect(outbox).toHaveLength(1);
     const hour = Math.floor(old.getTime() / 3_600_000) * 3_600_000;
-    expect(outbox[0]).toMatchObject({ queue: 'maintenance', jobName: 'telemetry-rollup', payload: { from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString() } });
+    expect(outbox[0]).toMatchObject({
+      queue: 'maintenance',
+      jobName: 'telemetry-rollup',
+      payload: { from: new Date(hour).toISOString(), to: new Date(hour + 3_600_000).toISOString() },
+    });
     // Fresh samples need no backfill.
     await post(n.credential, batchFor(n));
     expect(await prisma.outboxMessage.count({ where: { jobId: { startsWith: `rollup-backfill-${n.nodeId}` } } })).toBe(1);

@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
-import { MAX_CLOCK_SKEW_SECONDS, normalisePciBusId, rollupBackfillJobId, telemetryRollupJob, type TTelemetryBatch, type TTelemetryResponse } from '@fleetplane/contracts';
+import {
+  MAX_CLOCK_SKEW_SECONDS,
+  normalisePciBusId,
+  rollupBackfillJobId,
+  telemetryRollupJob,
+  type TTelemetryBatch,
+  type TTelemetryResponse,
+} from '@fleetplane/contracts';
 import { bucketStart } from '@fleetplane/domain';
 import { newRowId } from '../shared/ids';
 import { hashSecret } from '../shared/secrets';
@@ -51,7 +58,10 @@ export async function authenticateAgent(pool: pg.Pool, credential: string, now =
   const hash = hashSecret(credential);
   const cached = identities.get(hash);
   if (cached && cached.until > now) return cached.who;
-  const { rows } = await pool.query<{ id: string; node_id: string; cluster_id: string; hostname: string; revoked_at: Date | null }>({ ...AUTH_SQL, values: [hash] });
+  const { rows } = await pool.query<{ id: string; node_id: string; cluster_id: string; hostname: string; revoked_at: Date | null }>({
+    ...AUTH_SQL,
+    values: [hash],
+  });
   const row = rows[0];
   if (!row || row.revoked_at) {
     identities.delete(hash);
@@ -119,9 +129,23 @@ const SAMPLE_COLUMNS = SAMPLE_FIELDS.map(([key, , type]) => `${key} ${type}`).jo
 export function compactSamplesJson(samples: TTelemetryBatch['gpuSamples']): string {
   return JSON.stringify(
     samples.map((s) => ({
-      a: s.uuid, b: s.sampledAt, c: s.utilizationGpuPct, d: s.utilizationMemoryPct, e: s.memoryUsedMib, f: s.memoryTotalMib,
-      g: s.temperatureC, h: s.powerDrawW, i: s.powerLimitW, j: s.smClockMhz, k: s.eccCorrectedVolatile, l: s.eccUncorrectedVolatile,
-      m: s.clocksEventReasons, n: s.remappedRowsCorrectable, o: s.remappedRowsUncorrectable, p: s.remappedRowsPending, q: s.remappedRowsFailure,
+      a: s.uuid,
+      b: s.sampledAt,
+      c: s.utilizationGpuPct,
+      d: s.utilizationMemoryPct,
+      e: s.memoryUsedMib,
+      f: s.memoryTotalMib,
+      g: s.temperatureC,
+      h: s.powerDrawW,
+      i: s.powerLimitW,
+      j: s.smClockMhz,
+      k: s.eccCorrectedVolatile,
+      l: s.eccUncorrectedVolatile,
+      m: s.clocksEventReasons,
+      n: s.remappedRowsCorrectable,
+      o: s.remappedRowsUncorrectable,
+      p: s.remappedRowsPending,
+      q: s.remappedRowsFailure,
       // Left out (so null) when there is none: almost every sample, and the cheapest JSON is no JSON.
       r: s.errorStates && s.errorStates.length > 0 ? s.errorStates : undefined,
     })),
@@ -212,18 +236,36 @@ const DEADLOCK = '40P01';
  * A GPU UUID registered to another node refuses the whole batch (403): an agent may only ever write
  * for its own node. GPUs the node reports for the first time are registered first.
  */
-export async function ingestTelemetry(pool: pg.Pool, who: AgentIdentity, batch: TTelemetryBatch, receivedAt = new Date()): Promise<IngestOutcome> {
+export async function ingestTelemetry(
+  pool: pg.Pool,
+  who: AgentIdentity,
+  batch: TTelemetryBatch,
+  receivedAt = new Date(),
+): Promise<IngestOutcome> {
   const ahead = futureDated(batch, receivedAt);
   if (ahead) {
     // Nothing of the batch is stored; the node's clock offset is, so its health says why it went quiet.
-    await pool.query({ name: 'fp-ingest-skew', text: 'UPDATE node SET clock_offset_ms = $2::bigint, updated_at = now() WHERE id = $1', values: [who.nodeId, clockOffset(batch, receivedAt)] });
+    await pool.query({
+      name: 'fp-ingest-skew',
+      text: 'UPDATE node SET clock_offset_ms = $2::bigint, updated_at = now() WHERE id = $1',
+      values: [who.nodeId, clockOffset(batch, receivedAt)],
+    });
     throw ahead;
   }
-  const duplicate: IngestOutcome = { accepted: true, duplicate: true, stored: { gpuSamples: 0, xidEvents: 0, engineSamples: 0 }, registeredGpus: [] };
+  const duplicate: IngestOutcome = {
+    accepted: true,
+    duplicate: true,
+    stored: { gpuSamples: 0, xidEvents: 0, engineSamples: 0 },
+    registeredGpus: [],
+  };
   const named = new Set<string>();
   for (const s of batch.gpuSamples) named.add(s.uuid);
   for (const x of batch.xidEvents) if (x.gpuUuid) named.add(x.gpuUuid);
-  const lookup = await pool.query<{ live: boolean; seen: boolean; gpus: GpuRow[] }>({ name: 'fp-ingest-lookup', text: LOOKUP_SQL, values: [who.nodeId, [...named], batch.batchId, who.credentialId] });
+  const lookup = await pool.query<{ live: boolean; seen: boolean; gpus: GpuRow[] }>({
+    name: 'fp-ingest-lookup',
+    text: LOOKUP_SQL,
+    values: [who.nodeId, [...named], batch.batchId, who.credentialId],
+  });
   const { live, seen, gpus: rows } = lookup.rows[0]!;
   if (!live) throw revoked(who);
   if (seen) return duplicate;
@@ -265,7 +307,12 @@ export async function ingestTelemetry(pool: pg.Pool, who: AgentIdentity, batch: 
   // Revoked between the read and the write: the statement stored nothing.
   if (!out.live) throw revoked(who);
   if (out.fresh === 0) return { ...duplicate, registeredGpus };
-  return { accepted: true, duplicate: false, stored: { gpuSamples: out.samples, xidEvents: out.xids, engineSamples: out.engine }, registeredGpus };
+  return {
+    accepted: true,
+    duplicate: false,
+    stored: { gpuSamples: out.samples, xidEvents: out.xids, engineSamples: out.engine },
+    registeredGpus,
+  };
 }
 
 /**
@@ -287,7 +334,12 @@ export function futureDated(batch: TTelemetryBatch, receivedAt: Date): AgentApiE
   const issues: { path: string; message: string; aheadMs: number }[] = [];
   const check = (path: string, iso: string) => {
     const at = Date.parse(iso);
-    if (at > limit && issues.length < 100) issues.push({ path, message: `${iso} is ${describeAhead(at - receivedAt.getTime())} ahead of the server clock`, aheadMs: at - receivedAt.getTime() });
+    if (at > limit && issues.length < 100)
+      issues.push({
+        path,
+        message: `${iso} is ${describeAhead(at - receivedAt.getTime())} ahead of the server clock`,
+        aheadMs: at - receivedAt.getTime(),
+      });
   };
   check('sentAt', batch.sentAt);
   batch.gpuSamples.forEach((s, i) => check(`gpuSamples.${i}.sampledAt`, s.sampledAt));
@@ -313,7 +365,10 @@ function describeAhead(ms: number): string {
 }
 
 function foreignGpu(uuid: string, who: AgentIdentity): AgentApiError {
-  return new AgentApiError('forbidden', `GPU ${uuid} is registered to another node; this credential may only report for node ${who.hostname}. Nothing from this batch was stored.`);
+  return new AgentApiError(
+    'forbidden',
+    `GPU ${uuid} is registered to another node; this credential may only report for node ${who.hostname}. Nothing from this batch was stored.`,
+  );
 }
 
 type Sample = TTelemetryBatch['gpuSamples'][number];
@@ -337,11 +392,24 @@ function newestByUuid(samples: readonly Sample[], keep: (uuid: string) => boolea
  * with an audit event, before the batch is written. It gets its siblings' interconnect, PCIe (the safe
  * guess) when it has none.
  */
-async function registerUnknownGpus(pool: pg.Pool, who: AgentIdentity, batch: TTelemetryBatch, gpus: Map<string, GpuRow>, now: Date): Promise<string[]> {
+async function registerUnknownGpus(
+  pool: pg.Pool,
+  who: AgentIdentity,
+  batch: TTelemetryBatch,
+  gpus: Map<string, GpuRow>,
+  now: Date,
+): Promise<string[]> {
   const unknown = newestByUuid(batch.gpuSamples, (uuid) => !gpus.has(uuid));
   if (unknown.size === 0) return [];
   const interconnect = [...gpus.values()].find((g) => g.node_id === who.nodeId)?.interconnect ?? 'pcie';
-  const rows = [...unknown.values()].map((s) => ({ id: newRowId(), uuid: s.uuid, idx: s.index, model: s.name, mem: s.memoryTotalMib ?? 0, pci: s.pciBusId }));
+  const rows = [...unknown.values()].map((s) => ({
+    id: newRowId(),
+    uuid: s.uuid,
+    idx: s.index,
+    model: s.name,
+    mem: s.memoryTotalMib ?? 0,
+    pci: s.pciBusId,
+  }));
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -361,7 +429,19 @@ async function registerUnknownGpus(pool: pg.Pool, who: AgentIdentity, batch: TTe
         JSON.stringify(
           inserted.rows.map((r) => {
             const s = unknown.get(r.uuid)!;
-            return { id: newRowId(), target: r.id, after: { uuid: r.uuid, nodeId: who.nodeId, index: s.index, model: s.name, memoryMib: s.memoryTotalMib, pciBusId: s.pciBusId, interconnect } };
+            return {
+              id: newRowId(),
+              target: r.id,
+              after: {
+                uuid: r.uuid,
+                nodeId: who.nodeId,
+                index: s.index,
+                model: s.name,
+                memoryMib: s.memoryTotalMib,
+                pciBusId: s.pciBusId,
+                interconnect,
+              },
+            };
           }),
         ),
         now,
@@ -373,7 +453,10 @@ async function registerUnknownGpus(pool: pg.Pool, who: AgentIdentity, batch: TTe
     if (inserted.rows.length < rows.length) {
       // Another request registered one of them first: if that was another node, this batch is refused.
       const missing = rows.filter((r) => !gpus.has(r.uuid)).map((r) => r.uuid);
-      const { rows: raced } = await client.query<GpuRow>(`SELECT id, uuid, node_id, pci_bus_id, interconnect::text AS interconnect FROM gpu WHERE uuid = ANY($1::text[])`, [missing]);
+      const { rows: raced } = await client.query<GpuRow>(
+        `SELECT id, uuid, node_id, pci_bus_id, interconnect::text AS interconnect FROM gpu WHERE uuid = ANY($1::text[])`,
+        [missing],
+      );
       for (const r of raced) {
         if (r.node_id !== who.nodeId) throw foreignGpu(r.uuid, who);
         gpus.set(r.uuid, r);

@@ -10,7 +10,13 @@ export interface RetentionPolicy {
   xidEventDays: number;
 }
 
-export const DEFAULT_RETENTION: RetentionPolicy = { rawHours: 48, minuteRollupDays: 14, hourRollupDays: 365, ingestBatchDays: 7, xidEventDays: 90 };
+export const DEFAULT_RETENTION: RetentionPolicy = {
+  rawHours: 48,
+  minuteRollupDays: 14,
+  hourRollupDays: 365,
+  ingestBatchDays: 7,
+  xidEventDays: 90,
+};
 
 /** Rows deleted per statement: small enough that a delete never holds locks or bloats WAL for long. */
 export const RETENTION_BATCH_ROWS = 20_000;

@@ -27,7 +27,9 @@ beforeAll(async () => {
   node = await makeNode(prisma, 1);
   const g = node.gpus[0]!;
   const batch = batchFor(node, new Date(), {
-    gpuSamples: readings.map((r) => gpuSample(g.uuid, 0, g.pciBusId, r.t, { utilizationGpuPct: r.util, memoryUsedMib: r.mem, temperatureC: r.temp, powerDrawW: r.power })),
+    gpuSamples: readings.map((r) =>
+      gpuSample(g.uuid, 0, g.pciBusId, r.t, { utilizationGpuPct: r.util, memoryUsedMib: r.mem, temperatureC: r.temp, powerDrawW: r.power }),
+    ),
   });
   expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, batch))).status).toBe(200);
   await settleOutbox(prisma, node.nodeId);
@@ -44,8 +46,20 @@ describe('telemetry rollups', () => {
   it('rolls raw samples into minute buckets with the domain maths (null is skipped, never 0)', async () => {
     await rollupMinutes(prisma, at(0, 0), at(2, 0));
     const m0 = await rollup('minute', at(0, 0));
-    const expected = rollupReadings(readings.slice(0, 3).map((r) => ({ utilizationGpuPct: r.util, memoryUsedMib: r.mem, temperatureC: r.temp, powerDrawW: r.power })));
-    expect(m0).toMatchObject({ sampleCount: 3, utilizationGpuAvg: 75, utilizationGpuMax: 100, memoryUsedMibAvg: 2000, memoryUsedMibMax: 3000, temperatureCAvg: 50, temperatureCMax: 60, powerDrawWAvg: 400, powerDrawWMax: 500 });
+    const expected = rollupReadings(
+      readings.slice(0, 3).map((r) => ({ utilizationGpuPct: r.util, memoryUsedMib: r.mem, temperatureC: r.temp, powerDrawW: r.power })),
+    );
+    expect(m0).toMatchObject({
+      sampleCount: 3,
+      utilizationGpuAvg: 75,
+      utilizationGpuMax: 100,
+      memoryUsedMibAvg: 2000,
+      memoryUsedMibMax: 3000,
+      temperatureCAvg: 50,
+      temperatureCMax: 60,
+      powerDrawWAvg: 400,
+      powerDrawWMax: 500,
+    });
     expect(m0!.utilizationGpuAvg).toBe(expected.utilizationGpuAvg);
     expect(await rollup('minute', at(1, 0))).toMatchObject({ sampleCount: 2, utilizationGpuAvg: 20, utilizationGpuMax: 30 });
   });
@@ -66,15 +80,27 @@ describe('telemetry rollups', () => {
 
   it('folds a late sample into its bucket on the next backfill', async () => {
     const g = node.gpus[0]!;
-    const late = batchFor(node, new Date(), { gpuSamples: [gpuSample(g.uuid, 0, g.pciBusId, at(1, 45), { utilizationGpuPct: 80, temperatureC: 70, memoryUsedMib: 900, powerDrawW: 600 })] });
+    const late = batchFor(node, new Date(), {
+      gpuSamples: [
+        gpuSample(g.uuid, 0, g.pciBusId, at(1, 45), { utilizationGpuPct: 80, temperatureC: 70, memoryUsedMib: 900, powerDrawW: 600 }),
+      ],
+    });
     expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, late))).status).toBe(200);
     // Ingest asked for a backfill of that hour through the outbox; run what it asked for.
-    const msg = await prisma.outboxMessage.findFirstOrThrow({ where: { jobId: { startsWith: `rollup-backfill-${node.nodeId}` } }, orderBy: { createdAt: 'desc' } });
+    const msg = await prisma.outboxMessage.findFirstOrThrow({
+      where: { jobId: { startsWith: `rollup-backfill-${node.nodeId}` } },
+      orderBy: { createdAt: 'desc' },
+    });
     const payload = msg.payload as { from: string; to: string };
     await settleOutbox(prisma, node.nodeId);
     const result = await runTelemetryRollup(prisma, { range: { from: new Date(payload.from), to: new Date(payload.to) } });
     expect(result.skipped).toBe(false);
-    expect(await rollup('minute', at(1, 0))).toMatchObject({ sampleCount: 3, utilizationGpuAvg: 40, utilizationGpuMax: 80, temperatureCMax: 70 });
+    expect(await rollup('minute', at(1, 0))).toMatchObject({
+      sampleCount: 3,
+      utilizationGpuAvg: 40,
+      utilizationGpuMax: 80,
+      temperatureCMax: 70,
+    });
     expect(await rollup('hour', new Date(hour))).toMatchObject({ sampleCount: 6, temperatureCMax: 70 });
   });
 
@@ -82,7 +108,11 @@ describe('telemetry rollups', () => {
     const now = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 5_000);
     const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
     const watermark = new Date(now.getTime() - 3 * 3_600_000);
-    await prisma.setting.upsert({ where: { key: ROLLUP_WATERMARK_KEY }, create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() }, update: { value: watermark.toISOString() } });
+    await prisma.setting.upsert({
+      where: { key: ROLLUP_WATERMARK_KEY },
+      create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() },
+      update: { value: watermark.toISOString() },
+    });
     const first = await runTelemetryRollup(prisma, { now });
     // It starts an overlap before the watermark (or later, at the first sample) and moves at most an hour.
     expect(Date.parse(first.from)).toBeGreaterThanOrEqual(watermark.getTime() - 10 * 60_000);
@@ -99,7 +129,11 @@ describe('telemetry rollups', () => {
     const later = new Date(Date.now() + 30 * 86_400_000);
     const end = new Date(Math.floor(later.getTime() / 60_000) * 60_000);
     const watermark = new Date(later.getTime() - 3 * 3_600_000);
-    await prisma.setting.upsert({ where: { key: ROLLUP_WATERMARK_KEY }, create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() }, update: { value: watermark.toISOString() } });
+    await prisma.setting.upsert({
+      where: { key: ROLLUP_WATERMARK_KEY },
+      create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() },
+      update: { value: watermark.toISOString() },
+    });
     const run = await runTelemetryRollup(prisma, { now: later });
     expect(run).toMatchObject({ to: end.toISOString(), minuteBuckets: 0, skipped: false });
     expect((await prisma.setting.findUniqueOrThrow({ where: { key: ROLLUP_WATERMARK_KEY } })).value).toBe(end.toISOString());
@@ -117,10 +151,18 @@ describe('telemetry retention', () => {
       await prisma.gpuSample.create({ data: { gpuId: g.id, nodeId: n.nodeId, sampledAt: t } });
       await prisma.gpuRollup.create({ data: { gpuId: g.id, resolution: 'minute', bucketStart: t, sampleCount: 1 } });
     }
-    await prisma.gpuRollup.create({ data: { gpuId: g.id, resolution: 'minute', bucketStart: new Date(now.getTime() - 15 * 86_400_000), sampleCount: 1 } });
-    await prisma.gpuRollup.create({ data: { gpuId: g.id, resolution: 'hour', bucketStart: new Date(now.getTime() - 15 * 86_400_000), sampleCount: 60 } });
-    await prisma.gpuRollup.create({ data: { gpuId: g.id, resolution: 'hour', bucketStart: new Date(now.getTime() - 366 * 86_400_000), sampleCount: 60 } });
-    await prisma.ingestBatch.create({ data: { nodeId: n.nodeId, batchId: 'old-batch', receivedAt: new Date(now.getTime() - 8 * 86_400_000), sampleCount: 1 } });
+    await prisma.gpuRollup.create({
+      data: { gpuId: g.id, resolution: 'minute', bucketStart: new Date(now.getTime() - 15 * 86_400_000), sampleCount: 1 },
+    });
+    await prisma.gpuRollup.create({
+      data: { gpuId: g.id, resolution: 'hour', bucketStart: new Date(now.getTime() - 15 * 86_400_000), sampleCount: 60 },
+    });
+    await prisma.gpuRollup.create({
+      data: { gpuId: g.id, resolution: 'hour', bucketStart: new Date(now.getTime() - 366 * 86_400_000), sampleCount: 60 },
+    });
+    await prisma.ingestBatch.create({
+      data: { nodeId: n.nodeId, batchId: 'old-batch', receivedAt: new Date(now.getTime() - 8 * 86_400_000), sampleCount: 1 },
+    });
     const result = await applyTelemetryRetention(prisma, { now, policy: { rawHours: 48 } });
     expect(result.deleted.gpuSamples).toBeGreaterThanOrEqual(1);
     expect((await prisma.gpuSample.findMany({ where: { gpuId: g.id } })).map((s) => s.sampledAt)).toEqual([recent]);

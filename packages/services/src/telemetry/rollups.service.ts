@@ -51,8 +51,28 @@ async function upsertRollups(db: Db, resolution: RollupResolution, rows: RollupR
 }
 
 function strip(values: GpuRollupValues): GpuRollupValues {
-  const { sampleCount, utilizationGpuAvg, utilizationGpuMax, memoryUsedMibAvg, memoryUsedMibMax, temperatureCAvg, temperatureCMax, powerDrawWAvg, powerDrawWMax } = values;
-  return { sampleCount, utilizationGpuAvg, utilizationGpuMax, memoryUsedMibAvg, memoryUsedMibMax, temperatureCAvg, temperatureCMax, powerDrawWAvg, powerDrawWMax };
+  const {
+    sampleCount,
+    utilizationGpuAvg,
+    utilizationGpuMax,
+    memoryUsedMibAvg,
+    memoryUsedMibMax,
+    temperatureCAvg,
+    temperatureCMax,
+    powerDrawWAvg,
+    powerDrawWMax,
+  } = values;
+  return {
+    sampleCount,
+    utilizationGpuAvg,
+    utilizationGpuMax,
+    memoryUsedMibAvg,
+    memoryUsedMibMax,
+    temperatureCAvg,
+    temperatureCMax,
+    powerDrawWAvg,
+    powerDrawWMax,
+  };
 }
 
 /** Minute rollups of [from, to) (minute-aligned) from raw samples, with the domain's null-aware maths. */
@@ -73,7 +93,12 @@ export async function rollupMinutes(db: Db, from: Date, to: Date): Promise<numbe
     bucketStart: g.bucket.toISOString(),
     ...strip(
       rollupReadings(
-        g.readings.map((r) => ({ utilizationGpuPct: r.utilization_gpu_pct, memoryUsedMib: r.memory_used_mib, temperatureC: r.temperature_c, powerDrawW: r.power_draw_w })),
+        g.readings.map((r) => ({
+          utilizationGpuPct: r.utilization_gpu_pct,
+          memoryUsedMib: r.memory_used_mib,
+          temperatureC: r.temperature_c,
+          powerDrawW: r.power_draw_w,
+        })),
       ),
     ),
   }));
@@ -103,7 +128,11 @@ export async function rollupHours(db: Db, from: Date, to: Date): Promise<number>
     if (!g) groups.set(key, (g = { gpuId: m.gpu_id, bucket, parts: [] }));
     g.parts.push(m);
   }
-  const rows: RollupRow[] = [...groups.values()].map((g) => ({ gpuId: g.gpuId, bucketStart: g.bucket.toISOString(), ...strip(mergeRollups(g.parts)) }));
+  const rows: RollupRow[] = [...groups.values()].map((g) => ({
+    gpuId: g.gpuId,
+    bucketStart: g.bucket.toISOString(),
+    ...strip(mergeRollups(g.parts)),
+  }));
   await upsertRollups(db, 'hour', rows);
   return rows.length;
 }
@@ -131,7 +160,9 @@ export async function runTelemetryRollup(
   const now = opts.now ?? new Date();
   if (opts.range) {
     const from = bucketStart(opts.range.from, 'minute');
-    const to = new Date(Math.min(bucketStart(new Date(opts.range.to.getTime() + MINUTE_MS - 1), 'minute').getTime(), bucketStart(now, 'minute').getTime()));
+    const to = new Date(
+      Math.min(bucketStart(new Date(opts.range.to.getTime() + MINUTE_MS - 1), 'minute').getTime(), bucketStart(now, 'minute').getTime()),
+    );
     if (to <= from) return { from: from.toISOString(), to: to.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };
     const minuteBuckets = await rollupMinutes(prisma, from, to);
     const hourBuckets = await rollupHours(prisma, from, to);
@@ -139,7 +170,9 @@ export async function runTelemetryRollup(
   }
   return prisma.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext('fleetplane.telemetry-rollup')) AS locked`;
+      const [lock] = await tx.$queryRaw<
+        { locked: boolean }[]
+      >`SELECT pg_try_advisory_xact_lock(hashtext('fleetplane.telemetry-rollup')) AS locked`;
       const end = bucketStart(now, 'minute');
       if (!lock?.locked) return { from: end.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: true };
       const setting = await tx.setting.findUnique({ where: { key: ROLLUP_WATERMARK_KEY } });
@@ -148,10 +181,16 @@ export async function runTelemetryRollup(
       const valid = watermark && !Number.isNaN(watermark.getTime()) ? watermark : null;
       let start = new Date(Math.max(valid ? valid.getTime() - ROLLUP_OVERLAP_MS : end.getTime() - ROLLUP_FIRST_RUN_MS, oldest));
       const saveWatermark = (at: Date) =>
-        tx.setting.upsert({ where: { key: ROLLUP_WATERMARK_KEY }, create: { key: ROLLUP_WATERMARK_KEY, value: at.toISOString() }, update: { value: at.toISOString() } });
+        tx.setting.upsert({
+          where: { key: ROLLUP_WATERMARK_KEY },
+          create: { key: ROLLUP_WATERMARK_KEY, value: at.toISOString() },
+          update: { value: at.toISOString() },
+        });
       if (end <= start) return { from: start.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };
       // Skip time without samples (a first run, a fleet that was down): start at the first sample.
-      const [first] = await tx.$queryRaw<{ at: Date | null }[]>`SELECT MIN(sampled_at) AS at FROM gpu_sample WHERE sampled_at >= ${start} AND sampled_at < ${end}`;
+      const [first] = await tx.$queryRaw<
+        { at: Date | null }[]
+      >`SELECT MIN(sampled_at) AS at FROM gpu_sample WHERE sampled_at >= ${start} AND sampled_at < ${end}`;
       if (!first?.at) {
         await saveWatermark(end);
         return { from: start.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };

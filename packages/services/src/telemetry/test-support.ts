@@ -45,7 +45,9 @@ export async function makeNode(prisma: PrismaClient, gpuCount = 2, opts: { clust
   let clusterId = opts.clusterId;
   if (!clusterId) {
     const site = await prisma.site.create({ data: { name: unique('site'), region: 'eu-west', dataResidency: 'eu' } });
-    const cluster = await prisma.cluster.create({ data: { name: unique('cl'), siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' } });
+    const cluster = await prisma.cluster.create({
+      data: { name: unique('cl'), siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' },
+    });
     clusterId = cluster.id;
   }
   const hostname = unique('gpu-node');
@@ -53,11 +55,23 @@ export async function makeNode(prisma: PrismaClient, gpuCount = 2, opts: { clust
   const gpus = [];
   for (let i = 0; i < gpuCount; i += 1) {
     const pciBusId = `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase()}:00.0`;
-    const gpu = await prisma.gpu.create({ data: { nodeId: node.id, uuid: randomGpuUuid(), index: i, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvswitch', pciBusId } });
+    const gpu = await prisma.gpu.create({
+      data: {
+        nodeId: node.id,
+        uuid: randomGpuUuid(),
+        index: i,
+        model: 'NVIDIA H100 80GB HBM3',
+        memoryMib: 81559,
+        interconnect: 'nvswitch',
+        pciBusId,
+      },
+    });
     gpus.push({ id: gpu.id, uuid: gpu.uuid, index: i, pciBusId });
   }
   const credential = newSecret(NODE_CREDENTIAL_PREFIX);
-  const row = await prisma.nodeCredential.create({ data: { nodeId: node.id, tokenHash: hashSecret(credential), tokenPrefix: secretPrefix(credential) } });
+  const row = await prisma.nodeCredential.create({
+    data: { nodeId: node.id, tokenHash: hashSecret(credential), tokenPrefix: secretPrefix(credential) },
+  });
   return { clusterId, nodeId: node.id, hostname, gpus, credential, credentialId: row.id };
 }
 
@@ -83,13 +97,21 @@ export function telemetryRequest(credential: string | null, body: unknown, heade
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   return new Request('http://fleetplane.test/api/agent/v1/telemetry', {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(credential ? { authorization: agentAuthorizationHeader(credential) } : {}), ...headers },
+    headers: {
+      'content-type': 'application/json',
+      ...(credential ? { authorization: agentAuthorizationHeader(credential) } : {}),
+      ...headers,
+    },
     body: text,
   });
 }
 
 export function enrollRequest(body: unknown): Request {
-  return new Request('http://fleetplane.test/api/agent/v1/enroll', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return new Request('http://fleetplane.test/api/agent/v1/enroll', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
 }
 
 /**
@@ -97,7 +119,10 @@ export function enrollRequest(body: unknown): Request {
  * outbox rows left pending would be picked up by other files' dispatchOutbox calls.
  */
 export async function settleOutbox(prisma: PrismaClient, nodeId: string): Promise<void> {
-  await prisma.outboxMessage.updateMany({ where: { jobId: { startsWith: `rollup-backfill-${nodeId}` }, dispatchedAt: null }, data: { dispatchedAt: new Date() } });
+  await prisma.outboxMessage.updateMany({
+    where: { jobId: { startsWith: `rollup-backfill-${nodeId}` }, dispatchedAt: null },
+    data: { dispatchedAt: new Date() },
+  });
 }
 
 /**

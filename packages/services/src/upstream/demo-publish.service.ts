@@ -40,12 +40,16 @@ export async function publishDemoRevision(
   } catch (e) {
     const refused = findNetworkPolicyError(e);
     if (refused) throw precondition(`The demo hub at ${hubUrl} was ${refused.message}`);
-    throw precondition(`The demo hub at ${hubUrl} is not reachable (${(e as Error).message}); is npm start running with FLEETPLANE_DEMO=true?`);
+    throw precondition(
+      `The demo hub at ${hubUrl} is not reachable (${(e as Error).message}); is npm start running with FLEETPLANE_DEMO=true?`,
+    );
   }
   const body = (await res.json().catch(() => null)) as { sha?: string; title?: string; error?: string } | null;
   if (!res.ok || !body?.sha) throw precondition(`The demo hub refused to publish (${res.status}): ${body?.error ?? 'no details'}`);
   const published = { sha: body.sha, title: body.title ?? '' };
-  await withAudit(ctx, (_tx, audit) => audit({ action: 'demo.publish_revision', targetType: 'tracked_repo', targetId: repo.id, after: { kind, ...published } }));
+  await withAudit(ctx, (_tx, audit) =>
+    audit({ action: 'demo.publish_revision', targetType: 'tracked_repo', targetId: repo.id, after: { kind, ...published } }),
+  );
   await enqueueRepoCheck(ctx.producer, repo.id, 'manual').catch(() => undefined);
   return published;
 }

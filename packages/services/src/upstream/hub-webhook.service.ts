@@ -12,7 +12,9 @@ export const ZHubWebhookPayload = z.object({
     name: z.string().min(1).max(300),
     headSha: z.string().optional(),
   }),
-  updatedRefs: z.array(z.object({ ref: z.string(), oldSha: z.string().nullable().optional(), newSha: z.string().nullable().optional() })).optional(),
+  updatedRefs: z
+    .array(z.object({ ref: z.string(), oldSha: z.string().nullable().optional(), newSha: z.string().nullable().optional() }))
+    .optional(),
 });
 
 export interface WebhookResponse {
@@ -39,10 +41,18 @@ export async function handleHubWebhook(
   if (!req.configuredSecret) return { status: 401, body: { error: 'Hub webhooks are disabled: HUB_WEBHOOK_SECRET is not set' } };
   if (!secretsMatch(req.secretHeader, req.configuredSecret)) return { status: 401, body: { error: 'Invalid X-Webhook-Secret' } };
   const parsed = ZHubWebhookPayload.safeParse(req.body);
-  if (!parsed.success) return { status: 400, body: { error: 'Not a Hub webhook payload', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) } };
+  if (!parsed.success)
+    return {
+      status: 400,
+      body: { error: 'Not a Hub webhook payload', issues: parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`) },
+    };
   const { repo, event, updatedRefs } = parsed.data;
-  if (repo.type !== 'model' || !event.scope.startsWith('repo')) return { status: 200, body: { ignored: true, reason: `Not a model repo content event (${repo.type} ${event.scope})` } };
-  const branches = (updatedRefs ?? []).map((r) => r.ref).filter((r) => r.startsWith('refs/heads/')).map((r) => r.slice('refs/heads/'.length));
+  if (repo.type !== 'model' || !event.scope.startsWith('repo'))
+    return { status: 200, body: { ignored: true, reason: `Not a model repo content event (${repo.type} ${event.scope})` } };
+  const branches = (updatedRefs ?? [])
+    .map((r) => r.ref)
+    .filter((r) => r.startsWith('refs/heads/'))
+    .map((r) => r.slice('refs/heads/'.length));
   const tracked = await deps.prisma.trackedRepo.findMany({
     where: { hubRepoId: repo.name, ...(branches.length ? { branch: { in: branches } } : {}) },
     select: { id: true },

@@ -25,7 +25,9 @@ beforeAll(async () => {
   // The fake Hub / webhook receiver listen on loopback, which only the admin setting allows.
   await allowLoopbackForTests(prisma);
   hub = await startFakeHub({
-    repos: [...REPOS.map((id) => tinyRepoSeed(id, 4096)), { ...tinyRepoSeed(PRIVATE, 1024), private: true, tokens: ['hf_private_ok'] },
+    repos: [
+      ...REPOS.map((id) => tinyRepoSeed(id, 4096)),
+      { ...tinyRepoSeed(PRIVATE, 1024), private: true, tokens: ['hf_private_ok'] },
       { ...tinyRepoSeed(PRIVATE2, 1024), private: true, tokens: ['hf_private_ok'] },
     ],
     onWarning: () => undefined,
@@ -60,7 +62,13 @@ describe('runRepoCheck', () => {
     const head = hub.repos().find((r) => r.id === REPO)!;
     expect(revs[0]).toMatchObject({ commitSha: head.headSha, changeClass: 'initial', commitTitle: 'Upload model' });
     // assets/logo.png does not match the patterns and is not part of the manifest.
-    expect(revs[0]!.files.map((f) => f.path).sort()).toEqual(['README.md', 'config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'tokenizer.json']);
+    expect(revs[0]!.files.map((f) => f.path).sort()).toEqual([
+      'README.md',
+      'config.json',
+      'model-00001-of-00002.safetensors',
+      'model-00002-of-00002.safetensors',
+      'tokenizer.json',
+    ]);
     expect(Number(revs[0]!.totalBytes)).toBe(revs[0]!.files.reduce((n, f) => n + Number(f.sizeBytes), 0));
     expect(await getTrackedRepo({ prisma }, repo.id)).toMatchObject({ status: 'ok', lastSeenSha: head.headSha });
 
@@ -89,7 +97,10 @@ describe('runRepoCheck', () => {
     const REPO = REPOS[1]!;
     const repo = await makeTrackedRepo(prisma, REPO);
     await check(repo.id);
-    await hub.publish(REPO, { title: 'New shard 2', files: { 'model-00002-of-00002.safetensors': { sizeBytes: 5000, seed: `w-${repo.id}` } } });
+    await hub.publish(REPO, {
+      title: 'New shard 2',
+      files: { 'model-00002-of-00002.safetensors': { sizeBytes: 5000, seed: `w-${repo.id}` } },
+    });
     await check(repo.id);
     await hub.publish(REPO, { title: 'Tokenizer fix', files: { 'tokenizer.json': `{"version":"${repo.id}"}\n` } });
     await check(repo.id);
@@ -168,7 +179,11 @@ describe('runRepoCheck', () => {
   it('stores tokens encrypted (never returned) and uses them, or reads a secret reference', async () => {
     const family = await makeFamily(prisma);
     const ctx = { prisma, actor: SYSTEM_ACTOR };
-    const view = await createTrackedRepo(ctx, { familyId: family.id, hubRepoId: PRIVATE2, filePatterns: ['*.json'], accessToken: { kind: 'token', token: 'hf_private_ok' } }, settings);
+    const view = await createTrackedRepo(
+      ctx,
+      { familyId: family.id, hubRepoId: PRIVATE2, filePatterns: ['*.json'], accessToken: { kind: 'token', token: 'hf_private_ok' } },
+      settings,
+    );
     expect(view.hasAccessToken).toBe(true);
     expect(JSON.stringify(view)).not.toContain('hf_private_ok');
     const row = await prisma.trackedRepo.findUniqueOrThrow({ where: { id: view.id } });
@@ -178,7 +193,10 @@ describe('runRepoCheck', () => {
     expect(resolveRepoAccess(row, { ...settings, secretKey: 'cd'.repeat(32) }).problem).toMatch(/cannot be decrypted/);
     expect((await check(view.id)).status).toBe('changed');
 
-    await prisma.trackedRepo.update({ where: { id: view.id }, data: { accessTokenEncrypted: null, accessTokenSecretRef: 'HF_TOKEN_TEST', lastSeenSha: null } });
+    await prisma.trackedRepo.update({
+      where: { id: view.id },
+      data: { accessTokenEncrypted: null, accessTokenSecretRef: 'HF_TOKEN_TEST', lastSeenSha: null },
+    });
     expect((await check(view.id)).status).toBe('changed');
   });
 
@@ -201,11 +219,17 @@ describe('runRepoCheck', () => {
     const REPO = REPOS[6]!;
     const suffix = randomBytes(4).toString('hex');
     const site = await prisma.site.create({ data: { name: `site-${suffix}`, region: 'eu', dataResidency: 'eu' } });
-    const [a, b] = await Promise.all(['a', 'b'].map((n) => prisma.cluster.create({ data: { siteId: site.id, name: `auto-${n}-${suffix}`, servingEngine: 'vllm', engineVersion: '0.11.0' } })));
+    const [a, b] = await Promise.all(
+      ['a', 'b'].map((n) =>
+        prisma.cluster.create({ data: { siteId: site.id, name: `auto-${n}-${suffix}`, servingEngine: 'vllm', engineVersion: '0.11.0' } }),
+      ),
+    );
     const family = await makeFamily(prisma);
     const ctx = { prisma, actor: SYSTEM_ACTOR };
     const fields = { familyId: family.id, hubRepoId: REPO, filePatterns: ['*.safetensors', '*.json'], autoStartPipelines: true };
-    await expect(createTrackedRepo(ctx, { ...fields, autoStartClusterIds: ['c'.repeat(25)] }, settings)).rejects.toMatchObject({ field: 'autoStartClusterIds' });
+    await expect(createTrackedRepo(ctx, { ...fields, autoStartClusterIds: ['c'.repeat(25)] }, settings)).rejects.toMatchObject({
+      field: 'autoStartClusterIds',
+    });
     expect(await prisma.trackedRepo.count({ where: { hubRepoId: REPO } })).toBe(0);
 
     const view = await createTrackedRepo(ctx, { ...fields, autoStartClusterIds: [b!.id, a!.id] }, settings);
@@ -222,7 +246,11 @@ describe('runRepoCheck', () => {
     await deleteCluster(ctx, a!.id);
     expect(await prisma.cluster.count({ where: { id: a!.id } })).toBe(0);
     // Turning auto-start off drops its clusters, so they no longer hold anything.
-    const off = await updateTrackedRepo(ctx, { id: view.id, data: { ...fields, autoStartPipelines: false, autoStartClusterIds: [b!.id] } }, settings);
+    const off = await updateTrackedRepo(
+      ctx,
+      { id: view.id, data: { ...fields, autoStartPipelines: false, autoStartClusterIds: [b!.id] } },
+      settings,
+    );
     expect(off.autoStartClusters).toEqual([]);
   });
 });
@@ -238,9 +266,13 @@ describe('handleHubWebhook', () => {
     const repo = await makeTrackedRepo(prisma, uniqueRepoId('hooked'));
     const secret = 'a-webhook-secret-of-some-length';
     const deps = { prisma, producer };
-    expect((await handleHubWebhook(deps, { secretHeader: 'wrong', configuredSecret: secret, body: body(repo.hubRepoId) })).status).toBe(401);
+    expect((await handleHubWebhook(deps, { secretHeader: 'wrong', configuredSecret: secret, body: body(repo.hubRepoId) })).status).toBe(
+      401,
+    );
     expect((await handleHubWebhook(deps, { secretHeader: null, configuredSecret: secret, body: body(repo.hubRepoId) })).status).toBe(401);
-    expect((await handleHubWebhook(deps, { secretHeader: secret, configuredSecret: undefined, body: body(repo.hubRepoId) })).status).toBe(401);
+    expect((await handleHubWebhook(deps, { secretHeader: secret, configuredSecret: undefined, body: body(repo.hubRepoId) })).status).toBe(
+      401,
+    );
     expect(await producer.queue('upstream').getJobCounts('waiting')).toEqual({ waiting: 0 });
     expect((await handleHubWebhook(deps, { secretHeader: secret, configuredSecret: secret, body: { nope: true } })).status).toBe(400);
 

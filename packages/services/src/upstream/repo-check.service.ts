@@ -53,7 +53,10 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
 
   const access = resolveRepoAccess(repo, settings);
   if (access.problem) {
-    await prisma.trackedRepo.update({ where: { id: repo.id }, data: { status: 'unauthorized', statusMessage: access.problem, lastCheckedAt: now() } });
+    await prisma.trackedRepo.update({
+      where: { id: repo.id },
+      data: { status: 'unauthorized', statusMessage: access.problem, lastCheckedAt: now() },
+    });
     return { status: 'unauthorized', message: access.problem };
   }
 
@@ -71,7 +74,10 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
   });
 
   if (result.status === 'unchanged') {
-    await prisma.trackedRepo.update({ where: { id: repo.id }, data: { status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null, lastEtag: result.etag } });
+    await prisma.trackedRepo.update({
+      where: { id: repo.id },
+      data: { status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null, lastEtag: result.etag },
+    });
     return { status: 'unchanged' };
   }
   if (result.status !== 'changed') {
@@ -113,12 +119,23 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
     }
     await tx.trackedRepo.update({
       where: { id: repo.id },
-      data: { lastSeenSha: result.headSha, lastEtag: result.etag, status: 'ok', statusMessage: null, lastCheckedAt: now(), nextCheckAfter: null },
+      data: {
+        lastSeenSha: result.headSha,
+        lastEtag: result.etag,
+        status: 'ok',
+        statusMessage: null,
+        lastCheckedAt: now(),
+        nextCheckAfter: null,
+      },
     });
     const startedRunIds: string[] = [];
     if (repo.autoStartPipelines && newest && AUTO_START_CLASSES.includes(newest.changeClass)) {
       // One run per auto-start cluster (its artifact store and download limits), else the default target.
-      const clusters = await tx.trackedRepoAutoStartTarget.findMany({ where: { trackedRepoId: repo.id }, select: { clusterId: true }, orderBy: { clusterId: 'asc' } });
+      const clusters = await tx.trackedRepoAutoStartTarget.findMany({
+        where: { trackedRepoId: repo.id },
+        select: { clusterId: true },
+        orderBy: { clusterId: 'asc' },
+      });
       const targetKeys = clusters.length ? clusters.map((c) => c.clusterId) : ['default'];
       for (const targetKey of targetKeys) {
         startedRunIds.push((await createRunInTx(tx, { revisionId: newest.id, targetKey, trigger: 'auto', triggeredById: null })).run.id);
@@ -132,8 +149,18 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
 
 type RevisionWithFiles = ModelRevision & { files: RevisionFile[] };
 
-async function recordRevision(tx: Db, trackedRepoId: string, commit: TRevisionCommit, previous: RevisionWithFiles | null, detectedAt: Date, previousNotInHistory: boolean) {
-  const existing = await tx.modelRevision.findUnique({ where: { trackedRepoId_commitSha: { trackedRepoId, commitSha: commit.sha } }, include: { files: true } });
+async function recordRevision(
+  tx: Db,
+  trackedRepoId: string,
+  commit: TRevisionCommit,
+  previous: RevisionWithFiles | null,
+  detectedAt: Date,
+  previousNotInHistory: boolean,
+) {
+  const existing = await tx.modelRevision.findUnique({
+    where: { trackedRepoId_commitSha: { trackedRepoId, commitSha: commit.sha } },
+    include: { files: true },
+  });
   if (existing) return { revision: existing, created: false };
   const totalBytes = commit.files.reduce((n, f) => n + f.sizeBytes, 0);
   let changeClass: RevisionChangeClass = 'initial';
@@ -162,7 +189,11 @@ async function recordRevision(tx: Db, trackedRepoId: string, commit: TRevisionCo
       bytesToFetch: BigInt(bytesToFetch),
       totalBytes: BigInt(totalBytes),
       detectedAt,
-      files: { createMany: { data: commit.files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256, gitOid: f.gitOid })) } },
+      files: {
+        createMany: {
+          data: commit.files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256, gitOid: f.gitOid })),
+        },
+      },
     },
     include: { files: true },
   });

@@ -8,7 +8,14 @@ export async function listRevisions(ctx: Pick<ServiceContext, 'prisma'>, input: 
   const q = ZRevisionListInput.parse(input);
   const where = {
     ...(q.trackedRepoId ? { trackedRepoId: q.trackedRepoId } : {}),
-    ...(q.search ? { OR: [{ commitSha: { startsWith: q.search.toLowerCase() } }, { commitTitle: { contains: q.search, mode: 'insensitive' as const } }] } : {}),
+    ...(q.search
+      ? {
+          OR: [
+            { commitSha: { startsWith: q.search.toLowerCase() } },
+            { commitTitle: { contains: q.search, mode: 'insensitive' as const } },
+          ],
+        }
+      : {}),
   };
   const [rows, total] = await Promise.all([
     ctx.prisma.modelRevision.findMany({

@@ -13,8 +13,13 @@ import { conflict, invalid, isUniqueViolation, notFound, precondition } from '..
 import { encryptToken } from '../shared/token-crypto';
 import { upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 
-const autoStartTargetsInclude = { autoStartTargets: { select: { cluster: { select: { id: true, name: true } } }, orderBy: { cluster: { name: 'asc' } } } } as const;
-type RepoRow = TrackedRepo & { family?: { id: string; slug: string; name: string }; autoStartTargets: { cluster: { id: string; name: string } }[] };
+const autoStartTargetsInclude = {
+  autoStartTargets: { select: { cluster: { select: { id: true, name: true } } }, orderBy: { cluster: { name: 'asc' } } },
+} as const;
+type RepoRow = TrackedRepo & {
+  family?: { id: string; slug: string; name: string };
+  autoStartTargets: { cluster: { id: string; name: string } }[];
+};
 
 /** The public shape of a tracked repo: the token itself never leaves the service layer. */
 export function toRepoView(r: RepoRow) {
@@ -45,7 +50,10 @@ const familySelect = { select: { id: true, slug: true, name: true } } as const;
 const repoInclude = { family: familySelect, ...autoStartTargetsInclude } as const;
 
 export async function listModelFamilies(ctx: Pick<ServiceContext, 'prisma'>) {
-  const families = await ctx.prisma.modelFamily.findMany({ orderBy: { name: 'asc' }, include: { _count: { select: { trackedRepos: true } } } });
+  const families = await ctx.prisma.modelFamily.findMany({
+    orderBy: { name: 'asc' },
+    include: { _count: { select: { trackedRepos: true } } },
+  });
   return families.map((f) => ({
     id: f.id,
     slug: f.slug,
@@ -80,7 +88,10 @@ function tokenColumns(token: TAccessTokenInput, repoId: string, settings: Upstre
     case 'secret_ref':
       return { accessTokenEncrypted: null, accessTokenSecretRef: token.envVar };
     case 'token':
-      if (!settings.secretKey) throw precondition('FLEETPLANE_SECRET_KEY is not set, so tokens cannot be stored; use a secret reference (environment variable name) instead');
+      if (!settings.secretKey)
+        throw precondition(
+          'FLEETPLANE_SECRET_KEY is not set, so tokens cannot be stored; use a secret reference (environment variable name) instead',
+        );
       return { accessTokenEncrypted: encryptToken(settings.secretKey, token.token, repoId), accessTokenSecretRef: null };
   }
 }
@@ -103,10 +114,15 @@ async function setAutoStartClusters(tx: Db, trackedRepoId: string, autoStart: bo
   const found = await tx.cluster.count({ where: { id: { in: clusterIds } } });
   if (found !== clusterIds.length) throw invalid('Choose existing clusters', 'autoStartClusterIds');
   await tx.trackedRepoAutoStartTarget.deleteMany({ where: { trackedRepoId } });
-  if (clusterIds.length) await tx.trackedRepoAutoStartTarget.createMany({ data: clusterIds.map((clusterId) => ({ trackedRepoId, clusterId })) });
+  if (clusterIds.length)
+    await tx.trackedRepoAutoStartTarget.createMany({ data: clusterIds.map((clusterId) => ({ trackedRepoId, clusterId })) });
 }
 
-export async function createTrackedRepo(ctx: ServiceContext, input: TCreateTrackedRepoInput, settings: UpstreamSettings = upstreamSettingsFromEnv()) {
+export async function createTrackedRepo(
+  ctx: ServiceContext,
+  input: TCreateTrackedRepoInput,
+  settings: UpstreamSettings = upstreamSettingsFromEnv(),
+) {
   const data = ZCreateTrackedRepoInput.parse(input);
   if (data.accessToken.kind === 'keep') throw invalid('A new repo has no token to keep', 'accessToken');
   try {
@@ -116,7 +132,11 @@ export async function createTrackedRepo(ctx: ServiceContext, input: TCreateTrack
       const repo = await tx.trackedRepo.create({ data: { ...fields, status: 'pending' } });
       await setAutoStartClusters(tx, repo.id, fields.autoStartPipelines, autoStartClusterIds);
       // The id is the AAD of the ciphertext, so the token is written once the id exists.
-      const withToken = await tx.trackedRepo.update({ where: { id: repo.id }, data: tokenColumns(accessToken, repo.id, settings), include: autoStartTargetsInclude });
+      const withToken = await tx.trackedRepo.update({
+        where: { id: repo.id },
+        data: tokenColumns(accessToken, repo.id, settings),
+        include: autoStartTargetsInclude,
+      });
       const view = toRepoView(withToken);
       await audit({ action: 'tracked_repo.create', targetType: 'tracked_repo', targetId: repo.id, after: view });
       return view;
@@ -132,7 +152,11 @@ function effectiveHubUrl(hubEndpoint: string | null | undefined, settings: Upstr
   return (hubEndpoint ?? settings.defaultHubUrl).replace(/\/+$/, '');
 }
 
-export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrackedRepoInput, settings: UpstreamSettings = upstreamSettingsFromEnv()) {
+export async function updateTrackedRepo(
+  ctx: ServiceContext,
+  input: TUpdateTrackedRepoInput,
+  settings: UpstreamSettings = upstreamSettingsFromEnv(),
+) {
   const { id, data } = ZUpdateTrackedRepoInput.parse(input);
   try {
     return await withAudit(ctx, async (tx, audit) => {
@@ -145,7 +169,10 @@ export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrack
       // A stored token never follows the repo to another Hub: a new Hub URL without a new token in the
       // same change drops the stored one, so nobody can point it at a server of their own.
       const hadToken = before.accessTokenEncrypted !== null || before.accessTokenSecretRef !== null;
-      const accessTokenDropped = hadToken && accessToken.kind === 'keep' && effectiveHubUrl(before.hubEndpoint, settings) !== effectiveHubUrl(fields.hubEndpoint, settings);
+      const accessTokenDropped =
+        hadToken &&
+        accessToken.kind === 'keep' &&
+        effectiveHubUrl(before.hubEndpoint, settings) !== effectiveHubUrl(fields.hubEndpoint, settings);
       const after = await tx.trackedRepo.update({
         where: { id },
         data: {
@@ -157,7 +184,13 @@ export async function updateTrackedRepo(ctx: ServiceContext, input: TUpdateTrack
         include: autoStartTargetsInclude,
       });
       const view = toRepoView(after);
-      await audit({ action: 'tracked_repo.update', targetType: 'tracked_repo', targetId: id, before: toRepoView(before), after: { ...view, ...(accessTokenDropped ? { accessTokenDropped } : {}) } });
+      await audit({
+        action: 'tracked_repo.update',
+        targetType: 'tracked_repo',
+        targetId: id,
+        before: toRepoView(before),
+        after: { ...view, ...(accessTokenDropped ? { accessTokenDropped } : {}) },
+      });
       return { ...view, accessTokenDropped };
     });
   } catch (e) {
@@ -182,7 +215,11 @@ export async function deleteTrackedRepo(ctx: ServiceContext, id: string) {
  * Enqueues a check. While one is waiting for this repo, another add is a no-op (same job id); finished
  * jobs are removed at once so the next check is never swallowed by the deduplication.
  */
-export async function enqueueRepoCheck(producer: JobProducer | undefined, trackedRepoId: string, reason: 'schedule' | 'manual' | 'webhook') {
+export async function enqueueRepoCheck(
+  producer: JobProducer | undefined,
+  trackedRepoId: string,
+  reason: 'schedule' | 'manual' | 'webhook',
+) {
   if (!producer) throw precondition('The job queue is not available');
   await producer.enqueue(checkRepoJob, { trackedRepoId, reason }, { removeOnComplete: true, removeOnFail: true });
 }

@@ -32,9 +32,18 @@ export async function makeFamily(prisma: PrismaClient) {
   return prisma.modelFamily.create({ data: { slug, name: slug, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
 }
 
-export async function makeTrackedRepo(prisma: PrismaClient, hubRepoId: string, extra: { autoStartPipelines?: boolean; filePatterns?: string[] } = {}) {
+export async function makeTrackedRepo(
+  prisma: PrismaClient,
+  hubRepoId: string,
+  extra: { autoStartPipelines?: boolean; filePatterns?: string[] } = {},
+) {
   const family = await makeFamily(prisma);
   return prisma.trackedRepo.create({
-    data: { familyId: family.id, hubRepoId, filePatterns: extra.filePatterns ?? PATTERNS, autoStartPipelines: extra.autoStartPipelines ?? false },
+    data: {
+      familyId: family.id,
+      hubRepoId,
+      filePatterns: extra.filePatterns ?? PATTERNS,
+      autoStartPipelines: extra.autoStartPipelines ?? false,
+    },
   });
 }

@@ -36,9 +36,20 @@ export async function createUser(ctx: ServiceContext, input: TCreateUserInput, h
   const passwordHash = await hash(data.password);
   try {
     return await withAudit(ctx, async (tx, audit) => {
-      const user = await new UserRepository(tx).createWithPassword({ id: randomUUID(), email: data.email, name: data.name, role: data.role, passwordHash });
+      const user = await new UserRepository(tx).createWithPassword({
+        id: randomUUID(),
+        email: data.email,
+        name: data.name,
+        role: data.role,
+        passwordHash,
+      });
       // The password (and its hash) never reach the audit log.
-      await audit({ action: 'user.create', targetType: 'user', targetId: user.id, after: { email: user.email, name: user.name, role: user.role } });
+      await audit({
+        action: 'user.create',
+        targetType: 'user',
+        targetId: user.id,
+        after: { email: user.email, name: user.name, role: user.role },
+      });
       return { id: user.id, email: user.email, role: user.role };
     });
   } catch (e) {
@@ -65,7 +76,13 @@ export function setUserRole(ctx: ServiceContext, input: z.input<typeof ZSetUserR
     const after = await repo.update(userId, { role });
     // A role change takes effect at once: existing sessions carry the old role.
     await repo.revokeSessions(userId);
-    await audit({ action: 'user.set_role', targetType: 'user', targetId: userId, before: { role: before.role }, after: { role: after.role } });
+    await audit({
+      action: 'user.set_role',
+      targetType: 'user',
+      targetId: userId,
+      before: { role: before.role },
+      after: { role: after.role },
+    });
     return { id: after.id, email: after.email, role: after.role };
   });
 }

@@ -6,7 +6,16 @@ const perf = (levels: Record<string, { completed: number; p50: number; p99: numb
   key: 'performance',
   metrics: {
     levels: Object.fromEntries(
-      Object.entries(levels).map(([c, l]) => [c, { concurrency: Number(c), completed: l.completed, ttftMs: { p50: l.p50, p99: l.p99 }, tpotMs: { p50: 1, p99: 1 }, outputThroughput: 100 }]),
+      Object.entries(levels).map(([c, l]) => [
+        c,
+        {
+          concurrency: Number(c),
+          completed: l.completed,
+          ttftMs: { p50: l.p50, p99: l.p99 },
+          tpotMs: { p50: 1, p99: 1 },
+          outputThroughput: 100,
+        },
+      ]),
     ),
   },
 });

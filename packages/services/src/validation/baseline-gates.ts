@@ -36,7 +36,11 @@ function completed(level: unknown): number {
  * The gates for one comparison: per-level gates (`levels.*.…`) expanded to the levels both runs
  * have, p99 gates falling back to p50 where either run completed too few requests to measure p99.
  */
-export function gatesForComparison(checkKeys: Iterable<string>, candidate: readonly TMetricsSource[], baseline: readonly TMetricsSource[]): TBaselineGate[] {
+export function gatesForComparison(
+  checkKeys: Iterable<string>,
+  candidate: readonly TMetricsSource[],
+  baseline: readonly TMetricsSource[],
+): TBaselineGate[] {
   const out: TBaselineGate[] = [];
   for (const g of gatesForSuite(checkKeys)) {
     const cand = levelsOf(candidate, g.checkKey);
@@ -54,7 +58,11 @@ export function gatesForComparison(checkKeys: Iterable<string>, candidate: reado
       const small = g.metric.endsWith('.p99') && n < MIN_REQUESTS_FOR_P99_GATE;
       const metric = g.metric.replace('*', level).replace(/\.p99$/, small ? '.p50' : '.p99');
       const label = g.label.replace('{*}', level);
-      out.push({ ...g, metric, label: small ? `${label.replace('p99', 'p50')} (p99 needs ${MIN_REQUESTS_FOR_P99_GATE}+ requests)` : label });
+      out.push({
+        ...g,
+        metric,
+        label: small ? `${label.replace('p99', 'p50')} (p99 needs ${MIN_REQUESTS_FOR_P99_GATE}+ requests)` : label,
+      });
     }
   }
   return out;

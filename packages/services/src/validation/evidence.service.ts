@@ -66,11 +66,17 @@ export function checkResultFromRow(row: TCheckRow, suite: TValidationSuite, fall
 
 export function orderedResults(checks: readonly TCheckRow[], suite: TValidationSuite, fallbackTime: Date): TCheckResult[] {
   const order = new Map(suite.checks.map((c, i) => [c.key, i]));
-  return [...checks].sort((a, b) => (order.get(a.checkKey) ?? 1e9) - (order.get(b.checkKey) ?? 1e9)).map((r) => checkResultFromRow(r, suite, fallbackTime));
+  return [...checks]
+    .sort((a, b) => (order.get(a.checkKey) ?? 1e9) - (order.get(b.checkKey) ?? 1e9))
+    .map((r) => checkResultFromRow(r, suite, fallbackTime));
 }
 
 /** The evidence bundle of a finished run, sealed (sha256 over canonical JSON). */
-export function sealRunEvidence(input: { run: TRunRow & { finishedAt: Date }; suiteRow: { name: string; version: number; description: string; checks: unknown }; checks: readonly TCheckRow[] }) {
+export function sealRunEvidence(input: {
+  run: TRunRow & { finishedAt: Date };
+  suiteRow: { name: string; version: number; description: string; checks: unknown };
+  checks: readonly TCheckRow[];
+}) {
   const { run } = input;
   const suite = parseStoredSuite(input.suiteRow);
   const ctx = ZValidationRunContext.parse(run.context);

@@ -1,4 +1,11 @@
-import { type TCheckDefinition, type TCheckResult, type TProgress, type TValidationRunContext, type TValidationTargetInput, ZValidationRunContext } from '@fleetplane/contracts';
+import {
+  type TCheckDefinition,
+  type TCheckResult,
+  type TProgress,
+  type TValidationRunContext,
+  type TValidationTargetInput,
+  ZValidationRunContext,
+} from '@fleetplane/contracts';
 import type { Db, PrismaClient } from '@fleetplane/db';
 import { compareToBaseline, runVerdict, summariseRun } from '@fleetplane/domain';
 import type { NetworkPolicy } from '@fleetplane/net';
@@ -37,7 +44,10 @@ async function buildContext(db: Db, runId: string): Promise<TValidationRunContex
  * the run is already finished or was cancelled before it started (then it is finalised here).
  */
 export async function beginRun(prisma: PrismaClient, runId: string): Promise<{ checkKeys: string[] } | null> {
-  const run = await prisma.validationRun.findUnique({ where: { id: runId }, include: { suite: true, checks: { select: { checkKey: true, state: true } } } });
+  const run = await prisma.validationRun.findUnique({
+    where: { id: runId },
+    include: { suite: true, checks: { select: { checkKey: true, state: true } } },
+  });
   if (!run || run.finishedAt) return null;
   if (run.cancelRequestedAt) {
     await finaliseRun(prisma, runId);
@@ -51,28 +61,54 @@ export async function beginRun(prisma: PrismaClient, runId: string): Promise<{ c
     await prisma.validationRun.update({ where: { id: runId }, data: { state: 'running', context: context as object } });
   }
   // Checks that already have a result are not run again.
-  const done = new Set(run.checks.filter((c) => c.state === 'succeeded' || c.state === 'failed' || c.state === 'skipped').map((c) => c.checkKey));
-  return { checkKeys: parseStoredSuite(run.suite).checks.map((c) => c.key).filter((key) => !done.has(key)) };
+  const done = new Set(
+    run.checks.filter((c) => c.state === 'succeeded' || c.state === 'failed' || c.state === 'skipped').map((c) => c.checkKey),
+  );
+  return {
+    checkKeys: parseStoredSuite(run.suite)
+      .checks.map((c) => c.key)
+      .filter((key) => !done.has(key)),
+  };
 }
 
 export type TCheckTarget =
-  | { ok: true; check: TCheckDefinition; target: TValidationTargetInput & { network: NetworkPolicy }; cancelRequested: boolean; finished: boolean }
+  | {
+      ok: true;
+      check: TCheckDefinition;
+      target: TValidationTargetInput & { network: NetworkPolicy };
+      cancelRequested: boolean;
+      finished: boolean;
+    }
   | { ok: false; check: TCheckDefinition | null; explanation: string; finished: boolean };
 
 /** The check definition and endpoint for one check job; the API key is read from the named env var. */
-export async function loadCheckTarget(prisma: PrismaClient, runId: string, checkKey: string, env: NodeJS.ProcessEnv = process.env): Promise<TCheckTarget> {
+export async function loadCheckTarget(
+  prisma: PrismaClient,
+  runId: string,
+  checkKey: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<TCheckTarget> {
   const run = await prisma.validationRun.findUnique({ where: { id: runId }, include: { suite: true, cluster: true } });
   if (!run) return { ok: false, check: null, explanation: `Run ${runId} no longer exists.`, finished: true };
   const check = parseStoredSuite(run.suite).checks.find((c) => c.key === checkKey) ?? null;
   const finished = run.finishedAt !== null;
-  if (!check) return { ok: false, check, explanation: `Suite ${run.suite.name} v${run.suite.version} has no check "${checkKey}".`, finished };
+  if (!check)
+    return { ok: false, check, explanation: `Suite ${run.suite.name} v${run.suite.version} has no check "${checkKey}".`, finished };
   const c = run.cluster;
-  if (!c.endpointUrl) return { ok: false, check, explanation: `Cluster "${c.name}" has no endpoint URL; set one on the cluster page.`, finished };
-  if (!c.servedModelName) return { ok: false, check, explanation: `Cluster "${c.name}" has no served model name; set one on the cluster page.`, finished };
+  if (!c.endpointUrl)
+    return { ok: false, check, explanation: `Cluster "${c.name}" has no endpoint URL; set one on the cluster page.`, finished };
+  if (!c.servedModelName)
+    return { ok: false, check, explanation: `Cluster "${c.name}" has no served model name; set one on the cluster page.`, finished };
   let apiKey: string | undefined;
   if (c.endpointApiKeyRef) {
     apiKey = env[c.endpointApiKeyRef];
-    if (!apiKey) return { ok: false, check, explanation: `The endpoint API key variable ${c.endpointApiKeyRef} is not set in the worker's environment.`, finished };
+    if (!apiKey)
+      return {
+        ok: false,
+        check,
+        explanation: `The endpoint API key variable ${c.endpointApiKeyRef} is not set in the worker's environment.`,
+        finished,
+      };
   }
   const ctx = ZValidationRunContext.safeParse(run.context);
   return {
@@ -107,7 +143,17 @@ export async function isCancelRequested(prisma: PrismaClient, runId: string): Pr
 export async function markCheckRunning(prisma: PrismaClient, runId: string, checkKey: string) {
   await prisma.validationCheckResult.update({
     where: { runId_checkKey: { runId, checkKey } },
-    data: { state: 'running', verdict: null, score: null, metrics: {}, samples: [], explanation: '', startedAt: new Date(), finishedAt: null, heartbeatAt: new Date() },
+    data: {
+      state: 'running',
+      verdict: null,
+      score: null,
+      metrics: {},
+      samples: [],
+      explanation: '',
+      startedAt: new Date(),
+      finishedAt: null,
+      heartbeatAt: new Date(),
+    },
   });
 }
 
@@ -137,7 +183,10 @@ export async function saveCheckResult(prisma: PrismaClient, runId: string, resul
     finishedAt: new Date(result.finishedAt),
   };
   // A sealed run is never changed afterwards: a late or retried check must not alter its evidence.
-  const { count } = await prisma.validationCheckResult.updateMany({ where: { runId, checkKey: result.key, run: { finishedAt: null } }, data });
+  const { count } = await prisma.validationCheckResult.updateMany({
+    where: { runId, checkKey: result.key, run: { finishedAt: null } },
+    data,
+  });
   return count === 1;
 }
 
@@ -156,10 +205,18 @@ export async function finaliseRun(prisma: PrismaClient, runId: string, opts: { l
   if (!head || head.finishedAt) return null;
   const unfinished = { runId, state: { in: ['pending' as const, 'queued' as const, 'running' as const] } };
   if (head.cancelRequestedAt && !opts.lostReason) {
-    await prisma.validationCheckResult.updateMany({ where: unfinished, data: { state: 'skipped', verdict: 'skipped', explanation: 'Cancelled before this check finished; no verdict.', finishedAt: now } });
+    await prisma.validationCheckResult.updateMany({
+      where: unfinished,
+      data: { state: 'skipped', verdict: 'skipped', explanation: 'Cancelled before this check finished; no verdict.', finishedAt: now },
+    });
   } else {
-    const reason = opts.lostReason ?? "The check's job ended without a result: it failed after its retries (for example the worker crashed repeatedly while running it).";
-    await prisma.validationCheckResult.updateMany({ where: unfinished, data: { state: 'failed', verdict: 'error', explanation: reason, finishedAt: now } });
+    const reason =
+      opts.lostReason ??
+      "The check's job ended without a result: it failed after its retries (for example the worker crashed repeatedly while running it).";
+    await prisma.validationCheckResult.updateMany({
+      where: unfinished,
+      data: { state: 'failed', verdict: 'error', explanation: reason, finishedAt: now },
+    });
   }
   return prisma.$transaction(async (tx) => {
     // Row lock: a finalise job and the sweeper never seal the same run twice.
@@ -182,7 +239,11 @@ export async function finaliseRun(prisma: PrismaClient, runId: string, opts: { l
         baseline = compareToBaseline({
           candidate: results,
           baseline: baseResults,
-          gates: gatesForComparison(suite.checks.map((c) => c.key), results, baseResults),
+          gates: gatesForComparison(
+            suite.checks.map((c) => c.key),
+            results,
+            baseResults,
+          ),
           baselineRunId: base.id,
         });
       }
@@ -192,12 +253,19 @@ export async function finaliseRun(prisma: PrismaClient, runId: string, opts: { l
 
     const parts: string[] = [];
     if (opts.lostReason) parts.push(opts.lostReason);
-    if (cancelled) parts.push(`Cancelled on request; ${results.filter((r) => r.verdict !== 'skipped').length} of ${results.length} checks had finished.`);
-    if (checksVerdict === 'pass' && verdict === 'fail') parts.push(`Fail: all ${results.filter((r) => r.required).length} required checks passed on their own, but the run is worse than its baseline.`);
+    if (cancelled)
+      parts.push(
+        `Cancelled on request; ${results.filter((r) => r.verdict !== 'skipped').length} of ${results.length} checks had finished.`,
+      );
+    if (checksVerdict === 'pass' && verdict === 'fail')
+      parts.push(
+        `Fail: all ${results.filter((r) => r.required).length} required checks passed on their own, but the run is worse than its baseline.`,
+      );
     else parts.push(summariseRun(results));
     const passed = results.filter((r) => r.verdict === 'pass').map((r) => r.key);
     if (passed.length) parts.push(`Passed: ${passed.join(', ')}.`);
-    for (const r of results.filter((x) => x.verdict === 'fail' || x.verdict === 'error')) parts.push(`${r.key} (${r.verdict}): ${firstSentences(r.explanation)}`);
+    for (const r of results.filter((x) => x.verdict === 'fail' || x.verdict === 'error'))
+      parts.push(`${r.key} (${r.verdict}): ${firstSentences(r.explanation)}`);
     if (baseline) {
       parts.push(`Baseline run ${baseline.baselineRunId}: ${baseline.summary}`);
       const failedGates = baseline.gates.filter((g) => g.verdict === 'fail');
@@ -228,15 +296,25 @@ export async function finaliseRun(prisma: PrismaClient, runId: string, opts: { l
  * Fails runs that are still queued or running but whose jobs are gone (Redis flushed, flow removed,
  * parent job failed for good). `isAlive` asks the queue; runs younger than graceMs are left alone.
  */
-export async function sweepLostRuns(prisma: PrismaClient, isAlive: (runId: string) => Promise<boolean>, opts: { graceMs?: number; now?: Date } = {}) {
+export async function sweepLostRuns(
+  prisma: PrismaClient,
+  isAlive: (runId: string) => Promise<boolean>,
+  opts: { graceMs?: number; now?: Date } = {},
+) {
   const now = opts.now ?? new Date();
   const cutoff = new Date(now.getTime() - (opts.graceMs ?? 120_000));
-  const candidates = await prisma.validationRun.findMany({ where: { state: { in: ['queued', 'running'] }, finishedAt: null, createdAt: { lt: cutoff } }, select: { id: true } });
+  const candidates = await prisma.validationRun.findMany({
+    where: { state: { in: ['queued', 'running'] }, finishedAt: null, createdAt: { lt: cutoff } },
+    select: { id: true },
+  });
   const failed: string[] = [];
   for (const { id } of candidates) {
     const pendingOutbox = await prisma.outboxMessage.count({ where: { dispatchedAt: null, payload: { path: ['runId'], equals: id } } });
     if (pendingOutbox > 0 || (await isAlive(id))) continue;
-    await finaliseRun(prisma, id, { lostReason: 'The runner lost this run: its queue jobs are gone (worker or Redis data lost), so it was stopped by the sweeper. Checks that had not finished are marked as errors; start a new run.' });
+    await finaliseRun(prisma, id, {
+      lostReason:
+        'The runner lost this run: its queue jobs are gone (worker or Redis data lost), so it was stopped by the sweeper. Checks that had not finished are marked as errors; start a new run.',
+    });
     failed.push(id);
   }
   return { checked: candidates.length, failed };

@@ -25,9 +25,19 @@ export async function listValidationRuns(ctx: Read, input: TValidationRunListInp
     ...(q.suiteName ? { suite: { name: q.suiteName } } : {}),
     ...(q.state ? { state: q.state } : {}),
     ...(q.verdict ? { verdict: q.verdict } : {}),
-    ...(q.search ? { OR: [{ summary: { contains: q.search, mode: 'insensitive' } }, { cluster: { name: { contains: q.search, mode: 'insensitive' } } }] } : {}),
+    ...(q.search
+      ? {
+          OR: [
+            { summary: { contains: q.search, mode: 'insensitive' } },
+            { cluster: { name: { contains: q.search, mode: 'insensitive' } } },
+          ],
+        }
+      : {}),
   };
-  const orderBy: Prisma.ValidationRunOrderByWithRelationInput[] = [{ [q.sortBy]: q.sortBy === 'finishedAt' || q.sortBy === 'verdict' ? { sort: q.sortDir, nulls: 'last' } : q.sortDir }, { id: 'asc' }];
+  const orderBy: Prisma.ValidationRunOrderByWithRelationInput[] = [
+    { [q.sortBy]: q.sortBy === 'finishedAt' || q.sortBy === 'verdict' ? { sort: q.sortDir, nulls: 'last' } : q.sortDir },
+    { id: 'asc' },
+  ];
   const [rows, total] = await Promise.all([
     ctx.prisma.validationRun.findMany({
       where,
@@ -113,23 +123,35 @@ export async function startValidationRun(ctx: ServiceContext, input: TStartValid
     if (!cluster) throw invalid('Choose an existing cluster', 'clusterId');
     if (!cluster.endpointUrl) throw precondition(`Cluster "${cluster.name}" has no endpoint URL; set one before validating it.`);
     if (!cluster.servedModelName) throw precondition(`Cluster "${cluster.name}" has no served model name; set one before validating it.`);
-    const active = await tx.validationRun.findFirst({ where: { clusterId: cluster.id, state: { in: ['queued', 'running'] } }, select: { id: true } });
-    if (active) throw precondition(`A validation run (${active.id}) is already in progress on "${cluster.name}"; wait for it or cancel it first.`);
+    const active = await tx.validationRun.findFirst({
+      where: { clusterId: cluster.id, state: { in: ['queued', 'running'] } },
+      select: { id: true },
+    });
+    if (active)
+      throw precondition(`A validation run (${active.id}) is already in progress on "${cluster.name}"; wait for it or cancel it first.`);
     const suiteRow = await latestSuite(tx, data.suiteName).catch(() => null);
     if (!suiteRow) throw invalid(`Unknown suite "${data.suiteName}"`, 'suiteName');
     const suite = parseStoredSuite(suiteRow);
 
     let artifactId = data.artifactId ?? null;
     if (artifactId) {
-      if (!(await tx.artifact.findUnique({ where: { id: artifactId }, select: { id: true } }))) throw invalid('Choose an existing artifact', 'artifactId');
+      if (!(await tx.artifact.findUnique({ where: { id: artifactId }, select: { id: true } })))
+        throw invalid('Choose an existing artifact', 'artifactId');
     } else {
-      const dep = await tx.deployment.findFirst({ where: { clusterId: cluster.id, state: 'active' }, orderBy: { startedAt: 'desc' }, select: { artifactId: true } });
+      const dep = await tx.deployment.findFirst({
+        where: { clusterId: cluster.id, state: 'active' },
+        orderBy: { startedAt: 'desc' },
+        select: { artifactId: true },
+      });
       artifactId = dep?.artifactId ?? null;
     }
 
     let baselineRunId: string | null;
     if (data.baselineRunId) {
-      const base = await tx.validationRun.findUnique({ where: { id: data.baselineRunId }, select: { id: true, finishedAt: true, clusterId: true } });
+      const base = await tx.validationRun.findUnique({
+        where: { id: data.baselineRunId },
+        select: { id: true, finishedAt: true, clusterId: true },
+      });
       if (!base) throw invalid('Choose an existing baseline run', 'baselineRunId');
       if (!base.finishedAt) throw invalid('The baseline run has not finished', 'baselineRunId');
       baselineRunId = base.id;
@@ -152,11 +174,18 @@ export async function startValidationRun(ctx: ServiceContext, input: TStartValid
         baselineRunId,
         requestedById: ctx.actor.type === 'user' ? ctx.actor.id : null,
         state: 'queued',
-        checks: { create: suite.checks.map((c) => ({ checkKey: c.key, kind: c.kind, required: c.required, thresholds: c.thresholds as object })) },
+        checks: {
+          create: suite.checks.map((c) => ({ checkKey: c.key, kind: c.kind, required: c.required, thresholds: c.thresholds as object })),
+        },
       },
     });
     await addToOutbox(tx, startValidationRunJob, { runId: run.id }, startValidationRunJob.jobId!({ runId: run.id }));
-    await audit({ action: 'validation.run.start', targetType: 'validation_run', targetId: run.id, after: { clusterId: cluster.id, suite: `${suite.name} v${suite.version}`, artifactId, baselineRunId } });
+    await audit({
+      action: 'validation.run.start',
+      targetType: 'validation_run',
+      targetId: run.id,
+      after: { clusterId: cluster.id, suite: `${suite.name} v${suite.version}`, artifactId, baselineRunId },
+    });
     return { id: run.id, baselineRunId, artifactId };
   });
   // Right after commit; if Redis is down the outbox sweeper dispatches it later.
@@ -170,7 +199,8 @@ export async function cancelValidationRun(ctx: ServiceContext, input: { id: stri
   return withAudit(ctx, async (tx, audit) => {
     const run = await tx.validationRun.findUnique({ where: { id }, select: { id: true, state: true, cancelRequestedAt: true } });
     if (!run) throw notFound('Validation run', id);
-    if (run.state !== 'queued' && run.state !== 'running') throw precondition(`The run has already finished (${run.state}); there is nothing to cancel.`);
+    if (run.state !== 'queued' && run.state !== 'running')
+      throw precondition(`The run has already finished (${run.state}); there is nothing to cancel.`);
     const cancelRequestedAt = run.cancelRequestedAt ?? new Date();
     await tx.validationRun.update({ where: { id }, data: { cancelRequestedAt } });
     await audit({ action: 'validation.run.cancel', targetType: 'validation_run', targetId: id, before: { state: run.state } });
@@ -182,7 +212,8 @@ export async function cancelValidationRun(ctx: ServiceContext, input: { id: stri
 export async function getValidationEvidence(ctx: Read, id: string) {
   const loaded = await loadRunEvidence(ctx.prisma, id);
   if (!loaded) throw notFound('Validation run', id);
-  if (!loaded.sealed || !loaded.run.evidenceDigest) throw precondition('The run has not finished yet; its evidence bundle is sealed when it does.');
+  if (!loaded.sealed || !loaded.run.evidenceDigest)
+    throw precondition('The run has not finished yet; its evidence bundle is sealed when it does.');
   const matches = loaded.sealed.digest === loaded.run.evidenceDigest;
   return { digest: loaded.run.evidenceDigest, recomputedDigest: loaded.sealed.digest, matches, bundle: loaded.sealed.bundle };
 }
@@ -201,7 +232,16 @@ export async function compareValidationRun(ctx: Read, id: string) {
   const stored = ZBaselineComparison.safeParse((run.context as { baseline?: unknown } | null)?.baseline);
   const comparison = stored.success
     ? stored.data
-    : compareToBaseline({ candidate: cand, baseline: baseResults, gates: gatesForComparison(suite.checks.map((c) => c.key), cand, baseResults), baselineRunId: base.id });
+    : compareToBaseline({
+        candidate: cand,
+        baseline: baseResults,
+        gates: gatesForComparison(
+          suite.checks.map((c) => c.key),
+          cand,
+          baseResults,
+        ),
+        baselineRunId: base.id,
+      });
   return {
     runId: id,
     baselineRunId: base.id,

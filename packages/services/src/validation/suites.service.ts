@@ -5,7 +5,8 @@ import { BUILTIN_SUITES } from '@fleetplane/validation';
 import type { ServiceContext } from '../context';
 import { isUniqueViolation, notFound } from '../errors';
 
-const definitionOf = (s: Pick<TValidationSuite, 'description' | 'checks'>) => canonicalJson({ description: s.description, checks: s.checks });
+const definitionOf = (s: Pick<TValidationSuite, 'description' | 'checks'>) =>
+  canonicalJson({ description: s.description, checks: s.checks });
 
 /**
  * Stores suites as versioned rows. An unchanged definition is a no-op; a changed one becomes a new
@@ -17,13 +18,19 @@ export async function syncSuites(prisma: PrismaClient, suites: readonly TValidat
     const suite = ZValidationSuite.parse(input);
     for (let attempt = 0; ; attempt++) {
       const latest = await prisma.validationSuite.findFirst({ where: { name: suite.name }, orderBy: { version: 'desc' } });
-      if (latest && definitionOf({ description: latest.description, checks: ZValidationSuite.parse({ ...latest, checks: latest.checks }).checks }) === definitionOf(suite)) {
+      if (
+        latest &&
+        definitionOf({ description: latest.description, checks: ZValidationSuite.parse({ ...latest, checks: latest.checks }).checks }) ===
+          definitionOf(suite)
+      ) {
         out.push({ name: suite.name, version: latest.version, created: false });
         break;
       }
       const version = latest ? Math.max(latest.version + 1, suite.version) : suite.version;
       try {
-        await prisma.validationSuite.create({ data: { name: suite.name, version, description: suite.description, checks: suite.checks as object[] } });
+        await prisma.validationSuite.create({
+          data: { name: suite.name, version, description: suite.description, checks: suite.checks as object[] },
+        });
         out.push({ name: suite.name, version, created: true });
         break;
       } catch (e) {

@@ -40,7 +40,12 @@ describe('validation suites as data', () => {
     expect(await syncSuites(prisma, [suite(0.9) as never])).toEqual([{ name: `s-${tag}`, version: 1, created: false }]);
     expect(await syncSuites(prisma, [suite(0.8) as never])).toEqual([{ name: `s-${tag}`, version: 2, created: true }]);
     const listed = (await listSuites({ prisma })).filter((s) => s.name === `s-${tag}`);
-    expect(listed).toEqual([expect.objectContaining({ version: 2, checks: [{ key: 'exact-answers', kind: 'exact_answer', title: 'exact-answers', required: true }] })]);
+    expect(listed).toEqual([
+      expect.objectContaining({
+        version: 2,
+        checks: [{ key: 'exact-answers', kind: 'exact_answer', title: 'exact-answers', required: true }],
+      }),
+    ]);
     const rows = await prisma.validationSuite.findMany({ where: { name: `s-${tag}` }, orderBy: { version: 'asc' } });
     expect((rows[0]!.checks as { thresholds: { minAccuracy: number } }[])[0]!.thresholds.minAccuracy).toBe(0.9);
   });
@@ -63,8 +68,18 @@ describe('starting runs', () => {
 
     // Seal it as a pass, then the next run on the cluster picks it as baseline.
     await saveCheckResult(prisma, first.id, {
-      key: 'exact-answers', kind: 'exact_answer', required: true, verdict: 'pass', score: 1, thresholds: {}, metrics: { accuracy: 1 }, samples: [],
-      explanation: 'ok', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), durationMs: 1,
+      key: 'exact-answers',
+      kind: 'exact_answer',
+      required: true,
+      verdict: 'pass',
+      score: 1,
+      thresholds: {},
+      metrics: { accuracy: 1 },
+      samples: [],
+      explanation: 'ok',
+      startedAt: new Date().toISOString(),
+      finishedAt: new Date().toISOString(),
+      durationMs: 1,
     });
     const sealed = await finaliseRun(prisma, first.id);
     expect(sealed).toMatchObject({ state: 'succeeded', verdict: 'pass' });
@@ -84,7 +99,9 @@ describe('starting runs', () => {
     const bare = await makeCluster(false);
     await expect(startValidationRun(ctx(), { clusterId: bare.id, suiteName: `s-${tag}` })).rejects.toThrow(/has no endpoint URL/);
     const c = await makeCluster();
-    await expect(startValidationRun(ctx(), { clusterId: c.id, suiteName: 'no-such-suite' })).rejects.toThrow(/Unknown suite "no-such-suite"/);
+    await expect(startValidationRun(ctx(), { clusterId: c.id, suiteName: 'no-such-suite' })).rejects.toThrow(
+      /Unknown suite "no-such-suite"/,
+    );
     expect(await prisma.validationRun.count({ where: { clusterId: { in: [bare.id, c.id] } } })).toBe(0);
   });
 });

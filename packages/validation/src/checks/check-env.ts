@@ -62,7 +62,12 @@ export function sampleFromOutcome(o: TChatOutcome, t0: number): TRequestSample {
   };
 }
 
-export function cancelledOutcome(what: string, p: TProgress, metrics: Record<string, unknown> = {}, samples: TRequestSample[] = []): TCheckOutcome {
+export function cancelledOutcome(
+  what: string,
+  p: TProgress,
+  metrics: Record<string, unknown> = {},
+  samples: TRequestSample[] = [],
+): TCheckOutcome {
   return {
     verdict: 'skipped',
     score: null,

@@ -61,11 +61,19 @@ export async function runEndpointCheck(check: TEndpointCheck, env: TCheckEnv): P
     metrics.models = ids;
     const entry = data.find((m) => m.id === target.servedModelName);
     if (!entry) {
-      steps.push({ name: 'models', ok: false, detail: `/v1/models serves ${ids.map((i) => `"${i}"`).join(', ') || 'no models'}, not "${target.servedModelName}"` });
+      steps.push({
+        name: 'models',
+        ok: false,
+        detail: `/v1/models serves ${ids.map((i) => `"${i}"`).join(', ') || 'no models'}, not "${target.servedModelName}"`,
+      });
     } else {
       const maxLen = typeof entry.max_model_len === 'number' ? entry.max_model_len : null;
       metrics.maxModelLen = maxLen;
-      steps.push({ name: 'models', ok: true, detail: `/v1/models serves "${target.servedModelName}"${maxLen !== null ? ` (max_model_len ${maxLen})` : ''}` });
+      steps.push({
+        name: 'models',
+        ok: true,
+        detail: `/v1/models serves "${target.servedModelName}"${maxLen !== null ? ` (max_model_len ${maxLen})` : ''}`,
+      });
       if (p.requireMaxModelLenAtLeastClusterMax && maxLen !== null) {
         steps.push({
           name: 'context',
@@ -84,13 +92,18 @@ export async function runEndpointCheck(check: TEndpointCheck, env: TCheckEnv): P
     const health = await get('/health');
     if (cancelled()) return cancelledOutcome('the endpoint check', env.progress.snapshot, metrics, samples);
     metrics.healthStatus = health.status;
-    steps.push({ name: 'health', ok: health.status === 200, detail: health.status === 200 ? '/health answered 200' : `/health answered ${health.status ?? `nothing (${health.error})`}` });
+    steps.push({
+      name: 'health',
+      ok: health.status === 200,
+      detail: health.status === 200 ? '/health answered 200' : `/health answered ${health.status ?? `nothing (${health.error})`}`,
+    });
   }
 
   // 3. Engine version: /version when the engine has it (vLLM), else the cluster's recorded version.
   const version = await get('/version');
   if (cancelled()) return cancelledOutcome('the endpoint check', env.progress.snapshot, metrics, samples);
-  const reported = typeof (version.body as { version?: unknown } | null)?.version === 'string' ? (version.body as { version: string }).version : null;
+  const reported =
+    typeof (version.body as { version?: unknown } | null)?.version === 'string' ? (version.body as { version: string }).version : null;
   metrics.reportedVersion = reported;
   if (reported === null && p.requireVersionEndpoint) {
     steps.push({ name: 'version', ok: false, detail: `/version did not report a version (${version.error ?? 'no "version" field'})` });
@@ -99,13 +112,18 @@ export async function runEndpointCheck(check: TEndpointCheck, env: TCheckEnv): P
   metrics.engineVersion = effective;
   const notes: string[] = [];
   if (reported === null) notes.push(`/version unavailable; using the cluster's recorded engine version ${target.engineVersion}`);
-  else if (reported !== target.engineVersion) notes.push(`the endpoint reports ${target.engine} ${reported} but the cluster record says ${target.engineVersion}`);
+  else if (reported !== target.engineVersion)
+    notes.push(`the endpoint reports ${target.engine} ${reported} but the cluster record says ${target.engineVersion}`);
   const minimum = p.minEngineVersion ?? target.minEngineVersion;
   metrics.minEngineVersion = minimum ?? null;
   if (minimum) {
     const req = meetsMinimumVersion(effective, minimum);
     metrics.versionOk = req.ok;
-    steps.push({ name: 'min-version', ok: req.ok === true, detail: req.ok === null ? `${req.explanation}, so compatibility is unproven` : req.explanation });
+    steps.push({
+      name: 'min-version',
+      ok: req.ok === true,
+      detail: req.ok === null ? `${req.explanation}, so compatibility is unproven` : req.explanation,
+    });
   } else {
     notes.push('no minimum engine version was given for this artifact');
   }
@@ -114,14 +132,23 @@ export async function runEndpointCheck(check: TEndpointCheck, env: TCheckEnv): P
   if (p.probeCompletion) {
     const o = await chatCompletion(
       conn,
-      { model: target.servedModelName, messages: [{ role: 'user', content: 'Reply with the single word OK.' }], max_tokens: 16, temperature: 0 },
+      {
+        model: target.servedModelName,
+        messages: [{ role: 'user', content: 'Reply with the single word OK.' }],
+        max_tokens: 16,
+        temperature: 0,
+      },
       { requestId: newRequestId('probe') },
     );
     env.progress.tick();
     if (o.aborted === 'cancelled') return cancelledOutcome('the endpoint check', env.progress.snapshot, metrics, samples);
     samples.push({ ...sampleFromOutcome(o, env.t0), caseId: 'probe', got: clip(o.content) });
     metrics.probeOk = o.ok;
-    steps.push({ name: 'probe', ok: o.ok, detail: o.ok ? `a test completion succeeded in ${Math.round(o.e2eMs ?? 0)} ms` : `a test completion failed: ${o.error}` });
+    steps.push({
+      name: 'probe',
+      ok: o.ok,
+      detail: o.ok ? `a test completion succeeded in ${Math.round(o.e2eMs ?? 0)} ms` : `a test completion failed: ${o.error}`,
+    });
   }
 
   const passed = steps.filter((s) => s.ok).length;

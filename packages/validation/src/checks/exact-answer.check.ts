@@ -21,8 +21,10 @@ export function selectExactAnswerTasks(params: TExactAnswerCheck['params']): { t
 export async function runExactAnswerCheck(check: TExactAnswerCheck, env: TCheckEnv): Promise<TCheckOutcome> {
   const p = check.params;
   const { tasks, unknown } = selectExactAnswerTasks(p);
-  if (unknown.length) return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Unknown exact-answer task ids: ${unknown.join(', ')}` };
-  if (tasks.length === 0) return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: 'No exact-answer tasks match the check parameters.' };
+  if (unknown.length)
+    return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Unknown exact-answer task ids: ${unknown.join(', ')}` };
+  if (tasks.length === 0)
+    return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: 'No exact-answer tasks match the check parameters.' };
 
   const items = Array.from({ length: p.repeats }, (_, repeat) => tasks.map((task) => ({ task, repeat }))).flat();
   env.progress.setTotal(items.length);
@@ -71,14 +73,26 @@ export async function runExactAnswerCheck(check: TExactAnswerCheck, env: TCheckE
     if (s.correct) c.correct += 1;
     c.accuracy = c.correct / c.total;
   }
-  const metrics = { accuracy, correct, total: samples.length, errors: samples.filter((s) => !s.ok).length, tasks: tasks.length, repeats: p.repeats, repeatAccuracies, byCategory };
+  const metrics = {
+    accuracy,
+    correct,
+    total: samples.length,
+    errors: samples.filter((s) => !s.ok).length,
+    tasks: tasks.length,
+    repeats: p.repeats,
+    repeatAccuracies,
+    byCategory,
+  };
   const allFailed = allFailedOutcome('exact-answer', samples, metrics);
   if (allFailed) return allFailed;
 
   const limit = atLeast(`Accuracy ${correct}/${samples.length}`, accuracy, check.thresholds.minAccuracy, 'ratio');
   const failures = samples
     .filter((s) => !s.correct)
-    .map((s) => `${s.caseId}${p.repeats > 1 ? ` (repeat ${s.repeat! + 1})` : ''}: expected ${s.expected}, got ${s.ok ? JSON.stringify(s.got) : `an error (${s.error})`}`);
+    .map(
+      (s) =>
+        `${s.caseId}${p.repeats > 1 ? ` (repeat ${s.repeat! + 1})` : ''}: expected ${s.expected}, got ${s.ok ? JSON.stringify(s.got) : `an error (${s.error})`}`,
+    );
   const lines = [limit.text];
   if (p.repeats > 1) lines.push(`Per-repeat accuracy: ${repeatAccuracies.map((a) => `${(a * 100).toFixed(1)}%`).join(', ')}`);
   if (failures.length) lines.push('Wrong answers:', ...listWithMore(failures).map((f) => `- ${f}`));

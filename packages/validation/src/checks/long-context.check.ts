@@ -24,10 +24,18 @@ export async function runLongContextCheck(check: TLongContextCheck, env: TCheckE
   const depths = [...new Set(p.depths)].sort((a, b) => a - b);
   const notes = skipped.map((l) => `Skipped ${contextLabel(l)} (${l} tokens): above the cluster's maximum of ${max} tokens.`);
   if (lengths.length === 0) {
-    return { verdict: 'skipped', score: null, metrics: { skippedLengths: skipped }, samples: [], explanation: `Nothing to run. ${notes.join(' ')}` };
+    return {
+      verdict: 'skipped',
+      score: null,
+      metrics: { skippedLengths: skipped },
+      samples: [],
+      explanation: `Nothing to run. ${notes.join(' ')}`,
+    };
   }
 
-  const items = lengths.flatMap((length) => depths.flatMap((depth) => Array.from({ length: p.repeats }, (_, repeat) => ({ length, depth, repeat }))));
+  const items = lengths.flatMap((length) =>
+    depths.flatMap((depth) => Array.from({ length: p.repeats }, (_, repeat) => ({ length, depth, repeat }))),
+  );
   env.progress.setTotal(items.length);
   const { results, cancelled } = await runPool(
     items,
@@ -63,7 +71,14 @@ export async function runLongContextCheck(check: TLongContextCheck, env: TCheckE
   const samples = results.filter((s): s is TRequestSample => s !== undefined);
   if (cancelled) return cancelledOutcome('the long-context check', env.progress.snapshot, {}, samples);
 
-  const cells = summariseNeedleCells(samples.map((s) => ({ contextLength: s.contextLength!, depth: s.depth!, correct: s.ok ? s.correct! : null, promptTokens: s.promptTokens })));
+  const cells = summariseNeedleCells(
+    samples.map((s) => ({
+      contextLength: s.contextLength!,
+      depth: s.depth!,
+      correct: s.ok ? s.correct! : null,
+      promptTokens: s.promptTokens,
+    })),
+  );
   const judged = judgeNeedleCells(cells, check.thresholds);
   const metrics = {
     overallScore: judged.overall,
@@ -79,15 +94,25 @@ export async function runLongContextCheck(check: TLongContextCheck, env: TCheckE
 
   const pct = (x: number) => `${Math.round(x * 100)}%`;
   const lines: string[] = [];
-  const rule = check.thresholds.mode === 'every_cell' ? `every cell must reach ${pct(check.thresholds.minScore)}` : `the mean over cells must reach ${pct(check.thresholds.minScore)}`;
-  lines.push(`Needle retrieval ${pct(judged.overall ?? 0)} overall over ${cells.length} cells (${rule}): ${judged.pass ? 'pass' : 'fail'}.`);
+  const rule =
+    check.thresholds.mode === 'every_cell'
+      ? `every cell must reach ${pct(check.thresholds.minScore)}`
+      : `the mean over cells must reach ${pct(check.thresholds.minScore)}`;
+  lines.push(
+    `Needle retrieval ${pct(judged.overall ?? 0)} overall over ${cells.length} cells (${rule}): ${judged.pass ? 'pass' : 'fail'}.`,
+  );
   for (const length of lengths) {
     const row = cells.filter((c) => c.contextLength === length);
     const sizes = row.map((c) => c.promptTokens).filter((x): x is number => x !== null);
     const size = sizes.length ? `${Math.min(...sizes)}–${Math.max(...sizes)} prompt tokens` : 'no prompt size reported';
-    lines.push(`${contextLabel(length)} (${size}): ${row.map((c) => `${pct(c.depth)} ${c.correct}/${c.trials}${c.errors ? ` (${c.errors} errors)` : ''}`).join(', ')}`);
+    lines.push(
+      `${contextLabel(length)} (${size}): ${row.map((c) => `${pct(c.depth)} ${c.correct}/${c.trials}${c.errors ? ` (${c.errors} errors)` : ''}`).join(', ')}`,
+    );
   }
-  if (judged.failing.length) lines.push(`Failing cells: ${judged.failing.map((c) => `${contextLabel(c.contextLength)} at depth ${pct(c.depth)} (score ${pct(c.score)})`).join(', ')}.`);
+  if (judged.failing.length)
+    lines.push(
+      `Failing cells: ${judged.failing.map((c) => `${contextLabel(c.contextLength)} at depth ${pct(c.depth)} (score ${pct(c.score)})`).join(', ')}.`,
+    );
   const errors = samples.filter((s) => !s.ok);
   if (errors.length) lines.push(`${errors.length} requests failed, e.g. ${errors[0]!.caseId}: ${errors[0]!.error}`);
   lines.push(...notes);

@@ -24,7 +24,13 @@ export async function runPerformanceCheck(check: TPerformanceCheck, env: TCheckE
   }
   levels.sort((a, b) => a - b);
   if (t.minGoodputRatio !== undefined && !p.slos) {
-    return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: 'thresholds.minGoodputRatio needs params.slos (ttftMs/tpotMs/e2elMs) to define a good request.' };
+    return {
+      verdict: 'error',
+      score: null,
+      metrics: {},
+      samples: [],
+      explanation: 'thresholds.minGoodputRatio needs params.slos (ttftMs/tpotMs/e2elMs) to define a good request.',
+    };
   }
   const percentiles = [...new Set([...p.percentiles, 99])].sort((a, b) => a - b);
   const perLevel = levels.map((c) => ({ c, n: p.requestsPerLevel ?? p.requestsPerSlot * c }));
@@ -70,11 +76,21 @@ async function measureLevels(
     for (const o of run.outcomes) samples.push({ ...sampleFromOutcome(o, run.startedAt), concurrency: c, caseId: `c${c}` });
     if (run.cancelled) return cancelledOutcome('the performance check', env.progress.snapshot, { levels: levelMetrics }, samples);
 
-    const outcomes = run.outcomes.map((o) => ({ ok: o.ok, ttftMs: o.ttftMs, itlMs: o.itlMs, e2eMs: o.e2eMs, promptTokens: o.usage?.promptTokens ?? null, completionTokens: o.usage?.completionTokens ?? null }));
+    const outcomes = run.outcomes.map((o) => ({
+      ok: o.ok,
+      ttftMs: o.ttftMs,
+      itlMs: o.itlMs,
+      e2eMs: o.e2eMs,
+      promptTokens: o.usage?.promptTokens ?? null,
+      completionTokens: o.usage?.completionTokens ?? null,
+    }));
     const m = calculateBenchmarkMetrics(outcomes, { durationMs: run.durationMs, percentiles, slos: p.slos });
     const wrongLength = run.outcomes.filter((o) => o.ok && o.usage && o.usage.completionTokens !== p.outputTokens).length;
     const missingUsage = run.outcomes.filter((o) => o.ok && !o.usage).length;
-    if (wrongLength) notes.push(`At concurrency ${c}, ${wrongLength} responses did not have exactly ${p.outputTokens} output tokens (does the server honour ignore_eos?).`);
+    if (wrongLength)
+      notes.push(
+        `At concurrency ${c}, ${wrongLength} responses did not have exactly ${p.outputTokens} output tokens (does the server honour ignore_eos?).`,
+      );
     if (missingUsage) notes.push(`At concurrency ${c}, ${missingUsage} streams ended without a usage chunk; their tokens count as 0.`);
     levelMetrics[String(c)] = {
       concurrency: c,
@@ -105,13 +121,20 @@ async function measureLevels(
     if (t.maxTtftP99Ms !== undefined) limits.push(atMost(`TTFT p99 ${at}`, m.ttftMs.percentiles.p99 ?? null, t.maxTtftP99Ms, 'ms'));
     if (t.maxTpotP99Ms !== undefined) limits.push(atMost(`TPOT p99 ${at}`, m.tpotMs.percentiles.p99 ?? null, t.maxTpotP99Ms, 'ms'));
     if (t.maxItlP99Ms !== undefined) limits.push(atMost(`ITL p99 ${at}`, m.itlMs.percentiles.p99 ?? null, t.maxItlP99Ms, 'ms'));
-    if (t.minGoodputRatio !== undefined) limits.push(atLeast(`Requests meeting the SLOs ${at}`, m.goodputRatio, t.minGoodputRatio, 'ratio'));
+    if (t.minGoodputRatio !== undefined)
+      limits.push(atLeast(`Requests meeting the SLOs ${at}`, m.goodputRatio, t.minGoodputRatio, 'ratio'));
   }
 
   // Throughput floors are judged at peak load: the highest concurrency that ran.
   const top = levelMetrics[String(levels.at(-1)!)]!;
-  if (t.minOutputThroughputTokS !== undefined) limits.push(atLeast(`Output throughput at concurrency ${top.concurrency}`, top.outputThroughput as number, t.minOutputThroughputTokS, 'tok/s'));
-  if (t.minRequestThroughput !== undefined) limits.push(atLeast(`Request throughput at concurrency ${top.concurrency}`, top.requestThroughput as number, t.minRequestThroughput, 'req/s'));
+  if (t.minOutputThroughputTokS !== undefined)
+    limits.push(
+      atLeast(`Output throughput at concurrency ${top.concurrency}`, top.outputThroughput as number, t.minOutputThroughputTokS, 'tok/s'),
+    );
+  if (t.minRequestThroughput !== undefined)
+    limits.push(
+      atLeast(`Request throughput at concurrency ${top.concurrency}`, top.requestThroughput as number, t.minRequestThroughput, 'req/s'),
+    );
 
   const failed = limits.filter((l) => !l.ok);
   const lines = [
@@ -123,7 +146,14 @@ async function measureLevels(
   return {
     verdict: failed.length ? 'fail' : 'pass',
     score: null,
-    metrics: { levels: levelMetrics, concurrencyLevels: levels, inputTokens: p.inputTokens, outputTokens: p.outputTokens, slos: p.slos ?? null, percentiles },
+    metrics: {
+      levels: levelMetrics,
+      concurrencyLevels: levels,
+      inputTokens: p.inputTokens,
+      outputTokens: p.outputTokens,
+      slos: p.slos ?? null,
+      percentiles,
+    },
     samples,
     explanation: lines.join('\n'),
   };

@@ -42,7 +42,11 @@ describe('runPool', () => {
   });
 
   it('stops starting work after the deadline', async () => {
-    const { started } = await runPool(Array.from({ length: 1000 }, (_, i) => i), () => sleep(5), { workers: 2, deadline: performance.now() + 30 });
+    const { started } = await runPool(
+      Array.from({ length: 1000 }, (_, i) => i),
+      () => sleep(5),
+      { workers: 2, deadline: performance.now() + 30 },
+    );
     expect(started).toBeGreaterThan(2);
     expect(started).toBeLessThan(40);
   });

@@ -18,7 +18,11 @@ export interface TPoolResult<R> {
  * Runs items through a fixed number of workers: never more than `workers` calls in flight, new
  * work stops as soon as the signal aborts or the deadline passes.
  */
-export async function runPool<T, R>(items: readonly T[], fn: (item: T, index: number) => Promise<R>, opts: TPoolOptions): Promise<TPoolResult<R>> {
+export async function runPool<T, R>(
+  items: readonly T[],
+  fn: (item: T, index: number) => Promise<R>,
+  opts: TPoolOptions,
+): Promise<TPoolResult<R>> {
   const results: (R | undefined)[] = new Array(items.length).fill(undefined);
   let next = 0;
   const stop = () => opts.signal?.aborted === true || (opts.deadline !== undefined && performance.now() >= opts.deadline);

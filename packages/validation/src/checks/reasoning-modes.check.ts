@@ -13,9 +13,12 @@ export async function runReasoningModesCheck(check: TReasoningModesCheck, env: T
   const p = check.params;
   const t = check.thresholds;
   const unknown = (p.promptIds ?? []).filter((id) => !REASONING_PROMPTS.some((r) => r.id === id));
-  if (unknown.length) return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Unknown reasoning prompt ids: ${unknown.join(', ')}` };
+  if (unknown.length)
+    return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Unknown reasoning prompt ids: ${unknown.join(', ')}` };
   const prompts = p.promptIds ? p.promptIds.map((id) => REASONING_PROMPTS.find((r) => r.id === id)!) : [...REASONING_PROMPTS];
-  const items: { prompt: TReasoningPrompt; mode: TReasoningMode }[] = p.modes.flatMap((mode) => prompts.map((prompt) => ({ prompt, mode })));
+  const items: { prompt: TReasoningPrompt; mode: TReasoningMode }[] = p.modes.flatMap((mode) =>
+    prompts.map((prompt) => ({ prompt, mode })),
+  );
   env.progress.setTotal(items.length);
 
   const { results, cancelled } = await runPool(
@@ -38,9 +41,12 @@ export async function runReasoningModesCheck(check: TReasoningModesCheck, env: T
       const problems: string[] = [];
       if (!o.ok) problems.push(`request failed: ${o.error}`);
       else {
-        if (!score!.correct) problems.push(`wrong answer: expected ${formatExpected(prompt.expected)}, got ${JSON.stringify(score!.extracted)}`);
-        if (mode === 'non_thinking' && hasReasoning && t.forbidReasoningInNonThinking) problems.push('reasoning present in non-thinking mode');
-        if (mode === 'thinking' && o.reasoning.trim() === '' && t.requireReasoningInThinking) problems.push('no reasoning in thinking mode');
+        if (!score!.correct)
+          problems.push(`wrong answer: expected ${formatExpected(prompt.expected)}, got ${JSON.stringify(score!.extracted)}`);
+        if (mode === 'non_thinking' && hasReasoning && t.forbidReasoningInNonThinking)
+          problems.push('reasoning present in non-thinking mode');
+        if (mode === 'thinking' && o.reasoning.trim() === '' && t.requireReasoningInThinking)
+          problems.push('no reasoning in thinking mode');
       }
       const sample: TRequestSample = {
         ...sampleFromOutcome(o, env.t0),
@@ -80,7 +86,9 @@ export async function runReasoningModesCheck(check: TReasoningModesCheck, env: T
   for (const [mode, m] of Object.entries(byMode)) {
     const pass = m.accuracy >= t.minAccuracy;
     ok &&= pass;
-    lines.push(`${mode === 'thinking' ? 'Thinking' : 'Non-thinking'}: ${m.correct}/${m.total} correct (limit ≥ ${(t.minAccuracy * 100).toFixed(0)}%), reasoning in ${m.withReasoning}/${m.total}: ${pass ? 'pass' : 'fail'}`);
+    lines.push(
+      `${mode === 'thinking' ? 'Thinking' : 'Non-thinking'}: ${m.correct}/${m.total} correct (limit ≥ ${(t.minAccuracy * 100).toFixed(0)}%), reasoning in ${m.withReasoning}/${m.total}: ${pass ? 'pass' : 'fail'}`,
+    );
   }
   if (t.forbidReasoningInNonThinking && leaks > 0) {
     ok = false;

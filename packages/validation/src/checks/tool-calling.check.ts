@@ -9,7 +9,8 @@ import { allFailedOutcome, cancelledOutcome, clip, listWithMore, sampleFromOutco
 export async function runToolCallingCheck(check: TToolCallingCheck, env: TCheckEnv): Promise<TCheckOutcome> {
   const p = check.params;
   const unknown = (p.caseIds ?? []).filter((id) => !TOOL_CASES.some((c) => c.id === id));
-  if (unknown.length) return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Unknown tool-calling case ids: ${unknown.join(', ')}` };
+  if (unknown.length)
+    return { verdict: 'error', score: null, metrics: {}, samples: [], explanation: `Unknown tool-calling case ids: ${unknown.join(', ')}` };
   const cases = p.caseIds ? p.caseIds.map((id) => TOOL_CASES.find((c) => c.id === id)!) : [...TOOL_CASES];
   const items: { c: TToolCase; mode: 'non_stream' | 'stream'; repeat: number }[] = [];
   for (let repeat = 0; repeat < p.repeats; repeat += 1) for (const c of cases) for (const mode of p.modes) items.push({ c, mode, repeat });
@@ -32,7 +33,9 @@ export async function runToolCallingCheck(check: TToolCallingCheck, env: TCheckE
         },
         { requestId: newRequestId('tool') },
       );
-      const verdict = o.ok ? evaluateToolCall({ offered, expectedTool: c.expectedTool, expectedArguments: c.expectedArguments, calls: o.toolCalls }) : null;
+      const verdict = o.ok
+        ? evaluateToolCall({ offered, expectedTool: c.expectedTool, expectedArguments: c.expectedArguments, calls: o.toolCalls })
+        : null;
       const sample: TRequestSample = {
         ...sampleFromOutcome(o, env.t0),
         caseId: c.id,
@@ -63,8 +66,15 @@ export async function runToolCallingCheck(check: TToolCallingCheck, env: TCheckE
   if (allFailed) return allFailed;
 
   const limit = atLeast(`Tool calls ${passed}/${samples.length} correct`, passRate, check.thresholds.minPassRate, 'ratio');
-  const lines = [limit.text, `By mode: ${Object.entries(byMode).map(([m, v]) => `${m} ${v.passed}/${v.total}`).join(', ')}`];
-  const problems = samples.filter((s) => !s.correct).map((s) => `${s.caseId} (${s.mode === 'stream' ? 'streaming' : 'non-streaming'}): ${(s.problems ?? []).join('; ')}`);
+  const lines = [
+    limit.text,
+    `By mode: ${Object.entries(byMode)
+      .map(([m, v]) => `${m} ${v.passed}/${v.total}`)
+      .join(', ')}`,
+  ];
+  const problems = samples
+    .filter((s) => !s.correct)
+    .map((s) => `${s.caseId} (${s.mode === 'stream' ? 'streaming' : 'non-streaming'}): ${(s.problems ?? []).join('; ')}`);
   if (problems.length) lines.push('Problems:', ...listWithMore(problems).map((x) => `- ${x}`));
   return { verdict: limit.ok ? 'pass' : 'fail', score: passRate, metrics, samples, explanation: lines.join('\n') };
 }

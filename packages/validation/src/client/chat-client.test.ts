@@ -13,7 +13,14 @@ let base = '';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sse = (o: object) => `data: ${JSON.stringify(o)}\n\n`;
-const delta = (d: object, finish: string | null = null) => sse({ id: 'c', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }] });
+const delta = (d: object, finish: string | null = null) =>
+  sse({
+    id: 'c',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'm',
+    choices: [{ index: 0, delta: d, logprobs: null, finish_reason: finish }],
+  });
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -56,7 +63,11 @@ describe('chatCompletion (streaming)', () => {
       await sleep(30);
       res.write(delta({ content: ' dich' }));
       await sleep(30);
-      res.write(delta({}, 'stop') + sse({ id: 'c', choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }) + 'data: [DONE]\n\n');
+      res.write(
+        delta({}, 'stop') +
+          sse({ id: 'c', choices: [], usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 } }) +
+          'data: [DONE]\n\n',
+      );
       res.end();
     });
     const o = await chatCompletion(conn('split', { apiKey: 'sk-test' }), { ...body, stream: true }, { requestId: 'req-1' });
@@ -89,7 +100,11 @@ describe('chatCompletion (streaming)', () => {
   it('reports an error event inside the stream', async () => {
     handlers.set('err-event', (_req, _b, res) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
-      res.end(delta({ content: 'a' }) + sse({ error: { message: 'EngineDeadError', type: 'InternalServerError', param: null, code: 500 } }) + 'data: [DONE]\n\n');
+      res.end(
+        delta({ content: 'a' }) +
+          sse({ error: { message: 'EngineDeadError', type: 'InternalServerError', param: null, code: 500 } }) +
+          'data: [DONE]\n\n',
+      );
     });
     const o = await chatCompletion(conn('err-event'), { ...body, stream: true });
     expect(o).toMatchObject({ ok: false, error: 'stream error: EngineDeadError' });
@@ -100,7 +115,11 @@ describe('chatCompletion (errors, timeouts, cancellation)', () => {
   it('surfaces vLLM error bodies with the status', async () => {
     handlers.set('bad', (_req, _b, res) => {
       res.writeHead(400, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ error: { message: "This model's maximum context length is 8192 tokens.", type: 'BadRequestError', param: null, code: 400 } }));
+      res.end(
+        JSON.stringify({
+          error: { message: "This model's maximum context length is 8192 tokens.", type: 'BadRequestError', param: null, code: 400 },
+        }),
+      );
     });
     const o = await chatCompletion(conn('bad'), body);
     expect(o).toMatchObject({ ok: false, status: 400, error: "HTTP 400: This model's maximum context length is 8192 tokens." });
@@ -143,7 +162,12 @@ describe('chatCompletion (non-streaming)', () => {
           choices: [
             {
               index: 0,
-              message: { role: 'assistant', content: null, reasoning_content: 'hmm', tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }] },
+              message: {
+                role: 'assistant',
+                content: null,
+                reasoning_content: 'hmm',
+                tool_calls: [{ id: 't1', type: 'function', function: { name: 'f', arguments: '{"a":1}' } }],
+              },
               finish_reason: 'tool_calls',
             },
           ],
@@ -185,7 +209,11 @@ describe('helpers', () => {
       res.writeHead(req.headers.authorization === 'Bearer k' ? 200 : 401, { 'content-type': 'application/json' });
       res.end(req.headers.authorization === 'Bearer k' ? '{"object":"list","data":[]}' : '{"error":"Unauthorized"}');
     });
-    expect(await getEndpoint(conn('models', { apiKey: 'k' }), '/v1/models')).toMatchObject({ ok: true, status: 200, body: { object: 'list', data: [] } });
+    expect(await getEndpoint(conn('models', { apiKey: 'k' }), '/v1/models')).toMatchObject({
+      ok: true,
+      status: 200,
+      body: { object: 'list', data: [] },
+    });
     expect(await getEndpoint(conn('models'), '/v1/models')).toMatchObject({ ok: false, status: 401, error: 'HTTP 401: Unauthorized' });
   });
 });

@@ -71,7 +71,13 @@ const IDLE_SOCKET_TIMEOUT_MS = 4_000;
  * request instead of handshaking per request. Destroy it when done.
  */
 export function createEndpointAgent(baseUrl: string, maxSockets: number): http.Agent {
-  const opts: http.AgentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, timeout: IDLE_SOCKET_TIMEOUT_MS, scheduling: 'lifo' };
+  const opts: http.AgentOptions = {
+    keepAlive: true,
+    maxSockets,
+    maxFreeSockets: maxSockets,
+    timeout: IDLE_SOCKET_TIMEOUT_MS,
+    scheduling: 'lifo',
+  };
   return baseUrl.startsWith('https:') ? new https.Agent(opts) : new http.Agent(opts);
 }
 
@@ -141,7 +147,10 @@ function exchange<T>(
       t = targetOf(conn.baseUrl);
       // An IP-literal host is checked here; a host name by `lookup` when a new socket connects (the
       // agents carry no lookup of their own, so node:http uses the request's).
-      ({ lookup } = guardedConnection(new URL(normaliseBaseUrl(conn.baseUrl)), { policy: conn.network ?? STRICT_NETWORK_POLICY, ...(conn.resolve ? { resolve: conn.resolve } : {}) }));
+      ({ lookup } = guardedConnection(new URL(normaliseBaseUrl(conn.baseUrl)), {
+        policy: conn.network ?? STRICT_NETWORK_POLICY,
+        ...(conn.resolve ? { resolve: conn.resolve } : {}),
+      }));
     } catch (err) {
       return resolve(onFail({ kind: 'network', message: describeError(err), afterResponse: false }));
     }
@@ -159,7 +168,15 @@ function exchange<T>(
       if (!settled) done(onFail({ kind: why ?? 'network', message: describeError(err), afterResponse: responded }));
     };
     const req = (t.https ? https : http).request(
-      { agent: conn.agent ?? (t.https ? sharedHttps : sharedHttp), hostname: t.hostname, port: t.port, lookup, method, path: t.basePath + path, headers },
+      {
+        agent: conn.agent ?? (t.https ? sharedHttps : sharedHttp),
+        hostname: t.hostname,
+        port: t.port,
+        lookup,
+        method,
+        path: t.basePath + path,
+        headers,
+      },
       (res) => {
         responded = true;
         res.on('error', fail);
@@ -246,7 +263,9 @@ export function chatCompletion(
       const status = res.statusCode ?? 0;
       base.status = status;
       if (status < 200 || status > 299) {
-        readAll(res, (b) => done({ ...base, error: `HTTP ${status}: ${errorMessageFromBody(b.toString('utf8'))}`, e2eMs: performance.now() - st }));
+        readAll(res, (b) =>
+          done({ ...base, error: `HTTP ${status}: ${errorMessageFromBody(b.toString('utf8'))}`, e2eMs: performance.now() - st }),
+        );
         return;
       }
       if (!stream) {
@@ -268,7 +287,15 @@ export function chatCompletion(
 
 function jsonOutcome(text: string, base: TChatOutcome, at: number): TChatOutcome {
   let json: {
-    choices?: { message?: { content?: string | null; reasoning?: string | null; reasoning_content?: string | null; tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[] }; finish_reason?: string | null }[];
+    choices?: {
+      message?: {
+        content?: string | null;
+        reasoning?: string | null;
+        reasoning_content?: string | null;
+        tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[];
+      };
+      finish_reason?: string | null;
+    }[];
     usage?: { prompt_tokens?: number; completion_tokens?: number };
   };
   try {
@@ -284,9 +311,17 @@ function jsonOutcome(text: string, base: TChatOutcome, at: number): TChatOutcome
     ok: true,
     content: m.content ?? '',
     reasoning: m.reasoning ?? m.reasoning_content ?? '',
-    toolCalls: (m.tool_calls ?? []).map((tc, index) => ({ index, id: tc.id ?? null, name: tc.function?.name ?? '', arguments: tc.function?.arguments ?? '' })),
+    toolCalls: (m.tool_calls ?? []).map((tc, index) => ({
+      index,
+      id: tc.id ?? null,
+      name: tc.function?.name ?? '',
+      arguments: tc.function?.arguments ?? '',
+    })),
     finishReason: choice.finish_reason ?? null,
-    usage: typeof json.usage?.prompt_tokens === 'number' ? { promptTokens: json.usage.prompt_tokens, completionTokens: json.usage.completion_tokens ?? 0 } : null,
+    usage:
+      typeof json.usage?.prompt_tokens === 'number'
+        ? { promptTokens: json.usage.prompt_tokens, completionTokens: json.usage.completion_tokens ?? 0 }
+        : null,
     ttftMs: at,
     e2eMs: at,
   };

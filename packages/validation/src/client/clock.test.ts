@@ -38,7 +38,13 @@ describe('machine clock', () => {
     await ref.resetStats();
     const outcomes = [];
     for (let i = 0; i < 5; i += 1) {
-      outcomes.push(await chatCompletion(conn, { model: MODEL, messages: [{ role: 'user', content: `What is ${i} + 1?` }], stream: true, max_tokens: 8 }, { requestId: `clk-${i}` }));
+      outcomes.push(
+        await chatCompletion(
+          conn,
+          { model: MODEL, messages: [{ role: 'user', content: `What is ${i} + 1?` }], stream: true, max_tokens: 8 },
+          { requestId: `clk-${i}` },
+        ),
+      );
     }
     const tl = await ref.timeline();
     expect(typeof tl.clockOffsetMs).toBe('number');
@@ -72,7 +78,9 @@ describe('load transport', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         res.write('data: {"choices":[{"index":0,"delta":{"content":"a"},"finish_reason":null}]}\n\n');
         setTimeout(() => {
-          res.end('data: {"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\ndata: [DONE]\n\n');
+          res.end(
+            'data: {"choices":[{"index":0,"delta":{},"finish_reason":"length"}]}\n\ndata: {"choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2}}\n\ndata: [DONE]\n\n',
+          );
           open -= 1;
         }, 5);
       });
@@ -80,7 +88,10 @@ describe('load transport', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     try {
-      const run = await runLoadLevel({ baseUrl: url, timeoutMs: 5000, network: LOOPBACK }, { model: 'm', concurrency: 4, requests: 40, inputTokens: 16, outputTokens: 2 });
+      const run = await runLoadLevel(
+        { baseUrl: url, timeoutMs: 5000, network: LOOPBACK },
+        { model: 'm', concurrency: 4, requests: 40, inputTokens: 16, outputTokens: 2 },
+      );
       expect(run.outcomes.filter((o) => o.ok)).toHaveLength(40);
       expect(peak).toBe(4);
       expect(sockets.size).toBe(4);
@@ -88,8 +99,14 @@ describe('load transport', () => {
       // A caller-owned pool is shared across levels and not destroyed by them.
       sockets.clear();
       const agent = createEndpointAgent(url, 2);
-      await runLoadLevel({ baseUrl: url, timeoutMs: 5000, agent, network: LOOPBACK }, { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 });
-      await runLoadLevel({ baseUrl: url, timeoutMs: 5000, agent, network: LOOPBACK }, { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 });
+      await runLoadLevel(
+        { baseUrl: url, timeoutMs: 5000, agent, network: LOOPBACK },
+        { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 },
+      );
+      await runLoadLevel(
+        { baseUrl: url, timeoutMs: 5000, agent, network: LOOPBACK },
+        { model: 'm', concurrency: 2, requests: 6, inputTokens: 16, outputTokens: 2 },
+      );
       expect(sockets.size).toBe(2);
       agent.destroy();
     } finally {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ChatStreamAccumulator } from './sse-accumulator';
 
-const chunk = (delta: object, finish: string | null = null) => JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] });
+const chunk = (delta: object, finish: string | null = null) =>
+  JSON.stringify({ id: 'x', object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] });
 
 describe('ChatStreamAccumulator', () => {
   it('times TTFT at the first token-bearing chunk and ITL between such chunks (vLLM bench rules)', () => {

@@ -37,7 +37,7 @@ describe('SseDataParser', () => {
     expect(out).toEqual(['one']);
   });
 
-  it('does not keep a reference to the caller\'s buffer for a partial line', () => {
+  it("does not keep a reference to the caller's buffer for a partial line", () => {
     const out: string[] = [];
     const p = new SseDataParser((d) => out.push(d));
     const chunk = Buffer.from('data: abc');

@@ -46,7 +46,14 @@ export class SseDataParser {
       this.dispatch();
       return;
     }
-    if (end - start >= 5 && buf[start] === D && buf[start + 1] === A && buf[start + 2] === T && buf[start + 3] === A && buf[start + 4] === COLON) {
+    if (
+      end - start >= 5 &&
+      buf[start] === D &&
+      buf[start + 1] === A &&
+      buf[start + 2] === T &&
+      buf[start + 3] === A &&
+      buf[start + 4] === COLON
+    ) {
       const from = buf[start + 5] === SPACE ? start + 6 : start + 5;
       const text = buf.toString('utf8', from, end);
       if (this.pending === null) this.pending = text;

@@ -13,7 +13,8 @@ describe('exact-answer task set', () => {
     expect(EXACT_ANSWER_TASKS.length).toBeGreaterThanOrEqual(40);
     expect(new Set(EXACT_ANSWER_TASKS.map((t) => t.id)).size).toBe(EXACT_ANSWER_TASKS.length);
     expect(new Set(EXACT_ANSWER_TASKS.map((t) => t.prompt)).size).toBe(EXACT_ANSWER_TASKS.length);
-    for (const c of EXACT_ANSWER_CATEGORIES) expect(EXACT_ANSWER_TASKS.filter((t) => t.category === c).length, c).toBeGreaterThanOrEqual(10);
+    for (const c of EXACT_ANSWER_CATEGORIES)
+      expect(EXACT_ANSWER_TASKS.filter((t) => t.category === c).length, c).toBeGreaterThanOrEqual(10);
   });
 
   it('accepts its own expected answers (the keys are self-consistent)', () => {
@@ -114,9 +115,24 @@ describe('built-in suites', () => {
     const exact = smoke.checks.find((c) => c.kind === 'exact_answer')!;
     expect(exact.kind === 'exact_answer' && exact.params.taskIds?.length).toBe(10);
     for (const c of smoke.checks) {
-      if (c.kind === 'exact_answer') for (const id of c.params.taskIds ?? []) expect(EXACT_ANSWER_TASKS.some((t) => t.id === id), id).toBe(true);
-      if (c.kind === 'tool_calling') for (const id of c.params.caseIds ?? []) expect(TOOL_CASES.some((t) => t.id === id), id).toBe(true);
-      if (c.kind === 'reasoning_modes') for (const id of c.params.promptIds ?? []) expect(REASONING_PROMPTS.some((t) => t.id === id), id).toBe(true);
+      if (c.kind === 'exact_answer')
+        for (const id of c.params.taskIds ?? [])
+          expect(
+            EXACT_ANSWER_TASKS.some((t) => t.id === id),
+            id,
+          ).toBe(true);
+      if (c.kind === 'tool_calling')
+        for (const id of c.params.caseIds ?? [])
+          expect(
+            TOOL_CASES.some((t) => t.id === id),
+            id,
+          ).toBe(true);
+      if (c.kind === 'reasoning_modes')
+        for (const id of c.params.promptIds ?? [])
+          expect(
+            REASONING_PROMPTS.some((t) => t.id === id),
+            id,
+          ).toBe(true);
     }
     const gate = builtinSuite('release-gate')!;
     const perf = gate.checks.find((c) => c.kind === 'performance')!;

@@ -9,11 +9,25 @@ import { fillerSentences, mixSeed, seededRandom } from './filler';
  */
 
 export const NEEDLE_CITIES = [
-  'Oslo', 'Lisbon', 'Nairobi', 'Quito', 'Hanoi', 'Tbilisi', 'Reykjavik', 'Montevideo', 'Kyoto', 'Cape Town',
-  'Buenos Aires', 'Salt Lake City', 'Wellington', 'Tallinn', 'Marrakesh', 'Vancouver',
+  'Oslo',
+  'Lisbon',
+  'Nairobi',
+  'Quito',
+  'Hanoi',
+  'Tbilisi',
+  'Reykjavik',
+  'Montevideo',
+  'Kyoto',
+  'Cape Town',
+  'Buenos Aires',
+  'Salt Lake City',
+  'Wellington',
+  'Tallinn',
+  'Marrakesh',
+  'Vancouver',
 ] as const;
 
-const CITY = "[A-Z][a-z]+(?: [A-Z][a-z]+)*";
+const CITY = '[A-Z][a-z]+(?: [A-Z][a-z]+)*';
 /** Matches the needle sentence; group 1 is the city, group 2 the code. */
 export const NEEDLE_PATTERN = new RegExp(`The pass code for (${CITY}) is (\\d{7})\\.`, 'g');
 /** Matches the question; group 1 is the city. */
@@ -22,7 +36,8 @@ export const NEEDLE_QUESTION_PATTERN = new RegExp(`What is the pass code for (${
 export const needleSentence = (city: string, code: string) => `The pass code for ${city} is ${code}.`;
 export const needleQuestion = (city: string) => `What is the pass code for ${city}? Reply with only the 7-digit code.`;
 
-const HEADER = 'Below is a long document. Somewhere in it is one sentence that gives a pass code. Read the whole document carefully.\n\n<document>\n';
+const HEADER =
+  'Below is a long document. Somewhere in it is one sentence that gives a pass code. Read the whole document carefully.\n\n<document>\n';
 
 export interface THaystack {
   prompt: string;

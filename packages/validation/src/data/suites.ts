@@ -1,4 +1,10 @@
-import { ZBaselineGate, ZValidationSuite, type TBaselineGate, type TValidationSuite, type TValidationSuiteInput } from '@fleetplane/contracts';
+import {
+  ZBaselineGate,
+  ZValidationSuite,
+  type TBaselineGate,
+  type TValidationSuite,
+  type TValidationSuiteInput,
+} from '@fleetplane/contracts';
 import { EXACT_ANSWER_TASKS } from './exact-answer-tasks';
 import { REASONING_PROMPTS } from './reasoning-prompts';
 import { TOOL_CASES } from './tool-cases';
@@ -11,7 +17,8 @@ import { TOOL_CASES } from './tool-cases';
 const smoke: TValidationSuiteInput = {
   name: 'smoke',
   version: 1,
-  description: 'A few minutes against a real server: the endpoint answers, a sample of exact answers, 8K needle retrieval, tool calls, reasoning modes and a short load test.',
+  description:
+    'A few minutes against a real server: the endpoint answers, a sample of exact answers, 8K needle retrieval, tool calls, reasoning modes and a short load test.',
   checks: [
     { key: 'endpoint', kind: 'endpoint', title: 'Endpoint, model name, health and engine version' },
     {
@@ -19,7 +26,18 @@ const smoke: TValidationSuiteInput = {
       kind: 'exact_answer',
       title: 'Exact answers (10 tasks)',
       params: {
-        taskIds: ['arith-mul', 'arith-percent', 'arith-decimal', 'unit-miles-km', 'unit-f-c', 'extract-order-total', 'extract-notes-dns', 'code-fib', 'code-reverse', 'code-increments'],
+        taskIds: [
+          'arith-mul',
+          'arith-percent',
+          'arith-decimal',
+          'unit-miles-km',
+          'unit-f-c',
+          'extract-order-total',
+          'extract-notes-dns',
+          'code-fib',
+          'code-reverse',
+          'code-increments',
+        ],
       },
       thresholds: { minAccuracy: 0.9 },
     },
@@ -114,11 +132,41 @@ export function builtinSuite(name: string): TValidationSuite | undefined {
 
 /** Candidate-vs-baseline gates for the release gate (metric paths follow each check's metrics). */
 export const DEFAULT_BASELINE_GATES: readonly TBaselineGate[] = [
-  { label: 'Exact-answer accuracy', checkKey: 'exact-answers', metric: 'accuracy', better: 'higher', maxRegressionAbs: 0.01, noiseMetric: 'repeatAccuracies', noiseK: 2, unit: 'ratio' },
+  {
+    label: 'Exact-answer accuracy',
+    checkKey: 'exact-answers',
+    metric: 'accuracy',
+    better: 'higher',
+    maxRegressionAbs: 0.01,
+    noiseMetric: 'repeatAccuracies',
+    noiseK: 2,
+    unit: 'ratio',
+  },
   { label: 'Needle retrieval', checkKey: 'long-context', metric: 'overallScore', better: 'higher', maxRegressionAbs: 0.05, unit: 'ratio' },
   { label: 'Tool-call pass rate', checkKey: 'tool-calling', metric: 'passRate', better: 'higher', maxRegressionAbs: 0.02, unit: 'ratio' },
   { label: 'Reasoning accuracy', checkKey: 'reasoning-modes', metric: 'accuracy', better: 'higher', maxRegressionAbs: 0.05, unit: 'ratio' },
-  { label: 'TTFT p99 at concurrency {*}', checkKey: 'performance', metric: 'levels.*.ttftMs.p99', better: 'lower', maxRegressionPct: 10, unit: 'ms' },
-  { label: 'TPOT p99 at concurrency {*}', checkKey: 'performance', metric: 'levels.*.tpotMs.p99', better: 'lower', maxRegressionPct: 10, unit: 'ms' },
-  { label: 'Output throughput at concurrency {*}', checkKey: 'performance', metric: 'levels.*.outputThroughput', better: 'higher', maxRegressionPct: 10, unit: 'tok/s' },
+  {
+    label: 'TTFT p99 at concurrency {*}',
+    checkKey: 'performance',
+    metric: 'levels.*.ttftMs.p99',
+    better: 'lower',
+    maxRegressionPct: 10,
+    unit: 'ms',
+  },
+  {
+    label: 'TPOT p99 at concurrency {*}',
+    checkKey: 'performance',
+    metric: 'levels.*.tpotMs.p99',
+    better: 'lower',
+    maxRegressionPct: 10,
+    unit: 'ms',
+  },
+  {
+    label: 'Output throughput at concurrency {*}',
+    checkKey: 'performance',
+    metric: 'levels.*.outputThroughput',
+    better: 'higher',
+    maxRegressionPct: 10,
+    unit: 'tok/s',
+  },
 ].map((g) => ZBaselineGate.parse(g));

@@ -108,11 +108,17 @@ const CASES: TToolCaseInput[] = [
   },
   {
     id: 'tool-calendar',
-    prompt: 'Use create_calendar_event to schedule a 45-minute meeting titled "Rollout review" on 2026-05-04 at 14:00 with alice@example.com and bob@example.com.',
+    prompt:
+      'Use create_calendar_event to schedule a 45-minute meeting titled "Rollout review" on 2026-05-04 at 14:00 with alice@example.com and bob@example.com.',
     offeredTools: ALL,
     expectedTool: 'create_calendar_event',
     expectedArguments: { title: 'Rollout review', duration_minutes: 45, start: '2026-05-04' },
-    referenceArguments: { title: 'Rollout review', start: '2026-05-04T14:00:00', duration_minutes: 45, attendees: ['alice@example.com', 'bob@example.com'] },
+    referenceArguments: {
+      title: 'Rollout review',
+      start: '2026-05-04T14:00:00',
+      duration_minutes: 45,
+      attendees: ['alice@example.com', 'bob@example.com'],
+    },
   },
   {
     id: 'tool-flights',

@@ -17,7 +17,13 @@ describe('prng', () => {
     const all = prngBytes('seed-a', 100_000);
     expect(prngBytes('seed-a', 100_000).equals(all)).toBe(true);
     expect(prngBytes('seed-b', 64).equals(all.subarray(0, 64))).toBe(false);
-    for (const [start, end] of [[0, 10], [5, 33], [16, 17], [99_990, 100_000], [12_345, 70_001]] as const) {
+    for (const [start, end] of [
+      [0, 10],
+      [5, 33],
+      [16, 17],
+      [99_990, 100_000],
+      [12_345, 70_001],
+    ] as const) {
       expect(Buffer.concat([...prngChunks('seed-a', start, end, 4096)]).equals(all.subarray(start, end))).toBe(true);
     }
   });
@@ -94,7 +100,11 @@ describe('gguf', () => {
       expect(meta['general.file_type']).toBe(quant === 'Q8_0' ? 7 : 15);
       expect(meta['deepseek4.block_count']).toBe(43);
       expect(meta['tokenizer.ggml.tokens']).toHaveLength(4);
-      expect(parsed.tensorInfos.map((t) => t.dtype)).toEqual([GGMLQuantizationType.Q8_0, GGMLQuantizationType.Q4_K, GGMLQuantizationType.F32]);
+      expect(parsed.tensorInfos.map((t) => t.dtype)).toEqual([
+        GGMLQuantizationType.Q8_0,
+        GGMLQuantizationType.Q4_K,
+        GGMLQuantizationType.F32,
+      ]);
       expect(Number(parsed.tensorDataOffset) % 32).toBe(0);
       const layout = readGgufLayout(buf);
       expect(layout.dataOffset).toBe(Number(parsed.tensorDataOffset));

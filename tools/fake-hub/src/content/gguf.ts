@@ -134,7 +134,9 @@ export function buildGguf(kvs: GgufKv[], tensors: GgufTensorSpec[], seed: string
   w.push(Buffer.from('GGUF', 'ascii'));
   w.u32(3);
   w.u64(tensors.length);
-  const allKvs: GgufKv[] = kvs.some((k) => k.key === 'general.alignment') ? kvs : [...kvs, { key: 'general.alignment', type: 'u32', value: ALIGNMENT }];
+  const allKvs: GgufKv[] = kvs.some((k) => k.key === 'general.alignment')
+    ? kvs
+    : [...kvs, { key: 'general.alignment', type: 'u32', value: ALIGNMENT }];
   w.u64(allKvs.length);
   for (const kv of allKvs) writeKv(w, kv);
   let offset = 0;

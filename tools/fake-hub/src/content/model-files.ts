@@ -54,7 +54,11 @@ export function v4Config(variant: V4Variant): Record<string, unknown> {
 }
 
 /** Miniature tensors with V4's dtype mix: BF16 embeddings/norms, F8_E4M3 + F8_E8M0 scales, I8-packed FP4 experts. */
-export function v4Shards(variant: V4Variant, shardCount: number, seed: string): Array<{ path: string; bytes: Buffer; tensors: TensorSpec[] }> {
+export function v4Shards(
+  variant: V4Variant,
+  shardCount: number,
+  seed: string,
+): Array<{ path: string; bytes: Buffer; tensors: TensorSpec[] }> {
   const fp4Experts = variant !== 'flash-fp8';
   const h = 256;
   const shards: TensorSpec[][] = Array.from({ length: shardCount }, () => []);
@@ -108,9 +112,11 @@ const EOS = '<｜end▁of▁sentence｜>';
 
 export function chatTemplate(revision: number): string {
   const thinkStrip =
-    revision >= 2 ? "{%- set content = message['content'].split('</think>')[-1] if '</think>' in message['content'] else message['content'] -%}" : "{%- set content = message['content'] -%}";
+    revision >= 2
+      ? "{%- set content = message['content'].split('</think>')[-1] if '</think>' in message['content'] else message['content'] -%}"
+      : "{%- set content = message['content'] -%}";
   return [
-    "{%- if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif -%}",
+    '{%- if not add_generation_prompt is defined %}{% set add_generation_prompt = false %}{% endif -%}',
     '{{- bos_token -}}',
     '{%- for message in messages -%}',
     "{%- if message['role'] == 'system' -%}{{ message['content'] }}",
@@ -162,12 +168,30 @@ export function tokenizerJson(): string {
     version: '1.0',
     truncation: null,
     padding: null,
-    added_tokens: special.map((content, id) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true })),
+    added_tokens: special.map((content, id) => ({
+      id,
+      content,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    })),
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
     post_processor: null,
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-    model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges },
+    model: {
+      type: 'BPE',
+      dropout: null,
+      unk_token: null,
+      continuing_subword_prefix: null,
+      end_of_word_suffix: null,
+      fuse_unk: false,
+      byte_fallback: false,
+      vocab,
+      merges,
+    },
   })}\n`;
 }
 
@@ -176,9 +200,42 @@ export function generationConfig(): string {
 }
 
 export const GITATTRIBUTES = [
-  '*.7z', '*.arrow', '*.bin', '*.bz2', '*.ckpt', '*.ftz', '*.gguf', '*.gz', '*.h5', '*.joblib', '*.lfs.*', '*.mlmodel', '*.model',
-  '*.msgpack', '*.npy', '*.npz', '*.onnx', '*.ot', '*.parquet', '*.pb', '*.pickle', '*.pkl', '*.pt', '*.pth', '*.rar',
-  '*.safetensors', 'saved_model/**/*', '*.tar.*', '*.tar', '*.tflite', '*.tgz', '*.wasm', '*.xz', '*.zip', '*.zst', '*tfevents*',
+  '*.7z',
+  '*.arrow',
+  '*.bin',
+  '*.bz2',
+  '*.ckpt',
+  '*.ftz',
+  '*.gguf',
+  '*.gz',
+  '*.h5',
+  '*.joblib',
+  '*.lfs.*',
+  '*.mlmodel',
+  '*.model',
+  '*.msgpack',
+  '*.npy',
+  '*.npz',
+  '*.onnx',
+  '*.ot',
+  '*.parquet',
+  '*.pb',
+  '*.pickle',
+  '*.pkl',
+  '*.pt',
+  '*.pth',
+  '*.rar',
+  '*.safetensors',
+  'saved_model/**/*',
+  '*.tar.*',
+  '*.tar',
+  '*.tflite',
+  '*.tgz',
+  '*.wasm',
+  '*.xz',
+  '*.zip',
+  '*.zst',
+  '*tfevents*',
 ]
   .map((p) => `${p} filter=lfs diff=lfs merge=lfs -text`)
   .join('\n')

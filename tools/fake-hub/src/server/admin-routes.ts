@@ -7,7 +7,11 @@ import { HttpError, readBody, sendJson } from './http-utils';
 export interface AdminApi {
   repos(): unknown;
   publishHttp(repoId: string, body: z.output<typeof ZHttpCommitInput>): Promise<{ sha: string }>;
-  publishDemo(repoId: string, kind: z.output<typeof ZPublishDemoInput>['kind'], branch?: string): Promise<{ sha: string; title: string; paths: string[] }>;
+  publishDemo(
+    repoId: string,
+    kind: z.output<typeof ZPublishDemoInput>['kind'],
+    branch?: string,
+  ): Promise<{ sha: string; title: string; paths: string[] }>;
   setFaults(f: z.input<typeof ZFaults>): void;
   clearFaults(): void;
   faultSnapshot(): unknown;

@@ -135,7 +135,8 @@ async function pathsInfoBody(info: RequestInfo) {
     }
   }
   const parsed = ZPathsInfoBody.safeParse(candidate);
-  if (!parsed.success) throw new HttpError(400, `Invalid paths-info body: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new HttpError(400, `Invalid paths-info body: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   return parsed.data;
 }
 
@@ -170,7 +171,9 @@ export async function handleApi(ctx: HubContext, info: RequestInfo, res: ServerR
     const cursor = Number(q.get('cursor') ? Buffer.from(q.get('cursor')!, 'base64url').toString() : 0) || 0;
     const page = all.slice(cursor, cursor + ctx.treePageSize);
     const more = cursor + ctx.treePageSize < all.length;
-    const headers: Record<string, string> = more ? { Link: pageLink(info, { cursor: Buffer.from(String(cursor + ctx.treePageSize)).toString('base64url') }) } : {};
+    const headers: Record<string, string> = more
+      ? { Link: pageLink(info, { cursor: Buffer.from(String(cursor + ctx.treePageSize)).toString('base64url') }) }
+      : {};
     return sendJson(res, 200, page, headers);
   }
 
@@ -190,7 +193,9 @@ export async function handleApi(ctx: HubContext, info: RequestInfo, res: ServerR
   }
 
   if (action === 'refs') {
-    const ref = (kind: 'heads' | 'tags') => ([name, sha]: [string, string]) => ({ name, ref: `refs/${kind}/${name}`, targetCommit: sha });
+    const ref =
+      (kind: 'heads' | 'tags') =>
+      ([name, sha]: [string, string]) => ({ name, ref: `refs/${kind}/${name}`, targetCommit: sha });
     return sendJson(res, 200, {
       branches: [...repo.branches].map(ref('heads')),
       converts: [],
@@ -211,7 +216,8 @@ export async function handleApi(ctx: HubContext, info: RequestInfo, res: ServerR
       authors: [{ user: c.author, avatar: `https://cdn-avatars.huggingface.co/v1/production/uploads/${c.author}.png` }],
       date: c.date,
     }));
-    const headers: Record<string, string> = (page + 1) * limit < history.length ? { Link: pageLink(info, { p: String(page + 1), limit: String(limit) }) } : {};
+    const headers: Record<string, string> =
+      (page + 1) * limit < history.length ? { Link: pageLink(info, { p: String(page + 1), limit: String(limit) }) } : {};
     return sendJson(res, 200, items, { ...headers, 'X-Total-Count': String(history.length) });
   }
 

@@ -33,14 +33,26 @@ export function findRepo(ctx: HubContext, repoId: string, req: IncomingMessage):
 export function checkAccess(repo: RepoState, req: IncomingMessage, kind: 'meta' | 'content'): void {
   const token = bearerToken(req);
   if (repo.isPrivate && (!token || !repo.tokens.has(token))) {
-    throw new HttpError(401, `Repository Not Found for url: /api/models/${repo.id}. Please make sure you specified the correct repo id and are authenticated.`, 'RepoNotFound');
+    throw new HttpError(
+      401,
+      `Repository Not Found for url: /api/models/${repo.id}. Please make sure you specified the correct repo id and are authenticated.`,
+      'RepoNotFound',
+    );
   }
   if (kind === 'content' && repo.gated) {
     if (!token) {
-      throw new HttpError(401, `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`, 'GatedRepo');
+      throw new HttpError(
+        401,
+        `Access to model ${repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+        'GatedRepo',
+      );
     }
     if (repo.gated === 'manual' && !repo.tokens.has(token)) {
-      throw new HttpError(403, `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit https://huggingface.co/${repo.id} to ask for access.`, 'GatedRepo');
+      throw new HttpError(
+        403,
+        `Access to model ${repo.id} is restricted and you are not in the authorized list. Visit https://huggingface.co/${repo.id} to ask for access.`,
+        'GatedRepo',
+      );
     }
   }
 }

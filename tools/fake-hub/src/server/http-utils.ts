@@ -49,7 +49,12 @@ export function sendJsonWithEtag(req: IncomingMessage, res: ServerResponse, body
     res.end();
     return;
   }
-  res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': Buffer.byteLength(text), ETag: etag, ...extra });
+  res.writeHead(200, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    ETag: etag,
+    ...extra,
+  });
   res.end(req.method === 'HEAD' ? undefined : text);
 }
 
@@ -104,7 +109,13 @@ export function contentTypeFor(path: string): string {
   const lower = path.toLowerCase();
   if (lower.endsWith('.json')) return 'application/json; charset=utf-8';
   if (lower.endsWith('.md')) return 'text/markdown; charset=utf-8';
-  if (lower.endsWith('.txt') || lower.endsWith('.jinja') || lower === 'license' || lower.endsWith('/license') || lower.endsWith('.gitattributes'))
+  if (
+    lower.endsWith('.txt') ||
+    lower.endsWith('.jinja') ||
+    lower === 'license' ||
+    lower.endsWith('/license') ||
+    lower.endsWith('.gitattributes')
+  )
     return 'text/plain; charset=utf-8';
   return 'application/octet-stream';
 }

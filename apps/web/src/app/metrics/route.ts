@@ -11,6 +11,9 @@ export async function GET(req: Request) {
   } catch (e) {
     rt.log.error({ err: e }, 'metrics scrape failed');
     // A failed scrape must read as down (Prometheus sets up=0), not as an empty fleet.
-    return new Response(`# metrics unavailable: ${(e as Error).message}\n`, { status: 503, headers: { 'content-type': 'text/plain; charset=utf-8' } });
+    return new Response(`# metrics unavailable: ${(e as Error).message}\n`, {
+      status: 503,
+      headers: { 'content-type': 'text/plain; charset=utf-8' },
+    });
   }
 }

@@ -29,16 +29,18 @@ export function CompatVerdicts({ verdicts, showNotApplicable = false }: { verdic
   const order = { fail: 0, warn: 1, unknown: 2, pass: 3, not_applicable: 4 } as const;
   return (
     <ul className="divide-y rounded-md border" data-testid="compat-verdicts">
-      {[...shown].sort((a, b) => order[a.status] - order[b.status]).map((v) => (
-        <li key={v.rule} className="grid gap-1 px-3 py-2 text-sm" data-rule={v.rule} data-status={v.status}>
-          <div className="flex items-center gap-2">
-            <Badge variant={STATUS_VARIANT[v.status]}>{STATUS_LABEL[v.status]}</Badge>
-            <span className="font-medium">{RULE_LABEL[v.rule]}</span>
-          </div>
-          <p>{v.reason}</p>
-          {v.source ? <p className="text-xs text-muted-foreground">Source: {v.source}</p> : null}
-        </li>
-      ))}
+      {[...shown]
+        .sort((a, b) => order[a.status] - order[b.status])
+        .map((v) => (
+          <li key={v.rule} className="grid gap-1 px-3 py-2 text-sm" data-rule={v.rule} data-status={v.status}>
+            <div className="flex items-center gap-2">
+              <Badge variant={STATUS_VARIANT[v.status]}>{STATUS_LABEL[v.status]}</Badge>
+              <span className="font-medium">{RULE_LABEL[v.rule]}</span>
+            </div>
+            <p>{v.reason}</p>
+            {v.source ? <p className="text-xs text-muted-foreground">Source: {v.source}</p> : null}
+          </li>
+        ))}
     </ul>
   );
 }

@@ -18,7 +18,9 @@ function PairSummary({ pair, title }: { pair: Pair; title: React.ReactNode }) {
         <span className="font-medium">{title}</span>
         {pair.report ? <VerdictBadge compatible={pair.report.compatible} /> : <Badge variant="unknown">no verdict</Badge>}
         {pair.fits === null ? null : <Badge variant={pair.fits ? 'healthy' : 'critical'}>{pair.fits ? 'fits' : 'does not fit'}</Badge>}
-        {pair.report && !pair.report.compatible ? <span className="text-muted-foreground">{pair.report.failures.map((f) => f.reason).join(' · ')}</span> : null}
+        {pair.report && !pair.report.compatible ? (
+          <span className="text-muted-foreground">{pair.report.failures.map((f) => f.reason).join(' · ')}</span>
+        ) : null}
       </summary>
       <div className="grid gap-2 px-3 pb-3">
         {pair.problem ? <p className="text-sm text-muted-foreground">{pair.problem}</p> : null}
@@ -42,7 +44,12 @@ export function ClusterCompatibilityCard({ clusterId }: { clusterId: string }) {
         </Link>
       </CardHeader>
       <CardContent>
-        <QueryView query={q} skeleton={<Skeleton className="h-12" />} isEmpty={(d) => d.verdicts.length === 0} empty={<EmptyState title="Nothing deployed" description="Verdicts appear once an artifact is deployed on this cluster." />}>
+        <QueryView
+          query={q}
+          skeleton={<Skeleton className="h-12" />}
+          isEmpty={(d) => d.verdicts.length === 0}
+          empty={<EmptyState title="Nothing deployed" description="Verdicts appear once an artifact is deployed on this cluster." />}
+        >
           {(d) => (
             <div className="grid gap-2">
               {d.verdicts.map((v) => (
@@ -66,7 +73,14 @@ export function RevisionCompatibilityCard({ revisionId }: { revisionId: string }
         <CardTitle className="text-base">Where its artifacts can run</CardTitle>
       </CardHeader>
       <CardContent>
-        <QueryView query={q} skeleton={<Skeleton className="h-12" />} isEmpty={(d) => d.verdicts.length === 0} empty={<EmptyState title="No artifacts yet" description="Verdicts appear once a pipeline has produced an artifact of this revision." />}>
+        <QueryView
+          query={q}
+          skeleton={<Skeleton className="h-12" />}
+          isEmpty={(d) => d.verdicts.length === 0}
+          empty={
+            <EmptyState title="No artifacts yet" description="Verdicts appear once a pipeline has produced an artifact of this revision." />
+          }
+        >
           {(d) => (
             <div className="grid gap-2">
               {d.verdicts.map((v) => (

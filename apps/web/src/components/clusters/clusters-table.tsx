@@ -52,7 +52,9 @@ export function ClustersTable({ actions }: { actions?: (row: Row) => React.React
       cell: (c) => (
         <div>
           <span className="tabular-nums">{c.getValue()}</span>
-          {c.row.original.totalGpuMemoryMib ? <span className="ml-1 text-xs text-muted-foreground">({formatMib(c.row.original.totalGpuMemoryMib)})</span> : null}
+          {c.row.original.totalGpuMemoryMib ? (
+            <span className="ml-1 text-xs text-muted-foreground">({formatMib(c.row.original.totalGpuMemoryMib)})</span>
+          ) : null}
         </div>
       ),
     }),
@@ -61,7 +63,15 @@ export function ClustersTable({ actions }: { actions?: (row: Row) => React.React
       header: 'GPU models',
       cell: (c) => (
         <div className="flex flex-wrap gap-1">
-          {c.row.original.gpuModels.length ? c.row.original.gpuModels.map((m) => <Badge key={m} variant="secondary">{m.replace(/^NVIDIA /, '')}</Badge>) : <span className="text-muted-foreground">—</span>}
+          {c.row.original.gpuModels.length ? (
+            c.row.original.gpuModels.map((m) => (
+              <Badge key={m} variant="secondary">
+                {m.replace(/^NVIDIA /, '')}
+              </Badge>
+            ))
+          ) : (
+            <span className="text-muted-foreground">—</span>
+          )}
         </div>
       ),
     }),
@@ -82,7 +92,9 @@ export function ClustersTable({ actions }: { actions?: (row: Row) => React.React
       },
     }),
     col.accessor('health', { header: 'Health', cell: (c) => <HealthBadge status={c.getValue()} /> }),
-    ...(actions ? [col.display({ id: 'actions', header: '', cell: (c) => <div className="flex justify-end gap-1">{actions(c.row.original)}</div> })] : []),
+    ...(actions
+      ? [col.display({ id: 'actions', header: '', cell: (c) => <div className="flex justify-end gap-1">{actions(c.row.original)}</div> })]
+      : []),
   ];
 
   return (
@@ -95,7 +107,15 @@ export function ClustersTable({ actions }: { actions?: (row: Row) => React.React
           value={state.search ?? ''}
           onChange={(e) => setState({ ...state, page: 1, search: e.target.value })}
         />
-        <NativeSelect aria-label="Filter by engine" className="w-44" value={engine} onChange={(e) => { setEngine(e.target.value as TServingEngine | ''); setState({ ...state, page: 1 }); }}>
+        <NativeSelect
+          aria-label="Filter by engine"
+          className="w-44"
+          value={engine}
+          onChange={(e) => {
+            setEngine(e.target.value as TServingEngine | '');
+            setState({ ...state, page: 1 });
+          }}
+        >
           <option value="">All engines</option>
           {SERVING_ENGINES.map((e) => (
             <option key={e} value={e}>

@@ -14,7 +14,12 @@ import { useTRPC } from '~/trpc/react';
 const ZNodeForm = z.object({
   hostname: ZHostname,
   ipAddress: z.union([z.ipv4(), z.ipv6(), z.literal('')], { error: 'Enter a valid IPv4 or IPv6 address' }),
-  labels: z.string().refine((s) => s.split(/[\n,]/).every((l) => !l.trim() || /^[A-Za-z0-9][A-Za-z0-9._/-]*=.{0,256}$/.test(l.trim())), 'Use key=value pairs, one per line'),
+  labels: z
+    .string()
+    .refine(
+      (s) => s.split(/[\n,]/).every((l) => !l.trim() || /^[A-Za-z0-9][A-Za-z0-9._/-]*=.{0,256}$/.test(l.trim())),
+      'Use key=value pairs, one per line',
+    ),
   reportIntervalSeconds: z.number({ error: 'Enter a number of seconds' }).int().min(1).max(3600),
 });
 type TNodeForm = z.infer<typeof ZNodeForm>;
@@ -45,7 +50,9 @@ export function NodeFormDialog({ clusterId, node, trigger }: { clusterId: string
   const values: TNodeForm = {
     hostname: node?.hostname ?? '',
     ipAddress: node?.ipAddress ?? '',
-    labels: Object.entries((node?.labels as Record<string, string>) ?? {}).map(([k, v]) => `${k}=${v}`).join('\n'),
+    labels: Object.entries((node?.labels as Record<string, string>) ?? {})
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n'),
     reportIntervalSeconds: node?.reportIntervalSeconds ?? 10,
   };
   return (
@@ -57,7 +64,12 @@ export function NodeFormDialog({ clusterId, node, trigger }: { clusterId: string
       schema={ZNodeForm}
       values={values}
       submit={(v) => {
-        const data = { hostname: v.hostname, ipAddress: v.ipAddress || null, labels: parseLabels(v.labels), reportIntervalSeconds: v.reportIntervalSeconds };
+        const data = {
+          hostname: v.hostname,
+          ipAddress: v.ipAddress || null,
+          labels: parseLabels(v.labels),
+          reportIntervalSeconds: v.reportIntervalSeconds,
+        };
         return node ? update.mutateAsync({ id: node.id, data }) : create.mutateAsync({ clusterId, ...data });
       }}
       onSuccess={async (r) => {
@@ -75,10 +87,26 @@ export function NodeFormDialog({ clusterId, node, trigger }: { clusterId: string
             <Input id="node-ip" placeholder="10.0.3.21" aria-invalid={!!errors.ipAddress} {...register('ipAddress')} />
           </Field>
           <Field label="Labels" htmlFor="node-labels" error={errors.labels?.message} hint="key=value, one per line (e.g. rack=r12)">
-            <textarea id="node-labels" rows={3} className="rounded-md border border-input bg-card px-3 py-2 font-mono text-sm" aria-invalid={!!errors.labels} {...register('labels')} />
+            <textarea
+              id="node-labels"
+              rows={3}
+              className="rounded-md border border-input bg-card px-3 py-2 font-mono text-sm"
+              aria-invalid={!!errors.labels}
+              {...register('labels')}
+            />
           </Field>
-          <Field label="Report interval (s)" htmlFor="node-interval" error={errors.reportIntervalSeconds?.message} hint="Offline after 3 missed intervals">
-            <Input id="node-interval" type="number" aria-invalid={!!errors.reportIntervalSeconds} {...register('reportIntervalSeconds', { valueAsNumber: true })} />
+          <Field
+            label="Report interval (s)"
+            htmlFor="node-interval"
+            error={errors.reportIntervalSeconds?.message}
+            hint="Offline after 3 missed intervals"
+          >
+            <Input
+              id="node-interval"
+              type="number"
+              aria-invalid={!!errors.reportIntervalSeconds}
+              {...register('reportIntervalSeconds', { valueAsNumber: true })}
+            />
           </Field>
         </>
       )}
@@ -86,7 +114,15 @@ export function NodeFormDialog({ clusterId, node, trigger }: { clusterId: string
   );
 }
 
-export function DeleteNodeButton({ node, children, onDeleted }: { node: { id: string; hostname: string; gpus: unknown[] }; children: React.ReactNode; onDeleted?: () => void }) {
+export function DeleteNodeButton({
+  node,
+  children,
+  onDeleted,
+}: {
+  node: { id: string; hostname: string; gpus: unknown[] };
+  children: React.ReactNode;
+  onDeleted?: () => void;
+}) {
   const trpc = useTRPC();
   const invalidateNodes = useInvalidateNodes();
   const del = useMutation(trpc.nodes.delete.mutationOptions());

@@ -23,7 +23,13 @@ export function RepoStatusBadge({ status, message }: { status: keyof typeof REPO
 }
 
 const CHANGE_LABEL = { initial: 'initial', weights: 'weights', tokenizer_template: 'tokenizer', docs: 'docs', none: 'no change' } as const;
-const CHANGE_VARIANT = { initial: 'secondary', weights: 'critical', tokenizer_template: 'warning', docs: 'outline', none: 'outline' } as const;
+const CHANGE_VARIANT = {
+  initial: 'secondary',
+  weights: 'critical',
+  tokenizer_template: 'warning',
+  docs: 'outline',
+  none: 'outline',
+} as const;
 
 export function ChangeBadge({ changeClass }: { changeClass: keyof typeof CHANGE_LABEL }) {
   return (
@@ -46,7 +52,15 @@ export function HistoryRewrittenBadge() {
   );
 }
 
-const RUN_STATE = { queued: 'secondary', running: 'default', succeeded: 'healthy', failed: 'critical', cancelled: 'unknown', pending: 'secondary', skipped: 'unknown' } as const;
+const RUN_STATE = {
+  queued: 'secondary',
+  running: 'default',
+  succeeded: 'healthy',
+  failed: 'critical',
+  cancelled: 'unknown',
+  pending: 'secondary',
+  skipped: 'unknown',
+} as const;
 
 export function RunStateBadge({ state }: { state: string }) {
   return (
@@ -59,7 +73,8 @@ export function RunStateBadge({ state }: { state: string }) {
 export function DiffCounts({ counts }: { counts: { added: number; removed: number; changed: number } }) {
   return (
     <span className="font-mono text-xs tabular-nums">
-      <span className="text-healthy-foreground">+{counts.added}</span> <span className="text-destructive">−{counts.removed}</span> <span className="text-muted-foreground">~{counts.changed}</span>
+      <span className="text-healthy-foreground">+{counts.added}</span> <span className="text-destructive">−{counts.removed}</span>{' '}
+      <span className="text-muted-foreground">~{counts.changed}</span>
     </span>
   );
 }

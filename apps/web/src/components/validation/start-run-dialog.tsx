@@ -55,7 +55,15 @@ export function StartRunDialog({ trigger, clusterId: presetCluster }: { trigger:
       submitLabel="Start run"
       pendingLabel="Starting…"
     >
-      {(form) => <StartRunFields form={form} presetCluster={presetCluster} clusters={clusters.data} clustersPending={clusters.isPending} suites={suites.data} />}
+      {(form) => (
+        <StartRunFields
+          form={form}
+          presetCluster={presetCluster}
+          clusters={clusters.data}
+          clustersPending={clusters.isPending}
+          suites={suites.data}
+        />
+      )}
     </FormDialog>
   );
 }
@@ -74,12 +82,24 @@ function StartRunFields({
   suites?: { name: string; version: number; checks: { key: string }[] }[];
 }) {
   const trpc = useTRPC();
-  const { register, watch, formState: { errors } } = form;
+  const {
+    register,
+    watch,
+    formState: { errors },
+  } = form;
   const clusterId = watch('clusterId');
   const suiteName = watch('suiteName');
   // Earlier passing runs of this suite on this cluster, offered as explicit baselines.
   const candidates = useQuery({
-    ...trpc.validationRuns.list.queryOptions({ clusterId: clusterId || undefined, suiteName, verdict: 'pass', page: 1, pageSize: 20, sortBy: 'createdAt', sortDir: 'desc' }),
+    ...trpc.validationRuns.list.queryOptions({
+      clusterId: clusterId || undefined,
+      suiteName,
+      verdict: 'pass',
+      page: 1,
+      pageSize: 20,
+      sortBy: 'createdAt',
+      sortDir: 'desc',
+    }),
     enabled: !!clusterId,
   });
   const suite = suites?.find((s) => s.name === suiteName);
@@ -87,7 +107,11 @@ function StartRunFields({
     <>
       <Field label="Cluster" htmlFor="run-cluster" error={errors.clusterId?.message}>
         {/* A preset cluster is shown but not editable; the form already holds it. */}
-        <NativeSelect id="run-cluster" aria-invalid={!!errors.clusterId} {...(presetCluster ? { value: presetCluster, disabled: true } : register('clusterId'))}>
+        <NativeSelect
+          id="run-cluster"
+          aria-invalid={!!errors.clusterId}
+          {...(presetCluster ? { value: presetCluster, disabled: true } : register('clusterId'))}
+        >
           <option value="">{clustersPending ? 'Loading clusters…' : 'Choose a cluster'}</option>
           {clusters?.map((c) => (
             <option key={c.id} value={c.id}>

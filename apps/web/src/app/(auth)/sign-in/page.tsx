@@ -14,7 +14,9 @@ export default async function SignInPage({ searchParams }: { searchParams: Promi
     <main className="flex min-h-screen items-center justify-center bg-[radial-gradient(ellipse_at_top,_var(--accent),_var(--background))] p-4">
       <div className="w-full max-w-sm space-y-6">
         <div className="text-center">
-          <div className="mx-auto mb-3 flex size-11 items-center justify-center rounded-xl bg-primary text-lg font-bold text-primary-foreground">F</div>
+          <div className="mx-auto mb-3 flex size-11 items-center justify-center rounded-xl bg-primary text-lg font-bold text-primary-foreground">
+            F
+          </div>
           <h1 className="text-2xl font-semibold tracking-tight">Sign in to Fleetplane</h1>
           <p className="mt-1 text-sm text-muted-foreground">Control plane for your DeepSeek V4 fleet</p>
         </div>

@@ -54,7 +54,13 @@ export function SignInForm({ next }: { next: string }) {
             <Input id="email" type="email" autoComplete="username" aria-invalid={!!errors.email} {...form.register('email')} />
           </Field>
           <Field label="Password" htmlFor="password" error={errors.password?.message}>
-            <Input id="password" type="password" autoComplete="current-password" aria-invalid={!!errors.password} {...form.register('password')} />
+            <Input
+              id="password"
+              type="password"
+              autoComplete="current-password"
+              aria-invalid={!!errors.password}
+              {...form.register('password')}
+            />
           </Field>
           <Button type="submit" disabled={isSubmitting}>
             {isSubmitting ? 'Signing in…' : 'Sign in'}

@@ -20,7 +20,17 @@ const HEALTH_COLOURS: Record<THealthStatus, string> = {
   unknown: 'bg-unknown',
 };
 
-function Stat({ icon: Icon, label, value, hint }: { icon: React.ComponentType<{ className?: string }>; label: string; value: React.ReactNode; hint?: string }) {
+function Stat({
+  icon: Icon,
+  label,
+  value,
+  hint,
+}: {
+  icon: React.ComponentType<{ className?: string }>;
+  label: string;
+  value: React.ReactNode;
+  hint?: string;
+}) {
   return (
     <Card data-testid={`stat-${label.toLowerCase().replace(/\s+/g, '-')}`}>
       <CardContent className="flex items-center gap-4 pt-5">
@@ -42,7 +52,16 @@ export function HealthBar({ counts, label }: { counts: Record<THealthStatus, num
   return (
     <div className="space-y-2">
       <div className="flex h-3 w-full overflow-hidden rounded-full bg-muted" role="img" aria-label={`${label} by health`}>
-        {HEALTH_STATUSES.map((s) => (counts[s] ? <div key={s} className={HEALTH_COLOURS[s]} style={{ width: `${(counts[s] / Math.max(total, 1)) * 100}%` }} title={`${s}: ${counts[s]}`} /> : null))}
+        {HEALTH_STATUSES.map((s) =>
+          counts[s] ? (
+            <div
+              key={s}
+              className={HEALTH_COLOURS[s]}
+              style={{ width: `${(counts[s] / Math.max(total, 1)) * 100}%` }}
+              title={`${s}: ${counts[s]}`}
+            />
+          ) : null,
+        )}
       </div>
       <div className="flex flex-wrap gap-x-4 gap-y-1 text-xs text-muted-foreground">
         {HEALTH_STATUSES.map((s) => (
@@ -75,9 +94,19 @@ export function FleetOverview() {
       ) : (
         <>
           <div className="grid grid-cols-2 gap-4 lg:grid-cols-4">
-            <Stat icon={Boxes} label="Clusters" value={summary.data.clusters} hint={summary.data.engines.map((e) => `${e.count} ${e.engine}`).join(' · ')} />
+            <Stat
+              icon={Boxes}
+              label="Clusters"
+              value={summary.data.clusters}
+              hint={summary.data.engines.map((e) => `${e.count} ${e.engine}`).join(' · ')}
+            />
             <Stat icon={Server} label="Nodes" value={summary.data.nodeCount} hint={`${summary.data.nodesByHealth.offline} offline`} />
-            <Stat icon={Cpu} label="GPUs" value={summary.data.gpuCount} hint={`${summary.data.gpusByHealth.critical} critical · ${summary.data.gpusByHealth.warning} warning`} />
+            <Stat
+              icon={Cpu}
+              label="GPUs"
+              value={summary.data.gpuCount}
+              hint={`${summary.data.gpusByHealth.critical} critical · ${summary.data.gpusByHealth.warning} warning`}
+            />
             <Stat icon={HardDrive} label="GPU memory" value={formatMib(summary.data.gpuMemoryMib)} />
           </div>
           <div className="grid gap-4 lg:grid-cols-3">

@@ -16,8 +16,13 @@ import { barWidth, fmtFraction, fmtGiB, fmtPercent, fmtRate, fmtTime, fmtWatts }
 
 type ClusterLive = RouterOutputs['fleetHealth']['utilisation']['clusters'][number];
 
-
-const DOT: Record<THealthStatus, string> = { healthy: 'bg-healthy', warning: 'bg-warning', critical: 'bg-critical', offline: 'bg-offline', unknown: 'bg-unknown' };
+const DOT: Record<THealthStatus, string> = {
+  healthy: 'bg-healthy',
+  warning: 'bg-warning',
+  critical: 'bg-critical',
+  offline: 'bg-offline',
+  unknown: 'bg-unknown',
+};
 
 function Metric({ label, value, bar, hint, sub }: { label: string; value: string; bar?: string; hint?: string; sub?: string }) {
   return (
@@ -44,7 +49,16 @@ function Sparkline({ data }: { data: ClusterLive['history'] }) {
       <ResponsiveContainer width="100%" height="100%">
         <AreaChart data={points} margin={{ top: 2, right: 0, bottom: 0, left: 0 }}>
           <YAxis hide domain={[0, 100]} />
-          <Area type="monotone" dataKey="u" stroke="var(--primary)" fill="var(--primary)" fillOpacity={0.15} strokeWidth={1.5} isAnimationActive={false} connectNulls />
+          <Area
+            type="monotone"
+            dataKey="u"
+            stroke="var(--primary)"
+            fill="var(--primary)"
+            fillOpacity={0.15}
+            strokeWidth={1.5}
+            isAnimationActive={false}
+            connectNulls
+          />
         </AreaChart>
       </ResponsiveContainer>
     </div>
@@ -68,7 +82,9 @@ function ClusterCard({ c }: { c: ClusterLive }) {
           <HealthBadge status={c.health} />
         </div>
         {silent ? (
-          <p className="rounded-md bg-muted px-3 py-2 text-xs text-muted-foreground">No GPU of this cluster reported in the last 2 minutes. Enroll an agent on its nodes from the cluster page.</p>
+          <p className="rounded-md bg-muted px-3 py-2 text-xs text-muted-foreground">
+            No GPU of this cluster reported in the last 2 minutes. Enroll an agent on its nodes from the cluster page.
+          </p>
         ) : (
           <div className="grid grid-cols-3 gap-3">
             <Metric label="GPU util" value={fmtPercent(c.utilizationGpuAvg)} bar={barWidth(c.utilizationGpuAvg)} />
@@ -78,10 +94,28 @@ function ClusterCard({ c }: { c: ClusterLive }) {
               hint={`${c.memoryUsedMib !== null && c.memoryTotalMib ? `${Math.round((c.memoryUsedMib / c.memoryTotalMib) * 100)}% ` : ''}of ${fmtGiB(c.memoryTotalMib)}`}
               bar={barWidth(c.memoryUsedMib, c.memoryTotalMib ?? 0)}
             />
-            <Metric label="Power" value={fmtWatts(c.powerDrawW)} bar={barWidth(c.powerDrawW, c.powerLimitW ?? 0)} hint={c.powerLimitW ? `of ${fmtWatts(c.powerLimitW)} limit` : undefined} />
-            <Metric label="Tokens/s" value={fmtRate(c.generationTokensPerSecond)} hint={c.promptTokensPerSecond !== null ? `prompt ${fmtRate(c.promptTokensPerSecond)}` : 'no engine metrics'} />
-            <Metric label="KV cache" value={fmtFraction(c.kvCacheUsageFraction)} bar={c.kvCacheUsageFraction === null ? undefined : barWidth(c.kvCacheUsageFraction, 1)} />
-            <Metric label="Requests" value={c.runningRequests === null ? '—' : String(Math.round(c.runningRequests))} sub={c.waitingRequests ? `+${Math.round(c.waitingRequests)} queued` : undefined} hint="running (queued)" />
+            <Metric
+              label="Power"
+              value={fmtWatts(c.powerDrawW)}
+              bar={barWidth(c.powerDrawW, c.powerLimitW ?? 0)}
+              hint={c.powerLimitW ? `of ${fmtWatts(c.powerLimitW)} limit` : undefined}
+            />
+            <Metric
+              label="Tokens/s"
+              value={fmtRate(c.generationTokensPerSecond)}
+              hint={c.promptTokensPerSecond !== null ? `prompt ${fmtRate(c.promptTokensPerSecond)}` : 'no engine metrics'}
+            />
+            <Metric
+              label="KV cache"
+              value={fmtFraction(c.kvCacheUsageFraction)}
+              bar={c.kvCacheUsageFraction === null ? undefined : barWidth(c.kvCacheUsageFraction, 1)}
+            />
+            <Metric
+              label="Requests"
+              value={c.runningRequests === null ? '—' : String(Math.round(c.runningRequests))}
+              sub={c.waitingRequests ? `+${Math.round(c.waitingRequests)} queued` : undefined}
+              hint="running (queued)"
+            />
           </div>
         )}
         <Sparkline data={c.history} />
@@ -101,7 +135,11 @@ function ClusterCard({ c }: { c: ClusterLive }) {
 /** The overview's live panel: per-cluster utilisation from the newest samples, refreshed in place every 5 s. */
 export function LiveUtilisation() {
   const trpc = useTRPC();
-  const live = useQuery({ ...trpc.fleetHealth.utilisation.queryOptions(), refetchInterval: LIVE_REFRESH_MS, refetchIntervalInBackground: false });
+  const live = useQuery({
+    ...trpc.fleetHealth.utilisation.queryOptions(),
+    refetchInterval: LIVE_REFRESH_MS,
+    refetchIntervalInBackground: false,
+  });
 
   return (
     <Card>
@@ -141,7 +179,10 @@ export function LiveUtilisation() {
             </div>
           )
         ) : live.data.clusters.length === 0 ? (
-          <EmptyState title="No clusters yet" description="Create a cluster, then enroll the agent on its nodes to see live utilisation here." />
+          <EmptyState
+            title="No clusters yet"
+            description="Create a cluster, then enroll the agent on its nodes to see live utilisation here."
+          />
         ) : (
           <div className="grid gap-4 md:grid-cols-2 xl:grid-cols-3">
             {live.data.clusters.map((c) => (

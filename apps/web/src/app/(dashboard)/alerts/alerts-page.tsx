@@ -29,9 +29,19 @@ const STATE_FILTERS: { value: string; label: string; states?: TAlertState[] }[] 
   { value: 'all', label: 'All states' },
 ];
 
-export const DEFAULT_ALERT_QUERY = { page: 1, pageSize: 25, sortBy: 'openedAt' as TAlertSort, sortDir: 'desc' as const, states: ['open', 'acknowledged'] as TAlertState[] };
+export const DEFAULT_ALERT_QUERY = {
+  page: 1,
+  pageSize: 25,
+  sortBy: 'openedAt' as TAlertSort,
+  sortDir: 'desc' as const,
+  states: ['open', 'acknowledged'] as TAlertState[],
+};
 
-const STATE_VARIANT: Record<TAlertState, 'critical' | 'secondary' | 'healthy'> = { open: 'critical', acknowledged: 'secondary', resolved: 'healthy' };
+const STATE_VARIANT: Record<TAlertState, 'critical' | 'secondary' | 'healthy'> = {
+  open: 'critical',
+  acknowledged: 'secondary',
+  resolved: 'healthy',
+};
 
 function AcknowledgeButton({ alert }: { alert: Row }) {
   const trpc = useTRPC();
@@ -46,7 +56,13 @@ function AcknowledgeButton({ alert }: { alert: Row }) {
     }),
   );
   return (
-    <Button size="sm" variant="outline" disabled={ack.isPending} onClick={() => ack.mutate({ id: alert.id })} aria-label={`Acknowledge ${alert.title}`}>
+    <Button
+      size="sm"
+      variant="outline"
+      disabled={ack.isPending}
+      onClick={() => ack.mutate({ id: alert.id })}
+      aria-label={`Acknowledge ${alert.title}`}
+    >
       {ack.isPending ? 'Acknowledging…' : 'Acknowledge'}
     </Button>
   );
@@ -114,21 +130,45 @@ export function AlertsPage({ scope }: { scope: { gpuId?: string; clusterId?: str
       cell: (c) => (
         <div>
           <Badge variant={STATE_VARIANT[c.getValue()]}>{c.getValue()}</Badge>
-          {c.row.original.acknowledgedBy ? <p className="mt-0.5 text-xs text-muted-foreground">by {c.row.original.acknowledgedBy}</p> : null}
+          {c.row.original.acknowledgedBy ? (
+            <p className="mt-0.5 text-xs text-muted-foreground">by {c.row.original.acknowledgedBy}</p>
+          ) : null}
         </div>
       ),
     }),
-    col.accessor('openedAt', { header: 'Opened', cell: (c) => <span className="whitespace-nowrap text-xs tabular-nums"><RelativeTime date={c.getValue()} /></span> }),
+    col.accessor('openedAt', {
+      header: 'Opened',
+      cell: (c) => (
+        <span className="whitespace-nowrap text-xs tabular-nums">
+          <RelativeTime date={c.getValue()} />
+        </span>
+      ),
+    }),
     col.accessor('lastSeenAt', {
       header: 'Last seen',
       cell: (c) => (
         <span className="whitespace-nowrap text-xs tabular-nums" title={formatDateTime(c.getValue())}>
-          {c.row.original.state === 'resolved' && c.row.original.resolvedAt ? <RelativeTime prefix="resolved " date={c.row.original.resolvedAt} /> : <RelativeTime date={c.getValue()} />}
+          {c.row.original.state === 'resolved' && c.row.original.resolvedAt ? (
+            <RelativeTime prefix="resolved " date={c.row.original.resolvedAt} />
+          ) : (
+            <RelativeTime date={c.getValue()} />
+          )}
         </span>
       ),
     }),
     ...(canAck
-      ? [col.display({ id: 'actions', header: '', cell: (c) => (c.row.original.state === 'open' ? <div className="text-right"><AcknowledgeButton alert={c.row.original} /></div> : null) })]
+      ? [
+          col.display({
+            id: 'actions',
+            header: '',
+            cell: (c) =>
+              c.row.original.state === 'open' ? (
+                <div className="text-right">
+                  <AcknowledgeButton alert={c.row.original} />
+                </div>
+              ) : null,
+          }),
+        ]
       : []),
   ];
 
@@ -168,7 +208,11 @@ export function AlertsPage({ scope }: { scope: { gpuId?: string; clusterId?: str
         </div>
         <div className="grid gap-1">
           <Label htmlFor="alert-severity">Severity</Label>
-          <NativeSelect id="alert-severity" value={severity} onChange={(e) => (setSeverity(e.target.value as TAlertSeverity | ''), reset())}>
+          <NativeSelect
+            id="alert-severity"
+            value={severity}
+            onChange={(e) => (setSeverity(e.target.value as TAlertSeverity | ''), reset())}
+          >
             <option value="">All severities</option>
             {ALERT_SEVERITIES.map((s) => (
               <option key={s} value={s}>
@@ -179,11 +223,20 @@ export function AlertsPage({ scope }: { scope: { gpuId?: string; clusterId?: str
         </div>
         <div className="grid gap-1">
           <Label htmlFor="alert-search">Search</Label>
-          <Input id="alert-search" placeholder="host, rule or GPU UUID" value={search} onChange={(e) => (setSearch(e.target.value), reset())} />
+          <Input
+            id="alert-search"
+            placeholder="host, rule or GPU UUID"
+            value={search}
+            onChange={(e) => (setSearch(e.target.value), reset())}
+          />
         </div>
       </div>
       {alerts.data === undefined ? (
-        alerts.isError ? <ErrorState error={alerts.error} onRetry={() => void alerts.refetch()} /> : <TableSkeleton columns={6} rows={6} />
+        alerts.isError ? (
+          <ErrorState error={alerts.error} onRetry={() => void alerts.refetch()} />
+        ) : (
+          <TableSkeleton columns={6} rows={6} />
+        )
       ) : (
         <DataTable<Row, TAlertSort>
           testId="alerts-table"
@@ -197,7 +250,9 @@ export function AlertsPage({ scope }: { scope: { gpuId?: string; clusterId?: str
           empty={
             <EmptyState
               title={stateFilter === 'live' && !severity && !search ? 'No open alerts' : 'No alerts match these filters'}
-              description={stateFilter === 'live' ? 'The health evaluation runs every 10 seconds; problems it finds show up here.' : undefined}
+              description={
+                stateFilter === 'live' ? 'The health evaluation runs every 10 seconds; problems it finds show up here.' : undefined
+              }
             />
           }
         />

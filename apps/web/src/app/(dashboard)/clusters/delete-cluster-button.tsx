@@ -6,7 +6,17 @@ import { ConfirmDialog } from '~/components/confirm-dialog';
 import { useInvalidateClusters } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
-export function DeleteClusterButton({ id, name, children, redirectTo }: { id: string; name: string; children: React.ReactNode; redirectTo?: string }) {
+export function DeleteClusterButton({
+  id,
+  name,
+  children,
+  redirectTo,
+}: {
+  id: string;
+  name: string;
+  children: React.ReactNode;
+  redirectTo?: string;
+}) {
   const trpc = useTRPC();
   const invalidateClusters = useInvalidateClusters();
   const router = useRouter();

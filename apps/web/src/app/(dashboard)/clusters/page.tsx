@@ -6,10 +6,7 @@ import { ClustersPage } from './clusters-page';
 export const metadata: Metadata = { title: 'Clusters' };
 
 export default async function Page() {
-  await prefetch(
-    trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE),
-    trpc.sites.list.queryOptions(),
-  );
+  await prefetch(trpc.clusters.list.queryOptions(DEFAULT_CLUSTER_TABLE_STATE), trpc.sites.list.queryOptions());
   return (
     <HydrateClient>
       <ClustersPage />

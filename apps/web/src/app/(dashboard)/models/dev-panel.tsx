@@ -54,7 +54,13 @@ export function DevPanel() {
           ))}
         </NativeSelect>
         {KINDS.map((k) => (
-          <Button key={k.kind} variant="outline" size="sm" disabled={!selected || publish.isPending} onClick={() => publish.mutate({ trackedRepoId: selected, kind: k.kind })}>
+          <Button
+            key={k.kind}
+            variant="outline"
+            size="sm"
+            disabled={!selected || publish.isPending}
+            onClick={() => publish.mutate({ trackedRepoId: selected, kind: k.kind })}
+          >
             {k.label}
           </Button>
         ))}

@@ -32,7 +32,12 @@ function Families() {
       query={families}
       skeleton={<TableSkeleton rows={2} columns={4} />}
       isEmpty={(rows) => rows.length === 0}
-      empty={<EmptyState title="No model families yet" description="Model families are seeded with the catalogue (npm start seeds the DeepSeek V4 family)." />}
+      empty={
+        <EmptyState
+          title="No model families yet"
+          description="Model families are seeded with the catalogue (npm start seeds the DeepSeek V4 family)."
+        />
+      }
     >
       {(rows) => (
         <div className="grid gap-3 sm:grid-cols-2 lg:grid-cols-3" data-testid="model-families">
@@ -102,9 +107,11 @@ function TrackedRepos() {
                 <TableCell>
                   <RepoStatusBadge status={r.status} message={r.statusMessage} />
                   {r.statusMessage ? <p className="mt-1 max-w-xs text-xs text-muted-foreground">{r.statusMessage}</p> : null}
-                  {r.nextCheckAfter && new Date(r.nextCheckAfter) > new Date() ? <p className="text-xs text-muted-foreground" suppressHydrationWarning>
+                  {r.nextCheckAfter && new Date(r.nextCheckAfter) > new Date() ? (
+                    <p className="text-xs text-muted-foreground" suppressHydrationWarning>
                       next check after {new Date(r.nextCheckAfter).toLocaleTimeString()}
-                    </p> : null}
+                    </p>
+                  ) : null}
                 </TableCell>
                 <TableCell className="text-muted-foreground">
                   <RelativeTime date={r.lastCheckedAt} />
@@ -114,7 +121,9 @@ function TrackedRepos() {
                   {r.autoStartPipelines ? (
                     <span title="New weight or tokenizer revisions start a pipeline run without a click">
                       yes
-                      <span className="block text-xs text-muted-foreground">{r.autoStartClusters.length ? `for ${r.autoStartClusters.map((c) => c.name).join(', ')}` : 'default target'}</span>
+                      <span className="block text-xs text-muted-foreground">
+                        {r.autoStartClusters.length ? `for ${r.autoStartClusters.map((c) => c.name).join(', ')}` : 'default target'}
+                      </span>
                     </span>
                   ) : (
                     'no'
@@ -151,7 +160,15 @@ function Revisions() {
   const [state, setState] = useState<TableQueryState<RevisionSort>>(DEFAULT_REVISION_TABLE_STATE);
   const revisions = useQuery({ ...trpc.upstream.revisions.queryOptions(state), refetchInterval: 5000, placeholderData: (prev) => prev });
   const columns = [
-    col.accessor('detectedAt', { header: 'Detected', enableSorting: true, cell: (c) => <span className="text-muted-foreground"><RelativeTime date={c.getValue()} /></span> }),
+    col.accessor('detectedAt', {
+      header: 'Detected',
+      enableSorting: true,
+      cell: (c) => (
+        <span className="text-muted-foreground">
+          <RelativeTime date={c.getValue()} />
+        </span>
+      ),
+    }),
     col.display({
       id: 'commit',
       header: 'Commit',
@@ -175,7 +192,11 @@ function Revisions() {
       ),
     }),
     col.display({ id: 'diff', header: 'Files', cell: (c) => <DiffCounts counts={c.row.original.counts} /> }),
-    col.accessor('bytesToFetch', { header: 'To fetch', enableSorting: true, cell: (c) => <span className="tabular-nums">{formatBytes(c.getValue())}</span> }),
+    col.accessor('bytesToFetch', {
+      header: 'To fetch',
+      enableSorting: true,
+      cell: (c) => <span className="tabular-nums">{formatBytes(c.getValue())}</span>,
+    }),
     col.display({
       id: 'runs',
       header: 'Pipeline',

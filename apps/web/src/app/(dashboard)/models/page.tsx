@@ -6,7 +6,12 @@ import { DEFAULT_REVISION_TABLE_STATE } from './table-state';
 export const metadata: Metadata = { title: 'Models' };
 
 export default async function Page() {
-  await prefetch(trpc.models.families.queryOptions(), trpc.upstream.listRepos.queryOptions(), trpc.upstream.revisions.queryOptions(DEFAULT_REVISION_TABLE_STATE), trpc.demo.status.queryOptions());
+  await prefetch(
+    trpc.models.families.queryOptions(),
+    trpc.upstream.listRepos.queryOptions(),
+    trpc.upstream.revisions.queryOptions(DEFAULT_REVISION_TABLE_STATE),
+    trpc.demo.status.queryOptions(),
+  );
   return (
     <HydrateClient>
       <ModelsPage />

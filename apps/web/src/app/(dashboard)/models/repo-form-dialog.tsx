@@ -25,7 +25,12 @@ const ZRepoForm = z.object({
   branch: fields.branch,
   filePatterns: z
     .string()
-    .transform((s) => s.split(',').map((p) => p.trim()).filter(Boolean))
+    .transform((s) =>
+      s
+        .split(',')
+        .map((p) => p.trim())
+        .filter(Boolean),
+    )
     .pipe(fields.filePatterns),
   hubEndpoint: z
     .string()
@@ -77,7 +82,9 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
       onSuccess={async (result) => {
         // Updates say whether the stored token was dropped (the Hub endpoint changed without a new one).
         if (typeof result === 'object' && result !== null && 'accessTokenDropped' in result && result.accessTokenDropped === true)
-          toast.warning('Repo updated. The Hub endpoint changed, so the stored access token was removed; add one for the new endpoint if it needs one.');
+          toast.warning(
+            'Repo updated. The Hub endpoint changed, so the stored access token was removed; add one for the new endpoint if it needs one.',
+          );
         else toast.success(repo ? 'Repo updated' : 'Repo tracked; the first check is queued');
         await invalidateUpstream();
       }}
@@ -90,7 +97,8 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
         const autoStartClusterIds = watch('autoStartClusterIds');
         const hubEndpoint = watch('hubEndpoint') ?? '';
         // A stored token never follows the repo to another Hub (the service drops it): say so before saving.
-        const tokenWillBeDropped = !!repo?.hasAccessToken && tokenMode === 'keep' && (hubEndpoint.trim() || null) !== (repo.hubEndpoint ?? null);
+        const tokenWillBeDropped =
+          !!repo?.hasAccessToken && tokenMode === 'keep' && (hubEndpoint.trim() || null) !== (repo.hubEndpoint ?? null);
         return (
           <>
             <Field label="Model family" htmlFor="familyId" error={errors.familyId?.message}>
@@ -103,24 +111,47 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
                 ))}
               </NativeSelect>
             </Field>
-            <Field label="Hub repo" htmlFor="hubRepoId" error={errors.hubRepoId?.message} hint="owner/name, e.g. deepseek-ai/DeepSeek-V4-Flash">
+            <Field
+              label="Hub repo"
+              htmlFor="hubRepoId"
+              error={errors.hubRepoId?.message}
+              hint="owner/name, e.g. deepseek-ai/DeepSeek-V4-Flash"
+            >
               <Input id="hubRepoId" aria-invalid={!!errors.hubRepoId} {...register('hubRepoId')} />
             </Field>
             <Field label="Branch" htmlFor="branch" error={errors.branch?.message}>
               <Input id="branch" aria-invalid={!!errors.branch} {...register('branch')} />
             </Field>
-            <Field label="File patterns" htmlFor="filePatterns" error={errors.filePatterns?.message} hint="Comma-separated globs; a pattern without / matches the file name at any depth">
+            <Field
+              label="File patterns"
+              htmlFor="filePatterns"
+              error={errors.filePatterns?.message}
+              hint="Comma-separated globs; a pattern without / matches the file name at any depth"
+            >
               <Input id="filePatterns" aria-invalid={!!errors.filePatterns} {...register('filePatterns')} />
             </Field>
             <Field label="Hub endpoint" htmlFor="hubEndpoint" error={errors.hubEndpoint?.message} hint="Empty uses HF_ENDPOINT">
-              <Input id="hubEndpoint" placeholder="https://huggingface.co" aria-invalid={!!errors.hubEndpoint} {...register('hubEndpoint')} />
+              <Input
+                id="hubEndpoint"
+                placeholder="https://huggingface.co"
+                aria-invalid={!!errors.hubEndpoint}
+                {...register('hubEndpoint')}
+              />
             </Field>
             {tokenWillBeDropped ? (
               <Alert data-testid="token-drop-notice">
-                <AlertDescription>Changing the Hub endpoint removes the stored access token unless you give a new one below, so a token never reaches a server it was not meant for.</AlertDescription>
+                <AlertDescription>
+                  Changing the Hub endpoint removes the stored access token unless you give a new one below, so a token never reaches a
+                  server it was not meant for.
+                </AlertDescription>
               </Alert>
             ) : null}
-            <Field label="Access token" htmlFor="tokenMode" error={tokenError} hint={repo?.hasAccessToken ? 'A token is configured' : undefined}>
+            <Field
+              label="Access token"
+              htmlFor="tokenMode"
+              error={tokenError}
+              hint={repo?.hasAccessToken ? 'A token is configured' : undefined}
+            >
               <NativeSelect id="tokenMode" {...register('accessToken.kind')}>
                 {repo ? <option value="keep">Keep the current setting</option> : null}
                 <option value="none">None (public repo)</option>
@@ -130,7 +161,14 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
             </Field>
             {tokenMode === 'token' ? (
               <Field label="Token" htmlFor="token" error={tokenError}>
-                <Input id="token" type="password" autoComplete="off" placeholder="hf_…" aria-invalid={!!tokenError} {...register('accessToken.token')} />
+                <Input
+                  id="token"
+                  type="password"
+                  autoComplete="off"
+                  placeholder="hf_…"
+                  aria-invalid={!!tokenError}
+                  {...register('accessToken.token')}
+                />
               </Field>
             ) : null}
             {tokenMode === 'secret_ref' ? (
@@ -139,18 +177,27 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
               </Field>
             ) : null}
             <label className="flex items-center gap-2 text-sm">
-              <input type="checkbox" {...register('autoStartPipelines')} /> Start a pipeline run automatically for new weight or tokenizer revisions
+              <input type="checkbox" {...register('autoStartPipelines')} /> Start a pipeline run automatically for new weight or tokenizer
+              revisions
             </label>
             {autoStart && clusters.data?.length ? (
               <fieldset className="grid gap-1.5 rounded-md border p-3" aria-invalid={!!errors.autoStartClusterIds}>
                 <legend className="px-1 text-sm font-medium">Run for clusters</legend>
-                <p className="text-xs text-muted-foreground">One run per cluster, into its artifact store and under its download limits. None ticked: one run for the default target, without cluster limits.</p>
+                <p className="text-xs text-muted-foreground">
+                  One run per cluster, into its artifact store and under its download limits. None ticked: one run for the default target,
+                  without cluster limits.
+                </p>
                 {clusters.data.map((c) => (
                   <label key={c.id} className="flex items-center gap-2 text-sm">
                     <input
                       type="checkbox"
                       checked={autoStartClusterIds.includes(c.id)}
-                      onChange={(e) => setValue('autoStartClusterIds', e.target.checked ? [...autoStartClusterIds, c.id] : autoStartClusterIds.filter((id) => id !== c.id))}
+                      onChange={(e) =>
+                        setValue(
+                          'autoStartClusterIds',
+                          e.target.checked ? [...autoStartClusterIds, c.id] : autoStartClusterIds.filter((id) => id !== c.id),
+                        )
+                      }
                     />{' '}
                     {c.name}
                   </label>

@@ -24,7 +24,15 @@ function downloadProgress(run: Run): string {
 }
 
 const columns = [
-  col.accessor('createdAt', { header: 'Created', enableSorting: true, cell: (c) => <span className="text-muted-foreground"><RelativeTime date={c.getValue()} /></span> }),
+  col.accessor('createdAt', {
+    header: 'Created',
+    enableSorting: true,
+    cell: (c) => (
+      <span className="text-muted-foreground">
+        <RelativeTime date={c.getValue()} />
+      </span>
+    ),
+  }),
   col.display({
     id: 'revision',
     header: 'Revision',
@@ -39,10 +47,18 @@ const columns = [
   }),
   col.display({ id: 'change', header: 'Change', cell: (c) => <ChangeBadge changeClass={c.row.original.revision.changeClass} /> }),
   col.accessor('state', { header: 'State', enableSorting: true, cell: (c) => <RunStateBadge state={c.getValue()} /> }),
-  col.display({ id: 'download', header: 'Download', cell: (c) => <span className="tabular-nums text-xs">{downloadProgress(c.row.original)}</span> }),
+  col.display({
+    id: 'download',
+    header: 'Download',
+    cell: (c) => <span className="tabular-nums text-xs">{downloadProgress(c.row.original)}</span>,
+  }),
   col.display({ id: 'target', header: 'Target', cell: (c) => runTargetLabel(c.row.original) }),
   col.display({ id: 'trigger', header: 'Trigger', cell: (c) => c.row.original.trigger }),
-  col.accessor('finishedAt', { header: 'Finished', enableSorting: true, cell: (c) => <span className="text-muted-foreground">{c.getValue() ? <RelativeTime date={c.getValue()} /> : '—'}</span> }),
+  col.accessor('finishedAt', {
+    header: 'Finished',
+    enableSorting: true,
+    cell: (c) => <span className="text-muted-foreground">{c.getValue() ? <RelativeTime date={c.getValue()} /> : '—'}</span>,
+  }),
 ];
 
 export function PipelinesPage() {
@@ -57,7 +73,10 @@ export function PipelinesPage() {
   });
   return (
     <div className="space-y-6">
-      <PageHeader title="Pipelines" description="Runs that turn an upstream revision into a verified artifact: download → quantise → validate." />
+      <PageHeader
+        title="Pipelines"
+        description="Runs that turn an upstream revision into a verified artifact: download → quantise → validate."
+      />
       <div className="flex items-center gap-2">
         <label htmlFor="run-state" className="text-sm text-muted-foreground">
           State
@@ -88,7 +107,9 @@ export function PipelinesPage() {
         onStateChange={setState}
         isFetching={runs.isFetching}
         getRowId={(r) => r.id}
-        empty={<EmptyState title="No pipeline runs" description="Start one from a revision, or let a tracked repo start them automatically." />}
+        empty={
+          <EmptyState title="No pipeline runs" description="Start one from a revision, or let a tracked repo start them automatically." />
+        }
       />
     </div>
   );

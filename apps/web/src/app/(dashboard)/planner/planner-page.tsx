@@ -43,7 +43,10 @@ function toRequest(f: FormState): TPlanRequest {
       f.source === 'artifact'
         ? { kind: 'artifact', artifactId: f.artifactId }
         : { kind: 'config', configJson: f.configJson, weightsBytes: Number(f.weightsGb) * 1e9, format: f.format },
-    target: f.target === 'gpu' ? { kind: 'gpu', gpuModel: f.gpuModel, gpuCount: Number(f.gpuCount) } : { kind: 'cluster', clusterId: f.clusterId },
+    target:
+      f.target === 'gpu'
+        ? { kind: 'gpu', gpuModel: f.gpuModel, gpuCount: Number(f.gpuCount) }
+        : { kind: 'cluster', clusterId: f.clusterId },
     engine: f.target === 'gpu' || f.engine ? (f.engine as TPlanRequest['engine']) || null : null,
     engineVersion: f.engineVersion.trim() || null,
     contextTokens: Number(f.contextTokens),
@@ -115,12 +118,22 @@ function PlanResult({ result }: { result: Plan }) {
               <Stat label="Longest single sequence" value={`${p.maxContextForOneSequence.toLocaleString('en-US')} tokens`} />
               <Stat label="Weights per GPU" value={formatBytes(p.perGpu.weightsBytes)} />
               <Stat label="Activations + overhead per GPU" value={formatBytes(p.perGpu.activationBytes + p.perGpu.frameworkBytes)} />
-              <Stat label="KV needed / free per GPU" value={`${formatBytes(p.perGpu.kvRequiredBytes)} / ${formatBytes(Math.max(0, p.perGpu.kvBudgetBytes))}`} />
+              <Stat
+                label="KV needed / free per GPU"
+                value={`${formatBytes(p.perGpu.kvRequiredBytes)} / ${formatBytes(Math.max(0, p.perGpu.kvBudgetBytes))}`}
+              />
               <Stat label="Usable per GPU" value={`${formatBytes(p.perGpu.usableBytes)} (${Math.round(p.gpuMemoryUtilization * 100)} %)`} />
               <Stat label="KV per token" value={`${Math.round(p.kvBytesPerToken.total).toLocaleString('en-US')} B (${p.kvCacheDtype})`} />
               <Stat
                 label="Layers by KV kind"
-                value={[p.layerKinds.csa && `${p.layerKinds.csa} CSA`, p.layerKinds.hca && `${p.layerKinds.hca} HCA`, p.layerKinds.window && `${p.layerKinds.window} window`, p.layerKinds.full && `${p.layerKinds.full} full`].filter(Boolean).join(' · ')}
+                value={[
+                  p.layerKinds.csa && `${p.layerKinds.csa} CSA`,
+                  p.layerKinds.hca && `${p.layerKinds.hca} HCA`,
+                  p.layerKinds.window && `${p.layerKinds.window} window`,
+                  p.layerKinds.full && `${p.layerKinds.full} full`,
+                ]
+                  .filter(Boolean)
+                  .join(' · ')}
               />
               <Stat label="Page size" value={`${p.blockSize} token${p.blockSize === 1 ? '' : 's'}`} />
               <Stat label="Fewest GPUs that fit" value={p.minimumGpus ?? '—'} />
@@ -227,7 +240,14 @@ function PlannerForm({ options, onPlan }: { options: Options; onPlan: (r: TPlanR
           </div>
           <div className="grid gap-1.5 md:col-span-2 lg:col-span-4">
             <Label htmlFor="plan-config">config.json</Label>
-            <Textarea id="plan-config" rows={5} className="font-mono text-xs" value={f.configJson} onChange={(e) => set('configJson', e.target.value)} placeholder='{"model_type": "deepseek_v4", "num_hidden_layers": 43, ...}' />
+            <Textarea
+              id="plan-config"
+              rows={5}
+              className="font-mono text-xs"
+              value={f.configJson}
+              onChange={(e) => set('configJson', e.target.value)}
+              placeholder='{"model_type": "deepseek_v4", "num_hidden_layers": 43, ...}'
+            />
           </div>
         </>
       )}
@@ -239,7 +259,12 @@ function PlannerForm({ options, onPlan }: { options: Options; onPlan: (r: TPlanR
           onChange={(e) => {
             const target = e.target.value as FormState['target'];
             // A cluster brings its own engine and version; a GPU target needs one chosen.
-            setF((s) => ({ ...s, target, engine: target === 'cluster' ? '' : s.engine || 'vllm', engineVersion: target === 'cluster' ? '' : s.engineVersion }));
+            setF((s) => ({
+              ...s,
+              target,
+              engine: target === 'cluster' ? '' : s.engine || 'vllm',
+              engineVersion: target === 'cluster' ? '' : s.engineVersion,
+            }));
           }}
         >
           <option value="gpu">GPU model and count</option>
@@ -290,7 +315,12 @@ function PlannerForm({ options, onPlan }: { options: Options; onPlan: (r: TPlanR
       </div>
       <div className="grid gap-1.5">
         <Label htmlFor="plan-engine-version">Engine version</Label>
-        <Input id="plan-engine-version" placeholder={f.target === 'cluster' ? "the cluster's" : 'e.g. 0.20.0'} value={f.engineVersion} onChange={(e) => set('engineVersion', e.target.value)} />
+        <Input
+          id="plan-engine-version"
+          placeholder={f.target === 'cluster' ? "the cluster's" : 'e.g. 0.20.0'}
+          value={f.engineVersion}
+          onChange={(e) => set('engineVersion', e.target.value)}
+        />
       </div>
       <div className="grid gap-1.5">
         <Label htmlFor="plan-context">Context per sequence (tokens)</Label>

@@ -5,9 +5,7 @@ import { SitesPage } from './sites-page';
 export const metadata: Metadata = { title: 'Sites' };
 
 export default async function Page() {
-  await prefetch(
-    trpc.sites.list.queryOptions(),
-  );
+  await prefetch(trpc.sites.list.queryOptions());
   return (
     <HydrateClient>
       <SitesPage />

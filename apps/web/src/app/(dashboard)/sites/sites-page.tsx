@@ -66,7 +66,21 @@ export function SitesPage() {
   const del = useMutation(trpc.sites.delete.mutationOptions());
   return (
     <div>
-      <PageHeader title="Sites" description="Where clusters physically run." actions={canEdit ? <SiteFormDialog trigger={<Button><Plus /> New site</Button>} /> : null} />
+      <PageHeader
+        title="Sites"
+        description="Where clusters physically run."
+        actions={
+          canEdit ? (
+            <SiteFormDialog
+              trigger={
+                <Button>
+                  <Plus /> New site
+                </Button>
+              }
+            />
+          ) : null
+        }
+      />
       <QueryView
         query={sites}
         skeleton={<TableSkeleton columns={4} />}
@@ -94,12 +108,23 @@ export function SitesPage() {
                     <TableCell className="tabular-nums">{s._count.clusters}</TableCell>
                     {canEdit ? (
                       <TableCell className="text-right">
-                        <SiteFormDialog site={s} trigger={<Button variant="ghost" size="icon" aria-label={`Edit ${s.name}`}><Pencil /></Button>} />
+                        <SiteFormDialog
+                          site={s}
+                          trigger={
+                            <Button variant="ghost" size="icon" aria-label={`Edit ${s.name}`}>
+                              <Pencil />
+                            </Button>
+                          }
+                        />
                         <ConfirmDialog
                           title={`Delete site ${s.name}?`}
                           description="Sites that still have clusters cannot be deleted."
                           confirmLabel="Delete site"
-                          trigger={<Button variant="ghost" size="icon" aria-label={`Delete ${s.name}`}><Trash2 /></Button>}
+                          trigger={
+                            <Button variant="ghost" size="icon" aria-label={`Delete ${s.name}`}>
+                              <Trash2 />
+                            </Button>
+                          }
                           onConfirm={async () => {
                             await del.mutateAsync({ id: s.id });
                             toast.success(`Site ${s.name} deleted`);

@@ -6,7 +6,11 @@ import { ValidationRunsPage } from './validation-runs-page';
 export const metadata: Metadata = { title: 'Validation' };
 
 export default async function Page() {
-  await prefetch(trpc.validationRuns.list.queryOptions(DEFAULT_RUN_TABLE_STATE), trpc.validationSuites.list.queryOptions(), trpc.clusters.options.queryOptions());
+  await prefetch(
+    trpc.validationRuns.list.queryOptions(DEFAULT_RUN_TABLE_STATE),
+    trpc.validationSuites.list.queryOptions(),
+    trpc.clusters.options.queryOptions(),
+  );
   return (
     <HydrateClient>
       <ValidationRunsPage />

@@ -41,7 +41,12 @@ const P_COLORS = { p50: '#3b4cca', p90: '#d97706', p99: '#db2777' };
 export function LatencyPercentileChart({ level }: { level: PerfLevel }) {
   // A log axis cannot show 0 (e.g. TPOT when every token arrived in one chunk): leave those bars out.
   const pos = (v: number | null) => (v !== null && v > 0 ? v : null);
-  const data = METRICS.map(([k, label]) => ({ metric: label, p50: pos(level.dist[k].p50), p90: pos(level.dist[k].p90), p99: pos(level.dist[k].p99) }));
+  const data = METRICS.map(([k, label]) => ({
+    metric: label,
+    p50: pos(level.dist[k].p50),
+    p90: pos(level.dist[k].p90),
+    p99: pos(level.dist[k].p99),
+  }));
   return (
     <div data-testid="latency-chart">
       <p className="mb-2 text-xs text-muted-foreground">Latency percentiles at concurrency {level.concurrency} (ms, log scale)</p>
@@ -50,7 +55,13 @@ export function LatencyPercentileChart({ level }: { level: PerfLevel }) {
           <BarChart data={data} margin={{ left: 8, right: 8 }}>
             <CartesianGrid strokeDasharray="3 3" vertical={false} />
             <XAxis dataKey="metric" />
-            <YAxis scale="log" domain={['auto', 'auto']} allowDataOverflow tickFormatter={(v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(2))} width={48} />
+            <YAxis
+              scale="log"
+              domain={['auto', 'auto']}
+              allowDataOverflow
+              tickFormatter={(v: number) => (v >= 100 ? v.toFixed(0) : v.toPrecision(2))}
+              width={48}
+            />
             <Tooltip formatter={(v) => `${Number(v).toFixed(2)} ms`} />
             <Legend />
             {(['p50', 'p90', 'p99'] as const).map((p) => (
@@ -77,7 +88,15 @@ export function ThroughputChart({ levels }: { levels: PerfLevel[] }) {
             <YAxis yAxisId="req" orientation="right" width={48} />
             <Tooltip formatter={(v) => Number(v).toFixed(1)} />
             <Legend verticalAlign="top" />
-            <Line yAxisId="tok" type="monotone" dataKey="outputThroughput" name="output tok/s" stroke="#0e9f6e" dot isAnimationActive={false} />
+            <Line
+              yAxisId="tok"
+              type="monotone"
+              dataKey="outputThroughput"
+              name="output tok/s"
+              stroke="#0e9f6e"
+              dot
+              isAnimationActive={false}
+            />
             <Line yAxisId="req" type="monotone" dataKey="requestThroughput" name="req/s" stroke="#3b4cca" dot isAnimationActive={false} />
           </LineChart>
         </ResponsiveContainer>
@@ -130,7 +149,12 @@ export function RetrievalHeatmap({ metrics }: { metrics: Json | undefined }) {
               {depths.map((d) => {
                 const c = cells.find((x) => x.contextLength === len && x.depth === d);
                 return (
-                  <td key={d} className="h-9 w-16 rounded text-center font-medium text-white" style={{ background: c ? colour(c.score) : 'transparent' }} title={c ? `${c.correct}/${c.trials} found` : 'not run'}>
+                  <td
+                    key={d}
+                    className="h-9 w-16 rounded text-center font-medium text-white"
+                    style={{ background: c ? colour(c.score) : 'transparent' }}
+                    title={c ? `${c.correct}/${c.trials} found` : 'not run'}
+                  >
                     {c ? `${Math.round(c.score * 100)}%` : '—'}
                   </td>
                 );

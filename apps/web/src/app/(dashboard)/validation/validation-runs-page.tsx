@@ -28,7 +28,13 @@ export function ValidationRunsPage() {
   const [suiteName, setSuiteName] = useState('');
   const [runState, setRunState] = useState<TRunState | ''>('');
   const [verdict, setVerdict] = useState<TVerdict | ''>('');
-  const input = { ...state, clusterId: clusterId || undefined, suiteName: suiteName || undefined, state: runState || undefined, verdict: verdict || undefined };
+  const input = {
+    ...state,
+    clusterId: clusterId || undefined,
+    suiteName: suiteName || undefined,
+    state: runState || undefined,
+    verdict: verdict || undefined,
+  };
   const query = useQuery({
     ...trpc.validationRuns.list.queryOptions(input),
     placeholderData: keepPreviousData,
@@ -53,7 +59,15 @@ export function ValidationRunsPage() {
         </Link>
       ),
     }),
-    col.display({ id: 'cluster', header: 'Cluster', cell: (c) => <Link href={`/clusters/${c.row.original.cluster.id}`} className="hover:underline">{c.row.original.cluster.name}</Link> }),
+    col.display({
+      id: 'cluster',
+      header: 'Cluster',
+      cell: (c) => (
+        <Link href={`/clusters/${c.row.original.cluster.id}`} className="hover:underline">
+          {c.row.original.cluster.name}
+        </Link>
+      ),
+    }),
     col.display({ id: 'suite', header: 'Suite', cell: (c) => `${c.row.original.suite.name} v${c.row.original.suite.version}` }),
     col.accessor('state', {
       header: 'State',
@@ -69,8 +83,16 @@ export function ValidationRunsPage() {
       ),
     }),
     col.accessor('verdict', { header: 'Verdict', cell: (c) => <VerdictBadge verdict={c.getValue()} /> }),
-    col.display({ id: 'summary', header: 'Summary', cell: (c) => <p className="line-clamp-2 max-w-xl text-xs text-muted-foreground">{c.row.original.summary || '—'}</p> }),
-    col.display({ id: 'by', header: 'By', cell: (c) => c.row.original.requestedBy ?? <span className="text-muted-foreground">system</span> }),
+    col.display({
+      id: 'summary',
+      header: 'Summary',
+      cell: (c) => <p className="line-clamp-2 max-w-xl text-xs text-muted-foreground">{c.row.original.summary || '—'}</p>,
+    }),
+    col.display({
+      id: 'by',
+      header: 'By',
+      cell: (c) => c.row.original.requestedBy ?? <span className="text-muted-foreground">system</span>,
+    }),
   ];
 
   return (
@@ -92,7 +114,12 @@ export function ValidationRunsPage() {
       />
       <div className="space-y-3">
         <div className="flex flex-wrap gap-2">
-          <NativeSelect aria-label="Filter by cluster" className="w-52" value={clusterId} onChange={(e) => reset(() => setClusterId(e.target.value))}>
+          <NativeSelect
+            aria-label="Filter by cluster"
+            className="w-52"
+            value={clusterId}
+            onChange={(e) => reset(() => setClusterId(e.target.value))}
+          >
             <option value="">All clusters</option>
             {clusters.data?.map((c) => (
               <option key={c.id} value={c.id}>
@@ -100,7 +127,12 @@ export function ValidationRunsPage() {
               </option>
             ))}
           </NativeSelect>
-          <NativeSelect aria-label="Filter by suite" className="w-40" value={suiteName} onChange={(e) => reset(() => setSuiteName(e.target.value))}>
+          <NativeSelect
+            aria-label="Filter by suite"
+            className="w-40"
+            value={suiteName}
+            onChange={(e) => reset(() => setSuiteName(e.target.value))}
+          >
             <option value="">All suites</option>
             {suites.data?.map((s) => (
               <option key={s.name} value={s.name}>
@@ -108,7 +140,12 @@ export function ValidationRunsPage() {
               </option>
             ))}
           </NativeSelect>
-          <NativeSelect aria-label="Filter by state" className="w-36" value={runState} onChange={(e) => reset(() => setRunState(e.target.value as TRunState | ''))}>
+          <NativeSelect
+            aria-label="Filter by state"
+            className="w-36"
+            value={runState}
+            onChange={(e) => reset(() => setRunState(e.target.value as TRunState | ''))}
+          >
             <option value="">Any state</option>
             {RUN_STATES.map((s) => (
               <option key={s} value={s}>
@@ -116,7 +153,12 @@ export function ValidationRunsPage() {
               </option>
             ))}
           </NativeSelect>
-          <NativeSelect aria-label="Filter by verdict" className="w-36" value={verdict} onChange={(e) => reset(() => setVerdict(e.target.value as TVerdict | ''))}>
+          <NativeSelect
+            aria-label="Filter by verdict"
+            className="w-36"
+            value={verdict}
+            onChange={(e) => reset(() => setVerdict(e.target.value as TVerdict | ''))}
+          >
             <option value="">Any verdict</option>
             {VERDICTS.map((v) => (
               <option key={v} value={v}>
@@ -138,7 +180,10 @@ export function ValidationRunsPage() {
             filtered ? (
               <EmptyState title="No run matches these filters" description="Clear a filter to see more runs." />
             ) : (
-              <EmptyState title="No validation runs yet" description="Start a run to check a cluster's answers, long-context retrieval, tool calls and latency." />
+              <EmptyState
+                title="No validation runs yet"
+                description="Start a run to check a cluster's answers, long-context retrieval, tool calls and latency."
+              />
             )
           }
         />

@@ -5,9 +5,7 @@ import { UsersPage } from './users-page';
 export const metadata: Metadata = { title: 'Users' };
 
 export default async function Page() {
-  await prefetch(
-    trpc.users.list.queryOptions({ page: 1, pageSize: 25, sortBy: 'email', sortDir: 'asc' }),
-  );
+  await prefetch(trpc.users.list.queryOptions({ page: 1, pageSize: 25, sortBy: 'email', sortDir: 'asc' }));
   return (
     <HydrateClient>
       <UsersPage />

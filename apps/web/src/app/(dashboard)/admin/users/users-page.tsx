@@ -68,7 +68,13 @@ function CreateUserDialog() {
             </NativeSelect>
           </Field>
           <Field label="Initial password" htmlFor="user-password" error={errors.password?.message} hint="At least 12 characters">
-            <Input id="user-password" type="password" autoComplete="new-password" aria-invalid={!!errors.password} {...register('password')} />
+            <Input
+              id="user-password"
+              type="password"
+              autoComplete="new-password"
+              aria-invalid={!!errors.password}
+              {...register('password')}
+            />
           </Field>
         </>
       )}
@@ -80,10 +86,34 @@ export function UsersPage() {
   const trpc = useTRPC();
   const invalidate = useInvalidateUsers();
   const me = useSessionUser();
-  const [state, setState] = useState<{ page: number; pageSize: number; sortBy: Sort; sortDir: 'asc' | 'desc'; search?: string }>({ page: 1, pageSize: 25, sortBy: 'email', sortDir: 'asc' });
-  const users = useQuery({ ...trpc.users.list.queryOptions({ ...state, search: state.search || undefined }), placeholderData: keepPreviousData });
-  const setRole = useMutation(trpc.users.setRole.mutationOptions({ onSuccess: async (u) => { toast.success(`${u.email} is now ${u.role}`); await invalidate(); }, onError: (e) => toast.error(e.message) }));
-  const setDisabled = useMutation(trpc.users.setDisabled.mutationOptions({ onSuccess: async () => { toast.success('Account updated'); await invalidate(); }, onError: (e) => toast.error(e.message) }));
+  const [state, setState] = useState<{ page: number; pageSize: number; sortBy: Sort; sortDir: 'asc' | 'desc'; search?: string }>({
+    page: 1,
+    pageSize: 25,
+    sortBy: 'email',
+    sortDir: 'asc',
+  });
+  const users = useQuery({
+    ...trpc.users.list.queryOptions({ ...state, search: state.search || undefined }),
+    placeholderData: keepPreviousData,
+  });
+  const setRole = useMutation(
+    trpc.users.setRole.mutationOptions({
+      onSuccess: async (u) => {
+        toast.success(`${u.email} is now ${u.role}`);
+        await invalidate();
+      },
+      onError: (e) => toast.error(e.message),
+    }),
+  );
+  const setDisabled = useMutation(
+    trpc.users.setDisabled.mutationOptions({
+      onSuccess: async () => {
+        toast.success('Account updated');
+        await invalidate();
+      },
+      onError: (e) => toast.error(e.message),
+    }),
+  );
 
   const columns = [
     col.accessor('email', { header: 'Email', cell: (c) => <span className="font-medium">{c.getValue()}</span> }),
@@ -109,9 +139,17 @@ export function UsersPage() {
     col.display({
       id: 'status',
       header: 'Status',
-      cell: (c) => (c.row.original.disabledAt ? <Badge variant="critical">disabled</Badge> : <Badge variant="healthy">active · {c.row.original.activeSessions} session(s)</Badge>),
+      cell: (c) =>
+        c.row.original.disabledAt ? (
+          <Badge variant="critical">disabled</Badge>
+        ) : (
+          <Badge variant="healthy">active · {c.row.original.activeSessions} session(s)</Badge>
+        ),
     }),
-    col.accessor('createdAt', { header: 'Created', cell: (c) => <span className="text-muted-foreground">{formatDateTime(c.getValue())}</span> }),
+    col.accessor('createdAt', {
+      header: 'Created',
+      cell: (c) => <span className="text-muted-foreground">{formatDateTime(c.getValue())}</span>,
+    }),
     col.display({
       id: 'actions',
       header: '',
@@ -119,7 +157,11 @@ export function UsersPage() {
         c.row.original.id === me.id ? (
           <span className="text-xs text-muted-foreground">you</span>
         ) : (
-          <Button variant="outline" size="sm" onClick={() => setDisabled.mutate({ userId: c.row.original.id, disabled: !c.row.original.disabledAt })}>
+          <Button
+            variant="outline"
+            size="sm"
+            onClick={() => setDisabled.mutate({ userId: c.row.original.id, disabled: !c.row.original.disabledAt })}
+          >
             {c.row.original.disabledAt ? 'Enable' : 'Disable'}
           </Button>
         ),
@@ -129,7 +171,13 @@ export function UsersPage() {
   return (
     <div>
       <PageHeader title="Users" description="Who can sign in, and what they may do." actions={<CreateUserDialog />} />
-      <Input aria-label="Search users" placeholder="Search by email or name…" className="mb-3 max-w-xs" value={state.search ?? ''} onChange={(e) => setState({ ...state, page: 1, search: e.target.value })} />
+      <Input
+        aria-label="Search users"
+        placeholder="Search by email or name…"
+        className="mb-3 max-w-xs"
+        value={state.search ?? ''}
+        onChange={(e) => setState({ ...state, page: 1, search: e.target.value })}
+      />
       <QueryDataTable<Row, Sort>
         query={users}
         skeleton={<TableSkeleton columns={5} />}

@@ -50,7 +50,12 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
   const trpc = useTRPC();
   const canEdit = useCan('operator');
   const cluster = useQuery(trpc.clusters.get.queryOptions({ id: clusterId }));
-  const [state, setState] = useState<{ page: number; pageSize: number; sortBy: NodeSort; sortDir: 'asc' | 'desc' }>({ page: 1, pageSize: 50, sortBy: 'hostname', sortDir: 'asc' });
+  const [state, setState] = useState<{ page: number; pageSize: number; sortBy: NodeSort; sortDir: 'asc' | 'desc' }>({
+    page: 1,
+    pageSize: 50,
+    sortBy: 'hostname',
+    sortDir: 'asc',
+  });
   const nodes = useQuery({ ...trpc.nodes.list.queryOptions({ clusterId, ...state }), placeholderData: keepPreviousData });
 
   if (cluster.isError && cluster.error.data?.code === 'NOT_FOUND') notFound();
@@ -76,7 +81,12 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
       cell: (x) => (
         <div className="flex flex-wrap items-center gap-1" aria-label={`${x.getValue()} GPUs`}>
           {x.row.original.gpus.map((g) => (
-            <span key={g.id} title={`GPU ${g.index} · ${g.model} · ${g.health}`} data-health={g.health} className={cn('size-4 rounded-sm', HEALTH_CELL[g.health])} />
+            <span
+              key={g.id}
+              title={`GPU ${g.index} · ${g.model} · ${g.health}`}
+              data-health={g.health}
+              className={cn('size-4 rounded-sm', HEALTH_CELL[g.health])}
+            />
           ))}
           <span className="ml-1 text-xs text-muted-foreground">
             {x.getValue()} × {x.row.original.gpus[0]?.model.replace(/^NVIDIA /, '') ?? '—'}
@@ -85,7 +95,14 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
       ),
     }),
     col.accessor('health', { header: 'Health', cell: (x) => <HealthBadge status={x.getValue()} /> }),
-    col.accessor('lastSeenAt', { header: 'Last report', cell: (x) => <span className="text-muted-foreground"><RelativeTime date={x.getValue()} /></span> }),
+    col.accessor('lastSeenAt', {
+      header: 'Last report',
+      cell: (x) => (
+        <span className="text-muted-foreground">
+          <RelativeTime date={x.getValue()} />
+        </span>
+      ),
+    }),
     ...(canEdit
       ? [
           col.display({
@@ -93,7 +110,15 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
             header: '',
             cell: (x) => (
               <div className="flex justify-end gap-1">
-                <NodeFormDialog clusterId={clusterId} node={x.row.original} trigger={<Button variant="ghost" size="icon" aria-label={`Edit ${x.row.original.hostname}`}><Pencil /></Button>} />
+                <NodeFormDialog
+                  clusterId={clusterId}
+                  node={x.row.original}
+                  trigger={
+                    <Button variant="ghost" size="icon" aria-label={`Edit ${x.row.original.hostname}`}>
+                      <Pencil />
+                    </Button>
+                  }
+                />
                 <DeleteNodeButton node={x.row.original}>
                   <Button variant="ghost" size="icon" aria-label={`Delete ${x.row.original.hostname}`}>
                     <Trash2 />
@@ -118,10 +143,26 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
         actions={
           canEdit ? (
             <>
-              <StartRunDialog clusterId={c.id} trigger={<Button variant="outline"><FlaskConical /> Validate</Button>} />
-              <ClusterFormDialog clusterId={c.id} trigger={<Button variant="outline"><Pencil /> Edit</Button>} />
+              <StartRunDialog
+                clusterId={c.id}
+                trigger={
+                  <Button variant="outline">
+                    <FlaskConical /> Validate
+                  </Button>
+                }
+              />
+              <ClusterFormDialog
+                clusterId={c.id}
+                trigger={
+                  <Button variant="outline">
+                    <Pencil /> Edit
+                  </Button>
+                }
+              />
               <DeleteClusterButton id={c.id} name={c.name} redirectTo="/clusters">
-                <Button variant="outline"><Trash2 /> Delete</Button>
+                <Button variant="outline">
+                  <Trash2 /> Delete
+                </Button>
               </DeleteClusterButton>
             </>
           ) : null
@@ -130,17 +171,27 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
       <Card>
         <CardContent className="pt-5">
           <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
-            <Info label="Engine">{SERVING_ENGINE_LABELS[c.servingEngine]} {c.engineVersion}</Info>
+            <Info label="Engine">
+              {SERVING_ENGINE_LABELS[c.servingEngine]} {c.engineVersion}
+            </Info>
             <Info label="Endpoint">{c.endpointUrl ? <span className="font-mono text-xs">{c.endpointUrl}</span> : '—'}</Info>
             <Info label="Served model">{c.servedModelName ?? '—'}</Info>
             <Info label="Max context">{c.maxContextTokens.toLocaleString('en-US')} tokens</Info>
             <Info label="GPU cost">${c.gpuHourlyCostUsd.toFixed(2)} / GPU-hour</Info>
-            <Info label="GPUs">{c.summary.gpuCount} ({formatMib(c.summary.totalGpuMemoryMib)})</Info>
-            <Info label="Serving">{c.summary.activeArtifact ? `${c.summary.activeArtifact.hubRepoId} · ${c.summary.activeArtifact.quantisation}` : 'nothing deployed'}</Info>
+            <Info label="GPUs">
+              {c.summary.gpuCount} ({formatMib(c.summary.totalGpuMemoryMib)})
+            </Info>
+            <Info label="Serving">
+              {c.summary.activeArtifact
+                ? `${c.summary.activeArtifact.hubRepoId} · ${c.summary.activeArtifact.quantisation}`
+                : 'nothing deployed'}
+            </Info>
             <Info label="Validation cap">{c.validationConcurrencyCap} concurrent requests</Info>
             <Info label="Download limits">
-              {c.downloadConcurrency ? `${c.downloadConcurrency} file${c.downloadConcurrency === 1 ? '' : 's'} at once` : 'any number of files'},{' '}
-              {c.downloadBandwidthMbps ? `${c.downloadBandwidthMbps.toLocaleString('en-US')} Mbit/s` : 'no bandwidth cap'}
+              {c.downloadConcurrency
+                ? `${c.downloadConcurrency} file${c.downloadConcurrency === 1 ? '' : 's'} at once`
+                : 'any number of files'}
+              , {c.downloadBandwidthMbps ? `${c.downloadBandwidthMbps.toLocaleString('en-US')} Mbit/s` : 'no bandwidth cap'}
             </Info>
           </dl>
           {c.description ? <p className="mt-4 text-sm text-muted-foreground">{c.description}</p> : null}
@@ -151,7 +202,16 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
       <div>
         <div className="mb-3 flex items-center justify-between">
           <h2 className="text-lg font-semibold">Nodes</h2>
-          {canEdit ? <NodeFormDialog clusterId={clusterId} trigger={<Button size="sm"><Plus /> Add node</Button>} /> : null}
+          {canEdit ? (
+            <NodeFormDialog
+              clusterId={clusterId}
+              trigger={
+                <Button size="sm">
+                  <Plus /> Add node
+                </Button>
+              }
+            />
+          ) : null}
         </div>
         <QueryDataTable<NodeRow, NodeSort>
           query={nodes}

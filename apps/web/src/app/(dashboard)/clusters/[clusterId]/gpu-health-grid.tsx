@@ -25,8 +25,20 @@ const CELL: Record<THealthStatus, string> = {
   offline: 'bg-offline/20 border-offline text-offline-foreground',
   unknown: 'bg-unknown/25 border-unknown text-muted-foreground',
 };
-const DOT: Record<THealthStatus, string> = { healthy: 'bg-healthy', warning: 'bg-warning', critical: 'bg-critical', offline: 'bg-offline', unknown: 'bg-unknown' };
-const LABEL: Record<THealthStatus, string> = { healthy: 'healthy', warning: 'warning', critical: 'critical', offline: 'offline', unknown: 'no data' };
+const DOT: Record<THealthStatus, string> = {
+  healthy: 'bg-healthy',
+  warning: 'bg-warning',
+  critical: 'bg-critical',
+  offline: 'bg-offline',
+  unknown: 'bg-unknown',
+};
+const LABEL: Record<THealthStatus, string> = {
+  healthy: 'healthy',
+  warning: 'warning',
+  critical: 'critical',
+  offline: 'offline',
+  unknown: 'no data',
+};
 
 function GpuCell({ gpu, node }: { gpu: GridGpu; node: GridNode }) {
   // A GPU on an offline node is shown as offline: its own last verdict is stale.
@@ -40,14 +52,22 @@ function GpuCell({ gpu, node }: { gpu: GridGpu; node: GridNode }) {
           data-testid={`gpu-cell-${node.hostname}-${gpu.index}`}
           data-health={shown}
           aria-label={`GPU ${gpu.index} on ${node.hostname}: ${LABEL[shown]}${reasons[0] ? `. ${reasons[0].message}` : ''}`}
-          className={cn('flex h-14 w-16 flex-col items-center justify-center rounded-md border text-xs transition-transform hover:scale-105 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring', CELL[shown])}
+          className={cn(
+            'flex h-14 w-16 flex-col items-center justify-center rounded-md border text-xs transition-transform hover:scale-105 focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring',
+            CELL[shown],
+          )}
         >
           <span className="font-semibold">GPU {gpu.index}</span>
           <span className="tabular-nums">{gpu.latest ? fmtPercent(gpu.latest.utilizationGpuPct) : '—'}</span>
         </Link>
       </Tooltip.Trigger>
       <Tooltip.Portal>
-        <Tooltip.Content side="top" sideOffset={6} className="z-50 max-w-sm rounded-md border bg-card p-3 text-xs shadow-lg" data-testid="gpu-tooltip">
+        <Tooltip.Content
+          side="top"
+          sideOffset={6}
+          className="z-50 max-w-sm rounded-md border bg-card p-3 text-xs shadow-lg"
+          data-testid="gpu-tooltip"
+        >
           <div className="mb-1 flex items-center justify-between gap-3">
             <span className="font-semibold">
               {node.hostname} · GPU {gpu.index}
@@ -70,7 +90,8 @@ function GpuCell({ gpu, node }: { gpu: GridGpu; node: GridNode }) {
           )}
           {gpu.latest ? (
             <p className="mt-2 tabular-nums text-muted-foreground">
-              {fmtPercent(gpu.latest.utilizationGpuPct)} util · {gpu.latest.temperatureC ?? '—'} °C · {fmtGiB(gpu.latest.memoryUsedMib)} · {fmtWatts(gpu.latest.powerDrawW)} · sampled <RelativeTime date={gpu.latest.sampledAt} />
+              {fmtPercent(gpu.latest.utilizationGpuPct)} util · {gpu.latest.temperatureC ?? '—'} °C · {fmtGiB(gpu.latest.memoryUsedMib)} ·{' '}
+              {fmtWatts(gpu.latest.powerDrawW)} · sampled <RelativeTime date={gpu.latest.sampledAt} />
             </p>
           ) : (
             <p className="mt-2 text-muted-foreground">No sample received yet.</p>
@@ -113,7 +134,10 @@ export function GpuHealthGrid({ clusterId }: { clusterId: string }) {
             </div>
           )
         ) : grid.data.nodes.length === 0 ? (
-          <EmptyState title="No nodes yet" description="Create a join token below and run the enroll command on a GPU node; its GPUs appear here on the first report." />
+          <EmptyState
+            title="No nodes yet"
+            description="Create a join token below and run the enroll command on a GPU node; its GPUs appear here on the first report."
+          />
         ) : (
           <Tooltip.Provider delayDuration={150}>
             <div className="divide-y" data-testid="gpu-grid">

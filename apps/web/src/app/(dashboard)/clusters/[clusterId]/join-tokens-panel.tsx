@@ -6,7 +6,13 @@ import Link from 'next/link';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import type { z } from 'zod';
-import { agentEnrollCommand, DEFAULT_JOIN_TOKEN_MINUTES, ZCreateJoinTokenInput, type TCreateJoinTokenInput, type TJoinTokenStatus } from '@fleetplane/contracts';
+import {
+  agentEnrollCommand,
+  DEFAULT_JOIN_TOKEN_MINUTES,
+  ZCreateJoinTokenInput,
+  type TCreateJoinTokenInput,
+  type TJoinTokenStatus,
+} from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
 import { pageLocally, QueryDataTable, type TableQueryState } from '~/components/data-table';
 import { FormDialog } from '~/components/form-dialog';
@@ -32,7 +38,12 @@ const VALIDITY = [
   { minutes: 7 * 24 * 60, label: '7 days' },
 ];
 
-const STATUS_VARIANT: Record<TJoinTokenStatus, 'healthy' | 'secondary' | 'unknown' | 'critical'> = { active: 'healthy', used: 'secondary', expired: 'unknown', revoked: 'critical' };
+const STATUS_VARIANT: Record<TJoinTokenStatus, 'healthy' | 'secondary' | 'unknown' | 'critical'> = {
+  active: 'healthy',
+  used: 'secondary',
+  expired: 'unknown',
+  revoked: 'critical',
+};
 
 export async function copyText(text: string): Promise<boolean> {
   try {
@@ -49,7 +60,9 @@ function CreatedToken({ created }: { created: Created }) {
   return (
     <div className="space-y-3">
       <Alert variant="warning">
-        <AlertDescription>This is the only time the token is shown. It works once, until {formatDateTime(created.expiresAt)}.</AlertDescription>
+        <AlertDescription>
+          This is the only time the token is shown. It works once, until {formatDateTime(created.expiresAt)}.
+        </AlertDescription>
       </Alert>
       <div>
         <p className="mb-1 text-sm font-medium">Run on the new node</p>
@@ -61,14 +74,17 @@ function CreatedToken({ created }: { created: Created }) {
             variant="outline"
             size="icon"
             aria-label="Copy the enroll command"
-            onClick={async () => (await copyText(command)) ? toast.success('Command copied') : toast.message('Select the command and copy it by hand')}
+            onClick={async () =>
+              (await copyText(command)) ? toast.success('Command copied') : toast.message('Select the command and copy it by hand')
+            }
           >
             <Copy />
           </Button>
         </div>
       </div>
       <p className="text-xs text-muted-foreground">
-        Then start reporting with <code className="font-mono">fleetplane-agent run</code>. The node appears in this cluster under its hostname.
+        Then start reporting with <code className="font-mono">fleetplane-agent run</code>. The node appears in this cluster under its
+        hostname.
       </p>
     </div>
   );
@@ -100,7 +116,12 @@ function CreateTokenDialog({ clusterId }: { clusterId: string }) {
     >
       {({ register, formState: { errors } }) => (
         <>
-          <Field label="Valid for" htmlFor="token-validity" error={errors.expiresInMinutes?.message} hint="Unused tokens stop working after this.">
+          <Field
+            label="Valid for"
+            htmlFor="token-validity"
+            error={errors.expiresInMinutes?.message}
+            hint="Unused tokens stop working after this."
+          >
             <NativeSelect id="token-validity" {...register('expiresInMinutes', { valueAsNumber: true })}>
               {VALIDITY.map((v) => (
                 <option key={v.minutes} value={v.minutes}>
@@ -109,7 +130,12 @@ function CreateTokenDialog({ clusterId }: { clusterId: string }) {
               ))}
             </NativeSelect>
           </Field>
-          <Field label="Description" htmlFor="token-description" error={errors.description?.message} hint="Optional, e.g. the rack or ticket">
+          <Field
+            label="Description"
+            htmlFor="token-description"
+            error={errors.description?.message}
+            hint="Optional, e.g. the rack or ticket"
+          >
             <Input id="token-description" maxLength={200} aria-invalid={!!errors.description} {...register('description')} />
           </Field>
         </>
@@ -121,7 +147,11 @@ function CreateTokenDialog({ clusterId }: { clusterId: string }) {
 type Row = RouterOutputs['joinTokens']['list'][number];
 type Sort = 'createdAt' | 'expiresAt' | 'status';
 const col = createColumnHelper<Row>();
-const SORT_VALUE: Record<Sort, (r: Row) => Date | string | null> = { createdAt: (r) => r.createdAt, expiresAt: (r) => r.expiresAt, status: (r) => r.status };
+const SORT_VALUE: Record<Sort, (r: Row) => Date | string | null> = {
+  createdAt: (r) => r.createdAt,
+  expiresAt: (r) => r.expiresAt,
+  status: (r) => r.status,
+};
 
 /** Operators enroll nodes here: create a one-time token, copy the command, revoke tokens not used yet. */
 export function JoinTokensPanel({ clusterId }: { clusterId: string }) {
@@ -142,8 +172,16 @@ export function JoinTokensPanel({ clusterId }: { clusterId: string }) {
         </>
       ),
     }),
-    col.accessor('status', { header: 'Status', enableSorting: true, cell: (c) => <Badge variant={STATUS_VARIANT[c.getValue()]}>{c.getValue()}</Badge> }),
-    col.accessor('expiresAt', { header: 'Expires', enableSorting: true, cell: (c) => <span className="text-xs tabular-nums">{formatDateTime(c.getValue())}</span> }),
+    col.accessor('status', {
+      header: 'Status',
+      enableSorting: true,
+      cell: (c) => <Badge variant={STATUS_VARIANT[c.getValue()]}>{c.getValue()}</Badge>,
+    }),
+    col.accessor('expiresAt', {
+      header: 'Expires',
+      enableSorting: true,
+      cell: (c) => <span className="text-xs tabular-nums">{formatDateTime(c.getValue())}</span>,
+    }),
     col.accessor('createdAt', {
       header: 'Created',
       enableSorting: true,

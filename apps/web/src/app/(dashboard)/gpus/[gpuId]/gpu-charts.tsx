@@ -82,14 +82,32 @@ function Chart({ spec, points, range }: { spec: ChartSpec; points: Point[]; rang
         <ResponsiveContainer width="100%" height="100%">
           <LineChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: -12 }}>
             <CartesianGrid strokeDasharray="3 3" stroke="var(--border)" />
-            <XAxis dataKey="t" type="number" scale="time" domain={['dataMin', 'dataMax']} tickFormatter={tick(range)} tick={{ fontSize: 11 }} minTickGap={28} />
+            <XAxis
+              dataKey="t"
+              type="number"
+              scale="time"
+              domain={['dataMin', 'dataMax']}
+              tickFormatter={tick(range)}
+              tick={{ fontSize: 11 }}
+              minTickGap={28}
+            />
             <YAxis domain={spec.domain ?? ['auto', 'auto']} tick={{ fontSize: 11 }} width={48} />
             <Tooltip
               labelFormatter={(ms) => `${new Date(Number(ms)).toISOString().replace('T', ' ').slice(0, 19)} UTC`}
               formatter={(v, name) => [v === null || v === undefined ? '—' : `${Number(v).toFixed(1)}${spec.unit}`, String(name)]}
             />
             {spec.lines.map((l) => (
-              <Line key={l.key} dataKey={l.key} name={l.name} stroke={l.colour} strokeDasharray={l.dashed ? '4 3' : undefined} dot={false} strokeWidth={1.6} isAnimationActive={false} connectNulls={false} />
+              <Line
+                key={l.key}
+                dataKey={l.key}
+                name={l.name}
+                stroke={l.colour}
+                strokeDasharray={l.dashed ? '4 3' : undefined}
+                dot={false}
+                strokeWidth={1.6}
+                isAnimationActive={false}
+                connectNulls={false}
+              />
             ))}
           </LineChart>
         </ResponsiveContainer>
@@ -138,7 +156,11 @@ export function GpuCharts({ gpuId, range, onRange }: { gpuId: string; range: TGp
       ) : series.data.points.length === 0 ? (
         <EmptyState
           title={`No data for the ${RANGE_LABEL[range].toLowerCase()}`}
-          description={range === '1h' ? 'This GPU has not reported in the last hour.' : 'Rollups appear a minute after the first samples; older history builds up over time.'}
+          description={
+            range === '1h'
+              ? 'This GPU has not reported in the last hour.'
+              : 'Rollups appear a minute after the first samples; older history builds up over time.'
+          }
         />
       ) : (
         <div className="grid gap-4 md:grid-cols-2" data-testid="gpu-charts">

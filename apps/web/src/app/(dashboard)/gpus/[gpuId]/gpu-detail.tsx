@@ -36,7 +36,11 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
   const gpu = useQuery({ ...trpc.fleetHealth.gpu.queryOptions({ id: gpuId }), refetchInterval: LIVE_REFRESH_MS });
   if (gpu.isError && gpu.error.data?.code === 'NOT_FOUND') notFound();
   if (gpu.data === undefined) {
-    return gpu.isError ? <ErrorState error={gpu.error} onRetry={() => void gpu.refetch()} /> : <Skeleton className="h-64" role="status" aria-busy="true" aria-label="Loading" />;
+    return gpu.isError ? (
+      <ErrorState error={gpu.error} onRetry={() => void gpu.refetch()} />
+    ) : (
+      <Skeleton className="h-64" role="status" aria-busy="true" aria-label="Loading" />
+    );
   }
   const g = gpu.data;
   const l = g.latest;
@@ -62,9 +66,24 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
       <Card>
         <CardContent className="grid grid-cols-2 gap-4 pt-5 md:grid-cols-4">
           <Stat label="Model" value={<span className="text-sm">{g.model}</span>} hint={<span className="font-mono">{g.uuid}</span>} />
-          <Stat label="Memory" value={<span className="text-sm">{formatMib(g.memoryMib)}</span>} hint={`${g.interconnect} · PCI ${g.pciBusId ?? '—'}`} />
-          <Stat label="Driver / CUDA" value={<span className="text-sm">{g.node.driverVersion ?? '—'} / {g.node.cudaVersion ?? '—'}</span>} />
-          <Stat label="Node" value={<HealthBadge status={g.node.health} />} hint={<RelativeTime prefix="last report " date={g.node.lastSeenAt} />} />
+          <Stat
+            label="Memory"
+            value={<span className="text-sm">{formatMib(g.memoryMib)}</span>}
+            hint={`${g.interconnect} · PCI ${g.pciBusId ?? '—'}`}
+          />
+          <Stat
+            label="Driver / CUDA"
+            value={
+              <span className="text-sm">
+                {g.node.driverVersion ?? '—'} / {g.node.cudaVersion ?? '—'}
+              </span>
+            }
+          />
+          <Stat
+            label="Node"
+            value={<HealthBadge status={g.node.health} />}
+            hint={<RelativeTime prefix="last report " date={g.node.lastSeenAt} />}
+          />
         </CardContent>
       </Card>
 
@@ -97,7 +116,8 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
                 <p className="text-xs font-medium uppercase text-muted-foreground">Live alerts</p>
                 {g.alerts.map((a) => (
                   <Link key={a.id} href={`/alerts?gpuId=${g.id}`} className="flex items-center gap-2 text-sm hover:underline">
-                    <Badge variant={a.severity}>{a.severity}</Badge> {a.title} <span className="text-xs text-muted-foreground">({a.state})</span>
+                    <Badge variant={a.severity}>{a.severity}</Badge> {a.title}{' '}
+                    <span className="text-xs text-muted-foreground">({a.state})</span>
                   </Link>
                 ))}
               </div>
@@ -107,17 +127,40 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
         <Card className="lg:col-span-2">
           <CardHeader>
             <CardTitle>Now</CardTitle>
-            <CardDescription>{l ? <>Sampled <RelativeTime date={l.sampledAt} /> ({formatDateTime(l.sampledAt)})</> : 'No sample received yet.'}</CardDescription>
+            <CardDescription>
+              {l ? (
+                <>
+                  Sampled <RelativeTime date={l.sampledAt} /> ({formatDateTime(l.sampledAt)})
+                </>
+              ) : (
+                'No sample received yet.'
+              )}
+            </CardDescription>
           </CardHeader>
           <CardContent className="grid grid-cols-2 gap-4 md:grid-cols-4">
             <Stat label="Utilisation" value={fmtPercent(l?.utilizationGpuPct)} />
-            <Stat label="Memory used" value={fmtGiB(l?.memoryUsedMib)} hint={l?.memoryTotalMib ? `of ${fmtGiB(l.memoryTotalMib)}` : undefined} />
+            <Stat
+              label="Memory used"
+              value={fmtGiB(l?.memoryUsedMib)}
+              hint={l?.memoryTotalMib ? `of ${fmtGiB(l.memoryTotalMib)}` : undefined}
+            />
             <Stat label="Temperature" value={l?.temperatureC === null || l?.temperatureC === undefined ? '—' : `${l.temperatureC} °C`} />
             <Stat label="Power" value={fmtWatts(l?.powerDrawW)} hint={l?.powerLimitW ? `limit ${fmtWatts(l.powerLimitW)}` : undefined} />
             <Stat label="SM clock" value={l?.smClockMhz === null || l?.smClockMhz === undefined ? '—' : `${l.smClockMhz} MHz`} />
             <Stat label="ECC corrected" value={l?.eccCorrectedVolatile ?? '—'} hint="since driver load" />
-            <Stat label="ECC uncorrected" value={<span className={cn(l?.eccUncorrectedVolatile ? 'text-critical-foreground' : undefined)}>{l?.eccUncorrectedVolatile ?? '—'}</span>} hint="since driver load" />
-            <Stat label="Clock events" value={<span className="text-sm">{throttle.length ? throttle.join(', ') : l ? 'none' : '—'}</span>} />
+            <Stat
+              label="ECC uncorrected"
+              value={
+                <span className={cn(l?.eccUncorrectedVolatile ? 'text-critical-foreground' : undefined)}>
+                  {l?.eccUncorrectedVolatile ?? '—'}
+                </span>
+              }
+              hint="since driver load"
+            />
+            <Stat
+              label="Clock events"
+              value={<span className="text-sm">{throttle.length ? throttle.join(', ') : l ? 'none' : '—'}</span>}
+            />
           </CardContent>
         </Card>
       </div>
@@ -127,7 +170,10 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
       <div>
         <h2 className="mb-3 text-lg font-semibold">Recent XID errors</h2>
         {g.xids.length === 0 ? (
-          <EmptyState title="No XID errors recorded for this GPU" description="XIDs come from the kernel log the agent tails (--kernel-log)." />
+          <EmptyState
+            title="No XID errors recorded for this GPU"
+            description="XIDs come from the kernel log the agent tails (--kernel-log)."
+          />
         ) : (
           <div className="rounded-lg border bg-card">
             <Table data-testid="gpu-xids">
@@ -148,7 +194,10 @@ export function GpuDetail({ gpuId }: { gpuId: string }) {
                       <TableCell className="whitespace-nowrap text-xs tabular-nums">
                         {x.undated ? (
                           // The kernel line carried no time the agent could read: this is when it was read.
-                          <span data-testid="xid-undated" title="The kernel log line had no timestamp the agent could read; this is when the agent read it.">
+                          <span
+                            data-testid="xid-undated"
+                            title="The kernel log line had no timestamp the agent could read; this is when the agent read it."
+                          >
                             undated (read {formatDateTime(x.occurredAt)})
                           </span>
                         ) : (

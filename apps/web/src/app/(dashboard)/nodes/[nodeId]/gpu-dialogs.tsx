@@ -30,7 +30,15 @@ export function GpuFormDialog({ nodeId, gpu, trigger }: { nodeId: string; gpu?: 
   const create = useMutation(trpc.gpus.create.mutationOptions());
   const update = useMutation(trpc.gpus.update.mutationOptions());
   const values: FormIn = gpu
-    ? { nodeId, uuid: gpu.uuid, index: gpu.index, model: gpu.model, memoryMib: gpu.memoryMib, interconnect: gpu.interconnect, pciBusId: gpu.pciBusId }
+    ? {
+        nodeId,
+        uuid: gpu.uuid,
+        index: gpu.index,
+        model: gpu.model,
+        memoryMib: gpu.memoryMib,
+        interconnect: gpu.interconnect,
+        pciBusId: gpu.pciBusId,
+      }
     : { nodeId, uuid: '', index: 0, model: 'NVIDIA H100 80GB HBM3', memoryMib: 81559, interconnect: 'nvlink', pciBusId: null };
   return (
     <FormDialog<FormIn, FormOut, unknown>
@@ -41,7 +49,12 @@ export function GpuFormDialog({ nodeId, gpu, trigger }: { nodeId: string; gpu?: 
       schema={ZGpuFields}
       values={values}
       submit={(v) =>
-        gpu ? update.mutateAsync({ id: gpu.id, data: { index: v.index, model: v.model, memoryMib: v.memoryMib, interconnect: v.interconnect, pciBusId: v.pciBusId } }) : create.mutateAsync(v)
+        gpu
+          ? update.mutateAsync({
+              id: gpu.id,
+              data: { index: v.index, model: v.model, memoryMib: v.memoryMib, interconnect: v.interconnect, pciBusId: v.pciBusId },
+            })
+          : create.mutateAsync(v)
       }
       onSuccess={async () => {
         toast.success(gpu ? 'GPU updated' : 'GPU added');
@@ -52,7 +65,14 @@ export function GpuFormDialog({ nodeId, gpu, trigger }: { nodeId: string; gpu?: 
       {({ register, formState: { errors } }) => (
         <>
           <Field label="UUID" htmlFor="gpu-uuid" error={errors.uuid?.message}>
-            <Input id="gpu-uuid" className="font-mono" disabled={!!gpu} placeholder="GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" aria-invalid={!!errors.uuid} {...register('uuid')} />
+            <Input
+              id="gpu-uuid"
+              className="font-mono"
+              disabled={!!gpu}
+              placeholder="GPU-xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"
+              aria-invalid={!!errors.uuid}
+              {...register('uuid')}
+            />
           </Field>
           <div className="grid grid-cols-2 gap-4">
             <Field label="Index" htmlFor="gpu-index" error={errors.index?.message}>
@@ -76,7 +96,13 @@ export function GpuFormDialog({ nodeId, gpu, trigger }: { nodeId: string; gpu?: 
               </NativeSelect>
             </Field>
             <Field label="PCI bus id" htmlFor="gpu-pci" error={errors.pciBusId?.message}>
-              <Input id="gpu-pci" className="font-mono" placeholder="00000000:18:00.0" aria-invalid={!!errors.pciBusId} {...register('pciBusId', { setValueAs: emptyToNull })} />
+              <Input
+                id="gpu-pci"
+                className="font-mono"
+                placeholder="00000000:18:00.0"
+                aria-invalid={!!errors.pciBusId}
+                {...register('pciBusId', { setValueAs: emptyToNull })}
+              />
             </Field>
           </div>
         </>

@@ -28,7 +28,11 @@ export function NodeCredentialsPanel({ nodeId, hostname }: { nodeId: string; hos
   const creds = useQuery({ ...trpc.nodeCredentials.list.queryOptions({ nodeId }), select: (rows) => pageLocally(rows, state, SORT_VALUE) });
   const revoke = useMutation(trpc.nodeCredentials.revoke.mutationOptions());
   const columns = [
-    col.accessor('tokenPrefix', { header: 'Credential', enableSorting: false, cell: (c) => <span className="font-mono text-xs">{c.getValue()}…</span> }),
+    col.accessor('tokenPrefix', {
+      header: 'Credential',
+      enableSorting: false,
+      cell: (c) => <span className="font-mono text-xs">{c.getValue()}…</span>,
+    }),
     col.display({
       id: 'status',
       header: 'Status',
@@ -41,7 +45,11 @@ export function NodeCredentialsPanel({ nodeId, hostname }: { nodeId: string; hos
           <Badge variant="healthy">active</Badge>
         ),
     }),
-    col.accessor('createdAt', { header: 'Issued', enableSorting: true, cell: (c) => <span className="text-xs tabular-nums">{formatDateTime(c.getValue())}</span> }),
+    col.accessor('createdAt', {
+      header: 'Issued',
+      enableSorting: true,
+      cell: (c) => <span className="text-xs tabular-nums">{formatDateTime(c.getValue())}</span>,
+    }),
     col.accessor('lastUsedAt', {
       enableSorting: true,
       header: 'Last used',
@@ -75,7 +83,9 @@ export function NodeCredentialsPanel({ nodeId, hostname }: { nodeId: string; hos
         <CardTitle className="flex items-center gap-2">
           <ShieldCheck className="size-4 text-primary" /> Agent credentials
         </CardTitle>
-        <CardDescription>Issued when the agent enrolled; only a hash is stored. Re-enrolling the node revokes the older ones.</CardDescription>
+        <CardDescription>
+          Issued when the agent enrolled; only a hash is stored. Re-enrolling the node revokes the older ones.
+        </CardDescription>
       </CardHeader>
       <CardContent>
         <QueryDataTable<Row, Sort>
@@ -86,7 +96,12 @@ export function NodeCredentialsPanel({ nodeId, hostname }: { nodeId: string; hos
           state={state}
           onStateChange={setState}
           getRowId={(r) => r.id}
-          empty={<EmptyState title="No agent enrolled on this node" description="Create a join token on the cluster page and run the enroll command on this node." />}
+          empty={
+            <EmptyState
+              title="No agent enrolled on this node"
+              description="Create a join token on the cluster page and run the enroll command on this node."
+            />
+          }
         />
       </CardContent>
     </Card>

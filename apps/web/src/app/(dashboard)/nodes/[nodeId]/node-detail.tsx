@@ -43,9 +43,19 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
         actions={
           canEdit ? (
             <>
-              <NodeFormDialog clusterId={n.clusterId} node={n} trigger={<Button variant="outline"><Pencil /> Edit</Button>} />
+              <NodeFormDialog
+                clusterId={n.clusterId}
+                node={n}
+                trigger={
+                  <Button variant="outline">
+                    <Pencil /> Edit
+                  </Button>
+                }
+              />
               <DeleteNodeButton node={n} onDeleted={() => router.push(`/clusters/${n.cluster.id}`)}>
-                <Button variant="outline"><Trash2 /> Delete</Button>
+                <Button variant="outline">
+                  <Trash2 /> Delete
+                </Button>
               </DeleteNodeButton>
             </>
           ) : null
@@ -53,16 +63,39 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
       />
       <Card>
         <CardContent className="grid grid-cols-2 gap-4 pt-5 md:grid-cols-4">
-          <div><p className="text-xs uppercase text-muted-foreground">Address</p><p className="text-sm font-medium">{n.ipAddress ?? '—'}</p></div>
-          <div><p className="text-xs uppercase text-muted-foreground">Driver / CUDA</p><p className="text-sm font-medium">{n.driverVersion ?? '—'} / {n.cudaVersion ?? '—'}</p></div>
-          <div><p className="text-xs uppercase text-muted-foreground">Agent</p><p className="text-sm font-medium">{n.agentVersion ?? 'not enrolled'}</p></div>
-          <div><p className="text-xs uppercase text-muted-foreground">Labels</p><p className="text-sm font-medium">{labels.length ? labels.map(([k, v]) => `${k}=${v}`).join(', ') : '—'}</p></div>
+          <div>
+            <p className="text-xs uppercase text-muted-foreground">Address</p>
+            <p className="text-sm font-medium">{n.ipAddress ?? '—'}</p>
+          </div>
+          <div>
+            <p className="text-xs uppercase text-muted-foreground">Driver / CUDA</p>
+            <p className="text-sm font-medium">
+              {n.driverVersion ?? '—'} / {n.cudaVersion ?? '—'}
+            </p>
+          </div>
+          <div>
+            <p className="text-xs uppercase text-muted-foreground">Agent</p>
+            <p className="text-sm font-medium">{n.agentVersion ?? 'not enrolled'}</p>
+          </div>
+          <div>
+            <p className="text-xs uppercase text-muted-foreground">Labels</p>
+            <p className="text-sm font-medium">{labels.length ? labels.map(([k, v]) => `${k}=${v}`).join(', ') : '—'}</p>
+          </div>
         </CardContent>
       </Card>
       <div>
         <div className="mb-3 flex items-center justify-between">
           <h2 className="text-lg font-semibold">GPUs</h2>
-          {canEdit ? <GpuFormDialog nodeId={n.id} trigger={<Button size="sm"><Plus /> Add GPU</Button>} /> : null}
+          {canEdit ? (
+            <GpuFormDialog
+              nodeId={n.id}
+              trigger={
+                <Button size="sm">
+                  <Plus /> Add GPU
+                </Button>
+              }
+            />
+          ) : null}
         </div>
         {n.gpus.length === 0 ? (
           <EmptyState title="No GPUs on this node" description="The agent registers GPUs it sees; you can also add them by hand." />
@@ -94,11 +127,25 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
                     <TableCell>{formatMib(g.memoryMib)}</TableCell>
                     <TableCell>{g.interconnect}</TableCell>
                     <TableCell className="font-mono text-xs">{g.pciBusId ?? '—'}</TableCell>
-                    <TableCell><HealthBadge status={g.health} /></TableCell>
+                    <TableCell>
+                      <HealthBadge status={g.health} />
+                    </TableCell>
                     {canEdit ? (
                       <TableCell className="text-right">
-                        <GpuFormDialog nodeId={n.id} gpu={g} trigger={<Button variant="ghost" size="icon" aria-label={`Edit GPU ${g.index}`}><Pencil /></Button>} />
-                        <DeleteGpuButton gpu={g}><Button variant="ghost" size="icon" aria-label={`Delete GPU ${g.index}`}><Trash2 /></Button></DeleteGpuButton>
+                        <GpuFormDialog
+                          nodeId={n.id}
+                          gpu={g}
+                          trigger={
+                            <Button variant="ghost" size="icon" aria-label={`Edit GPU ${g.index}`}>
+                              <Pencil />
+                            </Button>
+                          }
+                        />
+                        <DeleteGpuButton gpu={g}>
+                          <Button variant="ghost" size="icon" aria-label={`Delete GPU ${g.index}`}>
+                            <Trash2 />
+                          </Button>
+                        </DeleteGpuButton>
                       </TableCell>
                     ) : null}
                   </TableRow>

@@ -6,9 +6,7 @@ export const metadata: Metadata = { title: 'Node' };
 
 export default async function Page({ params }: { params: Promise<{ nodeId: string }> }) {
   const { nodeId } = await params;
-  await prefetch(
-    trpc.nodes.get.queryOptions({ id: nodeId }),
-  );
+  await prefetch(trpc.nodes.get.queryOptions({ id: nodeId }));
   return (
     <HydrateClient>
       <NodeDetail nodeId={nodeId} />

@@ -70,14 +70,26 @@ function DownloadProgress({ step }: { step: Step }) {
   const pct = total > 0 ? Math.min(100, (done / total) * 100) : step.state === 'succeeded' ? 100 : 0;
   return (
     <div className="space-y-2" data-testid="download-progress">
-      <div className="h-3 w-full overflow-hidden rounded-full bg-muted" role="progressbar" aria-valuemin={0} aria-valuemax={100} aria-valuenow={Math.round(pct)} aria-label="Download progress">
-        <div className={cn('h-full transition-all', step.state === 'failed' ? 'bg-destructive' : 'bg-primary')} style={{ width: `${pct}%` }} />
+      <div
+        className="h-3 w-full overflow-hidden rounded-full bg-muted"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(pct)}
+        aria-label="Download progress"
+      >
+        <div
+          className={cn('h-full transition-all', step.state === 'failed' ? 'bg-destructive' : 'bg-primary')}
+          style={{ width: `${pct}%` }}
+        />
       </div>
       <div className="flex flex-wrap gap-x-6 gap-y-1 text-sm tabular-nums">
         <span data-testid="progress-bytes">
           {formatBytes(done)} / {formatBytes(total)} ({pct.toFixed(0)}%)
         </span>
-        <span>{p.filesDone ?? 0}/{p.filesTotal ?? 0} files</span>
+        <span>
+          {p.filesDone ?? 0}/{p.filesTotal ?? 0} files
+        </span>
         {step.state === 'running' ? (
           <>
             <span>{formatBytes(p.bytesPerSecond ?? 0)}/s</span>
@@ -86,7 +98,9 @@ function DownloadProgress({ step }: { step: Step }) {
         ) : null}
         <span className="text-muted-foreground">attempt {step.attempts}</span>
       </div>
-      {step.state === 'running' && p.currentFiles?.length ? <p className="font-mono text-xs text-muted-foreground">{p.currentFiles.join(', ')}</p> : null}
+      {step.state === 'running' && p.currentFiles?.length ? (
+        <p className="font-mono text-xs text-muted-foreground">{p.currentFiles.join(', ')}</p>
+      ) : null}
       {step.error ? <p className="text-sm text-destructive">{step.error}</p> : null}
     </div>
   );
@@ -173,9 +187,15 @@ export function RunDetail({ runId }: { runId: string }) {
             <DownloadProgress step={download} />
             <div>
               <h3 className="mb-2 text-sm font-medium">Log</h3>
-              <pre className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs" data-testid="step-logs" suppressHydrationWarning>
+              <pre
+                className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs"
+                data-testid="step-logs"
+                suppressHydrationWarning
+              >
                 {download.logs.length
-                  ? download.logs.map((l) => `${new Date(l.loggedAt).toLocaleTimeString()} ${l.level.toUpperCase().padEnd(5)} ${l.message}`).join('\n')
+                  ? download.logs
+                      .map((l) => `${new Date(l.loggedAt).toLocaleTimeString()} ${l.level.toUpperCase().padEnd(5)} ${l.message}`)
+                      .join('\n')
                   : 'No log lines yet.'}
               </pre>
             </div>

@@ -70,7 +70,8 @@ function CheckRow({ c }: { c: Check }) {
               {c.explanation}
             </pre>
             <p className="mt-1 text-xs text-muted-foreground">
-              Thresholds: <span className="font-mono">{JSON.stringify(c.thresholds)}</span> · {c.samples.length} raw samples in the evidence bundle
+              Thresholds: <span className="font-mono">{JSON.stringify(c.thresholds)}</span> · {c.samples.length} raw samples in the evidence
+              bundle
             </p>
           </TableCell>
         </TableRow>
@@ -91,7 +92,11 @@ function Comparison({ runId }: { runId: string }) {
   return (
     <div className="space-y-3" data-testid="baseline-comparison">
       <p className="text-sm">
-        Against <Link className="text-primary hover:underline" href={`/validation/${q.data.baselineRunId}`}>baseline run</Link>: <VerdictBadge verdict={cmp.verdict} /> {cmp.summary}
+        Against{' '}
+        <Link className="text-primary hover:underline" href={`/validation/${q.data.baselineRunId}`}>
+          baseline run
+        </Link>
+        : <VerdictBadge verdict={cmp.verdict} /> {cmp.summary}
       </p>
       <Table>
         <TableHeader>
@@ -114,7 +119,9 @@ function Comparison({ runId }: { runId: string }) {
               </TableCell>
               <TableCell className="text-right tabular-nums">{fmt(g.baseline)}</TableCell>
               <TableCell className="text-right tabular-nums">{fmt(g.candidate)}</TableCell>
-              <TableCell className="text-right tabular-nums">{g.deltaPct !== null ? `${g.deltaPct >= 0 ? '+' : ''}${g.deltaPct.toFixed(1)}%` : fmt(g.delta)}</TableCell>
+              <TableCell className="text-right tabular-nums">
+                {g.deltaPct !== null ? `${g.deltaPct >= 0 ? '+' : ''}${g.deltaPct.toFixed(1)}%` : fmt(g.delta)}
+              </TableCell>
               <TableCell title={g.explanation}>
                 <VerdictBadge verdict={g.verdict} />
               </TableCell>
@@ -148,7 +155,13 @@ export function RunDetail({ runId }: { runId: string }) {
   const levels = perfLevels(perf?.metrics).filter((l) => l.dist.e2elMs.p50 !== null);
   const top = levels.at(-1);
   const retrieval = r.checks.find((c) => c.kind === 'long_context');
-  const ctx = r.context as { engine?: string; engineVersion?: string; servedModelName?: string; gpuUuids?: string[]; artifactDigest?: string | null };
+  const ctx = r.context as {
+    engine?: string;
+    engineVersion?: string;
+    servedModelName?: string;
+    gpuUuids?: string[];
+    artifactDigest?: string | null;
+  };
 
   const download = async () => {
     setDownloading(true);
@@ -177,7 +190,10 @@ export function RunDetail({ runId }: { runId: string }) {
           <span className="inline-flex flex-wrap items-center gap-2" data-testid="run-status">
             <StateBadge state={r.state} /> <VerdictBadge verdict={r.verdict} />
             {r.cancelRequestedAt && live ? <span>cancelling…</span> : null}
-            <span>requested {formatDateTime(r.createdAt)}{r.requestedBy ? ` by ${r.requestedBy}` : ''}</span>
+            <span>
+              requested {formatDateTime(r.createdAt)}
+              {r.requestedBy ? ` by ${r.requestedBy}` : ''}
+            </span>
           </span>
         }
         actions={
@@ -214,12 +230,30 @@ export function RunDetail({ runId }: { runId: string }) {
           <dl className="grid grid-cols-2 gap-4 md:grid-cols-4">
             <Info label="Engine">{ctx.engine ? `${ctx.engine} ${ctx.engineVersion}` : '—'}</Info>
             <Info label="Served model">{ctx.servedModelName ?? '—'}</Info>
-            <Info label="Artifact">{ctx.artifactDigest ? <span className="font-mono text-xs">{ctx.artifactDigest.slice(0, 19)}…</span> : 'not recorded'}</Info>
+            <Info label="Artifact">
+              {ctx.artifactDigest ? <span className="font-mono text-xs">{ctx.artifactDigest.slice(0, 19)}…</span> : 'not recorded'}
+            </Info>
             <Info label="GPUs">{ctx.gpuUuids?.length ?? 0}</Info>
             <Info label="Started">{r.startedAt ? formatDateTime(r.startedAt) : 'queued'}</Info>
             <Info label="Finished">{r.finishedAt ? formatDateTime(r.finishedAt) : '—'}</Info>
-            <Info label="Baseline">{r.baselineRun ? <Link className="text-primary hover:underline" href={`/validation/${r.baselineRun.id}`}>{r.baselineRun.id.slice(0, 10)}…</Link> : 'none'}</Info>
-            <Info label="Evidence digest">{r.evidenceDigest ? <span className="break-all font-mono text-xs" data-testid="evidence-digest">{r.evidenceDigest}</span> : 'sealed when the run finishes'}</Info>
+            <Info label="Baseline">
+              {r.baselineRun ? (
+                <Link className="text-primary hover:underline" href={`/validation/${r.baselineRun.id}`}>
+                  {r.baselineRun.id.slice(0, 10)}…
+                </Link>
+              ) : (
+                'none'
+              )}
+            </Info>
+            <Info label="Evidence digest">
+              {r.evidenceDigest ? (
+                <span className="break-all font-mono text-xs" data-testid="evidence-digest">
+                  {r.evidenceDigest}
+                </span>
+              ) : (
+                'sealed when the run finishes'
+              )}
+            </Info>
           </dl>
         </CardContent>
       </Card>
@@ -280,7 +314,9 @@ export function RunDetail({ runId }: { runId: string }) {
         <CardHeader>
           <CardTitle>Compared with the baseline</CardTitle>
         </CardHeader>
-        <CardContent>{live ? <p className="text-sm text-muted-foreground">Compared when the run finishes.</p> : <Comparison runId={runId} />}</CardContent>
+        <CardContent>
+          {live ? <p className="text-sm text-muted-foreground">Compared when the run finishes.</p> : <Comparison runId={runId} />}
+        </CardContent>
       </Card>
     </div>
   );

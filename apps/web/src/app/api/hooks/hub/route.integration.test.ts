@@ -34,10 +34,17 @@ const payload = (name: string) => ({
 });
 
 function post(body: string, headers: Record<string, string> = {}) {
-  return POST(new Request('http://localhost:3000/api/hooks/hub', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body }));
+  return POST(
+    new Request('http://localhost:3000/api/hooks/hub', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    }),
+  );
 }
 
-const queued = async () => (await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized'])).map((j) => ({ name: j.name, id: j.id, data: j.data as unknown }));
+const queued = async () =>
+  (await queue.getJobs(['waiting', 'delayed', 'active', 'prioritized'])).map((j) => ({ name: j.name, id: j.id, data: j.data as unknown }));
 
 beforeAll(async () => {
   const slug = `hook-${randomBytes(4).toString('hex')}`;
@@ -62,7 +69,13 @@ describe('POST /api/hooks/hub', () => {
     const res = await post(JSON.stringify(payload(hubRepoId)), { 'x-webhook-secret': SECRET });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ checks: 1 });
-    expect(await queued()).toEqual([{ name: checkRepoJob.name, id: checkRepoJob.jobId!({ trackedRepoId, reason: 'webhook' }), data: { trackedRepoId, reason: 'webhook' } }]);
+    expect(await queued()).toEqual([
+      {
+        name: checkRepoJob.name,
+        id: checkRepoJob.jobId!({ trackedRepoId, reason: 'webhook' }),
+        data: { trackedRepoId, reason: 'webhook' },
+      },
+    ]);
   });
 
   it('a push to a repo nobody tracks is accepted and checks nothing', async () => {
@@ -86,7 +99,12 @@ describe('POST /api/hooks/hub', () => {
   });
 
   it('answers 400 to a malformed body with the right secret, and enqueues nothing', async () => {
-    for (const body of ['{not json', '', JSON.stringify({ nope: true }), JSON.stringify({ ...payload(hubRepoId), repo: { type: 'model' } })]) {
+    for (const body of [
+      '{not json',
+      '',
+      JSON.stringify({ nope: true }),
+      JSON.stringify({ ...payload(hubRepoId), repo: { type: 'model' } }),
+    ]) {
       const res = await post(body, { 'x-webhook-secret': SECRET });
       expect(res.status).toBe(400);
       expect(await res.json()).toMatchObject({ error: 'Not a Hub webhook payload' });

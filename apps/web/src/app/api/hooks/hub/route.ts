@@ -13,7 +13,10 @@ export async function POST(request: Request) {
     body = null;
   }
   try {
-    const res = await handleHubWebhook({ prisma, producer }, { secretHeader: request.headers.get('x-webhook-secret'), configuredSecret: config.HUB_WEBHOOK_SECRET, body });
+    const res = await handleHubWebhook(
+      { prisma, producer },
+      { secretHeader: request.headers.get('x-webhook-secret'), configuredSecret: config.HUB_WEBHOOK_SECRET, body },
+    );
     return Response.json(res.body, { status: res.status });
   } catch (e) {
     // The Hub retries failed deliveries; a queue outage should not lose the push.

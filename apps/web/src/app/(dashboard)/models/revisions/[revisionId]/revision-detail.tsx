@@ -140,7 +140,9 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
                 <TableRow key={f.path}>
                   <TableCell className="font-mono text-xs">{f.path}</TableCell>
                   <TableCell className="text-right tabular-nums">{formatBytes(f.sizeBytes)}</TableCell>
-                  <TableCell className="font-mono text-xs text-muted-foreground">{f.sha256 ? `sha256 ${f.sha256.slice(0, 16)}…` : `git ${f.gitOid?.slice(0, 12) ?? '—'}`}</TableCell>
+                  <TableCell className="font-mono text-xs text-muted-foreground">
+                    {f.sha256 ? `sha256 ${f.sha256.slice(0, 16)}…` : `git ${f.gitOid?.slice(0, 12) ?? '—'}`}
+                  </TableCell>
                   <TableCell className="text-xs text-muted-foreground">{status(f.path)}</TableCell>
                 </TableRow>
               ))}
@@ -156,7 +158,8 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
           <CardContent className="flex flex-wrap gap-3" data-testid="revision-runs">
             {r.runs.map((run) => (
               <Link key={run.id} href={`/pipelines/${run.id}`} className="inline-flex items-center gap-2 hover:underline">
-                <RunStateBadge state={run.state} /> target {clusterName.has(run.targetKey) ? `cluster ${clusterName.get(run.targetKey)}` : run.targetKey}
+                <RunStateBadge state={run.state} /> target{' '}
+                {clusterName.has(run.targetKey) ? `cluster ${clusterName.get(run.targetKey)}` : run.targetKey}
               </Link>
             ))}
           </CardContent>
