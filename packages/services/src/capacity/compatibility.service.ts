@@ -2,18 +2,7 @@ import { checkCompatibility, planFit, type TCompatReport } from '@fleetplane/dom
 import type { ServiceContext } from '../context';
 import { notFound } from '../errors';
 import { listCatalogEngines, listCatalogGpus, matchCatalogGpu } from './catalog.service';
-import { artifactModelSource, clusterHardware } from './planner.service';
-
-const ARTIFACT_SELECT = {
-  id: true,
-  format: true,
-  quantisation: true,
-  sizeBytes: true,
-  storageUri: true,
-  requirements: true,
-  revision: { select: { commitSha: true, trackedRepo: { select: { hubRepoId: true } } } },
-  modelConfig: { select: { source: true, body: true } },
-} as const;
+import { ARTIFACT_SELECT, artifactModelSource, clusterHardware } from './planner.service';
 
 export interface TPairVerdict {
   artifactId: string;

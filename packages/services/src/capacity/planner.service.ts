@@ -49,7 +49,8 @@ type ArtifactRow = {
   modelConfig: { source: string; body: unknown } | null;
 };
 
-const ARTIFACT_SELECT = {
+/** What the planner and the compatibility checks read of an artifact: one select for both. */
+export const ARTIFACT_SELECT = {
   id: true,
   format: true,
   quantisation: true,

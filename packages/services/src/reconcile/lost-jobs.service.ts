@@ -6,7 +6,7 @@ import { jobIdPart, startPipelineRunJob, startValidationRunJob, type TQueueName 
 import type { Db, PrismaClient } from '@fleetplane/db';
 import { anyJobLive, removeFinishedJobs, type JobProducer } from '@fleetplane/queue';
 import { dispatchOutbox } from '../outbox/outbox.service';
-import { finalizeRun } from '../pipelines/step-runner.service';
+import { finalisePipelineRun } from '../pipelines/step-runner.service';
 import { finaliseRun } from '../validation/run-lifecycle.service';
 import { decideLostRun, isFreshHeartbeat, latestOf, type LostRunAction } from './lost-run-decision';
 
@@ -176,7 +176,7 @@ async function reconcilePipelineRuns(
       result.requeued.push(run.id);
     } else {
       // Derives the run's state from its steps (and fails the ones still open), as the flow's parent would.
-      await finalizeRun(prisma, run.id);
+      await finalisePipelineRun(prisma, run.id);
       (decision.action === 'fail' ? result.failed : result.settled).push(run.id);
     }
   }
