@@ -5,7 +5,7 @@ import { gguf, GGMLQuantizationType } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSafetensorsHeader } from '@fleetplane/fake-hub';
 import { SafetensorsCheckpoint } from '../safetensors/reader';
-import { writeTinyV4Checkpoint } from '../testing/tiny-checkpoint';
+import { writeTinyV4Checkpoint } from '@fleetplane/fake-hub/content/tiny-checkpoint';
 import { QualityThresholdError, convertCheckpoint } from './convert';
 
 // Independent decoders written from the format descriptions, deliberately not sharing code with the converter.

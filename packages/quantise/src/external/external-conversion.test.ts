@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { gguf, GGMLQuantizationType } from '@huggingface/gguf';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from '../convert/convert';
-import { writeTinyV4Checkpoint } from '../testing/tiny-checkpoint';
+import { writeTinyV4Checkpoint } from '@fleetplane/fake-hub/content/tiny-checkpoint';
 import { runExternalConversion } from './external-conversion';
 import { ToolFailedError, ToolTimeoutError, runTool } from './run-tool';
 

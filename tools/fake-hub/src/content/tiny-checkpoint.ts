@@ -1,14 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  generationConfig,
-  safetensorsIndex,
-  tokenizerConfig,
-  tokenizerJson,
-  v4Config,
-  v4Shards,
-  type V4Variant,
-} from '@fleetplane/fake-hub/content/model-files';
+import { generationConfig, safetensorsIndex, tokenizerConfig, tokenizerJson, v4Config, v4Shards, type V4Variant } from './model-files';
 
 /**
  * Writes a miniature DeepSeek V4 checkpoint with the fake hub's builders (the same bytes the local hub serves):
