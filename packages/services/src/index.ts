@@ -44,5 +44,4 @@ export * from './validation/baseline-gates';
 export * from './upstream/demo-publish.service';
 export * from './network/network-policy.service';
 export * from './capacity/index';
-export * from './reconcile/lost-run-decision';
 export * from './reconcile/lost-jobs.service';

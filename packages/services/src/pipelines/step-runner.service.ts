@@ -20,7 +20,7 @@ import type { PrismaClient } from '@fleetplane/db';
 import { resolveRepoAccess, upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 import { detectFormat, detectQuantisation } from './artifact-format';
 import type { DownloadLimits } from './cluster-download-limits';
-import { UNIT_HEARTBEAT_MS } from '../reconcile/lost-run-decision';
+import { UNIT_HEARTBEAT_MS } from '@fleetplane/domain/runs/lost-run-decision';
 
 /** A failure retrying cannot fix (bad bytes, full disk, refused by the Hub): the worker must not retry. */
 export class PermanentStepError extends Error {

@@ -8,7 +8,7 @@ import { anyJobLive, removeFinishedJobs, type JobProducer } from '@fleetplane/qu
 import { dispatchOutbox } from '../outbox/outbox.service';
 import { finalisePipelineRun } from '../pipelines/step-runner.service';
 import { finaliseRun } from '../validation/run-lifecycle.service';
-import { decideLostRun, isFreshHeartbeat, latestOf, type LostRunAction } from './lost-run-decision';
+import { decideLostRun, isFreshHeartbeat, latestOf, type LostRunAction } from '@fleetplane/domain/runs/lost-run-decision';
 
 // The ids of a run's jobs. Deterministic, so queueing lost work again never adds a second copy of
 // a job that still exists, and two reconcilers (two worker replicas) add one job between them.
