@@ -1,7 +1,7 @@
 // The real agent against the real production server, through an outage: the agent (apps/agent bundle,
 // reading the stand-in nvidia-smi) enrolls, reports, keeps collecting into its disk queue while the
 // server is down, and after the restart every collected sample is stored exactly once. This spec runs
-// its OWN `next start` of the same build against the e2e database, so it can stop and restart it
+// its OWN production server (apps/web/server.mjs) on the same build against the e2e database, so it can stop and restart it
 // without disturbing the server the browser tests use.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -17,7 +17,7 @@ import { expect, test } from './fixtures/test';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const HOST = 'delivery-test-node';
 
-/** `next start` forks the server process: stop the whole tree. */
+/** Stop the server and anything it started (Next may fork workers): the whole tree. */
 function processTree(pid: number): number[] {
   const out = [pid];
   for (let i = 0; i < out.length; i += 1) {
@@ -46,15 +46,11 @@ async function stopTree(child: ChildProcess) {
 }
 
 function startServer(port: number): ChildProcess & { output: string } {
-  const child = spawn(
-    process.execPath,
-    [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'],
-    {
-      cwd: path.join(root, 'apps/web'),
-      env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: process.env.E2E_DATABASE_URL, LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    },
-  ) as ChildProcess & { output: string };
+  const child = spawn(process.execPath, [path.join(root, 'apps/web/server.mjs'), '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: path.join(root, 'apps/web'),
+    env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: process.env.E2E_DATABASE_URL, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  }) as ChildProcess & { output: string };
   child.output = '';
   child.stderr!.on('data', (d: Buffer) => (child.output += d.toString()));
   return child;
@@ -65,7 +61,7 @@ async function serverUp(server: ChildProcess & { output: string }, url: string) 
   await until(
     'the server',
     async () => {
-      if (server.exitCode !== null) throw new Error(`next start exited (${server.exitCode}): ${server.output.slice(-500)}`);
+      if (server.exitCode !== null) throw new Error(`the web server exited (${server.exitCode}): ${server.output.slice(-500)}`);
       return fetch(`${url}/api/health`).then((r) => r.ok);
     },
     60_000,
@@ -77,7 +73,7 @@ async function until<T>(what: string, fn: () => Promise<T | null | false | undef
   for (;;) {
     const v = await fn().catch((e: unknown) => {
       // A dead server is a failure now, not a timeout later; a refused connection is just "not yet".
-      if (e instanceof Error && e.message.startsWith('next start exited')) throw e;
+      if (e instanceof Error && e.message.startsWith('the web server exited')) throw e;
       return null;
     });
     if (v) return v;

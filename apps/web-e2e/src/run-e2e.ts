@@ -66,12 +66,11 @@ async function main(): Promise<number> {
       FLEETPLANE_DEMO: 'true',
       FLEETPLANE_DATA_DIR: artifactsDir,
     };
-    group.start(
-      'web',
-      process.execPath,
-      [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'],
-      { env, cwd: path.join(root, 'apps/web'), quiet: true },
-    );
+    group.start('web', process.execPath, [path.join(root, 'apps/web/server.mjs'), '-p', String(port), '-H', '127.0.0.1'], {
+      env,
+      cwd: path.join(root, 'apps/web'),
+      quiet: true,
+    });
     group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env, quiet: true });
     await waitForHttp(`${baseUrl}/api/health`, 60_000);
     const args = ['playwright', 'test', '--config', path.join(here, '../playwright.config.ts'), ...process.argv.slice(2)];

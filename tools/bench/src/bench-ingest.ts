@@ -1,6 +1,6 @@
 /**
  * Telemetry ingest benchmark: many simulated agents POST real v1 batches concurrently, for a fixed time,
- * to the PRODUCTION web server (`next start` of apps/web/.next) backed by a fresh, migrated database.
+ * to the PRODUCTION web server (apps/web/server.mjs serving apps/web/.next, as `npm start` runs it) backed by a fresh, migrated database.
  *
  *   npx tsx tools/bench/src/bench-ingest.ts [--agents 200] [--gpus 8] [--collections 60] [--rate 20000] [--seconds 30]
  *                                         [--warmup 5] [--agent-seconds 20] [--json result.json]
@@ -64,7 +64,7 @@ function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
-/** The pid and all its descendants (`next start` forks the actual server). */
+/** The pid and all its descendants (Next may fork workers). */
 function processTree(pid: number): number[] {
   const out = [pid];
   for (let i = 0; i < out.length; i += 1) {
@@ -371,24 +371,20 @@ async function main() {
     const server = `http://127.0.0.1:${port}`;
     // --cpu-prof is refused in NODE_OPTIONS; as an exec argument it is inherited by the forked server.
     const profile = args['profile-web'] ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(args['profile-web'])}`] : [];
-    web = spawn(
-      process.execPath,
-      [...profile, path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'],
-      {
-        cwd: path.join(root, 'apps/web'),
-        env: {
-          ...process.env,
-          NODE_ENV: 'production',
-          NEXT_TELEMETRY_DISABLED: '1',
-          DATABASE_URL: db.url,
-          REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-          BETTER_AUTH_SECRET: randomBytes(32).toString('hex'),
-          FLEETPLANE_PUBLIC_URL: server,
-          LOG_LEVEL: 'warn',
-        },
-        stdio: ['ignore', 'ignore', 'inherit'],
+    web = spawn(process.execPath, [...profile, path.join(root, 'apps/web/server.mjs'), '-p', String(port), '-H', '127.0.0.1'], {
+      cwd: path.join(root, 'apps/web'),
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        NEXT_TELEMETRY_DISABLED: '1',
+        DATABASE_URL: db.url,
+        REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+        BETTER_AUTH_SECRET: randomBytes(32).toString('hex'),
+        FLEETPLANE_PUBLIC_URL: server,
+        LOG_LEVEL: 'warn',
       },
-    );
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
     await waitForHttp(`${server}/api/health`, 60_000);
     const webPid = web.pid!;
 
@@ -496,7 +492,7 @@ async function main() {
     if (args.json) writeFileSync(args.json, `${JSON.stringify(result, null, 2)}\n`);
   } finally {
     if (web && web.exitCode === null) {
-      // `next start` forks the server: stop the whole tree we started, children first.
+      // Stop the whole tree we started (Next may fork workers), children first.
       const tree = processTree(web.pid!).reverse();
       const signal = (sig: NodeJS.Signals) => {
         for (const p of tree) {

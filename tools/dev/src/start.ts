@@ -167,12 +167,10 @@ async function main() {
     if (demoHub.ready) say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
     else say(`warning: the demo hub did not answer on ${demoHub.url} within 30 s; it is restarted if it exits (see its log lines above)`);
   }
-  group.start(
-    'web',
-    process.execPath,
-    [path.join(root, 'node_modules/next/dist/bin/next'), 'start', '-p', String(config.PORT), '-H', '0.0.0.0'],
-    { env, cwd: path.join(root, 'apps/web') },
-  );
+  group.start('web', process.execPath, [path.join(root, 'apps/web/server.mjs'), '-p', String(config.PORT), '-H', '0.0.0.0'], {
+    env,
+    cwd: path.join(root, 'apps/web'),
+  });
   group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env });
 
   await waitForHttp(`http://127.0.0.1:${config.PORT}/api/health`, 60_000);

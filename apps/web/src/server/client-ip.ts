@@ -1,6 +1,7 @@
 import { loadConfig } from '@fleetplane/config';
-import { clientIpFromForwardedFor, parseTrustedProxies } from '@fleetplane/domain/net/client-ip';
+import { clientIpFromPeer, parseTrustedProxies } from '@fleetplane/domain/net/client-ip';
 import type { Cidr } from '@fleetplane/domain/net/ip-address';
+import { PEER_IP_HEADER } from '../../peer-ip.mjs';
 
 /**
  * The header Better Auth reads the client IP from (see runtime.ts). The auth route sets it from
@@ -17,9 +18,13 @@ function trustedProxies(): Cidr[] {
   return trusted.cidrs;
 }
 
-/** The client IP of a request (X-Forwarded-For under TRUSTED_PROXY_CIDRS; see clientIpFromForwardedFor). */
+/**
+ * The client IP of a request: the socket's address, which the custom server (apps/web/server.mjs)
+ * stamps into PEER_IP_HEADER, or under TRUSTED_PROXY_CIDRS the client behind those proxies from
+ * X-Forwarded-For (see clientIpFromPeer). Null when the request did not come through that server.
+ */
 export function clientIp(headers: Headers): string | null {
-  return clientIpFromForwardedFor(headers.get('x-forwarded-for'), trustedProxies());
+  return clientIpFromPeer({ peer: headers.get(PEER_IP_HEADER), forwardedFor: headers.get('x-forwarded-for') }, trustedProxies());
 }
 
 /** The request as Better Auth should see it: CLIENT_IP_HEADER is the decided client IP, or absent. */

@@ -29,7 +29,7 @@ export function runtime(): WebRuntime {
     baseURL: config.FLEETPLANE_PUBLIC_URL,
     signInAttemptsPerMinute: config.SIGN_IN_ATTEMPTS_PER_MINUTE,
     signInAttemptsPerAccount: config.SIGN_IN_ATTEMPTS_PER_ACCOUNT,
-    // The auth route puts the client IP that clientIp() decided (X-Forwarded-For under TRUSTED_PROXY_CIDRS)
+    // The auth route puts the client IP that clientIp() decided (the socket's address, or X-Forwarded-For behind TRUSTED_PROXY_CIDRS)
     // into this one header, so Better Auth's rate limits and sessions use the same address as audit events.
     ipAddressHeaders: [CLIENT_IP_HEADER],
   });

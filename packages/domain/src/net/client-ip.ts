@@ -17,33 +17,37 @@ export function parseTrustedProxies(text: string): Cidr[] {
 }
 
 /**
- * The client IP of a request from its X-Forwarded-For chain, for rate limits and audit alike.
+ * The client IP of a request, for rate limits and audit alike, from the address of the socket the
+ * request arrived on (`peer`, stamped by apps/web/server.mjs) and its X-Forwarded-For chain.
  *
- * - With trusted proxies: walk the chain from the right (the hop our own proxy appended) past every
- *   trusted proxy; the first address that is not one is the client. Entries left of it were written
- *   by the client and are ignored, so a client cannot choose its address by sending the header.
- * - Without trusted proxies: only a single entry is taken (the one the web server filled in from the
- *   socket); a chain cannot be resolved without knowing which hops to trust.
- * - A malformed hop where the walk needs it gives null (unknown), never a guess.
+ * - The peer is the last hop and the only address nobody but the kernel wrote. Without it (a request
+ *   that did not come through the custom server) the client is unknown: null, never a header's word.
+ * - Without trusted proxies the client IS the peer; X-Forwarded-For is ignored, so a client that sends
+ *   the header directly cannot choose the address counted and recorded.
+ * - With trusted proxies: a peer that is not one of them is the client (its X-Forwarded-For is its own
+ *   claim and is not read). A trusted peer's chain is walked leftwards past every trusted proxy; the
+ *   first address that is not one is the client. Entries left of it were written by the client and are
+ *   ignored. A chain of only proxies, or a malformed hop where the walk needs it, gives null.
  *
  * The same rule Better Auth applies to its rate-limit header, so the address counted and the address
  * recorded agree.
  */
-export function clientIpFromForwardedFor(forwardedFor: string | null | undefined, trustedProxies: readonly Cidr[]): string | null {
-  const hops = (forwardedFor ?? '')
+export function clientIpFromPeer(
+  request: { peer: string | null | undefined; forwardedFor: string | null | undefined },
+  trustedProxies: readonly Cidr[],
+): string | null {
+  const peer = parseIpAddress(request.peer ?? '');
+  if (!peer) return null;
+  const trusted = (ip: IpAddress) => trustedProxies.some((c) => cidrContains(c, ip));
+  if (!trusted(peer)) return show(peer);
+  const hops = (request.forwardedFor ?? '')
     .split(',')
     .map((h) => h.trim())
     .filter(Boolean);
-  if (hops.length === 0) return null;
-  if (trustedProxies.length === 0) {
-    if (hops.length !== 1) return null;
-    const only = parseIpAddress(hops[0]!);
-    return only ? show(only) : null;
-  }
   for (let i = hops.length - 1; i >= 0; i--) {
     const ip = parseIpAddress(hops[i]!);
     if (!ip) return null;
-    if (trustedProxies.some((c) => cidrContains(c, ip))) continue;
+    if (trusted(ip)) continue;
     return show(ip);
   }
   return null;
