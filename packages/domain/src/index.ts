@@ -3,3 +3,4 @@ export * from './health/index';
 export * from './validation/index';
 export * from './capacity/index';
 export * from './quantisation/index';
+export * from './runs/lost-run-decision';

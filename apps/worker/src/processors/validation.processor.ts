@@ -19,10 +19,10 @@ import {
   saveCheckProgress,
   saveCheckResult,
   touchCheckHeartbeat,
-  UNIT_HEARTBEAT_MS,
   validationCheckJobId,
   validationFinaliseJobId,
 } from '@fleetplane/services';
+import { UNIT_HEARTBEAT_MS } from '@fleetplane/domain';
 import { runCheck } from '@fleetplane/validation';
 import type { ProcessorRegistry } from '../registry';
 
