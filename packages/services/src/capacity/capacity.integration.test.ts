@@ -304,6 +304,25 @@ describe('clusterCost', () => {
     expect(body).toContain(`fleetplane_cluster_savings_usd_24h{cluster="${c.name}"}`);
   });
 
+  it('counts GPU time only from when the cluster first reported, so a new cluster is not charged for the whole window', async () => {
+    const c = await cluster({ gpus: 2, hourly: 3.59 });
+    const now = new Date();
+    const at = (hoursAgo: number) => new Date(now.getTime() - hoursAgo * 3600_000);
+    await prisma.engineSample.create({
+      data: { nodeId: c.nodeId, clusterId: c.id, sampledAt: at(2), promptTokensTotal: 0, generationTokensTotal: 0 },
+    });
+    await prisma.engineSample.create({
+      data: { nodeId: c.nodeId, clusterId: c.id, sampledAt: at(1), promptTokensTotal: 60_000, generationTokensTotal: 20_000 },
+    });
+    const r = await clusterCost(ctx, { clusterId: c.id, window: '24h', powerUsdPerKwh: null }, now);
+    expect(r.report!.gpuHours).toBeCloseTo(4, 6);
+    expect(r.report!.computeUsd).toBeCloseTo(4 * 3.59, 6);
+    // The buckets before the first report cost nothing; the bucket it falls in is paid from that moment on.
+    expect(r.series.slice(0, 21).every((p) => p.selfHostedUsd === 0)).toBe(true);
+    expect(r.series.reduce((n, p) => n + p.selfHostedUsd, 0)).toBeCloseTo(4 * 3.59, 6);
+    expect(r.notes.join('\n')).toMatch(/GPU time counted from .* first reported telemetry/);
+  });
+
   it('a cluster with no telemetry still has its GPU cost and says what is missing', async () => {
     const c = await cluster({ served: 'some-other-model' });
     const r = await clusterCost(ctx, { clusterId: c.id, window: '1h' });

@@ -76,7 +76,7 @@ export async function clusterCost(
   const gpuHourlyUsd = Number(cluster.gpuHourlyCostUsd);
   const notes: string[] = [];
 
-  const [prices, family, samples, telemetry] = await Promise.all([
+  const [prices, family, samples, telemetry, firstSeenRows] = await Promise.all([
     listApiPrices(ctx),
     servedFamily(ctx.prisma, cluster.id, cluster.servedModelName),
     // The last sample before the window too, so the first increase inside it is counted.
@@ -94,7 +94,23 @@ export async function clusterCost(
              COUNT(DISTINCT r.gpu_id)::int AS gpus
         FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id
        WHERE n.cluster_id = ${cluster.id} AND r.resolution::text = ${hours <= 24 ? 'minute' : 'hour'} AND r.bucket_start >= ${from} AND r.bucket_start < ${to}`,
+    // When the cluster's GPUs or engines first reported (rollups outlive raw samples; LEAST skips nulls).
+    ctx.prisma.$queryRaw<{ first_seen: Date | null }[]>`
+      SELECT LEAST(
+               (SELECT MIN(sampled_at) FROM engine_sample WHERE cluster_id = ${cluster.id}),
+               (SELECT MIN(r.bucket_start) FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id WHERE n.cluster_id = ${cluster.id})
+             ) AS first_seen`,
   ]);
+
+  // GPU-hours count from when Fleetplane first saw the cluster report, not from before it existed here:
+  // a cluster enrolled five minutes ago has not cost a day of GPU time in this window, and pricing its
+  // five minutes of tokens against 24 GPU-hours would overstate $/1M tokens by orders of magnitude.
+  // A cluster that never reported is priced for the whole window (and says so below).
+  const firstSeen = firstSeenRows[0]?.first_seen ?? null;
+  const billedFrom = firstSeen && firstSeen > from ? firstSeen : from;
+  // At least a minute: a first sample a moment ago (or dated slightly ahead, within the clock tolerance) is still a price.
+  const billedHours = Math.max(1 / 60, (to.getTime() - billedFrom.getTime()) / 3600_000);
+  if (billedFrom > from) notes.push(`GPU time counted from ${billedFrom.toISOString()}, when this cluster first reported telemetry`);
 
   const api = prices.find((p) => p.family === family) ?? null;
   if (!family) notes.push('Could not tell which model family this cluster serves: no hosted API comparison');
@@ -107,7 +123,9 @@ export async function clusterCost(
     at: new Date(from.getTime() + i * bucketMs).toISOString(),
     promptTokens: 0,
     generationTokens: 0,
-    selfHostedUsd: (gpuCount * gpuHourlyUsd * bucketMs) / 3600_000,
+    // Only the part of the bucket after the cluster first reported is paid for.
+    selfHostedUsd:
+      (gpuCount * gpuHourlyUsd * Math.max(0, Math.min(bucketMs, from.getTime() + (i + 1) * bucketMs - billedFrom.getTime()))) / 3600_000,
     apiUsd: 0,
     blendedPerM: null,
   }));
@@ -150,7 +168,7 @@ export async function clusterCost(
 
   const report = api
     ? computeCost({
-        windowHours: hours,
+        windowHours: billedHours,
         gpuCount,
         gpuHourlyUsd,
         power:
