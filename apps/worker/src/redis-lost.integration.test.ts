@@ -13,6 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateHealthJob, type TValidationSuiteInput } from '@fleetplane/contracts';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import { createTestDatabase, type TestDatabase } from '@fleetplane/db/testing';
+import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { JobProducer } from '@fleetplane/queue';
 import { SYSTEM_ACTOR, getValidationEvidence, getValidationRun, runRepoCheck, startValidationRun, syncSuites } from '@fleetplane/services';
@@ -147,6 +148,8 @@ async function startWorker(prefix: string) {
 beforeAll(async () => {
   db = await createTestDatabase();
   prisma = createPrismaClient(db.url);
+  // The fake Hub and the reference endpoint listen on loopback, which the network policy refuses unless allowed.
+  await allowLoopbackForTests(prisma);
   await syncSuites(prisma, [suite as never]);
   redisPort = await freePort();
   redisDir = await mkdtemp(path.join(tmpdir(), 'fp-redis-lost-'));
