@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZGpuSample } from '@fleetplane/contracts';
-import { NvidiaSmiCollector, toGpuSamples } from './nvidia-smi';
+import { GPU_QUERY_FIELDS, NvidiaSmiCollector, toGpuSamples } from './nvidia-smi';
 import { parseSmiCsv } from './nvidia-smi-csv';
 
 // The stand-in executable from tools/ (referenced by path: the agent must not import tool code).
@@ -130,24 +130,8 @@ describe('NvidiaSmiCollector against the stand-in nvidia-smi', () => {
   });
 });
 
-const fields = [
-  'index',
-  'uuid',
-  'name',
-  'pci.bus_id',
-  'memory.total',
-  'memory.used',
-  'utilization.gpu',
-  'utilization.memory',
-  'temperature.gpu',
-  'power.draw',
-  'power.limit',
-  'clocks.current.sm',
-  'ecc.errors.corrected.volatile.total',
-  'ecc.errors.uncorrected.volatile.total',
-  'clocks_event_reasons.active',
-];
-const row = (cells: string) => parseSmiCsv(cells, { header: false, fields }).rows;
+// The agent's own query, so the rows below are what nvidia-smi prints for it.
+const row = (cells: string) => parseSmiCsv(cells, { header: false, fields: [...GPU_QUERY_FIELDS] }).rows;
 
 describe('toGpuSamples', () => {
   it('nulls out-of-range readings instead of sinking the batch, and never turns [N/A] into 0', () => {
