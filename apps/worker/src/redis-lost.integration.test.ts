@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { evaluateHealthJob, type TValidationSuiteInput } from '@fleetplane/contracts';
+import { slowValidationSuite } from './testing/slow-suite';
+import { evaluateHealthJob } from '@fleetplane/contracts';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import { createTestDatabase, type TestDatabase } from '@fleetplane/db/testing';
 import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
@@ -26,21 +27,7 @@ const REPO = `acme/redis-lost-${tag}`;
 const REPO_KEPT = `acme/redis-lost-kept-${tag}`;
 const FILE_BYTES = 3_000_000;
 
-const suite: TValidationSuiteInput = {
-  name: `t-redis-lost-${tag}`,
-  version: 1,
-  checks: [
-    { key: 'endpoint', kind: 'endpoint' },
-    // ~4 s: 8 requests of 200 tokens at 10 ms per token, two at a time.
-    {
-      key: 'performance',
-      kind: 'performance',
-      params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 200, requestsPerLevel: 8 },
-      thresholds: { maxErrorRate: 0 },
-    },
-    { key: 'exact-answers', kind: 'exact_answer', params: { taskIds: ['arith-mul', 'unit-f-c'] }, thresholds: { minAccuracy: 1 } },
-  ],
-};
+const suite = slowValidationSuite(`t-redis-lost-${tag}`);
 
 let db: TestDatabase;
 let prisma: PrismaClient;

@@ -5,8 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { slowValidationSuite } from './testing/slow-suite';
 import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
-import type { TValidationSuiteInput } from '@fleetplane/contracts';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { JobProducer } from '@fleetplane/queue';
@@ -27,20 +27,7 @@ const tag = randomBytes(3).toString('hex');
 
 // The performance check takes ~4 s (8 requests of 200 tokens at 10 ms, two at a time): long enough
 // to be killed in the middle of, short enough to run again.
-const suite: TValidationSuiteInput = {
-  name: `t-crash-${tag}`,
-  version: 1,
-  checks: [
-    { key: 'endpoint', kind: 'endpoint' },
-    {
-      key: 'performance',
-      kind: 'performance',
-      params: { concurrencyLevels: [2], inputTokens: 64, outputTokens: 200, requestsPerLevel: 8 },
-      thresholds: { maxErrorRate: 0 },
-    },
-    { key: 'exact-answers', kind: 'exact_answer', params: { taskIds: ['arith-mul', 'unit-f-c'] }, thresholds: { minAccuracy: 1 } },
-  ],
-};
+const suite = slowValidationSuite(`t-crash-${tag}`);
 
 let prisma: PrismaClient;
 let producer: JobProducer;
