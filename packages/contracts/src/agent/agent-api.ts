@@ -4,6 +4,15 @@ export const AGENT_API_VERSION = 'v1' as const;
 export const AGENT_API_PATHS = {
   enroll: `/api/agent/${AGENT_API_VERSION}/enroll`,
   telemetry: `/api/agent/${AGENT_API_VERSION}/telemetry`,
+  /** GET ?waitSeconds=N: the node's open commands (long poll). */
+  commands: `/api/agent/${AGENT_API_VERSION}/commands`,
+  /** POST a ZCommandReport for one command. */
+  commandReport: (commandId: string) => `/api/agent/${AGENT_API_VERSION}/commands/${encodeURIComponent(commandId)}/report`,
+  /** PUT a ZNodeStateReport: engine state, what it serves, the model cache. */
+  nodeState: `/api/agent/${AGENT_API_VERSION}/node-state`,
+  /** GET (Range supported) one file of an artifact the node's cluster may fetch. */
+  artifactFile: (artifactId: string, relativePath: string) =>
+    `/api/agent/${AGENT_API_VERSION}/artifacts/${encodeURIComponent(artifactId)}/files/${relativePath.split('/').map(encodeURIComponent).join('/')}`,
 } as const;
 
 // Per-batch bounds. An 8-GPU node reporting every 10 s produces 8 GPU samples per batch; the bounds leave

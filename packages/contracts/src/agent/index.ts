@@ -3,3 +3,4 @@ export * from './agent-error.schema';
 export * from './enroll.schema';
 export * from './pci-bus-id';
 export * from './telemetry.schema';
+export * from './commands.schema';
