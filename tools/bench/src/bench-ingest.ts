@@ -16,7 +16,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ import { createTestDatabase } from '@fleetplane/db/testing';
 import { freePort, waitForHttp as waitUntilUp } from '@fleetplane/dev/local-net';
 import { FAKE_NVIDIA_SMI_BIN, fakeH100, fakeNvidiaSmiEnv, writeFakeNvidiaSmiConfig } from '@fleetplane/fake-nvidia-smi';
 import { createJoinToken, hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '@fleetplane/services';
+import { cpuSeconds, percentile, processTree, statusKb } from './proc';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -55,48 +56,8 @@ const AGENT_SECONDS = Number(args['agent-seconds']);
 
 // ── process measurements ─────────────────────────────────────────────────────────────────────────
 
-function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** The pid and all its descendants (Next may fork workers). */
-function processTree(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i += 1) {
-    const p = out[i]!;
-    try {
-      for (const task of readdirSync(`/proc/${p}/task`)) {
-        const children = readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').trim();
-        if (children) out.push(...children.split(/\s+/).map(Number));
-      }
-    } catch {
-      // exited
-    }
-  }
-  return out;
-}
-
-/** utime+stime (and children's) of a process in seconds, from /proc/<pid>/stat. */
-function cpuSeconds(pid: number): { own: number; children: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const tick = 100; // CLK_TCK on Linux
-  const n = (i: number) => Number(fields[i - 3]);
-  return { own: (n(14) + n(15)) / tick, children: (n(16) + n(17)) / tick };
-}
-
 async function waitForHttp(url: string, timeoutMs: number) {
   if (!(await waitUntilUp(url, timeoutMs))) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 // ── simulated agents ─────────────────────────────────────────────────────────────────────────────

@@ -36,6 +36,7 @@ import {
   rollupMinutes,
   secretPrefix,
 } from '@fleetplane/services';
+import { percentile } from './proc';
 
 const { values: args } = parseArgs({
   options: {
@@ -153,11 +154,6 @@ async function fillRollups(
       ON CONFLICT DO NOTHING`;
   }
   return rows;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
 async function timeIt(repeats: number, fn: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }> {
