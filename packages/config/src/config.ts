@@ -119,6 +119,11 @@ export const CONFIG_SPEC = {
     default: undefined,
     doc: 'When set, /metrics answers only scrapes sending `Authorization: Bearer <token>` (Prometheus `authorization.credentials`); open when unset.',
   },
+  FLEETPLANE_DEMO_FLEET_NODES: {
+    schema: z.coerce.number().int().min(0).max(5000),
+    default: '0',
+    doc: 'With the demo: also run a simulated fleet of this many 8-GPU nodes (real enrollments and agent API traffic, no agent processes) in cluster "sim-fleet".',
+  },
   FLEETPLANE_QUEUE_PREFIX: {
     schema: z.string().regex(/^[A-Za-z0-9_-]+$/, 'Letters, digits, - and _ only'),
     default: 'fleetplane',

@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError, loadConfig } from '@fleetplane/config';
 import { DEMO_PASSWORD, DEMO_USERS } from './seed-demo-users';
 import { startDemoFleetAgents } from './demo-fleet-agents';
+import { startDemoSimulatedFleet } from './demo-sim-fleet';
 import { prepareDatabase } from './prepare';
 import { startDemoEndpoints, startDemoTraffic } from './demo-endpoints';
 import { startDemoHubProcess } from './demo-hub';
@@ -190,6 +191,19 @@ async function main() {
         `demo: ${agents.started.length} node agent(s) reporting (${agents.started.join(', ')}); their state is in ${path.relative(root, path.join(dataDir, 'agents'))}/`,
       );
     cleanups.push(startDemoTraffic(say));
+    if (config.FLEETPLANE_DEMO_FLEET_NODES > 0) {
+      const stopSimulated = await startDemoSimulatedFleet({
+        dataDir,
+        serverUrl: `http://127.0.0.1:${config.PORT}`,
+        databaseUrl,
+        nodes: config.FLEETPLANE_DEMO_FLEET_NODES,
+        say,
+      }).catch((err: unknown) => {
+        say(`warning: the simulated fleet did not start: ${(err as Error).message}`);
+        return async () => undefined;
+      });
+      cleanups.push(stopSimulated);
+    }
   }
   const lines = [
     '',
