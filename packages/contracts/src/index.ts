@@ -15,3 +15,4 @@ export * from './validation/index';
 export * from './validation-runs/index';
 export * from './settings/network-policy.schema';
 export * from './capacity/capacity.schema';
+export * from './proposals/index';

@@ -4,3 +4,4 @@ export * from './validation/index';
 export * from './capacity/index';
 export * from './quantisation/index';
 export * from './runs/lost-run-decision';
+export * from './proposals/index';

@@ -45,3 +45,4 @@ export * from './upstream/demo-publish.service';
 export * from './network/network-policy.service';
 export * from './capacity/index';
 export * from './reconcile/lost-jobs.service';
+export * from './proposals/index';

@@ -6,3 +6,4 @@ export * from './telemetry.job';
 export * from './health.job';
 export * from './notifications.job';
 export * from './validation.job';
+export * from './proposals.job';

@@ -91,13 +91,29 @@ export async function sendAlertNotification(
   if (!alert) return { delivered: false, reason: 'alert no longer exists' };
   if (job.transition === 'opened' && alert.notifiedAt) return { delivered: false, reason: 'already delivered' };
   const body = buildAlertMessage(alert, job.transition, opts.dashboardUrl);
+  const res = await postSlackWebhook(prisma, body, opts, 'fleetplane-alerts/1');
+  if (job.transition === 'opened') await prisma.alert.update({ where: { id: alert.id }, data: { notifiedAt: new Date() } });
+  return { delivered: true, status: res.status };
+}
+
+/**
+ * POSTs one Slack-compatible message through the network policy. Network errors, timeouts, 429 and 5xx
+ * throw a plain Error (the job retries with backoff); other 4xx and a refused address throw
+ * PermanentWebhookError. Shared by every notification the control plane sends (alerts, proposal decisions).
+ */
+export async function postSlackWebhook(
+  prisma: PrismaClient,
+  body: TSlackMessage,
+  opts: WebhookOptions,
+  userAgent: string,
+): Promise<Response> {
   const network = opts.network ?? (await loadNetworkPolicy(prisma));
   const guardedFetch = createGuardedFetch({ policy: network, ...(opts.resolve ? { resolve: opts.resolve } : {}) });
   let res: Response;
   try {
     res = await guardedFetch(opts.webhookUrl, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'user-agent': 'fleetplane-alerts/1' },
+      headers: { 'content-type': 'application/json', 'user-agent': userAgent },
       body: JSON.stringify(body),
       redirect: 'error',
       signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
@@ -114,6 +130,5 @@ export async function sendAlertNotification(
     throw new PermanentWebhookError(
       `Alert webhook refused the message with ${res.status}${detail ? `: ${detail}` : ''}; check ALERT_WEBHOOK_URL`,
     );
-  if (job.transition === 'opened') await prisma.alert.update({ where: { id: alert.id }, data: { notifiedAt: new Date() } });
-  return { delivered: true, status: res.status };
+  return res;
 }

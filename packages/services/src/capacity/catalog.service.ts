@@ -63,12 +63,12 @@ export function toApiPrice(row: PriceRow): TApiPrice {
   };
 }
 
-export async function listCatalogGpus(ctx: Pick<ServiceContext, 'prisma'>) {
+export async function listCatalogGpus(ctx: { prisma: PrismaClient | Db }) {
   const rows = await ctx.prisma.catalogGpu.findMany({ orderBy: [{ vendor: 'asc' }, { memoryMib: 'asc' }, { model: 'asc' }] });
   return rows.map(toGpuSpec);
 }
 
-export async function listCatalogEngines(ctx: Pick<ServiceContext, 'prisma'>) {
+export async function listCatalogEngines(ctx: { prisma: PrismaClient | Db }) {
   const rows = await ctx.prisma.catalogEngine.findMany({ orderBy: { kind: 'asc' } });
   return rows.map(toEngineSpec);
 }

@@ -1,3 +1,4 @@
+import type { Db, PrismaClient } from '@fleetplane/db';
 import { checkCompatibility, planFit, type TCompatReport } from '@fleetplane/domain';
 import type { ServiceContext } from '../context';
 import { notFound } from '../errors';
@@ -17,7 +18,8 @@ export interface TPairVerdict {
   problem: string | null;
 }
 
-async function verdictsFor(ctx: Pick<ServiceContext, 'prisma'>, artifactIds: string[], clusterIds: string[]): Promise<TPairVerdict[]> {
+// Reads only, so it runs inside a caller's transaction as well (a proposal records the verdict it was made on).
+async function verdictsFor(ctx: { prisma: PrismaClient | Db }, artifactIds: string[], clusterIds: string[]): Promise<TPairVerdict[]> {
   const [gpus, engines, artifacts] = await Promise.all([
     listCatalogGpus(ctx),
     listCatalogEngines(ctx),
@@ -107,4 +109,11 @@ export async function compatibilityForRevision(ctx: Pick<ServiceContext, 'prisma
             clusters.map((c) => c.id),
           ),
   };
+}
+
+/** One (artifact, cluster) pair: what a proposal records and refuses on. */
+export async function compatibilityForPair(db: PrismaClient | Db, artifactId: string, clusterId: string): Promise<TPairVerdict> {
+  const [verdict] = await verdictsFor({ prisma: db }, [artifactId], [clusterId]);
+  if (!verdict) throw notFound('Artifact', artifactId);
+  return verdict;
 }

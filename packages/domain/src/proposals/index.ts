@@ -1,0 +1,4 @@
+export * from './state-machine';
+export * from './approvals';
+export * from './evidence';
+export * from './voiding';
