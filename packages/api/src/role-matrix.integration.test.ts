@@ -128,6 +128,18 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
     });
     return { id: alert.id };
   },
+  'proposals.list': async () => ({ page: 1, pageSize: 10, state: 'pending_approval' }),
+  'proposals.get': async () => ({ id: (await proposal()).id }),
+  'proposals.decisionState': async () => ({ id: (await proposal()).id }),
+  'proposals.create': async () => ({ artifactId: (await artifact()).id, clusterId: (await cluster()).id, reason: 'role matrix' }),
+  'proposals.approve': async () => ({ id: (await proposal()).id, comment: 'ok' }),
+  'proposals.reject': async () => ({ id: (await proposal()).id, reason: 'not on this evidence' }),
+  'proposals.updatePolicy': async () => ({
+    clusterId: (await cluster()).id,
+    approvalsRequired: 2,
+    proposalExpiryDays: 5,
+    gatingSuiteName: null,
+  }),
   'validationSuites.list': async () => undefined,
   'validationRuns.list': async () => ({ page: 1, pageSize: 10, state: 'failed' }),
   'validationRuns.get': async () => ({ id: (await validationRun(true)).id }),
@@ -268,6 +280,34 @@ async function pipelineRun(state: 'queued' | 'failed') {
       steps: { create: [{ kind: 'download', position: 0, state: step }] },
     },
     include: { steps: true },
+  });
+}
+
+async function artifact() {
+  return h.prisma.artifact.create({
+    data: {
+      revisionId: (await modelRevision()).id,
+      format: 'fp8',
+      quantisation: 'FP8',
+      sizeBytes: 1_000_000n,
+      digest: `sha256:${uniqueName('a')}`,
+      storageUri: 'file:///nonexistent/role-matrix',
+    },
+  });
+}
+/** An open proposal from the pipeline (no requester), so every approver may decide on it. */
+async function proposal() {
+  const a = await artifact();
+  return h.prisma.upgradeProposal.create({
+    data: {
+      clusterId: (await cluster()).id,
+      artifactId: a.id,
+      artifactDigest: a.digest,
+      origin: 'pipeline',
+      evidenceDigest: `sha256:${uniqueName('e')}`,
+      state: 'pending_approval',
+      expiresAt: new Date(Date.now() + 86_400_000),
+    },
   });
 }
 

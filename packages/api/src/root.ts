@@ -7,6 +7,7 @@ import { alertsRouter } from './routers/alerts.router';
 import { validationRunsRouter, validationSuitesRouter } from './routers/validation.router';
 import { demoRouter, modelsRouter, pipelinesRouter, upstreamRouter } from './routers/upstream.router';
 import { capacityRouter, catalogRouter } from './routers/capacity.router';
+import { proposalsRouter } from './routers/proposals.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -30,6 +31,7 @@ export const appRouter = router({
   demo: demoRouter,
   capacity: capacityRouter,
   catalog: catalogRouter,
+  proposals: proposalsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,5 +1,5 @@
-import { expireCredentialsJob, outboxSweepJob } from '@fleetplane/contracts';
-import { dispatchOutbox, expireCredentials } from '@fleetplane/services';
+import { expireCredentialsJob, outboxSweepJob, proposalsSweepJob } from '@fleetplane/contracts';
+import { dispatchOutbox, expireCredentials, sweepProposals } from '@fleetplane/services';
 import type { ProcessorRegistry } from '../registry';
 
 export function registerMaintenance(registry: ProcessorRegistry) {
@@ -12,6 +12,15 @@ export function registerMaintenance(registry: ProcessorRegistry) {
     .register(outboxSweepJob, async (_payload, _job, { prisma, producer, log }) => {
       const result = await dispatchOutbox(prisma, producer);
       if (result.dispatched) log.info(result, 'dispatched outbox messages');
+      return result;
+    })
+    .register(proposalsSweepJob, async (payload, _job, { prisma, producer, log }) => {
+      const result = await sweepProposals(prisma, payload.now ? new Date(payload.now) : new Date());
+      if (result.expired || result.settled) {
+        log.info(result, 'proposals expired or settled');
+        // Their webhook notifications were written to the outbox with the change; send them now.
+        await dispatchOutbox(prisma, producer);
+      }
       return result;
     });
 }
