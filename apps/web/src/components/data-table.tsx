@@ -58,9 +58,6 @@ export function DataTable<TRow, TSort extends string>({
       if (first) onStateChange({ ...state, page: 1, sortBy: first.id as TSort, sortDir: first.desc ? 'desc' : 'asc' });
     },
   });
-  const pages = Math.max(1, Math.ceil(total / state.pageSize));
-  const from = total === 0 ? 0 : (state.page - 1) * state.pageSize + 1;
-  const to = Math.min(total, state.page * state.pageSize);
 
   return (
     <div className="space-y-3" data-testid={testId} aria-busy={isFetching}>
@@ -110,49 +107,7 @@ export function DataTable<TRow, TSort extends string>({
         </Table>
         {rows.length === 0 ? <div className="p-4">{typeof empty === 'string' ? <EmptyState title={empty} /> : empty}</div> : null}
       </div>
-      <div className="flex flex-wrap items-center justify-between gap-2 text-sm text-muted-foreground">
-        <span>
-          {from}–{to} of {total}
-        </span>
-        <div className="flex items-center gap-2">
-          <label className="flex items-center gap-1">
-            Rows
-            <NativeSelect
-              aria-label="Rows per page"
-              className="h-8 w-20"
-              value={state.pageSize}
-              onChange={(e) => onStateChange({ ...state, page: 1, pageSize: Number(e.target.value) })}
-            >
-              {[10, 25, 50, 100].map((n) => (
-                <option key={n} value={n}>
-                  {n}
-                </option>
-              ))}
-            </NativeSelect>
-          </label>
-          <span>
-            Page {state.page} of {pages}
-          </span>
-          <Button
-            variant="outline"
-            size="icon"
-            aria-label="Previous page"
-            disabled={state.page <= 1}
-            onClick={() => onStateChange({ ...state, page: state.page - 1 })}
-          >
-            <ChevronLeft />
-          </Button>
-          <Button
-            variant="outline"
-            size="icon"
-            aria-label="Next page"
-            disabled={state.page >= pages}
-            onClick={() => onStateChange({ ...state, page: state.page + 1 })}
-          >
-            <ChevronRight />
-          </Button>
-        </div>
-      </div>
+      <Pager total={total} page={state.page} pageSize={state.pageSize} onChange={(p) => onStateChange({ ...state, ...p })} />
     </div>
   );
 }
@@ -202,4 +157,68 @@ export function pageLocally<TRow, TSort extends string>(
   });
   const start = (state.page - 1) * state.pageSize;
   return { items: sorted.slice(start, start + state.pageSize), total: rows.length };
+}
+
+/** "1–25 of 300", rows per page and previous / next: the one paging control of every server-paged list. */
+export function Pager({
+  total,
+  page,
+  pageSize,
+  onChange,
+  pageSizes = [10, 25, 50, 100],
+}: {
+  total: number;
+  page: number;
+  pageSize: number;
+  onChange: (next: { page: number; pageSize: number }) => void;
+  pageSizes?: number[];
+}) {
+  const pages = Math.max(1, Math.ceil(total / pageSize));
+  const from = total === 0 ? 0 : (page - 1) * pageSize + 1;
+  const to = Math.min(total, page * pageSize);
+  return (
+    <div className="flex flex-wrap items-center justify-between gap-2 text-sm text-muted-foreground">
+      <span>
+        {from}–{to} of {total}
+      </span>
+      <div className="flex items-center gap-2">
+        <label className="flex items-center gap-1">
+          Rows
+          <NativeSelect
+            aria-label="Rows per page"
+            className="h-8 w-20"
+            value={pageSize}
+            onChange={(e) => onChange({ page: 1, pageSize: Number(e.target.value) })}
+          >
+            {pageSizes.map((n) => (
+              <option key={n} value={n}>
+                {n}
+              </option>
+            ))}
+          </NativeSelect>
+        </label>
+        <span>
+          Page {page} of {pages}
+        </span>
+        <Button
+          variant="outline"
+          size="icon"
+          aria-label="Previous page"
+          disabled={page <= 1}
+          onClick={() => onChange({ page: page - 1, pageSize })}
+        >
+          <ChevronLeft />
+        </Button>
+        <Button
+          variant="outline"
+          size="icon"
+          aria-label="Next page"
+          disabled={page >= pages}
+          onClick={() => onChange({ page: page + 1, pageSize })}
+        >
+          <ChevronRight />
+        </Button>
+      </div>
+    </div>
+  );
 }

@@ -56,16 +56,17 @@ export async function fleetUtilisation(ctx: { prisma: PrismaClient }, now = new 
         _count: { select: { nodes: true } },
       },
     }),
+    // Each GPU's newest reading by one index probe (gpu_sample's primary key), not a sort of the whole
+    // window: at 8,000 GPUs the window holds ~96,000 rows (measured 290 ms -> 100 ms on a loaded machine).
     prisma.$queryRaw<LiveRow[]>`
-      WITH latest AS (
-        SELECT DISTINCT ON (s.gpu_id) s.gpu_id, s.node_id, s.utilization_gpu_pct, s.memory_used_mib, s.memory_total_mib,
-               s.power_draw_w, s.power_limit_w, s.temperature_c
-          FROM gpu_sample s WHERE s.sampled_at >= ${liveFrom} AND s.sampled_at <= ${now}
-         ORDER BY s.gpu_id, s.sampled_at DESC)
       SELECT n.cluster_id, COUNT(*)::int AS reporting, AVG(l.utilization_gpu_pct)::float8 AS util_avg,
              SUM(l.memory_used_mib)::float8 AS mem_used, SUM(l.memory_total_mib)::float8 AS mem_total,
              SUM(l.power_draw_w)::float8 AS power, SUM(l.power_limit_w)::float8 AS power_limit, MAX(l.temperature_c)::float8 AS temp_max
-        FROM latest l JOIN node n ON n.id = l.node_id GROUP BY n.cluster_id`,
+        FROM gpu g JOIN node n ON n.id = g.node_id CROSS JOIN LATERAL (
+          SELECT s.utilization_gpu_pct, s.memory_used_mib, s.memory_total_mib, s.power_draw_w, s.power_limit_w, s.temperature_c
+            FROM gpu_sample s WHERE s.gpu_id = g.id AND s.sampled_at >= ${liveFrom} AND s.sampled_at <= ${now}
+           ORDER BY s.sampled_at DESC LIMIT 1) l
+       GROUP BY n.cluster_id`,
     prisma.$queryRaw<{ cluster_id: string; health: THealthStatus; count: number }[]>`
       SELECT n.cluster_id, g.health::text AS health, COUNT(*)::int AS count FROM gpu g JOIN node n ON n.id = g.node_id GROUP BY 1, 2`,
     prisma.$queryRaw<EngineRow[]>`
@@ -74,13 +75,11 @@ export async function fleetUtilisation(ctx: { prisma: PrismaClient }, now = new 
                running_requests, waiting_requests, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY sampled_at DESC) AS rn
           FROM engine_sample WHERE sampled_at >= ${liveFrom} AND sampled_at <= ${now}) t
        WHERE rn <= 2`,
+    // The per-cluster minute rollup (written by the rollup run), not every GPU's minute rows.
     prisma.$queryRaw<{ cluster_id: string; bucket_start: Date; util: number | null; power: number | null }[]>`
-      SELECT n.cluster_id, r.bucket_start,
-             (SUM(r.utilization_gpu_avg * r.sample_count) / NULLIF(SUM(r.sample_count) FILTER (WHERE r.utilization_gpu_avg IS NOT NULL), 0))::float8 AS util,
-             SUM(r.power_draw_w_avg)::float8 AS power
-        FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id
-       WHERE r.resolution = 'minute' AND r.bucket_start >= ${historyFrom}
-       GROUP BY 1, 2 ORDER BY 2`,
+      SELECT cluster_id, bucket_start, utilization_gpu_avg AS util, power_draw_w AS power
+        FROM cluster_rollup WHERE resolution = 'minute' AND bucket_start >= ${historyFrom}
+       ORDER BY bucket_start`,
   ]);
 
   const liveBy = new Map(live.map((r) => [r.cluster_id, r]));

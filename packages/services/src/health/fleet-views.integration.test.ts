@@ -7,6 +7,7 @@ import { batchFor, gpuSample, makeNode, telemetryRequest, testDeps, type TestNod
 import { rollupMinutes } from '../telemetry/rollups.service';
 import { evaluateFleetHealth } from './evaluate-health.service';
 import { handleMetricsRequest, renderFleetMetrics } from './fleet-metrics.service';
+import { fleetSummary } from '../inventory/fleet.service';
 import { fleetUtilisation } from './fleet-utilisation.service';
 import { clusterGpuGrid, gpuHealthDetail, gpuSeries } from './gpu-views.service';
 
@@ -74,6 +75,34 @@ describe('fleet views', () => {
     expect(c.health).toBe('critical');
   });
 
+  it('draws the hour of history from the per-cluster minute rollup', async () => {
+    const minute = (t: number) => new Date(Math.floor(t / 60_000) * 60_000);
+    await rollupMinutes(prisma, minute(now.getTime() - 60_000), new Date(minute(now.getTime()).getTime() + 60_000));
+    const view = await fleetUtilisation({ prisma }, now);
+    const c = view.clusters.find((x) => x.clusterId === a.clusterId)!;
+    const stored = await prisma.clusterRollup.findMany({ where: { clusterId: a.clusterId }, orderBy: { bucketStart: 'asc' } });
+    expect(stored.length).toBeGreaterThan(0);
+    expect(c.history.map((p) => [p.t.toISOString(), p.utilizationGpuAvg, p.powerDrawW])).toEqual(
+      stored.map((r) => [r.bucketStart.toISOString(), r.utilizationGpuAvg, r.powerDrawW]),
+    );
+    // Every sample of the cluster was 400 W; each GPU's minute mean is 400, summed over the GPUs seen.
+    for (const r of stored) expect(r.powerDrawW).toBe(400 * r.gpuCount);
+  });
+
+  it('summarises the fleet from one pass over the GPUs: health, models, memory', async () => {
+    const summary = await fleetSummary({ prisma });
+    const gpus = await prisma.gpu.findMany({ select: { health: true, model: true, memoryMib: true } });
+    expect(summary.gpuCount).toBe(gpus.length);
+    expect(summary.gpuMemoryMib).toBe(gpus.reduce((n, g) => n + g.memoryMib, 0));
+    expect(summary.gpusByHealth.critical).toBe(gpus.filter((g) => g.health === 'critical').length);
+    const models = new Map<string, number>();
+    for (const g of gpus) models.set(g.model, (models.get(g.model) ?? 0) + 1);
+    expect(summary.gpuModels).toEqual(
+      [...models].map(([model, count]) => ({ model, count })).sort((x, y) => y.count - x.count || x.model.localeCompare(y.model)),
+    );
+    expect(summary.nodeCount).toBe(await prisma.node.count());
+  });
+
   it('returns null, not 0, for a cluster that reports nothing', async () => {
     const quiet = await makeNode(prisma, 1);
     const view = await fleetUtilisation({ prisma }, now);
@@ -95,6 +124,36 @@ describe('fleet views', () => {
     expect(gb.healthReasons[0]).toMatchObject({ code: 'ecc_uncorrected' });
     expect(gb.latest).toMatchObject({ utilizationGpuPct: 90, eccUncorrectedVolatile: 1 });
     await expect(clusterGpuGrid({ prisma }, { clusterId: 'missing' })).rejects.toThrow('Cluster missing does not exist');
+  });
+
+  it('pages the grid worst first, with whole-cluster counts, a health filter and a hostname search', async () => {
+    const full = await clusterGpuGrid({ prisma }, { clusterId: a.clusterId });
+    // Node b has the critical GPU, so it leads whatever the hostnames.
+    expect(full.nodes.map((n) => n.id)).toEqual([b.nodeId, a.nodeId]);
+    expect(full).toMatchObject({ total: 2, page: 1, pageSize: 24 });
+    expect(full.summary.gpus).toMatchObject({ healthy: 2, critical: 1 });
+    expect(full.summary.nodes.critical + full.summary.nodes.healthy + full.summary.nodes.warning).toBe(2);
+
+    const second = await clusterGpuGrid({ prisma }, { clusterId: a.clusterId, page: 2, pageSize: 1 });
+    expect(second.nodes.map((n) => n.id)).toEqual([a.nodeId]);
+    expect(second.total).toBe(2);
+    // Only that page's GPUs carry readings: the page is all the server reads.
+    expect(second.nodes[0]!.gpus).toHaveLength(2);
+    expect(second.nodes[0]!.gpus[0]!.latest).toMatchObject({ utilizationGpuPct: 60 });
+    const past = await clusterGpuGrid({ prisma }, { clusterId: a.clusterId, page: 5, pageSize: 1 });
+    expect(past).toMatchObject({ nodes: [], total: 2 });
+
+    const critical = await clusterGpuGrid({ prisma }, { clusterId: a.clusterId, health: ['critical'] });
+    expect(critical.nodes.map((n) => n.id)).toEqual([b.nodeId]);
+    expect(critical.total).toBe(1);
+    // Counts stay those of the whole cluster, so the picture does not change with the filter.
+    expect(critical.summary.gpus).toEqual(full.summary.gpus);
+
+    const byName = await clusterGpuGrid({ prisma }, { clusterId: a.clusterId, hostname: a.hostname.toUpperCase() });
+    expect(byName.nodes.map((n) => n.id)).toEqual([a.nodeId]);
+    const none = await clusterGpuGrid({ prisma }, { clusterId: a.clusterId, hostname: '%' });
+    expect(none).toMatchObject({ nodes: [], total: 0 });
+    await expect(clusterGpuGrid({ prisma }, { clusterId: a.clusterId, pageSize: 101 })).rejects.toThrow();
   });
 
   it('serves the GPU page and its series from raw samples and rollups', async () => {

@@ -1,8 +1,14 @@
-import { GPU_SERIES_RANGE_SECONDS, ZClusterGridInput, ZGpuSeriesInput, type TGpuSeriesInput } from '@fleetplane/contracts';
+import {
+  GPU_SERIES_RANGE_SECONDS,
+  ZClusterGridInput,
+  ZGpuSeriesInput,
+  type TClusterGridInput,
+  type TGpuSeriesInput,
+  type THealthStatus,
+} from '@fleetplane/contracts';
 import { MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
-import type { PrismaClient } from '@fleetplane/db';
+import { Prisma, type PrismaClient } from '@fleetplane/db';
 import type { HealthReason } from '@fleetplane/domain';
-import type { z } from 'zod';
 import { notFound } from '../errors';
 
 interface LatestRow {
@@ -51,50 +57,73 @@ async function latestSamples(prisma: PrismaClient, gpuIds: string[]): Promise<Ma
   return new Map(rows.map((r) => [r.gpu_id, r]));
 }
 
-/** The cluster page's node × GPU grid: every GPU's verdict with its reasons and newest reading. */
-export async function clusterGpuGrid(ctx: { prisma: PrismaClient }, input: z.input<typeof ZClusterGridInput>) {
-  const { clusterId } = ZClusterGridInput.parse(input);
-  const cluster = await ctx.prisma.cluster.findUnique({
-    where: { id: clusterId },
+type HealthCounts = Record<THealthStatus, number>;
+const zeroCounts = (): HealthCounts => ({ unknown: 0, healthy: 0, warning: 0, critical: 0, offline: 0 });
+
+/**
+ * The cluster page's node × GPU grid: health counts for the whole cluster (the picture at a glance) and one
+ * page of nodes, worst first, with every GPU's verdict, reasons and newest reading. Paged on the server so a
+ * 1,000-node cluster costs the same per refresh as a 20-node one (bench:fleet measured 4.6 MB and ~600 ms
+ * for the unpaged grid at 1,000 nodes).
+ */
+export async function clusterGpuGrid(ctx: { prisma: PrismaClient }, input: TClusterGridInput) {
+  const { clusterId, page, pageSize, health, hostname } = ZClusterGridInput.parse(input);
+  const cluster = await ctx.prisma.cluster.findUnique({ where: { id: clusterId }, select: { id: true, name: true, health: true } });
+  if (!cluster) throw notFound('Cluster', clusterId);
+
+  const healthFilter = health && health.length > 0 ? health : null;
+  const search = hostname ? hostname.toLowerCase() : null;
+  const matching = Prisma.sql`n.cluster_id = ${clusterId}
+         AND (${search}::text IS NULL OR strpos(lower(n.hostname), ${search}::text) > 0)
+         AND (${healthFilter}::text[] IS NULL OR n.health::text = ANY(${healthFilter}::text[])
+              OR EXISTS (SELECT 1 FROM gpu g WHERE g.node_id = n.id AND g.health::text = ANY(${healthFilter}::text[])))`;
+  const [nodeCounts, gpuCounts, [{ total } = { total: 0 }], pageRows] = await Promise.all([
+    ctx.prisma.$queryRaw<{ health: THealthStatus; count: number }[]>`
+      SELECT health::text AS health, COUNT(*)::int AS count FROM node WHERE cluster_id = ${clusterId} GROUP BY 1`,
+    ctx.prisma.$queryRaw<{ health: THealthStatus; count: number }[]>`
+      SELECT g.health::text AS health, COUNT(*)::int AS count FROM gpu g JOIN node n ON n.id = g.node_id
+       WHERE n.cluster_id = ${clusterId} GROUP BY 1`,
+    ctx.prisma.$queryRaw<{ total: number }[]>`SELECT COUNT(*)::int AS total FROM node n WHERE ${matching}`,
+    // Worst first: what an operator opens the page for is on page one.
+    ctx.prisma.$queryRaw<{ id: string }[]>`
+      SELECT n.id FROM node n WHERE ${matching}
+       ORDER BY CASE n.health WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'offline' THEN 2 WHEN 'unknown' THEN 3 ELSE 4 END,
+                n.hostname, n.id
+       LIMIT ${pageSize} OFFSET ${(page - 1) * pageSize}`,
+  ]);
+  const ids = pageRows.map((r) => r.id);
+  const nodes = await ctx.prisma.node.findMany({
+    where: { id: { in: ids } },
     select: {
       id: true,
-      name: true,
+      hostname: true,
       health: true,
-      nodes: {
-        orderBy: { hostname: 'asc' },
-        select: {
-          id: true,
-          hostname: true,
-          health: true,
-          healthReasons: true,
-          lastSeenAt: true,
-          reportIntervalSeconds: true,
-          agentVersion: true,
-          gpus: {
-            orderBy: { index: 'asc' },
-            select: {
-              id: true,
-              index: true,
-              uuid: true,
-              model: true,
-              memoryMib: true,
-              health: true,
-              healthReasons: true,
-              lastSampleAt: true,
-            },
-          },
-        },
+      healthReasons: true,
+      lastSeenAt: true,
+      reportIntervalSeconds: true,
+      agentVersion: true,
+      gpus: {
+        orderBy: { index: 'asc' },
+        select: { id: true, index: true, uuid: true, model: true, memoryMib: true, health: true, healthReasons: true, lastSampleAt: true },
       },
     },
   });
-  if (!cluster) throw notFound('Cluster', clusterId);
+  const order = new Map(ids.map((id, i) => [id, i]));
+  nodes.sort((x, y) => order.get(x.id)! - order.get(y.id)!);
   const latest = await latestSamples(
     ctx.prisma,
-    cluster.nodes.flatMap((n) => n.gpus.map((g) => g.id)),
+    nodes.flatMap((n) => n.gpus.map((g) => g.id)),
   );
+  const summary = { nodes: zeroCounts(), gpus: zeroCounts() };
+  for (const r of nodeCounts) summary.nodes[r.health] += r.count;
+  for (const r of gpuCounts) summary.gpus[r.health] += r.count;
   return {
     ...cluster,
-    nodes: cluster.nodes.map((n) => ({
+    summary,
+    total,
+    page,
+    pageSize,
+    nodes: nodes.map((n) => ({
       ...n,
       healthReasons: reasons(n.healthReasons),
       gpus: n.gpus.map((g) => ({ ...g, healthReasons: reasons(g.healthReasons), latest: latestView(latest.get(g.id)) })),

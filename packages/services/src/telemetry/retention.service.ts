@@ -28,6 +28,7 @@ const TABLES = [
   { name: 'engine_sample', column: 'sampled_at', extra: Prisma.empty, key: 'engineSamples' },
   { name: 'gpu_rollup', column: 'bucket_start', extra: Prisma.sql`AND resolution = 'minute'`, key: 'minuteRollups' },
   { name: 'gpu_rollup', column: 'bucket_start', extra: Prisma.sql`AND resolution = 'hour'`, key: 'hourRollups' },
+  { name: 'cluster_rollup', column: 'bucket_start', extra: Prisma.empty, key: 'clusterRollups' },
   { name: 'ingest_batch', column: 'received_at', extra: Prisma.empty, key: 'ingestBatches' },
   { name: 'xid_event', column: 'occurred_at', extra: Prisma.empty, key: 'xidEvents' },
 ] as const;
@@ -41,6 +42,8 @@ function cutoffs(now: Date, p: RetentionPolicy): Record<RetentionKey, Date> {
     engineSamples: hours(p.rawHours),
     minuteRollups: hours(p.minuteRollupDays * 24),
     hourRollups: hours(p.hourRollupDays * 24),
+    // Only minute buckets are written per cluster; they live as long as the GPU minute rollups.
+    clusterRollups: hours(p.minuteRollupDays * 24),
     ingestBatches: hours(p.ingestBatchDays * 24),
     xidEvents: hours(p.xidEventDays * 24),
   };

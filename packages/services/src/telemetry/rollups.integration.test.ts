@@ -64,6 +64,22 @@ describe('telemetry rollups', () => {
     expect(await rollup('minute', at(1, 0))).toMatchObject({ sampleCount: 2, utilizationGpuAvg: 20, utilizationGpuMax: 30 });
   });
 
+  it('writes the cluster minute aggregate beside the GPU rows (sample-weighted utilisation, summed power)', async () => {
+    await rollupMinutes(prisma, at(0, 0), at(2, 0));
+    const clusterRows = await prisma.clusterRollup.findMany({
+      where: { clusterId: node.clusterId, resolution: 'minute' },
+      orderBy: { bucketStart: 'asc' },
+    });
+    expect(clusterRows.map((r) => [r.bucketStart.toISOString(), r.gpuCount, r.utilizationGpuAvg, r.powerDrawW])).toEqual([
+      // Minute 0: utilisation 75 over the three samples (the null one is left out of the weight), power mean 400.
+      [at(0, 0).toISOString(), 1, 75, 400],
+      [at(1, 0).toISOString(), 1, 20, 225],
+    ]);
+    // A rerun recomputes the same buckets instead of adding rows.
+    await rollupMinutes(prisma, at(0, 0), at(2, 0));
+    expect(await prisma.clusterRollup.count({ where: { clusterId: node.clusterId } })).toBe(2);
+  });
+
   it('merges minute rollups into the hour, weighted by sample count, and is idempotent', async () => {
     await rollupHours(prisma, at(0, 0), at(2, 0));
     const h = await rollup('hour', new Date(hour));

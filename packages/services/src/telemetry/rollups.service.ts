@@ -103,7 +103,25 @@ export async function rollupMinutes(db: Db, from: Date, to: Date): Promise<numbe
     ),
   }));
   await upsertRollups(db, 'minute', rows);
+  await rollupClusterMinutes(db, from, to);
   return rows.length;
+}
+
+/**
+ * Per-cluster minute aggregates of [from, to) from the GPU minute rollups just written (sample-weighted
+ * utilisation, summed mean power), recomputed whole like every bucket here.
+ */
+async function rollupClusterMinutes(db: Db, from: Date, to: Date): Promise<void> {
+  await db.$executeRaw`
+    INSERT INTO cluster_rollup (cluster_id, resolution, bucket_start, gpu_count, utilization_gpu_avg, power_draw_w)
+    SELECT n.cluster_id, 'minute', r.bucket_start, COUNT(*)::int,
+           SUM(r.utilization_gpu_avg * r.sample_count) / NULLIF(SUM(r.sample_count) FILTER (WHERE r.utilization_gpu_avg IS NOT NULL), 0),
+           SUM(r.power_draw_w_avg)
+      FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id
+     WHERE r.resolution = 'minute' AND r.bucket_start >= ${from} AND r.bucket_start < ${to}
+     GROUP BY 1, 3
+    ON CONFLICT (cluster_id, resolution, bucket_start) DO UPDATE SET
+      gpu_count = EXCLUDED.gpu_count, utilization_gpu_avg = EXCLUDED.utilization_gpu_avg, power_draw_w = EXCLUDED.power_draw_w`;
 }
 
 interface StoredRollup extends GpuRollupValues {

@@ -1,6 +1,7 @@
 import type { Metadata } from 'next';
 import { HydrateClient, prefetch, trpc } from '~/trpc/server';
 import { ClusterDetail } from './cluster-detail';
+import { firstGridPage } from './grid-input';
 
 export const metadata: Metadata = { title: 'Cluster' };
 
@@ -9,7 +10,7 @@ export default async function Page({ params }: { params: Promise<{ clusterId: st
   await prefetch(
     trpc.clusters.get.queryOptions({ id: clusterId }),
     trpc.nodes.list.queryOptions({ clusterId, page: 1, pageSize: 50, sortBy: 'hostname', sortDir: 'asc' }),
-    trpc.fleetHealth.clusterGrid.queryOptions({ clusterId }),
+    trpc.fleetHealth.clusterGrid.queryOptions(firstGridPage(clusterId)),
   );
   return (
     <HydrateClient>
