@@ -5,3 +5,4 @@ export * from './capacity/index';
 export * from './quantisation/index';
 export * from './runs/lost-run-decision';
 export * from './proposals/index';
+export * from './runs/staging-node';

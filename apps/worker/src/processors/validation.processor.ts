@@ -1,56 +1,20 @@
 import { FlowProducer, type FlowJob, type Job } from 'bullmq';
-import {
-  finaliseValidationRunJob,
-  startValidationRunJob,
-  sweepValidationRunsJob,
-  validationCheckJob,
-  type TCheckDefinition,
-  type TCheckResult,
-} from '@fleetplane/contracts';
+import { finaliseValidationRunJob, startValidationRunJob, sweepValidationRunsJob, validationCheckJob } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import type { JobProducer } from '@fleetplane/queue';
 import {
   beginRun,
   finaliseRun,
-  isCancelRequested,
-  loadCheckTarget,
-  markCheckRunning,
   reconcileLostJobs,
-  saveCheckProgress,
-  saveCheckResult,
-  touchCheckHeartbeat,
+  runValidationCheck,
   validationCheckJobId,
   validationFinaliseJobId,
 } from '@fleetplane/services';
-import { UNIT_HEARTBEAT_MS } from '@fleetplane/domain';
-import { runCheck } from '@fleetplane/validation';
 import type { ProcessorRegistry } from '../registry';
 
 // The ids live with the reconciler, which must recognise a run's jobs (packages/services/src/reconcile).
 export const finaliseJobId = validationFinaliseJobId;
 export const checkJobId = validationCheckJobId;
-
-/** How often a running check looks for a cancel request; cancellation aborts in-flight requests. */
-const CANCEL_POLL_MS = 500;
-const PROGRESS_WRITE_MS = 1000;
-
-function verdictOnly(check: TCheckDefinition | null, key: string, verdict: 'error' | 'skipped', explanation: string): TCheckResult {
-  const now = new Date().toISOString();
-  return {
-    key: check?.key ?? key,
-    kind: check?.kind ?? 'endpoint',
-    required: check?.required ?? true,
-    verdict,
-    score: null,
-    thresholds: { ...(check?.thresholds ?? {}) },
-    metrics: {},
-    samples: [],
-    explanation,
-    startedAt: now,
-    finishedAt: now,
-    durationMs: 0,
-  };
-}
 
 /**
  * The checks of a run form a chain of child jobs under one finalising parent: BullMQ runs the deepest
@@ -96,52 +60,9 @@ async function addFlow(producer: JobProducer, flowJob: FlowJob) {
   }
 }
 
+/** One check job: the shared check runner in services, with the job's progress reported to BullMQ too. */
 export async function runCheckJob(prisma: PrismaClient, runId: string, checkKey: string, job?: Pick<Job, 'updateProgress'>) {
-  const t = await loadCheckTarget(prisma, runId, checkKey);
-  if (t.finished) return { verdict: null, reason: 'run already sealed' };
-  if (!t.ok) {
-    await saveCheckResult(prisma, runId, verdictOnly(t.check, checkKey, 'error', t.explanation));
-    return { verdict: 'error' };
-  }
-  if (t.cancelRequested) {
-    await saveCheckResult(prisma, runId, verdictOnly(t.check, checkKey, 'skipped', 'Cancelled before the check started; no verdict.'));
-    return { verdict: 'skipped' };
-  }
-  await markCheckRunning(prisma, runId, checkKey);
-  const ac = new AbortController();
-  let polling = false;
-  let lastHeartbeat = Date.now();
-  const poll = setInterval(() => {
-    if (polling || ac.signal.aborted) return;
-    polling = true;
-    // The reconciler leaves a check alone while its heartbeat is fresh, even if its job is gone from Redis.
-    if (Date.now() - lastHeartbeat >= UNIT_HEARTBEAT_MS) {
-      lastHeartbeat = Date.now();
-      void touchCheckHeartbeat(prisma, runId, checkKey).catch(() => undefined);
-    }
-    isCancelRequested(prisma, runId)
-      .then((yes) => yes && ac.abort())
-      .catch(() => undefined)
-      .finally(() => (polling = false));
-  }, CANCEL_POLL_MS);
-  let lastWrite = 0;
-  try {
-    const result = await runCheck(t.check, {
-      ...t.target,
-      signal: ac.signal,
-      onProgress: (p) => {
-        const now = Date.now();
-        if (now - lastWrite < PROGRESS_WRITE_MS && p.done < p.total) return;
-        lastWrite = now;
-        void saveCheckProgress(prisma, runId, checkKey, p).catch(() => undefined);
-        void job?.updateProgress(p).catch(() => undefined);
-      },
-    });
-    await saveCheckResult(prisma, runId, result);
-    return { verdict: result.verdict };
-  } finally {
-    clearInterval(poll);
-  }
+  return runValidationCheck(prisma, runId, checkKey, { onProgress: (p) => void job?.updateProgress(p).catch(() => undefined) });
 }
 
 /** True while some job of the run can still move it forward. */

@@ -190,7 +190,8 @@ async function reconcileValidationRuns(
   const { prisma, producer } = deps;
   const s = settings(opts);
   const runs = await prisma.validationRun.findMany({
-    where: { state: { in: ['queued', 'running'] }, finishedAt: null },
+    // A pipeline's staging run has no validation jobs: its validate step runs the checks and answers for it.
+    where: { state: { in: ['queued', 'running'] }, finishedAt: null, pipelineStepId: null },
     include: { checks: true },
     orderBy: { createdAt: 'asc' },
   });

@@ -24,16 +24,18 @@ async function buildContext(db: Db, runId: string): Promise<TValidationRunContex
   const c = run.cluster;
   const req = (run.artifact?.requirements ?? {}) as Record<string, unknown>;
   const minVersion = req[c.servingEngine];
+  // A staging run measures one node's engine: only that node's GPUs are behind its endpoint.
+  const nodes = run.nodeId ? c.nodes.filter((n) => n.id === run.nodeId) : c.nodes;
   return {
     engine: c.servingEngine,
     engineVersion: c.engineVersion,
-    servedModelName: c.servedModelName ?? '',
-    endpointUrl: c.endpointUrl ?? '',
+    servedModelName: run.servedModelName ?? c.servedModelName ?? '',
+    endpointUrl: run.endpointUrl ?? c.endpointUrl ?? '',
     minEngineVersion: typeof minVersion === 'string' ? minVersion : null,
     maxContextTokens: c.maxContextTokens,
     concurrencyCap: c.validationConcurrencyCap,
     artifactDigest: run.artifact?.digest ?? null,
-    gpuUuids: c.nodes.flatMap((n) => n.gpus.map((g) => g.uuid)).sort(),
+    gpuUuids: nodes.flatMap((n) => n.gpus.map((g) => g.uuid)).sort(),
     suite: { name: run.suite.name, version: run.suite.version },
     startedAt: (run.startedAt ?? new Date()).toISOString(),
   };
@@ -95,9 +97,12 @@ export async function loadCheckTarget(
   if (!check)
     return { ok: false, check, explanation: `Suite ${run.suite.name} v${run.suite.version} has no check "${checkKey}".`, finished };
   const c = run.cluster;
-  if (!c.endpointUrl)
+  // A staging run (pipeline validate stage) targets the staging node's engine, not the cluster's endpoint.
+  const endpointUrl = run.endpointUrl ?? c.endpointUrl;
+  const servedModelName = run.servedModelName ?? c.servedModelName;
+  if (!endpointUrl)
     return { ok: false, check, explanation: `Cluster "${c.name}" has no endpoint URL; set one on the cluster page.`, finished };
-  if (!c.servedModelName)
+  if (!servedModelName)
     return { ok: false, check, explanation: `Cluster "${c.name}" has no served model name; set one on the cluster page.`, finished };
   let apiKey: string | undefined;
   if (c.endpointApiKeyRef) {
@@ -117,9 +122,9 @@ export async function loadCheckTarget(
     finished,
     cancelRequested: run.cancelRequestedAt !== null,
     target: {
-      baseUrl: c.endpointUrl,
+      baseUrl: endpointUrl,
       ...(apiKey ? { apiKey } : {}),
-      servedModelName: c.servedModelName,
+      servedModelName,
       engine: c.servingEngine,
       engineVersion: c.engineVersion,
       ...(ctx.success && ctx.data.minEngineVersion ? { minEngineVersion: ctx.data.minEngineVersion } : {}),
@@ -304,7 +309,8 @@ export async function sweepLostRuns(
   const now = opts.now ?? new Date();
   const cutoff = new Date(now.getTime() - (opts.graceMs ?? 120_000));
   const candidates = await prisma.validationRun.findMany({
-    where: { state: { in: ['queued', 'running'] }, finishedAt: null, createdAt: { lt: cutoff } },
+    // Staging runs have no jobs of their own: the pipeline step running them answers for them.
+    where: { state: { in: ['queued', 'running'] }, finishedAt: null, createdAt: { lt: cutoff }, pipelineStepId: null },
     select: { id: true },
   });
   const failed: string[] = [];

@@ -79,6 +79,9 @@ export async function getValidationRun(ctx: Read, id: string) {
       artifact: { select: { id: true, digest: true, quantisation: true, format: true } },
       requestedBy: { select: { name: true, email: true } },
       baselineRun: { select: { id: true, verdict: true, finishedAt: true, suite: { select: { name: true, version: true } } } },
+      node: { select: { id: true, hostname: true } },
+      pipelineRun: { select: { id: true, state: true } },
+      proposals: { select: { id: true, state: true }, orderBy: { createdAt: 'desc' }, take: 1 },
       checks: true,
     },
   });
@@ -93,6 +96,13 @@ export async function getValidationRun(ctx: Read, id: string) {
     suite: { id: run.suite.id, name: run.suite.name, version: run.suite.version, description: run.suite.description },
     artifact: run.artifact,
     baselineRun: run.baselineRun,
+    // Set for a pipeline's staging run: the node whose engine was measured, the run and step behind it.
+    node: run.node,
+    endpointUrl: run.endpointUrl ?? run.cluster.endpointUrl,
+    servedModelName: run.servedModelName,
+    pipelineRun: run.pipelineRun,
+    pipelineStepId: run.pipelineStepId,
+    proposal: run.proposals[0] ?? null,
     requestedBy: run.requestedBy?.name ?? null,
     state: run.state,
     verdict: run.verdict,
@@ -123,8 +133,9 @@ export async function startValidationRun(ctx: ServiceContext, input: TStartValid
     if (!cluster) throw invalid('Choose an existing cluster', 'clusterId');
     if (!cluster.endpointUrl) throw precondition(`Cluster "${cluster.name}" has no endpoint URL; set one before validating it.`);
     if (!cluster.servedModelName) throw precondition(`Cluster "${cluster.name}" has no served model name; set one before validating it.`);
+    // Staging runs (nodeId set) load a staging node, not the cluster's endpoint, so they do not count here.
     const active = await tx.validationRun.findFirst({
-      where: { clusterId: cluster.id, state: { in: ['queued', 'running'] } },
+      where: { clusterId: cluster.id, nodeId: null, state: { in: ['queued', 'running'] } },
       select: { id: true },
     });
     if (active)
@@ -159,7 +170,8 @@ export async function startValidationRun(ctx: ServiceContext, input: TStartValid
       baselineRunId = null;
     } else {
       const base = await tx.validationRun.findFirst({
-        where: { clusterId: cluster.id, verdict: 'pass', state: 'succeeded', suite: { name: suite.name } },
+        // The cluster's own endpoint is compared with itself, not with a candidate measured on a staging node.
+        where: { clusterId: cluster.id, nodeId: null, verdict: 'pass', state: 'succeeded', suite: { name: suite.name } },
         orderBy: { finishedAt: 'desc' },
         select: { id: true },
       });
