@@ -14,6 +14,7 @@ import { Skeleton } from '~/components/ui/skeleton';
 import { cn, formatBytes, formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { ChangeBadge, RunStateBadge, runTargetLabel } from '~/components/upstream/upstream-badges';
+import { ValidateStages } from './validate-stage';
 
 type Run = RouterOutputs['pipelines']['get'];
 type Step = Run['steps'][number];
@@ -202,6 +203,7 @@ export function RunDetail({ runId }: { runId: string }) {
           </CardContent>
         </Card>
       ) : null}
+      <ValidateStages steps={r.steps} />
       {r.artifacts.length ? (
         <Card>
           <CardHeader>

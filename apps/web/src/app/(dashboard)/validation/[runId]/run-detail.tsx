@@ -234,6 +234,27 @@ export function RunDetail({ runId }: { runId: string }) {
               {ctx.artifactDigest ? <span className="font-mono text-xs">{ctx.artifactDigest.slice(0, 19)}…</span> : 'not recorded'}
             </Info>
             <Info label="GPUs">{ctx.gpuUuids?.length ?? 0}</Info>
+            {r.node ? (
+              <Info label="Staging node">
+                <Link className="text-primary hover:underline" href={`/nodes/${r.node.id}`} data-testid="run-node">
+                  {r.node.hostname}
+                </Link>
+              </Info>
+            ) : null}
+            {r.pipelineRun ? (
+              <Info label="Pipeline run">
+                <Link className="text-primary hover:underline" href={`/pipelines/${r.pipelineRun.id}`} data-testid="run-pipeline">
+                  {r.pipelineRun.id.slice(0, 10)}… ({r.pipelineRun.state})
+                </Link>
+              </Info>
+            ) : null}
+            {r.proposal ? (
+              <Info label="Proposal">
+                <Link className="text-primary hover:underline" href={`/proposals/${r.proposal.id}`} data-testid="run-proposal">
+                  {r.proposal.id.slice(0, 10)}… ({r.proposal.state.replace(/_/g, ' ')})
+                </Link>
+              </Info>
+            ) : null}
             <Info label="Started">{r.startedAt ? formatDateTime(r.startedAt) : 'queued'}</Info>
             <Info label="Finished">{r.finishedAt ? formatDateTime(r.finishedAt) : '—'}</Info>
             <Info label="Baseline">
