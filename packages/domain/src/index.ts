@@ -6,3 +6,4 @@ export * from './quantisation/index';
 export * from './runs/lost-run-decision';
 export * from './proposals/index';
 export * from './runs/staging-node';
+export * from './artifacts/index';

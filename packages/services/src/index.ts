@@ -48,3 +48,7 @@ export * from './network/network-policy.service';
 export * from './capacity/index';
 export * from './reconcile/lost-jobs.service';
 export * from './proposals/index';
+export * from './artifacts/artifact-ref';
+export * from './artifacts/artifact-storage';
+export * from './artifacts/artifact-access.service';
+export * from './artifacts/artifact-http';

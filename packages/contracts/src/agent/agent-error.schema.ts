@@ -7,6 +7,8 @@ export const AGENT_ERROR_CODES = [
   'expired',
   'payload_too_large',
   'conflict',
+  'not_found',
+  'range_not_satisfiable',
   'rate_limited',
   'internal',
 ] as const;
@@ -23,6 +25,8 @@ export const AGENT_ERROR_HTTP_STATUS: Record<TAgentErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   conflict: 409,
+  not_found: 404,
+  range_not_satisfiable: 416,
   expired: 410,
   payload_too_large: 413,
   rate_limited: 429,

@@ -1,0 +1,2 @@
+export * from './artifact-access';
+export * from './byte-range';

@@ -1,0 +1,256 @@
+// The artifact file endpoint against the real database and real files on disk: node credential auth, the
+// access rule (another cluster's artifact is a 404 until a command or proposal gives the node a reason),
+// Range / If-Range / 416, ETag = sha256, HEAD, and files larger than one read streamed intact.
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT_API_PATHS, agentAuthorizationHeader, ZAgentError } from '@fleetplane/contracts';
+import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
+import { makeNode, testDeps, unique, type TestNode } from '../telemetry/test-support';
+import { handleArtifactFileRequest } from './artifact-http';
+import { artifactRefFor } from './artifact-ref';
+
+const deps = testDeps();
+const { prisma } = deps;
+let storeDir: string;
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+interface TestArtifact {
+  id: string;
+  digest: string;
+  dir: string;
+  files: Record<string, Buffer>;
+}
+
+async function makeArtifact(files: Record<string, Buffer>): Promise<TestArtifact> {
+  const dir = path.join(storeDir, unique('artifact'));
+  for (const [p, bytes] of Object.entries(files)) {
+    await mkdir(path.dirname(path.join(dir, p)), { recursive: true });
+    await writeFile(path.join(dir, p), bytes);
+  }
+  const manifest = Object.entries(files).map(([p, b]) => ({ path: p, sizeBytes: b.length, sha256: sha256(b) }));
+  const fam = await prisma.modelFamily.upsert({
+    where: { slug: 'deepseek-v4-flash' },
+    create: { slug: 'deepseek-v4-flash', name: 'Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
+    update: {},
+  });
+  const repo = await prisma.trackedRepo.create({
+    data: { familyId: fam.id, hubRepoId: `deepseek-ai/${unique('V4')}`, filePatterns: ['*'] },
+  });
+  const revision = await prisma.modelRevision.create({
+    data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial' },
+  });
+  const digest = manifestDigest(manifest);
+  const artifact = await prisma.artifact.create({
+    data: {
+      revisionId: revision.id,
+      format: 'fp8',
+      quantisation: 'FP8',
+      sizeBytes: BigInt(manifest.reduce((n, f) => n + f.sizeBytes, 0)),
+      digest,
+      storageUri: pathToFileURL(dir).href,
+      files: { createMany: { data: manifest.map((f) => ({ ...f, sizeBytes: BigInt(f.sizeBytes) })) } },
+    },
+  });
+  return { id: artifact.id, digest, dir, files };
+}
+
+function request(
+  node: TestNode | null,
+  artifactId: string,
+  filePath: string,
+  init: { method?: string; headers?: Record<string, string> } = {},
+) {
+  const url = `http://fleetplane.test${AGENT_API_PATHS.artifactFile(artifactId, filePath)}`;
+  return new Request(url, {
+    method: init.method ?? 'GET',
+    headers: { ...(node ? { authorization: agentAuthorizationHeader(node.credential) } : {}), ...init.headers },
+  });
+}
+
+async function get(
+  node: TestNode | null,
+  a: { id: string },
+  filePath: string,
+  init: { method?: string; headers?: Record<string, string> } = {},
+) {
+  const res = await handleArtifactFileRequest(deps, request(node, a.id, filePath, init), { artifactId: a.id, path: filePath.split('/') });
+  const body = Buffer.from(await res.arrayBuffer());
+  return { status: res.status, headers: res.headers, body };
+}
+
+function errorCode(body: Buffer): string {
+  return ZAgentError.parse(JSON.parse(body.toString('utf8'))).error.code;
+}
+
+let nodeA: TestNode; // cluster 1, which deploys the artifact
+let nodeA2: TestNode; // also cluster 1
+let nodeB: TestNode; // cluster 2
+let art: TestArtifact;
+
+beforeAll(async () => {
+  storeDir = await mkdtemp(path.join(tmpdir(), 'fleetplane-artifact-http-'));
+  nodeA = await makeNode(prisma, 0);
+  nodeA2 = await makeNode(prisma, 0, { clusterId: nodeA.clusterId });
+  nodeB = await makeNode(prisma, 0);
+  art = await makeArtifact({
+    'config.json': Buffer.from('{"model_type":"deepseek_v4"}'),
+    // Larger than the 1 MiB read size so the stream is several chunks, and not a multiple of it.
+    'weights/model-00001-of-00001.safetensors': randomBytes(3 * 1024 * 1024 + 12345),
+  });
+  await prisma.deployment.create({ data: { clusterId: nodeA.clusterId, artifactId: art.id, state: 'active' } });
+});
+
+afterAll(async () => {
+  await prisma.$disconnect();
+  await deps.pool.end();
+  await rm(storeDir, { recursive: true, force: true });
+});
+
+describe('GET /api/agent/v1/artifacts/<id>/files/<path>', () => {
+  it('refuses a request without a credential or with an unknown one (401), before looking at the artifact', async () => {
+    const none = await get(null, art, 'config.json');
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toMatch(/Bearer/);
+    expect(errorCode(none.body)).toBe('unauthorized');
+    const bogus = await get({ ...nodeA, credential: 'fpn_bogus_credential_0000000000000000' }, art, 'config.json');
+    expect(bogus.status).toBe(401);
+  });
+
+  it("serves a file of the node's cluster's deployment whole, with its sha256 as ETag and its length", async () => {
+    const file = art.files['weights/model-00001-of-00001.safetensors']!;
+    for (const node of [nodeA, nodeA2]) {
+      const res = await get(node, art, 'weights/model-00001-of-00001.safetensors');
+      expect(res.status).toBe(200);
+      expect(res.headers.get('etag')).toBe(`"${sha256(file)}"`);
+      expect(res.headers.get('content-length')).toBe(String(file.length));
+      expect(res.headers.get('accept-ranges')).toBe('bytes');
+      expect(res.headers.get('content-type')).toBe('application/octet-stream');
+      expect(res.body.equals(file)).toBe(true);
+    }
+  });
+
+  it('serves a range with 206 and Content-Range: open-ended (resume), closed and suffix', async () => {
+    const file = art.files['weights/model-00001-of-00001.safetensors']!;
+    const size = file.length;
+    const etag = `"${sha256(file)}"`;
+    const resume = await get(nodeA, art, 'weights/model-00001-of-00001.safetensors', {
+      headers: { range: 'bytes=1048577-', 'if-range': etag },
+    });
+    expect(resume.status).toBe(206);
+    expect(resume.headers.get('content-range')).toBe(`bytes 1048577-${size - 1}/${size}`);
+    expect(resume.headers.get('content-length')).toBe(String(size - 1048577));
+    expect(resume.body.equals(file.subarray(1048577))).toBe(true);
+
+    const closed = await get(nodeA, art, 'weights/model-00001-of-00001.safetensors', { headers: { range: 'bytes=10-19' } });
+    expect(closed.status).toBe(206);
+    expect(closed.body.equals(file.subarray(10, 20))).toBe(true);
+
+    const suffix = await get(nodeA, art, 'weights/model-00001-of-00001.safetensors', { headers: { range: 'bytes=-7' } });
+    expect(suffix.headers.get('content-range')).toBe(`bytes ${size - 7}-${size - 1}/${size}`);
+    expect(suffix.body.equals(file.subarray(size - 7))).toBe(true);
+  });
+
+  it('sends the whole file when If-Range names another version, and 416 past the end', async () => {
+    const file = art.files['config.json']!;
+    const stale = await get(nodeA, art, 'config.json', { headers: { range: 'bytes=5-', 'if-range': `"${'0'.repeat(64)}"` } });
+    expect(stale.status).toBe(200);
+    expect(stale.body.equals(file)).toBe(true);
+    const past = await get(nodeA, art, 'config.json', { headers: { range: `bytes=${file.length}-` } });
+    expect(past.status).toBe(416);
+    expect(past.headers.get('content-range')).toBe(`bytes */${file.length}`);
+    expect(errorCode(past.body)).toBe('range_not_satisfiable');
+  });
+
+  it('answers HEAD with the same headers and no body', async () => {
+    const file = art.files['weights/model-00001-of-00001.safetensors']!;
+    const head = await get(nodeA, art, 'weights/model-00001-of-00001.safetensors', { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(head.headers.get('content-length')).toBe(String(file.length));
+    expect(head.headers.get('etag')).toBe(`"${sha256(file)}"`);
+    expect(head.body.length).toBe(0);
+    const ranged = await get(nodeA, art, 'config.json', { method: 'HEAD', headers: { range: 'bytes=2-' } });
+    expect(ranged.status).toBe(206);
+  });
+
+  it("answers another cluster's artifact exactly like an unknown one (404), and paths outside the manifest with 404", async () => {
+    const other = await get(nodeB, art, 'config.json');
+    const unknown = await get(nodeB, { id: 'c-no-such-artifact' }, 'config.json');
+    expect(other.status).toBe(404);
+    expect(unknown.status).toBe(404);
+    expect(errorCode(other.body)).toBe('not_found');
+    expect(JSON.parse(other.body.toString()).error.message.replace(art.id, 'X')).toBe(
+      JSON.parse(unknown.body.toString()).error.message.replace('c-no-such-artifact', 'X'),
+    );
+    expect((await get(nodeA, art, 'weights/missing.safetensors')).status).toBe(404);
+    const traversal = await handleArtifactFileRequest(deps, request(nodeA, art.id, 'config.json'), {
+      artifactId: art.id,
+      path: ['..', '..', 'etc', 'passwd'],
+    });
+    expect(traversal.status).toBe(404);
+  });
+
+  it('lets a node fetch while an open command for it references the artifact, and not after it finished', async () => {
+    const command = await prisma.nodeCommand.create({
+      data: {
+        nodeId: nodeB.nodeId,
+        kind: 'prefetch_artifact',
+        payload: { artifact: await artifactRefFor(prisma, art.id), bandwidthMbps: null },
+        artifactId: art.id,
+        origin: 'operator',
+        deadlineAt: new Date(Date.now() + 3_600_000),
+      },
+    });
+    expect((await get(nodeB, art, 'config.json')).status).toBe(200);
+    await prisma.nodeCommand.update({ where: { id: command.id }, data: { state: 'running' } });
+    expect((await get(nodeB, art, 'config.json')).status).toBe(200);
+    await prisma.nodeCommand.update({ where: { id: command.id }, data: { state: 'succeeded', finishedAt: new Date() } });
+    expect((await get(nodeB, art, 'config.json')).status).toBe(404);
+  });
+
+  it("lets a cluster's nodes prefetch its pending proposal's artifact, until the proposal is rejected", async () => {
+    const proposal = await prisma.upgradeProposal.create({
+      data: { clusterId: nodeB.clusterId, artifactId: art.id, artifactDigest: art.digest, expiresAt: new Date(Date.now() + 86_400_000) },
+    });
+    expect((await get(nodeB, art, 'config.json')).status).toBe(200);
+    await prisma.upgradeProposal.update({ where: { id: proposal.id }, data: { state: 'rejected', decidedAt: new Date() } });
+    expect((await get(nodeB, art, 'config.json')).status).toBe(404);
+  });
+
+  it('says so (500) instead of streaming a file whose size on disk differs from the manifest', async () => {
+    const broken = await makeArtifact({ 'a.bin': randomBytes(1000) });
+    await prisma.deployment.create({ data: { clusterId: nodeA.clusterId, artifactId: broken.id, state: 'active' } });
+    expect((await get(nodeA, broken, 'a.bin')).status).toBe(200);
+    await truncate(path.join(broken.dir, 'a.bin'), 10);
+    const res = await get(nodeA, broken, 'a.bin');
+    expect(res.status).toBe(500);
+    expect(errorCode(res.body)).toBe('internal');
+  });
+});
+
+describe('artifactRefFor', () => {
+  it('gives the manifest in path order with the artifact digest, valid against the wire contract', async () => {
+    const ref = await artifactRefFor(prisma, art.id);
+    expect(ref.id).toBe(art.id);
+    expect(ref.digest).toBe(art.digest);
+    expect(ref.label).toMatch(/^deepseek-ai\/V4-.+@[0-9a-f]{12} FP8$/);
+    expect(ref.files.map((f) => f.path)).toEqual(['config.json', 'weights/model-00001-of-00001.safetensors']);
+    expect(ref.files[1]).toEqual({
+      path: 'weights/model-00001-of-00001.safetensors',
+      sizeBytes: art.files['weights/model-00001-of-00001.safetensors']!.length,
+      sha256: sha256(art.files['weights/model-00001-of-00001.safetensors']!),
+    });
+    expect(manifestDigest(ref.files)).toBe(ref.digest);
+  });
+
+  it('refuses unknown and unfinished artifacts', async () => {
+    await expect(artifactRefFor(prisma, 'c-nope')).rejects.toMatchObject({ kind: 'not_found' });
+    const building = await makeArtifact({ 'x.bin': randomBytes(10) });
+    await prisma.artifact.update({ where: { id: building.id }, data: { status: 'building' } });
+    await expect(artifactRefFor(prisma, building.id)).rejects.toMatchObject({ kind: 'precondition' });
+  });
+});
