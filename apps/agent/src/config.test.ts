@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   ConfigError,
+  DEFAULT_CACHE_DIR,
   DEFAULT_CREDENTIAL_PATH,
   DEFAULT_QUEUE_DIR,
   readStoredCredential,
@@ -28,6 +29,7 @@ describe('resolveRunConfig', () => {
       queueDir: DEFAULT_QUEUE_DIR,
       queueMaxBytes: 32 * 1024 * 1024,
       credentialPath: DEFAULT_CREDENTIAL_PATH,
+      cacheDir: DEFAULT_CACHE_DIR,
       hostname: undefined,
       retryMaxSeconds: 60,
     });
@@ -45,6 +47,7 @@ describe('resolveRunConfig', () => {
       FLEETPLANE_AGENT_QUEUE_DIR: '/tmp/q',
       FLEETPLANE_AGENT_QUEUE_MAX_BYTES: '1048576',
       FLEETPLANE_AGENT_CREDENTIAL_PATH: '/tmp/c.json',
+      FLEETPLANE_AGENT_CACHE_DIR: '/data/model-cache',
       FLEETPLANE_AGENT_HOSTNAME: 'gpu-node-01',
       FLEETPLANE_AGENT_RETRY_MAX_SECONDS: '5',
     };
@@ -59,6 +62,7 @@ describe('resolveRunConfig', () => {
       queueDir: '/tmp/q',
       queueMaxBytes: 1048576,
       credentialPath: '/tmp/c.json',
+      cacheDir: '/data/model-cache',
       hostname: 'gpu-node-01',
       retryMaxSeconds: 5,
     });

@@ -4,6 +4,8 @@ import { ZAgentCredential, ZAgentJoinToken, ZHostname, ZId } from '@fleetplane/c
 
 export const DEFAULT_CREDENTIAL_PATH = '/etc/fleetplane/agent.json';
 export const DEFAULT_QUEUE_DIR = '/var/lib/fleetplane/agent/queue';
+/** Beside the queue under the agent's state directory; artifacts are large, so operators often point it at a data disk. */
+export const DEFAULT_CACHE_DIR = '/var/lib/fleetplane/agent/model-cache';
 /** About 16 hours of an 8-GPU node at 10 s intervals; the in-memory index of a full queue stays a few MB. */
 export const DEFAULT_QUEUE_MAX_BYTES = 32 * 1024 * 1024;
 export const DEFAULT_INTERVAL_SECONDS = 10;
@@ -68,6 +70,7 @@ const RUN_OPTIONS = {
       .default(DEFAULT_QUEUE_MAX_BYTES),
   },
   credentialPath: { flag: '--credential-path', env: 'FLEETPLANE_AGENT_CREDENTIAL_PATH', schema: path.default(DEFAULT_CREDENTIAL_PATH) },
+  cacheDir: { flag: '--cache-dir', env: 'FLEETPLANE_AGENT_CACHE_DIR', schema: path.default(DEFAULT_CACHE_DIR) },
   hostname: { flag: '--hostname', env: 'FLEETPLANE_AGENT_HOSTNAME', schema: ZHostname.optional() },
   retryMaxSeconds: {
     flag: '--retry-max-seconds',

@@ -3,6 +3,7 @@ import { enrollAgent, EnrollError } from './commands/enroll';
 import { runAgent } from './commands/run';
 import {
   ConfigError,
+  DEFAULT_CACHE_DIR,
   DEFAULT_CREDENTIAL_PATH,
   DEFAULT_QUEUE_DIR,
   DEFAULT_QUEUE_MAX_BYTES,
@@ -51,6 +52,7 @@ function program(): Command {
       `queue bound; the oldest batches are dropped beyond it (default ${DEFAULT_QUEUE_MAX_BYTES}) ${env('QUEUE_MAX_BYTES')}`,
     )
     .option('--credential-path <path>', `credential written by enroll (default ${DEFAULT_CREDENTIAL_PATH}) ${env('CREDENTIAL_PATH')}`)
+    .option('--cache-dir <path>', `model cache: artifacts fetched for the engine (default ${DEFAULT_CACHE_DIR}) ${env('CACHE_DIR')}`)
     .option('--hostname <name>', `hostname to report (default: the OS hostname) ${env('HOSTNAME')}`)
     .addOption(
       new Option('--retry-max-seconds <seconds>', `cap of the delivery backoff (default 60) ${env('RETRY_MAX_SECONDS')}`).hideHelp(),

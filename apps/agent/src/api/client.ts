@@ -11,6 +11,7 @@ import {
 } from '@fleetplane/contracts';
 import { AGENT_VERSION } from '../version';
 import { HttpError, sendHttp, type HttpResponse } from './http';
+import { openHttpStream, type StreamResponse } from './http-stream';
 
 export const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -80,6 +81,34 @@ export class AgentApiClient {
 
   postTelemetry(batch: TTelemetryBatch, signal?: AbortSignal): Promise<ApiResult<TTelemetryResponse>> {
     return this.post(AGENT_API_PATHS.telemetry, batch, ZTelemetryResponse, true, signal);
+  }
+
+  /**
+   * GET one artifact file as a stream, from byte `offset` on (Range with If-Range = the file's sha256, so a
+   * changed file comes back whole with 200 instead of a mismatched tail). The caller reads the status.
+   */
+  openArtifactFile(
+    artifactId: string,
+    relativePath: string,
+    opts: { offset: number; etag: string; signal?: AbortSignal; idleTimeoutMs?: number },
+  ): Promise<StreamResponse> {
+    if (!this.options.credential) throw new Error('AgentApiClient: a credential is required for artifact files');
+    const headers: Record<string, string> = {
+      authorization: agentAuthorizationHeader(this.options.credential),
+      'user-agent': `fleetplane-agent/${AGENT_VERSION}`,
+      accept: 'application/octet-stream',
+    };
+    if (opts.offset > 0) {
+      headers.range = `bytes=${opts.offset}-`;
+      headers['if-range'] = opts.etag;
+    }
+    return openHttpStream({
+      url: `${this.server}${AGENT_API_PATHS.artifactFile(artifactId, relativePath)}`,
+      headers,
+      headersTimeoutMs: this.timeoutMs,
+      idleTimeoutMs: opts.idleTimeoutMs ?? 60_000,
+      signal: opts.signal,
+    });
   }
 
   private async post<T>(
