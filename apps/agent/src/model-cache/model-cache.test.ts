@@ -297,6 +297,14 @@ describe('ModelCache.ensureArtifact', () => {
     expect(Math.max(...rates)).toBeLessThan(1_300_000);
   });
 
+  it('runs one fetch per artifact at a time: a second caller waits and finds it complete', async () => {
+    const ref = makeArtifact('a-twice', { 't.bin': randomBytes(300_000) });
+    const cache = cacheIn(await freshDir('twice'));
+    const [a, b] = await Promise.all([cache.ensureArtifact(ref, opts()), cache.ensureArtifact(ref, opts())]);
+    expect([a.alreadyComplete, b.alreadyComplete].sort()).toEqual([false, true]);
+    expect(server.served).toHaveLength(1);
+  });
+
   it('stops when the command is cancelled and leaves a partial to resume', async () => {
     const body = randomBytes(2_000_000);
     const ref = makeArtifact('a-cancel', { 'c.bin': body });

@@ -196,6 +196,22 @@ class ProgressMeter {
   }
 }
 
+/** Resolves when `p` settles (either way); rejects with the signal's reason if it is aborted first. */
+function untilSettledOrAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      () => undefined,
+      () => undefined,
+    ).then(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    });
+  });
+}
+
 /** A failure that retrying cannot fix (the server refused, the disk is full, the bytes were wrong twice). */
 class PermanentError extends Error {}
 
@@ -248,7 +264,7 @@ export class ModelCache implements ArtifactProvider {
     for (;;) {
       const earlier = this.inflight.get(ref.digest);
       if (!earlier) break;
-      await Promise.race([earlier.catch(() => undefined), sleep(2 ** 31 - 1, opts.signal)]);
+      await untilSettledOrAborted(earlier, opts.signal);
     }
     const run = this.ensure(ref, opts);
     this.inflight.set(ref.digest, run);
