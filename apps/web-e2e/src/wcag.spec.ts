@@ -104,6 +104,7 @@ test('every signed-in dashboard page meets WCAG 2 AA', async ({ page }) => {
     ['settings', '/admin/settings'],
     ['planner', '/planner'],
     ['cost', '/cost'],
+    ['catalogs', '/catalogs'],
   ];
   for (const [name, path] of pages) {
     await test.step(name, async () => {

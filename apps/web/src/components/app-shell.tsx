@@ -1,5 +1,18 @@
 'use client';
-import { Activity, Boxes, FlaskConical, LayoutDashboard, LogOut, MapPin, Menu, ScrollText, Settings, Users, X } from 'lucide-react';
+import {
+  Activity,
+  Boxes,
+  FlaskConical,
+  LayoutDashboard,
+  Library,
+  LogOut,
+  MapPin,
+  Menu,
+  ScrollText,
+  Settings,
+  Users,
+  X,
+} from 'lucide-react';
 import { Bell } from 'lucide-react';
 import { Calculator, CircleDollarSign, Cpu, Workflow } from 'lucide-react';
 import Link from 'next/link';
@@ -33,6 +46,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/pipelines', label: 'Pipelines', icon: Workflow, minRole: 'viewer' },
       { href: '/planner', label: 'Planner', icon: Calculator, minRole: 'viewer' },
       { href: '/cost', label: 'Cost', icon: CircleDollarSign, minRole: 'viewer' },
+      { href: '/catalogs', label: 'Catalogs', icon: Library, minRole: 'viewer' },
     ],
   },
   {

@@ -26,6 +26,8 @@ const AFFECTED = {
   // Repos, revisions and the pipeline runs they start appear together on the Models page.
   upstream: (t: Trpc) => [t.upstream.pathKey(), t.pipelines.pathKey()],
   networkPolicy: (t: Trpc) => [t.networkPolicy.pathKey()],
+  // Catalog rows feed every plan, verdict and cost figure.
+  catalogs: (t: Trpc) => [t.catalog.pathKey(), t.capacity.pathKey()],
 } satisfies Record<string, (t: Trpc) => QueryKey[]>;
 
 function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
@@ -47,3 +49,4 @@ export const useInvalidateAlerts = () => useInvalidate('alerts');
 export const useInvalidateValidationRuns = () => useInvalidate('validationRuns');
 export const useInvalidateUpstream = () => useInvalidate('upstream');
 export const useInvalidateNetworkPolicy = () => useInvalidate('networkPolicy');
+export const useInvalidateCatalogs = () => useInvalidate('catalogs');
