@@ -21,7 +21,7 @@ test('an admin edits an API price and a GPU; bad input is refused next to its fi
   await prices.getByRole('button', { name: 'Edit deepseek-v4-flash prices' }).click();
   const form = page.getByRole('form', { name: 'API price form' });
   await form.getByLabel('Output $ / 1M tokens').fill('-1');
-  await form.getByLabel('Input $ / 1M tokens').click();
+  await form.getByLabel('Input $ / 1M tokens', { exact: true }).click();
   await expect(form.getByText('Cannot be negative')).toBeVisible();
   await form.getByLabel('Output $ / 1M tokens').fill('0.3');
   await form.getByLabel('As of').fill('2026-12-01');
@@ -58,5 +58,10 @@ test('an admin edits an API price and a GPU; bad input is refused next to its fi
 
   // The audit log keeps the change with before and after: the catalog's version history.
   await page.goto('/admin/audit');
-  await expect(page.getByText('catalog.api_price.update').first()).toBeVisible();
+  const table = page.getByTestId('audit-table');
+  await page.getByLabel('Action').selectOption('catalog.api_price.update');
+  await expect(table).toContainText('catalog.api_price.update');
+  await expect(table).toContainText(E2E_ADMIN.email);
+  await page.getByLabel('Action').selectOption('catalog.gpu.delete');
+  await expect(table).toContainText('catalog.gpu.delete');
 });

@@ -19,7 +19,8 @@ type CatalogEngine = RouterOutputs['catalog']['engines'][number];
 type ApiPrice = RouterOutputs['catalog']['apiPrices'][number];
 
 const gib = (mib: number) => `${Math.round(mib / 1024)} GiB`;
-const perM = (v: number) => `$${v < 0.1 ? v.toFixed(4) : v.toFixed(2)}`;
+// Prices like $0.435 keep their last digit: rounding them here would misstate the catalog.
+const perM = (v: number) => `$${v.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 4 })}`;
 const yesNo = (v: boolean | null) => (v === null ? 'unknown' : v ? 'yes' : 'no');
 
 type GpuSort = 'model' | 'memoryMib' | 'generation' | 'typicalHourlyUsd';
@@ -295,7 +296,7 @@ export function CatalogsPage() {
             {isAdmin ? (
               <>
                 Every change is recorded with before and after in the{' '}
-                <Link className="text-primary hover:underline" href="/admin/audit">
+                <Link className="text-primary underline underline-offset-2" href="/admin/audit">
                   audit log
                 </Link>
                 .
