@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import type { TQueueName } from '@fleetplane/contracts';
-import type { Logger } from '@fleetplane/config';
+import { loadConfig, type Logger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
 import { Redis } from 'ioredis';
 import { ensureJobSchedulers, JobProducer, readRedisSettings, redisConnectionOptions, redisSettingsWarnings } from '@fleetplane/queue';
@@ -11,7 +11,7 @@ import { registerNotifications } from './processors/notifications.processor';
 import { registerValidation } from './processors/validation.processor';
 import { registerUpstream } from './processors/upstream.processor';
 import { registerPipelines } from './processors/pipeline.processor';
-import { reconcileLostJobs, syncSuites, type ReconcileOptions } from '@fleetplane/services';
+import { ensureTelemetryPartitions, reconcileLostJobs, syncSuites, type ReconcileOptions } from '@fleetplane/services';
 import { ProcessorRegistry } from './registry';
 
 export interface WorkerAppOptions {
@@ -72,6 +72,11 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
   await prisma.$queryRaw`SELECT 1`;
   // Built-in validation suites as versioned rows; a changed definition becomes a new version.
   await syncSuites(prisma);
+  // Raw telemetry partitions from the previous hour to six hours ahead. Rows never wait for this (they
+  // land in the DEFAULT partition meanwhile), so a failure is logged and the retention job retries.
+  await Promise.resolve()
+    .then(() => ensureTelemetryPartitions(prisma, { rawRetentionHours: loadConfig().TELEMETRY_RAW_RETENTION_HOURS }))
+    .catch((err: unknown) => opts.log.warn({ err }, 'could not create telemetry partitions ahead; the retention job will retry'));
   const producer = new JobProducer(opts.redisUrl, opts.queuePrefix);
   const registry = buildRegistry();
   const deps = { prisma, producer, log: opts.log, reconcile: opts.reconcile };

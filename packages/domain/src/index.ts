@@ -7,3 +7,4 @@ export * from './runs/lost-run-decision';
 export * from './proposals/index';
 export * from './runs/staging-node';
 export * from './artifacts/index';
+export * from './telemetry/index';

@@ -21,6 +21,7 @@ export * from './telemetry/ingest-metrics';
 export * from './telemetry/telemetry-pool';
 export * from './telemetry/rollups.service';
 export * from './telemetry/retention.service';
+export * from './telemetry/partitions.service';
 export * from './health/evaluate-health.service';
 export * from './health/fleet-utilisation.service';
 export * from './health/gpu-views.service';

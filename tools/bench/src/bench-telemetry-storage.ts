@@ -22,6 +22,7 @@ import { createTestDatabase } from '@fleetplane/db/testing';
 import {
   applyTelemetryRetention,
   authenticateAgent,
+  ensurePartitions,
   closeTelemetryPools,
   clusterGpuGrid,
   evaluateFleetHealth,
@@ -36,6 +37,7 @@ import {
   rollupMinutes,
   secretPrefix,
 } from '@fleetplane/services';
+import { partitionStart } from '@fleetplane/domain';
 import { percentile } from './proc';
 
 const { values: args } = parseArgs({
@@ -182,6 +184,12 @@ async function main() {
   const pool = getTelemetryPool(db.url, 4);
   try {
     const { clusterId, nodes } = await createFleet(prisma);
+    // The raw tables are partitioned by hour: every hour the fill writes gets its partition first, as the
+    // worker's retention job would have created them while the data arrived.
+    const fillFrom = new Date(Date.now() - (RAW_HOURS + 2) * 3_600_000);
+    for (const table of ['gpu_sample', 'engine_sample'] as const) {
+      await ensurePartitions(prisma, table, { from: fillFrom, to: new Date(Date.now() + 6 * 3_600_000) });
+    }
     const identities = await Promise.all(nodes.map((n) => authenticateAgent(pool, n.credential)));
     const now = new Date(Math.floor(Date.now() / 60_000) * 60_000);
     let ingestClock = now.getTime() - 5 * 60_000;
@@ -240,7 +248,7 @@ async function main() {
     await prisma.$executeRawUnsafe('VACUUM ANALYZE gpu_rollup');
     const fillS = (performance.now() - t0) / 1000;
     const [sizes] = await prisma.$queryRaw<{ raw_rows: number; raw_mb: number; rollup_rows: number; rollup_mb: number }[]>`
-      SELECT (SELECT COUNT(*) FROM gpu_sample)::int AS raw_rows, pg_total_relation_size('gpu_sample') / 1048576.0 AS raw_mb,
+      SELECT (SELECT COUNT(*) FROM gpu_sample)::int AS raw_rows, (SELECT SUM(pg_total_relation_size(relid)) FROM pg_partition_tree('gpu_sample')) / 1048576.0 AS raw_mb,
              (SELECT COUNT(*) FROM gpu_rollup)::int AS rollup_rows, pg_total_relation_size('gpu_rollup') / 1048576.0 AS rollup_mb`;
     const { raw_rows, raw_mb, rollup_rows, rollup_mb } = sizes!;
     console.log(
@@ -251,11 +259,19 @@ async function main() {
     const full = await measureAll('full');
 
     const r0 = performance.now();
+    const cutoff = new Date(now.getTime() - RAW_HOURS * 3_600_000);
+    const [counted] = await prisma.$queryRaw<{ rows: number; inside: number }[]>`
+      SELECT COUNT(*)::int AS rows, COUNT(*) FILTER (WHERE sampled_at >= ${cutoff})::int AS inside FROM gpu_sample`;
+    const { rows: rawBefore, inside: insideBefore } = counted!;
     const retention = await applyTelemetryRetention(prisma, { now, policy: { rawHours: RAW_HOURS } });
     const retentionS = (performance.now() - r0) / 1000;
-    const deletedRaw = retention.deleted.gpuSamples;
+    const [afterCount] = await prisma.$queryRaw<{ rows: number }[]>`SELECT COUNT(*)::int AS rows FROM gpu_sample`;
+    const rawAfter = afterCount!.rows;
+    const deletedRaw = rawBefore - rawAfter;
+    const droppedParts = retention.partitions.gpu_sample.dropped.map((d) => d.name);
     console.log(
-      `retention: deleted ${deletedRaw} expired raw rows (of ${expired}) in ${retentionS.toFixed(2)} s (${Math.round(deletedRaw / retentionS)} rows/s)`,
+      `retention: removed ${deletedRaw} of ${expired} expired raw rows in ${retentionS.toFixed(2)} s by dropping ${droppedParts.join(', ') || 'no partition'} ` +
+        `(the hour straddling the cutoff is kept whole until it has expired)`,
     );
 
     console.log('\n| operation | reference p50 / p99 (ms) | full p50 / p99 (ms) | ratio p50 / p99 |\n|---|---|---|---|');
@@ -287,7 +303,12 @@ async function main() {
         ),
       );
     }
-    if (deletedRaw !== expired) throw new Error(`retention deleted ${deletedRaw} raw rows, expected ${expired}`);
+    // Everything older than the start of the hour holding the cutoff is gone; nothing newer than the cutoff is.
+    const [left] = await prisma.$queryRaw<{ older: number; inside: number }[]>`
+      SELECT COUNT(*) FILTER (WHERE sampled_at < ${partitionStart(cutoff)})::int AS older, COUNT(*) FILTER (WHERE sampled_at >= ${cutoff})::int AS inside
+        FROM gpu_sample`;
+    if (left!.older !== 0) throw new Error(`retention left ${left!.older} raw rows older than the hour holding the cutoff`);
+    if (left!.inside !== insideBefore) throw new Error(`retention removed ${insideBefore - left!.inside} raw rows inside the window`);
   } finally {
     await prisma.$disconnect();
     await closeTelemetryPools();

@@ -16,7 +16,21 @@ export function registerTelemetry(registry: ProcessorRegistry) {
         now: payload.now ? new Date(payload.now) : undefined,
         policy: { rawHours: loadConfig().TELEMETRY_RAW_RETENTION_HOURS },
       });
-      if (Object.values(result.deleted).some((n) => n > 0)) log.info(result.deleted, 'deleted telemetry past retention');
+      const partitions = Object.entries(result.partitions).map(([table, p]) => ({
+        table,
+        created: p.created.length,
+        movedFromDefault: p.movedRows,
+        dropped: p.dropped.map((d) => d.name),
+        droppedRowsEstimate: p.dropped.reduce((n, d) => n + d.rowsEstimate, 0),
+        skipped: p.skipped,
+      }));
+      const changed = partitions.filter((p) => p.created || p.movedFromDefault || p.dropped.length || p.skipped.length);
+      if (Object.values(result.deleted).some((n) => n > 0) || changed.length) {
+        log.info({ deleted: result.deleted, partitions: changed }, 'applied telemetry retention');
+      }
+      // An expired partition whose lock was busy is dropped by the next run; say so in case it keeps happening.
+      for (const p of partitions)
+        if (p.skipped.length) log.warn({ table: p.table, partitions: p.skipped }, 'expired partitions left for the next run: lock busy');
       return result;
     });
 }

@@ -21,7 +21,10 @@ export const telemetryRollupJob = defineJob({
   repeatEveryMs: 60_000,
 });
 
-/** Drops raw samples past TELEMETRY_RAW_RETENTION_HOURS and rollups past their windows, in batches. */
+/**
+ * Creates the raw tables' hourly partitions ahead, drops those past TELEMETRY_RAW_RETENTION_HOURS and
+ * deletes rollups, idempotency records and XIDs past their windows in batches.
+ */
 export const telemetryRetentionJob = defineJob({
   queue: 'maintenance',
   name: 'telemetry-retention',

@@ -1,0 +1,168 @@
+import { Prisma, type Db, type PrismaClient } from '@fleetplane/db';
+import { PARTITION_MS, partitionsToCreate, retentionPlan, type PartitionBounds } from '@fleetplane/domain';
+
+/**
+ * The raw telemetry tables, RANGE-partitioned by hour on sampled_at (migration
+ * 20261203072000_telemetry_partitions; docs/telemetry.md › Storage). Each has a DEFAULT partition
+ * that catches rows whose hour has no partition yet, so ingest never fails for want of one.
+ */
+export const PARTITIONED_TELEMETRY_TABLES = ['gpu_sample', 'engine_sample'] as const;
+export type PartitionedTelemetryTable = (typeof PARTITIONED_TELEMETRY_TABLES)[number];
+
+/** Partitions exist this far ahead: a worker may be down for hours before rows fall into DEFAULT. */
+export const PARTITIONS_AHEAD_HOURS = 6;
+/**
+ * Partition DDL waits at most this long for its lock. DROP and ATTACH need a strong lock on the parent
+ * or the DEFAULT partition; a request queued behind a long query would hold up every ingest statement
+ * behind it, so the DDL gives up instead and the next run (10 min later) tries again.
+ */
+export const PARTITION_LOCK_TIMEOUT_MS = 3_000;
+
+const HOUR_ORIGIN = Prisma.sql`TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
+
+function ident(name: string): Prisma.Sql {
+  // Names come from PARTITIONED_TELEMETRY_TABLES and the catalogue, never from a request; quote anyway.
+  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unexpected relation name ${JSON.stringify(name)}`);
+  return Prisma.raw(`"${name}"`);
+}
+
+/** The partitions of `table` with their bounds, read from the catalogue (pg_get_expr of the bound, parsed back by Postgres). */
+export async function listPartitions(db: Db, table: PartitionedTelemetryTable): Promise<PartitionBounds[]> {
+  const rows = await db.$queryRaw<{ name: string; bound: string; from: Date | null; to: Date | null }[]>`
+    SELECT c.relname AS name, b.bound,
+           (regexp_match(b.bound, 'FROM [(]''([^'']+)''[)]'))[1]::timestamptz AS "from",
+           (regexp_match(b.bound, 'TO [(]''([^'']+)''[)]'))[1]::timestamptz AS "to"
+      FROM pg_inherits i
+      JOIN pg_class c ON c.oid = i.inhrelid
+      CROSS JOIN LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) AS bound) b
+     WHERE i.inhparent = ${table}::regclass
+     ORDER BY c.relname`;
+  return rows.map((r) => ({ name: r.name, from: r.from, to: r.to, isDefault: r.bound === 'DEFAULT' }));
+}
+
+export interface EnsurePartitionsResult {
+  created: string[];
+  /** Rows moved out of DEFAULT into the partition created for their hour. */
+  movedRows: number;
+}
+
+/**
+ * Creates the hourly partitions of [from, to) that are missing, plus one for each hour of
+ * [from - `strayBackHours`, to) that has rows waiting in the DEFAULT partition (those rows move into it).
+ * Idempotent and safe under concurrent callers: an advisory lock per table serialises them and each
+ * re-reads the catalogue under it. One transaction per partition, so a lock taken for one (ATTACH locks
+ * the DEFAULT partition, its foreign keys briefly lock gpu / node / cluster) is held for milliseconds.
+ */
+export async function ensurePartitions(
+  prisma: PrismaClient,
+  table: PartitionedTelemetryTable,
+  range: { from: Date; to: Date; strayFrom?: Date },
+): Promise<EnsurePartitionsResult> {
+  const result: EnsurePartitionsResult = { created: [], movedRows: 0 };
+  const strayFrom = range.strayFrom ?? range.from;
+  // Re-planned after each partition: another caller may have created the next one meanwhile.
+  for (;;) {
+    const step = await prisma.$transaction(
+      async (tx) => {
+        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT_MS}ms'`);
+        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`fleetplane.partitions.${table}`}))::text`;
+        const existing = await listPartitions(tx, table);
+        const dflt = existing.find((p) => p.isDefault);
+        const stray = dflt
+          ? await tx.$queryRaw<{ hour: Date }[]>`
+              SELECT DISTINCT date_bin('1 hour', sampled_at, ${HOUR_ORIGIN}) AS hour FROM ONLY ${ident(dflt.name)}
+               WHERE sampled_at >= ${strayFrom} AND sampled_at < ${range.to}`
+          : [];
+        const [next] = partitionsToCreate(
+          table,
+          existing,
+          range.from,
+          range.to,
+          stray.map((r) => r.hour),
+        );
+        if (!next) return null;
+        // Created on its own and attached, rather than CREATE TABLE … PARTITION OF: the rows waiting in
+        // DEFAULT for this hour must leave it first, or attaching the hour would violate DEFAULT's bound.
+        await tx.$executeRaw`CREATE TABLE ${ident(next.name)} (LIKE ${ident(table)} INCLUDING DEFAULTS)`;
+        const moved = dflt
+          ? await tx.$executeRaw`
+              WITH moved AS (DELETE FROM ONLY ${ident(dflt.name)} WHERE sampled_at >= ${next.from} AND sampled_at < ${next.to} RETURNING *)
+              INSERT INTO ${ident(next.name)} SELECT * FROM moved`
+          : 0;
+        await tx.$executeRawUnsafe(
+          `ALTER TABLE "${table}" ATTACH PARTITION "${next.name}" FOR VALUES FROM ('${next.from.toISOString()}') TO ('${next.to.toISOString()}')`,
+        );
+        return { name: next.name, moved };
+      },
+      { timeout: 60_000, maxWait: 10_000 },
+    );
+    if (!step) return result;
+    result.created.push(step.name);
+    result.movedRows += step.moved;
+  }
+}
+
+/**
+ * What the worker and web app call at start and the retention job every run: each raw table has its
+ * partitions from the previous hour to PARTITIONS_AHEAD_HOURS ahead, and rows that fell into DEFAULT
+ * inside the retention window get their hour's partition.
+ */
+export async function ensureTelemetryPartitions(
+  prisma: PrismaClient,
+  opts: { now?: Date; aheadHours?: number; rawRetentionHours?: number } = {},
+): Promise<Record<PartitionedTelemetryTable, EnsurePartitionsResult>> {
+  const now = opts.now ?? new Date();
+  const from = new Date(now.getTime() - PARTITION_MS);
+  const to = new Date(now.getTime() + (opts.aheadHours ?? PARTITIONS_AHEAD_HOURS) * PARTITION_MS);
+  const strayFrom = new Date(now.getTime() - (opts.rawRetentionHours ?? 48) * PARTITION_MS);
+  const out = {} as Record<PartitionedTelemetryTable, EnsurePartitionsResult>;
+  for (const table of PARTITIONED_TELEMETRY_TABLES) out[table] = await ensurePartitions(prisma, table, { from, to, strayFrom });
+  return out;
+}
+
+export interface PartitionRetentionResult {
+  /** Rows deleted one by one (from DEFAULT and from a wide partition straddling the cutoff). */
+  deletedRows: number;
+  dropped: { name: string; rowsEstimate: number }[];
+  /** Expired partitions whose lock could not be had within PARTITION_LOCK_TIMEOUT_MS: the next run drops them. */
+  skipped: string[];
+}
+
+function isLockTimeout(err: unknown): boolean {
+  const text = err instanceof Error ? `${err.message} ${String((err as { cause?: unknown }).cause ?? '')}` : String(err);
+  return /55P03|lock timeout/i.test(text);
+}
+
+/**
+ * Retention of one partitioned table: expired hourly partitions are dropped whole (the one straddling
+ * the cutoff stays until it has fully expired), DEFAULT and a wider straddling partition get a batched
+ * row delete (`deleteRows`, the same one the unpartitioned tables use).
+ */
+export async function applyPartitionRetention(
+  prisma: PrismaClient,
+  table: PartitionedTelemetryTable,
+  cutoff: Date,
+  now: Date,
+  deleteRows: (relation: Prisma.Sql, column: Prisma.Sql, cutoff: Date) => Promise<number>,
+): Promise<PartitionRetentionResult> {
+  const plan = retentionPlan(await listPartitions(prisma, table), cutoff, now);
+  const result: PartitionRetentionResult = { deletedRows: 0, dropped: [], skipped: [] };
+  for (const p of plan.drop) {
+    try {
+      const rowsEstimate = await prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT_MS}ms'`);
+        const [est] = await tx.$queryRaw<{ n: number }[]>`
+          SELECT GREATEST(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = to_regclass(${p.name})`;
+        await tx.$executeRaw`DROP TABLE IF EXISTS ${ident(p.name)}`;
+        return Math.round(est?.n ?? 0);
+      });
+      result.dropped.push({ name: p.name, rowsEstimate });
+    } catch (err) {
+      if (!isLockTimeout(err)) throw err;
+      result.skipped.push(p.name);
+    }
+  }
+  for (const p of plan.deleteRowsFrom)
+    result.deletedRows += await deleteRows(Prisma.sql`ONLY ${ident(p.name)}`, Prisma.raw('"sampled_at"'), cutoff);
+  return result;
+}
