@@ -18,8 +18,8 @@
  *       WAL, the backend's read/write bytes from /proc/<pid>/io; then the VACUUM that must follow (autovacuum would
  *       run it) with the WAL Postgres wrote meanwhile (server-wide LSN difference: includes anyone else's writes);
  *     - drop: applyPartitionRetention on gpu_sample (what the retention job now runs), with the same LSN difference;
- *  4. the repeatable rollup job in steady state (watermark one minute back: 11 minutes of raw samples for the minute
- *     buckets, the hours they touch for the hour buckets), --repeats times.
+ *  4. (run before step 3) the repeatable rollup job in steady state (watermark one minute back: 11 minutes of raw
+ *     samples for the minute buckets, the hours they touch for the hour buckets), --repeats times.
  * Machine load average, busy and steal (/proc/stat) are printed per phase: the VM is shared.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -213,7 +213,24 @@ async function main() {
       Object.entries(projected).map(([t, p]) => [t, { ...p, bytes: p.rows * sizes[t as keyof typeof sizes].perRow }]),
     );
 
-    // ── 3. the old layout, same rows ──
+    // ── 3. the repeatable rollup job at this size (before retention removes the oldest hour) ──
+    const runs: { seconds: number; minuteBuckets: number; hourBuckets: number; machine: Phase }[] = [];
+    for (let i = 0; i < REPEATS; i += 1) {
+      const watermark = new Date(end - 60_000);
+      await prisma.setting.upsert({
+        where: { key: ROLLUP_WATERMARK_KEY },
+        create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() },
+        update: { value: watermark.toISOString() },
+      });
+      const [run, p] = await phase(() => runTelemetryRollup(prisma, { now: new Date(end + 5_000) }));
+      runs.push({ seconds: p.seconds, minuteBuckets: run.minuteBuckets, hourBuckets: run.hourBuckets, machine: p });
+      console.log(
+        `rollup run ${i + 1}: ${f(p.seconds, 2)} s, ${f(run.minuteBuckets)} minute and ${f(run.hourBuckets)} hour buckets (${run.from} → ${run.to}; ${machine(p)})`,
+      );
+    }
+    result.rollupRuns = runs;
+
+    // ── 4. the old layout, same rows ──
     const [, copy] = await phase(async () => {
       await prisma.$executeRawUnsafe(`CREATE TABLE gpu_sample_plain (LIKE gpu_sample INCLUDING DEFAULTS)`);
       await prisma.$executeRawUnsafe(`ALTER TABLE gpu_sample_plain ADD PRIMARY KEY (gpu_id, sampled_at)`);
@@ -238,7 +255,7 @@ async function main() {
     );
     result.plainSize = plainSize;
 
-    // ── 4. retention: delete vs drop ──
+    // ── 5. retention: delete vs drop ──
     const cutoff = new Date(first + EXPIRE_HOURS * H);
     const expired = Number(
       (await direct.query(`SELECT COUNT(*) AS n FROM gpu_sample_plain WHERE sampled_at < $1`, [cutoff])).rows[0].n as string,
@@ -344,23 +361,6 @@ async function main() {
       ratioDeletePlusVacuumToDrop: ratio,
       deleteSecondsPerHourOfExpiry: deleteSecondsPerHour,
     };
-
-    // ── 5. the repeatable rollup job at this size ──
-    const runs: { seconds: number; minuteBuckets: number; hourBuckets: number; machine: Phase }[] = [];
-    for (let i = 0; i < REPEATS; i += 1) {
-      const watermark = new Date(end - 60_000);
-      await prisma.setting.upsert({
-        where: { key: ROLLUP_WATERMARK_KEY },
-        create: { key: ROLLUP_WATERMARK_KEY, value: watermark.toISOString() },
-        update: { value: watermark.toISOString() },
-      });
-      const [run, p] = await phase(() => runTelemetryRollup(prisma, { now: new Date(end + 5_000) }));
-      runs.push({ seconds: p.seconds, minuteBuckets: run.minuteBuckets, hourBuckets: run.hourBuckets, machine: p });
-      console.log(
-        `rollup run ${i + 1}: ${f(p.seconds, 2)} s, ${f(run.minuteBuckets)} minute and ${f(run.hourBuckets)} hour buckets (${run.from} → ${run.to}; ${machine(p)})`,
-      );
-    }
-    result.rollupRuns = runs;
   } finally {
     await direct.end();
     await prisma.$disconnect();
