@@ -3,7 +3,7 @@
 // it found. Ops teams read these pages on wall screens, so contrast counts as much as a broken link.
 //
 // The file is named to run last (Playwright runs files in alphabetical order with one worker): by then
-// validation.spec.ts and pipeline.spec.ts have made runs whose detail pages are scanned too. Run alone,
+// validation.spec.ts, pipeline.spec.ts and proposals.spec.ts have made runs and a proposal whose detail pages are scanned too. Run alone,
 // it starts a validation run and a pipeline run itself.
 import { AxeBuilder } from '@axe-core/playwright';
 import type { Page } from '@playwright/test';
@@ -62,7 +62,15 @@ async function detailPageIds(page: Page) {
       validationRunId = await startThroughApi(page, 'validationRuns.start', { clusterId: cluster.id, suiteName: 'smoke' });
     let pipelineRunId = (await prisma.pipelineRun.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }))?.id;
     if (!pipelineRunId) pipelineRunId = await startThroughApi(page, 'pipelines.start', { revisionId: revision.id, targetKey: 'default' });
-    return { clusterId: cluster.id, nodeId: node.id, gpuId: gpu.id, revisionId: revision.id, validationRunId, pipelineRunId };
+    let proposalId = (await prisma.upgradeProposal.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }))?.id;
+    if (!proposalId) {
+      const deployed = await prisma.deployment.findFirstOrThrow({
+        where: { clusterId: cluster.id, state: 'active' },
+        select: { artifactId: true },
+      });
+      proposalId = await startThroughApi(page, 'proposals.create', { clusterId: cluster.id, artifactId: deployed.artifactId });
+    }
+    return { clusterId: cluster.id, nodeId: node.id, gpuId: gpu.id, revisionId: revision.id, validationRunId, pipelineRunId, proposalId };
   } finally {
     await prisma.$disconnect();
   }
@@ -99,6 +107,8 @@ test('every signed-in dashboard page meets WCAG 2 AA', async ({ page }) => {
     ['model-revision', `/models/revisions/${ids.revisionId}`],
     ['pipelines', '/pipelines'],
     ['pipeline-run', `/pipelines/${ids.pipelineRunId}`],
+    ['proposals', '/proposals'],
+    ['proposal', `/proposals/${ids.proposalId}`],
     ['users', '/admin/users'],
     ['audit', '/admin/audit'],
     ['settings', '/admin/settings'],

@@ -28,6 +28,8 @@ const AFFECTED = {
   networkPolicy: (t: Trpc) => [t.networkPolicy.pathKey()],
   // Catalog rows feed every plan, verdict and cost figure.
   catalogs: (t: Trpc) => [t.catalog.pathKey(), t.capacity.pathKey()],
+  // A decision changes the proposal's page and the list (counts, expiring-soon warning).
+  proposals: (t: Trpc) => [t.proposals.pathKey()],
 } satisfies Record<string, (t: Trpc) => QueryKey[]>;
 
 function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
@@ -50,3 +52,4 @@ export const useInvalidateValidationRuns = () => useInvalidate('validationRuns')
 export const useInvalidateUpstream = () => useInvalidate('upstream');
 export const useInvalidateNetworkPolicy = () => useInvalidate('networkPolicy');
 export const useInvalidateCatalogs = () => useInvalidate('catalogs');
+export const useInvalidateProposals = () => useInvalidate('proposals');

@@ -1,12 +1,13 @@
 'use client';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Download, Square } from 'lucide-react';
+import { Download, ShieldCheck, Square } from 'lucide-react';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { useState } from 'react';
 import { toast } from 'sonner';
 import type { RouterOutputs } from '@fleetplane/api';
 import { ConfirmDialog } from '~/components/confirm-dialog';
+import { ProposeUpgradeDialog } from '~/components/proposals/propose-upgrade-dialog';
 import { useCan } from '~/components/session-context';
 import { ErrorState, PageHeader } from '~/components/states';
 import { Button } from '~/components/ui/button';
@@ -212,6 +213,20 @@ export function RunDetail({ runId }: { runId: string }) {
                   await cancel.mutateAsync({ id: runId });
                   await run.refetch();
                 }}
+              />
+            ) : null}
+            {/* A passing run of an artifact is the evidence an upgrade proposal is made on. */}
+            {canCancel && r.verdict === 'pass' && r.artifact ? (
+              <ProposeUpgradeDialog
+                artifactId={r.artifact.id}
+                clusterId={r.cluster.id}
+                validationRunId={r.id}
+                what={`upgrading ${r.cluster.name} to the ${r.artifact.quantisation} artifact this run validated`}
+                trigger={
+                  <Button>
+                    <ShieldCheck /> Propose upgrade
+                  </Button>
+                }
               />
             ) : null}
             {r.evidenceDigest ? (
