@@ -31,7 +31,7 @@ async function main(): Promise<number> {
     // A fast reference endpoint behind one seeded cluster, so validation.spec.ts runs smoke in seconds.
     const endpoint = await startReferenceEndpoint({
       servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
-      engineVersion: '0.11.2',
+      engineVersion: '0.20.0',
       maxModelLen: 262144,
       timing: { ttftBaseMs: 2, prefillMsPer1kTokens: 0, itlMs: 0.2, streamInterval: 4 },
     });

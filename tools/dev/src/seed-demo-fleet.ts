@@ -65,7 +65,8 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     site: 'fra-dc1',
     description: 'Production V4-Flash (FP8, Hopper path) behind vLLM with tensor parallel 8.',
     engine: 'vllm',
-    engineVersion: '0.11.2',
+    // At vLLM's V4 floor, so the capacity rules find its FP8 artifact compatible and the demo can propose upgrades.
+    engineVersion: '0.20.0',
     servedModelName: 'deepseek-ai/DeepSeek-V4-Flash',
     maxContextTokens: 262144,
     gpuHourlyCostUsd: 2.49,

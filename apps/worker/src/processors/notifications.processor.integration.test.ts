@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { QueueEvents } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
-import { alertNotificationJob } from '@fleetplane/contracts';
+import { alertNotificationJob, proposalNotificationJob } from '@fleetplane/contracts';
 import { createLogger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
@@ -97,6 +97,60 @@ describe('alert notifications', () => {
     const mine = hits.slice(before).filter((h) => h.alertId === fingerprint);
     expect(mine).toHaveLength(3);
     expect((await prisma.alert.findUniqueOrThrow({ where: { id: alert.id } })).notifiedAt).not.toBeNull();
+  });
+
+  it('delivers a proposal decision through the notifications queue, once per decision', async () => {
+    const site = await prisma.site.create({ data: { name: `s-${randomUUID().slice(0, 8)}`, region: 'eu', dataResidency: 'eu' } });
+    const cluster = await prisma.cluster.create({
+      data: { name: `pc-${randomUUID().slice(0, 8)}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2' },
+    });
+    const fam = await prisma.modelFamily.upsert({
+      where: { slug: 'deepseek-v4-flash' },
+      create: { slug: 'deepseek-v4-flash', name: 'Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
+      update: {},
+    });
+    const repo = await prisma.trackedRepo.create({
+      data: { familyId: fam.id, hubRepoId: `acme/${randomUUID().slice(0, 8)}`, filePatterns: ['*'] },
+    });
+    const revision = await prisma.modelRevision.create({
+      data: { trackedRepoId: repo.id, commitSha: 'abcdef1234567890', changeClass: 'weights' },
+    });
+    const artifact = await prisma.artifact.create({
+      data: {
+        revisionId: revision.id,
+        format: 'fp8',
+        quantisation: 'FP8',
+        sizeBytes: 1n,
+        digest: `sha256:${randomUUID()}`,
+        storageUri: 'file:///x',
+      },
+    });
+    const proposal = await prisma.upgradeProposal.create({
+      data: {
+        clusterId: cluster.id,
+        artifactId: artifact.id,
+        artifactDigest: artifact.digest,
+        origin: 'pipeline',
+        expiresAt: new Date(Date.now() + 86_400_000),
+      },
+    });
+    const event = await prisma.auditEvent.create({
+      data: {
+        actorType: 'user',
+        actorLabel: 'Ada Approver',
+        action: 'proposal.approve',
+        targetType: 'upgrade_proposal',
+        targetId: proposal.id,
+      },
+    });
+    const before = hits.length;
+    const payload = { proposalId: proposal.id, event: 'approved' as const, key: event.id, detail: '1 of 1 approval' };
+    const job = await producer.enqueue(proposalNotificationJob, payload);
+    expect((await producer.enqueue(proposalNotificationJob, payload)).id).toBe(job.id);
+    expect(await job.waitUntilFinished(events, 40_000)).toMatchObject({ delivered: true, status: 200 });
+    const mine = hits.slice(before).filter((h) => h.text.includes(cluster.name));
+    expect(mine).toHaveLength(1);
+    expect(mine[0]!.text).toBe(`Upgrade of ${cluster.name} to ${repo.hubRepoId}@abcdef1 FP8 approved by Ada Approver: 1 of 1 approval`);
   });
 
   it('opens an alert from the repeatable health job and notifies through the outbox', async () => {
