@@ -1,7 +1,7 @@
 'use client';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { FlaskConical, Pencil, Plus, Trash2 } from 'lucide-react';
+import { FlaskConical, Pencil, Plus, ShieldCheck, Trash2 } from 'lucide-react';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { useState } from 'react';
@@ -9,6 +9,7 @@ import { SERVING_ENGINE_LABELS, type THealthStatus } from '@fleetplane/contracts
 import type { RouterOutputs } from '@fleetplane/api';
 import { QueryDataTable } from '~/components/data-table';
 import { HealthBadge } from '~/components/health-badge';
+import { ApprovalPolicyDialog } from '~/components/proposals/approval-policy-dialog';
 import { useCan } from '~/components/session-context';
 import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
 import { Button } from '~/components/ui/button';
@@ -49,6 +50,7 @@ function Info({ label, children }: { label: string; children: React.ReactNode })
 export function ClusterDetail({ clusterId }: { clusterId: string }) {
   const trpc = useTRPC();
   const canEdit = useCan('operator');
+  const isAdmin = useCan('admin');
   const cluster = useQuery(trpc.clusters.get.queryOptions({ id: clusterId }));
   const [state, setState] = useState<{ page: number; pageSize: number; sortBy: NodeSort; sortDir: 'asc' | 'desc' }>({
     page: 1,
@@ -151,6 +153,16 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
                   </Button>
                 }
               />
+              {isAdmin ? (
+                <ApprovalPolicyDialog
+                  cluster={c}
+                  trigger={
+                    <Button variant="outline">
+                      <ShieldCheck /> Approval policy
+                    </Button>
+                  }
+                />
+              ) : null}
               <ClusterFormDialog
                 clusterId={c.id}
                 trigger={
