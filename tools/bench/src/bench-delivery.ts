@@ -232,9 +232,12 @@ async function runCurl(url: string, ref: TArtifactRef, credentials: string[], we
     await mkdir(dir, { recursive: true });
     const argv = ['-s', '-f', '--parallel', '--parallel-max', '2', '-H', `Authorization: ${agentAuthorizationHeader(credential)}`];
     for (const f of ref.files) argv.push('-o', path.join(dir, f.path), `${url}${AGENT_API_PATHS.artifactFile(ref.id, f.path)}`);
-    const child = spawn('curl', argv, { stdio: ['ignore', 'ignore', 'inherit'] });
+    // --parallel draws a progress meter even with -s; keep stderr only for the error message.
+    const child = spawn('curl', argv, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString()).slice(-2000)));
     const [code] = (await once(child, 'exit')) as [number | null];
-    if (code !== 0) throw new Error(`curl ${i} exited with ${code}`);
+    if (code !== 0) throw new Error(`curl ${i} exited with ${code}: ${stderr.slice(-500)}`);
   });
   try {
     await Promise.all(exits);

@@ -164,7 +164,8 @@ describe('ModelCache.ensureArtifact', () => {
       'weights/model-00002-of-00002.safetensors': randomBytes(300_001),
       'empty.txt': Buffer.alloc(0),
     });
-    const cache = cacheIn(await freshDir('basic'));
+    // A cache directory that does not exist yet (a node's first prefetch), on the real statfs.
+    const cache = cacheIn(path.join(await freshDir('basic'), 'not-yet', 'model-cache'));
     const first = await cache.ensureArtifact(ref, opts());
     expect(first.alreadyComplete).toBe(false);
     expect(first.downloadedBytes).toBe(1_000_001 + 28);
@@ -198,12 +199,13 @@ describe('ModelCache.ensureArtifact', () => {
     expect((await readFile(path.join(result.dir, 'big.bin'))).equals(body)).toBe(true);
     expect(server.served).toHaveLength(2);
     const resume = server.served[1]!;
-    const cutAt = server.served[0]!.bytes;
-    expect(cutAt).toBeGreaterThan(0);
-    expect(resume.range).toBe(`bytes=${cutAt}-`);
+    // The client kept what reached it before the cut (at most what the server wrote; a destroyed socket may drop its tail).
+    const resumedAt = Number(/^bytes=(\d+)-$/.exec(resume.range ?? '')?.[1]);
+    expect(resumedAt).toBeGreaterThan(0);
+    expect(resumedAt).toBeLessThanOrEqual(server.served[0]!.bytes);
     expect(resume.ifRange).toBe(`"${sha256(body)}"`);
     // Only the missing tail travelled again.
-    expect(cutAt + resume.bytes).toBe(body.length);
+    expect(resumedAt + resume.bytes).toBe(body.length);
   });
 
   it('resumes a partial file left by an earlier process (agent killed mid-download)', async () => {

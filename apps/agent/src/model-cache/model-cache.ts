@@ -320,6 +320,8 @@ export class ModelCache implements ArtifactProvider {
       return { dir, downloadedBytes: 0, reusedFiles: 0, alreadyComplete: true };
     }
     opts.signal.throwIfAborted();
+    // statfs needs the directory to exist: a node's first prefetch creates the cache.
+    await mkdir(this.dir, { recursive: true });
     const staging = this.stagingDir(ref.digest);
 
     // 1. What is already here, and what identical files other cached artifacts can lend by hard link.
