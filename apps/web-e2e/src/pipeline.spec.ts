@@ -52,7 +52,8 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
     await expect(page).toHaveURL(/\/pipelines\/[a-z0-9]+$/);
     // The repo's auto-start policy names the cluster: the run downloads into its store under its limits.
     await expect(page.getByText(/auto run for cluster flash-h100-vllm/)).toBeVisible();
-    await expect(page.getByTestId('stage-quantise')).toContainText('not available yet');
+    // The plan is drawn from the start: the cluster's FP8 recipe and its validate step wait for the download.
+    await expect(page.getByTestId('stage-quantise')).toContainText('fp8-block128');
     // Live progress while the bytes arrive: state running, a percentage below 100, a rate.
     await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('running', { timeout: 30_000 });
     await expect(page.getByTestId('progress-bytes')).toHaveText(/\((\d|[1-9]\d)%\)$/);
@@ -62,12 +63,10 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
   }
 
   await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 90_000 });
-  await expect(page.getByTestId('run-summary')).toHaveText(
-    'Download verified. Quantise and validate stages are not available yet; the run stops here.',
-  );
+  await expect(page.getByTestId('run-summary')).toContainText('Download verified; built fp8-block128');
   await expect(page.getByTestId('download-progress').getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
-  await expect(page.getByTestId('step-logs')).toContainText('Verified');
+  await expect(page.getByTestId('step-card-download-default').getByTestId('step-logs')).toContainText('Verified');
   await expect(page.getByTestId('artifacts')).toContainText('safetensors');
 
   // Exactly one run for the revision, however many triggers (webhook, schedule) saw the commit.

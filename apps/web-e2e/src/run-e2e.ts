@@ -65,6 +65,8 @@ async function main(): Promise<number> {
       HUB_WEBHOOK_SECRET: hubWebhookSecret,
       FLEETPLANE_DEMO: 'true',
       FLEETPLANE_DATA_DIR: artifactsDir,
+      // The demo's GGUF K-quant recipe runs the llama-quantize stand-in.
+      LLAMA_QUANTIZE_PATH: path.join(root, 'tools/fake-llama-quantize/bin/llama-quantize'),
     };
     group.start('web', process.execPath, [path.join(root, 'apps/web/server.mjs'), '-p', String(port), '-H', '127.0.0.1'], {
       env,

@@ -21,6 +21,7 @@ async function main() {
     queuePrefix: config.FLEETPLANE_QUEUE_PREFIX,
     concurrency: config.WORKER_CONCURRENCY,
     log,
+    pipeline: { tools: { 'llama-quantize': config.LLAMA_QUANTIZE_PATH } },
   });
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');

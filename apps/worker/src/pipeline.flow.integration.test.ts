@@ -1,4 +1,4 @@
-// The upstream watcher and a pipeline run through real BullMQ (flow: finalize <- download) in an
+// The upstream watcher and a pipeline run through real BullMQ (one flow per stage: finalize <- steps) in an
 // in-process worker, against the fake Hub and a real database.
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,6 +12,8 @@ import { createLogger } from '@fleetplane/config';
 import { createPrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
+import { fileURLToPath } from 'node:url';
+import { safetensorsIndex, tokenizerJson, v4Config, v4Shards } from '@fleetplane/fake-hub/content/model-files';
 import { JobProducer } from '@fleetplane/queue';
 import { handleHubWebhook, runRepoCheck } from '@fleetplane/services';
 import { startWorkerApp } from './worker-app';
@@ -23,6 +25,18 @@ const producer = new JobProducer(redisUrl, prefix);
 const GOOD = `acme/flow-${randomBytes(3).toString('hex')}`;
 const BAD = `acme/flow-bad-${randomBytes(3).toString('hex')}`;
 const AUTO = `acme/flow-auto-${randomBytes(3).toString('hex')}`;
+const V4 = `acme/flow-v4-${randomBytes(3).toString('hex')}`;
+
+function v4Seed(id: string) {
+  const shards = v4Shards('flash', 2, id);
+  const files: Record<string, string | Uint8Array> = {
+    'config.json': `${JSON.stringify(v4Config('flash'))}\n`,
+    'model.safetensors.index.json': safetensorsIndex(shards),
+    'tokenizer.json': tokenizerJson(),
+  };
+  for (const sh of shards) files[sh.path] = new Uint8Array(sh.bytes);
+  return { id, commits: [{ title: 'Upload', files }] };
+}
 let hub: FakeHub;
 let app: Awaited<ReturnType<typeof startWorkerApp>>;
 
@@ -39,7 +53,7 @@ const seed = (id: string) => ({
 beforeAll(async () => {
   // The Hub, endpoints and webhook receivers of these tests listen on loopback, which only the admin setting allows.
   await allowLoopbackForTests(prisma);
-  hub = await startFakeHub({ repos: [seed(GOOD), seed(BAD), seed(AUTO)], onWarning: () => undefined });
+  hub = await startFakeHub({ repos: [seed(GOOD), seed(BAD), seed(AUTO), v4Seed(V4)], onWarning: () => undefined });
   // The worker's services read these through loadConfig.
   process.env.HF_ENDPOINT = hub.url;
   process.env.FLEETPLANE_DATA_DIR = await mkdtemp(path.join(tmpdir(), 'fp-flow-'));
@@ -49,6 +63,9 @@ beforeAll(async () => {
     queuePrefix: prefix,
     concurrency: 2,
     log: createLogger('worker-test', 'silent'),
+    pipeline: {
+      tools: { 'llama-quantize': fileURLToPath(new URL('../../../tools/fake-llama-quantize/bin/llama-quantize', import.meta.url)) },
+    },
   });
 });
 afterAll(async () => {
@@ -137,5 +154,42 @@ describe('upstream watcher and pipeline flow in the worker', () => {
     expect(run.error).toMatch(/Verification failed for model\.safetensors/);
     expect(run.steps[0]).toMatchObject({ state: 'failed', attempts: 1 });
     expect(run.artifactsProduced).toHaveLength(0);
+  });
+
+  it('a run for a llama.cpp cluster goes download -> quantise (one child per recipe) -> validate through the stage flows', async () => {
+    const repo = await track(V4);
+    const site = await prisma.site.create({ data: { name: `site-${randomBytes(3).toString('hex')}`, region: 'lab', dataResidency: 'eu' } });
+    const cluster = await prisma.cluster.create({
+      data: { siteId: site.id, name: `lab-${randomBytes(3).toString('hex')}`, servingEngine: 'llamacpp', engineVersion: '99.0.0' },
+    });
+    const node = await prisma.node.create({ data: { clusterId: cluster.id, hostname: 'n1' } });
+    await prisma.gpu.create({
+      data: {
+        nodeId: node.id,
+        uuid: `GPU-${randomBytes(8).toString('hex')}`,
+        index: 0,
+        model: 'NVIDIA GeForce RTX 5090',
+        memoryMib: 32607,
+        interconnect: 'pcie',
+      },
+    });
+    await prisma.trackedRepoAutoStartTarget.create({ data: { trackedRepoId: repo.id, clusterId: cluster.id } });
+    await producer.enqueue(checkRepoJob, { trackedRepoId: repo.id, reason: 'manual' }, { removeOnComplete: true });
+    const run = await settledRun(repo.id, 90_000);
+    expect(run.state).toBe('succeeded');
+    expect(run.targetKey).toBe(cluster.id);
+    const steps = [...run.steps].sort((a, b) => a.position - b.position);
+    expect(steps.map((s) => `${s.kind}:${s.targetKey}:${s.state}`)).toEqual([
+      'download:default:succeeded',
+      'quantise:gguf-q8_0:succeeded',
+      'quantise:gguf-q4_k_m:succeeded',
+      'validate:gguf-q8_0:skipped',
+      'validate:gguf-q4_k_m:skipped',
+    ]);
+    // Each stage's steps ran as children of that stage's own finalize job.
+    for (const s of steps) expect(s.jobId).toMatch(/^step-/);
+    expect(run.summary).toMatch(/validate skipped: validate stage not available/);
+    const built = run.artifactsProduced.filter((a) => a.recipeId !== null);
+    expect(built.map((a) => a.quantisation).sort()).toEqual(['Q4_0', 'Q8_0']);
   });
 });

@@ -10,7 +10,7 @@ import { registerHealth } from './processors/health.processor';
 import { registerNotifications } from './processors/notifications.processor';
 import { registerValidation } from './processors/validation.processor';
 import { registerUpstream } from './processors/upstream.processor';
-import { registerPipelines } from './processors/pipeline.processor';
+import { registerPipelines, type PipelineOptions } from './processors/pipeline.processor';
 import { ensureTelemetryPartitions, reconcileLostJobs, syncSuites, type ReconcileOptions } from '@fleetplane/services';
 import { ProcessorRegistry } from './registry';
 
@@ -39,6 +39,8 @@ export interface WorkerAppOptions {
   maintenanceIntervalMs?: number;
   /** Reconciler timing (tests shorten the heartbeat staleness). */
   reconcile?: ReconcileOptions;
+  /** Pipeline step options (the external tools quantise recipes run). */
+  pipeline?: PipelineOptions;
 }
 
 /** Warns about Redis settings that lose jobs; a managed Redis that refuses CONFIG and INFO gives no warning. */
@@ -55,7 +57,7 @@ async function warnAboutRedisSettings(redisUrl: string, log: Logger) {
   }
 }
 
-export function buildRegistry(): ProcessorRegistry {
+export function buildRegistry(pipeline: PipelineOptions = {}): ProcessorRegistry {
   const registry = new ProcessorRegistry();
   registerMaintenance(registry);
   registerTelemetry(registry);
@@ -63,7 +65,7 @@ export function buildRegistry(): ProcessorRegistry {
   registerNotifications(registry);
   registerValidation(registry);
   registerUpstream(registry);
-  registerPipelines(registry);
+  registerPipelines(registry, pipeline);
   return registry;
 }
 
@@ -78,7 +80,7 @@ export async function startWorkerApp(opts: WorkerAppOptions) {
     .then(() => ensureTelemetryPartitions(prisma, { rawRetentionHours: loadConfig().TELEMETRY_RAW_RETENTION_HOURS }))
     .catch((err: unknown) => opts.log.warn({ err }, 'could not create telemetry partitions ahead; the retention job will retry'));
   const producer = new JobProducer(opts.redisUrl, opts.queuePrefix);
-  const registry = buildRegistry();
+  const registry = buildRegistry(opts.pipeline);
   const deps = { prisma, producer, log: opts.log, reconcile: opts.reconcile };
   const connection = redisConnectionOptions(opts.redisUrl);
 

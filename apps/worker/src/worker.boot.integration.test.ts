@@ -80,7 +80,7 @@ describe('worker process', () => {
       const revision = await prisma.modelRevision.create({
         data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial' },
       });
-      // A quantise step fails for good at once ("not available yet"): the flow runs and settles quickly.
+      // A quantise step that names no recipe fails for good at once: the flow runs and settles quickly.
       const run = await prisma.pipelineRun.create({
         data: {
           revisionId: revision.id,

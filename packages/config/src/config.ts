@@ -129,6 +129,11 @@ export const CONFIG_SPEC = {
     default: 'fleetplane',
     doc: 'Redis key prefix of every BullMQ queue (lets several installs or test runs share one Redis).',
   },
+  LLAMA_QUANTIZE_PATH: {
+    schema: z.string().min(1),
+    default: 'llama-quantize',
+    doc: 'Program the GGUF K-quant recipes run as `llama-quantize` (a path, or a name on the PATH); the demo uses the stand-in in tools/fake-llama-quantize.',
+  },
   WORKER_CONCURRENCY: {
     schema: z.coerce.number().int().min(1).max(64),
     default: '4',

@@ -16,3 +16,4 @@ export * from './validation-runs/index';
 export * from './settings/network-policy.schema';
 export * from './capacity/capacity.schema';
 export * from './proposals/index';
+export * from './recipes/recipe.schema';

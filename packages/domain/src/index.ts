@@ -8,3 +8,5 @@ export * from './proposals/index';
 export * from './runs/staging-node';
 export * from './artifacts/index';
 export * from './telemetry/index';
+export * from './runs/pipeline-plan';
+export * from './recipes/recipes';

@@ -3,3 +3,4 @@ export * from './producer';
 export * from './job-liveness';
 export * from './redis-settings';
 export * from './schedulers';
+export * from './flows';

@@ -53,3 +53,6 @@ export * from './artifacts/artifact-ref';
 export * from './artifacts/artifact-storage';
 export * from './artifacts/artifact-access.service';
 export * from './artifacts/artifact-http';
+export * from './pipelines/run-flow';
+export * from './pipelines/quantise-step.service';
+export * from './recipes/recipes.service';

@@ -164,6 +164,8 @@ async function main() {
     // The demo's Hub (demo-hub.ts), a supervised child with webhooks to the web app; an explicit HF_ENDPOINT still wins.
     const demoHub = await startDemoHubProcess(group, { root, dataDir, webAppPort: config.PORT, webhookSecret: env.HUB_WEBHOOK_SECRET! });
     if (!process.env.HF_ENDPOINT) env.HF_ENDPOINT = demoHub.url;
+    // The GGUF K-quant recipe runs the llama-quantize stand-in unless a real one is configured.
+    if (!process.env.LLAMA_QUANTIZE_PATH) env.LLAMA_QUANTIZE_PATH = path.join(root, 'tools/fake-llama-quantize/bin/llama-quantize');
     env.FLEETPLANE_DEMO = 'true';
     if (demoHub.ready) say(`demo hub: ${demoHub.url} (dev panel on /models publishes new upstream revisions)`);
     else say(`warning: the demo hub did not answer on ${demoHub.url} within 30 s; it is restarted if it exits (see its log lines above)`);

@@ -9,11 +9,33 @@ export const PIPELINE_STEP_STATES = ['pending', 'queued', 'running', 'succeeded'
 export const ZPipelineStepState = z.enum(PIPELINE_STEP_STATES);
 export type TPipelineStepState = z.infer<typeof ZPipelineStepState>;
 
-/** Stages in order. Only download runs today; the others are drawn as "not available yet". */
+/** Stages in order (planPipelineRun in domain decides which steps each gets). */
 export const PIPELINE_STAGES = ['download', 'quantise', 'validate'] as const;
-export const AVAILABLE_STAGES: readonly (typeof PIPELINE_STAGES)[number][] = ['download'];
+export type TPipelineStage = (typeof PIPELINE_STAGES)[number];
+export const AVAILABLE_STAGES: readonly TPipelineStage[] = ['download', 'quantise', 'validate'];
 
-export const DOWNLOAD_ONLY_SUMMARY = 'Download verified. Quantise and validate stages are not available yet; the run stops here.';
+/** Summary of a run with no cluster target: it only downloads (quantise and validate build for a cluster). */
+export const DOWNLOAD_ONLY_SUMMARY = 'Download verified. The run has no cluster target, so nothing is quantised or validated.';
+
+/** How a validate step ends while the validate stage's executor is not installed in the worker. */
+export const VALIDATE_NOT_AVAILABLE = 'validate stage not available';
+
+/** What the plan asked of one step (pipeline_step.spec). */
+export const ZPipelineStepSpec = z.object({
+  /** quantise: the recipe version it builds with. */
+  recipeId: z.string().optional(),
+  recipeName: z.string().optional(),
+  recipeVersion: z.number().int().optional(),
+  recipeDigest: z.string().optional(),
+  /** quantise: convert the downloaded checkpoint, or copy the new tokenizer files over the last artifact. */
+  mode: z.enum(['convert', 'copy-tokenizer']).optional(),
+  /** copy-tokenizer: the artifact built with this recipe from the previous revision. */
+  baseArtifactId: z.string().optional(),
+  /** validate: the cluster, and the step whose artifact it validates. */
+  clusterId: z.string().optional(),
+  candidate: z.object({ kind: z.enum(PIPELINE_STAGES), targetKey: z.string() }).optional(),
+});
+export type TPipelineStepSpec = z.infer<typeof ZPipelineStepSpec>;
 
 export const ZStepProgress = z.object({
   bytesDone: z.number().nonnegative(),
@@ -24,6 +46,7 @@ export const ZStepProgress = z.object({
   filesTotal: z.number().int().nonnegative(),
   currentFiles: z.array(z.string()),
 });
+/** Download progress (quantise steps write ZQuantiseProgress from contracts/recipes). */
 export type TStepProgress = z.infer<typeof ZStepProgress>;
 
 export const ZStartPipelineInput = z.object({

@@ -16,7 +16,8 @@ import { runRepoCheck } from '../upstream/repo-check.service';
 import { fastRetry, makeTrackedRepo, testPrisma, testSettings, uniqueRepoId } from '../upstream/upstream-test-support';
 import type { UpstreamSettings } from '../shared/upstream-settings';
 import { cancelRun, getRun, retryRun, startPipeline } from './pipeline-runs.service';
-import { executePipelineStep, finalisePipelineRun, PermanentStepError, type StepRunnerDeps } from './step-runner.service';
+import { finalisePipelineRun } from './run-flow';
+import { executePipelineStep, PermanentStepError, type StepRunnerDeps } from './step-runner.service';
 
 const prisma = testPrisma();
 const SHARD = 1024 * 1024;

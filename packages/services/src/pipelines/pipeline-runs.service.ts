@@ -9,6 +9,7 @@ import type { Db, Prisma, RunTrigger } from '@fleetplane/db';
 import { withAudit, type ServiceContext } from '../context';
 import { isUniqueViolation, notFound, precondition } from '../errors';
 import { addToOutbox, dispatchOutbox } from '../outbox/outbox.service';
+import { parseStepSpec, planRun, stepRowsOf } from './run-flow';
 
 const TERMINAL_RUN_STATES = ['succeeded', 'failed', 'cancelled'] as const;
 
@@ -24,6 +25,8 @@ export async function createRunInTx(
     where: { revisionId_targetKey: { revisionId: args.revisionId, targetKey: args.targetKey } },
   });
   if (existing) return { run: existing, created: false };
+  // The whole plan is written at once (later stages pending), so the run page draws every step from the start.
+  const plan = await planRun(tx, { revisionId: args.revisionId, targetKey: args.targetKey });
   const run = await tx.pipelineRun.create({
     data: {
       revisionId: args.revisionId,
@@ -31,9 +34,8 @@ export async function createRunInTx(
       trigger: args.trigger,
       triggeredById: args.triggeredById,
       state: 'queued',
-      summary: 'Waiting for a worker to start the download.',
-      // Only the download stage exists today; quantise/validate are not created as fake steps.
-      steps: { create: [{ kind: 'download', targetKey: 'default', position: 0, state: 'queued' }] },
+      summary: ['Waiting for a worker to start the download.', ...plan.notes].join(' '),
+      steps: { create: stepRowsOf(plan) },
     },
   });
   await addToOutbox(tx, startPipelineRunJob, { runId: run.id, generation: 0 }, `start-${run.id}-0`);
@@ -164,7 +166,17 @@ export async function getRun(ctx: Pick<ServiceContext, 'prisma'>, id: string, op
       },
       steps: { orderBy: { position: 'asc' } },
       artifactsProduced: {
-        select: { id: true, format: true, quantisation: true, digest: true, sizeBytes: true, storageUri: true, status: true },
+        select: {
+          id: true,
+          format: true,
+          quantisation: true,
+          digest: true,
+          sizeBytes: true,
+          storageUri: true,
+          status: true,
+          recipeId: true,
+          quantRecipe: { select: { name: true, version: true } },
+        },
       },
       triggeredBy: { select: { id: true, name: true, email: true } },
     },
@@ -187,6 +199,8 @@ export async function getRun(ctx: Pick<ServiceContext, 'prisma'>, id: string, op
         startedAt: s.startedAt,
         finishedAt: s.finishedAt,
         heartbeatAt: s.heartbeatAt,
+        spec: parseStepSpec(s.spec),
+        artifactId: s.artifactId,
         logs: logs.reverse().map((l) => ({ id: Number(l.id), loggedAt: l.loggedAt, level: l.level, message: l.message })),
       };
     }),

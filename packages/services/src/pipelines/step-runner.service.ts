@@ -8,19 +8,20 @@ import {
   DownloadVerificationError,
   InsufficientDiskError,
   LocalDirectoryStore,
-  type DownloadProgress,
   type RetryPolicy,
   type StatfsResult,
 } from '@fleetplane/hub';
 import { isNetworkPolicyError, type NetworkPolicy } from '@fleetplane/net';
 import { loadNetworkPolicy } from '../network/network-policy.service';
-import { DOWNLOAD_ONLY_SUMMARY } from '@fleetplane/contracts';
+import { VALIDATE_NOT_AVAILABLE } from '@fleetplane/contracts';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
-import type { PrismaClient } from '@fleetplane/db';
+import type { Prisma, PrismaClient } from '@fleetplane/db';
 import { resolveRepoAccess, upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
 import { detectFormat, detectQuantisation } from './artifact-format';
 import type { DownloadLimits } from './cluster-download-limits';
 import { UNIT_HEARTBEAT_MS } from '@fleetplane/domain/runs/lost-run-decision';
+import { settleRunAfterStep } from './run-flow';
+import { executeQuantiseStep, isPermanentQuantiseError, type ExternalTools } from './quantise-step.service';
 
 /** A failure retrying cannot fix (bad bytes, full disk, refused by the Hub): the worker must not retry. */
 export class PermanentStepError extends Error {
@@ -47,18 +48,22 @@ export interface StepRunnerDeps {
   stallTimeoutMs?: number;
   /** The outgoing-request policy; read from the admin setting and the configuration when absent. */
   network?: NetworkPolicy;
+  /** Executables external recipes name (e.g. llama-quantize -> a path); absent = looked up on the PATH. */
+  tools?: ExternalTools;
+  /** Injected in tests (a full disk for the quantise stage). */
+  quantiseStatfs?: (dir: string) => Promise<{ bavail: number; bsize: number }>;
 }
 
-export type StepOutcome = 'succeeded' | 'cancelled' | 'already_done' | 'retrying';
+export type StepOutcome = 'succeeded' | 'cancelled' | 'already_done' | 'retrying' | 'skipped';
 
 class CancelRequested extends Error {
   override readonly name = 'CancelRequested';
 }
 
-/** Writes log lines and progress in order, without making the download wait for the database. */
-class StepWriter {
+/** Writes log lines and progress in order, without making the work wait for the database. */
+export class StepWriter {
   private chain: Promise<unknown> = Promise.resolve();
-  private pendingProgress: DownloadProgress | null = null;
+  private pendingProgress: object | null = null;
 
   constructor(
     private readonly prisma: PrismaClient,
@@ -73,7 +78,7 @@ class StepWriter {
     this.enqueue(() => this.prisma.pipelineLog.create({ data: { stepId: this.stepId, level, message: message.slice(0, 4000) } }));
   }
 
-  progress(p: DownloadProgress) {
+  progress(p: object) {
     // Coalesce: if a write is still queued, only the newest snapshot is written.
     const queued = this.pendingProgress !== null;
     this.pendingProgress = p;
@@ -105,14 +110,41 @@ function isPermanent(err: unknown) {
     err instanceof InsufficientDiskError ||
     err instanceof DownloadHttpError ||
     err instanceof PermanentStepError ||
-    isNetworkPolicyError(err)
+    isNetworkPolicyError(err) ||
+    isPermanentQuantiseError(err)
   );
 }
+
+type StepRow = Prisma.PipelineStepGetPayload<{ include: { run: true } }>;
+
+/** What a stage's executor gets: the step, its log/progress writer and the cancel signal. */
+export interface StepWork {
+  step: StepRow;
+  attempt: number;
+  writer: StepWriter;
+  signal: AbortSignal;
+}
+
+/** How a step's work ended: the artifact it produced / reused, the final progress and one log line. */
+export interface StepResult {
+  artifactId?: string | null;
+  progress?: object;
+  message: string;
+  /** A step that had nothing to do (e.g. the validate stage is not installed): it ends skipped with this reason. */
+  skipped?: string;
+}
+
+const STAGE_START_SUMMARY: Record<string, string> = {
+  download: 'Downloading the revision from the Hub.',
+  quantise: 'Quantising.',
+  validate: 'Validating.',
+};
 
 /**
  * Runs one pipeline step. State transitions are idempotent so a re-delivered job (a worker killed
  * mid-step and picked up again as stalled) continues where it was: "running" with a new attempt,
- * resuming from the .partial files, and "succeeded" only after every byte was verified.
+ * resuming what it can, and "succeeded" only after its output was verified. When the step ended, the run
+ * is settled at once if nothing is left to start (the stage's flow parent starts the next stage).
  */
 export async function executePipelineStep(
   deps: StepRunnerDeps,
@@ -122,13 +154,14 @@ export async function executePipelineStep(
   const { prisma } = deps;
   const step = await prisma.pipelineStep.findUnique({ where: { id: stepId }, include: { run: true } });
   if (!step) throw new PermanentStepError(`Pipeline step ${stepId} does not exist`);
-  if (step.state === 'succeeded' || step.state === 'cancelled' || step.state === 'skipped') return 'already_done';
-  if (step.kind !== 'download') throw new PermanentStepError(`The ${step.kind} stage is not available yet`);
+  if (step.state === 'succeeded' || step.state === 'cancelled' || step.state === 'skipped' || step.state === 'failed')
+    return 'already_done';
   const writer = new StepWriter(prisma, stepId);
   const now = new Date();
 
   if (step.run.cancelRequestedAt) {
-    await markCancelled(prisma, step.runId, stepId, 'Cancelled before the download started.');
+    await markStep(prisma, stepId, { state: 'cancelled', finishedAt: now });
+    await settleRunAfterStep(prisma, step.runId);
     return 'cancelled';
   }
   const started = await prisma.pipelineStep.update({
@@ -144,11 +177,11 @@ export async function executePipelineStep(
   });
   await prisma.pipelineRun.update({
     where: { id: step.runId },
-    data: { state: 'running', startedAt: step.run.startedAt ?? now, summary: 'Downloading the revision from the Hub.' },
+    data: { state: 'running', startedAt: step.run.startedAt ?? now, summary: STAGE_START_SUMMARY[step.kind] ?? step.run.summary },
   });
   writer.log(
     'info',
-    `Attempt ${started.attempts} started${started.attempts > 1 ? ' (partial files from earlier attempts are resumed)' : ''}`,
+    `Attempt ${started.attempts} started${started.attempts > 1 && step.kind === 'download' ? ' (partial files from earlier attempts are resumed)' : ''}`,
   );
 
   const controller = new AbortController();
@@ -168,19 +201,34 @@ export async function executePipelineStep(
       .catch(() => undefined);
   }, deps.cancelPollMs ?? 1000);
 
+  const work: StepWork = { step, attempt: started.attempts, writer, signal: controller.signal };
   try {
-    const result = await runDownload(deps, step.runId, stepId, writer, controller.signal);
+    const result = await runStageWork(deps, work);
     clearInterval(poll);
+    writer.log('info', result.skipped ? `Skipped: ${result.skipped}` : result.message);
     await writer.flush();
-    await completeDownload(prisma, step.runId, stepId, result);
-    return 'succeeded';
+    const finishedAt = new Date();
+    await markStep(prisma, stepId, {
+      state: result.skipped ? 'skipped' : 'succeeded',
+      finishedAt,
+      heartbeatAt: finishedAt,
+      error: result.skipped ?? null,
+      ...(result.progress ? { progress: result.progress } : {}),
+      ...(result.artifactId !== undefined ? { artifactId: result.artifactId } : {}),
+    });
+    await settleRunAfterStep(prisma, step.runId);
+    return result.skipped ? 'skipped' : 'succeeded';
   } catch (err) {
     clearInterval(poll);
     await writer.flush();
     if (controller.signal.aborted && controller.signal.reason instanceof CancelRequested) {
-      writer.log('warn', 'Cancelled; partial files are kept so a retry resumes them');
+      writer.log(
+        'warn',
+        step.kind === 'download' ? 'Cancelled; partial files are kept so a retry resumes them' : 'Cancelled; nothing was registered',
+      );
       await writer.flush();
-      await markCancelled(prisma, step.runId, stepId, 'Cancelled during the download.');
+      await markStep(prisma, stepId, { state: 'cancelled', finishedAt: new Date() });
+      await settleRunAfterStep(prisma, step.runId);
       return 'cancelled';
     }
     const message = err instanceof Error ? err.message : String(err);
@@ -193,12 +241,54 @@ export async function executePipelineStep(
     }
     writer.log('error', message);
     await writer.flush();
-    await markFailed(prisma, step.runId, stepId, message);
+    await markStep(prisma, stepId, { state: 'failed', finishedAt: new Date(), error: message });
+    await settleRunAfterStep(prisma, step.runId);
     throw permanent ? new PermanentStepError(message) : err;
   }
 }
 
-async function runDownload(deps: StepRunnerDeps, runId: string, stepId: string, writer: StepWriter, signal: AbortSignal) {
+/** One executor per stage: the step's kind decides which. */
+async function runStageWork(deps: StepRunnerDeps, work: StepWork): Promise<StepResult> {
+  switch (work.step.kind) {
+    case 'download':
+      return downloadStepWork(deps, work);
+    case 'quantise':
+      return executeQuantiseStep({ prisma: deps.prisma, settings: deps.settings, tools: deps.tools, statfs: deps.quantiseStatfs }, work);
+    case 'validate':
+      // The validate stage's executor (executeValidateStep, validate-step.service.ts) plugs in here. Until it is
+      // installed the step ends skipped, and the run summary says so.
+      return { skipped: VALIDATE_NOT_AVAILABLE, message: VALIDATE_NOT_AVAILABLE };
+  }
+}
+
+async function markStep(prisma: PrismaClient, stepId: string, data: Prisma.PipelineStepUncheckedUpdateInput) {
+  await prisma.pipelineStep.update({ where: { id: stepId }, data });
+}
+
+async function downloadStepWork(deps: StepRunnerDeps, work: StepWork): Promise<StepResult> {
+  const { prisma } = deps;
+  const result = await runDownload(deps, work.step.runId, work.step.id, work.writer, work.signal);
+  const totalBytes = result.files.reduce((n, f) => n + f.sizeBytes, 0);
+  const { artifactId, existed } = await recordDownloadedArtifact(prisma, work.step.runId, result, totalBytes);
+  return {
+    artifactId,
+    progress: {
+      bytesDone: totalBytes,
+      bytesTotal: totalBytes,
+      bytesPerSecond: 0,
+      etaSeconds: 0,
+      filesDone: result.files.length,
+      filesTotal: result.files.length,
+      currentFiles: [],
+      fetchedBytes: result.stats.fetchedBytes,
+      durationMs: result.stats.durationMs,
+      artifactId,
+    },
+    message: `Artifact ${result.digest.slice(0, 16)}… ${existed ? 'already existed; reused' : 'recorded'} (${result.format}, ${result.quantisation})`,
+  };
+}
+
+async function runDownload(deps: StepRunnerDeps, runId: string, _stepId: string, writer: StepWriter, signal: AbortSignal) {
   const { prisma } = deps;
   const settings = deps.settings ?? upstreamSettingsFromEnv();
   const run = await prisma.pipelineRun.findUniqueOrThrow({
@@ -283,117 +373,25 @@ async function findReusableFile(prisma: PrismaClient, sha256: string): Promise<s
 
 type DownloadOutcome = Awaited<ReturnType<typeof runDownload>>;
 
-async function completeDownload(prisma: PrismaClient, runId: string, stepId: string, result: DownloadOutcome) {
-  const finishedAt = new Date();
-  const totalBytes = result.files.reduce((n, f) => n + f.sizeBytes, 0);
-  await prisma.$transaction(async (tx) => {
+/** Identical bytes have one identity: a second target or a re-run reuses the artifact row. */
+async function recordDownloadedArtifact(prisma: PrismaClient, runId: string, result: DownloadOutcome, totalBytes: number) {
+  return prisma.$transaction(async (tx) => {
     const run = await tx.pipelineRun.findUniqueOrThrow({ where: { id: runId } });
-    // Identical bytes have one identity: a second target or a re-run reuses the artifact row.
     const existing = await tx.artifact.findUnique({ where: { digest: result.digest } });
-    let artifactId = existing?.id;
-    if (!existing) {
-      const artifact = await tx.artifact.create({
-        data: {
-          revisionId: run.revisionId,
-          format: result.format,
-          quantisation: result.quantisation,
-          sizeBytes: BigInt(totalBytes),
-          digest: result.digest,
-          storageUri: result.storageUri,
-          status: 'ready',
-          producedByRunId: runId,
-          files: { createMany: { data: result.files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256 })) } },
-        },
-      });
-      artifactId = artifact.id;
-    }
-    await tx.pipelineStep.update({
-      where: { id: stepId },
+    if (existing) return { artifactId: existing.id, existed: true };
+    const artifact = await tx.artifact.create({
       data: {
-        state: 'succeeded',
-        finishedAt,
-        heartbeatAt: finishedAt,
-        error: null,
-        progress: {
-          bytesDone: totalBytes,
-          bytesTotal: totalBytes,
-          bytesPerSecond: 0,
-          etaSeconds: 0,
-          filesDone: result.files.length,
-          filesTotal: result.files.length,
-          currentFiles: [],
-          fetchedBytes: result.stats.fetchedBytes,
-          durationMs: result.stats.durationMs,
-          artifactId: artifactId ?? null,
-        },
+        revisionId: run.revisionId,
+        format: result.format,
+        quantisation: result.quantisation,
+        sizeBytes: BigInt(totalBytes),
+        digest: result.digest,
+        storageUri: result.storageUri,
+        status: 'ready',
+        producedByRunId: runId,
+        files: { createMany: { data: result.files.map((f) => ({ path: f.path, sizeBytes: BigInt(f.sizeBytes), sha256: f.sha256 })) } },
       },
     });
-    await tx.pipelineLog.create({
-      data: {
-        stepId,
-        level: 'info',
-        message: `Artifact ${result.digest.slice(0, 16)}… ${existing ? 'already existed; reused' : 'recorded'} (${result.format}, ${result.quantisation})`,
-      },
-    });
-    // Download is the last available stage, so its success ends the run.
-    await tx.pipelineRun.update({
-      where: { id: runId },
-      data: { state: 'succeeded', finishedAt, summary: DOWNLOAD_ONLY_SUMMARY, error: null },
-    });
+    return { artifactId: artifact.id, existed: false };
   });
-}
-
-async function markCancelled(prisma: PrismaClient, runId: string, stepId: string, summary: string) {
-  const now = new Date();
-  await prisma.$transaction([
-    prisma.pipelineStep.update({ where: { id: stepId }, data: { state: 'cancelled', finishedAt: now } }),
-    prisma.pipelineRun.update({ where: { id: runId }, data: { state: 'cancelled', finishedAt: now, summary } }),
-  ]);
-}
-
-async function markFailed(prisma: PrismaClient, runId: string, stepId: string, message: string) {
-  const now = new Date();
-  await prisma.$transaction([
-    prisma.pipelineStep.update({ where: { id: stepId }, data: { state: 'failed', finishedAt: now, error: message } }),
-    prisma.pipelineRun.update({
-      where: { id: runId },
-      data: { state: 'failed', finishedAt: now, error: message, summary: `Download failed: ${message}` },
-    }),
-  ]);
-}
-
-/**
- * Parent job of a run's flow: runs once every step job ended (also when one failed for good, e.g. a
- * worker that kept dying). Settles steps the step code could not update and derives the run's state.
- */
-export async function finalisePipelineRun(prisma: PrismaClient, runId: string) {
-  const run = await prisma.pipelineRun.findUnique({ where: { id: runId }, include: { steps: true } });
-  if (!run) return { state: 'missing' as const };
-  const now = new Date();
-  for (const s of run.steps) {
-    if (s.state === 'running' || s.state === 'queued') {
-      const message = 'The step did not finish: its worker stopped responding repeatedly (stalled job limit reached)';
-      await prisma.pipelineStep.update({ where: { id: s.id }, data: { state: 'failed', finishedAt: now, error: message } });
-      s.state = 'failed';
-      s.error = message;
-    }
-  }
-  if (run.state === 'succeeded' || run.state === 'failed' || run.state === 'cancelled') return { state: run.state };
-  const failed = run.steps.find((s) => s.state === 'failed');
-  const state = failed ? 'failed' : run.steps.some((s) => s.state === 'cancelled') ? 'cancelled' : 'succeeded';
-  await prisma.pipelineRun.update({
-    where: { id: runId },
-    data: {
-      state,
-      finishedAt: now,
-      error: failed?.error ?? null,
-      summary:
-        state === 'succeeded'
-          ? DOWNLOAD_ONLY_SUMMARY
-          : state === 'failed'
-            ? `Download failed: ${failed?.error ?? 'unknown error'}`
-            : 'Cancelled.',
-    },
-  });
-  return { state };
 }

@@ -6,14 +6,12 @@ import { jobIdPart, startPipelineRunJob, startValidationRunJob, type TQueueName 
 import type { Db, PrismaClient } from '@fleetplane/db';
 import { anyJobLive, removeFinishedJobs, type JobProducer } from '@fleetplane/queue';
 import { dispatchOutbox } from '../outbox/outbox.service';
-import { finalisePipelineRun } from '../pipelines/step-runner.service';
+import { finalisePipelineRun, pipelineFinalizeJobIds, pipelineStepJobId } from '../pipelines/run-flow';
 import { finaliseRun } from '../validation/run-lifecycle.service';
 import { decideLostRun, isFreshHeartbeat, latestOf, type LostRunAction } from '@fleetplane/domain/runs/lost-run-decision';
 
 // The ids of a run's jobs. Deterministic, so queueing lost work again never adds a second copy of
 // a job that still exists, and two reconcilers (two worker replicas) add one job between them.
-export const pipelineFinalizeJobId = (runId: string, generation: number) => `finalize-${runId}-${generation}`;
-export const pipelineStepJobId = (stepId: string, generation: number) => `step-${stepId}-${generation}`;
 export const validationFinaliseJobId = (runId: string) => `vfin-${runId}`;
 export const validationCheckJobId = (runId: string, checkKey: string) => `vchk-${runId}-${jobIdPart(checkKey)}`;
 
@@ -108,7 +106,8 @@ async function reconcilePipelineRuns(
     const startJobId = start?.jobId ?? startPipelineRunJob.jobId!({ runId: run.id, generation });
     const jobIds = [
       startJobId,
-      pipelineFinalizeJobId(run.id, generation),
+      // One stage's flow at a time is live; any of them counts.
+      ...pipelineFinalizeJobIds(run.id, generation),
       ...run.steps.map((st) => st.jobId ?? pipelineStepJobId(st.id, generation)),
     ];
     const now = s.now();

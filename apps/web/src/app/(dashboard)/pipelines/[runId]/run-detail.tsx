@@ -42,25 +42,128 @@ function formatEta(s: number | null | undefined): string {
   return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
+function stepPercent(step: Step): number | null {
+  const p = step.progress as Progress & QuantiseProgress;
+  if (step.state === 'succeeded') return 100;
+  if (step.state !== 'running') return null;
+  const total = p.bytesTotal ?? 0;
+  return total > 0 ? Math.min(100, ((p.bytesDone ?? 0) / total) * 100) : 0;
+}
+
+function stepLabel(step: Step): string {
+  return step.kind === 'download' ? 'verified download' : step.targetKey;
+}
+
+/** One column per stage, one node per step (a quantise step per recipe, a validate step per candidate artifact). */
 function StageGraph({ steps }: { steps: Step[] }) {
   return (
-    <ol className="flex flex-wrap items-center gap-2" data-testid="stage-graph" aria-label="Pipeline stages">
+    <ol className="flex flex-wrap items-start gap-2" data-testid="stage-graph" aria-label="Pipeline stages">
       {STAGES.map((stage, i) => {
-        const step = steps.find((s) => s.kind === stage.kind);
+        const inStage = steps.filter((s) => s.kind === stage.kind);
         return (
-          <li key={stage.kind} className="flex items-center gap-2">
+          <li key={stage.kind} className="flex items-start gap-2">
             <div
-              className={cn('min-w-40 rounded-lg border px-4 py-3', step ? 'bg-card' : 'border-dashed bg-muted/40 text-muted-foreground')}
+              className={cn(
+                'min-w-44 rounded-lg border px-3 py-3',
+                inStage.length ? 'bg-card' : 'border-dashed bg-muted/40 text-muted-foreground',
+              )}
               data-testid={`stage-${stage.kind}`}
             >
-              <p className="font-medium">{stage.label}</p>
-              {step ? <RunStateBadge state={step.state} /> : <p className="text-xs">not available yet</p>}
+              <p className="mb-2 font-medium">{stage.label}</p>
+              {inStage.length ? (
+                <ul className="space-y-2">
+                  {inStage.map((step) => {
+                    const pct = stepPercent(step);
+                    return (
+                      <li key={step.id} className="rounded-md border px-2 py-1.5" data-testid={`step-${step.kind}-${step.targetKey}`}>
+                        <p className="truncate font-mono text-xs">{stepLabel(step)}</p>
+                        <div className="mt-1 flex items-center gap-2">
+                          <RunStateBadge state={step.state} />
+                          {pct !== null && step.state === 'running' ? (
+                            <span className="text-xs tabular-nums">{pct.toFixed(0)}%</span>
+                          ) : null}
+                        </div>
+                      </li>
+                    );
+                  })}
+                </ul>
+              ) : (
+                <p className="text-xs">not part of this run</p>
+              )}
             </div>
-            {i < STAGES.length - 1 ? <ArrowRight className="size-4 text-muted-foreground" aria-hidden /> : null}
+            {i < STAGES.length - 1 ? <ArrowRight className="mt-4 size-4 text-muted-foreground" aria-hidden /> : null}
           </li>
         );
       })}
     </ol>
+  );
+}
+
+interface QuantiseProgress {
+  tensorsDone?: number;
+  tensorsTotal?: number;
+  phase?: string;
+  tensor?: string;
+  reused?: boolean;
+  artifactId?: string;
+}
+
+function QuantiseProgressView({ step }: { step: Step }) {
+  const p = step.progress as Progress & QuantiseProgress;
+  if (p.reused)
+    return (
+      <p className="text-sm" data-testid="quantise-progress">
+        Reused: an artifact built from the same source with the same recipe already exists.
+      </p>
+    );
+  const pct = stepPercent(step) ?? 0;
+  return (
+    <div className="space-y-2" data-testid="quantise-progress">
+      <div
+        className="h-3 w-full overflow-hidden rounded-full bg-muted"
+        role="progressbar"
+        aria-valuemin={0}
+        aria-valuemax={100}
+        aria-valuenow={Math.round(pct)}
+        aria-label={`Quantise ${step.targetKey} progress`}
+      >
+        <div
+          className={cn('h-full transition-all', step.state === 'failed' ? 'bg-destructive' : 'bg-primary')}
+          style={{ width: `${pct}%` }}
+        />
+      </div>
+      <div className="flex flex-wrap gap-x-6 gap-y-1 text-sm tabular-nums">
+        <span>
+          {p.tensorsDone ?? 0}/{p.tensorsTotal ?? 0} tensors
+          {p.phase === 'tool' ? ' (external tool)' : p.phase === 'input' ? ' (preparing the tool input)' : ''}
+        </span>
+        {step.state === 'running' ? (
+          <>
+            <span>{p.phase === 'tool' ? '' : `${formatBytes(p.bytesPerSecond ?? 0)}/s`}</span>
+            <span>ETA {formatEta(p.etaSeconds)}</span>
+          </>
+        ) : null}
+        <span className="text-muted-foreground">attempt {step.attempts}</span>
+      </div>
+      {step.state === 'running' && p.tensor ? <p className="font-mono text-xs text-muted-foreground">{p.tensor}</p> : null}
+    </div>
+  );
+}
+
+function StepLog({ step }: { step: Step }) {
+  return (
+    <div>
+      <h3 className="mb-2 text-sm font-medium">Log</h3>
+      <pre
+        className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs"
+        data-testid="step-logs"
+        suppressHydrationWarning
+      >
+        {step.logs.length
+          ? step.logs.map((l) => `${new Date(l.loggedAt).toLocaleTimeString()} ${l.level.toUpperCase().padEnd(5)} ${l.message}`).join('\n')
+          : 'No log lines yet.'}
+      </pre>
+    </div>
   );
 }
 
@@ -117,6 +220,7 @@ export function RunDetail({ runId }: { runId: string }) {
   const onError = (e: { message: string }) => toast.error(e.message);
   const cancel = useMutation(trpc.pipelines.cancel.mutationOptions({ onError }));
   const retry = useMutation(trpc.pipelines.retry.mutationOptions({ onError, onSuccess: () => void run.refetch() }));
+  const retryStep = useMutation(trpc.pipelines.retryStep.mutationOptions({ onError, onSuccess: () => void run.refetch() }));
 
   if (run.isError && run.error.data?.code === 'NOT_FOUND') notFound();
   if (run.isPending) return <Skeleton className="h-40" />;
@@ -148,7 +252,7 @@ export function RunDetail({ runId }: { runId: string }) {
               {live && !r.cancelRequestedAt ? (
                 <ConfirmDialog
                   title="Cancel this run?"
-                  description="The download stops within a second. Partial files are kept, so a retry resumes where it stopped."
+                  description="Running steps stop within a second. Partial downloads are kept, so a retry resumes them; a quantise step leaves no artifact and a retry starts it clean."
                   confirmLabel="Cancel run"
                   trigger={
                     <Button variant="outline">
@@ -179,30 +283,50 @@ export function RunDetail({ runId }: { runId: string }) {
           {r.error && r.error !== download?.error ? <p className="text-sm text-destructive">{r.error}</p> : null}
         </CardContent>
       </Card>
-      {download ? (
-        <Card>
-          <CardHeader>
-            <CardTitle>Download</CardTitle>
-          </CardHeader>
-          <CardContent className="space-y-4">
-            <DownloadProgress step={download} />
-            <div>
-              <h3 className="mb-2 text-sm font-medium">Log</h3>
-              <pre
-                className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs"
-                data-testid="step-logs"
-                suppressHydrationWarning
-              >
-                {download.logs.length
-                  ? download.logs
-                      .map((l) => `${new Date(l.loggedAt).toLocaleTimeString()} ${l.level.toUpperCase().padEnd(5)} ${l.message}`)
-                      .join('\n')
-                  : 'No log lines yet.'}
-              </pre>
-            </div>
-          </CardContent>
-        </Card>
-      ) : null}
+      {r.steps
+        .filter((step) => step.kind !== 'validate')
+        .map((step) => (
+          <Card key={step.id} data-testid={`step-card-${step.kind}-${step.targetKey}`}>
+            <CardHeader className="flex flex-row items-center justify-between gap-2 space-y-0">
+              <CardTitle className="flex items-center gap-2">
+                {step.kind === 'download'
+                  ? 'Download'
+                  : step.kind === 'quantise'
+                    ? `Quantise · ${step.targetKey}`
+                    : `Validate · ${step.targetKey}`}
+                <RunStateBadge state={step.state} />
+              </CardTitle>
+              <div className="flex items-center gap-2">
+                {step.artifactId ? (
+                  <Link className="text-sm text-primary hover:underline" href={`/artifacts/${step.artifactId}`}>
+                    artifact
+                  </Link>
+                ) : null}
+                {canOperate && !live && (step.state === 'failed' || step.state === 'cancelled') ? (
+                  <Button size="sm" variant="outline" onClick={() => retryStep.mutate({ stepId: step.id })} disabled={retryStep.isPending}>
+                    <RotateCcw /> Retry step
+                  </Button>
+                ) : null}
+              </div>
+            </CardHeader>
+            <CardContent className="space-y-4">
+              {step.kind === 'download' ? <DownloadProgress step={step} /> : null}
+              {step.kind === 'quantise' && step.state !== 'pending' ? <QuantiseProgressView step={step} /> : null}
+              {step.spec.recipeName ? (
+                <p className="text-sm text-muted-foreground">
+                  Recipe {step.spec.recipeName} v{step.spec.recipeVersion}
+                  {step.spec.mode === 'copy-tokenizer' ? ' · tokenizer-only: new tokenizer files over the last artifact' : ''}
+                </p>
+              ) : null}
+              {step.kind !== 'download' && step.error ? (
+                <p className={cn('text-sm', step.state === 'skipped' ? 'text-muted-foreground' : 'text-destructive')}>
+                  {step.state === 'skipped' ? `Skipped: ${step.error}` : step.error}
+                </p>
+              ) : null}
+              {step.state !== 'pending' ? <StepLog step={step} /> : null}
+            </CardContent>
+          </Card>
+        ))}
       <ValidateStages steps={r.steps} />
       {r.artifacts.length ? (
         <Card>
@@ -213,7 +337,11 @@ export function RunDetail({ runId }: { runId: string }) {
             {r.artifacts.map((a) => (
               <div key={a.id}>
                 <p>
-                  {a.format} · {a.quantisation} · {formatBytes(a.sizeBytes)} · {a.status}
+                  <Link className="text-primary hover:underline" href={`/artifacts/${a.id}`}>
+                    {a.format} · {a.quantisation}
+                  </Link>{' '}
+                  · {formatBytes(a.sizeBytes)} · {a.status}
+                  {a.quantRecipe ? ` · recipe ${a.quantRecipe.name} v${a.quantRecipe.version}` : ' · upstream download'}
                 </p>
                 <p className="font-mono text-xs text-muted-foreground">digest {a.digest}</p>
                 <p className="font-mono text-xs text-muted-foreground">{a.storageUri}</p>
