@@ -3,7 +3,8 @@ import { expect, signIn, test } from './fixtures/test';
 
 // run-e2e.ts starts the fake Hub (HF_ENDPOINT, also in this process's environment) with webhooks to the
 // web app and FLEETPLANE_DEMO=true. The seeded deepseek-ai/DeepSeek-V4-Flash repo starts pipelines
-// automatically for cluster flash-h100-vllm; sgl-project/DeepSeek-V4-Flash-FP8 waits for an operator.
+// automatically for clusters flash-h100-vllm and lab-rtx5090-llamacpp; sgl-project/DeepSeek-V4-Flash-FP8 waits
+// for an operator.
 const hubUrl = () => {
   const url = process.env.HF_ENDPOINT;
   if (!url) throw new Error('HF_ENDPOINT is not set: run the suite through run-e2e.ts');
@@ -51,9 +52,9 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
 
     await expect(page).toHaveURL(/\/pipelines\/[a-z0-9]+$/);
     // The repo's auto-start policy names the cluster: the run downloads into its store under its limits.
-    await expect(page.getByText(/auto run for cluster flash-h100-vllm/)).toBeVisible();
-    // The plan is drawn from the start: the cluster's FP8 recipe and its validate step wait for the download.
-    await expect(page.getByTestId('stage-quantise')).toContainText('fp8-block128');
+    await expect(page.getByText(/auto run for cluster (flash-h100-vllm|lab-rtx5090-llamacpp)/)).toBeVisible();
+    // The plan is drawn from the start: the cluster's recipes and their validate steps wait for the download.
+    await expect(page.getByTestId('stage-quantise')).toContainText(/fp8-block128|gguf-q8_0/);
     // Live progress while the bytes arrive: state running, a percentage below 100, a rate.
     await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('running', { timeout: 30_000 });
     await expect(page.getByTestId('progress-bytes')).toHaveText(/\((\d|[1-9]\d)%\)$/);
@@ -62,14 +63,14 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
     await request.delete(`${hubUrl()}/_fake/faults`);
   }
 
-  await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 90_000 });
-  await expect(page.getByTestId('run-summary')).toContainText('Download verified; built fp8-block128');
+  await expect(page.getByTestId('run-status').getByTestId('run-state')).toHaveText('succeeded', { timeout: 120_000 });
+  await expect(page.getByTestId('run-summary')).toContainText('Download verified; built ');
   await expect(page.getByTestId('download-progress').getByRole('progressbar')).toHaveAttribute('aria-valuenow', '100');
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
   await expect(page.getByTestId('step-card-download-default').getByTestId('step-logs')).toContainText('Verified');
   await expect(page.getByTestId('artifacts')).toContainText('safetensors');
 
-  // Exactly one run for the revision, however many triggers (webhook, schedule) saw the commit.
+  // Exactly one run per target cluster for the revision, however many triggers (webhook, schedule) saw the commit.
   await page.getByRole('link', { name: 'Models' }).click();
   const row = page
     .getByTestId('revisions')
@@ -80,7 +81,7 @@ test('publishing a revision of an auto-start repo leads, with no other action, t
   await row.getByRole('link').first().click();
   await expect(page.getByTestId('manifest')).toBeVisible();
   await expect(page.getByRole('link', { name: 'View pipeline run' })).toBeVisible();
-  await expect(page.getByTestId('revision-runs').getByRole('link')).toHaveCount(1);
+  await expect(page.getByTestId('revision-runs').getByRole('link')).toHaveCount(2);
 });
 
 test('a repo without the auto policy waits for an operator, who starts the run for a cluster with download limits', async ({ page }) => {

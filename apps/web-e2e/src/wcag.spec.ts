@@ -70,7 +70,20 @@ async function detailPageIds(page: Page) {
       });
       proposalId = await startThroughApi(page, 'proposals.create', { clusterId: cluster.id, artifactId: deployed.artifactId });
     }
-    return { clusterId: cluster.id, nodeId: node.id, gpuId: gpu.id, revisionId: revision.id, validationRunId, pipelineRunId, proposalId };
+    // An artifact page: a built one when an earlier spec built one, else any (the upstream download).
+    const artifact =
+      (await prisma.artifact.findFirst({ where: { recipeId: { not: null } }, orderBy: { createdAt: 'desc' }, select: { id: true } })) ??
+      (await prisma.artifact.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }));
+    return {
+      clusterId: cluster.id,
+      nodeId: node.id,
+      gpuId: gpu.id,
+      revisionId: revision.id,
+      validationRunId,
+      pipelineRunId,
+      proposalId,
+      artifactId: artifact?.id ?? null,
+    };
   } finally {
     await prisma.$disconnect();
   }
@@ -112,6 +125,8 @@ test('every signed-in dashboard page meets WCAG 2 AA', async ({ page }) => {
     ['users', '/admin/users'],
     ['audit', '/admin/audit'],
     ['settings', '/admin/settings'],
+    ['recipes', '/recipes'],
+    ...(ids.artifactId ? ([['artifact', `/artifacts/${ids.artifactId}`]] as [string, string][]) : []),
     ['planner', '/planner'],
     ['cost', '/cost'],
     ['catalogs', '/catalogs'],

@@ -8,6 +8,8 @@ import { validationRunsRouter, validationSuitesRouter } from './routers/validati
 import { demoRouter, modelsRouter, pipelinesRouter, upstreamRouter } from './routers/upstream.router';
 import { capacityRouter, catalogRouter } from './routers/capacity.router';
 import { proposalsRouter } from './routers/proposals.router';
+import { recipesRouter } from './routers/recipes.router';
+import { artifactsRouter } from './routers/artifacts.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -32,6 +34,8 @@ export const appRouter = router({
   capacity: capacityRouter,
   catalog: catalogRouter,
   proposals: proposalsRouter,
+  recipes: recipesRouter,
+  artifacts: artifactsRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -56,3 +56,4 @@ export * from './artifacts/artifact-http';
 export * from './pipelines/run-flow';
 export * from './pipelines/quantise-step.service';
 export * from './recipes/recipes.service';
+export * from './artifacts/artifact-lineage.service';

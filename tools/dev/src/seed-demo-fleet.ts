@@ -176,8 +176,9 @@ export const DEMO_REPOS: DemoRepo[] = [
     // The main demo repo downloads new revisions by itself (publish in the dev panel and watch);
     // the others wait for an operator's "Start pipeline", so both policies are on show.
     autoStart: true,
-    // Into the V4-Flash cluster's store, under its download limits (set them on the cluster's page).
-    autoStartClusters: ['flash-h100-vllm'],
+    // Into the V4-Flash cluster's store, under its download limits (set them on the cluster's page), and the lab's
+    // llama.cpp box: each run builds what its cluster needs (FP8 block-128 for Hopper + vLLM; GGUF Q8_0 and Q4_K_M).
+    autoStartClusters: ['flash-h100-vllm', 'lab-rtx5090-llamacpp'],
   },
   {
     family: 'deepseek-v4-pro',

@@ -14,7 +14,7 @@ import {
   X,
 } from 'lucide-react';
 import { Bell } from 'lucide-react';
-import { Calculator, CircleDollarSign, Cpu, ShieldCheck, Workflow } from 'lucide-react';
+import { Calculator, CircleDollarSign, Cpu, FlaskRound, ShieldCheck, Workflow } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { Dialog as DialogPrimitive } from 'radix-ui';
@@ -45,6 +45,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/models', label: 'Models', icon: Cpu, minRole: 'viewer' },
       { href: '/pipelines', label: 'Pipelines', icon: Workflow, minRole: 'viewer' },
       { href: '/proposals', label: 'Proposals', icon: ShieldCheck, minRole: 'viewer' },
+      { href: '/recipes', label: 'Recipes', icon: FlaskRound, minRole: 'viewer' },
       { href: '/planner', label: 'Planner', icon: Calculator, minRole: 'viewer' },
       { href: '/cost', label: 'Cost', icon: CircleDollarSign, minRole: 'viewer' },
       { href: '/catalogs', label: 'Catalogs', icon: Library, minRole: 'viewer' },

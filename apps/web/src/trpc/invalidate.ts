@@ -30,6 +30,8 @@ const AFFECTED = {
   catalogs: (t: Trpc) => [t.catalog.pathKey(), t.capacity.pathKey()],
   // A decision changes the proposal's page and the list (counts, expiring-soon warning).
   proposals: (t: Trpc) => [t.proposals.pathKey()],
+  // A new recipe version changes what the next runs build and what the artifact pages name.
+  recipes: (t: Trpc) => [t.recipes.pathKey(), t.artifacts.pathKey()],
 } satisfies Record<string, (t: Trpc) => QueryKey[]>;
 
 function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
@@ -53,3 +55,4 @@ export const useInvalidateUpstream = () => useInvalidate('upstream');
 export const useInvalidateNetworkPolicy = () => useInvalidate('networkPolicy');
 export const useInvalidateCatalogs = () => useInvalidate('catalogs');
 export const useInvalidateProposals = () => useInvalidate('proposals');
+export const useInvalidateRecipes = () => useInvalidate('recipes');
