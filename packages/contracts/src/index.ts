@@ -17,3 +17,4 @@ export * from './settings/network-policy.schema';
 export * from './capacity/capacity.schema';
 export * from './proposals/index';
 export * from './recipes/recipe.schema';
+export * from './engine/engine.schema';

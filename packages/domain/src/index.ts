@@ -10,3 +10,4 @@ export * from './artifacts/index';
 export * from './telemetry/index';
 export * from './runs/pipeline-plan';
 export * from './recipes/recipes';
+export * from './engine/index';

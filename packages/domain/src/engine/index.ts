@@ -1,0 +1,3 @@
+export * from './template';
+export * from './launch-spec';
+export * from './drift';
