@@ -1,4 +1,5 @@
 #!/usr/bin/env -S npx tsx
+import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ZDegradations } from './degradations.schema';
 import { startReferenceEndpoint } from './server';
@@ -29,7 +30,7 @@ program
   .option('--port <port>', 'TCP port (0 = random)', int('--port'), 8000)
   .option('--host <host>', 'Interface to bind', '127.0.0.1')
   .option('--model <name>', 'Served model name', 'deepseek-ai/DeepSeek-V4-Flash')
-  .option('--engine <engine>', 'vllm or sglang (reasoning field name, /version)', 'vllm')
+  .option('--engine <engine>', 'vllm, sglang, llamacpp, mlx or nim: readiness, shutdown, reasoning field, /version', 'vllm')
   .option('--engine-version <version>', 'Reported by /version', '0.11.2')
   .option('--max-model-len <tokens>', 'Context length (max_model_len)', int('--max-model-len'), 1_048_576)
   .option('--seed <n>', 'Seed for every deterministic choice', int('--seed'), 0)
@@ -40,6 +41,14 @@ program
   .option('--max-num-seqs <n>', 'Running requests before new ones wait', int('--max-num-seqs'), 1024)
   .option('--api-key <key>', 'Require Authorization: Bearer <key> on /v1/*')
   .option('--degradations <json>', 'Initial degradations as JSON, e.g. \'{"wrongAnswerRate":0.5}\'')
+  .option('--artifact-dir <dir>', 'Artifact directory to serve: /v1/models root and the digest from its identity file')
+  .option('--served-model-name <name>', 'Alias of --model (vLLM/SGLang spelling)')
+  .option('--load-ms <ms>', 'Simulated model load time (env REF_LOAD_MS)', int('--load-ms'))
+  .option('--shutdown-timeout <seconds>', "vLLM's drain on SIGTERM: 0 aborts in-flight requests", int('--shutdown-timeout'), 0)
+  .option('--fail-start <reason>', 'Fault: the load fails with this root cause and the process exits 1 (env REF_FAIL_START)')
+  .option('--crash-after-ms <ms>', 'Fault: exit 1 this long after becoming ready (env REF_CRASH_AFTER_MS)', int('--crash-after-ms'))
+  .option('--crash-once-marker <file>', 'With --crash-after-ms: crash only when this file does not exist yet, then create it')
+  .option('--serve-artifact-dir <dir>', 'Fault: serve this directory instead of --artifact-dir (env REF_SERVE_ARTIFACT_DIR)')
   .option('--ready-json', 'Print one JSON line {"event":"listening","url":…} when ready (for parent processes)')
   .action(async (o: Record<string, unknown>) => {
     let degradations = {};
@@ -55,37 +64,113 @@ program
         throw new InvalidArgumentError(`--degradations: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       degradations = parsed.data;
     }
-    if (o.engine !== 'vllm' && o.engine !== 'sglang')
-      throw new InvalidArgumentError(`--engine must be vllm or sglang, got "${String(o.engine)}"`);
-    const ep = await startReferenceEndpoint({
-      port: o.port as number,
-      host: o.host as string,
-      servedModelName: o.model as string,
-      engine: o.engine,
-      engineVersion: o.engineVersion as string,
-      maxModelLen: o.maxModelLen as number,
-      seed: o.seed as number,
-      timing: {
-        ttftBaseMs: o.ttftMs as number,
-        prefillMsPer1kTokens: o.prefillMsPer1k as number,
-        itlMs: o.itlMs as number,
-        streamInterval: o.streamInterval as number,
-      },
-      maxNumSeqs: o.maxNumSeqs as number,
-      apiKey: o.apiKey as string | undefined,
-      degradations,
-    });
+    const env = process.env;
+    const engine = o.engine as string;
+    if (!['vllm', 'sglang', 'llamacpp', 'mlx', 'nim'].includes(engine))
+      throw new InvalidArgumentError(`--engine must be vllm, sglang, llamacpp, mlx or nim, got "${engine}"`);
+    const envInt = (name: string) => (env[name] !== undefined && env[name] !== '' ? int(name)(env[name]!) : undefined);
+    const loadMs = (o.loadMs as number | undefined) ?? envInt('REF_LOAD_MS') ?? 0;
+    const failStart = (o.failStart as string | undefined) ?? (env.REF_FAIL_START || undefined);
+    const crashAfterMs = (o.crashAfterMs as number | undefined) ?? envInt('REF_CRASH_AFTER_MS');
+    const crashOnceMarker = (o.crashOnceMarker as string | undefined) ?? (env.REF_CRASH_ONCE_MARKER || undefined);
+    const serveArtifactDir = (o.serveArtifactDir as string | undefined) ?? (env.REF_SERVE_ARTIFACT_DIR || undefined);
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    let ep: Awaited<ReturnType<typeof startReferenceEndpoint>>;
+    try {
+      ep = await startReferenceEndpoint({
+        port: o.port as number,
+        host: o.host as string,
+        servedModelName: ((o.servedModelName as string | undefined) ?? o.model) as string,
+        engine: engine as 'vllm',
+        engineVersion: o.engineVersion as string,
+        maxModelLen: o.maxModelLen as number,
+        seed: o.seed as number,
+        timing: {
+          ttftBaseMs: o.ttftMs as number,
+          prefillMsPer1kTokens: o.prefillMsPer1k as number,
+          itlMs: o.itlMs as number,
+          streamInterval: o.streamInterval as number,
+        },
+        maxNumSeqs: o.maxNumSeqs as number,
+        apiKey: o.apiKey as string | undefined,
+        degradations,
+        artifactDir: o.artifactDir as string | undefined,
+        serveArtifactDir,
+        loadMs,
+        failStart,
+      });
+    } catch (err) {
+      crash((err as Error).message);
+    }
+    // Engines that listen while loading report the failure when the load ends.
+    ep.loaded.catch((err: Error) => crash(err.message));
     if (o.readyJson) process.stdout.write(`${JSON.stringify({ event: 'listening', url: ep.url, pid: process.pid })}\n`);
     else
       process.stdout.write(
         `Reference endpoint listening on ${ep.url} (model ${ep.options.servedModelName}, ${ep.options.engine} ${ep.options.engineVersion}, max_model_len ${ep.options.maxModelLen})\n`,
       );
-    const stop = () => {
-      void ep.close().then(() => process.exit(0));
+    void ep.loaded.then(() => {
+      // The ready lines the real engines print (vLLM via uvicorn, SGLang its own).
+      log(engine === 'sglang' ? 'The server is fired up and ready to roll!' : 'INFO:     Application startup complete.');
+      if (crashAfterMs === undefined) return;
+      if (crashOnceMarker && existsSync(crashOnceMarker)) return;
+      setTimeout(() => {
+        if (crashOnceMarker) writeFileSync(crashOnceMarker, `${process.pid}\n`);
+        log('ERROR [core.py] EngineCore encountered a fatal error.');
+        log('vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for the root cause.');
+        process.exit(1);
+      }, crashAfterMs).unref();
+    });
+
+    // Shutdown as each engine really behaves (engines-and-rollouts.md §5).
+    const exitWhenIdle = (deadlineMs: number | null) => {
+      const t0 = Date.now();
+      const tick = () => {
+        if (ep.stats().inFlight === 0 || (deadlineMs !== null && Date.now() - t0 >= deadlineMs)) {
+          void ep.close().then(() => process.exit(0));
+          return;
+        }
+        setTimeout(tick, 50);
+      };
+      tick();
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    let signals = 0;
+    const onSignal = () => {
+      signals += 1;
+      switch (engine) {
+        case 'vllm':
+        case 'nim': {
+          // --shutdown-timeout S > 0: reject new requests, wait up to S s for in-flight ones; 0 aborts them.
+          const s = o.shutdownTimeout as number;
+          ep.beginDrain();
+          return s > 0 ? exitWhenIdle(s * 1000) : void ep.close().then(() => process.exit(0));
+        }
+        case 'sglang':
+          // No built-in limit: /health turns 503 and it waits for in-flight requests (the supervisor must enforce a deadline).
+          ep.beginDrain();
+          return exitWhenIdle(env.SGL_FORCE_SHUTDOWN ? 0 : null);
+        case 'llamacpp':
+          if (signals > 1) {
+            log('Received second interrupt, terminating immediately.');
+            process.exit(1);
+          }
+          // No drain: the HTTP server stops and in-flight requests end.
+          return void ep.close().then(() => process.exit(0));
+        default:
+          return void ep.close().then(() => process.exit(0));
+      }
+    };
+    process.on('SIGINT', onSignal);
+    // mlx-lm handles only SIGINT: SIGTERM keeps Node's default action and kills it on the spot.
+    if (engine !== 'mlx') process.on('SIGTERM', onSignal);
   });
+
+/** vLLM prints the root cause first and the wrapper last, then exits 1. */
+function crash(reason: string): never {
+  process.stderr.write(`ERROR [core.py] ${reason}\n`);
+  process.stderr.write('RuntimeError: Engine core initialization failed. See root cause above. Failed core proc(s): {}\n');
+  process.exit(1);
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`${(err as Error).message}\n`);

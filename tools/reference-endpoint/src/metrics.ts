@@ -28,7 +28,14 @@ export class EngineMetrics {
   private readonly itl;
   private readonly e2e;
 
-  constructor(modelName: string, gauges: TEngineGauges) {
+  constructor(
+    modelName: string,
+    gauges: TEngineGauges,
+    info: { cacheConfig: Record<string, string> | null; artifact: { root: string; digest: string | null } | null } = {
+      cacheConfig: null,
+      artifact: null,
+    },
+  ) {
     this.labels = { model_name: modelName, engine: '0' };
     const labelNames = ['model_name', 'engine'] as const;
     const registers = [this.registry];
@@ -93,6 +100,25 @@ export class EngineMetrics {
     this.ttft = histogram('vllm:time_to_first_token_seconds', 'Histogram of time to first token in seconds.', TTFT_BUCKETS);
     this.itl = histogram('vllm:inter_token_latency_seconds', 'Histogram of inter-token latency in seconds.', ITL_BUCKETS);
     this.e2e = histogram('vllm:e2e_request_latency_seconds', 'Histogram of e2e request latency in seconds.', E2E_BUCKETS);
+    if (info.cacheConfig) {
+      // vLLM: one label per CacheConfig field (stringified) plus engine, value 1, emitted after engine init.
+      const cacheLabels = { ...info.cacheConfig, engine: '0' };
+      new Gauge({
+        name: 'vllm:cache_config_info',
+        help: 'Information of the LLMEngine CacheConfig',
+        labelNames: Object.keys(cacheLabels),
+        registers,
+      }).set(cacheLabels, 1);
+    }
+    if (info.artifact) {
+      // Not a vLLM metric: the stand-in's own statement of what it loaded, for the agent's cross-check.
+      new Gauge({
+        name: 'reference_endpoint:artifact_info',
+        help: 'The artifact directory this reference endpoint serves and its digest',
+        labelNames: ['model_name', 'root', 'artifact_digest'],
+        registers,
+      }).set({ model_name: modelName, root: info.artifact.root, artifact_digest: info.artifact.digest ?? '' }, 1);
+    }
     this.promptTokens.inc(labels, 0);
     this.generationTokens.inc(labels, 0);
     for (const reason of ['stop', 'length', 'abort']) this.success.inc({ ...labels, finished_reason: reason }, 0);

@@ -15,7 +15,13 @@ export const ZReferenceEndpointOptions = z.object({
   port: z.number().int().min(0).max(65535).default(0),
   host: z.string().default('127.0.0.1'),
   servedModelName: z.string().min(1).default('deepseek-ai/DeepSeek-V4-Flash'),
-  engine: z.enum(['vllm', 'sglang']).default('vllm'),
+  /**
+   * Which engine to behave like: the reasoning field name and /version (vllm vs the rest), and how it
+   * signals readiness while loading (engines-and-rollouts.md §2): vllm and nim refuse connections until
+   * loaded (nim then also splits /v1/health/live and /v1/health/ready), sglang and llamacpp answer /health
+   * 503 while loading, mlx answers /health 200 at once and holds completions until loaded.
+   */
+  engine: z.enum(['vllm', 'sglang', 'llamacpp', 'mlx', 'nim']).default('vllm'),
   engineVersion: z.string().min(1).default('0.11.2'),
   maxModelLen: z.number().int().min(256).default(1_048_576),
   degradations: ZDegradations.default({}),
@@ -33,6 +39,23 @@ export const ZReferenceEndpointOptions = z.object({
     .int()
     .min(1024)
     .default(64 * 1024 * 1024),
+  /** The artifact directory it "loads": /v1/models `root`, and the digest from its identity file. */
+  artifactDir: z.string().min(1).optional(),
+  /** Fault: serve this directory instead (root and digest), i.e. "the engine serves something else". */
+  serveArtifactDir: z.string().min(1).optional(),
+  /** Simulated model load time before it is ready. */
+  loadMs: z.number().int().min(0).max(3_600_000).default(0),
+  /** Fault: the load fails with this root cause (the CLI prints vLLM's crash lines and exits 1). */
+  failStart: z.string().min(1).optional(),
+  /** vLLM's CacheConfig as the `vllm:cache_config_info` labels (vllm and nim only). */
+  cacheConfig: z.record(z.string(), z.string()).default({
+    block_size: '16',
+    cache_dtype: 'auto',
+    gpu_memory_utilization: '0.9',
+    num_gpu_blocks: '65536',
+    num_cpu_blocks: '0',
+    enable_prefix_caching: 'True',
+  }),
   /** How many request records the timeline keeps (oldest dropped first). */
   timelineLimit: z.number().int().min(1).default(200_000),
 });

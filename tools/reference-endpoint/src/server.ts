@@ -1,4 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { join, resolve as resolvePath } from 'node:path';
+import { ARTIFACT_IDENTITY_FILE, ZArtifactIdentityFile } from '@fleetplane/contracts';
 import type { AddressInfo, Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { countApproxChatTokens } from '@fleetplane/domain';
@@ -47,6 +50,22 @@ export interface TReferenceEndpoint {
   /** Live per-request records (server clock: performance.now() of this process; add clockOffsetMs for the machine clock). */
   readonly requestTimeline: TTimelineEntry[];
   metricsText(): Promise<string>;
+  /** Resolves once the simulated load is done (ready); rejects with `failStart` when the load fails. */
+  loaded: Promise<void>;
+  /** What /v1/models says it serves: `root`, and the digest read from that directory's identity file. */
+  served: { root: string; digest: string | null };
+  /** Shutdown has begun: new completions get 503, SGLang's /health turns 503. */
+  beginDrain(): void;
+}
+
+/** The artifact digest from a directory's identity file (written by the agent's model cache); null without one. */
+export function readArtifactDigest(dir: string): string | null {
+  try {
+    const parsed = ZArtifactIdentityFile.safeParse(JSON.parse(readFileSync(join(dir, ARTIFACT_IDENTITY_FILE), 'utf8')));
+    return parsed.success ? parsed.data.digest : null;
+  } catch {
+    return null;
+  }
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
@@ -102,15 +121,43 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
   const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   loopDelay.enable();
 
-  const metrics = new EngineMetrics(opts.servedModelName, {
-    running: () => running.size,
-    waiting: () => waiting.length,
-    kvUsage: () => {
-      let used = 0;
-      for (const g of running) used += g.promptTokens + g.emitted;
-      return Math.min(1, used / kvCapacity);
-    },
+  const servedDir = opts.serveArtifactDir ?? opts.artifactDir;
+  const served = servedDir
+    ? { root: resolvePath(servedDir), digest: readArtifactDigest(servedDir) }
+    : { root: opts.servedModelName, digest: null };
+  // Readiness as each engine really signals it (engines-and-rollouts.md §2).
+  const refusesWhileLoading = opts.engine === 'vllm' || opts.engine === 'nim';
+  let ready = false;
+  let draining = false;
+  let markLoaded!: () => void;
+  let failLoad!: (e: Error) => void;
+  const loaded = new Promise<void>((res, rej) => {
+    markLoaded = res;
+    failLoad = rej;
   });
+  loaded.catch(() => {});
+  const loadTimer = setTimeout(() => {
+    if (opts.failStart) return failLoad(new Error(opts.failStart));
+    ready = true;
+    markLoaded();
+  }, opts.loadMs);
+
+  const metrics = new EngineMetrics(
+    opts.servedModelName,
+    {
+      running: () => running.size,
+      waiting: () => waiting.length,
+      kvUsage: () => {
+        let used = 0;
+        for (const g of running) used += g.promptTokens + g.emitted;
+        return Math.min(1, used / kvCapacity);
+      },
+    },
+    {
+      cacheConfig: opts.engine === 'vllm' || opts.engine === 'nim' ? opts.cacheConfig : null,
+      artifact: servedDir ? served : null,
+    },
+  );
 
   const setDegradations = (d: TDegradations): TDegradations => {
     degradations = ZDegradations.parse(d);
@@ -188,6 +235,16 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
 
     const d = degradations;
     if (d.dead) return fail(503, 'The engine is dead (injected by the reference endpoint).');
+    if (draining) return fail(503, 'The server is shutting down.');
+    if (!ready) {
+      // mlx-lm loads in its generation thread: a completion waits for it. Others answer 503 meanwhile.
+      if (opts.engine !== 'mlx') return fail(503, 'Loading model');
+      try {
+        await loaded;
+      } catch {
+        return fail(503, 'The model failed to load.');
+      }
+    }
     let raw: string;
     try {
       raw = await readBody(req, opts.maxBodyBytes);
@@ -260,7 +317,7 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
           object: 'model',
           created: startedUnix,
           owned_by: opts.engine,
-          root: opts.servedModelName,
+          root: served.root,
           parent: null,
           max_model_len: opts.maxModelLen,
           permission: [
@@ -314,6 +371,34 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
     sendJson(res, 404, { detail: 'Not Found' });
   }
 
+  function health(res: ServerResponse, path: string): void {
+    const dead = degradations.dead === true;
+    switch (opts.engine) {
+      case 'llamacpp':
+        if (path === '/health_generate') return sendJson(res, 404, { detail: 'Not Found' });
+        if (!ready) return sendJson(res, 503, { error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
+        return sendJson(
+          res,
+          dead ? 503 : 200,
+          dead ? { error: { code: 503, message: 'Engine dead', type: 'server_error' } } : { status: 'ok' },
+        );
+      case 'mlx':
+        // mlx-lm: 200 at once, before the model is loaded; /health does not mean ready.
+        if (path !== '/health') return sendJson(res, 404, { detail: 'Not Found' });
+        return sendJson(res, 200, { status: 'ok' });
+      case 'sglang':
+        if (path === '/v1/health') return sendJson(res, 404, { detail: 'Not Found' });
+        res.writeHead(ready && !draining && !dead ? 200 : 503, { 'content-length': 0 });
+        res.end();
+        return;
+      default:
+        if (path !== '/health') return sendJson(res, 404, { detail: 'Not Found' });
+        res.writeHead(dead ? 503 : 200, { 'content-length': 0 });
+        res.end();
+        return;
+    }
+  }
+
   const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, (req, res) => {
     const receivedAt = performance.now();
     stats.totalRequests += 1;
@@ -332,11 +417,20 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
         case '/v1/models':
           return sendJson(res, 200, modelsBody());
         case '/health':
-          res.writeHead(degradations.dead ? 503 : 200, { 'content-length': 0 });
-          return res.end();
+        case '/health_generate':
+        case '/v1/health':
+          return health(res, path);
+        case '/v1/health/live':
+        case '/v1/health/ready':
+          if (opts.engine !== 'nim') return sendJson(res, 404, { detail: 'Not Found' });
+          if (path === '/v1/health/live')
+            return sendJson(res, 200, { message: 'Service is live.', object: 'health.response', status: 'live' });
+          if (ready && !draining && !degradations.dead)
+            return sendJson(res, 200, { message: 'Service is ready.', object: 'health.response', status: 'ready' });
+          return sendJson(res, 503, { message: 'Service is not ready.', object: 'health.response', status: 'not_ready' });
         case '/version':
-          // SGLang has no /version; the runner must fall back to the cluster's record.
-          if (opts.engine === 'sglang') return sendJson(res, 404, { detail: 'Not Found' });
+          // Only vLLM has /version; the runner must fall back to the cluster's record for the others.
+          if (opts.engine !== 'vllm') return sendJson(res, 404, { detail: 'Not Found' });
           return sendJson(res, 200, { version: opts.engineVersion });
         case '/metrics': {
           const text = await metrics.text();
@@ -355,6 +449,15 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
+  // vLLM binds before loading but only listens once the engine is up: connections are refused meanwhile.
+  if (refusesWhileLoading) {
+    try {
+      await loaded;
+    } catch (err) {
+      loopDelay.disable();
+      throw err;
+    }
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host, () => resolve());
@@ -366,7 +469,13 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
     port,
     options: opts,
     requestTimeline: timeline,
+    loaded,
+    served,
+    beginDrain() {
+      draining = true;
+    },
     async close() {
+      clearTimeout(loadTimer);
       loopDelay.disable();
       for (const g of [...running, ...waiting]) g.abort();
       await new Promise<void>((resolve) => {
