@@ -8,6 +8,9 @@ import {
   type TEnrollResponse,
   type TTelemetryBatch,
   type TTelemetryResponse,
+  ZNodeStateResponse,
+  type TNodeStateReport,
+  type TNodeStateResponse,
 } from '@fleetplane/contracts';
 import { AGENT_VERSION } from '../version';
 import { HttpError, sendHttp, type HttpResponse } from './http';
@@ -79,6 +82,11 @@ export class AgentApiClient {
     return this.post(AGENT_API_PATHS.enroll, request, ZEnrollResponse, false);
   }
 
+  /** PUT the node's engine and model cache state (latest observedAt wins on the server). */
+  putNodeState(report: TNodeStateReport, signal?: AbortSignal): Promise<ApiResult<TNodeStateResponse>> {
+    return this.post(AGENT_API_PATHS.nodeState, report, ZNodeStateResponse, true, signal, 'PUT');
+  }
+
   postTelemetry(batch: TTelemetryBatch, signal?: AbortSignal): Promise<ApiResult<TTelemetryResponse>> {
     return this.post(AGENT_API_PATHS.telemetry, batch, ZTelemetryResponse, true, signal);
   }
@@ -117,6 +125,7 @@ export class AgentApiClient {
     schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
     auth: boolean,
     signal?: AbortSignal,
+    method: 'POST' | 'PUT' = 'POST',
   ): Promise<ApiResult<T>> {
     const url = `${this.server}${path}`;
     const headers: Record<string, string> = {
@@ -133,7 +142,7 @@ export class AgentApiClient {
     try {
       // Redirects are not followed: a POST turned into a GET would look like success to nobody.
       response = await sendHttp({
-        method: 'POST',
+        method,
         url,
         headers,
         body: JSON.stringify(body),

@@ -10,7 +10,7 @@ export interface HttpResponse {
 }
 
 export interface HttpRequestOptions {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: string;
   headers?: Record<string, string>;
   body?: string;

@@ -73,3 +73,7 @@ export function fillLaunchPlaceholders(word: string, values: { artifact_dir: str
     name === 'artifact_dir' ? values.artifact_dir : name === 'port' ? String(values.port) : values.host,
   );
 }
+
+/** 200 body of PUT node-state: whether this report became the node's state (false: an older observedAt). */
+export const ZNodeStateResponse = z.object({ accepted: z.boolean() });
+export type TNodeStateResponse = z.infer<typeof ZNodeStateResponse>;
