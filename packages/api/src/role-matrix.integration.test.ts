@@ -48,6 +48,21 @@ const clusterFields = async () => ({
   gpuHourlyCostUsd: 2.5,
 });
 
+const engineSettings = () => ({
+  engineRunMode: 'child' as const,
+  enginePort: 8000,
+  engineReadyTimeoutSeconds: 1800,
+  engineDrainSeconds: 30,
+  engineTensorParallelSize: null,
+  engineGpuMemoryUtilization: 0.9,
+  engineKvCacheDtype: 'fp8' as const,
+  engineTrustRemoteCode: true,
+  engineChunkedPrefill: true,
+  engineLaunchTemplate: null,
+  engineStopTemplate: null,
+  stagingNodeId: null,
+});
+
 type Sample = () => Promise<unknown>;
 const SAMPLE_INPUTS: Record<string, Sample> = {
   'me.get': async () => undefined,
@@ -62,6 +77,11 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   'clusters.create': clusterFields,
   'clusters.update': async () => ({ id: (await cluster()).id, data: await clusterFields() }),
   'clusters.delete': async () => ({ id: (await cluster()).id }),
+  'engine.clusterSettings': async () => ({ clusterId: (await cluster()).id }),
+  'engine.previewLaunch': async () => ({ clusterId: (await cluster()).id, data: engineSettings() }),
+  'engine.updateClusterSettings': async () => ({ clusterId: (await cluster()).id, data: engineSettings() }),
+  'engine.nodeState': async () => ({ nodeId: (await node()).id }),
+  'engine.updateNodeTemplate': async () => ({ nodeId: (await node()).id, engineLaunchTemplate: 'vllm serve {artifact_dir} --port {port}' }),
   'nodes.list': async () => ({ page: 1, pageSize: 10 }),
   'nodes.get': async () => ({ id: (await node()).id }),
   'nodes.create': async () => ({ clusterId: (await cluster()).id, hostname: uniqueName('host') }),

@@ -10,6 +10,7 @@ import { capacityRouter, catalogRouter } from './routers/capacity.router';
 import { proposalsRouter } from './routers/proposals.router';
 import { recipesRouter } from './routers/recipes.router';
 import { artifactsRouter } from './routers/artifacts.router';
+import { engineRouter } from './routers/engine.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -36,6 +37,7 @@ export const appRouter = router({
   proposals: proposalsRouter,
   recipes: recipesRouter,
   artifacts: artifactsRouter,
+  engine: engineRouter,
 });
 
 export type AppRouter = typeof appRouter;

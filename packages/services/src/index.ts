@@ -57,3 +57,8 @@ export * from './pipelines/run-flow';
 export * from './pipelines/quantise-step.service';
 export * from './recipes/recipes.service';
 export * from './artifacts/artifact-lineage.service';
+export * from './engine/launch-spec.service';
+export * from './engine/node-state.service';
+export * from './engine/node-state-http';
+export * from './engine/drift.service';
+export * from './engine/engine-settings.service';

@@ -18,6 +18,7 @@ import type { JobProducer } from '@fleetplane/queue';
 import { newRowId } from '../shared/ids';
 import { addToOutbox, dispatchOutbox } from '../outbox/outbox.service';
 import { loadGpuInputs } from './health-inputs';
+import { driftAlertConditions } from '../engine/drift.service';
 
 /** Admin-editable thresholds (JSON, validated strictly); defaults when unset. */
 export const HEALTH_THRESHOLDS_KEY = 'health.thresholds';
@@ -115,6 +116,9 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
       reasons: v.health.reasons,
     })),
   });
+
+  // Engine drift (what a node really serves against its desired artifact) raises its alerts through the same reconciliation.
+  conditions.push(...(await driftAlertConditions(prisma, now)));
 
   const changedGpus = gpuVerdicts.filter((v) => v.gpu.health !== v.health.status || !sameReasons(v.gpu.healthReasons, v.health.reasons));
   const changedNodes = nodeVerdicts.filter(
