@@ -32,6 +32,8 @@ const AFFECTED = {
   proposals: (t: Trpc) => [t.proposals.pathKey()],
   // A new recipe version changes what the next runs build and what the artifact pages name.
   recipes: (t: Trpc) => [t.recipes.pathKey(), t.artifacts.pathKey()],
+  // Engine settings change the cluster page's engine section; the staging node shows on node pages.
+  engine: (t: Trpc) => [t.engine.pathKey(), t.clusters.pathKey()],
 } satisfies Record<string, (t: Trpc) => QueryKey[]>;
 
 function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
@@ -56,3 +58,4 @@ export const useInvalidateNetworkPolicy = () => useInvalidate('networkPolicy');
 export const useInvalidateCatalogs = () => useInvalidate('catalogs');
 export const useInvalidateProposals = () => useInvalidate('proposals');
 export const useInvalidateRecipes = () => useInvalidate('recipes');
+export const useInvalidateEngine = () => useInvalidate('engine');

@@ -86,9 +86,18 @@ export async function getClusterEngineSettings(ctx: Pick<ServiceContext, 'prisma
   const settings = settingsOf(cluster);
   const nodes = await ctx.prisma.node.findMany({
     where: { clusterId },
-    select: { id: true, hostname: true, health: true },
+    select: { id: true, hostname: true, health: true, runtimeState: { select: { engineState: true } } },
     orderBy: { hostname: 'asc' },
   });
+  const drift = new Map(
+    (
+      await evaluateNodeDrift(
+        ctx.prisma,
+        new Date(),
+        nodes.map((n) => n.id),
+      )
+    ).map((d) => [d.nodeId, d.verdict]),
+  );
   return {
     clusterId,
     servingEngine: cluster.servingEngine,
@@ -96,7 +105,14 @@ export async function getClusterEngineSettings(ctx: Pick<ServiceContext, 'prisma
     servedModelName: cluster.servedModelName,
     maxContextTokens: cluster.maxContextTokens,
     settings,
-    stagingNodeOptions: nodes,
+    stagingNodeOptions: nodes.map((n) => ({ id: n.id, hostname: n.hostname, health: n.health })),
+    /** What each node's engine does, and whether it serves what it should ("serving X, expected Y"). */
+    nodeEngines: nodes.map((n) => ({
+      nodeId: n.id,
+      hostname: n.hostname,
+      state: n.runtimeState?.engineState ?? null,
+      drift: drift.get(n.id) ?? { status: 'unknown' as const, message: null, severity: null },
+    })),
     preview: await preview(ctx.prisma, cluster, settings),
   };
 }

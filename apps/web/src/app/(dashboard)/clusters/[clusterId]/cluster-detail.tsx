@@ -22,6 +22,7 @@ import { DeleteClusterButton } from '../delete-cluster-button';
 import { DeleteNodeButton, NodeFormDialog } from '~/components/nodes/node-dialogs';
 import { GpuHealthGrid } from './gpu-health-grid';
 import { JoinTokensPanel } from './join-tokens-panel';
+import { EngineSettingsPanel } from './engine-settings-panel';
 import { StartRunDialog } from '~/components/validation/start-run-dialog';
 import { RelativeTime } from '~/components/relative-time';
 import { ClusterCompatibilityCard } from '~/components/capacity/compatibility-panels';
@@ -211,6 +212,7 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
       </Card>
       <ClusterCompatibilityCard clusterId={clusterId} />
       <GpuHealthGrid clusterId={clusterId} />
+      <EngineSettingsPanel clusterId={clusterId} />
       <div>
         <div className="mb-3 flex items-center justify-between">
           <h2 className="text-lg font-semibold">Nodes</h2>

@@ -15,6 +15,7 @@ import { useTRPC } from '~/trpc/react';
 import { DeleteNodeButton, NodeFormDialog } from '~/components/nodes/node-dialogs';
 import { DeleteGpuButton, GpuFormDialog } from './gpu-dialogs';
 import { NodeCredentialsPanel } from './node-credentials-panel';
+import { EnginePanel } from './engine-panel';
 import { RelativeTime } from '~/components/relative-time';
 
 export function NodeDetail({ nodeId }: { nodeId: string }) {
@@ -155,6 +156,7 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
           </div>
         )}
       </div>
+      <EnginePanel nodeId={n.id} />
       {canEdit ? <NodeCredentialsPanel nodeId={n.id} hostname={n.hostname} /> : null}
     </div>
   );

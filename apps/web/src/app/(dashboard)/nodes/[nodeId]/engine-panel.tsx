@@ -1,0 +1,134 @@
+'use client';
+import { useQuery } from '@tanstack/react-query';
+import { SERVING_ENGINE_LABELS, type TServingEngine } from '@fleetplane/contracts';
+import { DriftBadge, EngineStateBadge } from '~/components/engine/drift-badge';
+import { RelativeTime } from '~/components/relative-time';
+import { EmptyState, QueryView } from '~/components/states';
+import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
+import { Skeleton } from '~/components/ui/skeleton';
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
+import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { useTRPC } from '~/trpc/react';
+
+const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
+const shortDigest = (d: string | null) => (d ? d.slice(0, 12) : '—');
+
+function Fact({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <p className="text-xs uppercase text-muted-foreground">{label}</p>
+      <div className="text-sm font-medium break-words">{children}</div>
+    </div>
+  );
+}
+
+/** The node's serving engine as its agent last reported it, against what it should serve, and its model cache. */
+export function EnginePanel({ nodeId }: { nodeId: string }) {
+  const trpc = useTRPC();
+  const engine = useQuery({ ...trpc.engine.nodeState.queryOptions({ nodeId }), refetchInterval: LIVE_REFRESH_MS });
+  return (
+    <Card data-testid="engine-panel">
+      <CardHeader>
+        <CardTitle>Serving engine</CardTitle>
+        <CardDescription>
+          What the engine itself says it serves (its /v1/models and metrics), compared with the node&apos;s desired artifact.
+        </CardDescription>
+      </CardHeader>
+      <CardContent className="space-y-4">
+        <QueryView
+          query={engine}
+          skeleton={<Skeleton className="h-32" />}
+          isEmpty={(d) => d.reported === null && d.desired.kind === 'none'}
+          empty={<EmptyState title="No engine reported yet" description="The agent reports its engine once it runs with engine support." />}
+        >
+          {(d) => {
+            const r = d.reported;
+            const desired =
+              d.desired.kind === 'artifact'
+                ? `${d.desired.artifact.label} (${shortDigest(d.desired.artifact.digest)})`
+                : d.desired.kind === 'stopped'
+                  ? 'stopped'
+                  : '—';
+            return (
+              <>
+                <div className="grid grid-cols-2 gap-4 md:grid-cols-4">
+                  <Fact label="State">
+                    <EngineStateBadge state={r?.state ?? null} />
+                  </Fact>
+                  <Fact label="Engine">
+                    {r?.kind
+                      ? `${SERVING_ENGINE_LABELS[r.kind as TServingEngine] ?? r.kind} ${r.version ?? ''}`
+                      : `${SERVING_ENGINE_LABELS[d.clusterEngine.kind]} ${d.clusterEngine.version} (cluster)`}
+                  </Fact>
+                  <Fact label="Drift">
+                    <span className="inline-flex flex-wrap items-center gap-2">
+                      <DriftBadge drift={d.drift} />
+                      {d.isStagingNode ? <span className="text-xs text-muted-foreground">staging node</span> : null}
+                    </span>
+                  </Fact>
+                  <Fact label="Last report">{r ? <RelativeTime date={r.observedAt} /> : '—'}</Fact>
+                  <Fact label="Serving">
+                    {r?.servedArtifactDigest
+                      ? `${r.servedLabel ?? 'unknown artifact'} (${shortDigest(r.servedArtifactDigest)})`
+                      : r?.servedModelIds.join(', ') || '—'}
+                  </Fact>
+                  <Fact label="Desired">{desired}</Fact>
+                  <Fact label="Load time / restarts">
+                    {r?.lastLoadSeconds != null ? `${r.lastLoadSeconds.toFixed(1)} s` : '—'} / {r?.restarts ?? 0}
+                  </Fact>
+                  <Fact label="Endpoint">{r?.endpointUrl ?? '—'}</Fact>
+                </div>
+                {d.drift.message ? (
+                  <p className="text-sm" data-testid="drift-message">
+                    {d.drift.message}
+                  </p>
+                ) : null}
+                {r?.lastError ? (
+                  <div>
+                    <p className="text-xs uppercase text-muted-foreground">Last error</p>
+                    <pre className="mt-1 max-h-40 overflow-auto rounded-md bg-muted p-2 text-xs whitespace-pre-wrap">{r.lastError}</pre>
+                  </div>
+                ) : null}
+                <div>
+                  <p className="mb-2 text-xs uppercase text-muted-foreground">
+                    Model cache · {gb(d.cache.freeBytes)} free of {gb(d.cache.totalBytes)}
+                  </p>
+                  {d.cache.artifacts.length === 0 ? (
+                    <p className="text-sm text-muted-foreground">No artifacts cached.</p>
+                  ) : (
+                    <div className="rounded-lg border">
+                      <Table data-testid="model-cache-table">
+                        <TableHeader>
+                          <TableRow>
+                            <TableHead>Artifact</TableHead>
+                            <TableHead>Digest</TableHead>
+                            <TableHead>Size</TableHead>
+                            <TableHead>Complete</TableHead>
+                            <TableHead>Last used</TableHead>
+                          </TableRow>
+                        </TableHeader>
+                        <TableBody>
+                          {d.cache.artifacts.map((a) => (
+                            <TableRow key={a.digest}>
+                              <TableCell>{a.label ?? 'unknown'}</TableCell>
+                              <TableCell className="font-mono text-xs">{shortDigest(a.digest)}</TableCell>
+                              <TableCell>{gb(a.sizeBytes)}</TableCell>
+                              <TableCell>{a.complete ? 'yes' : 'partial'}</TableCell>
+                              <TableCell>
+                                <RelativeTime date={a.lastUsedAt} />
+                              </TableCell>
+                            </TableRow>
+                          ))}
+                        </TableBody>
+                      </Table>
+                    </div>
+                  )}
+                </div>
+              </>
+            );
+          }}
+        </QueryView>
+      </CardContent>
+    </Card>
+  );
+}
