@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { join, resolve as resolvePath } from 'node:path';
+import { basename, join, resolve as resolvePath } from 'node:path';
 import { ARTIFACT_IDENTITY_FILE, ZArtifactIdentityFile } from '@fleetplane/contracts';
 import type { AddressInfo, Socket } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -60,12 +60,18 @@ export interface TReferenceEndpoint {
 
 /** The artifact digest from a directory's identity file (written by the agent's model cache); null without one. */
 export function readArtifactDigest(dir: string): string | null {
-  try {
-    const parsed = ZArtifactIdentityFile.safeParse(JSON.parse(readFileSync(join(dir, ARTIFACT_IDENTITY_FILE), 'utf8')));
-    return parsed.success ? parsed.data.digest : null;
-  } catch {
-    return null;
-  }
+  const read = (file: string) => {
+    try {
+      const parsed = ZArtifactIdentityFile.pick({ digest: true }).safeParse(JSON.parse(readFileSync(file, 'utf8')));
+      return parsed.success ? parsed.data.digest : null;
+    } catch {
+      return null;
+    }
+  };
+  // The identity file inside, or the agent model cache's completion marker beside it (<digest>.complete.json).
+  const trimmed = resolvePath(dir);
+  const marker = read(`${trimmed}.complete.json`);
+  return read(join(dir, ARTIFACT_IDENTITY_FILE)) ?? (marker && basename(trimmed) === marker ? marker : null);
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {

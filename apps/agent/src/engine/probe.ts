@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
+import { basename, isAbsolute, join } from 'node:path';
 import { ARTIFACT_IDENTITY_FILE, ZArtifactIdentityFile, type TSupervisedEngineKind } from '@fleetplane/contracts';
 import { HttpError, sendHttp } from '../api/http';
 import { parsePrometheusSamples } from '../collectors/prometheus';
@@ -76,15 +76,26 @@ export function parseModels(text: string): ModelCard[] {
   });
 }
 
-/** The artifact digest of a directory, from the identity file the model cache wrote; null when there is none. */
+/**
+ * The artifact digest of a directory: its identity file, or the model cache's completion marker beside it
+ * (`<cache>/artifacts/<digest>` with `<digest>.complete.json`, written last, after every file verified).
+ * Null when neither says so.
+ */
 export async function readDirectoryDigest(dir: string): Promise<string | null> {
   if (!isAbsolute(dir)) return null;
-  try {
-    const parsed = ZArtifactIdentityFile.safeParse(JSON.parse(await readFile(join(dir, ARTIFACT_IDENTITY_FILE), 'utf8')));
-    return parsed.success ? parsed.data.digest : null;
-  } catch {
-    return null;
-  }
+  const readDigest = async (file: string) => {
+    try {
+      const parsed = ZArtifactIdentityFile.pick({ digest: true }).safeParse(JSON.parse(await readFile(file, 'utf8')));
+      return parsed.success ? parsed.data.digest : null;
+    } catch {
+      return null;
+    }
+  };
+  const own = await readDigest(join(dir, ARTIFACT_IDENTITY_FILE));
+  if (own) return own;
+  const trimmed = dir.replace(/\/+$/, '');
+  const marker = await readDigest(`${trimmed}.complete.json`);
+  return marker && basename(trimmed) === marker ? marker : null;
 }
 
 export interface ServedIdentity {

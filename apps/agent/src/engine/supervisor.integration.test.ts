@@ -1,5 +1,5 @@
 import { createServer } from 'node:net';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +8,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ARTIFACT_IDENTITY_FILE, type TEngineLaunchSpec, type TSupervisedEngineKind } from '@fleetplane/contracts';
 import { loadArtifactHandler, restartEngineHandler, stopEngineHandler } from './handlers';
+import { readDirectoryDigest } from './probe';
 import { NodeStateReporter } from './reporter';
 import { EngineSupervisor } from './supervisor';
 
@@ -272,6 +273,21 @@ describe('EngineSupervisor with the reference endpoint', () => {
       log,
     });
     expect((await reporter.build()).engine.served).toMatchObject({ root: b.dir, artifactDigest: b.digest });
+  });
+});
+
+describe('artifact identity of a model cache directory', () => {
+  it('reads the digest from the cache\'s completion marker beside <cache>/artifacts/<digest>', async () => {
+    const cache = mkdtempSync(join(tmpdir(), 'engine-cache-'));
+    cleanups.push(() => rm(cache, { recursive: true, force: true }));
+    const digest = 'd'.repeat(64);
+    const dir = join(cache, 'artifacts', digest);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(cache, 'artifacts', `${digest}.complete.json`), JSON.stringify({ version: 1, id: 'x', digest, label: 'x' }));
+    expect(await readDirectoryDigest(dir)).toBe(digest);
+    // A marker naming another digest does not vouch for this directory.
+    writeFileSync(join(cache, 'artifacts', `${digest}.complete.json`), JSON.stringify({ version: 1, id: 'x', digest: 'e'.repeat(64), label: 'x' }));
+    expect(await readDirectoryDigest(dir)).toBeNull();
   });
 });
 
