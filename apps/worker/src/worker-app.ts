@@ -12,6 +12,7 @@ import { registerValidation } from './processors/validation.processor';
 import { registerUpstream } from './processors/upstream.processor';
 import { registerPipelines, type PipelineOptions } from './processors/pipeline.processor';
 import { ensureTelemetryPartitions, reconcileLostJobs, syncSuites, type ReconcileOptions } from '@fleetplane/services';
+import { registerRollouts } from './processors/rollout.processor';
 import { ProcessorRegistry } from './registry';
 
 export interface WorkerAppOptions {
@@ -66,6 +67,7 @@ export function buildRegistry(pipeline: PipelineOptions = {}): ProcessorRegistry
   registerValidation(registry);
   registerUpstream(registry);
   registerPipelines(registry, pipeline);
+  registerRollouts(registry);
   return registry;
 }
 

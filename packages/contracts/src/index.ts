@@ -18,3 +18,4 @@ export * from './capacity/capacity.schema';
 export * from './proposals/index';
 export * from './recipes/recipe.schema';
 export * from './engine/engine.schema';
+export * from './rollouts/rollout.schema';

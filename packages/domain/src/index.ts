@@ -11,3 +11,4 @@ export * from './telemetry/index';
 export * from './runs/pipeline-plan';
 export * from './recipes/recipes';
 export * from './engine/index';
+export * from './rollouts/index';

@@ -62,3 +62,4 @@ export * from './engine/node-state.service';
 export * from './engine/node-state-http';
 export * from './engine/drift.service';
 export * from './engine/engine-settings.service';
+export * from './rollouts/index';

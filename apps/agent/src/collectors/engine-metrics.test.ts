@@ -47,6 +47,9 @@ describe('collectEngineMetrics', () => {
           generationTokensTotal: 955,
           ttftSecondsSum: null,
           ttftSecondsCount: null,
+          ttftBuckets: null,
+          requestsFinishedTotal: 4,
+          requestsFailedTotal: 0,
         },
       ],
     });

@@ -164,6 +164,36 @@ describe('engine summaries', () => {
     expect(summariseEngineMetrics(parsePrometheusSamples(dp))[0]!.runningRequests).toBe(14);
   });
 
+  it('sums TTFT buckets by bound across data-parallel engines (without +Inf, which is the count)', () => {
+    const [s] = summariseEngineMetrics(parsePrometheusSamples(V1_TWO_ENGINES));
+    expect(s!.ttftBuckets).toEqual([{ le: 0.1, count: 3 }]);
+    const [g] = summariseEngineMetrics(parsePrometheusSamples(SGLANG_TP));
+    expect(g!.ttftBuckets).toEqual([{ le: 0.5, count: 50 }]);
+  });
+
+  it('counts finished and failed requests: vLLM reasons outside stop/length, SGLang aborted requests', () => {
+    const vllm = `${V1_TWO_ENGINES}
+# TYPE vllm:request_success_total counter
+vllm:request_success_total{engine="0",finished_reason="stop",model_name="m"} 90.0
+vllm:request_success_total{engine="0",finished_reason="length",model_name="m"} 5.0
+vllm:request_success_total{engine="0",finished_reason="abort",model_name="m"} 3.0
+vllm:request_success_total{engine="1",finished_reason="error",model_name="m"} 2.0
+`;
+    expect(summariseEngineMetrics(parsePrometheusSamples(vllm))[0]).toMatchObject({ requestsFinishedTotal: 100, requestsFailedTotal: 5 });
+    expect(summariseEngineMetrics(parsePrometheusSamples(V1_TWO_ENGINES))[0]).toMatchObject({
+      requestsFinishedTotal: null,
+      requestsFailedTotal: null,
+    });
+    const sglang = `${SGLANG_TP}
+# TYPE sglang:num_requests_total counter
+sglang:num_requests_total{model_name="ds-v4",tp_rank="0",pp_rank="0"} 40.0
+sglang:num_requests_total{model_name="ds-v4",tp_rank="1",pp_rank="0"} 40.0
+# TYPE sglang:num_aborted_requests_total counter
+sglang:num_aborted_requests_total{model_name="ds-v4",tp_rank="0",pp_rank="0"} 4.0
+`;
+    expect(summariseEngineMetrics(parsePrometheusSamples(sglang))[0]).toMatchObject({ requestsFinishedTotal: 40, requestsFailedTotal: 4 });
+  });
+
   it('finds nothing in unrelated metrics and refuses non-metrics', () => {
     expect(
       summariseEngineMetrics(parsePrometheusSamples('# TYPE process_cpu_seconds_total counter\nprocess_cpu_seconds_total 12.5\n')),

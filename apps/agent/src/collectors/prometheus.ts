@@ -156,9 +156,47 @@ export interface EngineMetricsSummary {
   generationTokensTotal: number | null;
   ttftSecondsSum: number | null;
   ttftSecondsCount: number | null;
+  /** Finite TTFT buckets (cumulative, summed over schedulers), ascending; null when the engine has none. */
+  ttftBuckets: { le: number; count: number }[] | null;
+  requestsFinishedTotal: number | null;
+  requestsFailedTotal: number | null;
   /** From vLLM's cache_config_info labels. */
   numGpuBlocks: number | null;
   blockSize: number | null;
+}
+
+/** A histogram's finite buckets, each bound summed over schedulers (the `sum by (le)` of PromQL). */
+function histogramBuckets(samples: readonly PromSample[], name: string): { le: number; count: number }[] | null {
+  const byLe = new Map<number, PromSample[]>();
+  for (const s of samples) {
+    if (s.name !== name || s.labels.le === undefined) continue;
+    const le = s.labels.le === '+Inf' ? Infinity : Number(s.labels.le);
+    if (!Number.isFinite(le) || le <= 0) continue;
+    byLe.set(le, [...(byLe.get(le) ?? []), s]);
+  }
+  if (byLe.size === 0) return null;
+  return [...byLe.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .slice(0, 64)
+    .map(([le, group]) => ({ le, count: sum(perScheduler(group, name)) ?? 0 }));
+}
+
+// vLLM counts every finished request in request_success_total by finished_reason; those that did not end
+// normally (abort, error, ...) are the failures (engines-and-rollouts §4).
+const NORMAL_FINISH = new Set(['stop', 'length']);
+
+function requestCounters(engine: TEngineKind, own: readonly PromSample[]): { finished: number | null; failed: number | null } {
+  if (engine === 'vllm') {
+    const all = own.filter((s) => s.name === 'vllm:request_success_total');
+    if (all.length === 0) return { finished: null, failed: null };
+    const failed = all.filter((s) => !NORMAL_FINISH.has(s.labels.finished_reason ?? ''));
+    return {
+      finished: sum(perScheduler(all, 'vllm:request_success_total')),
+      failed: failed.length ? sum(perScheduler(failed, 'vllm:request_success_total')) : 0,
+    };
+  }
+  const finished = sum(perScheduler(own, 'sglang:num_requests_total'));
+  return { finished, failed: finished === null ? null : (sum(perScheduler(own, 'sglang:num_aborted_requests_total')) ?? 0) };
 }
 
 /** The engines present in a scrape, each summarised over its data-parallel schedulers. */
@@ -171,6 +209,7 @@ export function summariseEngineMetrics(samples: readonly PromSample[]): EngineMe
     const kv = first(own, n.kv, mean);
     const info = own.find((s) => s.name === 'vllm:cache_config_info')?.labels;
     const intLabel = (v: string | undefined) => (v !== undefined && /^\d+$/.test(v) ? Number(v) : null);
+    const requests = requestCounters(engine, own);
     out.push({
       engine,
       modelName: own.find((s) => s.labels.model_name)?.labels.model_name?.slice(0, 256) || null,
@@ -184,6 +223,9 @@ export function summariseEngineMetrics(samples: readonly PromSample[]): EngineMe
       generationTokensTotal: first(own, n.generation, sum).value,
       ttftSecondsSum: sum(perScheduler(own, `${n.ttft}_sum`)),
       ttftSecondsCount: sum(perScheduler(own, `${n.ttft}_count`)),
+      ttftBuckets: histogramBuckets(own, `${n.ttft}_bucket`),
+      requestsFinishedTotal: requests.finished,
+      requestsFailedTotal: requests.failed,
       numGpuBlocks: intLabel(info?.num_gpu_blocks),
       blockSize: intLabel(info?.block_size),
     });
@@ -204,5 +246,8 @@ export function toEngineSample(summary: EngineMetricsSummary, sampledAt: Date): 
     generationTokensTotal: nonNegative(summary.generationTokensTotal),
     ttftSecondsSum: nonNegative(summary.ttftSecondsSum),
     ttftSecondsCount: nonNegative(summary.ttftSecondsCount),
+    ttftBuckets: summary.ttftBuckets,
+    requestsFinishedTotal: nonNegative(summary.requestsFinishedTotal),
+    requestsFailedTotal: nonNegative(summary.requestsFailedTotal),
   };
 }

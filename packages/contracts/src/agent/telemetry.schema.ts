@@ -117,6 +117,17 @@ export const ZEngineSample = z.strictObject({
   generationTokensTotal: reading(nonNegative),
   ttftSecondsSum: reading(nonNegative),
   ttftSecondsCount: reading(nonNegative),
+  // Optional (telemetry v1 revision 3): older agents omit them and still parse. Canary analysis needs them.
+  /** Cumulative TTFT histogram buckets without +Inf (that one is ttftSecondsCount), ascending bounds. */
+  ttftBuckets: z
+    .array(z.strictObject({ le: z.number().positive().max(Number.MAX_VALUE), count: nonNegative }))
+    .max(64)
+    .nullable()
+    .optional(),
+  /** Finished requests, cumulative (vLLM request_success_total over every finished_reason; SGLang num_requests_total). */
+  requestsFinishedTotal: reading(nonNegative).optional(),
+  /** Of those, failed ones (vLLM finished_reason outside stop / length; SGLang num_aborted_requests_total). */
+  requestsFailedTotal: reading(nonNegative).optional(),
 });
 export type TEngineSample = z.infer<typeof ZEngineSample>;
 

@@ -7,3 +7,4 @@ export * from './health.job';
 export * from './notifications.job';
 export * from './validation.job';
 export * from './proposals.job';
+export * from './rollout.job';

@@ -117,3 +117,15 @@ export async function compatibilityForPair(db: PrismaClient | Db, artifactId: st
   if (!verdict) throw notFound('Artifact', artifactId);
   return verdict;
 }
+
+/**
+ * Why an artifact cannot run on a cluster: failed compatibility rules and a plan that does not fit. Empty
+ * when it can, or when nothing can be judged (no GPU in the catalog, no architecture): unknown does not block.
+ */
+export async function unfitReasons(ctx: Pick<ServiceContext, 'prisma'>, artifactId: string, clusterId: string): Promise<string[]> {
+  const [v] = await verdictsFor(ctx, [artifactId], [clusterId]);
+  if (!v) return [];
+  const reasons = (v.report?.failures ?? []).map((f) => f.reason);
+  if (v.fits === false) reasons.push(`does not fit in GPU memory: ${v.fitSummary ?? 'no plan fits'}`);
+  return reasons;
+}

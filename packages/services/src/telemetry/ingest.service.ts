@@ -189,11 +189,14 @@ const WRITE_SQL = {
     RETURNING 1),
   eng AS (
     INSERT INTO engine_sample (node_id, cluster_id, sampled_at, running_requests, waiting_requests, kv_cache_usage_fraction,
-      prompt_tokens_total, generation_tokens_total, ttft_seconds_sum, ttft_seconds_count)
+      prompt_tokens_total, generation_tokens_total, ttft_seconds_sum, ttft_seconds_count, ttft_buckets,
+      requests_finished_total, requests_failed_total)
     SELECT $1, $12, e."sampledAt", e."runningRequests", e."waitingRequests", e."kvCacheUsageFraction",
-      e."promptTokensTotal", e."generationTokensTotal", e."ttftSecondsSum", e."ttftSecondsCount"
+      e."promptTokensTotal", e."generationTokensTotal", e."ttftSecondsSum", e."ttftSecondsCount", e."ttftBuckets",
+      e."requestsFinishedTotal", e."requestsFailedTotal"
       FROM json_to_recordset($11::json) AS e("sampledAt" timestamptz, "runningRequests" float8, "waitingRequests" float8,
-        "kvCacheUsageFraction" float8, "promptTokensTotal" float8, "generationTokensTotal" float8, "ttftSecondsSum" float8, "ttftSecondsCount" float8)
+        "kvCacheUsageFraction" float8, "promptTokensTotal" float8, "generationTokensTotal" float8, "ttftSecondsSum" float8, "ttftSecondsCount" float8,
+        "ttftBuckets" jsonb, "requestsFinishedTotal" float8, "requestsFailedTotal" float8)
      WHERE EXISTS (SELECT 1 FROM ins)
     RETURNING 1),
   nod AS (

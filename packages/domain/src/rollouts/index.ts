@@ -1,0 +1,4 @@
+export * from './histogram';
+export * from './plan';
+export * from './analysis';
+export * from './state';

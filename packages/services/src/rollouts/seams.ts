@@ -1,0 +1,133 @@
+/**
+ * Local seams for functions other features own (docs: /work interfaces, "cmd", "delivery", "engine",
+ * "proposals"), with their binding signatures. Each is replaced by the owner's import as soon as it is on
+ * main; nothing else in rollouts may call these directly, so switching is this one file.
+ */
+import type { TAgentCommandBody, TArtifactRef, TEngineLaunchSpec, TNodeCommandState } from '@fleetplane/contracts';
+import type { Db } from '@fleetplane/db';
+import { notFound, precondition } from '../errors';
+
+const DEFAULT_COMMAND_TIMEOUT_SECONDS = 3600;
+
+/** cmd: issueNodeCommand. Same (nodeId, dedupeKey) returns the existing command. */
+export async function issueNodeCommand(
+  db: Db,
+  input: {
+    nodeId: string;
+    command: TAgentCommandBody;
+    origin: string;
+    issuedByUserId?: string | null;
+    artifactId?: string | null;
+    timeoutSeconds?: number;
+    dedupeKey?: string;
+  },
+): Promise<{ id: string; created: boolean }> {
+  if (input.dedupeKey) {
+    const existing = await db.nodeCommand.findFirst({
+      where: { nodeId: input.nodeId, origin: `${input.origin}#${input.dedupeKey}` },
+      select: { id: true },
+    });
+    if (existing) return { id: existing.id, created: false };
+  }
+  const row = await db.nodeCommand.create({
+    data: {
+      nodeId: input.nodeId,
+      kind: input.command.kind,
+      payload: input.command.payload as object,
+      origin: input.dedupeKey ? `${input.origin}#${input.dedupeKey}` : input.origin,
+      issuedByUserId: input.issuedByUserId ?? null,
+      artifactId: input.artifactId ?? null,
+      deadlineAt: new Date(Date.now() + (input.timeoutSeconds ?? DEFAULT_COMMAND_TIMEOUT_SECONDS) * 1000),
+    },
+    select: { id: true },
+  });
+  return { id: row.id, created: true };
+}
+
+/** The stored state of commands (what waitForNodeCommand resolves with), read without waiting. */
+export async function nodeCommandStates(
+  db: Db,
+  ids: readonly string[],
+): Promise<Map<string, { state: TNodeCommandState; error: string | null; result: unknown }>> {
+  const rows = await db.nodeCommand.findMany({ where: { id: { in: [...ids] } }, select: { id: true, state: true, error: true, result: true } });
+  return new Map(rows.map((r) => [r.id, { state: r.state, error: r.error, result: r.result }]));
+}
+
+/** delivery: artifactRefFor. */
+export async function artifactRefFor(db: Db, artifactId: string): Promise<TArtifactRef> {
+  const a = await db.artifact.findUnique({
+    where: { id: artifactId },
+    select: {
+      id: true,
+      digest: true,
+      quantisation: true,
+      files: { select: { path: true, sizeBytes: true, sha256: true }, orderBy: { path: 'asc' } },
+      revision: { select: { commitSha: true, trackedRepo: { select: { hubRepoId: true } } } },
+    },
+  });
+  if (!a) throw notFound('Artifact', artifactId);
+  if (a.files.length === 0) throw precondition(`artifact ${artifactId} has no files to deliver`);
+  return {
+    id: a.id,
+    digest: a.digest,
+    label: `${a.revision.trackedRepo.hubRepoId}@${a.revision.commitSha.slice(0, 7)} ${a.quantisation}`.slice(0, 256),
+    files: a.files.map((f) => ({ path: f.path, sizeBytes: Number(f.sizeBytes), sha256: f.sha256 })),
+  };
+}
+
+/** engine: engineLaunchSpecFor (cluster engine settings + the artifact). */
+export async function engineLaunchSpecFor(db: Db, input: { nodeId: string; artifactId: string }): Promise<TEngineLaunchSpec> {
+  const node = await db.node.findUnique({ where: { id: input.nodeId }, select: { cluster: true } });
+  if (!node) throw notFound('Node', input.nodeId);
+  const c = node.cluster;
+  const served = c.servedModelName ?? 'model';
+  const argv = c.engineLaunchTemplate
+    ? c.engineLaunchTemplate.split(/\s+/).filter(Boolean)
+    : ['vllm', 'serve', '{artifact_dir}', '--host', '{host}', '--port', '{port}', '--served-model-name', served];
+  return {
+    kind: c.servingEngine,
+    version: c.engineVersion,
+    mode: c.engineRunMode === 'command' ? 'command' : 'child',
+    argv,
+    stopArgv: null,
+    env: {},
+    host: '127.0.0.1',
+    port: c.enginePort,
+    servedModelName: served,
+    readyTimeoutSeconds: c.engineReadyTimeoutSeconds,
+    drainSeconds: c.engineDrainSeconds,
+  };
+}
+
+/** proposals: getProposalDecisionState (valid approvals bound to the artifact and evidence digests). */
+export async function getProposalDecisionState(db: Db, proposalId: string): Promise<{ approvedEnough: boolean; reasons: string[] }> {
+  const p = await db.upgradeProposal.findUnique({
+    where: { id: proposalId },
+    select: {
+      artifactDigest: true,
+      evidenceDigest: true,
+      requestedById: true,
+      artifact: { select: { digest: true } },
+      cluster: { select: { approvalsRequired: true } },
+      approvals: { select: { approverId: true, decision: true, artifactDigest: true, evidenceDigest: true } },
+    },
+  });
+  if (!p) throw notFound('Proposal', proposalId);
+  const reasons: string[] = [];
+  if (p.artifact.digest !== p.artifactDigest) reasons.push('the artifact changed since the proposal was made');
+  const valid = p.approvals.filter(
+    (a) =>
+      a.decision === 'approve' &&
+      a.approverId !== p.requestedById &&
+      a.artifactDigest === p.artifactDigest &&
+      a.evidenceDigest === p.evidenceDigest,
+  ).length;
+  if (p.approvals.some((a) => a.decision === 'reject')) reasons.push('the proposal was rejected');
+  if (valid < p.cluster.approvalsRequired) reasons.push(`${valid} of ${p.cluster.approvalsRequired} required approvals are valid`);
+  return { approvedEnough: reasons.length === 0, reasons };
+}
+
+/** proposals: markProposalRolledOut. */
+export async function markProposalRolledOut(db: Db, proposalId: string, _rolloutId: string): Promise<void> {
+  await db.upgradeProposal.updateMany({ where: { id: proposalId, state: 'approved' }, data: { state: 'rolled_out' } });
+}
