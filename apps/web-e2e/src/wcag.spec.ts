@@ -74,6 +74,28 @@ async function detailPageIds(page: Page) {
     const artifact =
       (await prisma.artifact.findFirst({ where: { recipeId: { not: null } }, orderBy: { createdAt: 'desc' }, select: { id: true } })) ??
       (await prisma.artifact.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }));
+    // A finished rollout of the cluster's active artifact, unless rollout.spec.ts left real ones.
+    let rolloutId = (await prisma.rollout.findFirst({ orderBy: { createdAt: 'desc' }, select: { id: true } }))?.id;
+    if (!rolloutId) {
+      const active = await prisma.deployment.findFirstOrThrow({
+        where: { clusterId: cluster.id, state: 'active' },
+        select: { artifactId: true },
+      });
+      rolloutId = (
+        await prisma.rollout.create({
+          data: {
+            clusterId: cluster.id,
+            artifactId: active.artifactId,
+            state: 'succeeded',
+            policy: {},
+            stepCount: 1,
+            reason: 'canary analysis passed (5 checks); every node serves the new artifact',
+            finishedAt: new Date(),
+            nodes: { create: [{ nodeId: node.id, step: 0, state: 'serving' }] },
+          },
+        })
+      ).id;
+    }
     return {
       clusterId: cluster.id,
       nodeId: node.id,
@@ -83,6 +105,7 @@ async function detailPageIds(page: Page) {
       pipelineRunId,
       proposalId,
       artifactId: artifact?.id ?? null,
+      rolloutId,
     };
   } finally {
     await prisma.$disconnect();
@@ -122,6 +145,8 @@ test('every signed-in dashboard page meets WCAG 2 AA', async ({ page }) => {
     ['pipeline-run', `/pipelines/${ids.pipelineRunId}`],
     ['proposals', '/proposals'],
     ['proposal', `/proposals/${ids.proposalId}`],
+    ['rollouts', '/rollouts'],
+    ['rollout-detail', `/rollouts/${ids.rolloutId}`],
     ['users', '/admin/users'],
     ['audit', '/admin/audit'],
     ['settings', '/admin/settings'],

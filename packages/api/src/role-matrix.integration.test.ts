@@ -265,7 +265,94 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
     family: uniqueName('fam'),
     data: { inputPerM: 0.14, outputPerM: 0.28, cacheHitInputPerM: 0.0028, asOf: '2026-12-01' },
   }),
+  'rollouts.list': async () => ({ page: 1, pageSize: 10 }),
+  'rollouts.get': async () => ({ id: (await rolloutRow('pending')).id }),
+  'rollouts.history': async () => ({ clusterId: (await cluster()).id }),
+  'rollouts.provenance': async () => ({ nodeId: (await node()).id }),
+  'rollouts.policy': async () => ({ clusterId: (await cluster()).id }),
+  'rollouts.start': async () => ({ proposalId: (await approvedProposal()).id }),
+  'rollouts.rollback': async () => {
+    const { clusterId, artifactId } = await rolloutTarget();
+    const d = await h.prisma.deployment.create({ data: { clusterId, artifactId, state: 'retired' } });
+    return { deploymentId: d.id, reason: 'role matrix' };
+  },
+  'rollouts.pause': async () => ({ id: (await rolloutRow('pending')).id }),
+  'rollouts.resume': async () => ({ id: (await rolloutRow('paused')).id }),
+  'rollouts.promote': async () => ({ id: (await rolloutRow('analysing')).id }),
+  'rollouts.abort': async () => ({ id: (await rolloutRow('pending')).id }),
+  'rollouts.updatePolicy': async () => ({
+    clusterId: (await cluster()).id,
+    policy: {
+      canaryNodes: 1,
+      canarySharePct: null,
+      waves: 2,
+      analysisIntervalSeconds: 60,
+      analysisChecks: 5,
+      failureLimit: 0,
+      maxTtftP99Ratio: 1.5,
+      maxTtftP99Seconds: null,
+      maxErrorRatePct: 1,
+      minTokensPerSecondRatio: 0.8,
+      failOnNoTraffic: true,
+      autoRolloutOnApproval: false,
+    },
+  }),
 };
+
+/** A cluster with one node and a servable artifact (one file), what every rollout needs. */
+async function rolloutTarget() {
+  const n = await node();
+  const revision = await modelRevision();
+  const digest = randomGpuUuid()
+    .replace(/[^0-9a-f]/gi, '')
+    .toLowerCase()
+    .padEnd(64, 'a')
+    .slice(0, 64);
+  const artifact = await h.prisma.artifact.create({
+    data: {
+      revisionId: revision.id,
+      format: 'safetensors',
+      quantisation: 'FP8',
+      sizeBytes: 1n,
+      digest,
+      storageUri: 'file:///tmp/x',
+      files: { create: [{ path: 'model.safetensors', sizeBytes: 1n, sha256: digest }] },
+    },
+  });
+  return { clusterId: n.clusterId, nodeId: n.id, artifactId: artifact.id, digest };
+}
+/** Approved by someone with no request of their own (a pipeline proposal), so any caller may start it. */
+async function approvedProposal() {
+  const t = await rolloutTarget();
+  const approver = await freshUser();
+  return h.prisma.upgradeProposal.create({
+    data: {
+      clusterId: t.clusterId,
+      artifactId: t.artifactId,
+      artifactDigest: t.digest,
+      origin: 'pipeline',
+      state: 'approved',
+      expiresAt: new Date(Date.now() + 86_400_000),
+      approvals: { create: [{ approverId: approver, decision: 'approve', artifactDigest: t.digest }] },
+    },
+  });
+}
+async function rolloutRow(state: 'pending' | 'paused' | 'analysing') {
+  const t = await rolloutTarget();
+  return h.prisma.rollout.create({
+    data: {
+      clusterId: t.clusterId,
+      activeClusterId: t.clusterId,
+      artifactId: t.artifactId,
+      state,
+      policy: {},
+      stepCount: 1,
+      pausedFrom: state === 'paused' ? 'canary' : null,
+      windowStartedAt: state === 'analysing' ? new Date() : null,
+      nodes: { create: [{ nodeId: t.nodeId, step: 0, state: 'pending' }] },
+    },
+  });
+}
 
 function catalogGpuFields() {
   return {

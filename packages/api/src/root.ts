@@ -11,6 +11,7 @@ import { proposalsRouter } from './routers/proposals.router';
 import { recipesRouter } from './routers/recipes.router';
 import { artifactsRouter } from './routers/artifacts.router';
 import { engineRouter } from './routers/engine.router';
+import { rolloutsRouter } from './routers/rollouts.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -38,6 +39,7 @@ export const appRouter = router({
   recipes: recipesRouter,
   artifacts: artifactsRouter,
   engine: engineRouter,
+  rollouts: rolloutsRouter,
 });
 
 export type AppRouter = typeof appRouter;

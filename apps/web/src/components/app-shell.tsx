@@ -14,7 +14,7 @@ import {
   X,
 } from 'lucide-react';
 import { Bell } from 'lucide-react';
-import { Calculator, CircleDollarSign, Cpu, FlaskRound, ShieldCheck, Workflow } from 'lucide-react';
+import { Calculator, CircleDollarSign, Cpu, FlaskRound, Rocket, ShieldCheck, Workflow } from 'lucide-react';
 import Link from 'next/link';
 import { usePathname, useRouter } from 'next/navigation';
 import { Dialog as DialogPrimitive } from 'radix-ui';
@@ -46,6 +46,7 @@ const NAV: { section: string; items: NavItem[] }[] = [
       { href: '/pipelines', label: 'Pipelines', icon: Workflow, minRole: 'viewer' },
       { href: '/proposals', label: 'Proposals', icon: ShieldCheck, minRole: 'viewer' },
       { href: '/recipes', label: 'Recipes', icon: FlaskRound, minRole: 'viewer' },
+      { href: '/rollouts', label: 'Rollouts', icon: Rocket, minRole: 'viewer' },
       { href: '/planner', label: 'Planner', icon: Calculator, minRole: 'viewer' },
       { href: '/cost', label: 'Cost', icon: CircleDollarSign, minRole: 'viewer' },
       { href: '/catalogs', label: 'Catalogs', icon: Library, minRole: 'viewer' },

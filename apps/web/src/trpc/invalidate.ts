@@ -34,6 +34,8 @@ const AFFECTED = {
   recipes: (t: Trpc) => [t.recipes.pathKey(), t.artifacts.pathKey()],
   // Engine settings change the cluster page's engine section; the staging node shows on node pages.
   engine: (t: Trpc) => [t.engine.pathKey(), t.clusters.pathKey()],
+  // A rollout changes what clusters and nodes run (history, provenance).
+  rollouts: (t: Trpc) => [t.rollouts.pathKey(), t.clusters.pathKey(), t.nodes.pathKey()],
 } satisfies Record<string, (t: Trpc) => QueryKey[]>;
 
 function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
@@ -59,3 +61,4 @@ export const useInvalidateCatalogs = () => useInvalidate('catalogs');
 export const useInvalidateProposals = () => useInvalidate('proposals');
 export const useInvalidateRecipes = () => useInvalidate('recipes');
 export const useInvalidateEngine = () => useInvalidate('engine');
+export const useInvalidateRollouts = () => useInvalidate('rollouts');

@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROLLOUT_POLICY, type TAnalysisMetrics } from '@fleetplane/contracts';
-import { evaluateCheck, measureCheck, windowErrorRatePct, windowOutcome, windowTokensPerSecondPerNode, windowTtftP99, type EngineScrape } from './analysis';
+import {
+  evaluateCheck,
+  measureCheck,
+  windowErrorRatePct,
+  windowOutcome,
+  windowTokensPerSecondPerNode,
+  windowTtftP99,
+  type EngineScrape,
+} from './analysis';
 
 const t0 = new Date('2026-12-03T08:00:00Z');
 const at = (s: number) => new Date(t0.getTime() + s * 1000);
@@ -93,7 +101,10 @@ describe('evaluateCheck', () => {
   });
 
   it('without nodes left on the previous artifact, only absolute limits apply', () => {
-    const v = evaluateCheck({ ...good, canaryTtftP99Seconds: 9, baselineTtftP99Seconds: null, baselineTokensPerSecondPerNode: null }, policy);
+    const v = evaluateCheck(
+      { ...good, canaryTtftP99Seconds: 9, baselineTtftP99Seconds: null, baselineTokensPerSecondPerNode: null },
+      policy,
+    );
     expect(v.passed).toBe(true);
     expect(v.notes).toEqual(['no TTFT baseline from nodes on the previous artifact']);
   });

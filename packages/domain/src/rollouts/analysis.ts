@@ -60,7 +60,11 @@ export function windowTokensPerSecondPerNode(nodes: readonly NodeWindow[]): numb
 }
 
 /** Everything one check measures: the step's nodes against the nodes still on the previous artifact. */
-export function measureCheck(canary: readonly NodeWindow[], baseline: readonly NodeWindow[], newCriticalGpus: readonly string[]): TAnalysisMetrics {
+export function measureCheck(
+  canary: readonly NodeWindow[],
+  baseline: readonly NodeWindow[],
+  newCriticalGpus: readonly string[],
+): TAnalysisMetrics {
   const err = windowErrorRatePct(canary);
   return {
     canaryTtftP99Seconds: windowTtftP99(canary),

@@ -27,14 +27,32 @@ describe('bucketQuantile (Prometheus BucketQuantile)', () => {
   });
 
   it('is NaN without +Inf, with fewer than 2 buckets, or with no observations', () => {
-    expect(bucketQuantile(0.99, [{ le: 1, count: 3 }, { le: 2, count: 4 }])).toBeNaN();
+    expect(
+      bucketQuantile(0.99, [
+        { le: 1, count: 3 },
+        { le: 2, count: 4 },
+      ]),
+    ).toBeNaN();
     expect(bucketQuantile(0.99, [{ le: inf, count: 4 }])).toBeNaN();
-    expect(bucketQuantile(0.99, [{ le: 1, count: 0 }, { le: inf, count: 0 }])).toBeNaN();
-    expect(bucketQuantile(NaN, [{ le: 1, count: 1 }, { le: inf, count: 1 }])).toBeNaN();
+    expect(
+      bucketQuantile(0.99, [
+        { le: 1, count: 0 },
+        { le: inf, count: 0 },
+      ]),
+    ).toBeNaN();
+    expect(
+      bucketQuantile(NaN, [
+        { le: 1, count: 1 },
+        { le: inf, count: 1 },
+      ]),
+    ).toBeNaN();
   });
 
   it('answers -Inf / +Inf for q outside [0, 1]', () => {
-    const b = [{ le: 1, count: 1 }, { le: inf, count: 1 }];
+    const b = [
+      { le: 1, count: 1 },
+      { le: inf, count: 1 },
+    ];
     expect(bucketQuantile(-0.1, b)).toBe(-Infinity);
     expect(bucketQuantile(1.1, b)).toBe(Infinity);
   });
@@ -56,7 +74,12 @@ describe('bucketQuantile (Prometheus BucketQuantile)', () => {
   });
 
   it('returns the first bound when it is not positive', () => {
-    expect(bucketQuantile(0.5, [{ le: 0, count: 5 }, { le: inf, count: 6 }])).toBe(0);
+    expect(
+      bucketQuantile(0.5, [
+        { le: 0, count: 5 },
+        { le: inf, count: 6 },
+      ]),
+    ).toBe(0);
   });
 });
 
@@ -85,8 +108,14 @@ describe('histogramIncrease / sumHistograms', () => {
     ]);
   });
   it('ignores scrapes with another bucket layout and needs two of the same', () => {
-    const a = [{ le: 1, count: 1 }, { le: inf, count: 1 }];
-    const b = [{ le: 2, count: 1 }, { le: inf, count: 1 }];
+    const a = [
+      { le: 1, count: 1 },
+      { le: inf, count: 1 },
+    ];
+    const b = [
+      { le: 2, count: 1 },
+      { le: inf, count: 1 },
+    ];
     expect(histogramIncrease([a])).toBeNull();
     expect(histogramIncrease([a, b])).toBeNull();
     expect(histogramIncrease([a, b, b.map((x) => ({ ...x, count: x.count + 3 }))])).toEqual([

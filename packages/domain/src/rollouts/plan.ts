@@ -25,7 +25,10 @@ export function canarySize(nodeCount: number, policy: Pick<TRolloutPolicy, 'cana
  * Prefetch on every node first, then a canary (preferred canaries first, then the given order), then the
  * remaining nodes split into `waves` nearly equal waves (earlier waves take the remainder).
  */
-export function planRollout(nodes: readonly PlanNode[], policy: Pick<TRolloutPolicy, 'canaryNodes' | 'canarySharePct' | 'waves'>): RolloutPlan {
+export function planRollout(
+  nodes: readonly PlanNode[],
+  policy: Pick<TRolloutPolicy, 'canaryNodes' | 'canarySharePct' | 'waves'>,
+): RolloutPlan {
   const ordered = [...nodes.filter((n) => n.preferCanary), ...nodes.filter((n) => !n.preferCanary)].map((n) => n.id);
   const size = canarySize(ordered.length, policy);
   const canary = ordered.slice(0, size);

@@ -66,8 +66,7 @@ export function rolloutRefusals(f: RolloutRefusalFacts): string[] {
   if (f.activeRolloutId) out.push(`the cluster already has a rollout in progress (${f.activeRolloutId}); one at a time`);
   if (f.kind === 'upgrade') {
     if (f.proposalState !== 'approved') out.push(`the proposal is ${f.proposalState.replace(/_/g, ' ')}, not approved`);
-    if (!f.approvedEnough)
-      out.push(`not enough valid approvals${f.approvalReasons.length ? `: ${f.approvalReasons.join('; ')}` : ''}`);
+    if (!f.approvedEnough) out.push(`not enough valid approvals${f.approvalReasons.length ? `: ${f.approvalReasons.join('; ')}` : ''}`);
   }
   for (const r of f.unfitReasons) out.push(`the artifact does not fit this cluster: ${r}`);
   if (f.nodeCount === 0) out.push('the cluster has no nodes to roll out to');

@@ -38,7 +38,11 @@ const origin = (rolloutId: string) => `rollout:${rolloutId}`;
 
 export async function advanceRollouts(prisma: PrismaClient, opts: RolloutTickOptions = {}): Promise<{ advanced: number }> {
   const now = opts.now ?? new Date();
-  const live = await prisma.rollout.findMany({ where: { state: { in: LIVE_STATES } }, select: { id: true }, orderBy: { createdAt: 'asc' } });
+  const live = await prisma.rollout.findMany({
+    where: { state: { in: LIVE_STATES } },
+    select: { id: true },
+    orderBy: { createdAt: 'asc' },
+  });
   let advanced = 0;
   for (const { id } of live) {
     try {
@@ -126,10 +130,7 @@ async function beginRollback(tx: Tx, r: RolloutRow, reason: string, outcome: 'ro
 }
 
 async function checkPrefetch(tx: Tx, r: RolloutRow, now: Date) {
-  const states = await nodeCommandStates(
-    tx,
-    r.nodes.map((n) => n.prefetchCommandId!).filter(Boolean),
-  );
+  const states = await nodeCommandStates(tx, r.nodes.map((n) => n.prefetchCommandId!).filter(Boolean));
   const problems: string[] = [];
   let done = 0;
   for (const n of r.nodes) {
@@ -147,7 +148,10 @@ async function checkPrefetch(tx: Tx, r: RolloutRow, now: Date) {
   if (problems.length) {
     for (const n of r.nodes)
       if (n.state === 'prefetching')
-        await tx.rolloutNode.update({ where: { rolloutId_nodeId: { rolloutId: r.id, nodeId: n.nodeId } }, data: { state: 'failed', error: 'prefetch did not finish' } });
+        await tx.rolloutNode.update({
+          where: { rolloutId_nodeId: { rolloutId: r.id, nodeId: n.nodeId } },
+          data: { state: 'failed', error: 'prefetch did not finish' },
+        });
     return beginRollback(tx, r, `prefetch failed, no engine was touched: ${problems.join('; ')}`);
   }
   if (done === r.nodes.length)
@@ -237,16 +241,14 @@ function toWindows(nodeIds: readonly string[], rows: readonly SampleRow[]): Node
     nodeId,
     scrapes: rows
       .filter((s) => s.nodeId === nodeId)
-      .map(
-        (s): EngineScrape => ({
-          at: s.sampledAt,
-          ttftBuckets: Array.isArray(s.ttftBuckets) ? (s.ttftBuckets as HistogramBucket[]) : null,
-          ttftCount: s.ttftSecondsCount,
-          requestsFinished: s.requestsFinishedTotal,
-          requestsFailed: s.requestsFailedTotal,
-          generationTokens: s.generationTokensTotal,
-        }),
-      ),
+      .map((s): EngineScrape => ({
+        at: s.sampledAt,
+        ttftBuckets: Array.isArray(s.ttftBuckets) ? (s.ttftBuckets as HistogramBucket[]) : null,
+        ttftCount: s.ttftSecondsCount,
+        requestsFinished: s.requestsFinishedTotal,
+        requestsFailed: s.requestsFailedTotal,
+        generationTokens: s.generationTokensTotal,
+      })),
   }));
 }
 
@@ -254,7 +256,8 @@ async function analyse(tx: Tx, r: RolloutRow, policy: TRolloutPolicy, now: Date)
   const stepNodes = r.nodes.filter((n) => n.step === r.currentStep);
   const label = r.currentStep === 0 ? 'canary' : `wave ${r.currentStep}`;
   const offline = stepNodes.filter((n) => isOffline(n.node, now));
-  if (offline.length) return beginRollback(tx, r, `${label}: ${offline.map((n) => n.node.hostname).join(', ')} went offline during analysis`);
+  if (offline.length)
+    return beginRollback(tx, r, `${label}: ${offline.map((n) => n.node.hostname).join(', ')} went offline during analysis`);
   const done = await tx.rolloutAnalysisResult.count({ where: { rolloutId: r.id, step: r.currentStep } });
   const intervalMs = policy.analysisIntervalSeconds * 1000;
   const windowStart = r.windowStartedAt ?? now;
@@ -334,11 +337,22 @@ async function analyse(tx: Tx, r: RolloutRow, policy: TRolloutPolicy, now: Date)
 }
 
 /** The current step's window passed (or was promoted): the next wave, or done. */
-export async function stepPassed(tx: Tx, r: { id: string; currentStep: number; stepCount: number; clusterId: string; proposalId: string | null }, now: Date, reason: string) {
+export async function stepPassed(
+  tx: Tx,
+  r: { id: string; currentStep: number; stepCount: number; clusterId: string; proposalId: string | null },
+  now: Date,
+  reason: string,
+) {
   if (r.currentStep + 1 < r.stepCount) {
     await tx.rollout.update({
       where: { id: r.id },
-      data: { state: 'waves', currentStep: r.currentStep + 1, windowStartedAt: null, pausedFrom: null, reason: `${reason}; loading wave ${r.currentStep + 1}` },
+      data: {
+        state: 'waves',
+        currentStep: r.currentStep + 1,
+        windowStartedAt: null,
+        pausedFrom: null,
+        reason: `${reason}; loading wave ${r.currentStep + 1}`,
+      },
     });
     return;
   }
@@ -418,7 +432,9 @@ async function rollBack(tx: Tx, r: RolloutRow, now: Date) {
   }
   if (open > 0) return;
   const outcome: TRolloutState = failures.length ? 'failed' : (r.rollbackOutcome ?? 'rolled_back');
-  const tail = failures.length ? ` Rollback incomplete: ${failures.join('; ')}` : ` ${touched.length} node(s) serve the previous artifact again.`;
+  const tail = failures.length
+    ? ` Rollback incomplete: ${failures.join('; ')}`
+    : ` ${touched.length} node(s) serve the previous artifact again.`;
   await finish(tx, r.id, outcome, now, `${r.reason}.${tail}`);
   await settleClusterDeployment(tx, r.id, failures.length ? 'failed' : 'rolled_back', now);
 }
@@ -428,5 +444,6 @@ async function restoreNodeDeployment(tx: Tx, rolloutId: string, nodeId: string, 
   const d = await tx.deployment.findFirst({ where: { rolloutId, nodeId } });
   if (!d) return;
   await tx.deployment.update({ where: { id: d.id }, data: { state: 'rolled_back', endedAt: now } });
-  if (d.previousDeploymentId) await tx.deployment.update({ where: { id: d.previousDeploymentId }, data: { state: 'active', endedAt: null } });
+  if (d.previousDeploymentId)
+    await tx.deployment.update({ where: { id: d.previousDeploymentId }, data: { state: 'active', endedAt: null } });
 }

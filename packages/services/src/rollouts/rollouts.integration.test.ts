@@ -72,14 +72,20 @@ class SimAgent {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ model: this.ep.options.servedModelName, max_tokens: 4, messages: [{ role: 'user', content: 'ping' }] }),
-      }).then((r) => r.text(), () => null);
+      }).then(
+        (r) => r.text(),
+        () => null,
+      );
       await new Promise((r) => setTimeout(r, 20));
     }
   }
   private async poll() {
     if (!this.running) return;
     await prisma.node.update({ where: { id: this.nodeId }, data: { lastSeenAt: new Date() } });
-    const cmds = await prisma.nodeCommand.findMany({ where: { nodeId: this.nodeId, state: { in: ['queued', 'delivered'] } }, orderBy: { issuedAt: 'asc' } });
+    const cmds = await prisma.nodeCommand.findMany({
+      where: { nodeId: this.nodeId, state: { in: ['queued', 'delivered'] } },
+      orderBy: { issuedAt: 'asc' },
+    });
     for (const c of cmds) {
       if (!this.running) return;
       const body = ZAgentCommand.parse({ kind: c.kind, payload: c.payload });
@@ -89,7 +95,10 @@ class SimAgent {
         else this.ep.resetDegradations();
       }
       if (body.kind === 'stop_engine') this.serving = null;
-      await prisma.nodeCommand.update({ where: { id: c.id }, data: { state: 'succeeded', finishedAt: new Date(), result: { servedDigest: this.serving } } });
+      await prisma.nodeCommand.update({
+        where: { id: c.id },
+        data: { state: 'succeeded', finishedAt: new Date(), result: { servedDigest: this.serving } },
+      });
     }
   }
   private async scrape() {
@@ -155,7 +164,13 @@ async function approvedProposal(artifact: { id: string; digest: string }) {
     },
   });
   await prisma.approval.create({
-    data: { proposalId: p.id, approverId: approver, decision: 'approve', artifactDigest: artifact.digest, evidenceDigest: sha(`evidence-${artifact.id}`) },
+    data: {
+      proposalId: p.id,
+      approverId: approver,
+      decision: 'approve',
+      artifactDigest: artifact.digest,
+      evidenceDigest: sha(`evidence-${artifact.id}`),
+    },
   });
   return p;
 }
@@ -181,30 +196,53 @@ beforeAll(async () => {
   requester = op.id;
   approver = ap.id;
   operator = { type: 'user', id: op.id, label: op.email };
-  const family = await prisma.modelFamily.create({ data: { slug: `f-${tag}`, name: `f-${tag}`, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 } });
-  const repo = await prisma.trackedRepo.create({ data: { familyId: family.id, hubRepoId: `acme/r-${tag}`, filePatterns: ['*.safetensors'] } });
+  const family = await prisma.modelFamily.create({
+    data: { slug: `f-${tag}`, name: `f-${tag}`, totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
+  });
+  const repo = await prisma.trackedRepo.create({
+    data: { familyId: family.id, hubRepoId: `acme/r-${tag}`, filePatterns: ['*.safetensors'] },
+  });
   revisionId = (
     await prisma.modelRevision.create({
-      data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial', diff: {}, bytesToFetch: 1n, totalBytes: 1n },
+      data: {
+        trackedRepoId: repo.id,
+        commitSha: randomBytes(20).toString('hex'),
+        changeClass: 'initial',
+        diff: {},
+        bytesToFetch: 1n,
+        totalBytes: 1n,
+      },
     })
   ).id;
   for (const k of ['A', 'B', 'C', 'D'] as const) artifacts[k] = await makeArtifact(k);
   bad.add(artifacts.C.digest);
   const site = await prisma.site.create({ data: { name: `site-${tag}`, region: 'eu', dataResidency: 'eu' } });
   const cluster = await prisma.cluster.create({
-    data: { name: `c-${tag}`, siteId: site.id, servingEngine: 'vllm', engineVersion: '0.11.2', servedModelName: 'm', rolloutPolicy: policy },
+    data: {
+      name: `c-${tag}`,
+      siteId: site.id,
+      servingEngine: 'vllm',
+      engineVersion: '0.11.2',
+      servedModelName: 'm',
+      rolloutPolicy: policy,
+    },
   });
   clusterId = cluster.id;
   nodes = await Promise.all(
     ['n1', 'n2'].map((h) =>
-      prisma.node.create({ data: { clusterId, hostname: `${h}-${tag}`, lastSeenAt: new Date(), reportIntervalSeconds: 1 }, select: { id: true, hostname: true } }),
+      prisma.node.create({
+        data: { clusterId, hostname: `${h}-${tag}`, lastSeenAt: new Date(), reportIntervalSeconds: 1 },
+        select: { id: true, hostname: true },
+      }),
     ),
   );
   nodes.sort((a, b) => a.hostname.localeCompare(b.hostname));
   // What ran before any rollout: artifact A, cluster-wide and on each node.
   const clusterDep = await prisma.deployment.create({ data: { clusterId, artifactId: artifacts.A.id, state: 'active' } });
   for (const n of nodes) {
-    await prisma.deployment.create({ data: { clusterId, nodeId: n.id, artifactId: artifacts.A.id, state: 'active', previousDeploymentId: null } });
+    await prisma.deployment.create({
+      data: { clusterId, nodeId: n.id, artifactId: artifacts.A.id, state: 'active', previousDeploymentId: null },
+    });
     const ep = await startReferenceEndpoint({ port: 0, timing: { ttftBaseMs: 5, itlMs: 1 } });
     endpoints.push(ep);
     const agent = new SimAgent(n.id, clusterId, ep, artifacts.A.digest, bad);
@@ -254,7 +292,9 @@ describe('rollouts', () => {
   it('refuses a proposal without enough valid approvals, saying why', async () => {
     const p = await approvedProposal(artifacts.D);
     await prisma.approval.updateMany({ where: { proposalId: p.id }, data: { evidenceDigest: sha('other evidence') } });
-    await expect(startRollout(ctx(), { proposalId: p.id })).rejects.toThrow(/not enough valid approvals: 0 of 1 required approvals are valid/);
+    await expect(startRollout(ctx(), { proposalId: p.id })).rejects.toThrow(
+      /not enough valid approvals: 0 of 1 required approvals are valid/,
+    );
   });
 
   it('rolls a degraded canary back automatically, with the metric values, and the canary serves the previous artifact again', async () => {
@@ -335,6 +375,8 @@ describe('rollouts', () => {
     expect(end.state).toBe('aborted');
     expect(end.reason).toMatch(/aborted by .*: not today/);
     expect(agents[0]!.serving).toBe(artifacts.A.digest);
-    expect(await prisma.auditEvent.count({ where: { targetId: id, action: { in: ['rollout.pause', 'rollout.resume', 'rollout.abort'] } } })).toBe(3);
+    expect(
+      await prisma.auditEvent.count({ where: { targetId: id, action: { in: ['rollout.pause', 'rollout.resume', 'rollout.abort'] } } }),
+    ).toBe(3);
   }, 90_000);
 });

@@ -38,14 +38,22 @@ interface RolloutTarget {
  * refusal checks. The cluster row is locked first, so two starts for one cluster are decided one after the
  * other; the unique active_cluster_id is the last word if anything slips past.
  */
-async function createRollout(ctx: ServiceContext, target: RolloutTarget, proposalFacts: { state: string; approvedEnough: boolean; reasons: string[] }) {
+async function createRollout(
+  ctx: ServiceContext,
+  target: RolloutTarget,
+  proposalFacts: { state: string; approvedEnough: boolean; reasons: string[] },
+) {
   const unfit = await unfitReasons(ctx, target.artifactId, target.clusterId);
   try {
     return await withAudit(ctx, async (tx, audit) => {
       await tx.$queryRaw`SELECT id FROM cluster WHERE id = ${target.clusterId} FOR UPDATE`;
       const cluster = await tx.cluster.findUnique({
         where: { id: target.clusterId },
-        select: { id: true, rolloutPolicy: true, nodes: { select: { id: true, hostname: true, labels: true }, orderBy: { hostname: 'asc' } } },
+        select: {
+          id: true,
+          rolloutPolicy: true,
+          nodes: { select: { id: true, hostname: true, labels: true }, orderBy: { hostname: 'asc' } },
+        },
       });
       if (!cluster) throw notFound('Cluster', target.clusterId);
       const active = await tx.rollout.findUnique({ where: { activeClusterId: target.clusterId }, select: { id: true } });
@@ -110,7 +118,13 @@ async function createRollout(ctx: ServiceContext, target: RolloutTarget, proposa
         action: target.kind === 'rollback' ? 'rollout.rollback.start' : 'rollout.start',
         targetType: 'rollout',
         targetId: rollout.id,
-        after: { clusterId: target.clusterId, artifactId: target.artifactId, proposalId: target.proposalId, targetDeploymentId: target.targetDeploymentId, steps: plan.steps.length },
+        after: {
+          clusterId: target.clusterId,
+          artifactId: target.artifactId,
+          proposalId: target.proposalId,
+          targetDeploymentId: target.targetDeploymentId,
+          steps: plan.steps.length,
+        },
       });
       return { id: rollout.id, state: rollout.state as TRolloutState, steps: plan.steps };
     });
@@ -123,12 +137,22 @@ async function createRollout(ctx: ServiceContext, target: RolloutTarget, proposa
 /** Rolls out an approved proposal (operator, or the system when the cluster's policy says so). */
 export async function startRollout(ctx: ServiceContext, input: TStartRolloutInput) {
   const { proposalId } = ZStartRolloutInput.parse(input);
-  const proposal = await ctx.prisma.upgradeProposal.findUnique({ where: { id: proposalId }, select: { id: true, clusterId: true, artifactId: true, state: true } });
+  const proposal = await ctx.prisma.upgradeProposal.findUnique({
+    where: { id: proposalId },
+    select: { id: true, clusterId: true, artifactId: true, state: true },
+  });
   if (!proposal) throw notFound('Proposal', proposalId);
   const decision = await getProposalDecisionState(ctx.prisma, proposalId);
   return createRollout(
     ctx,
-    { clusterId: proposal.clusterId, artifactId: proposal.artifactId, proposalId, targetDeploymentId: null, kind: 'upgrade', reason: 'starting' },
+    {
+      clusterId: proposal.clusterId,
+      artifactId: proposal.artifactId,
+      proposalId,
+      targetDeploymentId: null,
+      kind: 'upgrade',
+      reason: 'starting',
+    },
     { state: proposal.state, approvedEnough: decision.approvedEnough, reasons: decision.reasons },
   );
 }
@@ -139,12 +163,23 @@ export async function startRollout(ctx: ServiceContext, input: TStartRolloutInpu
  */
 export async function rollbackToDeployment(ctx: ServiceContext, input: TRollbackToDeploymentInput) {
   const { deploymentId, reason } = ZRollbackToDeploymentInput.parse(input);
-  const d = await ctx.prisma.deployment.findUnique({ where: { id: deploymentId }, select: { id: true, clusterId: true, artifactId: true, proposalId: true, artifact: { select: { status: true } } } });
+  const d = await ctx.prisma.deployment.findUnique({
+    where: { id: deploymentId },
+    select: { id: true, clusterId: true, artifactId: true, proposalId: true, artifact: { select: { status: true } } },
+  });
   if (!d) throw notFound('Deployment', deploymentId);
-  if (d.artifact.status !== 'ready') throw precondition(`Rollback refused: the deployment's artifact is ${d.artifact.status}, it can no longer be served.`);
+  if (d.artifact.status !== 'ready')
+    throw precondition(`Rollback refused: the deployment's artifact is ${d.artifact.status}, it can no longer be served.`);
   return createRollout(
     ctx,
-    { clusterId: d.clusterId, artifactId: d.artifactId, proposalId: d.proposalId, targetDeploymentId: d.id, kind: 'rollback', reason: `rollback: ${reason}` },
+    {
+      clusterId: d.clusterId,
+      artifactId: d.artifactId,
+      proposalId: d.proposalId,
+      targetDeploymentId: d.id,
+      kind: 'rollback',
+      reason: `rollback: ${reason}`,
+    },
     { state: 'approved', approvedEnough: true, reasons: [] },
   );
 }
@@ -161,17 +196,33 @@ export async function actOnRollout(ctx: ServiceContext, action: RolloutAction, i
     const who = ctx.actor.label;
     const because = reason ? `: ${reason}` : '';
     const now = new Date();
-    if (action === 'pause') await tx.rollout.update({ where: { id }, data: { state: 'paused', pausedFrom: r.state, reason: `paused by ${who}${because}` } });
+    if (action === 'pause')
+      await tx.rollout.update({ where: { id }, data: { state: 'paused', pausedFrom: r.state, reason: `paused by ${who}${because}` } });
     else if (action === 'resume')
       await tx.rollout.update({
         where: { id },
         // An analysis window restarts on resume: checks taken before the pause say nothing about now.
-        data: { state: decided.to, pausedFrom: null, reason: `resumed by ${who}${because}`, ...(decided.to === 'analysing' ? { windowStartedAt: now } : {}) },
+        data: {
+          state: decided.to,
+          pausedFrom: null,
+          reason: `resumed by ${who}${because}`,
+          ...(decided.to === 'analysing' ? { windowStartedAt: now } : {}),
+        },
       });
     else if (action === 'promote') await stepPassed(tx, r, now, `promoted by ${who}${because}`);
-    else await tx.rollout.update({ where: { id }, data: { state: 'rolling_back', rollbackOutcome: 'aborted', pausedFrom: null, reason: `aborted by ${who}${because}` } });
+    else
+      await tx.rollout.update({
+        where: { id },
+        data: { state: 'rolling_back', rollbackOutcome: 'aborted', pausedFrom: null, reason: `aborted by ${who}${because}` },
+      });
     const after = await tx.rollout.findUniqueOrThrow({ where: { id }, select: { state: true, currentStep: true } });
-    await audit({ action: `rollout.${action}`, targetType: 'rollout', targetId: id, before: { state: r.state, currentStep: r.currentStep }, after: { ...after, reason: reason ?? null } });
+    await audit({
+      action: `rollout.${action}`,
+      targetType: 'rollout',
+      targetId: id,
+      before: { state: r.state, currentStep: r.currentStep },
+      after: { ...after, reason: reason ?? null },
+    });
     return { id, state: after.state };
   });
 }
@@ -182,7 +233,13 @@ export async function updateRolloutPolicy(ctx: ServiceContext, input: TUpdateRol
     const before = await tx.cluster.findUnique({ where: { id: clusterId }, select: { rolloutPolicy: true } });
     if (!before) throw notFound('Cluster', clusterId);
     await tx.cluster.update({ where: { id: clusterId }, data: { rolloutPolicy: policy } });
-    await audit({ action: 'cluster.rollout_policy.update', targetType: 'cluster', targetId: clusterId, before: readRolloutPolicy(before.rolloutPolicy), after: policy });
+    await audit({
+      action: 'cluster.rollout_policy.update',
+      targetType: 'cluster',
+      targetId: clusterId,
+      before: readRolloutPolicy(before.rolloutPolicy),
+      after: policy,
+    });
     return policy;
   });
 }
@@ -219,7 +276,11 @@ export async function listRollouts(ctx: Read, input: TRolloutListInput) {
   const where: Prisma.RolloutWhereInput = {
     ...(q.clusterId ? { clusterId: q.clusterId } : {}),
     ...(q.state ? { state: q.state } : {}),
-    ...(q.search ? { OR: [{ cluster: { name: { contains: q.search, mode: 'insensitive' } } }, { reason: { contains: q.search, mode: 'insensitive' } }] } : {}),
+    ...(q.search
+      ? {
+          OR: [{ cluster: { name: { contains: q.search, mode: 'insensitive' } } }, { reason: { contains: q.search, mode: 'insensitive' } }],
+        }
+      : {}),
   };
   const [rows, total] = await Promise.all([
     ctx.prisma.rollout.findMany({
@@ -265,7 +326,13 @@ const artifactSelect = {
   revision: { select: { id: true, commitSha: true, commitTitle: true, trackedRepo: { select: { hubRepoId: true } } } },
 } as const;
 
-function artifactView(a: { id: string; digest: string; quantisation: string; status: string; revision: { id: string; commitSha: string; commitTitle: string; trackedRepo: { hubRepoId: string } } }) {
+function artifactView(a: {
+  id: string;
+  digest: string;
+  quantisation: string;
+  status: string;
+  revision: { id: string; commitSha: string; commitTitle: string; trackedRepo: { hubRepoId: string } };
+}) {
   return {
     id: a.id,
     digest: a.digest,
@@ -287,14 +354,25 @@ export async function getRollout(ctx: Read, id: string) {
       artifact: { select: artifactSelect },
       requestedBy: { select: { name: true, email: true } },
       proposal: { select: { id: true, state: true } },
-      nodes: { include: { node: { select: { id: true, hostname: true, lastSeenAt: true, health: true } }, previousArtifact: { select: artifactSelect } }, orderBy: [{ step: 'asc' }, { nodeId: 'asc' }] },
+      nodes: {
+        include: {
+          node: { select: { id: true, hostname: true, lastSeenAt: true, health: true } },
+          previousArtifact: { select: artifactSelect },
+        },
+        orderBy: [{ step: 'asc' }, { nodeId: 'asc' }],
+      },
       analyses: { orderBy: [{ step: 'asc' }, { checkNo: 'asc' }] },
     },
   });
   if (!r) throw notFound('Rollout', id);
   const commandIds = r.nodes.flatMap((n) => [n.prefetchCommandId, n.loadCommandId, n.rollbackCommandId]).filter((x): x is string => !!x);
   const commands = new Map(
-    (await ctx.prisma.nodeCommand.findMany({ where: { id: { in: commandIds } }, select: { id: true, kind: true, state: true, error: true, progress: true } })).map((c) => [c.id, c]),
+    (
+      await ctx.prisma.nodeCommand.findMany({
+        where: { id: { in: commandIds } },
+        select: { id: true, kind: true, state: true, error: true, progress: true },
+      })
+    ).map((c) => [c.id, c]),
   );
   const cmd = (cid: string | null) => (cid ? (commands.get(cid) ?? null) : null);
   return {
@@ -393,8 +471,15 @@ export async function clusterDeploymentHistory(ctx: Read, input: { clusterId: st
 export async function nodeProvenance(ctx: Read, nodeId: string) {
   const node = await ctx.prisma.node.findUnique({ where: { id: nodeId }, select: { id: true, hostname: true, runtimeState: true } });
   if (!node) throw notFound('Node', nodeId);
-  const d = await ctx.prisma.deployment.findFirst({
+  // The node's own deployment; a node no rollout has touched yet runs its cluster's active deployment.
+  const own = await ctx.prisma.deployment.findFirst({
     where: { nodeId, state: 'active' },
+    orderBy: { startedAt: 'desc' },
+    select: { id: true },
+  });
+  const clusterId = (await ctx.prisma.node.findUniqueOrThrow({ where: { id: nodeId }, select: { clusterId: true } })).clusterId;
+  const d = await ctx.prisma.deployment.findFirst({
+    where: own ? { id: own.id } : { clusterId, nodeId: null, state: 'active' },
     orderBy: { startedAt: 'desc' },
     include: {
       artifact: {

@@ -49,7 +49,10 @@ export async function nodeCommandStates(
   db: Db,
   ids: readonly string[],
 ): Promise<Map<string, { state: TNodeCommandState; error: string | null; result: unknown }>> {
-  const rows = await db.nodeCommand.findMany({ where: { id: { in: [...ids] } }, select: { id: true, state: true, error: true, result: true } });
+  const rows = await db.nodeCommand.findMany({
+    where: { id: { in: [...ids] } },
+    select: { id: true, state: true, error: true, result: true },
+  });
   return new Map(rows.map((r) => [r.id, { state: r.state, error: r.error, result: r.result }]));
 }
 

@@ -1,7 +1,7 @@
 'use client';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { createColumnHelper } from '@tanstack/react-table';
-import { FlaskConical, Pencil, Plus, ShieldCheck, Trash2 } from 'lucide-react';
+import { FlaskConical, Pencil, Plus, Rocket, ShieldCheck, Trash2 } from 'lucide-react';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { useState } from 'react';
@@ -26,6 +26,8 @@ import { EngineSettingsPanel } from './engine-settings-panel';
 import { StartRunDialog } from '~/components/validation/start-run-dialog';
 import { RelativeTime } from '~/components/relative-time';
 import { ClusterCompatibilityCard } from '~/components/capacity/compatibility-panels';
+import { DeploymentHistory } from '~/components/rollouts/deployment-history';
+import { RolloutPolicyDialog } from '~/components/rollouts/rollout-policy-dialog';
 
 type NodeRow = RouterOutputs['nodes']['list']['items'][number];
 type NodeSort = 'hostname' | 'health' | 'lastSeenAt' | 'gpuCount' | 'createdAt';
@@ -164,6 +166,14 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
                   }
                 />
               ) : null}
+              <RolloutPolicyDialog
+                clusterId={c.id}
+                trigger={
+                  <Button variant="outline">
+                    <Rocket /> Rollout policy
+                  </Button>
+                }
+              />
               <ClusterFormDialog
                 clusterId={c.id}
                 trigger={
@@ -211,6 +221,7 @@ export function ClusterDetail({ clusterId }: { clusterId: string }) {
         </CardContent>
       </Card>
       <ClusterCompatibilityCard clusterId={clusterId} />
+      <DeploymentHistory clusterId={clusterId} />
       <GpuHealthGrid clusterId={clusterId} />
       <EngineSettingsPanel clusterId={clusterId} />
       <div>

@@ -17,6 +17,7 @@ import { DeleteGpuButton, GpuFormDialog } from './gpu-dialogs';
 import { NodeCredentialsPanel } from './node-credentials-panel';
 import { EnginePanel } from './engine-panel';
 import { RelativeTime } from '~/components/relative-time';
+import { NodeProvenanceCard } from '~/components/rollouts/node-provenance-card';
 
 export function NodeDetail({ nodeId }: { nodeId: string }) {
   const trpc = useTRPC();
@@ -84,6 +85,7 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
           </div>
         </CardContent>
       </Card>
+      <NodeProvenanceCard nodeId={n.id} />
       <div>
         <div className="mb-3 flex items-center justify-between">
           <h2 className="text-lg font-semibold">GPUs</h2>
