@@ -92,6 +92,53 @@ describe('POST /api/agent/v1/telemetry', () => {
     expect(cred.lastUsedAt).not.toBeNull();
   });
 
+  it('stores the TTFT buckets and request counters canary analysis reads; an older agent without them stores nulls', async () => {
+    const n = await makeNode(prisma, 1);
+    const at = new Date(Date.now() - 5_000);
+    const base = {
+      engine: 'vllm' as const,
+      modelName: 'm',
+      runningRequests: 0,
+      waitingRequests: 0,
+      kvCacheUsageFraction: 0,
+      promptTokensTotal: 10,
+      generationTokensTotal: 20,
+      ttftSecondsSum: 1,
+      ttftSecondsCount: 4,
+    };
+    const res = await post(
+      n.credential,
+      batchFor(n, at, {
+        engineSamples: [
+          {
+            ...base,
+            sampledAt: at.toISOString(),
+            ttftBuckets: [
+              { le: 0.1, count: 3 },
+              { le: 1, count: 4 },
+            ],
+            requestsFinishedTotal: 4,
+            requestsFailedTotal: 1,
+          },
+          { ...base, sampledAt: new Date(at.getTime() - 1000).toISOString() },
+        ],
+      }),
+    );
+    expect(res.status).toBe(200);
+    const rows = await prisma.engineSample.findMany({ where: { nodeId: n.nodeId }, orderBy: { sampledAt: 'desc' } });
+    expect(rows.map((r) => [r.ttftBuckets, r.requestsFinishedTotal, r.requestsFailedTotal])).toEqual([
+      [
+        [
+          { le: 0.1, count: 3 },
+          { le: 1, count: 4 },
+        ],
+        4,
+        1,
+      ],
+      [null, null, null],
+    ]);
+  });
+
   it('acknowledges a retried batch as a duplicate and stores it once', async () => {
     const n = await makeNode(prisma, 2);
     const batch = batchFor(n);
