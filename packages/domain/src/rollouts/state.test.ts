@@ -55,7 +55,7 @@ describe('rolloutRefusals', () => {
         ...ok,
         proposalState: 'pending_approval',
         approvedEnough: false,
-        approvalReasons: ['1 of 2 approvals'],
+        approvalReasons: ['1 of 2 approvals.'],
         unfitReasons: ['needs 8 GPUs with 80 GiB'],
         activeRolloutId: 'r1',
         nodeCount: 0,

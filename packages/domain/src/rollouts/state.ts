@@ -60,15 +60,19 @@ export interface RolloutRefusalFacts {
   kind: 'upgrade' | 'rollback';
 }
 
+/** Reasons come as sentences from other features; they are joined into one, so their full stops go. */
+const trimStop = (s: string) => s.trim().replace(/\.+$/, '');
+
 /** Why a rollout may not start; empty when it may. Each reason is a sentence an operator can act on. */
 export function rolloutRefusals(f: RolloutRefusalFacts): string[] {
   const out: string[] = [];
   if (f.activeRolloutId) out.push(`the cluster already has a rollout in progress (${f.activeRolloutId}); one at a time`);
   if (f.kind === 'upgrade') {
     if (f.proposalState !== 'approved') out.push(`the proposal is ${f.proposalState.replace(/_/g, ' ')}, not approved`);
-    if (!f.approvedEnough) out.push(`not enough valid approvals${f.approvalReasons.length ? `: ${f.approvalReasons.join('; ')}` : ''}`);
+    if (!f.approvedEnough)
+      out.push(`not enough valid approvals${f.approvalReasons.length ? `: ${f.approvalReasons.map(trimStop).join('; ')}` : ''}`);
   }
-  for (const r of f.unfitReasons) out.push(`the artifact does not fit this cluster: ${r}`);
+  for (const r of f.unfitReasons) out.push(`the artifact does not fit this cluster: ${trimStop(r)}`);
   if (f.nodeCount === 0) out.push('the cluster has no nodes to roll out to');
   return out;
 }

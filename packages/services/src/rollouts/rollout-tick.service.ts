@@ -15,7 +15,8 @@ import {
   type HistogramBucket,
   type NodeWindow,
 } from '@fleetplane/domain';
-import { artifactRefFor, engineLaunchSpecFor, issueNodeCommand, markProposalRolledOut, nodeCommandStates } from './seams';
+import { markProposalRolledOut } from '../proposals/decisions.service';
+import { artifactRefFor, engineLaunchSpecFor, issueNodeCommand, nodeCommandStates } from './seams';
 
 /**
  * The rollout engine: one pass over every live rollout, each advanced from its stored state in its own
@@ -339,7 +340,7 @@ async function analyse(tx: Tx, r: RolloutRow, policy: TRolloutPolicy, now: Date)
 /** The current step's window passed (or was promoted): the next wave, or done. */
 export async function stepPassed(
   tx: Tx,
-  r: { id: string; currentStep: number; stepCount: number; clusterId: string; proposalId: string | null },
+  r: { id: string; kind: string; currentStep: number; stepCount: number; clusterId: string; proposalId: string | null },
   now: Date,
   reason: string,
 ) {
@@ -356,9 +357,18 @@ export async function stepPassed(
     });
     return;
   }
-  await finish(tx, r.id, 'succeeded', now, `${reason}; every node serves the new artifact`);
+  let note = '';
+  // A rollback restores earlier evidence; only an upgrade moves its proposal to rolled_out.
+  if (r.kind === 'upgrade' && r.proposalId) {
+    try {
+      await markProposalRolledOut(tx, r.proposalId, r.id, { now });
+    } catch (err) {
+      // The nodes serve the artifact either way (e.g. the proposal expired while the waves ran): say so, do not get stuck.
+      note = `; the proposal was not marked rolled out: ${(err as Error).message}`;
+    }
+  }
+  await finish(tx, r.id, 'succeeded', now, `${reason}; every node serves the new artifact${note}`);
   await settleClusterDeployment(tx, r.id, 'active', now);
-  if (r.proposalId) await markProposalRolledOut(tx, r.proposalId, r.id);
 }
 
 async function finish(tx: Tx, id: string, state: TRolloutState, now: Date, reason: string) {

@@ -18,7 +18,7 @@ import { operatorAction, planRollout, rolloutRefusals, type RolloutAction } from
 import { SYSTEM_ACTOR, withAudit, type AuditActor, type ServiceContext } from '../context';
 import { conflict, isUniqueViolation, notFound, precondition } from '../errors';
 import { unfitReasons } from '../capacity/compatibility.service';
-import { getProposalDecisionState } from './seams';
+import { getProposalDecisionState } from '../proposals/decisions.service';
 import { advanceRollouts, stepPassed, type RolloutTickOptions } from './rollout-tick.service';
 
 type Read = Pick<ServiceContext, 'prisma'>;

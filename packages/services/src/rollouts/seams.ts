@@ -1,6 +1,6 @@
 /**
  * Local seams for functions other features own (docs: /work interfaces, "cmd", "delivery", "engine",
- * "proposals"), with their binding signatures. Each is replaced by the owner's import as soon as it is on
+ * with their binding signatures. Each is replaced by the owner's import as soon as it is on
  * main; nothing else in rollouts may call these directly, so switching is this one file.
  */
 import type { TAgentCommandBody, TArtifactRef, TEngineLaunchSpec, TNodeCommandState } from '@fleetplane/contracts';
@@ -100,37 +100,4 @@ export async function engineLaunchSpecFor(db: Db, input: { nodeId: string; artif
     readyTimeoutSeconds: c.engineReadyTimeoutSeconds,
     drainSeconds: c.engineDrainSeconds,
   };
-}
-
-/** proposals: getProposalDecisionState (valid approvals bound to the artifact and evidence digests). */
-export async function getProposalDecisionState(db: Db, proposalId: string): Promise<{ approvedEnough: boolean; reasons: string[] }> {
-  const p = await db.upgradeProposal.findUnique({
-    where: { id: proposalId },
-    select: {
-      artifactDigest: true,
-      evidenceDigest: true,
-      requestedById: true,
-      artifact: { select: { digest: true } },
-      cluster: { select: { approvalsRequired: true } },
-      approvals: { select: { approverId: true, decision: true, artifactDigest: true, evidenceDigest: true } },
-    },
-  });
-  if (!p) throw notFound('Proposal', proposalId);
-  const reasons: string[] = [];
-  if (p.artifact.digest !== p.artifactDigest) reasons.push('the artifact changed since the proposal was made');
-  const valid = p.approvals.filter(
-    (a) =>
-      a.decision === 'approve' &&
-      a.approverId !== p.requestedById &&
-      a.artifactDigest === p.artifactDigest &&
-      a.evidenceDigest === p.evidenceDigest,
-  ).length;
-  if (p.approvals.some((a) => a.decision === 'reject')) reasons.push('the proposal was rejected');
-  if (valid < p.cluster.approvalsRequired) reasons.push(`${valid} of ${p.cluster.approvalsRequired} required approvals are valid`);
-  return { approvedEnough: reasons.length === 0, reasons };
-}
-
-/** proposals: markProposalRolledOut. */
-export async function markProposalRolledOut(db: Db, proposalId: string, _rolloutId: string): Promise<void> {
-  await db.upgradeProposal.updateMany({ where: { id: proposalId, state: 'approved' }, data: { state: 'rolled_out' } });
 }
