@@ -330,10 +330,11 @@ async function approvedProposal() {
       clusterId: t.clusterId,
       artifactId: t.artifactId,
       artifactDigest: t.digest,
+      evidenceDigest: t.digest,
       origin: 'pipeline',
       state: 'approved',
       expiresAt: new Date(Date.now() + 86_400_000),
-      approvals: { create: [{ approverId: approver, decision: 'approve', artifactDigest: t.digest }] },
+      approvals: { create: [{ approverId: approver, decision: 'approve', artifactDigest: t.digest, evidenceDigest: t.digest }] },
     },
   });
 }
