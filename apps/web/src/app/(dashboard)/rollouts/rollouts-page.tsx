@@ -7,6 +7,8 @@ import { ROLLOUT_STATES, TERMINAL_ROLLOUT_STATES, type TRolloutState } from '@fl
 import type { RouterOutputs } from '@fleetplane/api';
 import { QueryDataTable } from '~/components/data-table';
 import { RolloutStateBadge } from '~/components/rollouts/rollout-badges';
+import { StartRolloutDialog } from '~/components/rollouts/start-rollout';
+import { useCan } from '~/components/session-context';
 import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
@@ -18,6 +20,7 @@ const col = createColumnHelper<Row>();
 
 export function RolloutsPage() {
   const trpc = useTRPC();
+  const canStart = useCan('operator');
   const [state, setState] = useState(DEFAULT_ROLLOUT_TABLE_STATE);
   const [clusterId, setClusterId] = useState('');
   const [rolloutState, setRolloutState] = useState<TRolloutState | ''>('');
@@ -84,6 +87,7 @@ export function RolloutsPage() {
       <PageHeader
         title="Rollouts"
         description="Approved upgrades reaching clusters: prefetch everywhere, a canary, then waves, each checked against the previous artifact and rolled back automatically when it is worse."
+        actions={canStart ? <StartRolloutDialog /> : null}
       />
       <div className="space-y-3">
         <div className="flex flex-wrap gap-2">
