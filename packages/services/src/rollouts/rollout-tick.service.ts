@@ -16,7 +16,8 @@ import {
   type NodeWindow,
 } from '@fleetplane/domain';
 import { markProposalRolledOut } from '../proposals/decisions.service';
-import { artifactRefFor, engineLaunchSpecFor, issueNodeCommand, nodeCommandStates } from './seams';
+import { artifactRefFor } from '../artifacts/artifact-ref';
+import { engineLaunchSpecFor, issueNodeCommand, nodeCommandStates } from './seams';
 
 /**
  * The rollout engine: one pass over every live rollout, each advanced from its stored state in its own

@@ -1,11 +1,11 @@
 /**
- * Local seams for functions other features own (docs: /work interfaces, "cmd", "delivery", "engine",
+ * Local seams for functions other features own (docs: /work interfaces, "cmd", "engine"),
  * with their binding signatures. Each is replaced by the owner's import as soon as it is on
  * main; nothing else in rollouts may call these directly, so switching is this one file.
  */
-import type { TAgentCommandBody, TArtifactRef, TEngineLaunchSpec, TNodeCommandState } from '@fleetplane/contracts';
+import type { TAgentCommandBody, TEngineLaunchSpec, TNodeCommandState } from '@fleetplane/contracts';
 import type { Db } from '@fleetplane/db';
-import { notFound, precondition } from '../errors';
+import { notFound } from '../errors';
 
 const DEFAULT_COMMAND_TIMEOUT_SECONDS = 3600;
 
@@ -54,28 +54,6 @@ export async function nodeCommandStates(
     select: { id: true, state: true, error: true, result: true },
   });
   return new Map(rows.map((r) => [r.id, { state: r.state, error: r.error, result: r.result }]));
-}
-
-/** delivery: artifactRefFor. */
-export async function artifactRefFor(db: Db, artifactId: string): Promise<TArtifactRef> {
-  const a = await db.artifact.findUnique({
-    where: { id: artifactId },
-    select: {
-      id: true,
-      digest: true,
-      quantisation: true,
-      files: { select: { path: true, sizeBytes: true, sha256: true }, orderBy: { path: 'asc' } },
-      revision: { select: { commitSha: true, trackedRepo: { select: { hubRepoId: true } } } },
-    },
-  });
-  if (!a) throw notFound('Artifact', artifactId);
-  if (a.files.length === 0) throw precondition(`artifact ${artifactId} has no files to deliver`);
-  return {
-    id: a.id,
-    digest: a.digest,
-    label: `${a.revision.trackedRepo.hubRepoId}@${a.revision.commitSha.slice(0, 7)} ${a.quantisation}`.slice(0, 256),
-    files: a.files.map((f) => ({ path: f.path, sizeBytes: Number(f.sizeBytes), sha256: f.sha256 })),
-  };
 }
 
 /** engine: engineLaunchSpecFor (cluster engine settings + the artifact). */
