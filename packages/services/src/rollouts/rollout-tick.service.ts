@@ -17,7 +17,8 @@ import {
 } from '@fleetplane/domain';
 import { markProposalRolledOut } from '../proposals/decisions.service';
 import { artifactRefFor } from '../artifacts/artifact-ref';
-import { engineLaunchSpecFor, issueNodeCommand, nodeCommandStates } from './seams';
+import { engineLaunchSpecFor } from '../engine/launch-spec.service';
+import { issueNodeCommand, nodeCommandStates } from './seams';
 
 /**
  * The rollout engine: one pass over every live rollout, each advanced from its stored state in its own

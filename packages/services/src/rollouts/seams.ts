@@ -1,11 +1,10 @@
 /**
- * Local seams for functions other features own (docs: /work interfaces, "cmd", "engine"),
+ * Local seams for functions other features own (docs: /work interfaces, "cmd"),
  * with their binding signatures. Each is replaced by the owner's import as soon as it is on
  * main; nothing else in rollouts may call these directly, so switching is this one file.
  */
-import type { TAgentCommandBody, TEngineLaunchSpec, TNodeCommandState } from '@fleetplane/contracts';
+import type { TAgentCommandBody, TNodeCommandState } from '@fleetplane/contracts';
 import type { Db } from '@fleetplane/db';
-import { notFound } from '../errors';
 
 const DEFAULT_COMMAND_TIMEOUT_SECONDS = 3600;
 
@@ -54,28 +53,4 @@ export async function nodeCommandStates(
     select: { id: true, state: true, error: true, result: true },
   });
   return new Map(rows.map((r) => [r.id, { state: r.state, error: r.error, result: r.result }]));
-}
-
-/** engine: engineLaunchSpecFor (cluster engine settings + the artifact). */
-export async function engineLaunchSpecFor(db: Db, input: { nodeId: string; artifactId: string }): Promise<TEngineLaunchSpec> {
-  const node = await db.node.findUnique({ where: { id: input.nodeId }, select: { cluster: true } });
-  if (!node) throw notFound('Node', input.nodeId);
-  const c = node.cluster;
-  const served = c.servedModelName ?? 'model';
-  const argv = c.engineLaunchTemplate
-    ? c.engineLaunchTemplate.split(/\s+/).filter(Boolean)
-    : ['vllm', 'serve', '{artifact_dir}', '--host', '{host}', '--port', '{port}', '--served-model-name', served];
-  return {
-    kind: c.servingEngine,
-    version: c.engineVersion,
-    mode: c.engineRunMode === 'command' ? 'command' : 'child',
-    argv,
-    stopArgv: null,
-    env: {},
-    host: '127.0.0.1',
-    port: c.enginePort,
-    servedModelName: served,
-    readyTimeoutSeconds: c.engineReadyTimeoutSeconds,
-    drainSeconds: c.engineDrainSeconds,
-  };
 }
