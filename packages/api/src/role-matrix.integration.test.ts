@@ -261,6 +261,9 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
     const { kind: _kind, ...data } = DEFAULT_ENGINES.find((e) => e.kind === 'vllm')!;
     return { kind: 'vllm', data };
   },
+  'nodeCommands.list': async () => ({ nodeId: (await node()).id, page: 1, pageSize: 10 }),
+  'nodeCommands.cancel': async () => ({ id: (await nodeCommand()).id }),
+  'nodeCommands.issueEngineCommand': async () => ({ nodeId: (await node()).id, kind: 'restart_engine', reason: 'role matrix' }),
   'catalog.updateApiPrice': async () => ({
     family: uniqueName('fam'),
     data: { inputPerM: 0.14, outputPerM: 0.28, cacheHitInputPerM: 0.0028, asOf: '2026-12-01' },
@@ -376,6 +379,19 @@ function demoHub() {
   const repos = Array.from({ length: 20 }, (_, i) => ({ id: `demo/r${i}`, commits: [{ title: 'init', files: { 'README.md': '# r\n' } }] }));
   demoHubStarted ??= startFakeHub({ repos, onWarning: () => undefined });
   return demoHubStarted;
+}
+
+/** A queued stop command, as a pipeline step would issue it (no user). */
+async function nodeCommand() {
+  return h.prisma.nodeCommand.create({
+    data: {
+      nodeId: (await node()).id,
+      kind: 'stop_engine',
+      payload: { drainSeconds: 0 },
+      origin: 'system',
+      deadlineAt: new Date(Date.now() + 3600_000),
+    },
+  });
 }
 
 async function modelFamily() {

@@ -12,6 +12,7 @@ import { recipesRouter } from './routers/recipes.router';
 import { artifactsRouter } from './routers/artifacts.router';
 import { engineRouter } from './routers/engine.router';
 import { rolloutsRouter } from './routers/rollouts.router';
+import { nodeCommandsRouter } from './routers/node-commands.router';
 
 export const appRouter = router({
   me: meRouter,
@@ -40,6 +41,7 @@ export const appRouter = router({
   artifacts: artifactsRouter,
   engine: engineRouter,
   rollouts: rolloutsRouter,
+  nodeCommands: nodeCommandsRouter,
 });
 
 export type AppRouter = typeof appRouter;

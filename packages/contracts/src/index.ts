@@ -19,3 +19,4 @@ export * from './proposals/index';
 export * from './recipes/recipe.schema';
 export * from './engine/engine.schema';
 export * from './rollouts/rollout.schema';
+export * from './node-commands/index';

@@ -12,3 +12,4 @@ export * from './runs/pipeline-plan';
 export * from './recipes/recipes';
 export * from './engine/index';
 export * from './rollouts/index';
+export * from './node-commands/index';

@@ -63,3 +63,8 @@ export * from './engine/node-state-http';
 export * from './engine/drift.service';
 export * from './engine/engine-settings.service';
 export * from './rollouts/index';
+export * from './shared/agent-http-io';
+export * from './node-commands/command-notifier';
+export * from './node-commands/node-commands.service';
+export * from './node-commands/agent-commands.service';
+export * from './node-commands/agent-commands-http';

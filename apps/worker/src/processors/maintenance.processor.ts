@@ -1,5 +1,5 @@
-import { expireCredentialsJob, outboxSweepJob, proposalsSweepJob } from '@fleetplane/contracts';
-import { dispatchOutbox, expireCredentials, sweepProposals } from '@fleetplane/services';
+import { expireCredentialsJob, nodeCommandSweepJob, outboxSweepJob, proposalsSweepJob } from '@fleetplane/contracts';
+import { dispatchOutbox, expireCredentials, sweepNodeCommands, sweepProposals } from '@fleetplane/services';
 import type { ProcessorRegistry } from '../registry';
 
 export function registerMaintenance(registry: ProcessorRegistry) {
@@ -21,6 +21,11 @@ export function registerMaintenance(registry: ProcessorRegistry) {
         // Their webhook notifications were written to the outbox with the change; send them now.
         await dispatchOutbox(prisma, producer);
       }
+      return result;
+    })
+    .register(nodeCommandSweepJob, async (_payload, _job, { prisma, log }) => {
+      const result = await sweepNodeCommands(prisma);
+      if (result.expired + result.failedSilent + result.redelivered > 0) log.info(result, 'swept node commands');
       return result;
     });
 }

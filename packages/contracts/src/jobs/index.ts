@@ -8,3 +8,4 @@ export * from './notifications.job';
 export * from './validation.job';
 export * from './proposals.job';
 export * from './rollout.job';
+export * from './node-commands.job';

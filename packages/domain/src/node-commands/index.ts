@@ -1,0 +1,4 @@
+export * from './state-machine';
+export * from './delivery';
+export * from './report';
+export * from './sweeper';

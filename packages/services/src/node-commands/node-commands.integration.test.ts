@@ -1,0 +1,333 @@
+// Commands to nodes against the real database: issue (dedupe), the agent's long poll woken by NOTIFY,
+// reports (first outcome wins, cancelled/expired answered), cancel, wait, the sweeper, and a credential
+// that can neither see nor answer another node's commands.
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { agentAuthorizationHeader, AGENT_API_PATHS, ZCommandPollResponse, type TAgentCommandBody } from '@fleetplane/contracts';
+import { SYSTEM_ACTOR } from '../context';
+import { makeNode, testDeps, type TestNode } from '../telemetry/test-support';
+import { FALLBACK_POLL_MS, NodeCommandNotifier } from './command-notifier';
+import { handleCommandPollRequest, handleCommandReportRequest } from './agent-commands-http';
+import { cancelNodeCommand, issueNodeCommand, listNodeCommands, sweepNodeCommands, waitForNodeCommand } from './node-commands.service';
+
+const deps = testDeps();
+const { prisma } = deps;
+const notifier = new NodeCommandNotifier(inject('databaseUrl')).start();
+const http = { ...deps, notifier };
+
+afterAll(async () => {
+  await notifier.close();
+  await prisma.$disconnect();
+  await deps.pool.end();
+});
+
+const stop: TAgentCommandBody = { kind: 'stop_engine', payload: { drainSeconds: 0 } };
+const ctx = { prisma, actor: { type: 'user' as const, id: null, label: 'op@example.com' } };
+
+function pollReq(node: TestNode, waitSeconds?: number | string, signal?: AbortSignal) {
+  const q = waitSeconds === undefined ? '' : `?waitSeconds=${waitSeconds}`;
+  return new Request(`http://127.0.0.1${AGENT_API_PATHS.commands}${q}`, {
+    headers: { authorization: agentAuthorizationHeader(node.credential) },
+    signal,
+  });
+}
+
+async function poll(node: TestNode, waitSeconds?: number | string) {
+  const res = await handleCommandPollRequest(http, pollReq(node, waitSeconds));
+  const body = (await res.json()) as unknown;
+  return { status: res.status, body, commands: res.status === 200 ? ZCommandPollResponse.parse(body).commands : [] };
+}
+
+async function report(node: TestNode, id: string, body: unknown) {
+  const res = await handleCommandReportRequest(
+    http,
+    new Request(`http://127.0.0.1${AGENT_API_PATHS.commandReport(id)}`, {
+      method: 'POST',
+      headers: { authorization: agentAuthorizationHeader(node.credential), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    }),
+    id,
+  );
+  return { status: res.status, body: (await res.json()) as { state?: string; error?: { code: string } } };
+}
+
+async function waitListening() {
+  for (let i = 0; i < 100 && !notifier.isListening; i += 1) await new Promise((r) => setTimeout(r, 50));
+  expect(notifier.isListening).toBe(true);
+}
+
+describe('issueNodeCommand', () => {
+  it('queues a command with its audit record, and a dedupe key returns the same command', async () => {
+    const node = await makeNode(prisma, 0);
+    const first = await issueNodeCommand(prisma, {
+      nodeId: node.nodeId,
+      command: stop,
+      origin: 'pipeline_step:s1',
+      dedupeKey: 'step-s1-stop',
+    });
+    const again = await issueNodeCommand(prisma, {
+      nodeId: node.nodeId,
+      command: stop,
+      origin: 'pipeline_step:s1',
+      dedupeKey: 'step-s1-stop',
+    });
+    expect(first.created).toBe(true);
+    expect(again).toEqual({ id: first.id, created: false });
+    const other = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    expect(other.id).not.toBe(first.id);
+    expect(await prisma.nodeCommand.count({ where: { nodeId: node.nodeId } })).toBe(2);
+    const row = await prisma.nodeCommand.findUniqueOrThrow({ where: { id: first.id } });
+    expect(row).toMatchObject({
+      state: 'queued',
+      kind: 'stop_engine',
+      payload: { drainSeconds: 0 },
+      deliveries: 0,
+      origin: 'pipeline_step:s1',
+    });
+    const audits = await prisma.auditEvent.findMany({ where: { targetId: { in: [first.id, other.id] }, action: 'node_command.issue' } });
+    expect(audits).toHaveLength(2);
+  });
+
+  it('runs inside the caller transaction: rolled back, nothing is issued', async () => {
+    const node = await makeNode(prisma, 0);
+    await expect(
+      prisma.$transaction(async (tx) => {
+        await issueNodeCommand(tx, { nodeId: node.nodeId, command: stop, origin: 'system' });
+        throw new Error('caller failed');
+      }),
+    ).rejects.toThrow('caller failed');
+    expect(await prisma.nodeCommand.count({ where: { nodeId: node.nodeId } })).toBe(0);
+  });
+
+  it('refuses an unknown node, a bad payload and a bad timeout', async () => {
+    const node = await makeNode(prisma, 0);
+    await expect(issueNodeCommand(prisma, { nodeId: 'nope', command: stop, origin: 'system' })).rejects.toMatchObject({
+      kind: 'not_found',
+    });
+    await expect(
+      issueNodeCommand(prisma, { nodeId: node.nodeId, command: { kind: 'evict_artifact', payload: { digest: 'xyz' } }, origin: 'system' }),
+    ).rejects.toMatchObject({ kind: 'invalid', field: 'command' });
+    await expect(
+      issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'system', timeoutSeconds: 1 }),
+    ).rejects.toMatchObject({
+      kind: 'invalid',
+      field: 'timeoutSeconds',
+    });
+  });
+});
+
+describe('agent poll and report', () => {
+  it('delivers once, shows it again without a new delivery, then runs it to one outcome', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    const first = await poll(node, 0);
+    expect(first.status).toBe(200);
+    expect(first.commands).toEqual([expect.objectContaining({ id, kind: 'stop_engine', payload: { drainSeconds: 0 }, delivery: 1 })]);
+    const again = await poll(node, 0);
+    expect(again.commands.map((c) => [c.id, c.delivery])).toEqual([[id, 1]]);
+
+    expect(await report(node, id, { state: 'running', progress: { phase: 'draining' } })).toEqual({
+      status: 200,
+      body: { state: 'running' },
+    });
+    const running = await prisma.nodeCommand.findUniqueOrThrow({ where: { id } });
+    expect(running).toMatchObject({ state: 'running', progress: { phase: 'draining' } });
+    expect(running.startedAt).not.toBeNull();
+
+    expect((await report(node, id, { state: 'succeeded', result: { stopped: true } })).body).toEqual({ state: 'succeeded' });
+    // At-least-once: the same or a different outcome arriving later changes nothing.
+    expect((await report(node, id, { state: 'failed', error: 'late duplicate' })).body).toEqual({ state: 'succeeded' });
+    const done = await prisma.nodeCommand.findUniqueOrThrow({ where: { id } });
+    expect(done).toMatchObject({ state: 'succeeded', result: { stopped: true }, error: null });
+    expect((await poll(node, 0)).commands).toEqual([]);
+  });
+
+  it('holds a long poll until a command is issued, woken by NOTIFY rather than the timeout', async () => {
+    const node = await makeNode(prisma, 0);
+    await waitListening();
+    const started = Date.now();
+    const pending = poll(node, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    const res = await pending;
+    expect(res.commands.map((c) => c.id)).toEqual([id]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('falls back to short polls when the listener is down: a command issued meanwhile is still picked up within seconds', async () => {
+    const node = await makeNode(prisma, 0);
+    // Nothing listens on port 9 of loopback: this listener never connects.
+    const deaf = new NodeCommandNotifier('postgresql://postgres@127.0.0.1:9/none').start();
+    try {
+      expect(deaf.isListening).toBe(false);
+      const started = Date.now();
+      const pending = handleCommandPollRequest({ ...deps, notifier: deaf }, pollReq(node, 20));
+      await new Promise((r) => setTimeout(r, 300));
+      const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+      const body = ZCommandPollResponse.parse(await (await pending).json());
+      expect(body.commands.map((c) => c.id)).toEqual([id]);
+      expect(Date.now() - started).toBeLessThan(FALLBACK_POLL_MS + 2_000);
+    } finally {
+      await deaf.close();
+    }
+  });
+
+  it('answers an idle long poll with nothing after the wait', async () => {
+    const node = await makeNode(prisma, 0);
+    const started = Date.now();
+    const res = await poll(node, 1);
+    expect(res).toMatchObject({ status: 200, commands: [] });
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('refuses bad waitSeconds, missing and revoked credentials', async () => {
+    const node = await makeNode(prisma, 0);
+    expect((await poll(node, 'soon')).status).toBe(400);
+    const noAuth = await handleCommandPollRequest(http, new Request(`http://127.0.0.1${AGENT_API_PATHS.commands}`));
+    expect(noAuth.status).toBe(401);
+    await prisma.nodeCredential.update({ where: { id: node.credentialId }, data: { revokedAt: new Date() } });
+    // The identity is cached by authenticateAgent; the revocation still applies at once.
+    expect((await poll(node, 0)).status).toBe(401);
+  });
+
+  it('never shows or accepts reports on another node’s commands', async () => {
+    const mine = await makeNode(prisma, 0);
+    const theirs = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: theirs.nodeId, command: stop, origin: 'operator' });
+    expect((await poll(mine, 0)).commands).toEqual([]);
+    const res = await report(mine, id, { state: 'succeeded', result: {} });
+    expect(res.status).toBe(404);
+    expect(res.body.error?.code).toBe('not_found');
+    expect((await report(mine, 'no-such-command', { state: 'succeeded', result: {} })).status).toBe(404);
+    expect((await prisma.nodeCommand.findUniqueOrThrow({ where: { id } })).state).toBe('queued');
+  });
+
+  it('refuses a malformed report with nothing changed', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    const res = await report(node, id, { state: 'succeeded' });
+    expect(res.status).toBe(400);
+    expect((await prisma.nodeCommand.findUniqueOrThrow({ where: { id } })).state).toBe('queued');
+  });
+});
+
+describe('cancel, wait and expiry', () => {
+  it('cancels a running command: the report answers cancelled, the long poll wakes without it, the waiter resolves', async () => {
+    const node = await makeNode(prisma, 0);
+    await waitListening();
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    await poll(node, 0);
+    await report(node, id, { state: 'running', progress: { phase: 'draining' } });
+
+    const waiter = waitForNodeCommand(prisma, id, { timeoutMs: 20_000 });
+    const started = Date.now();
+    const longPoll = poll(node, 20);
+    await new Promise((r) => setTimeout(r, 300));
+    await cancelNodeCommand(ctx, id);
+
+    expect((await longPoll).commands).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(await waiter).toMatchObject({ id, state: 'cancelled', error: 'Cancelled by op@example.com' });
+    expect((await report(node, id, { state: 'succeeded', result: {} })).body).toEqual({ state: 'cancelled' });
+    await cancelNodeCommand(ctx, id); // again: a no-op
+    expect(await prisma.auditEvent.count({ where: { targetId: id, action: 'node_command.cancel' } })).toBe(1);
+  });
+
+  it('will not cancel a finished command', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    await poll(node, 0);
+    await report(node, id, { state: 'failed', error: 'no engine' });
+    await expect(cancelNodeCommand(ctx, id)).rejects.toMatchObject({ kind: 'conflict' });
+    await expect(cancelNodeCommand(ctx, 'missing')).rejects.toMatchObject({ kind: 'not_found' });
+  });
+
+  it('waitForNodeCommand returns the open state at its timeout', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    expect(await waitForNodeCommand(prisma, id, { timeoutMs: 300 })).toEqual({ id, state: 'queued', result: null, error: null });
+  });
+
+  it('expires a command reported after its deadline and tells the agent', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator', timeoutSeconds: 5 });
+    await poll(node, 0);
+    const late = { ...http, now: () => new Date(Date.now() + 10_000) };
+    const res = await handleCommandReportRequest(
+      late,
+      new Request(`http://127.0.0.1${AGENT_API_PATHS.commandReport(id)}`, {
+        method: 'POST',
+        headers: { authorization: agentAuthorizationHeader(node.credential), 'content-type': 'application/json' },
+        body: JSON.stringify({ state: 'succeeded', result: {} }),
+      }),
+      id,
+    );
+    expect(await res.json()).toEqual({ state: 'expired' });
+    expect((await prisma.nodeCommand.findUniqueOrThrow({ where: { id } })).state).toBe('expired');
+  });
+});
+
+describe('sweepNodeCommands', () => {
+  it('expires past-deadline commands, fails silent running ones, re-queues unstarted deliveries; a second sweep changes nothing', async () => {
+    const node = await makeNode(prisma, 0);
+    const now = new Date();
+    const past = await issueNodeCommand(prisma, {
+      nodeId: node.nodeId,
+      command: stop,
+      origin: 'system',
+      timeoutSeconds: 5,
+      now: new Date(now.getTime() - 60_000),
+    });
+    const silent = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'system' });
+    const lost = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'system' });
+    const fine = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'system' });
+    const longAgo = new Date(now.getTime() - 10 * 60_000);
+    await prisma.nodeCommand.update({
+      where: { id: silent.id },
+      data: { state: 'running', deliveredAt: longAgo, startedAt: longAgo, heartbeatAt: longAgo, deliveries: 1 },
+    });
+    await prisma.nodeCommand.update({ where: { id: lost.id }, data: { state: 'delivered', deliveredAt: longAgo, deliveries: 1 } });
+    await prisma.nodeCommand.update({
+      where: { id: fine.id },
+      data: { state: 'running', deliveredAt: now, startedAt: now, heartbeatAt: now, deliveries: 1 },
+    });
+
+    const out = await sweepNodeCommands(prisma, { now });
+    expect(out.expired).toBeGreaterThanOrEqual(1);
+    const rows = Object.fromEntries((await prisma.nodeCommand.findMany({ where: { nodeId: node.nodeId } })).map((r) => [r.id, r]));
+    expect(rows[past.id]).toMatchObject({ state: 'expired' });
+    expect(rows[silent.id]!.state).toBe('failed');
+    expect(rows[silent.id]!.error).toMatch(/went silent/);
+    expect(rows[lost.id]).toMatchObject({ state: 'queued', deliveries: 1 });
+    expect(rows[fine.id]!.state).toBe('running');
+
+    // The re-queued command counts a second delivery when polled.
+    const polled = await poll(node, 0);
+    expect(polled.commands.find((c) => c.id === lost.id)?.delivery).toBe(2);
+
+    const second = await sweepNodeCommands(prisma, { now });
+    const after = await prisma.nodeCommand.findMany({ where: { nodeId: node.nodeId }, orderBy: { id: 'asc' } });
+    expect(after.map((r) => r.state).sort()).toEqual(['delivered', 'expired', 'failed', 'running']);
+    expect(second.failedSilent + second.redelivered).toBe(0);
+  });
+});
+
+describe('listNodeCommands', () => {
+  it('pages, filters by node and state, sorts by issue time', async () => {
+    const node = await makeNode(prisma, 0);
+    const ids = [];
+    for (let i = 0; i < 3; i += 1) {
+      ids.push(
+        (await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator', now: new Date(Date.now() + i * 1000) }))
+          .id,
+      );
+    }
+    await cancelNodeCommand({ prisma, actor: SYSTEM_ACTOR }, ids[0]!);
+    const page = await listNodeCommands(prisma, { nodeId: node.nodeId, pageSize: 2 });
+    expect(page.total).toBe(3);
+    expect(page.items.map((i) => i.id)).toEqual([ids[2], ids[1]]);
+    expect(page.items[0]).toMatchObject({ nodeHostname: node.hostname, kind: 'stop_engine', state: 'queued', origin: 'operator' });
+    const cancelled = await listNodeCommands(prisma, { nodeId: node.nodeId, states: ['cancelled'] });
+    expect(cancelled.items.map((i) => i.id)).toEqual([ids[0]]);
+  });
+});
