@@ -4,7 +4,6 @@ export const AGENT_ERROR_CODES = [
   'invalid_payload',
   'unauthorized',
   'forbidden',
-  'not_found',
   'expired',
   'payload_too_large',
   'conflict',
@@ -25,9 +24,8 @@ export const AGENT_ERROR_HTTP_STATUS: Record<TAgentErrorCode, number> = {
   invalid_payload: 400,
   unauthorized: 401,
   forbidden: 403,
-  // A command id that is not this node's: the same answer whether it belongs to another node or to none.
-  not_found: 404,
   conflict: 409,
+  // Also a command id that is not this node's: the same answer whether it belongs to another node or to none.
   not_found: 404,
   range_not_satisfiable: 416,
   expired: 410,
