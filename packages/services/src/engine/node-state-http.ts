@@ -1,6 +1,7 @@
 import { parseAgentBearer, toAgentErrorIssues, ZNodeStateReport } from '@fleetplane/contracts';
 import { AgentApiError } from '../shared/agent-api-error';
-import { readLimitedBody, type AgentHttpDeps } from '../telemetry/agent-http';
+import { readLimitedBody } from '../shared/agent-http-io';
+import type { AgentHttpDeps } from '../telemetry/agent-http';
 import { authenticateAgent } from '../telemetry/ingest.service';
 import { recordNodeState } from './node-state.service';
 
