@@ -277,7 +277,7 @@ describe('EngineSupervisor with the reference endpoint', () => {
 });
 
 describe('artifact identity of a model cache directory', () => {
-  it('reads the digest from the cache\'s completion marker beside <cache>/artifacts/<digest>', async () => {
+  it("reads the digest from the cache's completion marker beside <cache>/artifacts/<digest>", async () => {
     const cache = mkdtempSync(join(tmpdir(), 'engine-cache-'));
     cleanups.push(() => rm(cache, { recursive: true, force: true }));
     const digest = 'd'.repeat(64);
@@ -286,7 +286,10 @@ describe('artifact identity of a model cache directory', () => {
     writeFileSync(join(cache, 'artifacts', `${digest}.complete.json`), JSON.stringify({ version: 1, id: 'x', digest, label: 'x' }));
     expect(await readDirectoryDigest(dir)).toBe(digest);
     // A marker naming another digest does not vouch for this directory.
-    writeFileSync(join(cache, 'artifacts', `${digest}.complete.json`), JSON.stringify({ version: 1, id: 'x', digest: 'e'.repeat(64), label: 'x' }));
+    writeFileSync(
+      join(cache, 'artifacts', `${digest}.complete.json`),
+      JSON.stringify({ version: 1, id: 'x', digest: 'e'.repeat(64), label: 'x' }),
+    );
     expect(await readDirectoryDigest(dir)).toBeNull();
   });
 });
