@@ -117,7 +117,16 @@ async function scenario(opts: { approvalsRequired?: number; expiryDays?: number 
 }
 
 beforeAll(async () => {
-  suiteId = (await prisma.validationSuite.create({ data: { name: unique('suite'), version: 1, checks: [] } })).id;
+  // A valid suite: other test files in the same database list every suite and parse it.
+  suiteId = (
+    await prisma.validationSuite.create({
+      data: {
+        name: unique('suite'),
+        version: 1,
+        checks: [{ key: 'endpoint', kind: 'endpoint', required: true, params: {}, thresholds: {} }],
+      },
+    })
+  ).id;
 });
 
 describe('creating proposals', () => {
