@@ -42,7 +42,7 @@ test('the cost page prices a cluster from its own token counters against the hos
 
   await signIn(page, VIEWER);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Cost' }).click();
-  await expect(page.getByRole('heading', { name: 'Cost' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Cost', exact: true })).toBeVisible();
   const option = await page.locator('#cost-cluster option', { hasText: 'flash-h100-vllm' }).getAttribute('value');
   await page.getByLabel('Cluster').selectOption(option!);
 
