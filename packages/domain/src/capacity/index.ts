@@ -5,3 +5,4 @@ export * from './model-config';
 export * from './planner';
 export * from './launch-command';
 export * from './cost';
+export * from './engine-capacity';

@@ -6,6 +6,8 @@ import type { Db, PrismaClient } from '@fleetplane/db';
 import {
   buildLaunchCommand,
   checkCompatibility,
+  compareKvCapacity,
+  parseEngineKvReport,
   hasFp4Experts,
   parseGgufArch,
   parseModelConfig,
@@ -15,7 +17,9 @@ import {
   type TCompatReport,
   type TEngineKind,
   type TFitPlan,
+  type TEngineKvReport,
   type TGpuSpec,
+  type TKvCapacityComparison,
   type TModelArch,
 } from '@fleetplane/domain';
 import type { ServiceContext } from '../context';
@@ -353,4 +357,56 @@ export async function plannerOptions(ctx: Pick<ServiceContext, 'prisma'>) {
     gpus: gpus.map((g) => ({ model: g.model, memoryMib: g.memoryMib })),
     engines: engines.map((e) => ({ kind: e.kind, label: e.label })),
   };
+}
+
+export interface TNodeKvCapacity {
+  engine: TEngineKvReport;
+  /** The planner's estimate for the same node, artifact, context, dtype and memory share; null with `note` when it cannot plan. */
+  comparison: TKvCapacityComparison | null;
+  note: string | null;
+}
+
+/**
+ * The engine's own KV capacity on a node beside the planner's estimate for the same setup: the node's GPUs,
+ * the artifact it serves, its max-model-len, and the cache dtype and memory share the engine reports. This is
+ * how the planner is checked against real engines in the fleet, not only against published figures.
+ */
+export async function nodeKvCapacity(
+  prisma: PrismaClient | Db,
+  input: {
+    nodeId: string;
+    engine: TEngineKind;
+    cacheConfig: Record<string, string> | null;
+    servedArtifactDigest: string | null;
+    maxModelLen: number | null;
+  },
+): Promise<TNodeKvCapacity | null> {
+  const engineReport = parseEngineKvReport(input.cacheConfig);
+  if (!engineReport) return null;
+  const withNote = (note: string): TNodeKvCapacity => ({ engine: engineReport, comparison: null, note });
+  if (!input.servedArtifactDigest) return withNote('The engine serves files Fleetplane did not deliver: no artifact to plan from');
+  const [artifact, gpus, catalog] = await Promise.all([
+    prisma.artifact.findFirst({ where: { digest: input.servedArtifactDigest }, select: ARTIFACT_SELECT }),
+    prisma.gpu.findMany({ where: { nodeId: input.nodeId }, select: { model: true } }),
+    listCatalogGpus({ prisma }),
+  ]);
+  if (!artifact) return withNote('The served artifact is not in the registry: no plan to compare');
+  if (gpus.length === 0) return withNote('The node has reported no GPUs yet');
+  const gpu = matchCatalogGpu(catalog, gpus[0]!.model);
+  if (!gpu) return withNote(`GPU model "${gpus[0]!.model}" is not in the GPU catalog`);
+  const source = await artifactModelSource(prisma, artifact);
+  if (!source.arch) return withNote(source.archErrors[0] ?? 'The artifact has no readable architecture');
+  const result = planFit({
+    arch: source.arch,
+    weightsBytes: source.weightsBytes,
+    gpu,
+    gpuCount: gpus.length,
+    engine: input.engine,
+    contextTokens: Math.min(input.maxModelLen ?? source.arch.maxPositionEmbeddings, source.arch.maxPositionEmbeddings),
+    concurrency: 1,
+    kvCacheDtype: engineReport.cacheDtype,
+    gpuMemoryUtilization: engineReport.gpuMemoryUtilization,
+  });
+  if (!result.ok) return withNote(result.errors[0] ?? 'The planner refused this setup');
+  return { engine: engineReport, comparison: compareKvCapacity(result.plan.kvCapacityTokens, engineReport), note: null };
 }

@@ -12,6 +12,7 @@ import { invalid, notFound } from '../errors';
 import { ARTIFACT_LABEL_SELECT, artifactLabel } from './artifact-label';
 import { evaluateNodeDrift } from './drift.service';
 import { ENGINE_SETTINGS_SELECT, launchInputFrom } from './launch-spec.service';
+import { nodeKvCapacity } from '../capacity/planner.service';
 
 type Settings = TClusterEngineSettings;
 
@@ -196,6 +197,15 @@ export async function getNodeEngine(ctx: Pick<ServiceContext, 'prisma'>, nodeId:
     ? await ctx.prisma.artifact.findMany({ where: { digest: { in: digests } }, select: ARTIFACT_LABEL_SELECT })
     : [];
   const labels = new Map(known.map((a) => [a.digest, artifactLabel(a)]));
+  const kvCapacity = rs
+    ? await nodeKvCapacity(ctx.prisma, {
+        nodeId,
+        engine: node.cluster.servingEngine,
+        cacheConfig: rs.cacheConfig as Record<string, string> | null,
+        servedArtifactDigest: rs.servedArtifactDigest,
+        maxModelLen: rs.maxModelLen,
+      })
+    : null;
   return {
     nodeId,
     isStagingNode: node.cluster.stagingNodeId === nodeId,
@@ -219,6 +229,8 @@ export async function getNodeEngine(ctx: Pick<ServiceContext, 'prisma'>, nodeId:
           lastLoadSeconds: rs.lastLoadSeconds,
         }
       : null,
+    /** The engine's own KV capacity beside the planner's estimate for this node (null when the engine does not report it). */
+    kvCapacity,
     desired: drift?.desired ?? { kind: 'none' as const },
     drift: drift?.verdict ?? { status: 'unknown' as const, message: null, severity: null },
     cache: {

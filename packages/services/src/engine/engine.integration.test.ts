@@ -5,6 +5,8 @@ import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentAuthorizationHeader, type TNodeStateReport } from '@fleetplane/contracts';
 import { engineDriftFingerprint } from '@fleetplane/domain';
+import { v4FlashConfig } from '@fleetplane/domain/capacity/test-support';
+import { planCapacity } from '../capacity/planner.service';
 import type { ServiceContext } from '../context';
 import { evaluateFleetHealth } from '../health/evaluate-health.service';
 import { makeNode, testDeps, unique } from '../telemetry/test-support';
@@ -267,5 +269,52 @@ describe('cluster engine settings', () => {
     const p = await previewEngineLaunch(ctx, { clusterId: n.clusterId, data: { ...settings, engineRunMode: 'command' } });
     expect(p.command).toMatch(/^systemd-run \\\n {2}--unit=fleetplane-engine/);
     expect(p.command).toContain('# stop:\nsystemctl stop fleetplane-engine');
+  });
+});
+
+describe('KV capacity on the node page', () => {
+  it("puts the planner's estimate for the node beside the engine's own num_gpu_blocks x block_size, with the error", async () => {
+    const n = await makeNode(prisma, 8);
+    const a = await artifact();
+    await prisma.artifactModelConfig.create({ data: { artifactId: a.id, source: 'config.json', body: v4FlashConfig() as object } });
+    await prisma.artifact.update({ where: { id: a.id }, data: { sizeBytes: 160_000_000_000n } });
+    const labels = { block_size: '256', cache_dtype: 'fp8', gpu_memory_utilization: '0.9', num_gpu_blocks: '20000', engine: '0' };
+    const served = { modelIds: ['flash'], root: '/c/a', artifactDigest: a.digest, maxModelLen: 131072, cacheConfig: labels };
+    await put(n.credential, stateReport({ digest: a.digest, served }));
+    const view = await getNodeEngine(ctx, n.nodeId);
+    expect(view.kvCapacity?.engine).toMatchObject({ tokens: 5_120_000, blockSize: 256, cacheDtype: 'fp8' });
+    // The planner's own figure for this setup (8 x H100, FP8 KV, 90 % of memory, 128K context), compared.
+    const planned = await planCapacity(ctx, {
+      model: { kind: 'artifact', artifactId: a.id },
+      target: { kind: 'gpu', gpuModel: 'NVIDIA H100 80GB HBM3', gpuCount: 8 },
+      engine: 'vllm',
+      engineVersion: null,
+      contextTokens: 131072,
+      concurrency: 1,
+      kvCacheDtype: 'fp8',
+      gpuMemoryUtilization: 0.9,
+      tensorParallelSize: null,
+    });
+    const plannedTokens = planned.plan!.kvCapacityTokens;
+    expect(view.kvCapacity?.comparison).toMatchObject({ engineTokens: 5_120_000, plannedTokens });
+    expect(view.kvCapacity!.comparison!.errorFraction).toBeCloseTo((plannedTokens - 5_120_000) / 5_120_000, 6);
+    expect(view.kvCapacity?.note).toBeNull();
+  });
+  it('says why there is no comparison, and says nothing when the engine does not report its cache', async () => {
+    const n = await makeNode(prisma, 1);
+    const labels = { block_size: '16', num_gpu_blocks: '65536' };
+    await put(
+      n.credential,
+      stateReport({ served: { modelIds: ['x'], root: '/c/x', artifactDigest: null, maxModelLen: 4096, cacheConfig: labels } }),
+    );
+    const view = await getNodeEngine(ctx, n.nodeId);
+    expect(view.kvCapacity).toMatchObject({
+      engine: { tokens: 1_048_576 },
+      comparison: null,
+      note: expect.stringContaining('did not deliver'),
+    });
+    const quiet = await makeNode(prisma, 1);
+    await put(quiet.credential, stateReport());
+    expect((await getNodeEngine(ctx, quiet.nodeId)).kvCapacity).toBeNull();
   });
 });

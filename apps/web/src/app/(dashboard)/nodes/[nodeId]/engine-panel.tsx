@@ -1,5 +1,6 @@
 'use client';
 import { useQuery } from '@tanstack/react-query';
+import type { RouterOutputs } from '@fleetplane/api';
 import { SERVING_ENGINE_LABELS, type TServingEngine } from '@fleetplane/contracts';
 import { DriftBadge, EngineStateBadge } from '~/components/engine/drift-badge';
 import { RelativeTime } from '~/components/relative-time';
@@ -18,6 +19,57 @@ function Fact({ label, children }: { label: string; children: React.ReactNode })
     <div>
       <p className="text-xs uppercase text-muted-foreground">{label}</p>
       <div className="text-sm font-medium break-words">{children}</div>
+    </div>
+  );
+}
+
+const tokens = (n: number) => `${n.toLocaleString('en-US')} tokens`;
+
+type TKvCapacity = NonNullable<RouterOutputs['engine']['nodeState']['kvCapacity']>;
+
+/**
+ * The engine's own KV-cache size (vLLM's num_gpu_blocks x block_size) beside the capacity planner's estimate
+ * for the same node and settings: two bars on one scale, so a planner that is off shows at a glance.
+ */
+function KvCapacityCompare({ kv }: { kv: TKvCapacity }) {
+  const planned = kv.comparison?.plannedTokens ?? null;
+  const scale = Math.max(kv.engine.tokens, planned ?? 0);
+  const bar = (label: string, value: number, className: string, detail: string) => (
+    <div className="grid grid-cols-[7rem_1fr] items-center gap-3 text-sm">
+      <span className="text-muted-foreground">{label}</span>
+      <div>
+        <div className="h-2.5 rounded-full bg-muted" aria-hidden="true">
+          <div className={`h-2.5 rounded-full ${className}`} style={{ width: `${Math.max(1, (value / scale) * 100)}%` }} />
+        </div>
+        <p className="mt-1 text-xs">
+          <span className="font-medium">{tokens(value)}</span> <span className="text-muted-foreground">{detail}</span>
+        </p>
+      </div>
+    </div>
+  );
+  return (
+    <div data-testid="kv-capacity" className="space-y-2 rounded-lg border p-3">
+      <p className="text-xs uppercase text-muted-foreground">KV cache capacity</p>
+      {bar(
+        'Engine',
+        kv.engine.tokens,
+        'bg-primary',
+        `${kv.engine.numGpuBlocks.toLocaleString('en-US')} blocks × ${kv.engine.blockSize}${kv.engine.cacheDtype ? `, ${kv.engine.cacheDtype}` : ''}`,
+      )}
+      {kv.comparison && planned !== null ? (
+        <>
+          {bar('Planner', planned, 'bg-muted-foreground', 'estimate for this node, artifact and context')}
+          <p className="text-sm" data-testid="kv-capacity-error">
+            <span className="font-medium">
+              {kv.comparison.errorFraction >= 0 ? '+' : '−'}
+              {Math.abs(kv.comparison.errorFraction * 100).toFixed(1)} %
+            </span>{' '}
+            <span className="text-muted-foreground">{kv.comparison.summary}</span>
+          </p>
+        </>
+      ) : (
+        <p className="text-sm text-muted-foreground">{kv.note}</p>
+      )}
     </div>
   );
 }
@@ -83,6 +135,7 @@ export function EnginePanel({ nodeId }: { nodeId: string }) {
                     {d.drift.message}
                   </p>
                 ) : null}
+                {d.kvCapacity ? <KvCapacityCompare kv={d.kvCapacity} /> : null}
                 {r?.lastError ? (
                   <div>
                     <p className="text-xs uppercase text-muted-foreground">Last error</p>
