@@ -163,6 +163,21 @@ export async function waitForNodeCommand(
   }
 }
 
+/**
+ * The stored outcome of many commands at once, without waiting: for engines that advance from stored state
+ * on every pass (the rollout tick) rather than holding a waiter open. Unknown ids are absent from the map.
+ */
+export async function nodeCommandStates(db: Db, ids: readonly string[]): Promise<Map<string, NodeCommandOutcome>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.nodeCommand.findMany({
+    where: { id: { in: [...ids] } },
+    select: { id: true, state: true, result: true, error: true },
+  });
+  return new Map(
+    rows.map((r) => [r.id, { id: r.id, state: r.state, result: (r.result as Record<string, unknown> | null) ?? null, error: r.error }]),
+  );
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);

@@ -18,7 +18,7 @@ import {
 import { markProposalRolledOut } from '../proposals/decisions.service';
 import { artifactRefFor } from '../artifacts/artifact-ref';
 import { engineLaunchSpecFor } from '../engine/launch-spec.service';
-import { issueNodeCommand, nodeCommandStates } from './seams';
+import { issueNodeCommand, nodeCommandStates } from '../node-commands/node-commands.service';
 
 /**
  * The rollout engine: one pass over every live rollout, each advanced from its stored state in its own
@@ -38,6 +38,11 @@ type RolloutRow = NonNullable<Awaited<ReturnType<typeof loadRollout>>>;
 const LIVE_STATES: TRolloutState[] = ['pending', 'prefetching', 'canary', 'analysing', 'waves', 'rolling_back'];
 const FAILED_COMMAND = ['failed', 'cancelled', 'expired'];
 const origin = (rolloutId: string) => `rollout:${rolloutId}`;
+/**
+ * The command service dedupes per (node, key) across every issuer, so the key carries the rollout: a later
+ * rollout of the same artifact to the same node (a re-try, a rollback to it) must get a command of its own.
+ */
+const dedupeKey = (rolloutId: string, what: string) => `rollout:${rolloutId}:${what}`;
 
 export async function advanceRollouts(prisma: PrismaClient, opts: RolloutTickOptions = {}): Promise<{ advanced: number }> {
   const now = opts.now ?? new Date();
@@ -117,7 +122,7 @@ async function startPrefetch(tx: Tx, r: RolloutRow) {
       origin: origin(r.id),
       issuedByUserId: r.requestedById,
       artifactId: r.artifactId,
-      dedupeKey: `prefetch:${r.artifactId}`,
+      dedupeKey: dedupeKey(r.id, `prefetch:${r.artifactId}`),
     });
     await tx.rolloutNode.update({
       where: { rolloutId_nodeId: { rolloutId: r.id, nodeId: n.nodeId } },
@@ -173,7 +178,7 @@ async function loadStep(tx: Tx, r: RolloutRow, now: Date) {
       origin: origin(r.id),
       issuedByUserId: r.requestedById,
       artifactId: r.artifactId,
-      dedupeKey: `load:${r.artifactId}`,
+      dedupeKey: dedupeKey(r.id, `load:${r.artifactId}`),
     });
     await tx.rolloutNode.update({
       where: { rolloutId_nodeId: { rolloutId: r.id, nodeId: n.nodeId } },
@@ -407,7 +412,7 @@ async function rollBack(tx: Tx, r: RolloutRow, now: Date) {
       origin: origin(r.id),
       issuedByUserId: r.requestedById,
       artifactId: n.previousArtifactId,
-      dedupeKey: `rollback:${n.previousArtifactId ?? 'stop'}`,
+      dedupeKey: dedupeKey(r.id, `rollback:${n.previousArtifactId ?? 'stop'}`),
     });
     await tx.rolloutNode.update({
       where: { rolloutId_nodeId: { rolloutId: r.id, nodeId: n.nodeId } },
