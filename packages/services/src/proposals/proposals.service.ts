@@ -126,6 +126,8 @@ export async function getProposal(ctx: Read & Pick<ServiceContext, 'actor'>, id:
         },
       },
       approvals: { include: { approver: { select: { id: true, name: true } } }, orderBy: { createdAt: 'asc' } },
+      // Its rollouts, newest first: the page links to them (a rolled-back upgrade may be tried again).
+      rollouts: { select: { id: true, kind: true, state: true, createdAt: true }, orderBy: { createdAt: 'desc' } },
     },
   });
   if (!p) throw notFound('Proposal', id);
@@ -197,6 +199,7 @@ export async function getProposal(ctx: Read & Pick<ServiceContext, 'actor'>, id:
       ...approvalValidity(ap, binding, requesterIds),
     })),
     decision,
+    rollouts: p.rollouts,
     viewer,
   };
 }

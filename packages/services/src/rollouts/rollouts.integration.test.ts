@@ -5,6 +5,7 @@ import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { startReferenceEndpoint, type TReferenceEndpoint } from '@fleetplane/reference-endpoint';
 import type { AuditActor } from '../context';
+import { getProposal } from '../proposals/proposals.service';
 import { advanceRollouts } from './rollout-tick.service';
 import { actOnRollout, clusterDeploymentHistory, getRollout, nodeProvenance, rollbackToDeployment, startRollout } from './rollouts.service';
 
@@ -277,6 +278,8 @@ describe('rollouts', () => {
     expect(end.state, end.reason).toBe('succeeded');
     expect(agents.map((a) => a.serving)).toEqual([artifacts.B.digest, artifacts.B.digest]);
     expect((await prisma.upgradeProposal.findUniqueOrThrow({ where: { id: p.id } })).state).toBe('rolled_out');
+    // The proposal page links to its rollout (the rollout page links back through view.proposal).
+    expect((await getProposal(ctx(), p.id)).rollouts.map((x) => x.id)).toEqual([id]);
     const view = await getRollout(ctx(), id);
     expect(view.analyses.filter((a) => a.step === 0)).toHaveLength(2);
     expect(view.analyses.every((a) => a.passed)).toBe(true);
@@ -296,6 +299,16 @@ describe('rollouts', () => {
     await expect(startRollout(ctx(), { proposalId: p.id })).rejects.toThrow(
       /not enough valid approvals: It has 0 valid approvals of the 1 the cluster requires/,
     );
+  });
+
+  it('refuses an expired or a voided proposal, saying which', async () => {
+    const expired = await approvedProposal(artifacts.D);
+    await prisma.upgradeProposal.update({ where: { id: expired.id }, data: { expiresAt: new Date(Date.now() - 60_000) } });
+    await expect(startRollout(ctx(), { proposalId: expired.id })).rejects.toThrow(/Rollout refused: .*It expired at/);
+    const voided = await approvedProposal(artifacts.D);
+    await prisma.upgradeProposal.update({ where: { id: voided.id }, data: { state: 'voided' } });
+    await expect(startRollout(ctx(), { proposalId: voided.id })).rejects.toThrow(/Rollout refused: the proposal is voided, not approved/);
+    expect(await prisma.rollout.count({ where: { proposalId: { in: [expired.id, voided.id] } } })).toBe(0);
   });
 
   it('rolls a degraded canary back automatically, with the metric values, and the canary serves the previous artifact again', async () => {

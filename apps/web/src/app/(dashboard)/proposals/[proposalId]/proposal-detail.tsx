@@ -1,6 +1,6 @@
 'use client';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import { Check, X } from 'lucide-react';
+import { Check, Rocket, X } from 'lucide-react';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
 import { toast } from 'sonner';
@@ -10,6 +10,9 @@ import type { RouterOutputs } from '@fleetplane/api';
 import { FormDialog } from '~/components/form-dialog';
 import { Field } from '~/components/form-helpers';
 import { ProposalStateBadge } from '~/components/proposals/proposal-badges';
+import { RolloutStateBadge } from '~/components/rollouts/rollout-badges';
+import { StartRolloutDialog } from '~/components/rollouts/start-rollout';
+import { useCan } from '~/components/session-context';
 import { ErrorState, PageHeader } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
 import { Badge } from '~/components/ui/badge';
@@ -158,6 +161,7 @@ function ValidationEvidence({ v }: { v: NonNullable<Proposal['validation']> }) {
 
 export function ProposalDetail({ proposalId }: { proposalId: string }) {
   const trpc = useTRPC();
+  const canRollOut = useCan('operator');
   const q = useQuery(trpc.proposals.get.queryOptions({ id: proposalId }));
   if (q.isError && q.error.data?.code === 'NOT_FOUND') notFound();
   if (q.isPending) return <Skeleton className="h-40" />;
@@ -179,7 +183,22 @@ export function ProposalDetail({ proposalId }: { proposalId: string }) {
             </span>
           </span>
         }
-        actions={<DecisionButtons p={p} />}
+        actions={
+          <div className="flex items-start gap-2">
+            <DecisionButtons p={p} />
+            {/* Approved is the only state a rollout starts from; the server says why when it still refuses (expired, a rollout running, ...). */}
+            {canRollOut && p.state === 'approved' ? (
+              <StartRolloutDialog
+                proposalId={p.id}
+                trigger={
+                  <Button>
+                    <Rocket /> Roll out
+                  </Button>
+                }
+              />
+            ) : null}
+          </div>
+        }
       />
       {p.expiresSoon ? (
         <Alert variant="warning" data-testid="expires-soon">
@@ -242,6 +261,26 @@ export function ProposalDetail({ proposalId }: { proposalId: string }) {
           ) : null}
         </CardContent>
       </Card>
+
+      {p.rollouts.length > 0 ? (
+        <Card>
+          <CardHeader>
+            <CardTitle>Rollouts</CardTitle>
+          </CardHeader>
+          <CardContent>
+            <ul className="space-y-1 text-sm" data-testid="proposal-rollouts">
+              {p.rollouts.map((r) => (
+                <li key={r.id} className="flex items-center gap-2">
+                  <RolloutStateBadge state={r.state} />
+                  <Link href={`/rollouts/${r.id}`} className="text-primary underline">
+                    {r.kind === 'rollback' ? 'Rollback' : 'Rollout'} started {formatDateTime(r.createdAt)}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </CardContent>
+        </Card>
+      ) : null}
 
       <div className="grid gap-6 lg:grid-cols-2">
         <Card>

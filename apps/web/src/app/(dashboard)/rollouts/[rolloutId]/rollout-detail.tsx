@@ -182,7 +182,11 @@ export function RolloutDetail({ rolloutId }: { rolloutId: string }) {
                   {r.proposal ? (
                     <>
                       {' '}
-                      · proposal <span className="font-mono">{r.proposal.id}</span> ({r.proposal.state.replace(/_/g, ' ')})
+                      · proposal{' '}
+                      <Link href={`/proposals/${r.proposal.id}`} className="font-mono text-primary underline">
+                        {r.proposal.id}
+                      </Link>{' '}
+                      ({r.proposal.state.replace(/_/g, ' ')})
                     </>
                   ) : null}
                 </p>
