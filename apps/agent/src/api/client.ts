@@ -11,6 +11,11 @@ import {
   ZNodeStateResponse,
   type TNodeStateReport,
   type TNodeStateResponse,
+  ZCommandPollResponse,
+  ZCommandReportResponse,
+  type TCommandPollResponse,
+  type TCommandReport,
+  type TCommandReportResponse,
 } from '@fleetplane/contracts';
 import { AGENT_VERSION } from '../version';
 import { HttpError, sendHttp, type HttpResponse } from './http';
@@ -87,6 +92,28 @@ export class AgentApiClient {
     return this.post(AGENT_API_PATHS.nodeState, report, ZNodeStateResponse, true, signal, 'PUT');
   }
 
+  /**
+   * GET the node's open commands, holding up to `waitSeconds` (long poll) for a change. The request timeout
+   * covers the wait: a long poll is not a server that stopped answering.
+   */
+  pollCommands(waitSeconds: number, signal?: AbortSignal): Promise<ApiResult<TCommandPollResponse>> {
+    const wait = Math.max(0, Math.floor(waitSeconds));
+    return this.send(
+      `${AGENT_API_PATHS.commands}?waitSeconds=${wait}`,
+      undefined,
+      ZCommandPollResponse,
+      true,
+      signal,
+      'GET',
+      this.timeoutMs + wait * 1000,
+    );
+  }
+
+  /** POST one command's progress or outcome; the answer is the command's state after it (cancelled/expired = stop). */
+  reportCommand(commandId: string, report: TCommandReport, signal?: AbortSignal): Promise<ApiResult<TCommandReportResponse>> {
+    return this.post(AGENT_API_PATHS.commandReport(commandId), report, ZCommandReportResponse, true, signal);
+  }
+
   postTelemetry(batch: TTelemetryBatch, signal?: AbortSignal): Promise<ApiResult<TTelemetryResponse>> {
     return this.post(AGENT_API_PATHS.telemetry, batch, ZTelemetryResponse, true, signal);
   }
@@ -119,7 +146,7 @@ export class AgentApiClient {
     });
   }
 
-  private async post<T>(
+  private post<T>(
     path: string,
     body: unknown,
     schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
@@ -127,12 +154,24 @@ export class AgentApiClient {
     signal?: AbortSignal,
     method: 'POST' | 'PUT' = 'POST',
   ): Promise<ApiResult<T>> {
+    return this.send(path, body, schema, auth, signal, method, this.timeoutMs);
+  }
+
+  private async send<T>(
+    path: string,
+    body: unknown,
+    schema: { safeParse: (v: unknown) => { success: true; data: T } | { success: false } },
+    auth: boolean,
+    signal: AbortSignal | undefined,
+    method: 'GET' | 'POST' | 'PUT',
+    timeoutMs: number,
+  ): Promise<ApiResult<T>> {
     const url = `${this.server}${path}`;
     const headers: Record<string, string> = {
-      'content-type': 'application/json',
       accept: 'application/json',
       'user-agent': `fleetplane-agent/${AGENT_VERSION}`,
     };
+    if (body !== undefined) headers['content-type'] = 'application/json';
     if (auth) {
       if (!this.options.credential) throw new Error('AgentApiClient: a credential is required for telemetry');
       headers.authorization = agentAuthorizationHeader(this.options.credential);
@@ -145,8 +184,8 @@ export class AgentApiClient {
         method,
         url,
         headers,
-        body: JSON.stringify(body),
-        timeoutMs: this.timeoutMs,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        timeoutMs,
         signal,
         maxResponseBytes: 1024 * 1024,
       });

@@ -2,3 +2,4 @@ export * from './state-machine';
 export * from './delivery';
 export * from './report';
 export * from './sweeper';
+export * from './lanes';
