@@ -36,6 +36,8 @@ const AFFECTED = {
   engine: (t: Trpc) => [t.engine.pathKey(), t.clusters.pathKey()],
   // A rollout changes what clusters and nodes run (history, provenance).
   rollouts: (t: Trpc) => [t.rollouts.pathKey(), t.clusters.pathKey(), t.nodes.pathKey()],
+  // A cancelled command leaves the node's command list and the engine panel's pending work.
+  nodeCommands: (t: Trpc) => [t.nodeCommands.pathKey(), t.engine.pathKey()],
 } satisfies Record<string, (t: Trpc) => QueryKey[]>;
 
 function useInvalidate(feature: keyof typeof AFFECTED): () => Promise<void> {
@@ -62,3 +64,4 @@ export const useInvalidateProposals = () => useInvalidate('proposals');
 export const useInvalidateRecipes = () => useInvalidate('recipes');
 export const useInvalidateEngine = () => useInvalidate('engine');
 export const useInvalidateRollouts = () => useInvalidate('rollouts');
+export const useInvalidateNodeCommands = () => useInvalidate('nodeCommands');

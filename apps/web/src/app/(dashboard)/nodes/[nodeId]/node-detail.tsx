@@ -16,6 +16,7 @@ import { DeleteNodeButton, NodeFormDialog } from '~/components/nodes/node-dialog
 import { DeleteGpuButton, GpuFormDialog } from './gpu-dialogs';
 import { NodeCredentialsPanel } from './node-credentials-panel';
 import { EnginePanel } from './engine-panel';
+import { NodeCommandsPanel } from './node-commands-panel';
 import { RelativeTime } from '~/components/relative-time';
 import { NodeProvenanceCard } from '~/components/rollouts/node-provenance-card';
 
@@ -159,6 +160,7 @@ export function NodeDetail({ nodeId }: { nodeId: string }) {
         )}
       </div>
       <EnginePanel nodeId={n.id} />
+      <NodeCommandsPanel nodeId={n.id} hostname={n.hostname} />
       {canEdit ? <NodeCredentialsPanel nodeId={n.id} hostname={n.hostname} /> : null}
     </div>
   );
