@@ -16,6 +16,7 @@ import { formatBytes } from '~/lib/utils';
 import { useInvalidateUpstream } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 import { RelativeTime } from '~/components/relative-time';
+import { BuildTargetsPanel } from './build-targets-panel';
 import { DevPanel } from './dev-panel';
 import { RepoFormDialog } from './repo-form-dialog';
 import { DEFAULT_REVISION_TABLE_STATE, type RevisionSort } from './table-state';
@@ -155,6 +156,17 @@ function TrackedRepos() {
   );
 }
 
+/** The build targets of the tracked repos (the same list query as the repos table, so one request). */
+function BuildTargets() {
+  const trpc = useTRPC();
+  const repos = useQuery({ ...trpc.upstream.listRepos.queryOptions(), refetchInterval: 5000 });
+  return (
+    <QueryView query={repos} skeleton={<TableSkeleton rows={2} columns={4} />}>
+      {(rows) => <BuildTargetsPanel repos={rows} />}
+    </QueryView>
+  );
+}
+
 function Revisions() {
   const trpc = useTRPC();
   const [state, setState] = useState<TableQueryState<RevisionSort>>(DEFAULT_REVISION_TABLE_STATE);
@@ -252,6 +264,15 @@ export function ModelsPage() {
       <section className="space-y-3">
         <h2 className="text-lg font-semibold">Tracked repos</h2>
         <TrackedRepos />
+      </section>
+      <section className="space-y-3" data-testid="build-targets-section">
+        <div>
+          <h2 className="text-lg font-semibold">Build targets</h2>
+          <p className="text-sm text-muted-foreground">
+            Which recipes each new revision is quantised with, per tracked repo and target cluster.
+          </p>
+        </div>
+        <BuildTargets />
       </section>
       <section className="space-y-3">
         <h2 className="text-lg font-semibold">Revisions</h2>
