@@ -1,4 +1,4 @@
-import { close, open, writeSync } from 'node:fs';
+import { close, fdatasync, open, writeSync } from 'node:fs';
 import net from 'node:net';
 import tls from 'node:tls';
 import { guardedConnection, type GuardOptions } from '@fleetplane/net';
@@ -31,6 +31,14 @@ export type RawResult = { kind: 'response'; head: RawHead; response: RawBodyRead
 // hashed and written while they are still in the core's cache.
 const READ_BUFFER = 64 * 1024;
 const MAX_HEADER_BYTES = 64 * 1024;
+/**
+ * Every this many bytes written, an fdatasync is started on the thread pool (never waited for by the reader).
+ * Without it the whole file sits dirty in the page cache (Linux starts background writeback only at 10 % of
+ * RAM) and the store's final fsync writes it all after the last byte arrived: on a link-limited download
+ * that flush is pure added time (bench:download at 1 Gbit/s: 0.98x `curl | sha256sum`, which never syncs).
+ * Syncing as we go overlaps the disk writes with the network wait, so the final fsync finds little left.
+ */
+const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
 
 function parseHead(text: string): RawHead {
   const lines = text.split('\r\n');
@@ -228,8 +236,29 @@ export function rawGet(
           }
         };
 
+        // Incremental writeback (SYNC_EVERY_BYTES): one fdatasync in flight at most; the file is closed only
+        // after it returns, so the descriptor is never closed under a running sync. Its errors are left to
+        // the store's final fsync, which reports them.
+        let unsynced = 0;
+        let syncing = false;
+        let afterSync: (() => void) | null = null;
+        const syncAsWeGo = () => {
+          syncing = true;
+          unsynced = 0;
+          fdatasync(fd, () => {
+            syncing = false;
+            const next = afterSync;
+            afterSync = null;
+            next?.();
+          });
+        };
+
         const finish = () => {
           if (settled || charging) return;
+          if (syncing) {
+            afterSync = finish;
+            return;
+          }
           settled = true;
           stopStallWatch();
           options.signal.removeEventListener('abort', sinkAbort);
@@ -260,6 +289,8 @@ export function rawGet(
             return false;
           }
           received += chunk.length;
+          unsynced += chunk.length;
+          if (unsynced >= SYNC_EVERY_BYTES && !syncing) syncAsWeGo();
           if (limiter) owed += chunk.length;
           if (received >= contentLength) {
             done = true;
