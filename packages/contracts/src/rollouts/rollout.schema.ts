@@ -64,8 +64,11 @@ export const ZRolloutPolicy = z.object({
   maxErrorRatePct: z.number().min(0).max(100).default(1),
   /** Canary output tokens/s per node at least this share of the previous artifact's per node. */
   minTokensPerSecondRatio: z.number().min(0).max(1).default(0.8),
-  /** A check with no traffic on the canary fails (Flagger); off: it passes as inconclusive-but-ok. */
-  failOnNoTraffic: z.boolean().default(true),
+  /**
+   * A check with no traffic on the canary fails (Flagger's "no values found"). Off (the default): it is
+   * inconclusive, and a window with an inconclusive check pauses the rollout for a person (Argo Rollouts).
+   */
+  failOnNoTraffic: z.boolean().default(false),
   /** Roll out as soon as a proposal for this cluster is approved. */
   autoRolloutOnApproval: z.boolean().default(false),
 });

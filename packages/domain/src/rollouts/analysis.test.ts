@@ -72,12 +72,12 @@ describe('evaluateCheck', () => {
   };
 
   it('passes a canary that serves like the previous artifact', () => {
-    expect(evaluateCheck(good, policy)).toEqual({ passed: true, failures: [], notes: [] });
+    expect(evaluateCheck(good, policy)).toEqual({ outcome: 'passed', failures: [], notes: [] });
   });
 
   it('fails a slower canary, naming its p99 and the baseline', () => {
     const v = evaluateCheck({ ...good, canaryTtftP99Seconds: 2.47 }, policy);
-    expect(v.passed).toBe(false);
+    expect(v.outcome).toBe('failed');
     expect(v.failures).toEqual(["TTFT p99 2.47 s > 1.5 × previous artifact's 0.18 s"]);
   });
 
@@ -94,10 +94,27 @@ describe('evaluateCheck', () => {
     ]);
   });
 
-  it('no traffic fails by default (Flagger), passes with a note when the policy says so', () => {
+  it('no traffic is inconclusive by default (Argo), a failed check when the policy says so (Flagger)', () => {
     const idle = { ...good, canaryRequests: 0, canaryErrorRatePct: null, canaryTtftP99Seconds: null };
-    expect(evaluateCheck(idle, policy).failures).toEqual(['no traffic on the canary: no values found']);
-    expect(evaluateCheck(idle, { ...policy, failOnNoTraffic: false })).toMatchObject({ passed: true });
+    expect(DEFAULT_ROLLOUT_POLICY.failOnNoTraffic).toBe(false);
+    expect(evaluateCheck(idle, DEFAULT_ROLLOUT_POLICY)).toEqual({
+      outcome: 'inconclusive',
+      failures: [],
+      notes: ['no traffic on the canary: inconclusive, metrics not judged'],
+    });
+    expect(evaluateCheck({ ...idle, canaryRequests: null }, DEFAULT_ROLLOUT_POLICY).outcome).toBe('inconclusive');
+    expect(evaluateCheck(idle, { ...policy, failOnNoTraffic: true })).toMatchObject({
+      outcome: 'failed',
+      failures: ['no traffic on the canary: no values found'],
+    });
+  });
+
+  it('a quiet canary with a new critical GPU still fails', () => {
+    const idle = { ...good, canaryRequests: 0, canaryErrorRatePct: null, canaryTtftP99Seconds: null, newCriticalGpus: ['GPU-3'] };
+    expect(evaluateCheck(idle, DEFAULT_ROLLOUT_POLICY)).toMatchObject({
+      outcome: 'failed',
+      failures: ['new critical GPU health on GPU-3'],
+    });
   });
 
   it('without nodes left on the previous artifact, only absolute limits apply', () => {
@@ -105,7 +122,7 @@ describe('evaluateCheck', () => {
       { ...good, canaryTtftP99Seconds: 9, baselineTtftP99Seconds: null, baselineTokensPerSecondPerNode: null },
       policy,
     );
-    expect(v.passed).toBe(true);
+    expect(v.outcome).toBe('passed');
     expect(v.notes).toEqual(['no TTFT baseline from nodes on the previous artifact']);
   });
 
@@ -114,7 +131,7 @@ describe('evaluateCheck', () => {
     const base = [{ nodeId: 'b', scrapes: scrapes({ fast: 50, slow: 0, tokensPerS: 50 }) }];
     const m = measureCheck(canary, base, []);
     expect(m.canaryRequests).toBe(100);
-    expect(evaluateCheck(m, policy).passed).toBe(false);
+    expect(evaluateCheck(m, policy).outcome).toBe('failed');
   });
 });
 
@@ -122,10 +139,19 @@ describe('windowOutcome', () => {
   it('fails once failures exceed the limit, passes after count checks', () => {
     const p = { analysisChecks: 3, failureLimit: 0 };
     expect(windowOutcome([], p)).toBe('running');
-    expect(windowOutcome([true, true], p)).toBe('running');
-    expect(windowOutcome([true, true, true], p)).toBe('passed');
-    expect(windowOutcome([true, false], p)).toBe('failed');
-    expect(windowOutcome([false, true, true], { analysisChecks: 3, failureLimit: 1 })).toBe('passed');
-    expect(windowOutcome([false, false], { analysisChecks: 3, failureLimit: 1 })).toBe('failed');
+    expect(windowOutcome(['passed', 'passed'], p)).toBe('running');
+    expect(windowOutcome(['passed', 'passed', 'passed'], p)).toBe('passed');
+    expect(windowOutcome(['passed', 'failed'], p)).toBe('failed');
+    expect(windowOutcome(['failed', 'passed', 'passed'], { analysisChecks: 3, failureLimit: 1 })).toBe('passed');
+    expect(windowOutcome(['failed', 'failed'], { analysisChecks: 3, failureLimit: 1 })).toBe('failed');
+  });
+
+  it('inconclusive checks neither fail nor pass the window: it ends inconclusive, unless failures exceed the limit', () => {
+    const p = { analysisChecks: 3, failureLimit: 0 };
+    expect(windowOutcome(['inconclusive', 'inconclusive'], p)).toBe('running');
+    expect(windowOutcome(['inconclusive', 'inconclusive', 'inconclusive'], p)).toBe('inconclusive');
+    expect(windowOutcome(['passed', 'inconclusive', 'passed'], p)).toBe('inconclusive');
+    expect(windowOutcome(['inconclusive', 'failed'], p)).toBe('failed');
+    expect(windowOutcome(['inconclusive', 'failed', 'passed'], { analysisChecks: 3, failureLimit: 1 })).toBe('inconclusive');
   });
 });

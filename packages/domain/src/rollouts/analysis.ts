@@ -77,11 +77,17 @@ export function measureCheck(
   };
 }
 
+/**
+ * A check's outcome. Inconclusive (Argo Rollouts' third phase): the canary saw no traffic, so nothing says
+ * the new artifact is better or worse; it neither passes nor counts against the failure limit.
+ */
+export type CheckOutcome = 'passed' | 'failed' | 'inconclusive';
+
 export interface CheckVerdict {
-  passed: boolean;
+  outcome: CheckOutcome;
   /** Why it failed, each naming the measured value and the limit. */
   failures: string[];
-  /** Checks not applied and why (no baseline nodes left, ...). */
+  /** Checks not applied and why (no baseline nodes left, no traffic, ...). */
   notes: string[];
 }
 
@@ -94,7 +100,7 @@ export function evaluateCheck(m: TAnalysisMetrics, policy: TRolloutPolicy): Chec
   const noTraffic = m.canaryRequests === null || m.canaryRequests === 0;
   if (noTraffic) {
     if (policy.failOnNoTraffic) failures.push('no traffic on the canary: no values found');
-    else notes.push('no traffic on the canary; metrics not judged');
+    else notes.push('no traffic on the canary: inconclusive, metrics not judged');
   }
   if (m.canaryTtftP99Seconds !== null) {
     if (policy.maxTtftP99Seconds !== null && m.canaryTtftP99Seconds > policy.maxTtftP99Seconds)
@@ -117,14 +123,24 @@ export function evaluateCheck(m: TAnalysisMetrics, policy: TRolloutPolicy): Chec
       );
   }
   if (m.newCriticalGpus.length) failures.push(`new critical GPU health on ${m.newCriticalGpus.join(', ')}`);
-  return { passed: failures.length === 0, failures, notes };
+  // Failures win (a new critical GPU fails a quiet canary too); otherwise no traffic means no verdict.
+  const outcome: CheckOutcome = failures.length ? 'failed' : noTraffic ? 'inconclusive' : 'passed';
+  return { outcome, failures, notes };
 }
 
-export type WindowOutcome = 'running' | 'passed' | 'failed';
+export type WindowOutcome = 'running' | 'passed' | 'failed' | 'inconclusive';
 
-/** Argo Rollouts' metric phase: failed once failures exceed the limit, passed once `count` checks ran. */
-export function windowOutcome(passes: readonly boolean[], policy: Pick<TRolloutPolicy, 'analysisChecks' | 'failureLimit'>): WindowOutcome {
-  const failed = passes.filter((p) => !p).length;
+/**
+ * Argo Rollouts' metric phase: failed once failures exceed the limit; after `count` checks, passed when every
+ * check passed, else inconclusive (Argo's default inconclusiveLimit of 0), which pauses the rollout for a
+ * person to promote or abort: a window without traffic is no evidence either way.
+ */
+export function windowOutcome(
+  checks: readonly CheckOutcome[],
+  policy: Pick<TRolloutPolicy, 'analysisChecks' | 'failureLimit'>,
+): WindowOutcome {
+  const failed = checks.filter((c) => c === 'failed').length;
   if (failed > policy.failureLimit) return 'failed';
-  return passes.length >= policy.analysisChecks ? 'passed' : 'running';
+  if (checks.length < policy.analysisChecks) return 'running';
+  return checks.includes('inconclusive') ? 'inconclusive' : 'passed';
 }

@@ -266,9 +266,12 @@ async function analyse(tx: Tx, r: RolloutRow, policy: TRolloutPolicy, now: Date)
   const offline = stepNodes.filter((n) => isOffline(n.node, now));
   if (offline.length)
     return beginRollback(tx, r, `${label}: ${offline.map((n) => n.node.hostname).join(', ')} went offline during analysis`);
-  const done = await tx.rolloutAnalysisResult.count({ where: { rolloutId: r.id, step: r.currentStep } });
-  const intervalMs = policy.analysisIntervalSeconds * 1000;
   const windowStart = r.windowStartedAt ?? now;
+  // The window's checks are those since it (re)started: a resume after a pause starts the window over.
+  const inWindow = { rolloutId: r.id, step: r.currentStep, measuredAt: { gte: windowStart } };
+  const done = await tx.rolloutAnalysisResult.count({ where: inWindow });
+  const checkNo = (await tx.rolloutAnalysisResult.count({ where: { rolloutId: r.id, step: r.currentStep } })) + 1;
+  const intervalMs = policy.analysisIntervalSeconds * 1000;
   const due = new Date(windowStart.getTime() + (done + 1) * intervalMs);
   if (now < due) return;
   // Each check reads the last interval of scrapes: the step's nodes against those still on the previous artifact.
@@ -313,8 +316,8 @@ async function analyse(tx: Tx, r: RolloutRow, policy: TRolloutPolicy, now: Date)
     data: {
       rolloutId: r.id,
       step: r.currentStep,
-      checkNo: done + 1,
-      passed: verdict.passed,
+      checkNo,
+      passed: verdict.outcome === 'inconclusive' ? null : verdict.outcome === 'passed',
       metrics,
       failures: verdict.failures,
       notes: verdict.notes,
@@ -328,16 +331,30 @@ async function analyse(tx: Tx, r: RolloutRow, policy: TRolloutPolicy, now: Date)
     },
   });
   const results = await tx.rolloutAnalysisResult.findMany({
-    where: { rolloutId: r.id, step: r.currentStep },
+    where: inWindow,
     orderBy: { checkNo: 'asc' },
     select: { passed: true, failures: true, checkNo: true },
   });
   const outcome = windowOutcome(
-    results.map((x) => x.passed),
+    results.map((x) => (x.passed === null ? 'inconclusive' : x.passed ? 'passed' : 'failed')),
     policy,
   );
+  if (outcome === 'inconclusive') {
+    // Argo Rollouts: an inconclusive analysis pauses. No traffic proves nothing either way, so neither a
+    // rollback (a slow reload of a possibly good artifact) nor a promotion without evidence; a person decides.
+    const quiet = results.filter((x) => x.passed === null).length;
+    await tx.rollout.update({
+      where: { id: r.id },
+      data: {
+        state: 'paused',
+        pausedFrom: 'analysing',
+        reason: `${label} analysis inconclusive: no traffic on the ${label} in ${quiet} of ${results.length} checks; promote to go on without evidence, resume to analyse again, or abort to roll back`,
+      },
+    });
+    return;
+  }
   if (outcome === 'failed') {
-    const failed = results.filter((x) => !x.passed);
+    const failed = results.filter((x) => x.passed === false);
     const detail = failed.map((x) => `check ${x.checkNo}: ${x.failures.join('; ')}`).join(' | ');
     return beginRollback(tx, r, `${label} analysis failed (${failed.length} failed check(s), limit ${policy.failureLimit}): ${detail}`);
   }

@@ -66,6 +66,15 @@ class SimAgent {
     this.kill();
     this.trafficOn = false;
   }
+  /** Nobody sends the engine requests any more (the agent keeps polling and scraping). */
+  quiet() {
+    this.trafficOn = false;
+  }
+  busy() {
+    if (this.trafficOn) return;
+    this.trafficOn = true;
+    void this.traffic();
+  }
   private async traffic() {
     // Bounded: stops with the agent; one request at a time, to loopback only.
     while (this.trafficOn) {
@@ -392,5 +401,43 @@ describe('rollouts', () => {
     expect(
       await prisma.auditEvent.count({ where: { targetId: id, action: { in: ['rollout.pause', 'rollout.resume', 'rollout.abort'] } } }),
     ).toBe(3);
+  }, 90_000);
+
+  it('a canary without traffic is inconclusive: the rollout pauses instead of rolling back, and a resume analyses again', async () => {
+    await prisma.cluster.update({ where: { id: clusterId }, data: { rolloutPolicy: { ...policy, failOnNoTraffic: false } } });
+    agents[0]!.quiet();
+    try {
+      await new Promise((res) => setTimeout(res, 300)); // the last request in flight finishes
+      const p = await approvedProposal(artifacts.D);
+      const { id } = await startRollout(ctx(), { proposalId: p.id });
+      const deadline = Date.now() + 45_000;
+      let r = await prisma.rollout.findUniqueOrThrow({ where: { id } });
+      while (r.state !== 'paused') {
+        if (Date.now() > deadline || ['succeeded', 'rolled_back', 'aborted', 'failed', 'rolling_back'].includes(r.state))
+          throw new Error(`expected an inconclusive pause, got ${r.state}: ${r.reason}`);
+        await advanceRollouts(prisma);
+        await new Promise((res) => setTimeout(res, 150));
+        r = await prisma.rollout.findUniqueOrThrow({ where: { id } });
+      }
+      expect(r.pausedFrom).toBe('analysing');
+      expect(r.reason).toMatch(/canary analysis inconclusive: no traffic on the canary in 2 of 2 checks/);
+      // Not rolled back: the canary still serves the new artifact, waiting for a person.
+      expect(agents[0]!.serving).toBe(artifacts.D.digest);
+      const view = await getRollout(ctx(), id);
+      expect(view.analyses.map((a) => a.passed)).toEqual([null, null]);
+      expect(view.analyses[0]!.notes).toContain('no traffic on the canary: inconclusive, metrics not judged');
+
+      // Traffic returns; a resume starts the window over and the canary passes on real measurements.
+      agents[0]!.busy();
+      expect((await actOnRollout(ctx(), 'resume', { id })).state).toBe('analysing');
+      const end = await runToEnd(id);
+      expect(end.state, end.reason).toBe('succeeded');
+      const checks = (await getRollout(ctx(), id)).analyses.filter((a) => a.step === 0);
+      expect(checks.map((a) => a.passed)).toEqual([null, null, true, true]);
+      expect(agents.map((a) => a.serving)).toEqual([artifacts.D.digest, artifacts.D.digest]);
+    } finally {
+      agents[0]!.busy();
+      await prisma.cluster.update({ where: { id: clusterId }, data: { rolloutPolicy: policy } });
+    }
   }, 90_000);
 });

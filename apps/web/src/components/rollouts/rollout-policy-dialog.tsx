@@ -69,7 +69,8 @@ export function RolloutPolicyDialog({ clusterId, trigger }: { clusterId: string;
           </div>
           <div className="space-y-2">
             <label className="flex items-center gap-2 text-sm">
-              <input type="checkbox" {...register('failOnNoTraffic')} /> A check without traffic on the canary fails (Flagger)
+              <input type="checkbox" {...register('failOnNoTraffic')} /> A check without traffic on the canary fails (Flagger); off, it is
+              inconclusive and the rollout pauses for a person (Argo)
             </label>
             <label className="flex items-center gap-2 text-sm">
               <input type="checkbox" {...register('autoRolloutOnApproval')} /> Roll out automatically when a proposal is approved

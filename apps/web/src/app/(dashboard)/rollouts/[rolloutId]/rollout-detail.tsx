@@ -10,6 +10,7 @@ import { RolloutNodeStateBadge, RolloutStateBadge, shortDigest } from '~/compone
 import { useCan } from '~/components/session-context';
 import { EmptyState, PageHeader, QueryView } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
+import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
@@ -148,7 +149,7 @@ export function RolloutDetail({ rolloutId }: { rolloutId: string }) {
   return (
     <QueryView query={query} skeleton={<Skeleton className="h-64 w-full" />}>
       {(r) => {
-        const failedChecks = r.analyses.filter((a) => !a.passed);
+        const failedChecks = r.analyses.filter((a) => a.passed === false);
         return (
           <div className="space-y-6">
             <PageHeader
@@ -251,8 +252,14 @@ export function RolloutDetail({ rolloutId }: { rolloutId: string }) {
                                 <p className="text-xs text-muted-foreground">{formatDateTime(a.measuredAt)}</p>
                               </TableCell>
                               <TableCell>
-                                <RolloutNodeStateBadge state={a.passed ? 'serving' : 'failed'} />
-                                <span className="sr-only">{a.passed ? 'passed' : 'failed'}</span>
+                                {a.passed === null ? (
+                                  <Badge variant="warning">inconclusive</Badge>
+                                ) : (
+                                  <>
+                                    <RolloutNodeStateBadge state={a.passed ? 'serving' : 'failed'} />
+                                    <span className="sr-only">{a.passed ? 'passed' : 'failed'}</span>
+                                  </>
+                                )}
                               </TableCell>
                               <TableCell className="tabular-nums">
                                 {f(m.canaryTtftP99Seconds)} <span className="text-muted-foreground">vs {f(m.baselineTtftP99Seconds)}</span>
