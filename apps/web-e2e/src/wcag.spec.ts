@@ -96,6 +96,9 @@ async function detailPageIds(page: Page) {
         })
       ).id;
     }
+    // An open command on the node, so its Commands panel is scanned with a row, a state badge and a cancel button.
+    if (!(await prisma.nodeCommand.findFirst({ where: { nodeId: node.id, state: 'queued' }, select: { id: true } })))
+      await startThroughApi(page, 'nodeCommands.issueEngineCommand', { nodeId: node.id, kind: 'restart_engine', reason: 'WCAG scan' });
     return {
       clusterId: cluster.id,
       nodeId: node.id,

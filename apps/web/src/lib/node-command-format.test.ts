@@ -30,6 +30,7 @@ describe('commandOrigin', () => {
   it('links rollouts and pipeline runs', () => {
     expect(commandOrigin('rollout:abcdef123456', null)).toEqual({ label: 'rollout abcdef12', href: '/rollouts/abcdef123456' });
     expect(commandOrigin('pipeline:run1', null)).toEqual({ label: 'pipeline run run1', href: '/pipelines/run1' });
+    expect(commandOrigin('pipeline_step:step123456789', null)).toEqual({ label: 'pipeline step step1234', href: null });
   });
   it('names the issuing user, else the raw origin', () => {
     expect(commandOrigin('operator', { name: 'Ada', email: 'ada@x' })).toEqual({ label: 'Ada', href: null });

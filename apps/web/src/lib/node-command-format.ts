@@ -43,7 +43,7 @@ export function commandProgressPercent(progress: Record<string, unknown> | null 
 
 /**
  * Where a command came from, as a label and (when the issuer has a page) a link. Issuers write `origin`
- * as `<kind>:<id>` (rollouts: `rollout:<id>`, pipeline runs: `pipeline:<id>`) or a bare word (`operator`,
+ * as `<kind>:<id>` (`rollout:<id>`, `pipeline:<run id>`, `pipeline_step:<step id>`) or a bare word (`operator`,
  * with the issuing user on the row).
  */
 export function commandOrigin(origin: string, issuedBy: { name: string; email: string } | null): { label: string; href: string | null } {
@@ -53,6 +53,8 @@ export function commandOrigin(origin: string, issuedBy: { name: string; email: s
   if (kind === 'rollout' && id) return { label: `rollout ${id.slice(0, 8)}`, href: `/rollouts/${encodeURIComponent(id)}` };
   if ((kind === 'pipeline' || kind === 'pipeline_run') && id)
     return { label: `pipeline run ${id.slice(0, 8)}`, href: `/pipelines/${encodeURIComponent(id)}` };
+  // A step id does not name its run, so there is no page to link; the label still says where it came from.
+  if (kind === 'pipeline_step' && id) return { label: `pipeline step ${id.slice(0, 8)}`, href: null };
   if (issuedBy) return { label: issuedBy.name || issuedBy.email, href: null };
   return { label: origin, href: null };
 }

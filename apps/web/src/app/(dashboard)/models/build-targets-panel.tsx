@@ -59,7 +59,11 @@ function BuildTargetDialog({ repo, target, trigger }: { repo: Repo; target: Row;
       {({ watch, setValue, formState: { errors } }) => {
         const ticked = watch('recipeNames') ?? [];
         return (
-          <fieldset className="grid gap-1.5 rounded-md border p-3" aria-invalid={!!errors.recipeNames} aria-describedby="recipeNames-error">
+          <fieldset
+            className="grid gap-1.5 rounded-md border p-3"
+            aria-invalid={!!errors.recipeNames}
+            aria-describedby={errors.recipeNames ? 'recipeNames-error' : undefined}
+          >
             <legend className="px-1 text-sm font-medium">Recipes</legend>
             {recipes.isPending ? <p className="text-sm text-muted-foreground">Loading recipes…</p> : null}
             {recipes.isError ? <p className="text-sm text-destructive">{recipes.error.message}</p> : null}
