@@ -18,7 +18,7 @@ import {
   type TClusterTraits,
 } from '@fleetplane/domain';
 import { withAudit, type ServiceContext } from '../context';
-import { conflict, invalid, isUniqueViolation, notFound } from '../errors';
+import { conflict, invalid, notFound } from '../errors';
 import { listCatalogEngines, listCatalogGpus, matchCatalogGpu } from '../capacity/catalog.service';
 import { clusterHardware } from '../capacity/planner.service';
 
@@ -65,15 +65,14 @@ export async function resolveRecipe(db: Db, name: string): Promise<RecipeRow> {
   const builtin = builtinRecipe(name);
   if (!builtin) throw notFound(`Recipe "${name}"`);
   const { name: _n, ...fields } = builtin;
-  try {
-    return await db.quantRecipe.create({
-      data: { name, version: 1, ...fields, params: fields.params as object, digest: recipeDigest(fields) },
-    });
-  } catch (e) {
-    // Another transaction recorded it first.
-    if (!isUniqueViolation(e)) throw e;
-    return db.quantRecipe.findFirstOrThrow({ where: { name }, orderBy: { version: 'desc' } });
-  }
+  // ON CONFLICT DO NOTHING (skipDuplicates), not create + catch: callers run this inside a transaction, and a
+  // unique violation there aborts the whole transaction (25P02 on the next read) when another transaction
+  // recorded the built-in first, e.g. the Models page listing build targets while a run resolves its recipes.
+  await db.quantRecipe.createMany({
+    data: [{ name, version: 1, ...fields, params: fields.params as object, digest: recipeDigest(fields) }],
+    skipDuplicates: true,
+  });
+  return db.quantRecipe.findFirstOrThrow({ where: { name }, orderBy: { version: 'desc' } });
 }
 
 /** Every recipe's newest version: stored ones and the built-ins not stored yet (version 1 on first use). */
