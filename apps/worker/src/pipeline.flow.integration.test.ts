@@ -188,7 +188,7 @@ describe('upstream watcher and pipeline flow in the worker', () => {
     ]);
     // Each stage's steps ran as children of that stage's own finalize job.
     for (const s of steps) expect(s.jobId).toMatch(/^step-/);
-    expect(run.summary).toMatch(/validate skipped: validate stage not available/);
+    expect(run.summary).toMatch(/validate skipped: No staging node configured for cluster/);
     const built = run.artifactsProduced.filter((a) => a.recipeId !== null);
     expect(built.map((a) => a.quantisation).sort()).toEqual(['Q4_0', 'Q8_0']);
   });

@@ -68,3 +68,4 @@ export * from './node-commands/command-notifier';
 export * from './node-commands/node-commands.service';
 export * from './node-commands/agent-commands.service';
 export * from './node-commands/agent-commands-http';
+export * from './pipelines/validate-step.service';

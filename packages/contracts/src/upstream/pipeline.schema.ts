@@ -17,9 +17,6 @@ export const AVAILABLE_STAGES: readonly TPipelineStage[] = ['download', 'quantis
 /** Summary of a run with no cluster target: it only downloads (quantise and validate build for a cluster). */
 export const DOWNLOAD_ONLY_SUMMARY = 'Download verified. The run has no cluster target, so nothing is quantised or validated.';
 
-/** How a validate step ends while the validate stage's executor is not installed in the worker. */
-export const VALIDATE_NOT_AVAILABLE = 'validate stage not available';
-
 /** What the plan asked of one step (pipeline_step.spec). */
 export const ZPipelineStepSpec = z.object({
   /** quantise: the recipe version it builds with. */

@@ -3,6 +3,8 @@ import {
   chooseStagingBaseline,
   chooseStagingNode,
   decideStagingLease,
+  judgeStagingLoad,
+  stagingCommandKey,
   planStagingRestore,
   type BaselineCandidateRun,
   type RestoreFacts,
@@ -207,5 +209,52 @@ describe('chooseStagingBaseline', () => {
         excludeRunId: 'z',
       }),
     ).toBeNull();
+  });
+});
+
+describe('stagingCommandKey', () => {
+  const at = new Date('2026-12-03T12:00:00Z');
+  it('is the same for a job delivered again on the same lease, and differs per purpose and per lease', () => {
+    const k = (over: Partial<Parameters<typeof stagingCommandKey>[0]> = {}) =>
+      stagingCommandKey({ runId: 'r1', stepId: 's1', leaseAcquiredAt: at, purpose: 'load', ...over });
+    expect(k()).toBe(k());
+    expect(k()).not.toBe(k({ purpose: 'restore' }));
+    expect(k()).not.toBe(k({ leaseAcquiredAt: new Date(at.getTime() + 1) }));
+    expect(k()).not.toBe(k({ stepId: 's2' }));
+    expect(k().length).toBeLessThanOrEqual(200);
+  });
+});
+
+describe('judgeStagingLoad', () => {
+  const cand = 'c'.repeat(64);
+  const want = { hostname: 'stage-1', candidateDigest: cand, servedModelName: 'm' };
+  const ready = { endpointUrl: 'http://127.0.0.1:8000', servedModelIds: ['m'], artifactDigest: cand };
+  it('accepts a load whose engine serves the candidate', () => {
+    expect(judgeStagingLoad({ state: 'succeeded', error: null, ready }, want)).toEqual({ ok: true, endpointUrl: ready.endpointUrl });
+  });
+  it('explains failed, cancelled and expired loads', () => {
+    expect(judgeStagingLoad({ state: 'failed', error: 'engine exited with code 1', ready: null }, want)).toEqual({
+      ok: false,
+      reason: 'Loading the candidate on staging node "stage-1" failed: engine exited with code 1.',
+    });
+    expect(judgeStagingLoad({ state: 'cancelled', error: null, ready: null }, want)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/was cancelled/),
+    });
+    expect(judgeStagingLoad({ state: 'expired', error: null, ready: null }, want)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/expired/),
+    });
+  });
+  it('refuses a success that serves other bytes, another model or no endpoint', () => {
+    expect(judgeStagingLoad({ state: 'succeeded', error: null, ready: { ...ready, artifactDigest: 'd'.repeat(64) } }, want)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/serves artifact dddddddddddd…, not the candidate cccccccccccc…/),
+    });
+    expect(judgeStagingLoad({ state: 'succeeded', error: null, ready: { ...ready, servedModelIds: ['other'] } }, want)).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/lists other but not the model "m"/),
+    });
+    expect(judgeStagingLoad({ state: 'succeeded', error: null, ready: null }, want)).toMatchObject({ ok: false });
   });
 });

@@ -180,3 +180,49 @@ export function chooseStagingBaseline(
   const newest = (xs: BaselineCandidateRun[]) => xs.sort((a, b) => b.finishedAt!.getTime() - a.finishedAt!.getTime())[0] ?? null;
   return (newest(passing.filter((r) => r.clusterId === want.clusterId)) ?? newest(passing))?.id ?? null;
 }
+
+/**
+ * The dedupe key of a command a validate step sends to its staging node. One key per (pipeline run, step,
+ * lease, purpose): a job delivered again after a crash resumes the same lease and gets the command it
+ * already issued back instead of a second one, while an operator's retry of a failed step (whose lease
+ * was released after the node was put back) takes a new lease and so loads the candidate afresh.
+ */
+export function stagingCommandKey(input: { runId: string; stepId: string; leaseAcquiredAt: Date; purpose: 'load' | 'restore' }): string {
+  return `pipeline:${input.runId}:${input.stepId}:${input.leaseAcquiredAt.getTime()}:${input.purpose}`;
+}
+
+export interface StagingCommandOutcome {
+  state: string;
+  error: string | null;
+  /** The agent's result for a finished load (ZEngineReadyResult), parsed by the caller; null when absent or malformed. */
+  ready: { endpointUrl: string; servedModelIds: readonly string[]; artifactDigest: string | null } | null;
+}
+
+/**
+ * Whether a finished load leaves the candidate serving on the staging node, and if not, why in words an
+ * operator can act on. A load the agent calls a success but whose engine serves other bytes (or names no
+ * endpoint) is not a success: the suite would measure something other than the candidate.
+ */
+export function judgeStagingLoad(
+  o: StagingCommandOutcome,
+  want: { hostname: string; candidateDigest: string; servedModelName: string },
+): { ok: true; endpointUrl: string } | { ok: false; reason: string } {
+  const on = `on staging node "${want.hostname}"`;
+  if (o.state === 'cancelled') return { ok: false, reason: `Loading the candidate ${on} was cancelled${o.error ? `: ${o.error}` : ''}.` };
+  if (o.state === 'expired')
+    return { ok: false, reason: `Loading the candidate ${on} expired before the agent finished it${o.error ? `: ${o.error}` : ''}.` };
+  if (o.state !== 'succeeded')
+    return { ok: false, reason: `Loading the candidate ${on} failed: ${o.error ?? `the command ended ${o.state}`}.` };
+  if (!o.ready) return { ok: false, reason: `The agent ${on} reported the load finished but not which endpoint serves it.` };
+  if (o.ready.artifactDigest !== null && o.ready.artifactDigest !== want.candidateDigest)
+    return {
+      ok: false,
+      reason: `The engine ${on} serves artifact ${o.ready.artifactDigest.slice(0, 12)}…, not the candidate ${want.candidateDigest.slice(0, 12)}….`,
+    };
+  if (o.ready.servedModelIds.length > 0 && !o.ready.servedModelIds.includes(want.servedModelName))
+    return {
+      ok: false,
+      reason: `The engine ${on} lists ${o.ready.servedModelIds.join(', ')} but not the model "${want.servedModelName}" the suite would ask for.`,
+    };
+  return { ok: true, endpointUrl: o.ready.endpointUrl };
+}

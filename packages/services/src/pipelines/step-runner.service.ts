@@ -13,7 +13,6 @@ import {
 } from '@fleetplane/hub';
 import { isNetworkPolicyError, type NetworkPolicy } from '@fleetplane/net';
 import { loadNetworkPolicy } from '../network/network-policy.service';
-import { VALIDATE_NOT_AVAILABLE } from '@fleetplane/contracts';
 import type { TManifestFile } from '@fleetplane/domain/revisions/manifest-file.schema';
 import type { Prisma, PrismaClient } from '@fleetplane/db';
 import { resolveRepoAccess, upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
@@ -22,6 +21,7 @@ import type { DownloadLimits } from './cluster-download-limits';
 import { UNIT_HEARTBEAT_MS } from '@fleetplane/domain/runs/lost-run-decision';
 import { settleRunAfterStep } from './run-flow';
 import { executeQuantiseStep, isPermanentQuantiseError, type ExternalTools } from './quantise-step.service';
+import { executeValidateStep, isPermanentValidateError, type ValidateStepDeps } from './validate-step.service';
 
 /** A failure retrying cannot fix (bad bytes, full disk, refused by the Hub): the worker must not retry. */
 export class PermanentStepError extends Error {
@@ -52,6 +52,8 @@ export interface StepRunnerDeps {
   tools?: ExternalTools;
   /** Injected in tests (a full disk for the quantise stage). */
   quantiseStatfs?: (dir: string) => Promise<{ bavail: number; bsize: number }>;
+  /** Validate-stage timings (lease TTL and renewal, command wait slices); tests shorten them. */
+  validate?: Omit<ValidateStepDeps, 'prisma'>;
 }
 
 export type StepOutcome = 'succeeded' | 'cancelled' | 'already_done' | 'retrying' | 'skipped';
@@ -111,7 +113,8 @@ function isPermanent(err: unknown) {
     err instanceof DownloadHttpError ||
     err instanceof PermanentStepError ||
     isNetworkPolicyError(err) ||
-    isPermanentQuantiseError(err)
+    isPermanentQuantiseError(err) ||
+    isPermanentValidateError(err)
   );
 }
 
@@ -130,7 +133,7 @@ export interface StepResult {
   artifactId?: string | null;
   progress?: object;
   message: string;
-  /** A step that had nothing to do (e.g. the validate stage is not installed): it ends skipped with this reason. */
+  /** A step that had nothing to do (e.g. the cluster has no staging node to validate on): it ends skipped with this reason. */
   skipped?: string;
 }
 
@@ -224,7 +227,11 @@ export async function executePipelineStep(
     if (controller.signal.aborted && controller.signal.reason instanceof CancelRequested) {
       writer.log(
         'warn',
-        step.kind === 'download' ? 'Cancelled; partial files are kept so a retry resumes them' : 'Cancelled; nothing was registered',
+        step.kind === 'download'
+          ? 'Cancelled; partial files are kept so a retry resumes them'
+          : step.kind === 'validate'
+            ? 'Cancelled; the staging node was put back'
+            : 'Cancelled; nothing was registered',
       );
       await writer.flush();
       await markStep(prisma, stepId, { state: 'cancelled', finishedAt: new Date() });
@@ -255,9 +262,7 @@ async function runStageWork(deps: StepRunnerDeps, work: StepWork): Promise<StepR
     case 'quantise':
       return executeQuantiseStep({ prisma: deps.prisma, settings: deps.settings, tools: deps.tools, statfs: deps.quantiseStatfs }, work);
     case 'validate':
-      // The validate stage's executor (executeValidateStep, validate-step.service.ts) plugs in here. Until it is
-      // installed the step ends skipped, and the run summary says so.
-      return { skipped: VALIDATE_NOT_AVAILABLE, message: VALIDATE_NOT_AVAILABLE };
+      return executeValidateStep({ prisma: deps.prisma, ...deps.validate }, work);
   }
 }
 
