@@ -1,5 +1,5 @@
 import { expireCredentialsJob, nodeCommandSweepJob, outboxSweepJob, proposalsSweepJob } from '@fleetplane/contracts';
-import { dispatchOutbox, expireCredentials, sweepNodeCommands, sweepProposals } from '@fleetplane/services';
+import { dispatchOutbox, expireCredentials, sweepNodeCommands, sweepProposals, sweepStagingLeases } from '@fleetplane/services';
 import type { ProcessorRegistry } from '../registry';
 
 export function registerMaintenance(registry: ProcessorRegistry) {
@@ -26,6 +26,10 @@ export function registerMaintenance(registry: ProcessorRegistry) {
     .register(nodeCommandSweepJob, async (_payload, _job, { prisma, log }) => {
       const result = await sweepNodeCommands(prisma);
       if (result.expired + result.failedSilent + result.redelivered > 0) log.info(result, 'swept node commands');
-      return result;
+      // Staging nodes left holding a candidate by a validate step that will not come back are put back here.
+      const staging = await sweepStagingLeases(prisma);
+      if (staging.restoring + staging.released > 0) log.info(staging, 'staging nodes being put back');
+      if (staging.failed.length > 0) log.warn(staging, 'staging nodes could not be put back');
+      return { ...result, staging };
     });
 }

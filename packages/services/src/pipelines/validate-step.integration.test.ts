@@ -11,6 +11,7 @@ import { allowLoopbackForTests } from '../network/testing';
 import { sweepNodeCommands } from '../node-commands/node-commands.service';
 import { syncSuites } from '../validation/suites.service';
 import { executePipelineStep, type StepRunnerDeps } from './step-runner.service';
+import { sweepStagingLeases } from './validate-step.service';
 import { seedStagingScene } from './validate-step-test-support';
 
 /**
@@ -294,4 +295,33 @@ describe('the validate step on a staging node', () => {
     expect(await prisma.validationRun.count({ where: { pipelineStepId: s.step.id } })).toBe(1);
     expect(s.agent.serving).toBe(s.serving.digest);
   }, 90_000);
+
+  it('the sweep puts back a node whose step will not come back for it, then releases the lease', async () => {
+    const s = await scene();
+    // The step failed for good after taking the node (its worker died with the candidate loaded).
+    s.agent.serving = s.candidate.digest;
+    await s.agent.reportState('ready');
+    await prisma.pipelineStep.update({ where: { id: s.step.id }, data: { state: 'failed', error: 'worker lost' } });
+    const past = new Date(Date.now() - 1000);
+    await prisma.stagingNodeLease.create({
+      data: {
+        nodeId: s.node.id,
+        clusterId: s.cluster.id,
+        holderStepId: s.step.id,
+        pipelineRunId: s.run.id,
+        candidateArtifactId: s.candidate.id,
+        restoreKind: 'load',
+        restoreArtifactId: s.serving.id,
+        restoreReason: 'test',
+        acquiredAt: new Date(Date.now() - 60_000),
+        expiresAt: past,
+      },
+    });
+    expect(await sweepStagingLeases(prisma)).toMatchObject({ restoring: 1, released: 0 });
+    await waitFor(async () => s.agent.serving === s.serving.digest);
+    // A second pass issues nothing more and releases the lease.
+    expect(await sweepStagingLeases(prisma)).toMatchObject({ restoring: 0, released: 1 });
+    expect(await commandsOf(s.node.id)).toHaveLength(1);
+    expect(await prisma.stagingNodeLease.findUnique({ where: { nodeId: s.node.id } })).toBeNull();
+  }, 60_000);
 });

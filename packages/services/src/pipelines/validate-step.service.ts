@@ -433,15 +433,7 @@ async function restore(
     where: { nodeId: lease.nodeId, holderStepId: lease.holderStepId },
     data: { phase: 'restoring' },
   });
-  let command: TAgentCommandBody;
-  if (lease.restoreKind === 'load' && lease.restoreArtifactId) {
-    const artifact = await artifactRefFor(prisma, lease.restoreArtifactId);
-    const launch = await engineLaunchSpecFor(prisma, { nodeId: lease.nodeId, artifactId: lease.restoreArtifactId });
-    command = { kind: 'load_artifact', payload: { artifact, launch, bandwidthMbps: null } };
-  } else {
-    const c = await prisma.cluster.findUnique({ where: { id: lease.clusterId }, select: { engineDrainSeconds: true } });
-    command = { kind: 'stop_engine', payload: { drainSeconds: c?.engineDrainSeconds ?? 30 } };
-  }
+  const command = await restoreCommandFor(prisma, lease);
   const issue = (dedupeKey: string) =>
     issueNodeCommand(prisma, {
       nodeId: lease.nodeId,
@@ -467,6 +459,83 @@ async function restore(
   }
   await prisma.stagingNodeLease.deleteMany({ where: { nodeId: lease.nodeId, holderStepId: lease.holderStepId } });
   work.writer.log('info', `Staging node ${r.hostname} put back (${lease.restoreReason})`);
+}
+
+/** The command that puts a node back as its lease recorded: the artifact it served before, or a stopped engine. */
+async function restoreCommandFor(prisma: PrismaClient, lease: LeaseRow): Promise<TAgentCommandBody> {
+  if (lease.restoreKind === 'load' && lease.restoreArtifactId) {
+    const artifact = await artifactRefFor(prisma, lease.restoreArtifactId);
+    const launch = await engineLaunchSpecFor(prisma, { nodeId: lease.nodeId, artifactId: lease.restoreArtifactId });
+    return { kind: 'load_artifact', payload: { artifact, launch, bandwidthMbps: null } };
+  }
+  const c = await prisma.cluster.findUnique({ where: { id: lease.clusterId }, select: { engineDrainSeconds: true } });
+  return { kind: 'stop_engine', payload: { drainSeconds: c?.engineDrainSeconds ?? 30 } };
+}
+
+export interface StagingLeaseSweep {
+  /** Restores sent (or still running) for abandoned leases. */
+  restoring: number;
+  /** Leases released after their node was put back. */
+  released: number;
+  /** Restores that failed: the lease stays, so the node is not handed to another candidate as if it were clean. */
+  failed: string[];
+}
+
+/**
+ * Puts back staging nodes whose step will not come back for them: the lease expired and its step is no
+ * longer queued or running (it failed for good, was cancelled by the reconciler, or was deleted). Runs with
+ * the node-command sweep; it never waits: it issues the holder's own restore (same dedupe key, so a restore
+ * the step already sent is not sent twice) and releases the lease on a later pass once that succeeded.
+ */
+export async function sweepStagingLeases(prisma: PrismaClient, opts: { now?: Date; limit?: number } = {}): Promise<StagingLeaseSweep> {
+  const now = opts.now ?? new Date();
+  const out: StagingLeaseSweep = { restoring: 0, released: 0, failed: [] };
+  const expired = await prisma.stagingNodeLease.findMany({
+    where: { expiresAt: { lte: now } },
+    orderBy: { expiresAt: 'asc' },
+    take: opts.limit ?? 100,
+  });
+  for (const lease of expired) {
+    const holder = await prisma.pipelineStep.findUnique({ where: { id: lease.holderStepId }, select: { state: true } });
+    // A queued or running step resumes its own lease when its job is delivered again.
+    if (holder && (holder.state === 'queued' || holder.state === 'running')) continue;
+    const key = stagingCommandKey({
+      runId: lease.pipelineRunId,
+      stepId: lease.holderStepId,
+      leaseAcquiredAt: lease.acquiredAt,
+      purpose: 'restore',
+    });
+    const existing = await prisma.nodeCommand.findUnique({
+      where: { nodeId_dedupeKey: { nodeId: lease.nodeId, dedupeKey: key } },
+      select: { id: true, state: true, error: true },
+    });
+    if (existing?.state === 'succeeded') {
+      const gone = await prisma.stagingNodeLease.deleteMany({
+        where: { nodeId: lease.nodeId, holderStepId: lease.holderStepId, acquiredAt: lease.acquiredAt },
+      });
+      out.released += gone.count;
+      continue;
+    }
+    if (existing && isTerminalCommandState(existing.state)) {
+      out.failed.push(`${lease.nodeId}: restore ${existing.state}${existing.error ? `: ${existing.error}` : ''}`);
+      continue;
+    }
+    if (!existing) {
+      await prisma.stagingNodeLease.updateMany({
+        where: { nodeId: lease.nodeId, holderStepId: lease.holderStepId },
+        data: { phase: 'restoring' },
+      });
+      await issueNodeCommand(prisma, {
+        nodeId: lease.nodeId,
+        command: await restoreCommandFor(prisma, lease),
+        origin: origin(lease.holderStepId),
+        artifactId: lease.restoreArtifactId,
+        dedupeKey: key,
+      });
+    }
+    out.restoring += 1;
+  }
+  return out;
 }
 
 /** The staging validation run of this step's current lease, created once. */
