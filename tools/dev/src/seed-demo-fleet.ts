@@ -379,7 +379,8 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
     const files = await prisma.revisionFile.findMany({ where: { revisionId }, orderBy: { path: 'asc' } });
     const weightFiles = files.filter((f) => f.sha256);
     const manifest = weightFiles.map((f) => `${f.path}\t${f.sizeBytes}\t${f.sha256}\n`).join('');
-    const digest = `sha256:${hex(manifest)}`;
+    // Bare hex, as manifestDigest (packages/domain) computes it: the agent wire contract refuses anything else.
+    const digest = hex(manifest);
     const artifact = await prisma.artifact.upsert({
       where: { digest },
       create: {

@@ -15,6 +15,8 @@ import {
   type HistogramBucket,
   type NodeWindow,
 } from '@fleetplane/domain';
+import { ZodError } from 'zod';
+import { ServiceError } from '../errors';
 import { markProposalRolledOut } from '../proposals/decisions.service';
 import { artifactRefFor } from '../artifacts/artifact-ref';
 import { engineLaunchSpecFor } from '../engine/launch-spec.service';
@@ -73,8 +75,45 @@ async function loadRollout(tx: Tx, id: string) {
   });
 }
 
+/**
+ * An error no later pass can get past: stored data the command contract refuses (a ZodError), an artifact
+ * no longer deliverable, a row gone. Anything else (a lost connection, a lock timeout) is retried.
+ */
+function isPermanent(err: unknown): boolean {
+  if (err instanceof ZodError) return true;
+  return err instanceof ServiceError && ['precondition', 'not_found', 'invalid'].includes(err.kind);
+}
+
 /** Advances one rollout if nobody else is; true when it was looked at. */
 export async function advanceRollout(prisma: PrismaClient, id: string, now = new Date()): Promise<boolean> {
+  try {
+    return await advanceRolloutOnce(prisma, id, now);
+  } catch (err) {
+    if (!isPermanent(err)) throw err;
+    // The failed pass wrote nothing (its transaction rolled back); end the rollout from its stored state,
+    // saying why, instead of retrying the same pass forever.
+    await giveUp(prisma, id, now, err instanceof ZodError ? (err.issues[0]?.message ?? err.message) : (err as Error).message);
+    return true;
+  }
+}
+
+async function giveUp(prisma: PrismaClient, id: string, now: Date, why: string) {
+  await prisma.$transaction(async (tx) => {
+    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM rollout WHERE id = ${id} FOR UPDATE`;
+    if (locked.length === 0) return;
+    const r = await loadRollout(tx, id);
+    if (!r || !LIVE_STATES.includes(r.state)) return;
+    if (r.state === 'rolling_back') {
+      // The rollback itself cannot go on: a person has to look at the nodes.
+      await finish(tx, r.id, 'failed', now, `${r.reason}. Rollback cannot go on: ${why}`);
+      await settleClusterDeployment(tx, r.id, 'failed', now);
+      return;
+    }
+    await beginRollback(tx, r, `the rollout cannot go on: ${why}`);
+  });
+}
+
+async function advanceRolloutOnce(prisma: PrismaClient, id: string, now: Date): Promise<boolean> {
   return prisma.$transaction(
     async (tx) => {
       const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM rollout WHERE id = ${id} FOR UPDATE SKIP LOCKED`;

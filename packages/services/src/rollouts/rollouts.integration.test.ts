@@ -403,6 +403,28 @@ describe('rollouts', () => {
     ).toBe(3);
   }, 90_000);
 
+  it('a pass that can never succeed (an artifact the command contract refuses) ends the rollout with the reason', async () => {
+    const a = await prisma.artifact.create({
+      data: {
+        revisionId,
+        format: 'safetensors',
+        quantisation: 'E',
+        sizeBytes: 10n,
+        // Not a bare sha256: the agent wire contract refuses it, so no prefetch command can ever be issued.
+        digest: `sha256:${sha(`${tag}-E`)}`,
+        storageUri: `file:///tmp/${tag}/E`,
+        files: { create: [{ path: 'model.safetensors', sizeBytes: 10n, sha256: sha('E-file') }] },
+      },
+    });
+    const p = await approvedProposal({ id: a.id, digest: a.digest });
+    const { id } = await startRollout(ctx(), { proposalId: p.id });
+    const end = await runToEnd(id, undefined, 15_000);
+    expect(end.state, end.reason).toBe('rolled_back');
+    expect(end.reason).toMatch(/the rollout cannot go on: a lowercase hex sha256/);
+    expect(await prisma.nodeCommand.count({ where: { origin: `rollout:${id}` } })).toBe(0);
+    expect(end.activeClusterId).toBeNull();
+  });
+
   it('a canary without traffic is inconclusive: the rollout pauses instead of rolling back, and a resume analyses again', async () => {
     await prisma.cluster.update({ where: { id: clusterId }, data: { rolloutPolicy: { ...policy, failOnNoTraffic: false } } });
     agents[0]!.quiet();
