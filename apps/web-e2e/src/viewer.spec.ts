@@ -1,3 +1,4 @@
+import { createPrismaClient } from '@fleetplane/db';
 import { VIEWER } from './fixtures/accounts';
 import { expect, signIn, test } from './fixtures/test';
 
@@ -34,6 +35,45 @@ test('a viewer sees inventory read-only, and the API refuses their writes', asyn
 
   const adminPage = await page.request.get('/api/trpc/users.list?input=' + encodeURIComponent(JSON.stringify({ json: {} })));
   expect(adminPage.status()).toBe(403);
+});
+
+test('a viewer reads build targets and a node’s commands without their write actions', async ({ page }) => {
+  // An open command on the seeded node (written directly: the API would refuse the viewer), so a Cancel button
+  // would show if the panel did not check the role.
+  const prisma = createPrismaClient(process.env.E2E_DATABASE_URL!, { max: 1 });
+  let node: { id: string };
+  let commandId: string;
+  try {
+    node = await prisma.node.findFirstOrThrow({ where: { cluster: { name: 'flash-h100-vllm' } }, select: { id: true } });
+    commandId = (
+      await prisma.nodeCommand.create({
+        data: {
+          nodeId: node.id,
+          kind: 'restart_engine',
+          payload: { reason: 'viewer e2e' },
+          origin: 'operator',
+          deadlineAt: new Date(Date.now() + 3_600_000),
+        },
+      })
+    ).id;
+  } finally {
+    await prisma.$disconnect();
+  }
+  await signIn(page, VIEWER);
+  await page.goto('/models');
+  const targets = page.getByTestId('build-targets');
+  await expect(targets.getByRole('row').filter({ hasText: 'flash-h100-vllm' })).toBeVisible();
+  await expect(targets.getByRole('button', { name: /build targets for/ })).toHaveCount(0);
+
+  await page.goto(`/nodes/${node.id}`);
+  const commands = page.getByTestId('node-commands');
+  await expect(commands.getByTestId('command-state').filter({ hasText: 'queued' }).first()).toBeVisible();
+  await expect(commands.getByRole('button', { name: /^Cancel / })).toHaveCount(0);
+  const res = await page.request.post('/api/trpc/nodeCommands.cancel', {
+    headers: { 'content-type': 'application/json' },
+    data: { json: { id: commandId } },
+  });
+  expect(res.status()).toBe(403);
 });
 
 test('on a phone-sized screen the navigation is a drawer behind a menu button', async ({ page }) => {
