@@ -33,6 +33,7 @@ export * from './validation/evidence.service';
 export * from './validation/runs.service';
 export * from './validation/run-lifecycle.service';
 export * from './validation/check-runner.service';
+export * from './validation/run-flow';
 export * from './shared/upstream-settings';
 export * from './upstream/tracked-repos.service';
 export * from './upstream/revisions.service';
