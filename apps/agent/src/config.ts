@@ -72,6 +72,22 @@ const RUN_OPTIONS = {
   credentialPath: { flag: '--credential-path', env: 'FLEETPLANE_AGENT_CREDENTIAL_PATH', schema: path.default(DEFAULT_CREDENTIAL_PATH) },
   cacheDir: { flag: '--cache-dir', env: 'FLEETPLANE_AGENT_CACHE_DIR', schema: path.default(DEFAULT_CACHE_DIR) },
   hostname: { flag: '--hostname', env: 'FLEETPLANE_AGENT_HOSTNAME', schema: ZHostname.optional() },
+  /** Command journal, engine state file and engine.log; default: the directory holding the queue directory. */
+  stateDir: { flag: '--state-dir', env: 'FLEETPLANE_AGENT_STATE_DIR', schema: path.optional() },
+  /** Run the control plane's commands (load, restart, stop the engine; prefetch, evict artifacts). */
+  commands: { flag: '--commands', env: 'FLEETPLANE_AGENT_COMMANDS', schema: bool.default(true) },
+  /** Bind address for the engine instead of the launch spec's host ({host}), e.g. 127.0.0.1 on a test machine. */
+  engineBindHost: {
+    flag: '--engine-bind-host',
+    env: 'FLEETPLANE_AGENT_ENGINE_BIND_HOST',
+    schema: z.string().trim().min(1).max(255).optional(),
+  },
+  /** Port for the engine instead of the launch spec's ({port}): several agents on one machine each need their own. */
+  enginePort: {
+    flag: '--engine-port',
+    env: 'FLEETPLANE_AGENT_ENGINE_PORT',
+    schema: z.coerce.number({ error: 'must be a port number' }).int().min(1).max(65535).optional(),
+  },
   retryMaxSeconds: {
     flag: '--retry-max-seconds',
     env: 'FLEETPLANE_AGENT_RETRY_MAX_SECONDS',

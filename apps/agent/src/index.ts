@@ -54,12 +54,20 @@ function program(): Command {
     .option('--credential-path <path>', `credential written by enroll (default ${DEFAULT_CREDENTIAL_PATH}) ${env('CREDENTIAL_PATH')}`)
     .option('--cache-dir <path>', `model cache: artifacts fetched for the engine (default ${DEFAULT_CACHE_DIR}) ${env('CACHE_DIR')}`)
     .option('--hostname <name>', `hostname to report (default: the OS hostname) ${env('HOSTNAME')}`)
+    .option(
+      '--state-dir <path>',
+      `command journal, engine state and engine.log (default: the queue directory's parent) ${env('STATE_DIR')}`,
+    )
+    .option('--no-commands', `do not run the control plane's commands (telemetry only) ${env('COMMANDS')}`)
+    .option('--engine-bind-host <host>', `bind the engine here instead of the launch spec's host ${env('ENGINE_BIND_HOST')}`)
+    .option('--engine-port <port>', `run the engine on this port instead of the launch spec's ${env('ENGINE_PORT')}`)
     .addOption(
       new Option('--retry-max-seconds <seconds>', `cap of the delivery backoff (default 60) ${env('RETRY_MAX_SECONDS')}`).hideHelp(),
     )
     .action(async (flags: Record<string, unknown>) => {
-      const { interval, ...rest } = flags;
-      const config = resolveRunConfig({ ...rest, intervalSeconds: interval });
+      const { interval, commands, ...rest } = flags;
+      // commander defaults a --no-x flag to true; only an explicit --no-commands may override the environment.
+      const config = resolveRunConfig({ ...rest, intervalSeconds: interval, commands: commands === false ? false : undefined });
       const logger = createLogger();
       const controller = new AbortController();
       const stop = (signal: NodeJS.Signals) => {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ZTelemetryBatch } from '@fleetplane/contracts';
 import { AgentApiClient } from '../api/client';
@@ -9,6 +9,12 @@ import { NvidiaSmiCollector } from '../collectors/nvidia-smi';
 import { XidCollector } from '../collectors/xid';
 import { ConfigError, DEFAULT_INTERVAL_SECONDS, readStoredCredential, type TRunConfig } from '../config';
 import { Shipper } from '../delivery/shipper';
+import { loadArtifactHandler, restartEngineHandler, stopEngineHandler } from '../engine/handlers';
+import { NodeStateReporter } from '../engine/reporter';
+import { EngineSupervisor } from '../engine/supervisor';
+import { evictArtifactHandler, prefetchArtifactHandler } from '../model-cache/handlers';
+import { ModelCache } from '../model-cache/model-cache';
+import { startCommandLoop, type CommandLoop } from '../node-commands/command-loop';
 import type { Logger } from '../logger';
 import { DiskQueue, QueueLockedError, type TQueuedBatch } from '../queue/disk-queue';
 import { RepeatedWarnings, SourceHealth } from './source-health';
@@ -117,6 +123,7 @@ export async function runAgent(config: TRunConfig, deps: RunDeps): Promise<numbe
   }
   const client = new AgentApiClient({ server: server!, credential: credential! });
   const shipper = new Shipper({ queue, client, logger, retryMaxMs: config.retryMaxSeconds * 1000 });
+  let engine: Awaited<ReturnType<typeof startEngineAndCommands>> | null = null;
 
   const cycle = async () => {
     const { batch, commitXid } = await collect(collectors);
@@ -163,6 +170,7 @@ export async function runAgent(config: TRunConfig, deps: RunDeps): Promise<numbe
     }
 
     shipper.start();
+    engine = config.commands ? await startEngineAndCommands(config, client, logger, intervalSeconds) : null;
     const started = Date.now();
     let tick = 0;
     while (!signal.aborted) {
@@ -180,7 +188,55 @@ export async function runAgent(config: TRunConfig, deps: RunDeps): Promise<numbe
     logger.info({ pending: queue.pendingCount }, 'stopping: queued batches stay on disk for the next start');
     return 0;
   } finally {
+    await engine?.stop();
     await shipper.stop();
     await queue.close();
   }
+}
+
+/**
+ * The engine side of `run`: the supervisor (adopting an engine a previous agent process left running), the
+ * model cache, the node-state reporter and the command loop with a handler per command kind. stop() leaves
+ * the engine serving: an agent restart (upgrade, crash) must not take the model offline.
+ */
+async function startEngineAndCommands(config: TRunConfig, client: AgentApiClient, logger: Logger, intervalSeconds: number) {
+  const stateDir = config.stateDir ?? dirname(config.queueDir);
+  const supervisor = new EngineSupervisor({ stateDir, log: logger, bindHost: config.engineBindHost, port: config.enginePort });
+  // Recovery may wait for an adopted engine to become ready; telemetry and polling go on meanwhile, and
+  // engine commands queue behind it (the supervisor serialises its operations).
+  const recovering = supervisor.recover().catch((err: unknown) => logger.error({ err: (err as Error).message }, 'engine recovery failed'));
+  let loop: CommandLoop | null = null;
+  const cache = new ModelCache({
+    dir: config.cacheDir,
+    client,
+    protectedDigests: () => {
+      const digests = loop?.openDigests() ?? new Set<string>();
+      const serving = supervisor.status().artifactDigest;
+      if (serving) digests.add(serving);
+      return digests;
+    },
+    log: logger.child({ component: 'model-cache' }),
+  });
+  const reporter = new NodeStateReporter({ client, supervisor, cacheReport: () => cache.report(), intervalSeconds, log: logger }).start();
+  loop = await startCommandLoop({
+    client,
+    stateDir,
+    logger: logger.child({ component: 'commands' }),
+    handlers: {
+      prefetch_artifact: prefetchArtifactHandler(cache),
+      evict_artifact: evictArtifactHandler(cache),
+      load_artifact: loadArtifactHandler(supervisor, cache),
+      restart_engine: restartEngineHandler(supervisor),
+      stop_engine: stopEngineHandler(supervisor),
+    },
+  });
+  const commands = loop;
+  return {
+    async stop() {
+      await commands.stop();
+      await reporter.stop();
+      await recovering;
+      await supervisor.detach();
+    },
+  };
 }

@@ -51,6 +51,8 @@ export interface EngineSupervisorOptions {
   log: Logger;
   /** Replaces the spec's bind address ({host}); tests bind 127.0.0.1. */
   bindHost?: string;
+  /** Replaces the spec's port ({port}): several agents on one machine (the demo) each run an engine on their own port. */
+  port?: number;
   /** Host in the reported endpoint URL when the engine binds a wildcard address (default: this host's name). */
   advertiseHost?: string;
   /** Crash restarts: first delay, cap, consecutive failed starts before giving up ("failed"), and how long ready counts as stable. */
@@ -279,17 +281,17 @@ export class EngineSupervisor {
 
   private probeUrl(spec: TEngineLaunchSpec): string {
     const h = this.bindHost(spec);
-    return `http://${WILDCARD.has(h) ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h}:${spec.port}`;
+    return `http://${WILDCARD.has(h) ? '127.0.0.1' : h.includes(':') ? `[${h}]` : h}:${this.options.port ?? spec.port}`;
   }
 
   private endpointUrl(spec: TEngineLaunchSpec): string {
     const h = this.bindHost(spec);
     const host = WILDCARD.has(h) ? (this.options.advertiseHost ?? hostname()) : h;
-    return `http://${host.includes(':') ? `[${host}]` : host}:${spec.port}`;
+    return `http://${host.includes(':') ? `[${host}]` : host}:${this.options.port ?? spec.port}`;
   }
 
   private resolveArgv(spec: TEngineLaunchSpec, dir: string): { argv: string[]; env: Record<string, string> } {
-    const values = { artifact_dir: dir, port: spec.port, host: this.bindHost(spec) };
+    const values = { artifact_dir: dir, port: this.options.port ?? spec.port, host: this.bindHost(spec) };
     return {
       argv: spec.argv.map((w) => fillLaunchPlaceholders(w, values)),
       env: Object.fromEntries(Object.entries(spec.env).map(([k, v]) => [k, fillLaunchPlaceholders(v, values)])),

@@ -184,6 +184,11 @@ class ProgressMeter {
     if (t - this.lastReport >= PROGRESS_INTERVAL_MS) this.flush(t);
   }
 
+  /** Bytes already on disk from an earlier attempt or process: done, but not fetched by this call. */
+  resume(n: number) {
+    this.done += n;
+  }
+
   flush(t = performance.now(), phase = 'downloading') {
     this.lastReport = t;
     const seconds = (t - this.startedAt) / 1000;
@@ -530,7 +535,7 @@ export class ModelCache implements ArtifactProvider {
         // The hash must cover the whole file: re-read what an earlier attempt left before appending.
         for await (const chunk of createReadStream(partial, { end: have - 1, highWaterMark: 1024 * 1024 })) hash.update(chunk as Buffer);
       }
-      ctx.meter.add(have - counted);
+      ctx.meter.resume(have - counted);
       counted = have;
 
       let received = 0;
