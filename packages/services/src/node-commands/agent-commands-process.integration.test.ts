@@ -79,8 +79,9 @@ function startServer(): Promise<Server> {
       res.writeHead(response.status, Object.fromEntries(response.headers));
       if (response.body) {
         try {
-          for await (const chunk of response.body) {
-            if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+          const reader = response.body.getReader();
+          for (let r = await reader.read(); !r.done; r = await reader.read()) {
+            if (!res.write(r.value)) await new Promise((resolve) => res.once('drain', resolve));
           }
         } catch {
           // The agent went away mid-stream (cancelled or killed).
