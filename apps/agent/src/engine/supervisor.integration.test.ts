@@ -172,7 +172,9 @@ describe('EngineSupervisor with the reference endpoint', () => {
   it('an engine that keeps crashing backs off and gives up as failed', async () => {
     const { s } = supervisor();
     const a = artifact('a');
-    await s.load(await spec({ env: { REF_CRASH_AFTER_MS: '100' } }), a.dir, a.digest, never);
+    // It crashes a second after it is ready: ten readiness polls, so the first load sees it ready even on a
+    // loaded machine (at 100 ms, one poll, CI saw it die before the poll and the load fail instead).
+    await s.load(await spec({ env: { REF_CRASH_AFTER_MS: '1000' } }), a.dir, a.digest, never);
     const crashedAt: number[] = [];
     s.onChange(() => s.status().state === 'crashed' && crashedAt.push(Date.now()));
     await waitFor('given up', () => s.status().state === 'failed', 40_000);
