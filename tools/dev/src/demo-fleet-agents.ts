@@ -20,6 +20,19 @@ export const DEMO_GPU_PROFILES: Record<string, Partial<Record<number, TFakeGpuPr
 
 /** Seconds between collections: twice the production default so the dashboard visibly moves. */
 export const DEMO_AGENT_INTERVAL_SECONDS = 5;
+/** Each demo agent runs its engine on DEMO_ENGINE_BASE_PORT + the cluster's index: one machine, distinct ports. */
+export const DEMO_ENGINE_BASE_PORT = 18200;
+
+/**
+ * The demo's engine: the reference endpoint from tools/, speaking the cluster's engine dialect and serving
+ * the artifact directory the agent fills in. Set as the cluster's launch template when it has none, so a
+ * load_artifact command (staging validation, rollouts, the node page) starts a live engine on the node.
+ */
+export function demoEngineLaunchTemplate(root: string, engine: string, servedModelName: string): string {
+  const cli = path.join(root, 'tools/reference-endpoint/src/cli.ts');
+  return `${process.execPath} --import tsx ${cli} serve --engine ${engine} --artifact-dir {artifact_dir} --host {host} --port {port} --served-model-name ${servedModelName}`;
+}
+
 /** One Xid burst per this many seconds on the `xid` GPU (alternating XID 13 and XID 79). */
 const DEMO_XID_INTERVAL_SECONDS = 120;
 
@@ -84,10 +97,16 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
   try {
     for (const c of DEMO_CLUSTERS) {
       const host = c.node.hostname;
-      const cluster = await prisma.cluster.findUnique({ where: { name: c.name }, select: { id: true } });
+      const cluster = await prisma.cluster.findUnique({ where: { name: c.name }, select: { id: true, engineLaunchTemplate: true } });
       if (!cluster) {
         opts.say(`demo: cluster ${c.name} no longer exists; no agent for ${host}`);
         continue;
+      }
+      if (cluster && cluster.engineLaunchTemplate === null) {
+        await prisma.cluster.update({
+          where: { id: cluster.id },
+          data: { engineLaunchTemplate: demoEngineLaunchTemplate(opts.root, c.engine, c.servedModelName) },
+        });
       }
       const dir = path.join(opts.dataDir, 'agents', host);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
@@ -165,10 +184,20 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
         host,
         '--interval',
         String(DEMO_AGENT_INTERVAL_SECONDS),
+        // The engine (started by load_artifact) and its model cache live beside the agent's state.
+        '--state-dir',
+        dir,
+        '--cache-dir',
+        path.join(dir, 'model-cache'),
+        '--engine-bind-host',
+        '127.0.0.1',
+        '--engine-port',
+        String(DEMO_ENGINE_BASE_PORT + DEMO_CLUSTERS.indexOf(c)),
         ...(metricsUrl ? ['--metrics-url', metricsUrl] : []),
       ];
       // Supervised like web and worker: an agent that dies is restarted, the control plane keeps running.
-      opts.group.start(`agent:${host.split('-')[0]}`, agent.command, args, { env, quiet: true });
+      // cwd = the repository: the engine (a child of the agent) resolves `--import tsx` from there.
+      opts.group.start(`agent:${host.split('-')[0]}`, agent.command, args, { env, quiet: true, cwd: opts.root });
       started.push(host);
     }
   } finally {
