@@ -133,7 +133,13 @@ describe('the validate step with the real agent on the staging node', () => {
 
     // The gating suite measured the candidate on the agent's engine.
     const vrun = await prisma.validationRun.findUniqueOrThrow({ where: { id: p.validationRunId } });
-    expect(vrun).toMatchObject({ state: 'succeeded', verdict: 'pass', nodeId: node.nodeId, artifactId: candidate.id, pipelineStepId: step.id });
+    expect(vrun).toMatchObject({
+      state: 'succeeded',
+      verdict: 'pass',
+      nodeId: node.nodeId,
+      artifactId: candidate.id,
+      pipelineStepId: step.id,
+    });
     expect(vrun.endpointUrl).toBe(`http://127.0.0.1:${agent.port}`);
 
     // Candidate loaded, then the serving artifact loaded back, both by the agent.
