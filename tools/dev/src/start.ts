@@ -130,11 +130,12 @@ async function main() {
   }
 
   // ── Build what is not built (Nx caches: an unchanged tree costs a few seconds) ──
+  // The agent too: the demo agents run its bundle whenever one exists, so a stale one must not survive a change.
   if (process.env.FLEETPLANE_SKIP_BUILD !== '1' || !existsSync(path.join(root, 'apps/web/.next/BUILD_ID'))) {
     say('building (cached when nothing changed)…');
     const build = spawnSync(
       'npx',
-      ['nx', 'run-many', '-t', 'build', '--projects=@fleetplane/web,@fleetplane/worker', '--output-style=static'],
+      ['nx', 'run-many', '-t', 'build', '--projects=@fleetplane/web,@fleetplane/worker,@fleetplane/agent', '--output-style=static'],
       {
         cwd: root,
         stdio: 'inherit',
