@@ -17,7 +17,7 @@ import type { PrismaClient } from '@fleetplane/db';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
 import { handleArtifactFileRequest } from '../artifacts/artifact-http';
 import { handleNodeStateRequest } from '../engine/node-state-http';
-import type { AgentHttpDeps } from '../telemetry/agent-http';
+import { handleTelemetryRequest, type AgentHttpDeps } from '../telemetry/agent-http';
 import { unique, type TestNode } from '../telemetry/test-support';
 import { handleCommandPollRequest, handleCommandReportRequest } from './agent-commands-http';
 import type { NodeCommandNotifier } from './command-notifier';
@@ -26,8 +26,8 @@ export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const REFERENCE_CLI = path.join(ROOT, 'tools/reference-endpoint/src/cli.ts');
 
 /** A node launch template that starts the reference endpoint (vLLM protocol) on the loaded artifact. */
-export const referenceEngineTemplate = (servedModelName: string) =>
-  `${process.execPath} --import tsx ${REFERENCE_CLI} serve --engine vllm --artifact-dir {artifact_dir} --host {host} --port {port} --served-model-name ${servedModelName} --ttft-ms 1 --itl-ms 1`;
+export const referenceEngineTemplate = (servedModelName: string, opts: { ttftMs?: number } = {}) =>
+  `${process.execPath} --import tsx ${REFERENCE_CLI} serve --engine vllm --artifact-dir {artifact_dir} --host {host} --port {port} --served-model-name ${servedModelName} --ttft-ms ${opts.ttftMs ?? 1} --itl-ms 1`;
 
 export interface RealAgent {
   dirs: { base: string; queue: string; cache: string; credential: string };
@@ -41,7 +41,8 @@ export interface RealAgentHarness {
   work: string;
   serverUrl: string;
   agentDirs(node: TestNode): RealAgent['dirs'];
-  startAgent(dirs: RealAgent['dirs'], port: number): RealAgent;
+  /** `extraArgs`: more `run` flags, e.g. `--metrics-url` for the engine's /metrics (rollout analysis). */
+  startAgent(dirs: RealAgent['dirs'], port: number, extraArgs?: string[]): RealAgent;
   /** Stops every agent process and every engine they started, the server, and removes the work directory. */
   close(): Promise<void>;
 }
@@ -52,6 +53,7 @@ function router(deps: AgentHttpDeps & { prisma: PrismaClient }, notifier: NodeCo
   return async (req: Request): Promise<Response> => {
     const p = new URL(req.url).pathname;
     if (p === AGENT_API_PATHS.commands) return handleCommandPollRequest(http, req);
+    if (p === AGENT_API_PATHS.telemetry) return handleTelemetryRequest(deps, req);
     const report = /^\/api\/agent\/v1\/commands\/([^/]+)\/report$/.exec(p);
     if (report) return handleCommandReportRequest(deps, req, decodeURIComponent(report[1]!));
     if (p === AGENT_API_PATHS.nodeState) return handleNodeStateRequest(deps, req);
@@ -134,7 +136,7 @@ export async function startRealAgentHarness(
       engineStateFiles.push(path.join(base, 'engine-state.json'));
       return { base, queue: path.join(base, 'queue'), cache: path.join(base, 'model-cache'), credential };
     },
-    startAgent(dirs, port) {
+    startAgent(dirs, port, extraArgs = []) {
       const child = spawn(
         process.execPath,
         [
@@ -154,6 +156,7 @@ export async function startRealAgentHarness(
           '127.0.0.1',
           '--engine-port',
           String(port),
+          ...extraArgs,
         ],
         {
           env: { PATH: process.env.PATH, HOME: process.env.HOME, FLEETPLANE_AGENT_LOG_LEVEL: 'info' },
