@@ -32,6 +32,11 @@ describe('resolveRunConfig', () => {
       cacheDir: DEFAULT_CACHE_DIR,
       hostname: undefined,
       retryMaxSeconds: 60,
+      // Commands run by default; the state dir falls back to the queue directory's parent at run time.
+      commands: true,
+      stateDir: undefined,
+      engineBindHost: undefined,
+      enginePort: undefined,
     });
   });
 

@@ -2,18 +2,14 @@
 // back empty, keys lost another way) and queues their unfinished work again, or fails them with a
 // reason, so no run stays "running" forever. The worker runs it from an in-process timer (which
 // keeps going when Redis lost its job schedulers) and from the repeatable validation-sweep job.
-import { jobIdPart, startPipelineRunJob, startValidationRunJob, type TQueueName } from '@fleetplane/contracts';
+import { startPipelineRunJob, startValidationRunJob, type TQueueName } from '@fleetplane/contracts';
 import type { Db, PrismaClient } from '@fleetplane/db';
 import { anyJobLive, removeFinishedJobs, type JobProducer } from '@fleetplane/queue';
 import { dispatchOutbox } from '../outbox/outbox.service';
 import { finalisePipelineRun, pipelineFinalizeJobIds, pipelineStepJobId } from '../pipelines/run-flow';
 import { finaliseRun } from '../validation/run-lifecycle.service';
+import { validationCheckJobId, validationFinaliseJobId } from '../validation/run-flow';
 import { decideLostRun, isFreshHeartbeat, latestOf, type LostRunAction } from '@fleetplane/domain/runs/lost-run-decision';
-
-// The ids of a run's jobs. Deterministic, so queueing lost work again never adds a second copy of
-// a job that still exists, and two reconcilers (two worker replicas) add one job between them.
-export const validationFinaliseJobId = (runId: string) => `vfin-${runId}`;
-export const validationCheckJobId = (runId: string, checkKey: string) => `vchk-${runId}-${jobIdPart(checkKey)}`;
 
 export interface ReconcileOptions {
   /** A running step or check whose heartbeat is older than this has no worker on it (default 60 s, two lock lifetimes). */

@@ -1,15 +1,19 @@
-import { finaliseValidationRunJob, validationCheckJob } from '@fleetplane/contracts';
+import { finaliseValidationRunJob, jobIdPart, validationCheckJob } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import type { FlowNode, JobFlows } from '@fleetplane/queue';
-import { validationCheckJobId, validationFinaliseJobId } from '../reconcile/lost-jobs.service';
 import { beginRun } from './run-lifecycle.service';
+
+// The ids of a run's jobs. Deterministic, so queueing lost work again never adds a second copy of a job that
+// still exists, and two reconcilers (two worker replicas) add one job between them (reconcile/ reads them here).
+export const validationFinaliseJobId = (runId: string) => `vfin-${runId}`;
+export const validationCheckJobId = (runId: string, checkKey: string) => `vchk-${runId}-${jobIdPart(checkKey)}`;
 
 /**
  * A validation run's BullMQ flow, built the one way flows are built (JobFlows, as the pipeline's stages are):
  * the checks form a chain of child jobs under one finalising parent. BullMQ runs the deepest child first, so
  * checks run one after another and the cluster's concurrency cap (applied inside every check) holds for the
  * whole run. ignoreDependencyOnFailure lets the chain and the parent go on when a check job fails for good;
- * the parent then records that check as an error. Job ids are the reconciler's, so a lost flow is recognised.
+ * the parent then records that check as an error. The reconciler recognises a lost flow by these job ids.
  */
 export function validationRunFlow(runId: string, checkKeys: readonly string[]): FlowNode {
   let child: FlowNode | undefined;
