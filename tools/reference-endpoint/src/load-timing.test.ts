@@ -28,7 +28,9 @@ describe('client timings against server timestamps', () => {
       const s = server.get(o.requestId)!;
       expect(s, o.requestId).toBeDefined();
       const serverTtft = s.firstChunkSentAtMs! - s.receivedAtMs;
-      expect(serverTtft).toBeGreaterThanOrEqual(19);
+      // 20 ms configured; libuv measures timers from the loop's cached clock, so on a busy box one can fire up to a
+      // couple of ms early by performance.now() (CI saw 18.7).
+      expect(serverTtft).toBeGreaterThanOrEqual(17);
       // st is taken before the request leaves and TTFT after the chunk arrives.
       expect(o.ttftMs!).toBeGreaterThanOrEqual(serverTtft);
       expect(o.usage).toEqual({ promptTokens: s.promptTokens, completionTokens: 16 });
