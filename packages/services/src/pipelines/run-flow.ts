@@ -17,6 +17,7 @@ import {
 } from '@fleetplane/domain';
 import type { JobFlows } from '@fleetplane/queue';
 import { buildTargetsFor } from '../recipes/recipes.service';
+import { lockRow } from '../shared/locks.sql';
 
 /**
  * One way to build a run's BullMQ flows. Each stage is a flow of its own: a parent `finalize-run` job (the stage
@@ -142,7 +143,7 @@ export async function advancePipelineRun(
   const { prisma } = deps;
   const result = await prisma.$transaction(
     async (tx): Promise<AdvanceResult | { action: 'start'; stage: TPipelineStage; stepIds: string[] }> => {
-      await tx.$queryRaw`SELECT id FROM pipeline_run WHERE id = ${input.runId} FOR UPDATE`;
+      await lockRow(tx, 'pipeline_run', input.runId);
       const run = await tx.pipelineRun.findUnique({
         where: { id: input.runId },
         include: { steps: { orderBy: { position: 'asc' } }, revision: { select: { changeClass: true } } },

@@ -32,6 +32,7 @@ import { beginRun, finaliseRun } from '../validation/run-lifecycle.service';
 import { createStagingValidationRun } from '../validation/staging-run.service';
 import { parseStepSpec } from './run-flow';
 import type { StepResult, StepWork } from './step-runner.service';
+import { lockRow } from '../shared/locks.sql';
 
 /** A validate failure retrying cannot fix (no eligible node, load failed, candidate rejected): not retried. */
 export class PermanentValidateError extends Error {
@@ -554,7 +555,7 @@ async function stagingRunFor(
 ): Promise<string> {
   return prisma.$transaction(async (tx) => {
     // Serialises two deliveries of the same job: the step row is the lock.
-    await tx.$queryRaw`SELECT id FROM pipeline_step WHERE id = ${i.stepId} FOR UPDATE`;
+    await lockRow(tx, 'pipeline_step', i.stepId);
     const existing = await tx.validationRun.findFirst({
       where: { pipelineStepId: i.stepId, createdAt: { gte: i.since } },
       orderBy: { createdAt: 'desc' },

@@ -3,6 +3,7 @@ import { AuditRepository, type AuditActor, type AuditEntry, type Db, type Prisma
 import { compatibilitySnapshot, sealProposalEvidence } from '@fleetplane/domain';
 import { compatibilityForPair } from '../capacity/compatibility.service';
 import { addToOutbox } from '../outbox/outbox.service';
+import { lockKey, lockRow } from '../shared/locks.sql';
 
 /**
  * Runs fn in one transaction: inside the caller's when `db` already is one (the validate step creates a
@@ -15,13 +16,12 @@ export function inTransaction<T>(db: Db | PrismaClient, fn: (tx: Db) => Promise<
 
 /** Serialises proposal changes per cluster (create, void, expire) so two creates cannot both open one. */
 export async function lockClusterProposals(tx: Db, clusterId: string) {
-  await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${'proposals:' + clusterId}))`;
+  await lockKey(tx, 'proposals:' + clusterId);
 }
 
 /** Locks one proposal row until commit: concurrent approvals see each other's rows. */
 export async function lockProposal(tx: Db, proposalId: string): Promise<boolean> {
-  const rows = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM upgrade_proposal WHERE id = ${proposalId} FOR UPDATE`;
-  return rows.length === 1;
+  return lockRow(tx, 'upgrade_proposal', proposalId);
 }
 
 /** The audit record and the webhook notification of one decision, in the caller's transaction. */

@@ -10,6 +10,7 @@ import { finalisePipelineRun, pipelineFinalizeJobIds, pipelineStepJobId } from '
 import { finaliseRun } from '../validation/run-lifecycle.service';
 import { validationCheckJobId, validationFinaliseJobId } from '../validation/run-flow';
 import { decideLostRun, isFreshHeartbeat, latestOf, type LostRunAction } from '@fleetplane/domain/runs/lost-run-decision';
+import { lockRow } from '../shared/locks.sql';
 
 export interface ReconcileOptions {
   /** A running step or check whose heartbeat is older than this has no worker on it (default 60 s, two lock lifetimes). */
@@ -134,7 +135,7 @@ async function reconcilePipelineRuns(
     if (decision.action === 'requeue') await removeFinishedJobs(producer, 'pipeline', jobIds);
     const applied = await prisma.$transaction(async (tx) => {
       // Row lock, then the facts again: another worker's reconciler may have acted meanwhile.
-      await tx.$queryRaw`SELECT id FROM pipeline_run WHERE id = ${run.id} FOR UPDATE`;
+      await lockRow(tx, 'pipeline_run', run.id);
       const fresh = await tx.pipelineRun.findUnique({ where: { id: run.id }, include: { steps: true } });
       if (!fresh || fresh.finishedAt || (fresh.state !== 'queued' && fresh.state !== 'running')) return false;
       if (fresh.lostJobRequeues !== run.lostJobRequeues || fresh.steps.some((st) => isFreshHeartbeat(st, s.now(), s.heartbeatStaleMs)))
@@ -234,7 +235,7 @@ async function reconcileValidationRuns(
     }
     await removeFinishedJobs(producer, 'validation', jobIds);
     const applied = await prisma.$transaction(async (tx) => {
-      await tx.$queryRaw`SELECT id FROM validation_run WHERE id = ${run.id} FOR UPDATE`;
+      await lockRow(tx, 'validation_run', run.id);
       const fresh = await tx.validationRun.findUnique({ where: { id: run.id }, include: { checks: true } });
       if (!fresh || fresh.finishedAt || fresh.lostJobRequeues !== run.lostJobRequeues) return false;
       if (fresh.checks.some((c) => isFreshHeartbeat(c, s.now(), s.heartbeatStaleMs))) return false;

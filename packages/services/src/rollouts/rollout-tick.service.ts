@@ -21,6 +21,7 @@ import { markProposalRolledOut } from '../proposals/decisions.service';
 import { artifactRefFor } from '../artifacts/artifact-ref';
 import { engineLaunchSpecFor } from '../engine/launch-spec.service';
 import { issueNodeCommand, nodeCommandStates } from '../node-commands/node-commands.service';
+import { lockRow } from '../shared/locks.sql';
 
 /**
  * The rollout engine: one pass over every live rollout, each advanced from its stored state in its own
@@ -99,8 +100,7 @@ export async function advanceRollout(prisma: PrismaClient, id: string, now = new
 
 async function giveUp(prisma: PrismaClient, id: string, now: Date, why: string) {
   await prisma.$transaction(async (tx) => {
-    const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM rollout WHERE id = ${id} FOR UPDATE`;
-    if (locked.length === 0) return;
+    if (!(await lockRow(tx, 'rollout', id))) return;
     const r = await loadRollout(tx, id);
     if (!r || !LIVE_STATES.includes(r.state)) return;
     if (r.state === 'rolling_back') {
@@ -116,8 +116,7 @@ async function giveUp(prisma: PrismaClient, id: string, now: Date, why: string) 
 async function advanceRolloutOnce(prisma: PrismaClient, id: string, now: Date): Promise<boolean> {
   return prisma.$transaction(
     async (tx) => {
-      const locked = await tx.$queryRaw<{ id: string }[]>`SELECT id FROM rollout WHERE id = ${id} FOR UPDATE SKIP LOCKED`;
-      if (locked.length === 0) return false;
+      if (!(await lockRow(tx, 'rollout', id, { skipLocked: true }))) return false;
       const r = await loadRollout(tx, id);
       if (!r || !LIVE_STATES.includes(r.state)) return false;
       await step(tx, r, now);

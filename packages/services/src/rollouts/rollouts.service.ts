@@ -20,6 +20,7 @@ import { conflict, isUniqueViolation, notFound, precondition } from '../errors';
 import { unfitReasons } from '../capacity/compatibility.service';
 import { getProposalDecisionState } from '../proposals/decisions.service';
 import { advanceRollouts, stepPassed, type RolloutTickOptions } from './rollout-tick.service';
+import { lockRow } from '../shared/locks.sql';
 
 type Read = Pick<ServiceContext, 'prisma'>;
 const userId = (actor: AuditActor) => (actor.type === 'user' ? actor.id : null);
@@ -46,7 +47,7 @@ async function createRollout(
   const unfit = await unfitReasons(ctx, target.artifactId, target.clusterId);
   try {
     return await withAudit(ctx, async (tx, audit) => {
-      await tx.$queryRaw`SELECT id FROM cluster WHERE id = ${target.clusterId} FOR UPDATE`;
+      await lockRow(tx, 'cluster', target.clusterId);
       const cluster = await tx.cluster.findUnique({
         where: { id: target.clusterId },
         select: {
@@ -188,7 +189,7 @@ export async function rollbackToDeployment(ctx: ServiceContext, input: TRollback
 export async function actOnRollout(ctx: ServiceContext, action: RolloutAction, input: TRolloutActionInput) {
   const { id, reason } = ZRolloutActionInput.parse(input);
   return withAudit(ctx, async (tx, audit) => {
-    await tx.$queryRaw`SELECT id FROM rollout WHERE id = ${id} FOR UPDATE`;
+    await lockRow(tx, 'rollout', id);
     const r = await tx.rollout.findUnique({ where: { id } });
     if (!r) throw notFound('Rollout', id);
     const decided = operatorAction(r.state, r.pausedFrom, action);

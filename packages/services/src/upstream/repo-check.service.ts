@@ -10,6 +10,7 @@ import { dispatchOutbox } from '../outbox/outbox.service';
 import { createRunInTx } from '../pipelines/pipeline-runs.service';
 import { enqueueRepoCheck } from './tracked-repos.service';
 import { resolveRepoAccess, upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
+import { lockKey } from '../shared/locks.sql';
 
 export interface RepoCheckDeps {
   prisma: PrismaClient;
@@ -99,7 +100,7 @@ export async function runRepoCheck(deps: RepoCheckDeps, trackedRepoId: string, o
   const commits = result.knownShaFound ? result.commits : result.commits.slice(-1);
   const outcome = await prisma.$transaction(async (tx) => {
     // Serialises concurrent checks of the same repo (schedule + webhook) so each sha is recorded once.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${`tracked-repo:${repo.id}`}))`;
+    await lockKey(tx, `tracked-repo:${repo.id}`);
     const newRevisionIds: string[] = [];
     let newest: { id: string; changeClass: RevisionChangeClass } | null = null;
     let previous = await tx.modelRevision.findFirst({

@@ -13,6 +13,7 @@ import { loadNetworkPolicy } from '../network/network-policy.service';
 import { gatesForComparison } from './baseline-gates';
 import { orderedResults, sealRunEvidence } from './evidence.service';
 import { parseStoredSuite } from './suites.service';
+import { lockRow } from '../shared/locks.sql';
 
 /** Worker-side steps of a run. Every step is idempotent: jobs can be retried after a crash. */
 
@@ -225,7 +226,7 @@ export async function finaliseRun(prisma: PrismaClient, runId: string, opts: { l
   }
   return prisma.$transaction(async (tx) => {
     // Row lock: a finalise job and the sweeper never seal the same run twice.
-    await tx.$queryRaw`SELECT id FROM validation_run WHERE id = ${runId} FOR UPDATE`;
+    await lockRow(tx, 'validation_run', runId);
     const run = await tx.validationRun.findUnique({ where: { id: runId }, include: { suite: true, checks: true } });
     if (!run || run.finishedAt) return run;
     const suite = parseStoredSuite(run.suite);

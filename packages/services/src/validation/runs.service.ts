@@ -15,6 +15,7 @@ import { invalid, notFound, precondition } from '../errors';
 import { addToOutbox, dispatchOutbox } from '../outbox/outbox.service';
 import { loadRunEvidence, orderedResults } from './evidence.service';
 import { latestSuite, parseStoredSuite } from './suites.service';
+import { lockKey } from '../shared/locks.sql';
 
 type Read = Pick<ServiceContext, 'prisma'>;
 
@@ -128,7 +129,7 @@ export async function startValidationRun(ctx: ServiceContext, input: TStartValid
   const data = ZStartValidationRunInput.parse(input);
   const created = await withAudit(ctx, async (tx, audit) => {
     // One run per cluster at a time, so the cluster's concurrency cap holds across runs too.
-    await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${'validation:' + data.clusterId}))`;
+    await lockKey(tx, 'validation:' + data.clusterId);
     const cluster = await tx.cluster.findUnique({ where: { id: data.clusterId } });
     if (!cluster) throw invalid('Choose an existing cluster', 'clusterId');
     if (!cluster.endpointUrl) throw precondition(`Cluster "${cluster.name}" has no endpoint URL; set one before validating it.`);
