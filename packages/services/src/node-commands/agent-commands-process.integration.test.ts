@@ -3,35 +3,21 @@
 // reference endpoint from tools/ as its engine through the node's launch template. Covers a load that ends
 // with the engine serving the artifact, a cancel mid-download, and a kill -9 mid-command that converges on
 // one outcome after the agent restarts.
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { artifactRefFor } from '../artifacts/artifact-ref';
-import type { ServiceContext } from '../context';
 import { updateNodeEngineTemplate } from '../engine/engine-settings.service';
-import { engineLaunchSpecFor } from '../engine/launch-spec.service';
-import { makeNode, testDeps, type TestNode } from '../telemetry/test-support';
-import { NodeCommandNotifier } from './command-notifier';
+import { makeNode, type TestNode } from '../telemetry/test-support';
 import { cancelNodeCommand, issueNodeCommand, waitForNodeCommand } from './node-commands.service';
-import {
-  freePort,
-  makeStoredArtifact,
-  referenceEngineTemplate,
-  startRealAgentHarness,
-  until,
-  type RealAgentHarness,
-} from './real-agent-test-support';
+import { freePort, makeStoredArtifact, referenceEngineTemplate, until, useRealAgent } from './real-agent-test-support';
 
-const deps = testDeps();
-const { prisma } = deps;
-const notifier = new NodeCommandNotifier(inject('databaseUrl')).start();
-
-let harness: RealAgentHarness;
-let ctx: ServiceContext;
-const agentDirs = (node: TestNode) => harness.agentDirs(node);
-const startAgent = (dirs: ReturnType<typeof agentDirs>, port: number) => harness.startAgent(dirs, port);
-const makeArtifact = (files: Record<string, Buffer>) => makeStoredArtifact(prisma, harness.work, files);
+const setup = useRealAgent();
+const { prisma } = setup;
+const agentDirs = (node: TestNode) => setup.harness.agentDirs(node);
+const startAgent = (dirs: ReturnType<typeof agentDirs>, port: number) => setup.harness.startAgent(dirs, port);
+const makeArtifact = (files: Record<string, Buffer>) => makeStoredArtifact(prisma, setup.harness.work, files);
 
 async function prefetch(node: TestNode, artifact: { id: string }, bandwidthMbps: number | null) {
   const { id } = await issueNodeCommand(prisma, {
@@ -49,24 +35,10 @@ const commandRow = (id: string) =>
     select: { state: true, progress: true, result: true, error: true, deliveries: true },
   });
 
-beforeAll(async () => {
-  harness = await startRealAgentHarness(deps, notifier);
-  const userId = randomUUID();
-  await prisma.user.create({ data: { id: userId, email: `${userId}@test.local`, name: 'op', role: 'operator' } });
-  ctx = { prisma, actor: { type: 'user', id: userId, label: `${userId}@test.local` } };
-}, 120_000);
-
-afterAll(async () => {
-  await harness?.close();
-  await notifier.close();
-  await prisma.$disconnect();
-  await deps.pool.end();
-});
-
 describe('the agent runs commands from the control plane', () => {
   it('load_artifact: downloads the artifact through the artifact route, launches the reference endpoint on it, reports succeeded and the node state shows it served; stop_engine stops it', async () => {
     const node = await makeNode(prisma, 0);
-    await updateNodeEngineTemplate(ctx, {
+    await updateNodeEngineTemplate(setup.ctx, {
       nodeId: node.nodeId,
       engineLaunchTemplate: referenceEngineTemplate('flash'),
     });
@@ -75,14 +47,7 @@ describe('the agent runs commands from the control plane', () => {
       'model.safetensors': randomBytes(256 * 1024),
     });
     const agent = startAgent(agentDirs(node), await freePort());
-    const launch = await engineLaunchSpecFor(prisma, { nodeId: node.nodeId, artifactId: art.id });
-    const { id } = await issueNodeCommand(prisma, {
-      nodeId: node.nodeId,
-      command: { kind: 'load_artifact', payload: { artifact: await artifactRefFor(prisma, art.id), launch, bandwidthMbps: null } },
-      origin: 'test',
-      artifactId: art.id,
-    });
-    const done = await waitForNodeCommand(prisma, id, { timeoutMs: 90_000 });
+    const done = await setup.loadArtifact(node.nodeId, art.id);
     expect(done.error).toBeNull();
     expect(done.state).toBe('succeeded');
     expect(done.result).toMatchObject({
@@ -92,7 +57,7 @@ describe('the agent runs commands from the control plane', () => {
     });
 
     const served = await until('the node state to show the artifact served', async () => {
-      const rs = (await prisma.node.findUniqueOrThrow({ where: { id: node.nodeId }, select: { runtimeState: true } })).runtimeState;
+      const rs = await setup.runtimeOf(node.nodeId);
       return rs?.servedArtifactDigest === art.digest && rs.engineState === 'ready' ? rs : null;
     });
     expect(served.servedModelIds).toEqual(['flash']);
@@ -123,12 +88,12 @@ describe('the agent runs commands from the control plane', () => {
       const row = await commandRow(id);
       return row.state === 'running' && ((row.progress as { bytesDone?: number } | null)?.bytesDone ?? 0) > 0;
     });
-    await cancelNodeCommand(ctx, id);
+    await cancelNodeCommand(setup.ctx, id);
     await until('the agent to stop the command', async () => agent.logs().some((l) => l.msg === 'command stopped' && l.commandId === id));
     expect((await commandRow(id)).state).toBe('cancelled');
     const rs = (
       await until('a node state report after the cancel', async () => {
-        const r = (await prisma.node.findUniqueOrThrow({ where: { id: node.nodeId }, select: { runtimeState: true } })).runtimeState;
+        const r = await setup.runtimeOf(node.nodeId);
         return r ? { r } : null;
       })
     ).r;

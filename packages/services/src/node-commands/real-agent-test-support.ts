@@ -1,9 +1,11 @@
 // The real agent for integration tests: its esbuild bundle as a process, talking over HTTP to the real agent
 // API handlers (commands, reports, node state, artifact files) on the test database, launching the reference
 // endpoint from tools/ as its engine through the node's launch template. Shared by the agent commands process
-// test and the tests of what drives the agent (the validate stage, rollouts).
+// test and the tests of what drives the agent (the validate stage, rollouts), all through one setup,
+// `useRealAgent()`. The harness can also stop and restart the agent API server on its port (a control plane
+// restart); cut-proxy-test-support.ts puts a network cut between an agent and it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -12,15 +14,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { AGENT_API_PATHS } from '@fleetplane/contracts';
+import { afterAll, beforeAll, inject } from 'vitest';
+import { AGENT_API_PATHS, type TCommandReport } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
+import { artifactRefFor } from '../artifacts/artifact-ref';
+import type { ServiceContext } from '../context';
 import { handleArtifactFileRequest } from '../artifacts/artifact-http';
+import { engineLaunchSpecFor } from '../engine/launch-spec.service';
 import { handleNodeStateRequest } from '../engine/node-state-http';
 import { handleTelemetryRequest, type AgentHttpDeps } from '../telemetry/agent-http';
-import { unique, type TestNode } from '../telemetry/test-support';
+import { testDeps, unique, type TestNode } from '../telemetry/test-support';
 import { handleCommandPollRequest, handleCommandReportRequest } from './agent-commands-http';
-import type { NodeCommandNotifier } from './command-notifier';
+import { NodeCommandNotifier } from './command-notifier';
+import { issueNodeCommand, waitForNodeCommand, type NodeCommandOutcome } from './node-commands.service';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 const REFERENCE_CLI = path.join(ROOT, 'tools/reference-endpoint/src/cli.ts');
@@ -40,22 +47,41 @@ export interface RealAgent {
 export interface RealAgentHarness {
   work: string;
   serverUrl: string;
-  agentDirs(node: TestNode): RealAgent['dirs'];
+  /** `server`: the URL the agent is told to use (default the agent API server; a proxy in front of it). */
+  agentDirs(node: TestNode, opts?: { server?: string }): RealAgent['dirs'];
   /** `extraArgs`: more `run` flags, e.g. `--metrics-url` for the engine's /metrics (rollout analysis). */
   startAgent(dirs: RealAgent['dirs'], port: number, extraArgs?: string[]): RealAgent;
+  /** The control plane goes away as a dying process would: the listener closes and every open connection is cut. */
+  stopServer(): Promise<void>;
+  /** The control plane (stopped first if it still runs) comes back on the same port: the agents keep their URL. */
+  restartServer(): Promise<void>;
+  /** The report states the agent API received for a command, in arrival order (before it handled them). */
+  reportsReceived(commandId: string): Array<TCommandReport['state'] | null>;
   /** Stops every agent process and every engine they started, the server, and removes the work directory. */
   close(): Promise<void>;
 }
 
 /** The agent API routes as the Next.js app mounts them, on a plain Node server (the handlers are Web-standard). */
-function router(deps: AgentHttpDeps & { prisma: PrismaClient }, notifier: NodeCommandNotifier) {
+function router(
+  deps: AgentHttpDeps & { prisma: PrismaClient },
+  notifier: NodeCommandNotifier,
+  onReport: (commandId: string, state: TCommandReport['state'] | null) => void,
+) {
   const http = { ...deps, notifier };
   return async (req: Request): Promise<Response> => {
     const p = new URL(req.url).pathname;
     if (p === AGENT_API_PATHS.commands) return handleCommandPollRequest(http, req);
     if (p === AGENT_API_PATHS.telemetry) return handleTelemetryRequest(deps, req);
     const report = /^\/api\/agent\/v1\/commands\/([^/]+)\/report$/.exec(p);
-    if (report) return handleCommandReportRequest(deps, req, decodeURIComponent(report[1]!));
+    if (report) {
+      const commandId = decodeURIComponent(report[1]!);
+      const body = (await req
+        .clone()
+        .json()
+        .catch(() => null)) as { state?: TCommandReport['state'] } | null;
+      onReport(commandId, body?.state ?? null);
+      return handleCommandReportRequest(deps, req, commandId);
+    }
     if (p === AGENT_API_PATHS.nodeState) return handleNodeStateRequest(deps, req);
     const file = /^\/api\/agent\/v1\/artifacts\/([^/]+)\/files\/(.+)$/.exec(p);
     if (file)
@@ -67,7 +93,7 @@ function router(deps: AgentHttpDeps & { prisma: PrismaClient }, notifier: NodeCo
   };
 }
 
-function startServer(route: (req: Request) => Promise<Response>): Promise<Server> {
+function startServer(route: (req: Request) => Promise<Response>, port = 0): Promise<Server> {
   const srv = createServer((req, res) => {
     void (async () => {
       const chunks: Buffer[] = [];
@@ -98,7 +124,10 @@ function startServer(route: (req: Request) => Promise<Response>): Promise<Server
       res.end();
     })().catch(() => res.destroy());
   });
-  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv)));
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, '127.0.0.1', () => resolve(srv));
+  });
 }
 
 export async function freePort(): Promise<number> {
@@ -117,20 +146,37 @@ export async function startRealAgentHarness(
   const work = mkdtempSync(path.join(tmpdir(), 'fp-real-agent-'));
   const bundle = path.join(work, 'fleetplane-agent.mjs');
   await promisify(execFile)(process.execPath, [path.join(ROOT, 'apps/agent/build.mjs'), '--outfile', bundle]);
-  const server = await startServer(router(deps, notifier));
-  const serverUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const reports = new Map<string, Array<TCommandReport['state'] | null>>();
+  const route = router(deps, notifier, (id, state) => reports.set(id, [...(reports.get(id) ?? []), state]));
+  let server: Server | null = await startServer(route);
+  const port = (server.address() as AddressInfo).port;
+  const serverUrl = `http://127.0.0.1:${port}`;
   const children = new Set<ChildProcess>();
   const engineStateFiles: string[] = [];
+  const stopServer = async () => {
+    const s = server;
+    server = null;
+    if (!s) return;
+    const closed = new Promise((r) => s.close(r));
+    s.closeAllConnections();
+    await closed;
+  };
 
   return {
     work,
     serverUrl,
-    agentDirs(node) {
+    stopServer,
+    async restartServer() {
+      await stopServer();
+      server = await startServer(route, port);
+    },
+    reportsReceived: (id) => reports.get(id) ?? [],
+    agentDirs(node, opts = {}) {
       const base = mkdtempSync(path.join(work, 'agent-'));
       const credential = path.join(base, 'agent.json');
       writeFileSync(
         credential,
-        JSON.stringify({ server: serverUrl, nodeId: node.nodeId, clusterId: node.clusterId, credential: node.credential }),
+        JSON.stringify({ server: opts.server ?? serverUrl, nodeId: node.nodeId, clusterId: node.clusterId, credential: node.credential }),
         { mode: 0o600 },
       );
       engineStateFiles.push(path.join(base, 'engine-state.json'));
@@ -190,7 +236,7 @@ export async function startRealAgentHarness(
           // no engine, or already gone
         }
       }
-      await new Promise((r) => server.close(r));
+      await stopServer();
       await rm(work, { recursive: true, force: true });
     },
   };
@@ -254,4 +300,85 @@ export async function makeStoredArtifact(
     },
   });
   return { id: a.id, digest, revisionId: revision.id, trackedRepoId };
+}
+
+const runtimeStateOf = async (prisma: PrismaClient, nodeId: string) =>
+  (await prisma.node.findUniqueOrThrow({ where: { id: nodeId }, select: { runtimeState: true } })).runtimeState;
+
+export interface RealAgentSetup {
+  deps: AgentHttpDeps & { prisma: PrismaClient };
+  prisma: PrismaClient;
+  /** The agent bundle and the agent API server (set once the file's beforeAll ran). */
+  readonly harness: RealAgentHarness;
+  /** A service context acting as the operator user. */
+  readonly ctx: ServiceContext;
+  /** The user created for each role asked for. */
+  userId(role: 'operator' | 'approver'): string;
+  /** The node's engine and cache state as its agent last reported it. */
+  runtimeOf(nodeId: string): ReturnType<typeof runtimeStateOf>;
+  /** Issues a load_artifact of `artifactId` (the node's launch spec, no bandwidth cap) and waits for its outcome. */
+  loadArtifact(nodeId: string, artifactId: string, timeoutMs?: number): Promise<NodeCommandOutcome>;
+}
+
+/**
+ * The one setup of a test file that drives the real agent: registers the beforeAll (agent bundle build,
+ * agent API server, the users of `roles`, an operator always) and the afterAll that stops every agent,
+ * engine and server and closes the database pools. Call it at the top of the file, before its own hooks.
+ */
+export function useRealAgent(opts: { roles?: Array<'operator' | 'approver'> } = {}): RealAgentSetup {
+  const deps = testDeps();
+  const { prisma } = deps;
+  const notifier = new NodeCommandNotifier(inject('databaseUrl')).start();
+  let harness: RealAgentHarness | undefined;
+  const users = new Map<string, string>();
+  const ready = <T>(v: T | undefined): T => {
+    if (v === undefined) throw new Error('useRealAgent: used before its beforeAll ran');
+    return v;
+  };
+
+  beforeAll(async () => {
+    harness = await startRealAgentHarness(deps, notifier);
+    for (const role of new Set(['operator' as const, ...(opts.roles ?? [])])) {
+      const id = randomUUID();
+      await prisma.user.create({ data: { id, email: `${id}@test.local`, name: role === 'operator' ? 'op' : role, role } });
+      users.set(role, id);
+    }
+  }, 120_000);
+
+  afterAll(async () => {
+    await harness?.close();
+    await notifier.close();
+    await prisma.$disconnect();
+    await deps.pool.end();
+  });
+
+  return {
+    deps,
+    prisma,
+    get harness() {
+      return ready(harness);
+    },
+    get ctx(): ServiceContext {
+      const id = ready(users.get('operator'));
+      return { prisma, actor: { type: 'user', id, label: `${id}@test.local` } };
+    },
+    userId: (role) => ready(users.get(role)),
+    runtimeOf: (nodeId) => runtimeStateOf(prisma, nodeId),
+    async loadArtifact(nodeId, artifactId, timeoutMs = 90_000) {
+      const { id } = await issueNodeCommand(prisma, {
+        nodeId,
+        command: {
+          kind: 'load_artifact',
+          payload: {
+            artifact: await artifactRefFor(prisma, artifactId),
+            launch: await engineLaunchSpecFor(prisma, { nodeId, artifactId }),
+            bandwidthMbps: null,
+          },
+        },
+        origin: 'test',
+        artifactId,
+      });
+      return waitForNodeCommand(prisma, id, { timeoutMs });
+    },
+  };
 }

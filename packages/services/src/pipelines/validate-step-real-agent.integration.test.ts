@@ -2,56 +2,26 @@
 // bundle as a process, over HTTP to the real agent API on the test database) loads the candidate through the
 // artifact route and launches the reference endpoint on it through the node's launch template. The gating
 // suite measures that engine; afterwards the agent loads back what the node served before.
-import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { artifactRefFor } from '../artifacts/artifact-ref';
-import type { ServiceContext } from '../context';
+import { randomBytes } from 'node:crypto';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { updateNodeEngineTemplate } from '../engine/engine-settings.service';
-import { engineLaunchSpecFor } from '../engine/launch-spec.service';
 import { allowLoopbackForTests } from '../network/testing';
-import { NodeCommandNotifier } from '../node-commands/command-notifier';
-import { issueNodeCommand, waitForNodeCommand } from '../node-commands/node-commands.service';
-import {
-  freePort,
-  makeStoredArtifact,
-  referenceEngineTemplate,
-  startRealAgentHarness,
-  until,
-  type RealAgentHarness,
-} from '../node-commands/real-agent-test-support';
-import { makeNode, testDeps } from '../telemetry/test-support';
+import { freePort, makeStoredArtifact, referenceEngineTemplate, until, useRealAgent } from '../node-commands/real-agent-test-support';
+import { makeNode } from '../telemetry/test-support';
 import { syncSuites } from '../validation/suites.service';
 import { executePipelineStep } from './step-runner.service';
 
-const deps = testDeps();
-const { prisma } = deps;
-const notifier = new NodeCommandNotifier(inject('databaseUrl')).start();
+const setup = useRealAgent();
+const { prisma, runtimeOf } = setup;
 const suiteName = `vstage-agent-${randomBytes(3).toString('hex')}`;
 const SERVED = 'flash';
 
-let harness: RealAgentHarness;
-let ctx: ServiceContext;
-
 beforeAll(async () => {
-  harness = await startRealAgentHarness(deps, notifier);
   await allowLoopbackForTests(prisma);
   await syncSuites(prisma, [
     { name: suiteName, version: 1, checks: [{ key: 'endpoint', kind: 'endpoint', required: true, params: {}, thresholds: {} }] } as never,
   ]);
-  const userId = randomUUID();
-  await prisma.user.create({ data: { id: userId, email: `${userId}@test.local`, name: 'op', role: 'operator' } });
-  ctx = { prisma, actor: { type: 'user', id: userId, label: `${userId}@test.local` } };
-}, 120_000);
-
-afterAll(async () => {
-  await harness?.close();
-  await notifier.close();
-  await prisma.$disconnect();
-  await deps.pool.end();
 });
-
-const runtimeOf = async (nodeId: string) =>
-  (await prisma.node.findUniqueOrThrow({ where: { id: nodeId }, select: { runtimeState: true } })).runtimeState;
 
 describe('the validate step with the real agent on the staging node', () => {
   it('loads the candidate through the artifact route, passes the gating suite against its engine, loads back what the node served and proposes the upgrade', async () => {
@@ -70,12 +40,15 @@ describe('the validate step with the real agent on the staging node', () => {
       where: { id: node.nodeId },
       data: { health: 'healthy', lastSeenAt: new Date(), reportIntervalSeconds: 3600 },
     });
-    await updateNodeEngineTemplate(ctx, { nodeId: node.nodeId, engineLaunchTemplate: referenceEngineTemplate(SERVED) });
+    await updateNodeEngineTemplate(setup.ctx, { nodeId: node.nodeId, engineLaunchTemplate: referenceEngineTemplate(SERVED) });
     const config = Buffer.from('{"model_type":"deepseek_v4"}');
-    const serving = await makeStoredArtifact(prisma, harness.work, { 'config.json': config, 'model.safetensors': randomBytes(64 * 1024) });
+    const serving = await makeStoredArtifact(prisma, setup.harness.work, {
+      'config.json': config,
+      'model.safetensors': randomBytes(64 * 1024),
+    });
     const candidate = await makeStoredArtifact(
       prisma,
-      harness.work,
+      setup.harness.work,
       { 'config.json': config, 'model.safetensors': randomBytes(64 * 1024) },
       { trackedRepoId: serving.trackedRepoId },
     );
@@ -83,21 +56,8 @@ describe('the validate step with the real agent on the staging node', () => {
     await prisma.deployment.create({ data: { clusterId: node.clusterId, artifactId: serving.id, state: 'active' } });
 
     // The node serves the cluster's artifact when the step starts, loaded by its agent like any other.
-    const agent = harness.startAgent(harness.agentDirs(node), await freePort());
-    const before = await issueNodeCommand(prisma, {
-      nodeId: node.nodeId,
-      command: {
-        kind: 'load_artifact',
-        payload: {
-          artifact: await artifactRefFor(prisma, serving.id),
-          launch: await engineLaunchSpecFor(prisma, { nodeId: node.nodeId, artifactId: serving.id }),
-          bandwidthMbps: null,
-        },
-      },
-      origin: 'test',
-      artifactId: serving.id,
-    });
-    expect(await waitForNodeCommand(prisma, before.id, { timeoutMs: 90_000 })).toMatchObject({ state: 'succeeded', error: null });
+    const agent = setup.harness.startAgent(setup.harness.agentDirs(node), await freePort());
+    expect(await setup.loadArtifact(node.nodeId, serving.id)).toMatchObject({ state: 'succeeded', error: null });
     await until('the node state to show the serving artifact', async () => {
       const rs = await runtimeOf(node.nodeId);
       return rs?.servedArtifactDigest === serving.digest && rs.engineState === 'ready';

@@ -3,30 +3,17 @@
 // rollout's load_artifact is executed by that agent (download through the artifact route, the reference
 // endpoint relaunched on the new artifact through the node's launch template), and the canary analysis
 // reads the engine samples the agent scraped from the engine's /metrics while requests flow to it.
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createHash, randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
 import type { TRolloutPolicy } from '@fleetplane/contracts';
-import { artifactRefFor } from '../artifacts/artifact-ref';
-import type { ServiceContext } from '../context';
 import { updateNodeEngineTemplate } from '../engine/engine-settings.service';
-import { engineLaunchSpecFor } from '../engine/launch-spec.service';
-import { NodeCommandNotifier } from '../node-commands/command-notifier';
-import { issueNodeCommand, waitForNodeCommand } from '../node-commands/node-commands.service';
-import {
-  freePort,
-  makeStoredArtifact,
-  referenceEngineTemplate,
-  startRealAgentHarness,
-  until,
-  type RealAgentHarness,
-} from '../node-commands/real-agent-test-support';
-import { makeNode, testDeps } from '../telemetry/test-support';
+import { freePort, makeStoredArtifact, referenceEngineTemplate, until, useRealAgent } from '../node-commands/real-agent-test-support';
+import { makeNode } from '../telemetry/test-support';
 import { advanceRollouts } from './rollout-tick.service';
 import { startRollout } from './rollouts.service';
 
-const deps = testDeps();
-const { prisma } = deps;
-const notifier = new NodeCommandNotifier(inject('databaseUrl')).start();
+const setup = useRealAgent({ roles: ['approver'] });
+const { prisma, runtimeOf } = setup;
 const SERVED = 'flash';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
@@ -47,32 +34,6 @@ const policy: TRolloutPolicy = {
   autoRolloutOnApproval: false,
 };
 
-let harness: RealAgentHarness;
-let ctx: ServiceContext;
-let approverId: string;
-
-beforeAll(async () => {
-  harness = await startRealAgentHarness(deps, notifier);
-  const mkUser = async (role: 'operator' | 'approver') => {
-    const id = randomUUID();
-    await prisma.user.create({ data: { id, email: `${id}@test.local`, name: role, role } });
-    return id;
-  };
-  const operatorId = await mkUser('operator');
-  approverId = await mkUser('approver');
-  ctx = { prisma, actor: { type: 'user', id: operatorId, label: `${operatorId}@test.local` } };
-}, 120_000);
-
-afterAll(async () => {
-  await harness?.close();
-  await notifier.close();
-  await prisma.$disconnect();
-  await deps.pool.end();
-});
-
-const runtimeOf = async (nodeId: string) =>
-  (await prisma.node.findUniqueOrThrow({ where: { id: nodeId }, select: { runtimeState: true } })).runtimeState;
-
 describe('a rollout with the real agent on the canary', () => {
   it('the agent loads the new artifact, the canary analysis passes on its scraped engine samples, the rollout succeeds', async () => {
     const node = await makeNode(prisma, 0);
@@ -82,12 +43,18 @@ describe('a rollout with the real agent on the canary', () => {
       data: { health: 'healthy', lastSeenAt: new Date(), reportIntervalSeconds: 2 },
     });
     // TTFT well inside one vLLM bucket (0.1–0.25 s), so a loaded test machine's jitter does not move p99.
-    await updateNodeEngineTemplate(ctx, { nodeId: node.nodeId, engineLaunchTemplate: referenceEngineTemplate(SERVED, { ttftMs: 150 }) });
+    await updateNodeEngineTemplate(setup.ctx, {
+      nodeId: node.nodeId,
+      engineLaunchTemplate: referenceEngineTemplate(SERVED, { ttftMs: 150 }),
+    });
     const config = Buffer.from('{"model_type":"deepseek_v4"}');
-    const before = await makeStoredArtifact(prisma, harness.work, { 'config.json': config, 'model.safetensors': randomBytes(64 * 1024) });
+    const before = await makeStoredArtifact(prisma, setup.harness.work, {
+      'config.json': config,
+      'model.safetensors': randomBytes(64 * 1024),
+    });
     const next = await makeStoredArtifact(
       prisma,
-      harness.work,
+      setup.harness.work,
       { 'config.json': config, 'model.safetensors': randomBytes(64 * 1024) },
       { trackedRepoId: before.trackedRepoId },
     );
@@ -97,21 +64,8 @@ describe('a rollout with the real agent on the canary', () => {
 
     // The node serves the current artifact, loaded by its agent; the agent scrapes the engine's /metrics.
     const port = await freePort();
-    const agent = harness.startAgent(harness.agentDirs(node), port, ['--metrics-url', `http://127.0.0.1:${port}/metrics`]);
-    const first = await issueNodeCommand(prisma, {
-      nodeId: node.nodeId,
-      command: {
-        kind: 'load_artifact',
-        payload: {
-          artifact: await artifactRefFor(prisma, before.id),
-          launch: await engineLaunchSpecFor(prisma, { nodeId: node.nodeId, artifactId: before.id }),
-          bandwidthMbps: null,
-        },
-      },
-      origin: 'test',
-      artifactId: before.id,
-    });
-    expect(await waitForNodeCommand(prisma, first.id, { timeoutMs: 90_000 })).toMatchObject({ state: 'succeeded', error: null });
+    const agent = setup.harness.startAgent(setup.harness.agentDirs(node), port, ['--metrics-url', `http://127.0.0.1:${port}/metrics`]);
+    expect(await setup.loadArtifact(node.nodeId, before.id)).toMatchObject({ state: 'succeeded', error: null });
 
     // Requests to the engine, one at a time, for the whole test (refused while the engine restarts).
     let trafficOn = true;
@@ -139,16 +93,22 @@ describe('a rollout with the real agent on the canary', () => {
           artifactId: next.id,
           artifactDigest: next.digest,
           evidenceDigest,
-          requestedById: ctx.actor.id,
+          requestedById: setup.userId('operator'),
           state: 'approved',
           expiresAt: new Date(Date.now() + 86_400_000),
           decidedAt: new Date(),
         },
       });
       await prisma.approval.create({
-        data: { proposalId: proposal.id, approverId, decision: 'approve', artifactDigest: next.digest, evidenceDigest },
+        data: {
+          proposalId: proposal.id,
+          approverId: setup.userId('approver'),
+          decision: 'approve',
+          artifactDigest: next.digest,
+          evidenceDigest,
+        },
       });
-      const started = await startRollout(ctx, { proposalId: proposal.id });
+      const started = await startRollout(setup.ctx, { proposalId: proposal.id });
       expect(started.steps).toEqual([[node.nodeId]]);
 
       const deadline = Date.now() + 120_000;
