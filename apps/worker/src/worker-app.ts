@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { TQueueName } from '@fleetplane/contracts';
 import { loadConfig, type Logger } from '@fleetplane/config';
-import { createPrismaClient } from '@fleetplane/db';
+import { createPrismaClient, pingDatabase } from '@fleetplane/db';
 import { Redis } from 'ioredis';
 import { ensureJobSchedulers, JobProducer, readRedisSettings, redisConnectionOptions, redisSettingsWarnings } from '@fleetplane/queue';
 import { registerMaintenance } from './processors/maintenance.processor';
@@ -73,7 +73,7 @@ export function buildRegistry(pipeline: PipelineOptions = {}): ProcessorRegistry
 
 export async function startWorkerApp(opts: WorkerAppOptions) {
   const prisma = createPrismaClient(opts.databaseUrl, { max: 5 });
-  await prisma.$queryRaw`SELECT 1`;
+  await pingDatabase(prisma);
   // Built-in validation suites as versioned rows; a changed definition becomes a new version.
   await syncSuites(prisma);
   // Raw telemetry partitions from the previous hour to six hours ahead. Rows never wait for this (they

@@ -1,7 +1,7 @@
 import { betterAuth } from 'better-auth';
 import { prismaAdapter } from 'better-auth/adapters/prisma';
 import { APIError, createAuthMiddleware } from 'better-auth/api';
-import { consumeAccountSignInAttempt } from './account-rate-limit';
+import { consumeAccountSignInAttempt } from './account-rate-limit.sql';
 import { AuditRepository, type PrismaClient } from '@fleetplane/db';
 
 export interface AuthOptions {

@@ -4,6 +4,7 @@ import { apiCostUsd, computeCost, counterDelta, type TApiPrice, type TCostReport
 import type { ServiceContext } from '../context';
 import { notFound } from '../errors';
 import { listApiPrices } from './catalog.service';
+import { clusterFirstSeen, clusterRollupAverages, engineTokenCounters } from './cost.sql';
 
 /**
  * Cost of a cluster over a window from its own telemetry: GPU-hours at the cluster's $/GPU-hour,
@@ -79,27 +80,9 @@ export async function clusterCost(
   const [prices, family, samples, telemetry, firstSeenRows] = await Promise.all([
     listApiPrices(ctx),
     servedFamily(ctx.prisma, cluster.id, cluster.servedModelName),
-    // The last sample before the window too, so the first increase inside it is counted.
-    ctx.prisma.$queryRaw<{ node_id: string; sampled_at: Date; prompt: number | null; generation: number | null }[]>`
-      SELECT node_id, sampled_at, prompt_tokens_total AS prompt, generation_tokens_total AS generation
-        FROM engine_sample WHERE cluster_id = ${cluster.id} AND sampled_at > ${from} AND sampled_at <= ${to}
-      UNION ALL
-      SELECT DISTINCT ON (node_id) node_id, sampled_at, prompt_tokens_total, generation_tokens_total
-        FROM engine_sample WHERE cluster_id = ${cluster.id} AND sampled_at <= ${from}
-       ORDER BY 1, 2`,
-    // Rollups (minute up to a day, hour beyond: they outlive the raw samples), weighted by sample counts.
-    ctx.prisma.$queryRaw<{ util: number | null; power: number | null; gpus: number }[]>`
-      SELECT (SUM(r.utilization_gpu_avg * r.sample_count) / NULLIF(SUM(r.sample_count) FILTER (WHERE r.utilization_gpu_avg IS NOT NULL), 0))::float8 AS util,
-             (SUM(r.power_draw_w_avg * r.sample_count) / NULLIF(SUM(r.sample_count) FILTER (WHERE r.power_draw_w_avg IS NOT NULL), 0))::float8 AS power,
-             COUNT(DISTINCT r.gpu_id)::int AS gpus
-        FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id
-       WHERE n.cluster_id = ${cluster.id} AND r.resolution::text = ${hours <= 24 ? 'minute' : 'hour'} AND r.bucket_start >= ${from} AND r.bucket_start < ${to}`,
-    // When the cluster's GPUs or engines first reported (rollups outlive raw samples; LEAST skips nulls).
-    ctx.prisma.$queryRaw<{ first_seen: Date | null }[]>`
-      SELECT LEAST(
-               (SELECT MIN(sampled_at) FROM engine_sample WHERE cluster_id = ${cluster.id}),
-               (SELECT MIN(r.bucket_start) FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id WHERE n.cluster_id = ${cluster.id})
-             ) AS first_seen`,
+    engineTokenCounters(ctx.prisma, cluster.id, from, to),
+    clusterRollupAverages(ctx.prisma, cluster.id, hours <= 24 ? 'minute' : 'hour', from, to),
+    clusterFirstSeen(ctx.prisma, cluster.id),
   ]);
 
   // GPU-hours count from when Fleetplane first saw the cluster report, not from before it existed here:

@@ -7,9 +7,9 @@ import {
   type AlertCondition,
   type TDesiredEngine,
   type TDriftVerdict,
-  type TEngineCommandForNode,
 } from '@fleetplane/domain';
 import { ARTIFACT_LABEL_SELECT, artifactLabel } from './artifact-label';
+import { latestEngineCommands } from './drift.sql';
 
 /** A report older than this many reporting intervals (at least a minute) is too old to judge drift on. */
 const STALE_INTERVALS = 6;
@@ -39,22 +39,11 @@ export async function evaluateNodeDrift(db: Db, now: Date, nodeIds?: string[]): 
       where: { clusterId: { in: clusterIds }, state: { in: ['active', 'rolling_out'] } },
       select: { clusterId: true, nodeId: true, state: true, startedAt: true, artifact: { select: ARTIFACT_LABEL_SELECT } },
     }),
-    // The newest few engine commands per node are enough: only the latest live one can be the intent.
-    db.$queryRaw<
-      {
-        node_id: string;
-        kind: 'load_artifact' | 'stop_engine';
-        state: TEngineCommandForNode['state'];
-        issued_at: Date;
-        artifact_id: string | null;
-      }[]
-    >`
-      SELECT node_id, kind::text AS kind, state::text AS state, issued_at, artifact_id FROM (
-        SELECT c.*, row_number() OVER (PARTITION BY node_id ORDER BY issued_at DESC) AS rn
-          FROM node_command c
-         WHERE c.node_id = ANY(${nodes.map((n) => n.id)}) AND c.kind IN ('load_artifact', 'stop_engine')
-           AND c.state NOT IN ('failed', 'cancelled', 'expired')
-      ) t WHERE rn = 1`,
+    // Only the latest live engine command of a node can be its intent.
+    latestEngineCommands(
+      db,
+      nodes.map((n) => n.id),
+    ),
   ]);
   const artifactIds = [
     ...new Set(

@@ -5,15 +5,7 @@ import { withAudit } from '../context';
 import { isUniqueViolation } from '../errors';
 import { AgentApiError } from '../shared/agent-api-error';
 import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../shared/secrets';
-
-interface JoinTokenRow {
-  id: string;
-  cluster_id: string;
-  token_prefix: string;
-  expires_at: Date;
-  used_at: Date | null;
-  revoked_at: Date | null;
-}
+import { lockJoinToken } from './enroll.sql';
 
 /**
  * Trades a one-time join token for a node credential. The token row is locked (FOR UPDATE) and every
@@ -31,8 +23,7 @@ export async function enrollNode(
   const actor = { type: 'agent' as const, id: null, label: `agent:${request.hostname}`, ipAddress: meta.ipAddress };
   try {
     return await withAudit({ prisma, actor }, async (tx, audit) => {
-      const [token] = await tx.$queryRaw<JoinTokenRow[]>`
-        SELECT id, cluster_id, token_prefix, expires_at, used_at, revoked_at FROM join_token WHERE token_hash = ${tokenHash} FOR UPDATE`;
+      const token = await lockJoinToken(tx, tokenHash);
       if (!token)
         throw new AgentApiError(
           'unauthorized',

@@ -18,6 +18,8 @@ import type { JobProducer } from '@fleetplane/queue';
 import { newRowId } from '../shared/ids';
 import { addToOutbox, dispatchOutbox } from '../outbox/outbox.service';
 import { loadGpuInputs } from './health-inputs';
+import { openAlertOnce, updateLiveAlerts, writeClusterHealth, writeVerdicts } from './evaluate-health.sql';
+import { tryLockKey } from '../shared/locks.sql';
 import { driftAlertConditions } from '../engine/drift.service';
 
 /** Admin-editable thresholds (JSON, validated strictly); defaults when unset. */
@@ -128,10 +130,7 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
 
   const result = await prisma.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<
-        { locked: boolean }[]
-      >`SELECT pg_try_advisory_xact_lock(hashtext('fleetplane.evaluate-health')) AS locked`;
-      if (!lock?.locked) return null;
+      if (!(await tryLockKey(tx, 'fleetplane.evaluate-health'))) return null;
       await writeHealth(tx, changedGpus, changedNodes, changedClusters);
       return reconcile(tx, conditions, now, opts);
     },
@@ -164,28 +163,20 @@ async function writeHealth(
   nodes: { node: { id: string }; health: { status: HealthStatus; reasons: HealthReason[] } }[],
   clusters: { cluster: { id: string }; status: HealthStatus }[],
 ) {
-  // One statement per table however many rows changed.
-  if (gpus.length > 0) {
-    await tx.$executeRawUnsafe(
-      `UPDATE gpu AS t SET health = v.status::"HealthStatus", health_reasons = v.reasons, updated_at = now()
-         FROM json_to_recordset($1::json) AS v(id text, status text, reasons jsonb) WHERE t.id = v.id`,
-      JSON.stringify(gpus.map((v) => ({ id: v.gpu.id, status: v.health.status, reasons: v.health.reasons }))),
-    );
-  }
-  if (nodes.length > 0) {
-    await tx.$executeRawUnsafe(
-      `UPDATE node AS t SET health = v.status::"HealthStatus", health_reasons = v.reasons, updated_at = now()
-         FROM json_to_recordset($1::json) AS v(id text, status text, reasons jsonb) WHERE t.id = v.id`,
-      JSON.stringify(nodes.map((v) => ({ id: v.node.id, status: v.health.status, reasons: v.health.reasons }))),
-    );
-  }
-  if (clusters.length > 0) {
-    await tx.$executeRawUnsafe(
-      `UPDATE cluster AS t SET health = v.status::"HealthStatus", updated_at = now()
-         FROM json_to_recordset($1::json) AS v(id text, status text) WHERE t.id = v.id`,
-      JSON.stringify(clusters.map((v) => ({ id: v.cluster.id, status: v.status }))),
-    );
-  }
+  await writeVerdicts(
+    tx,
+    'gpu',
+    gpus.map((v) => ({ id: v.gpu.id, status: v.health.status, reasons: v.health.reasons })),
+  );
+  await writeVerdicts(
+    tx,
+    'node',
+    nodes.map((v) => ({ id: v.node.id, status: v.health.status, reasons: v.health.reasons })),
+  );
+  await writeClusterHealth(
+    tx,
+    clusters.map((v) => ({ id: v.cluster.id, status: v.status })),
+  );
 }
 
 async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: EvaluateHealthOptions) {
@@ -211,13 +202,7 @@ async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: 
 
   for (const c of plan.open) {
     const id = newRowId();
-    // ON CONFLICT on the unique active_key: a live alert for this condition can never be duplicated.
-    const inserted = await tx.$executeRaw`
-      INSERT INTO alert (id, fingerprint, active_key, rule, severity, state, title, details, cluster_id, node_id, gpu_id, opened_at, last_seen_at)
-      VALUES (${id}, ${c.fingerprint}, ${c.fingerprint}, ${c.rule}, ${c.severity}::"AlertSeverity", 'open', ${c.title}, ${JSON.stringify(c.details)}::jsonb,
-              ${c.clusterId ?? null}, ${c.nodeId ?? null}, ${c.gpuId ?? null}, ${now}, ${now})
-      ON CONFLICT (active_key) DO NOTHING`;
-    if (inserted === 0) continue;
+    if (!(await openAlertOnce(tx, id, c, now))) continue;
     opened += 1;
     transitions.push({ alertId: id, transition: 'opened' });
     await audit.record(HEALTH_EVALUATOR, {
@@ -244,22 +229,17 @@ async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: 
     }
   }
 
-  if (plan.update.length > 0) {
-    const details = new Map(conditions.map((c) => [c.fingerprint, c.details]));
-    const byId = new Map(active.map((a) => [a.id, a]));
-    await tx.$executeRawUnsafe(
-      `UPDATE alert AS t SET severity = v.severity::"AlertSeverity", last_seen_at = v.seen, details = COALESCE(v.details, t.details)
-         FROM json_to_recordset($1::json) AS v(id text, severity text, seen timestamptz, details jsonb) WHERE t.id = v.id`,
-      JSON.stringify(
-        plan.update.map((u) => ({
-          id: u.id,
-          severity: u.severity,
-          seen: u.lastSeenAt.toISOString(),
-          details: details.get(byId.get(u.id)?.fingerprint ?? '') ?? null,
-        })),
-      ),
-    );
-  }
+  const details = new Map(conditions.map((c) => [c.fingerprint, c.details]));
+  const activeById = new Map(active.map((a) => [a.id, a]));
+  await updateLiveAlerts(
+    tx,
+    plan.update.map((u) => ({
+      id: u.id,
+      severity: u.severity,
+      seen: u.lastSeenAt,
+      details: details.get(activeById.get(u.id)?.fingerprint ?? '') ?? null,
+    })),
+  );
   const escalated = plan.update.filter((u) => u.escalated);
   for (const u of escalated) {
     transitions.push({ alertId: u.id, transition: 'escalated' });

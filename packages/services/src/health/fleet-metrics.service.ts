@@ -5,15 +5,7 @@ import type { PrismaClient } from '@fleetplane/db';
 import { ingestMetrics } from '../telemetry/ingest-metrics';
 import { LIVE_WINDOW_SECONDS } from './fleet-utilisation.service';
 import { registerCostMetrics } from '../capacity/cost-metrics';
-
-interface ClusterRow {
-  name: string;
-  health: string;
-  util: number | null;
-  mem_used: number | null;
-  power: number | null;
-  reporting: number;
-}
+import { liveClusterGauges } from './fleet-metrics.sql';
 
 /**
  * The control plane's Prometheus exposition: fleet gauges computed from the database at scrape time
@@ -29,14 +21,7 @@ export async function renderFleetMetrics(prisma: PrismaClient, now = new Date())
     prisma.node.groupBy({ by: ['health'], _count: { _all: true } }),
     prisma.cluster.groupBy({ by: ['health'], _count: { _all: true } }),
     prisma.alert.groupBy({ by: ['state', 'severity'], where: { state: { in: ['open', 'acknowledged'] } }, _count: { _all: true } }),
-    prisma.$queryRaw<ClusterRow[]>`
-      WITH latest AS (
-        SELECT DISTINCT ON (s.gpu_id) s.gpu_id, s.node_id, s.utilization_gpu_pct, s.memory_used_mib, s.power_draw_w
-          FROM gpu_sample s WHERE s.sampled_at >= ${liveFrom} AND s.sampled_at <= ${liveTo} ORDER BY s.gpu_id, s.sampled_at DESC)
-      SELECT c.name, c.health::text AS health, AVG(l.utilization_gpu_pct)::float8 AS util, SUM(l.memory_used_mib)::float8 AS mem_used,
-             SUM(l.power_draw_w)::float8 AS power, COUNT(l.gpu_id)::int AS reporting
-        FROM cluster c LEFT JOIN node n ON n.cluster_id = c.id LEFT JOIN latest l ON l.node_id = n.id
-       GROUP BY c.id, c.name, c.health`,
+    liveClusterGauges(prisma, liveFrom, liveTo),
   ]);
 
   const registry = new Registry();

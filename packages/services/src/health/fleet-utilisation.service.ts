@@ -1,34 +1,18 @@
 import { HEALTH_STATUSES, type THealthStatus } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { clusterTokensPerSecond, type CounterSample } from '@fleetplane/domain';
+import {
+  clusterMinuteHistory,
+  gpuHealthByCluster,
+  lastTwoEngineScrapes,
+  liveGpuTotalsByCluster,
+  type EngineScrapeRow,
+} from './fleet-utilisation.sql';
 
 /** A GPU counts as reporting when its newest sample is at most this old (a few 10 s agent intervals). */
 export const LIVE_WINDOW_SECONDS = 120;
 /** The overview's sparkline: the last hour of minute rollups. */
 export const HISTORY_MINUTES = 60;
-
-interface LiveRow {
-  cluster_id: string;
-  reporting: number;
-  util_avg: number | null;
-  mem_used: number | null;
-  mem_total: number | null;
-  power: number | null;
-  power_limit: number | null;
-  temp_max: number | null;
-}
-
-interface EngineRow {
-  node_id: string;
-  cluster_id: string;
-  sampled_at: Date;
-  rn: bigint;
-  generation_tokens_total: number | null;
-  prompt_tokens_total: number | null;
-  kv_cache_usage_fraction: number | null;
-  running_requests: number | null;
-  waiting_requests: number | null;
-}
 
 function emptyCounts(): Record<THealthStatus, number> {
   return Object.fromEntries(HEALTH_STATUSES.map((s) => [s, 0])) as Record<THealthStatus, number>;
@@ -56,30 +40,10 @@ export async function fleetUtilisation(ctx: { prisma: PrismaClient }, now = new 
         _count: { select: { nodes: true } },
       },
     }),
-    // Each GPU's newest reading by one index probe (gpu_sample's primary key), not a sort of the whole
-    // window: at 8,000 GPUs the window holds ~96,000 rows (measured 290 ms -> 100 ms on a loaded machine).
-    prisma.$queryRaw<LiveRow[]>`
-      SELECT n.cluster_id, COUNT(*)::int AS reporting, AVG(l.utilization_gpu_pct)::float8 AS util_avg,
-             SUM(l.memory_used_mib)::float8 AS mem_used, SUM(l.memory_total_mib)::float8 AS mem_total,
-             SUM(l.power_draw_w)::float8 AS power, SUM(l.power_limit_w)::float8 AS power_limit, MAX(l.temperature_c)::float8 AS temp_max
-        FROM gpu g JOIN node n ON n.id = g.node_id CROSS JOIN LATERAL (
-          SELECT s.utilization_gpu_pct, s.memory_used_mib, s.memory_total_mib, s.power_draw_w, s.power_limit_w, s.temperature_c
-            FROM gpu_sample s WHERE s.gpu_id = g.id AND s.sampled_at >= ${liveFrom} AND s.sampled_at <= ${now}
-           ORDER BY s.sampled_at DESC LIMIT 1) l
-       GROUP BY n.cluster_id`,
-    prisma.$queryRaw<{ cluster_id: string; health: THealthStatus; count: number }[]>`
-      SELECT n.cluster_id, g.health::text AS health, COUNT(*)::int AS count FROM gpu g JOIN node n ON n.id = g.node_id GROUP BY 1, 2`,
-    prisma.$queryRaw<EngineRow[]>`
-      SELECT * FROM (
-        SELECT node_id, cluster_id, sampled_at, generation_tokens_total, prompt_tokens_total, kv_cache_usage_fraction,
-               running_requests, waiting_requests, ROW_NUMBER() OVER (PARTITION BY node_id ORDER BY sampled_at DESC) AS rn
-          FROM engine_sample WHERE sampled_at >= ${liveFrom} AND sampled_at <= ${now}) t
-       WHERE rn <= 2`,
-    // The per-cluster minute rollup (written by the rollup run), not every GPU's minute rows.
-    prisma.$queryRaw<{ cluster_id: string; bucket_start: Date; util: number | null; power: number | null }[]>`
-      SELECT cluster_id, bucket_start, utilization_gpu_avg AS util, power_draw_w AS power
-        FROM cluster_rollup WHERE resolution = 'minute' AND bucket_start >= ${historyFrom}
-       ORDER BY bucket_start`,
+    liveGpuTotalsByCluster(prisma, liveFrom, now),
+    gpuHealthByCluster(prisma),
+    lastTwoEngineScrapes(prisma, liveFrom, now),
+    clusterMinuteHistory(prisma, historyFrom),
   ]);
 
   const liveBy = new Map(live.map((r) => [r.cluster_id, r]));
@@ -89,9 +53,9 @@ export async function fleetUtilisation(ctx: { prisma: PrismaClient }, now = new 
     counts[r.health] += r.count;
     healthBy.set(r.cluster_id, counts);
   }
-  const engineBy = new Map<string, Map<string, EngineRow[]>>();
+  const engineBy = new Map<string, Map<string, EngineScrapeRow[]>>();
   for (const r of engine) {
-    const nodes = engineBy.get(r.cluster_id) ?? new Map<string, EngineRow[]>();
+    const nodes = engineBy.get(r.cluster_id) ?? new Map<string, EngineScrapeRow[]>();
     const list = nodes.get(r.node_id) ?? [];
     list.push(r);
     nodes.set(r.node_id, list);
@@ -109,8 +73,8 @@ export async function fleetUtilisation(ctx: { prisma: PrismaClient }, now = new 
     const gpusByHealth = healthBy.get(c.id) ?? emptyCounts();
     const nodes = [...(engineBy.get(c.id)?.values() ?? [])];
     // Newest first per node: [0] is the newest scrape, [1] the one before.
-    const pair = (rows: EngineRow[], key: 'generation_tokens_total' | 'prompt_tokens_total') => {
-      const sample = (r: EngineRow | undefined): CounterSample | null => (r ? { sampledAt: r.sampled_at, value: r[key] } : null);
+    const pair = (rows: EngineScrapeRow[], key: 'generation_tokens_total' | 'prompt_tokens_total') => {
+      const sample = (r: EngineScrapeRow | undefined): CounterSample | null => (r ? { sampledAt: r.sampled_at, value: r[key] } : null);
       return { prev: sample(rows[1]), next: sample(rows[0]) };
     };
     const newest = nodes.map((rows) => rows[0]!).filter(Boolean);

@@ -7,26 +7,12 @@ import {
   type THealthStatus,
 } from '@fleetplane/contracts';
 import { MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
-import { Prisma, type PrismaClient } from '@fleetplane/db';
+import type { PrismaClient } from '@fleetplane/db';
 import type { HealthReason } from '@fleetplane/domain';
 import { notFound } from '../errors';
+import { clusterGridPage, newestSamplesOf, type LatestSampleRow } from './gpu-views.sql';
 
-interface LatestRow {
-  gpu_id: string;
-  sampled_at: Date;
-  utilization_gpu_pct: number | null;
-  memory_used_mib: number | null;
-  memory_total_mib: number | null;
-  temperature_c: number | null;
-  power_draw_w: number | null;
-  power_limit_w: number | null;
-  clocks_event_reasons: bigint | null;
-  ecc_corrected_volatile: bigint | null;
-  ecc_uncorrected_volatile: bigint | null;
-  sm_clock_mhz: number | null;
-}
-
-function latestView(r: LatestRow | undefined) {
+function latestView(r: LatestSampleRow | undefined) {
   if (!r) return null;
   return {
     sampledAt: r.sampled_at,
@@ -45,15 +31,11 @@ function latestView(r: LatestRow | undefined) {
 
 const reasons = (v: unknown) => (Array.isArray(v) ? (v as HealthReason[]) : []);
 
-async function latestSamples(prisma: PrismaClient, gpuIds: string[]): Promise<Map<string, LatestRow>> {
+async function latestSamples(prisma: PrismaClient, gpuIds: string[]): Promise<Map<string, LatestSampleRow>> {
   if (gpuIds.length === 0) return new Map();
   // The newest reading not in the future (beyond the skew tolerance), as health evaluation reads it.
   const newestAllowed = new Date(Date.now() + MAX_CLOCK_SKEW_SECONDS * 1000);
-  const rows = await prisma.$queryRaw<LatestRow[]>`
-    SELECT s.gpu_id, s.sampled_at, s.utilization_gpu_pct, s.memory_used_mib, s.memory_total_mib, s.temperature_c, s.power_draw_w,
-           s.power_limit_w, s.clocks_event_reasons, s.ecc_corrected_volatile, s.ecc_uncorrected_volatile, s.sm_clock_mhz
-      FROM unnest(${gpuIds}::text[]) AS ids(id) CROSS JOIN LATERAL (
-        SELECT * FROM gpu_sample s WHERE s.gpu_id = ids.id AND s.sampled_at <= ${newestAllowed} ORDER BY s.sampled_at DESC LIMIT 1) s`;
+  const rows = await newestSamplesOf(prisma, gpuIds, newestAllowed);
   return new Map(rows.map((r) => [r.gpu_id, r]));
 }
 
@@ -71,27 +53,18 @@ export async function clusterGpuGrid(ctx: { prisma: PrismaClient }, input: TClus
   const cluster = await ctx.prisma.cluster.findUnique({ where: { id: clusterId }, select: { id: true, name: true, health: true } });
   if (!cluster) throw notFound('Cluster', clusterId);
 
-  const healthFilter = health && health.length > 0 ? health : null;
-  const search = hostname ? hostname.toLowerCase() : null;
-  const matching = Prisma.sql`n.cluster_id = ${clusterId}
-         AND (${search}::text IS NULL OR strpos(lower(n.hostname), ${search}::text) > 0)
-         AND (${healthFilter}::text[] IS NULL OR n.health::text = ANY(${healthFilter}::text[])
-              OR EXISTS (SELECT 1 FROM gpu g WHERE g.node_id = n.id AND g.health::text = ANY(${healthFilter}::text[])))`;
-  const [nodeCounts, gpuCounts, [{ total } = { total: 0 }], pageRows] = await Promise.all([
-    ctx.prisma.$queryRaw<{ health: THealthStatus; count: number }[]>`
-      SELECT health::text AS health, COUNT(*)::int AS count FROM node WHERE cluster_id = ${clusterId} GROUP BY 1`,
-    ctx.prisma.$queryRaw<{ health: THealthStatus; count: number }[]>`
-      SELECT g.health::text AS health, COUNT(*)::int AS count FROM gpu g JOIN node n ON n.id = g.node_id
-       WHERE n.cluster_id = ${clusterId} GROUP BY 1`,
-    ctx.prisma.$queryRaw<{ total: number }[]>`SELECT COUNT(*)::int AS total FROM node n WHERE ${matching}`,
-    // Worst first: what an operator opens the page for is on page one.
-    ctx.prisma.$queryRaw<{ id: string }[]>`
-      SELECT n.id FROM node n WHERE ${matching}
-       ORDER BY CASE n.health WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'offline' THEN 2 WHEN 'unknown' THEN 3 ELSE 4 END,
-                n.hostname, n.id
-       LIMIT ${pageSize} OFFSET ${(page - 1) * pageSize}`,
-  ]);
-  const ids = pageRows.map((r) => r.id);
+  const {
+    nodeCounts,
+    gpuCounts,
+    total,
+    nodeIds: ids,
+  } = await clusterGridPage(ctx.prisma, {
+    clusterId,
+    search: hostname ? hostname.toLowerCase() : null,
+    health: health && health.length > 0 ? health : null,
+    limit: pageSize,
+    offset: (page - 1) * pageSize,
+  });
   const nodes = await ctx.prisma.node.findMany({
     where: { id: { in: ids } },
     select: {

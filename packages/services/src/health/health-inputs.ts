@@ -1,6 +1,7 @@
 import type { HealthStatus as DbHealthStatus, PrismaClient } from '@fleetplane/db';
 import { MAX_CLOCK_SKEW_SECONDS } from '@fleetplane/contracts';
 import { unreportedReading, type GpuReading, type THealthThresholds, type XidObservation } from '@fleetplane/domain';
+import { eccChangePoints, gpuXidsSince, newestSampleOfEveryGpu, type GpuSampleRow } from './health-inputs.sql';
 
 export interface GpuHealthInput {
   id: string;
@@ -17,30 +18,9 @@ export interface GpuHealthInput {
   xids: XidObservation[];
 }
 
-interface LatestRow {
-  gpu_id: string;
-  sampled_at: Date;
-  utilization_gpu_pct: number | null;
-  utilization_memory_pct: number | null;
-  memory_used_mib: number | null;
-  memory_total_mib: number | null;
-  temperature_c: number | null;
-  power_draw_w: number | null;
-  power_limit_w: number | null;
-  sm_clock_mhz: number | null;
-  ecc_corrected_volatile: bigint | null;
-  ecc_uncorrected_volatile: bigint | null;
-  clocks_event_reasons: bigint | null;
-  remapped_rows_correctable: number | null;
-  remapped_rows_uncorrectable: number | null;
-  remapped_rows_pending: boolean | null;
-  remapped_rows_failure: boolean | null;
-  error_states: Array<{ field: string; marker: string }> | null;
-}
-
 const num = (v: bigint | number | null) => (v === null ? null : Number(v));
 
-function reading(r: LatestRow, uuid: string, index: number, name: string): GpuReading {
+function reading(r: GpuSampleRow, uuid: string, index: number, name: string): GpuReading {
   return {
     sampledAt: r.sampled_at,
     uuid,
@@ -105,17 +85,9 @@ export async function loadGpuInputs(prisma: PrismaClient, now: Date, t: THealthT
   // refused such batches) must not stay "latest" and freeze the verdict until its date.
   const newestAllowed = new Date(now.getTime() + MAX_CLOCK_SKEW_SECONDS * 1000);
   const [latest, ecc, xids] = await Promise.all([
-    prisma.$queryRaw<LatestRow[]>`
-      SELECT s.* FROM gpu g CROSS JOIN LATERAL (
-        SELECT * FROM gpu_sample s WHERE s.gpu_id = g.id AND s.sampled_at <= ${newestAllowed} ORDER BY s.sampled_at DESC LIMIT 1) s`,
-    prisma.$queryRaw<{ gpu_id: string; sampled_at: Date; ecc_corrected_volatile: bigint }[]>`
-      SELECT gpu_id, sampled_at, ecc_corrected_volatile FROM (
-        SELECT gpu_id, sampled_at, ecc_corrected_volatile,
-               lag(ecc_corrected_volatile) OVER (PARTITION BY gpu_id ORDER BY sampled_at) AS prev
-          FROM gpu_sample WHERE sampled_at >= ${eccFrom} AND sampled_at <= ${newestAllowed} AND ecc_corrected_volatile IS NOT NULL) t
-       WHERE prev IS NULL OR prev <> ecc_corrected_volatile`,
-    prisma.$queryRaw<{ gpu_id: string; occurred_at: Date; xid: number; message: string }[]>`
-      SELECT gpu_id, occurred_at, xid, message FROM xid_event WHERE occurred_at >= ${xidFrom} AND gpu_id IS NOT NULL`,
+    newestSampleOfEveryGpu(prisma, newestAllowed),
+    eccChangePoints(prisma, eccFrom, newestAllowed),
+    gpuXidsSince(prisma, xidFrom),
   ]);
   const latestByGpu = new Map(latest.map((r) => [r.gpu_id, r]));
   const eccByGpu = new Map<string, typeof ecc>();

@@ -9,10 +9,11 @@ import {
 import { ClusterRepository, SiteRepository } from '@fleetplane/db';
 import { withAudit, type ServiceContext } from '../context';
 import { conflict, invalid, isUniqueViolation, notFound, precondition } from '../errors';
+import { listClusterOverview } from './clusters.sql';
 
 export async function listClusters(ctx: Pick<ServiceContext, 'prisma'>, input: TClusterListInput) {
   const q = ZClusterListInput.parse(input);
-  const { items, total } = await new ClusterRepository(ctx.prisma).list({
+  const { items, total } = await listClusterOverview(ctx.prisma, {
     skip: (q.page - 1) * q.pageSize,
     take: q.pageSize,
     sortBy: q.sortBy,
@@ -26,7 +27,7 @@ export async function listClusters(ctx: Pick<ServiceContext, 'prisma'>, input: T
 export async function getCluster(ctx: Pick<ServiceContext, 'prisma'>, id: string) {
   const cluster = await new ClusterRepository(ctx.prisma).get(id);
   if (!cluster) throw notFound('Cluster', id);
-  const { items } = await new ClusterRepository(ctx.prisma).list({ skip: 0, take: 1, sortBy: 'name', sortDir: 'asc', ids: [id] });
+  const { items } = await listClusterOverview(ctx.prisma, { skip: 0, take: 1, sortBy: 'name', sortDir: 'asc', ids: [id] });
   return { ...cluster, gpuHourlyCostUsd: cluster.gpuHourlyCostUsd.toNumber(), summary: items[0]! };
 }
 

@@ -1,10 +1,22 @@
 import { ZCreateGpuInput, ZUpdateGpuInput, type TCreateGpuInput, type TUpdateGpuInput } from '@fleetplane/contracts';
-import { GpuRepository, NodeRepository } from '@fleetplane/db';
+import { NodeRepository, type Db } from '@fleetplane/db';
 import { withAudit, type ServiceContext } from '../context';
 import { conflict, invalid, isUniqueViolation, notFound } from '../errors';
 
+// The GPU page's and the audit record's view of a GPU: the row with its node and cluster names.
+function findGpu(db: Db, id: string) {
+  return db.gpu.findUnique({
+    where: { id },
+    include: { node: { select: { id: true, hostname: true, clusterId: true, cluster: { select: { name: true } } } } },
+  });
+}
+
+function gpuAtIndex(db: Db, nodeId: string, index: number) {
+  return db.gpu.findFirst({ where: { nodeId, index } });
+}
+
 export async function getGpu(ctx: Pick<ServiceContext, 'prisma'>, id: string) {
-  const gpu = await new GpuRepository(ctx.prisma).get(id);
+  const gpu = await findGpu(ctx.prisma, id);
   if (!gpu) throw notFound('GPU', id);
   return gpu;
 }
@@ -13,11 +25,9 @@ export async function createGpu(ctx: ServiceContext, input: TCreateGpuInput) {
   const data = ZCreateGpuInput.parse(input);
   try {
     return await withAudit(ctx, async (tx, audit) => {
-      const repo = new GpuRepository(tx);
       if (!(await new NodeRepository(tx).get(data.nodeId))) throw invalid('Choose an existing node', 'nodeId');
-      if (await repo.findByNodeIndex(data.nodeId, data.index))
-        throw conflict(`This node already has a GPU at index ${data.index}`, 'index');
-      const gpu = await repo.create(data);
+      if (await gpuAtIndex(tx, data.nodeId, data.index)) throw conflict(`This node already has a GPU at index ${data.index}`, 'index');
+      const gpu = await tx.gpu.create({ data });
       await audit({ action: 'gpu.create', targetType: 'gpu', targetId: gpu.id, after: gpu });
       return { id: gpu.id, uuid: gpu.uuid };
     });
@@ -30,12 +40,11 @@ export async function createGpu(ctx: ServiceContext, input: TCreateGpuInput) {
 export async function updateGpu(ctx: ServiceContext, input: TUpdateGpuInput) {
   const { id, data } = ZUpdateGpuInput.parse(input);
   return withAudit(ctx, async (tx, audit) => {
-    const repo = new GpuRepository(tx);
-    const before = await repo.get(id);
+    const before = await findGpu(tx, id);
     if (!before) throw notFound('GPU', id);
-    const clash = await repo.findByNodeIndex(before.nodeId, data.index);
+    const clash = await gpuAtIndex(tx, before.nodeId, data.index);
     if (clash && clash.id !== id) throw conflict(`This node already has a GPU at index ${data.index}`, 'index');
-    const after = await repo.update(id, data);
+    const after = await tx.gpu.update({ where: { id }, data });
     await audit({ action: 'gpu.update', targetType: 'gpu', targetId: id, before, after });
     return { id: after.id, uuid: after.uuid };
   });
@@ -43,10 +52,9 @@ export async function updateGpu(ctx: ServiceContext, input: TUpdateGpuInput) {
 
 export function deleteGpu(ctx: ServiceContext, id: string) {
   return withAudit(ctx, async (tx, audit) => {
-    const repo = new GpuRepository(tx);
-    const before = await repo.get(id);
+    const before = await findGpu(tx, id);
     if (!before) throw notFound('GPU', id);
-    await repo.delete(id);
+    await tx.gpu.delete({ where: { id } });
     await audit({ action: 'gpu.delete', targetType: 'gpu', targetId: id, before });
     return { id };
   });

@@ -23,3 +23,9 @@ export async function lockKey(tx: Db, key: string): Promise<void> {
   // ::text because Prisma cannot read the void that pg_advisory_xact_lock returns.
   await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${key}))::text`;
 }
+
+/** Like lockKey, but false at once when another transaction holds the key (a run already under way is left to finish alone). */
+export async function tryLockKey(tx: Db, key: string): Promise<boolean> {
+  const [row] = await tx.$queryRaw<{ locked: boolean }[]>`SELECT pg_try_advisory_xact_lock(hashtext(${key})) AS locked`;
+  return row?.locked === true;
+}
