@@ -11,6 +11,7 @@ import { authenticateAgent } from '../telemetry/ingest.service';
 import type { AgentHttpDeps } from '../telemetry/agent-http';
 import { nodeCommandNotifier, type NodeCommandNotifier } from './command-notifier';
 import { pollNodeCommands, reportNodeCommand } from './agent-commands.service';
+import { connectionStringOf } from '../telemetry/telemetry-pool.sql';
 
 /** A report carries a small result (engine ready info, cache figures); anything near this is not one. */
 export const MAX_COMMAND_REPORT_BODY_BYTES = 256 * 1024;
@@ -33,7 +34,7 @@ async function identify(deps: AgentHttpDeps, req: Request) {
 
 function notifierFor(deps: AgentCommandsHttpDeps): NodeCommandNotifier {
   if (deps.notifier) return deps.notifier;
-  const url = (deps.pool as unknown as { options: { connectionString?: string } }).options.connectionString;
+  const url = connectionStringOf(deps.pool);
   if (!url) throw new Error('The agent API pool has no connection string to listen on');
   return nodeCommandNotifier(url, deps.log);
 }

@@ -1,66 +1,42 @@
-// Commands to nodes, agent side: the long poll and the reports, on the ingest pool with plain SQL (a
+// Commands to nodes, agent side: the long poll and the reports, on the ingest pool (statements in agent-commands.sql.ts; a
 // thousand idle agents keep a request open each; none of them holds a database connection while it waits:
 // they wait on the process's one LISTEN connection, command-notifier.ts).
-import type pg from 'pg';
 import {
   ZDeliveredCommand,
   type TCommandPollResponse,
   type TCommandReport,
   type TCommandReportResponse,
   type TDeliveredCommand,
-  type TNodeCommandState,
 } from '@fleetplane/contracts';
-import { decideReport, planPoll, MAX_COMMANDS_PER_POLL } from '@fleetplane/domain';
+import { decideReport, planPoll } from '@fleetplane/domain';
 import { AgentApiError } from '../shared/agent-api-error';
 import type { AgentIdentity } from '../telemetry/ingest.service';
-import { NODE_COMMAND_CHANNEL, nodeCommandNotifyPayload, type NodeCommandNotifier } from './command-notifier';
+import { withPoolTransaction, type TelemetryPool } from '../telemetry/telemetry-pool.sql';
+import {
+  lockCommandForReport,
+  markDelivered,
+  markExpiredOnLateReport,
+  markFinished,
+  markStarted,
+  readOpenCommands,
+  recordHeartbeat,
+  type OpenCommandRow,
+} from './agent-commands.sql';
+import { notifyNodeCommandOnPool } from './command-channel.sql';
+import type { NodeCommandNotifier } from './command-notifier';
 
 const UNAUTHORIZED = 'This node credential is unknown or was revoked. Re-enroll the node with a new join token.';
 const NOT_FOUND = 'This node has no such command.';
 
-interface OpenRow {
-  id: string;
-  kind: string;
-  state: TNodeCommandState;
-  payload: unknown;
-  issued_ms: number;
-  deadline_ms: number;
-  deliveries: number;
+async function readOpen(pool: TelemetryPool, who: AgentIdentity, now: Date): Promise<OpenCommandRow[]> {
+  // The credential is re-checked in the same statement that reads the commands: a revoked credential stops
+  // seeing commands the moment the revocation commits (authenticateAgent caches only who it is).
+  const { live, commands } = await readOpenCommands(pool, { nodeId: who.nodeId, credentialId: who.credentialId, now });
+  if (!live) throw new AgentApiError('unauthorized', UNAUTHORIZED);
+  return commands;
 }
 
-// The credential is re-checked in the same statement that reads the commands: a revoked credential stops
-// seeing commands the moment the revocation commits (authenticateAgent caches only who it is).
-const OPEN_SQL = {
-  name: 'fp-commands-open',
-  text: `SELECT (SELECT revoked_at IS NULL FROM node_credential WHERE id = $2) AS live,
-                COALESCE((SELECT json_agg(c ORDER BY c.issued_ms, c.id) FROM (
-                  SELECT id, kind, state, payload, deliveries,
-                         (extract(epoch FROM issued_at) * 1000)::float8 AS issued_ms,
-                         (extract(epoch FROM deadline_at) * 1000)::float8 AS deadline_ms
-                    FROM node_command
-                   WHERE node_id = $1 AND state IN ('queued', 'delivered', 'running') AND deadline_at > $3
-                   ORDER BY issued_at, id
-                   LIMIT ${MAX_COMMANDS_PER_POLL}) c), '[]'::json) AS commands`,
-};
-
-// Only still-queued rows change: two polls at once (they should not happen) count each delivery once.
-const DELIVER_SQL = {
-  name: 'fp-commands-deliver',
-  text: `UPDATE node_command SET state = 'delivered', deliveries = deliveries + 1, delivered_at = $3
-          WHERE node_id = $1 AND id = ANY($2::text[]) AND state = 'queued'
-      RETURNING id, deliveries`,
-};
-
-async function readOpen(pool: pg.Pool, who: AgentIdentity, now: Date): Promise<OpenRow[]> {
-  const { rows } = await pool.query<{ live: boolean | null; commands: OpenRow[] }>({
-    ...OPEN_SQL,
-    values: [who.nodeId, who.credentialId, now],
-  });
-  if (!rows[0]?.live) throw new AgentApiError('unauthorized', UNAUTHORIZED);
-  return rows[0].commands;
-}
-
-function toDelivered(row: OpenRow): TDeliveredCommand {
+function toDelivered(row: OpenCommandRow): TDeliveredCommand {
   return ZDeliveredCommand.parse({
     id: row.id,
     issuedAt: new Date(row.issued_ms).toISOString(),
@@ -72,7 +48,7 @@ function toDelivered(row: OpenRow): TDeliveredCommand {
 }
 
 export interface PollDeps {
-  pool: pg.Pool;
+  pool: TelemetryPool;
   notifier: NodeCommandNotifier;
   now?: () => Date;
 }
@@ -108,11 +84,7 @@ export async function pollNodeCommands(
       if (plan.respondNow) {
         const byId = new Map(open.map((r) => [r.id, r]));
         if (plan.deliver.length > 0) {
-          const { rows } = await deps.pool.query<{ id: string; deliveries: number }>({
-            ...DELIVER_SQL,
-            values: [who.nodeId, plan.deliver, now],
-          });
-          for (const r of rows) {
+          for (const r of await markDelivered(deps.pool, who.nodeId, plan.deliver, now)) {
             const row = byId.get(r.id);
             if (row) {
               row.deliveries = r.deliveries;
@@ -130,87 +102,48 @@ export async function pollNodeCommands(
   }
 }
 
-const REPORT_READ_SQL = {
-  name: 'fp-commands-report-read',
-  text: `SELECT (SELECT revoked_at IS NULL FROM node_credential WHERE id = $3) AS live,
-                (SELECT row_to_json(c) FROM (
-                   SELECT state, (extract(epoch FROM deadline_at) * 1000)::float8 AS deadline_ms
-                     FROM node_command WHERE id = $1 AND node_id = $2 FOR UPDATE) c) AS command`,
-};
-
 /**
  * POST commands/<id>/report. A command of another node is answered exactly like one that does not exist.
  * The first terminal outcome wins; reports on a finished command change nothing and answer its state, so
  * an agent learns that its command was cancelled or expired and stops.
  */
 export async function reportNodeCommand(
-  pool: pg.Pool,
+  pool: TelemetryPool,
   who: AgentIdentity,
   commandId: string,
   report: TCommandReport,
   now = new Date(),
 ): Promise<TCommandReportResponse> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rows } = await client.query<{ live: boolean | null; command: { state: TNodeCommandState; deadline_ms: number } | null }>({
-      ...REPORT_READ_SQL,
-      values: [commandId, who.nodeId, who.credentialId],
+  return withPoolTransaction(pool, async (client) => {
+    const { live, command: current } = await lockCommandForReport(client, {
+      commandId,
+      nodeId: who.nodeId,
+      credentialId: who.credentialId,
     });
-    if (!rows[0]?.live) throw new AgentApiError('unauthorized', UNAUTHORIZED);
-    const current = rows[0].command;
+    if (!live) throw new AgentApiError('unauthorized', UNAUTHORIZED);
     if (!current) throw new AgentApiError('not_found', NOT_FOUND);
     const decision = decideReport({ state: current.state, deadlineAt: new Date(current.deadline_ms) }, report.state, now);
     switch (decision.action) {
       case 'ignore':
         break;
       case 'start':
-        await client.query(
-          `UPDATE node_command SET state = 'running', started_at = $2, heartbeat_at = $2, progress = $3::jsonb,
-                  delivered_at = COALESCE(delivered_at, $2), deliveries = GREATEST(deliveries, 1)
-            WHERE id = $1`,
-          [commandId, now, JSON.stringify(report.state === 'running' ? report.progress : null)],
-        );
+        await markStarted(client, commandId, now, report.state === 'running' ? report.progress : null);
         break;
       case 'heartbeat':
-        await client.query(`UPDATE node_command SET heartbeat_at = $2, progress = $3::jsonb WHERE id = $1`, [
-          commandId,
-          now,
-          JSON.stringify(report.state === 'running' ? report.progress : null),
-        ]);
+        await recordHeartbeat(client, commandId, now, report.state === 'running' ? report.progress : null);
         break;
       case 'finish': {
         const result = report.state === 'succeeded' ? report.result : report.state === 'failed' ? (report.result ?? null) : null;
         const error = report.state === 'failed' ? report.error : null;
-        await client.query(
-          `UPDATE node_command SET state = $2::"NodeCommandState", result = $3::jsonb, error = $4, finished_at = $5, heartbeat_at = $5,
-                  started_at = COALESCE(started_at, $5), delivered_at = COALESCE(delivered_at, $5), deliveries = GREATEST(deliveries, 1)
-            WHERE id = $1`,
-          [commandId, decision.to, result === null ? null : JSON.stringify(result), error, now],
-        );
-        await client.query('SELECT pg_notify($1, $2)', [
-          NODE_COMMAND_CHANNEL,
-          nodeCommandNotifyPayload(false, who.nodeId, commandId, decision.to),
-        ]);
+        await markFinished(client, commandId, { state: decision.to, result, error }, now);
+        await notifyNodeCommandOnPool(client, false, who.nodeId, commandId, decision.to);
         break;
       }
       case 'expire':
-        await client.query(
-          `UPDATE node_command SET state = 'expired', finished_at = $2, error = 'Expired at its deadline; the late report was ignored' WHERE id = $1`,
-          [commandId, now],
-        );
-        await client.query('SELECT pg_notify($1, $2)', [
-          NODE_COMMAND_CHANNEL,
-          nodeCommandNotifyPayload(true, who.nodeId, commandId, 'expired'),
-        ]);
+        await markExpiredOnLateReport(client, commandId, now);
+        await notifyNodeCommandOnPool(client, true, who.nodeId, commandId, 'expired');
         break;
     }
-    await client.query('COMMIT');
     return { state: decision.to };
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -3,21 +3,10 @@
 // once without polling the table. One dedicated connection per process; if it drops, waiters fall back to
 // a short poll until it is back, and every waiter is woken on reconnect (notifications sent while it was
 // down are lost, so everyone re-reads).
-import pg from 'pg';
-
-export const NODE_COMMAND_CHANNEL = 'fleetplane_node_command';
+import { listenForCommandChanges, newCommandListenerConnection, type CommandListenerConnection } from './command-channel.sql';
 
 /** While the listener is down, waiters re-read this often instead of waiting for a notification. */
 export const FALLBACK_POLL_MS = 2_000;
-
-/**
- * The NOTIFY payload: `<agent-visible 0|1>|<nodeId>|<commandId>|<state>`. Agent-visible changes (a new or
- * re-queued command, a cancel, an expiry, a sweeper failure) wake the node's long poll; the agent's own
- * reports do not (it knows), but they wake whoever waits for that command's outcome.
- */
-export function nodeCommandNotifyPayload(agentVisible: boolean, nodeId: string, commandId: string, state: string): string {
-  return `${agentVisible ? 1 : 0}|${nodeId}|${commandId}|${state}`;
-}
 
 function parsePayload(payload: string | undefined): { agentVisible: boolean; nodeId: string; commandId: string; state: string } | null {
   if (!payload) return null;
@@ -70,7 +59,7 @@ class Watch implements CommandWatch {
 }
 
 export class NodeCommandNotifier {
-  private client: pg.Client | null = null;
+  private client: CommandListenerConnection | null = null;
   private listening = false;
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
@@ -101,11 +90,7 @@ export class NodeCommandNotifier {
   private async connect(): Promise<void> {
     this.retryTimer = null;
     if (this.closed) return;
-    const client = new pg.Client({
-      connectionString: this.connectionString,
-      application_name: 'fleetplane-command-listener',
-      keepAlive: true,
-    });
+    const client = newCommandListenerConnection(this.connectionString);
     this.client = client;
     const lost = (err?: Error) => {
       if (this.client !== client) return;
@@ -130,8 +115,7 @@ export class NodeCommandNotifier {
       this.fireAll(this.byCommand.get(n.commandId));
     });
     try {
-      await client.connect();
-      await client.query(`LISTEN ${NODE_COMMAND_CHANNEL}`);
+      await listenForCommandChanges(client);
       if (this.client !== client) return;
       this.listening = true;
       this.retryMs = 500;

@@ -23,7 +23,9 @@ import {
 import { withAudit, type ServiceContext } from '../context';
 import { conflict, invalid, notFound } from '../errors';
 import { newRowId } from '../shared/ids';
-import { anyNodeCommandNotifier, NODE_COMMAND_CHANNEL, nodeCommandNotifyPayload } from './command-notifier';
+import { anyNodeCommandNotifier } from './command-notifier';
+import { notifyNodeCommand } from './command-channel.sql';
+import { insertNodeCommandOnce } from './node-commands.sql';
 
 export interface IssueNodeCommandInput {
   nodeId: string;
@@ -39,11 +41,6 @@ export interface IssueNodeCommandInput {
   /** Who the audit record names; defaults to the issuing user, else the system under the origin's name. */
   actor?: AuditActor;
   now?: Date;
-}
-
-/** Sends the change to the listeners when the surrounding transaction commits (NOTIFY is transactional). */
-export async function notifyNodeCommand(db: Db, agentVisible: boolean, nodeId: string, commandId: string, state: TNodeCommandState) {
-  await db.$executeRaw`SELECT pg_notify(${NODE_COMMAND_CHANNEL}, ${nodeCommandNotifyPayload(agentVisible, nodeId, commandId, state)})`;
 }
 
 /** Runs `fn` in a transaction of its own when given the client, or inside the caller's transaction. */
@@ -85,13 +82,19 @@ export async function issueNodeCommand(db: Db, input: IssueNodeCommandInput): Pr
     const node = await tx.node.findUnique({ where: { id: input.nodeId }, select: { id: true } });
     if (!node) throw notFound('Node', input.nodeId);
     const id = newRowId();
-    const inserted = await tx.$queryRaw<{ id: string }[]>`
-      INSERT INTO node_command (id, node_id, kind, payload, state, artifact_id, issued_by_user_id, origin, deliveries, issued_at, deadline_at, dedupe_key)
-      VALUES (${id}, ${input.nodeId}, ${command.kind}::"NodeCommandKind", ${JSON.stringify(command.payload)}::jsonb, 'queued'::"NodeCommandState",
-              ${input.artifactId ?? null}, ${input.issuedByUserId ?? null}, ${origin}, 0, ${now}, ${deadlineAt}, ${input.dedupeKey ?? null})
-      ON CONFLICT (node_id, dedupe_key) DO NOTHING
-      RETURNING id`;
-    if (inserted.length === 0) {
+    const inserted = await insertNodeCommandOnce(tx, {
+      id,
+      nodeId: input.nodeId,
+      kind: command.kind,
+      payload: command.payload,
+      artifactId: input.artifactId ?? null,
+      issuedByUserId: input.issuedByUserId ?? null,
+      origin,
+      issuedAt: now,
+      deadlineAt,
+      dedupeKey: input.dedupeKey ?? null,
+    });
+    if (!inserted) {
       const existing = await tx.nodeCommand.findUnique({
         where: { nodeId_dedupeKey: { nodeId: input.nodeId, dedupeKey: input.dedupeKey! } },
         select: { id: true },

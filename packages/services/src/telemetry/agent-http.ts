@@ -1,6 +1,5 @@
 // The versioned agent HTTP API (v1) on Web-standard Request/Response: the Next.js route handlers are
 // one-line adapters around these, and tests call them in-process without a server.
-import type pg from 'pg';
 import {
   agentErrorBody,
   MAX_TELEMETRY_BODY_BYTES,
@@ -16,6 +15,7 @@ import { AgentApiError } from '../shared/agent-api-error';
 import { agentErrorResponse, agentJson, readAgentJson } from '../shared/agent-http-io';
 import { authenticateAgent, ingestTelemetry } from './ingest.service';
 import { ingestMetrics, type IngestMetrics, type TIngestRejectReason } from './ingest-metrics';
+import type { TelemetryPool } from './telemetry-pool.sql';
 
 /** An enrollment request is a few hundred bytes; anything near this is not an agent. */
 export const MAX_ENROLL_BODY_BYTES = 16 * 1024;
@@ -27,7 +27,7 @@ export interface AgentHttpLogger {
 
 export interface AgentHttpDeps {
   prisma: PrismaClient;
-  pool: pg.Pool;
+  pool: TelemetryPool;
   metrics?: IngestMetrics;
   /** Defaults to the process-wide one (8 batches at a time, 1,024 waiting). */
   admission?: Admission;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ZGpuSample } from '@fleetplane/contracts';
 import { exampleGpuSample } from '@fleetplane/contracts/testing';
-import { compactSamplesJson, SAMPLE_FIELDS } from './ingest.service';
+import { compactSamplesJson, SAMPLE_FIELDS } from './ingest.sql';
 
 describe('compactSamplesJson', () => {
   it('maps every wire field the insert reads to its one-letter key, and nothing else', () => {

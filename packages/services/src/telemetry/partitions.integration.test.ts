@@ -9,10 +9,11 @@ import { partitionName, partitionStart, PARTITION_MS } from '@fleetplane/domain'
 import { evaluateFleetHealth } from '../health/evaluate-health.service';
 import { gpuSeries } from '../health/gpu-views.service';
 import { authenticateAgent, ingestTelemetry } from './ingest.service';
-import { ensurePartitions, ensureTelemetryPartitions, listPartitions, PARTITIONS_AHEAD_HOURS } from './partitions.service';
+import { ensurePartitions, ensureTelemetryPartitions, PARTITIONS_AHEAD_HOURS } from './partitions.service';
+import { listPartitions } from './partitions.sql';
 import { applyTelemetryRetention } from './retention.service';
 import { rollupMinutes } from './rollups.service';
-import { closeTelemetryPools, getTelemetryPool } from './telemetry-pool';
+import { closeTelemetryPools, getTelemetryPool } from './telemetry-pool.sql';
 import { batchFor, makeNode, type TestNode } from './test-support';
 
 const H = PARTITION_MS;

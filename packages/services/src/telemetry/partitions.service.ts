@@ -1,5 +1,7 @@
-import { Prisma, type Db, type PrismaClient } from '@fleetplane/db';
-import { PARTITION_MS, partitionsToCreate, retentionPlan, type PartitionBounds } from '@fleetplane/domain';
+import type { Prisma, PrismaClient } from '@fleetplane/db';
+import { PARTITION_MS, partitionsToCreate, retentionPlan } from '@fleetplane/domain';
+import { lockKey } from '../shared/locks.sql';
+import { createAndAttachPartition, dropPartition, listPartitions, partitionRows, setLocalLockTimeout, strayHours } from './partitions.sql';
 
 /**
  * The raw telemetry tables, RANGE-partitioned by hour on sampled_at (migration
@@ -17,28 +19,6 @@ export const PARTITIONS_AHEAD_HOURS = 6;
  * behind it, so the DDL gives up instead and the next run (10 min later) tries again.
  */
 export const PARTITION_LOCK_TIMEOUT_MS = 3_000;
-
-const HOUR_ORIGIN = Prisma.sql`TIMESTAMPTZ '2000-01-01 00:00:00+00'`;
-
-function ident(name: string): Prisma.Sql {
-  // Names come from PARTITIONED_TELEMETRY_TABLES and the catalogue, never from a request; quote anyway.
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`unexpected relation name ${JSON.stringify(name)}`);
-  return Prisma.raw(`"${name}"`);
-}
-
-/** The partitions of `table` with their bounds, read from the catalogue (pg_get_expr of the bound, parsed back by Postgres). */
-export async function listPartitions(db: Db, table: PartitionedTelemetryTable): Promise<PartitionBounds[]> {
-  const rows = await db.$queryRaw<{ name: string; bound: string; from: Date | null; to: Date | null }[]>`
-    SELECT c.relname AS name, b.bound,
-           (regexp_match(b.bound, 'FROM [(]''([^'']+)''[)]'))[1]::timestamptz AS "from",
-           (regexp_match(b.bound, 'TO [(]''([^'']+)''[)]'))[1]::timestamptz AS "to"
-      FROM pg_inherits i
-      JOIN pg_class c ON c.oid = i.inhrelid
-      CROSS JOIN LATERAL (SELECT pg_get_expr(c.relpartbound, c.oid) AS bound) b
-     WHERE i.inhparent = ${table}::regclass
-     ORDER BY c.relname`;
-  return rows.map((r) => ({ name: r.name, from: r.from, to: r.to, isDefault: r.bound === 'DEFAULT' }));
-}
 
 export interface EnsurePartitionsResult {
   created: string[];
@@ -64,34 +44,14 @@ export async function ensurePartitions(
   for (;;) {
     const step = await prisma.$transaction(
       async (tx) => {
-        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT_MS}ms'`);
-        await tx.$queryRaw`SELECT pg_advisory_xact_lock(hashtext(${`fleetplane.partitions.${table}`}))::text`;
+        await setLocalLockTimeout(tx, PARTITION_LOCK_TIMEOUT_MS);
+        await lockKey(tx, `fleetplane.partitions.${table}`);
         const existing = await listPartitions(tx, table);
         const dflt = existing.find((p) => p.isDefault);
-        const stray = dflt
-          ? await tx.$queryRaw<{ hour: Date }[]>`
-              SELECT DISTINCT date_bin('1 hour', sampled_at, ${HOUR_ORIGIN}) AS hour FROM ONLY ${ident(dflt.name)}
-               WHERE sampled_at >= ${strayFrom} AND sampled_at < ${range.to}`
-          : [];
-        const [next] = partitionsToCreate(
-          table,
-          existing,
-          range.from,
-          range.to,
-          stray.map((r) => r.hour),
-        );
+        const stray = dflt ? await strayHours(tx, dflt.name, strayFrom, range.to) : [];
+        const [next] = partitionsToCreate(table, existing, range.from, range.to, stray);
         if (!next) return null;
-        // Created on its own and attached, rather than CREATE TABLE … PARTITION OF: the rows waiting in
-        // DEFAULT for this hour must leave it first, or attaching the hour would violate DEFAULT's bound.
-        await tx.$executeRaw`CREATE TABLE ${ident(next.name)} (LIKE ${ident(table)} INCLUDING DEFAULTS)`;
-        const moved = dflt
-          ? await tx.$executeRaw`
-              WITH moved AS (DELETE FROM ONLY ${ident(dflt.name)} WHERE sampled_at >= ${next.from} AND sampled_at < ${next.to} RETURNING *)
-              INSERT INTO ${ident(next.name)} SELECT * FROM moved`
-          : 0;
-        await tx.$executeRawUnsafe(
-          `ALTER TABLE "${table}" ATTACH PARTITION "${next.name}" FOR VALUES FROM ('${next.from.toISOString()}') TO ('${next.to.toISOString()}')`,
-        );
+        const moved = await createAndAttachPartition(tx, table, next, dflt?.name ?? null);
         return { name: next.name, moved };
       },
       { timeout: 60_000, maxWait: 10_000 },
@@ -150,11 +110,8 @@ export async function applyPartitionRetention(
   for (const p of plan.drop) {
     try {
       const rowsEstimate = await prisma.$transaction(async (tx) => {
-        await tx.$executeRawUnsafe(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT_MS}ms'`);
-        const [est] = await tx.$queryRaw<{ n: number }[]>`
-          SELECT GREATEST(reltuples, 0)::float8 AS n FROM pg_class WHERE oid = to_regclass(${p.name})`;
-        await tx.$executeRaw`DROP TABLE IF EXISTS ${ident(p.name)}`;
-        return Math.round(est?.n ?? 0);
+        await setLocalLockTimeout(tx, PARTITION_LOCK_TIMEOUT_MS);
+        return dropPartition(tx, p.name);
       });
       result.dropped.push({ name: p.name, rowsEstimate });
     } catch (err) {
@@ -162,7 +119,9 @@ export async function applyPartitionRetention(
       result.skipped.push(p.name);
     }
   }
-  for (const p of plan.deleteRowsFrom)
-    result.deletedRows += await deleteRows(Prisma.sql`ONLY ${ident(p.name)}`, Prisma.raw('"sampled_at"'), cutoff);
+  for (const p of plan.deleteRowsFrom) {
+    const { relation, column } = partitionRows(p.name);
+    result.deletedRows += await deleteRows(relation, column, cutoff);
+  }
   return result;
 }

@@ -1,4 +1,5 @@
-import { Prisma, type PrismaClient } from '@fleetplane/db';
+import type { PrismaClient } from '@fleetplane/db';
+import { deleteExpired, deleteExpiredRows, ROW_EXPIRING_TABLES, type RowExpiringKind } from './retention.sql';
 import {
   applyPartitionRetention,
   ensureTelemetryPartitions,
@@ -25,27 +26,13 @@ export const DEFAULT_RETENTION: RetentionPolicy = {
   xidEventDays: 90,
 };
 
-/** Rows deleted per statement: small enough that a delete never holds locks or bloats WAL for long. */
-export const RETENTION_BATCH_ROWS = 20_000;
-/** Per table and run; whatever is left is deleted by the next run. */
-export const RETENTION_MAX_BATCHES = 50;
-
 /** Raw samples live in hourly partitions, dropped whole (partitions.service.ts). */
 const PARTITIONED = [
   { name: 'gpu_sample', key: 'gpuSamples' },
   { name: 'engine_sample', key: 'engineSamples' },
 ] as const satisfies readonly { name: PartitionedTelemetryTable; key: string }[];
 
-/** Everything else is deleted by rows: these tables are small next to the raw samples (docs/performance.md). */
-const UNPARTITIONED = [
-  { name: 'gpu_rollup', column: 'bucket_start', extra: Prisma.sql`AND resolution = 'minute'`, key: 'minuteRollups' },
-  { name: 'gpu_rollup', column: 'bucket_start', extra: Prisma.sql`AND resolution = 'hour'`, key: 'hourRollups' },
-  { name: 'cluster_rollup', column: 'bucket_start', extra: Prisma.empty, key: 'clusterRollups' },
-  { name: 'ingest_batch', column: 'received_at', extra: Prisma.empty, key: 'ingestBatches' },
-  { name: 'xid_event', column: 'occurred_at', extra: Prisma.empty, key: 'xidEvents' },
-] as const;
-
-type RetentionKey = (typeof PARTITIONED)[number]['key'] | (typeof UNPARTITIONED)[number]['key'];
+type RetentionKey = (typeof PARTITIONED)[number]['key'] | RowExpiringKind;
 
 function cutoffs(now: Date, p: RetentionPolicy): Record<RetentionKey, Date> {
   const hours = (h: number) => new Date(now.getTime() - h * 3_600_000);
@@ -59,29 +46,6 @@ function cutoffs(now: Date, p: RetentionPolicy): Record<RetentionKey, Date> {
     ingestBatches: hours(p.ingestBatchDays * 24),
     xidEvents: hours(p.xidEventDays * 24),
   };
-}
-
-/**
- * Deletes the rows of one table (or partition) older than `cutoff` in bounded batches: by ctid, so each
- * statement touches at most RETENTION_BATCH_ROWS rows via the time index. `relation` must be a plain
- * table or one partition (ctids are only unique within one). Returns the rows deleted.
- */
-export async function deleteExpiredRows(
-  prisma: PrismaClient,
-  relation: Prisma.Sql,
-  column: Prisma.Sql,
-  cutoff: Date,
-  extra: Prisma.Sql = Prisma.empty,
-): Promise<number> {
-  let total = 0;
-  for (let i = 0; i < RETENTION_MAX_BATCHES; i += 1) {
-    const n = await prisma.$executeRaw`
-      DELETE FROM ${relation} WHERE ctid = ANY(ARRAY(
-        SELECT ctid FROM ${relation} WHERE ${column} < ${cutoff} ${extra} LIMIT ${RETENTION_BATCH_ROWS}))`;
-    total += n;
-    if (n < RETENTION_BATCH_ROWS) break;
-  }
-  return total;
 }
 
 export interface RetentionResult {
@@ -113,9 +77,7 @@ export async function applyTelemetryRetention(
     deleted[t.key] = r.deletedRows;
     partitions[t.name] = { ...r, created: ensured[t.name].created, movedRows: ensured[t.name].movedRows };
   }
-  for (const t of UNPARTITIONED) {
-    deleted[t.key] = await deleteExpiredRows(prisma, Prisma.raw(`"${t.name}"`), Prisma.raw(`"${t.column}"`), limits[t.key], t.extra);
-  }
+  for (const kind of Object.keys(ROW_EXPIRING_TABLES) as RowExpiringKind[]) deleted[kind] = await deleteExpired(prisma, kind, limits[kind]);
   return {
     deleted,
     partitions,

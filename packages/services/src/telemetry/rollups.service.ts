@@ -1,6 +1,16 @@
 import type { Db, PrismaClient } from '@fleetplane/db';
-import { bucketStart, mergeRollups, rollupReadings, type GpuRollupValues, type RollupResolution } from '@fleetplane/domain';
+import { bucketStart, mergeRollups, rollupReadings, type GpuRollupValues } from '@fleetplane/domain';
 import { LATE_SAMPLE_SECONDS } from './ingest.service';
+import {
+  firstSampleAt,
+  minuteRollupsIn,
+  rawSamplesIn,
+  upsertClusterMinuteRollups,
+  upsertGpuRollups,
+  type RawRollupInput,
+  type RollupRow,
+} from './rollups.sql';
+import { tryLockKey } from '../shared/locks.sql';
 
 /** Setting key of the first minute the repeatable rollup has not covered yet (ISO timestamp). */
 export const ROLLUP_WATERMARK_KEY = 'telemetry.rollup.minute_watermark';
@@ -13,42 +23,6 @@ export const ROLLUP_FIRST_RUN_MS = 6 * 3_600_000;
 
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
-
-interface RawRow {
-  gpu_id: string;
-  sampled_at: Date;
-  utilization_gpu_pct: number | null;
-  memory_used_mib: number | null;
-  temperature_c: number | null;
-  power_draw_w: number | null;
-}
-
-interface RollupRow extends GpuRollupValues {
-  gpuId: string;
-  bucketStart: string;
-}
-
-async function upsertRollups(db: Db, resolution: RollupResolution, rows: RollupRow[]): Promise<number> {
-  if (rows.length === 0) return 0;
-  // A recomputed bucket replaces the stored one: the job is idempotent and late samples are folded in.
-  return db.$executeRawUnsafe(
-    `INSERT INTO gpu_rollup (gpu_id, resolution, bucket_start, sample_count, utilization_gpu_avg, utilization_gpu_max,
-       memory_used_mib_avg, memory_used_mib_max, temperature_c_avg, temperature_c_max, power_draw_w_avg, power_draw_w_max)
-     SELECT r."gpuId", $2::"RollupResolution", r."bucketStart", r."sampleCount", r."utilizationGpuAvg", r."utilizationGpuMax",
-       r."memoryUsedMibAvg", ROUND(r."memoryUsedMibMax")::int, r."temperatureCAvg", r."temperatureCMax", r."powerDrawWAvg", r."powerDrawWMax"
-     FROM json_to_recordset($1::json) AS r("gpuId" text, "bucketStart" timestamptz, "sampleCount" int, "utilizationGpuAvg" float8,
-       "utilizationGpuMax" float8, "memoryUsedMibAvg" float8, "memoryUsedMibMax" float8, "temperatureCAvg" float8, "temperatureCMax" float8,
-       "powerDrawWAvg" float8, "powerDrawWMax" float8)
-     JOIN gpu g ON g.id = r."gpuId"
-     ON CONFLICT (gpu_id, resolution, bucket_start) DO UPDATE SET
-       sample_count = EXCLUDED.sample_count, utilization_gpu_avg = EXCLUDED.utilization_gpu_avg, utilization_gpu_max = EXCLUDED.utilization_gpu_max,
-       memory_used_mib_avg = EXCLUDED.memory_used_mib_avg, memory_used_mib_max = EXCLUDED.memory_used_mib_max,
-       temperature_c_avg = EXCLUDED.temperature_c_avg, temperature_c_max = EXCLUDED.temperature_c_max,
-       power_draw_w_avg = EXCLUDED.power_draw_w_avg, power_draw_w_max = EXCLUDED.power_draw_w_max`,
-    JSON.stringify(rows),
-    resolution,
-  );
-}
 
 function strip(values: GpuRollupValues): GpuRollupValues {
   const {
@@ -77,10 +51,8 @@ function strip(values: GpuRollupValues): GpuRollupValues {
 
 /** Minute rollups of [from, to) (minute-aligned) from raw samples, with the domain's null-aware maths. */
 export async function rollupMinutes(db: Db, from: Date, to: Date): Promise<number> {
-  const raw = await db.$queryRaw<RawRow[]>`
-    SELECT gpu_id, sampled_at, utilization_gpu_pct, memory_used_mib, temperature_c, power_draw_w
-      FROM gpu_sample WHERE sampled_at >= ${from} AND sampled_at < ${to}`;
-  const groups = new Map<string, { gpuId: string; bucket: Date; readings: RawRow[] }>();
+  const raw = await rawSamplesIn(db, from, to);
+  const groups = new Map<string, { gpuId: string; bucket: Date; readings: RawRollupInput[] }>();
   for (const r of raw) {
     const bucket = bucketStart(r.sampled_at, 'minute');
     const key = `${r.gpu_id}|${bucket.getTime()}`;
@@ -102,42 +74,16 @@ export async function rollupMinutes(db: Db, from: Date, to: Date): Promise<numbe
       ),
     ),
   }));
-  await upsertRollups(db, 'minute', rows);
-  await rollupClusterMinutes(db, from, to);
+  await upsertGpuRollups(db, 'minute', rows);
+  await upsertClusterMinuteRollups(db, from, to);
   return rows.length;
-}
-
-/**
- * Per-cluster minute aggregates of [from, to) from the GPU minute rollups just written (sample-weighted
- * utilisation, summed mean power), recomputed whole like every bucket here.
- */
-async function rollupClusterMinutes(db: Db, from: Date, to: Date): Promise<void> {
-  await db.$executeRaw`
-    INSERT INTO cluster_rollup (cluster_id, resolution, bucket_start, gpu_count, utilization_gpu_avg, power_draw_w)
-    SELECT n.cluster_id, 'minute', r.bucket_start, COUNT(*)::int,
-           SUM(r.utilization_gpu_avg * r.sample_count) / NULLIF(SUM(r.sample_count) FILTER (WHERE r.utilization_gpu_avg IS NOT NULL), 0),
-           SUM(r.power_draw_w_avg)
-      FROM gpu_rollup r JOIN gpu g ON g.id = r.gpu_id JOIN node n ON n.id = g.node_id
-     WHERE r.resolution = 'minute' AND r.bucket_start >= ${from} AND r.bucket_start < ${to}
-     GROUP BY 1, 3
-    ON CONFLICT (cluster_id, resolution, bucket_start) DO UPDATE SET
-      gpu_count = EXCLUDED.gpu_count, utilization_gpu_avg = EXCLUDED.utilization_gpu_avg, power_draw_w = EXCLUDED.power_draw_w`;
-}
-
-interface StoredRollup extends GpuRollupValues {
-  gpu_id: string;
-  bucket_start: Date;
 }
 
 /** Hour rollups of the hours touching [from, to), merged from the minute rollups (weighted by sample count). */
 export async function rollupHours(db: Db, from: Date, to: Date): Promise<number> {
   const h0 = bucketStart(from, 'hour');
   const h1 = new Date(bucketStart(new Date(to.getTime() - 1), 'hour').getTime() + HOUR_MS);
-  const minutes = await db.$queryRaw<StoredRollup[]>`
-    SELECT gpu_id, bucket_start, sample_count AS "sampleCount", utilization_gpu_avg AS "utilizationGpuAvg", utilization_gpu_max AS "utilizationGpuMax",
-           memory_used_mib_avg AS "memoryUsedMibAvg", memory_used_mib_max AS "memoryUsedMibMax", temperature_c_avg AS "temperatureCAvg",
-           temperature_c_max AS "temperatureCMax", power_draw_w_avg AS "powerDrawWAvg", power_draw_w_max AS "powerDrawWMax"
-      FROM gpu_rollup WHERE resolution = 'minute' AND bucket_start >= ${h0} AND bucket_start < ${h1}`;
+  const minutes = await minuteRollupsIn(db, h0, h1);
   const groups = new Map<string, { gpuId: string; bucket: Date; parts: GpuRollupValues[] }>();
   for (const m of minutes) {
     const bucket = bucketStart(m.bucket_start, 'hour');
@@ -151,7 +97,7 @@ export async function rollupHours(db: Db, from: Date, to: Date): Promise<number>
     bucketStart: g.bucket.toISOString(),
     ...strip(mergeRollups(g.parts)),
   }));
-  await upsertRollups(db, 'hour', rows);
+  await upsertGpuRollups(db, 'hour', rows);
   return rows.length;
 }
 
@@ -188,11 +134,9 @@ export async function runTelemetryRollup(
   }
   return prisma.$transaction(
     async (tx) => {
-      const [lock] = await tx.$queryRaw<
-        { locked: boolean }[]
-      >`SELECT pg_try_advisory_xact_lock(hashtext('fleetplane.telemetry-rollup')) AS locked`;
+      const locked = await tryLockKey(tx, 'fleetplane.telemetry-rollup');
       const end = bucketStart(now, 'minute');
-      if (!lock?.locked) return { from: end.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: true };
+      if (!locked) return { from: end.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: true };
       const setting = await tx.setting.findUnique({ where: { key: ROLLUP_WATERMARK_KEY } });
       const watermark = typeof setting?.value === 'string' ? new Date(setting.value) : null;
       const oldest = end.getTime() - (opts.rawRetentionHours ?? 48) * HOUR_MS;
@@ -206,14 +150,12 @@ export async function runTelemetryRollup(
         });
       if (end <= start) return { from: start.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };
       // Skip time without samples (a first run, a fleet that was down): start at the first sample.
-      const [first] = await tx.$queryRaw<
-        { at: Date | null }[]
-      >`SELECT MIN(sampled_at) AS at FROM gpu_sample WHERE sampled_at >= ${start} AND sampled_at < ${end}`;
-      if (!first?.at) {
+      const firstAt = await firstSampleAt(tx, start, end);
+      if (!firstAt) {
         await saveWatermark(end);
         return { from: start.toISOString(), to: end.toISOString(), minuteBuckets: 0, hourBuckets: 0, skipped: false };
       }
-      start = new Date(Math.max(start.getTime(), bucketStart(first.at, 'minute').getTime()));
+      start = new Date(Math.max(start.getTime(), bucketStart(firstAt, 'minute').getTime()));
       const stop = new Date(Math.min(end.getTime(), Math.max(start.getTime(), valid?.getTime() ?? start.getTime()) + ROLLUP_MAX_STEP_MS));
       const minuteBuckets = await rollupMinutes(tx, start, stop);
       const hourBuckets = await rollupHours(tx, start, stop);

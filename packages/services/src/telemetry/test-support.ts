@@ -7,7 +7,7 @@ import { exampleGpuSample } from '@fleetplane/contracts/testing';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../shared/secrets';
-import { getTelemetryPool } from './telemetry-pool';
+import { getTelemetryPool } from './telemetry-pool.sql';
 import type { AgentHttpDeps } from './agent-http';
 
 let counter = 0;
