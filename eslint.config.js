@@ -122,6 +122,28 @@ const LAYERS_FOR_TESTS = LAYERS.map((c) =>
     : { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'type:tool'] },
 );
 
+// One data-access rule (docs/decisions.md 28): code reaches Postgres through the Prisma client it is
+// given; raw SQL and the plain `pg` driver live only in named query modules (`*.sql.ts`), each with an
+// integration test. Test files may query raw to check what was stored; the migration and per-test-run
+// database helpers in packages/db administer databases rather than read or write data.
+const QUERY_MODULES = ['**/*.sql.ts'];
+const RAW_SQL_EXEMPT = [...QUERY_MODULES, 'packages/db/src/migrations/**', 'packages/db/src/testing/**'];
+const RAW_SQL_MESSAGE = 'Raw SQL lives in a named query module (*.sql.ts) with its own test; see docs/decisions.md 28.';
+const RAW_SQL_RULES = {
+  'no-restricted-properties': [
+    'error',
+    ...['$queryRaw', '$queryRawUnsafe', '$executeRaw', '$executeRawUnsafe', '$queryRawTyped'].map((property) => ({
+      property,
+      message: RAW_SQL_MESSAGE,
+    })),
+    ...['sql', 'raw', 'join', 'empty'].map((property) => ({ object: 'Prisma', property, message: RAW_SQL_MESSAGE })),
+  ],
+  '@typescript-eslint/no-restricted-imports': [
+    'error',
+    { paths: [{ name: 'pg', message: 'The pg driver is used by query modules only (*.sql.ts); see docs/decisions.md 28.' }] },
+  ],
+};
+
 function moduleBoundaries(depConstraints) {
   return ['error', { allow: [], enforceBuildableLibDependency: false, depConstraints }];
 }
@@ -151,6 +173,19 @@ export default tseslint.config(
     },
   },
   ...featureBoundaries,
+  {
+    files: ['packages/*/src/**/*.ts', 'apps/*/src/**/*.{ts,tsx}'],
+    ignores: [...RAW_SQL_EXEMPT, ...TEST_FILES],
+    rules: RAW_SQL_RULES,
+  },
+  {
+    // Services hold the agent API's pg pool as a type (TelemetryPool) but never send it a statement.
+    files: ['packages/services/src/**/*.ts'],
+    ignores: [...RAW_SQL_EXEMPT, ...TEST_FILES],
+    rules: {
+      'no-restricted-syntax': ['error', { selector: "CallExpression[callee.property.name='query']", message: RAW_SQL_MESSAGE }],
+    },
+  },
   {
     // Shared components and helpers are used by features, so they may not depend on one.
     files: ['apps/web/src/components/**/*.{ts,tsx}', 'apps/web/src/lib/**/*.{ts,tsx}', 'apps/web/src/trpc/**/*.{ts,tsx}'],
