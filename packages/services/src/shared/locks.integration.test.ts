@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Db } from '@fleetplane/db';
 import { makeNode, testDeps } from '../telemetry/test-support';
-import { lockKey, lockRow } from './locks.sql';
+import { lockKey, lockRow, tryLockKey } from './locks.sql';
 
 const { prisma } = testDeps();
 afterAll(() => prisma.$disconnect());
@@ -65,5 +65,14 @@ describe('locks.sql', () => {
     await first.done;
     await second;
     expect(secondLocked).toBe(true);
+  });
+
+  it('tryLockKey takes a free key and gives up at once on a held one', async () => {
+    const key = `test:${randomUUID()}`;
+    const first = await holdOpen(async (tx) => expect(await tryLockKey(tx, key)).toBe(true));
+    expect(await prisma.$transaction((tx) => tryLockKey(tx, key))).toBe(false);
+    first.release();
+    await first.done;
+    expect(await prisma.$transaction((tx) => tryLockKey(tx, key))).toBe(true);
   });
 });
