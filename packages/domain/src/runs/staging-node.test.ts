@@ -3,9 +3,11 @@ import {
   chooseStagingBaseline,
   chooseStagingNode,
   decideStagingLease,
+  isStagingNodePutBack,
   judgeStagingLoad,
   stagingCommandKey,
   planStagingRestore,
+  stagingRestoreAlertCondition,
   type BaselineCandidateRun,
   type RestoreFacts,
   type StagingNodeFacts,
@@ -256,5 +258,45 @@ describe('judgeStagingLoad', () => {
       reason: expect.stringMatching(/lists other but not the model "m"/),
     });
     expect(judgeStagingLoad({ state: 'succeeded', error: null, ready: null }, want)).toMatchObject({ ok: false });
+  });
+});
+
+describe('a failed staging restore', () => {
+  const digest = 'ab'.repeat(32);
+  const load = { kind: 'load' as const, digest, label: 'deepseek-ai/V4@0123456789ab FP8' };
+  const ready = (d: string | null) => ({ engineState: 'ready', servedArtifactDigest: d });
+
+  it('the node is put back only when its agent reports the expected artifact ready, or a stopped engine', () => {
+    expect(isStagingNodePutBack(load, ready(digest))).toBe(true);
+    expect(isStagingNodePutBack(load, ready('cd'.repeat(32)))).toBe(false);
+    expect(isStagingNodePutBack(load, { engineState: 'starting', servedArtifactDigest: digest })).toBe(false);
+    expect(isStagingNodePutBack(load, null)).toBe(false);
+    expect(isStagingNodePutBack({ kind: 'stop' }, { engineState: 'stopped', servedArtifactDigest: null })).toBe(true);
+    expect(isStagingNodePutBack({ kind: 'stop' }, ready(digest))).toBe(false);
+  });
+
+  it('raises a critical alert naming the node, the expected artifact and the reason until the node is back', () => {
+    const f = { nodeId: 'n1', clusterId: 'c1', hostname: 'gpu-7', target: load, error: 'load_artifact failed: disk full' };
+    expect(stagingRestoreAlertCondition(f, ready('cd'.repeat(32)))).toEqual({
+      fingerprint: 'node:n1:staging_restore_failed',
+      rule: 'staging_restore_failed',
+      severity: 'critical',
+      title: 'gpu-7 was not put back after a staging validation',
+      details: {
+        message: `Expected deepseek-ai/V4@0123456789ab FP8 (abababababab); the restore failed: load_artifact failed: disk full`,
+        hostname: 'gpu-7',
+        expectedArtifact: load.label,
+        expectedDigest: digest,
+        reason: 'load_artifact failed: disk full',
+      },
+      clusterId: 'c1',
+      nodeId: 'n1',
+    });
+    expect(stagingRestoreAlertCondition(f, ready(digest))).toBeNull();
+    const stop = stagingRestoreAlertCondition({ ...f, target: { kind: 'stop' } }, ready(digest));
+    expect(stop?.details).toMatchObject({
+      message: 'Expected its engine stopped; the restore failed: load_artifact failed: disk full',
+      expectedArtifact: null,
+    });
   });
 });

@@ -3,6 +3,7 @@
 // whether the node may be used, whether this step may take it now, what to put back afterwards and
 // which earlier run the candidate is compared with. The services feed them facts from Postgres.
 
+import type { AlertCondition } from '../health/alert-reconcile';
 import { MISSED_INTERVALS_BEFORE_OFFLINE } from '../health/node-health';
 
 /** The suite a cluster's validate stage runs when the cluster names none (cluster.gating_suite_name). */
@@ -225,4 +226,50 @@ export function judgeStagingLoad(
       reason: `The engine ${on} lists ${o.ready.servedModelIds.join(', ')} but not the model "${want.servedModelName}" the suite would ask for.`,
     };
   return { ok: true, endpointUrl: o.ready.endpointUrl };
+}
+
+/** What a staging node must be brought back to: the artifact it served before, or a stopped engine. */
+export type StagingRestoreTarget = { kind: 'load'; digest: string; label: string } | { kind: 'stop' };
+
+/** Whether the node is as its lease found it, by its agent's last report: serving the expected artifact, or stopped. */
+export function isStagingNodePutBack(
+  target: StagingRestoreTarget,
+  runtime: { engineState: string; servedArtifactDigest: string | null } | null,
+): boolean {
+  if (!runtime) return false;
+  if (target.kind === 'stop') return runtime.engineState === 'stopped';
+  return runtime.engineState === 'ready' && runtime.servedArtifactDigest === target.digest;
+}
+
+export function stagingRestoreFingerprint(nodeId: string): string {
+  return `node:${nodeId}:staging_restore_failed`;
+}
+
+/**
+ * The alert of a staging node whose restore failed after a validation, through the health pass's
+ * reconciliation like drift: live while the node is not put back, gone (so the alert resolves) once its
+ * agent reports it serving the expected artifact again (or stopped, when it served nothing before).
+ * Critical: the node may still serve the unapproved candidate, or nothing.
+ */
+export function stagingRestoreAlertCondition(
+  f: { nodeId: string; clusterId: string; hostname: string; target: StagingRestoreTarget; error: string },
+  runtime: { engineState: string; servedArtifactDigest: string | null } | null,
+): AlertCondition | null {
+  if (isStagingNodePutBack(f.target, runtime)) return null;
+  const expected = f.target.kind === 'load' ? `${f.target.label} (${f.target.digest.slice(0, 12)})` : 'its engine stopped';
+  return {
+    fingerprint: stagingRestoreFingerprint(f.nodeId),
+    rule: 'staging_restore_failed',
+    severity: 'critical',
+    title: `${f.hostname} was not put back after a staging validation`,
+    details: {
+      message: `Expected ${expected}; the restore failed: ${f.error}`,
+      hostname: f.hostname,
+      expectedArtifact: f.target.kind === 'load' ? f.target.label : null,
+      expectedDigest: f.target.kind === 'load' ? f.target.digest : null,
+      reason: f.error,
+    },
+    clusterId: f.clusterId,
+    nodeId: f.nodeId,
+  };
 }

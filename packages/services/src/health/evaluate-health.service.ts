@@ -21,6 +21,7 @@ import { loadGpuInputs } from './health-inputs';
 import { openAlertOnce, updateLiveAlerts, writeClusterHealth, writeVerdicts } from './evaluate-health.sql';
 import { tryLockKey } from '../shared/locks.sql';
 import { driftAlertConditions } from '../engine/drift.service';
+import { stagingRestoreAlertConditions } from '../pipelines/staging-restore-alerts.service';
 
 /** Admin-editable thresholds (JSON, validated strictly); defaults when unset. */
 export const HEALTH_THRESHOLDS_KEY = 'health.thresholds';
@@ -121,6 +122,8 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
 
   // Engine drift (what a node really serves against its desired artifact) raises its alerts through the same reconciliation.
   conditions.push(...(await driftAlertConditions(prisma, now)));
+  // So does a staging node a validate step could not put back, until it serves what it served before.
+  conditions.push(...(await stagingRestoreAlertConditions(prisma)));
 
   const changedGpus = gpuVerdicts.filter((v) => v.gpu.health !== v.health.status || !sameReasons(v.gpu.healthReasons, v.health.reasons));
   const changedNodes = nodeVerdicts.filter(

@@ -7,6 +7,7 @@ import { ZAgentCommand } from '@fleetplane/contracts';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { startReferenceEndpoint, type TReferenceEndpoint } from '@fleetplane/reference-endpoint';
+import { evaluateFleetHealth } from '../health/evaluate-health.service';
 import { allowLoopbackForTests } from '../network/testing';
 import { sweepNodeCommands } from '../node-commands/node-commands.service';
 import { syncSuites } from '../validation/suites.service';
@@ -323,5 +324,80 @@ describe('the validate step on a staging node', () => {
     expect(await sweepStagingLeases(prisma)).toMatchObject({ restoring: 0, released: 1 });
     expect(await commandsOf(s.node.id)).toHaveLength(1);
     expect(await prisma.stagingNodeLease.findUnique({ where: { nodeId: s.node.id } })).toBeNull();
+  }, 60_000);
+
+  it('a failed restore says so on the step, keeps the lease and opens an alert naming the node, the artifact and the reason, resolved once the node serves it again', async () => {
+    const s = await scene();
+    s.agent.failLoad.set(s.serving.digest, 'no space left on device');
+    const reason = 'load the previous artifact failed: no space left on device';
+    await expect(executePipelineStep(deps(), s.step.id, { isFinalAttempt: true })).rejects.toThrow(
+      `Staging node ${s.node.hostname} could not be put back (${reason})`,
+    );
+    const step = await stepOf(s.step.id);
+    expect(step.state).toBe('failed');
+    expect(step.progress).toMatchObject({ phase: 'restoring', restoreError: reason });
+    expect(await prisma.stagingNodeLease.findUniqueOrThrow({ where: { nodeId: s.node.id } })).toMatchObject({
+      phase: 'restore_failed',
+      restoreError: reason,
+      restoreArtifactId: s.serving.id,
+    });
+    // The node still serves the candidate.
+    expect(s.agent.serving).toBe(s.candidate.digest);
+
+    await evaluateFleetHealth(prisma, { holdDownSeconds: 0 });
+    const fingerprint = `node:${s.node.id}:staging_restore_failed`;
+    const alert = await prisma.alert.findFirstOrThrow({ where: { fingerprint } });
+    expect(alert).toMatchObject({ state: 'open', rule: 'staging_restore_failed', severity: 'critical', nodeId: s.node.id });
+    expect(alert.title).toBe(`${s.node.hostname} was not put back after a staging validation`);
+    expect(alert.details).toMatchObject({ hostname: s.node.hostname, expectedDigest: s.serving.digest, reason });
+    expect((alert.details as { message: string }).message).toContain(s.serving.digest.slice(0, 12));
+    // A second pass while the node is still not back keeps the one alert open.
+    await evaluateFleetHealth(prisma, { holdDownSeconds: 0 });
+    expect(await prisma.alert.findMany({ where: { fingerprint }, select: { state: true } })).toEqual([{ state: 'open' }]);
+    // The sweep does not release the lease of a node that is not back.
+    await sweepStagingLeases(prisma);
+    expect(await prisma.stagingNodeLease.findUnique({ where: { nodeId: s.node.id } })).not.toBeNull();
+
+    // The node serves the expected artifact again (an operator loaded it): the alert resolves, the lease goes.
+    s.agent.serving = s.serving.digest;
+    await s.agent.reportState('ready');
+    await evaluateFleetHealth(prisma, { holdDownSeconds: 0 });
+    expect(await prisma.alert.findUniqueOrThrow({ where: { id: alert.id } })).toMatchObject({ state: 'resolved' });
+    expect((await sweepStagingLeases(prisma)).released).toBeGreaterThanOrEqual(1);
+    expect(await prisma.stagingNodeLease.findUnique({ where: { nodeId: s.node.id } })).toBeNull();
+  }, 60_000);
+
+  it('the sweep records a failed restore of a step that will not come back on the lease, so its alert opens', async () => {
+    const s = await scene();
+    s.agent.serving = s.candidate.digest;
+    await s.agent.reportState('ready');
+    s.agent.failLoad.set(s.serving.digest, 'artifact files missing from the store');
+    await prisma.pipelineStep.update({ where: { id: s.step.id }, data: { state: 'failed', error: 'worker lost' } });
+    await prisma.stagingNodeLease.create({
+      data: {
+        nodeId: s.node.id,
+        clusterId: s.cluster.id,
+        holderStepId: s.step.id,
+        pipelineRunId: s.run.id,
+        candidateArtifactId: s.candidate.id,
+        restoreKind: 'load',
+        restoreArtifactId: s.serving.id,
+        restoreReason: 'test',
+        acquiredAt: new Date(Date.now() - 60_000),
+        expiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    expect(await sweepStagingLeases(prisma)).toMatchObject({ restoring: 1 });
+    await waitFor(async () => (await commandsOf(s.node.id)).some((c) => c.state === 'failed'));
+    const second = await sweepStagingLeases(prisma);
+    expect(second.failed).toContain(`${s.node.id}: restore failed: artifact files missing from the store`);
+    expect(await prisma.stagingNodeLease.findUniqueOrThrow({ where: { nodeId: s.node.id } })).toMatchObject({
+      phase: 'restore_failed',
+      restoreError: 'restore failed: artifact files missing from the store',
+    });
+    await evaluateFleetHealth(prisma, { holdDownSeconds: 0 });
+    expect(
+      await prisma.alert.findFirst({ where: { fingerprint: `node:${s.node.id}:staging_restore_failed`, state: 'open' } }),
+    ).not.toBeNull();
   }, 60_000);
 });

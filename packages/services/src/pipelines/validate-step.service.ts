@@ -13,6 +13,7 @@ import type { PrismaClient } from '@fleetplane/db';
 import {
   chooseStagingNode,
   decideStagingLease,
+  isStagingNodePutBack,
   isTerminalCommandState,
   judgeStagingLoad,
   planStagingRestore,
@@ -31,6 +32,7 @@ import { runValidationCheck } from '../validation/check-runner.service';
 import { beginRun, finaliseRun } from '../validation/run-lifecycle.service';
 import { createStagingValidationRun } from '../validation/staging-run.service';
 import { parseStepSpec } from './run-flow';
+import { failedStagingRestores, RESTORE_FAILED_PHASE } from './staging-restore-alerts.service';
 import type { StepResult, StepWork } from './step-runner.service';
 import { lockRow } from '../shared/locks.sql';
 
@@ -49,6 +51,8 @@ export interface ValidateStepProgress {
   nodeHostname?: string;
   loadCommandId?: string;
   restoreCommandId?: string;
+  /** Set when the node could not be put back: why (an alert stays open until the node is back). */
+  restoreError?: string;
   validationRunId?: string;
   proposalId?: string;
   verdict?: string | null;
@@ -452,14 +456,25 @@ async function restore(
     outcome = await waitUntilTerminal(deps, cmd.id);
   }
   if (outcome.state !== 'succeeded') {
-    // The lease stays (in phase "restoring"): the node is not as it was found, and the next step to want
-    // it recovers it once the lease expires.
-    throw new PermanentValidateError(
-      `Staging node ${r.hostname} could not be put back (${command.kind === 'stop_engine' ? 'stop engine' : 'load the previous artifact'} ${outcome.state}${outcome.error ? `: ${outcome.error}` : ''})`,
-    );
+    // The lease stays (in phase "restore_failed"): the node is not as it was found, an alert says so until it
+    // is back, and the next step to want it recovers it once the lease expires.
+    const reason = `${command.kind === 'stop_engine' ? 'stop engine' : 'load the previous artifact'} ${outcome.state}${outcome.error ? `: ${outcome.error}` : ''}`;
+    await markRestoreFailed(prisma, lease, reason);
+    const message = `Staging node ${r.hostname} could not be put back (${reason})`;
+    r.report({ restoreError: reason, message });
+    work.writer.log('error', message);
+    throw new PermanentValidateError(message);
   }
   await prisma.stagingNodeLease.deleteMany({ where: { nodeId: lease.nodeId, holderStepId: lease.holderStepId } });
   work.writer.log('info', `Staging node ${r.hostname} put back (${lease.restoreReason})`);
+}
+
+/** Records on the lease that its restore failed and why: the failed-restore alert reads it. */
+function markRestoreFailed(prisma: PrismaClient, lease: LeaseRow, reason: string) {
+  return prisma.stagingNodeLease.updateMany({
+    where: { nodeId: lease.nodeId, holderStepId: lease.holderStepId, acquiredAt: lease.acquiredAt },
+    data: { phase: RESTORE_FAILED_PHASE, restoreError: reason },
+  });
 }
 
 /** The command that puts a node back as its lease recorded: the artifact it served before, or a stopped engine. */
@@ -486,11 +501,21 @@ export interface StagingLeaseSweep {
  * Puts back staging nodes whose step will not come back for them: the lease expired and its step is no
  * longer queued or running (it failed for good, was cancelled by the reconciler, or was deleted). Runs with
  * the node-command sweep; it never waits: it issues the holder's own restore (same dedupe key, so a restore
- * the step already sent is not sent twice) and releases the lease on a later pass once that succeeded.
+ * the step already sent is not sent twice) and releases the lease on a later pass once that succeeded. A
+ * restore that failed is recorded on the lease (its alert opens); that lease is released once the node is
+ * back as it was found.
  */
 export async function sweepStagingLeases(prisma: PrismaClient, opts: { now?: Date; limit?: number } = {}): Promise<StagingLeaseSweep> {
   const now = opts.now ?? new Date();
   const out: StagingLeaseSweep = { restoring: 0, released: 0, failed: [] };
+  // A node whose restore failed and that is back since (an operator loaded its artifact again): released.
+  for (const r of await failedStagingRestores(prisma)) {
+    if (!isStagingNodePutBack(r.target, r.runtime)) continue;
+    const gone = await prisma.stagingNodeLease.deleteMany({
+      where: { nodeId: r.nodeId, holderStepId: r.holderStepId, phase: RESTORE_FAILED_PHASE },
+    });
+    out.released += gone.count;
+  }
   const expired = await prisma.stagingNodeLease.findMany({
     where: { expiresAt: { lte: now } },
     orderBy: { expiresAt: 'asc' },
@@ -518,7 +543,10 @@ export async function sweepStagingLeases(prisma: PrismaClient, opts: { now?: Dat
       continue;
     }
     if (existing && isTerminalCommandState(existing.state)) {
-      out.failed.push(`${lease.nodeId}: restore ${existing.state}${existing.error ? `: ${existing.error}` : ''}`);
+      const reason = `restore ${existing.state}${existing.error ? `: ${existing.error}` : ''}`;
+      out.failed.push(`${lease.nodeId}: ${reason}`);
+      // Its step died before it could say so: the lease records it, and the alert opens.
+      if (lease.phase !== RESTORE_FAILED_PHASE) await markRestoreFailed(prisma, lease, reason);
       continue;
     }
     if (!existing) {

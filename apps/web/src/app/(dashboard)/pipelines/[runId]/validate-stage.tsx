@@ -16,6 +16,8 @@ interface ValidateProgress {
   validationRunId?: string;
   proposalId?: string;
   verdict?: string | null;
+  /** Why the staging node could not be put back (its failed-restore alert stays open until it is). */
+  restoreError?: string;
 }
 
 const PHASES: Record<NonNullable<ValidateProgress['phase']>, string> = {
@@ -84,6 +86,12 @@ function ValidateStep({ step }: { step: Step }) {
         </p>
       ) : null}
       {step.error && step.error !== p.message ? <p className="text-sm text-destructive">{step.error}</p> : null}
+      {p.restoreError ? (
+        <p className="text-sm text-destructive" data-testid="validate-restore-failed">
+          {p.nodeHostname ?? 'The staging node'} was not put back ({p.restoreError}). An alert stays open until it serves what it served
+          before.
+        </p>
+      ) : null}
       <pre
         className="max-h-60 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs"
         data-testid="validate-logs"

@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "staging_node_lease" ADD COLUMN     "restore_error" TEXT;
