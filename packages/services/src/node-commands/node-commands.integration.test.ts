@@ -268,6 +268,21 @@ describe('cancel, wait and expiry', () => {
 });
 
 describe('sweepNodeCommands', () => {
+  it('a command its agent never answers ends expired at its deadline with the reason, and the waiter gets it', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator', timeoutSeconds: 5 });
+    const row = await prisma.nodeCommand.findUniqueOrThrow({ where: { id } });
+    await sweepNodeCommands(prisma, { now: new Date(row.deadlineAt.getTime() - 1000) });
+    expect((await prisma.nodeCommand.findUniqueOrThrow({ where: { id } })).state).toBe('queued');
+    await sweepNodeCommands(prisma, { now: new Date(row.deadlineAt.getTime() + 1000) });
+    expect(await waitForNodeCommand(prisma, id, { timeoutMs: 1000 })).toEqual({
+      id,
+      state: 'expired',
+      result: null,
+      error: `Expired at its deadline (${row.deadlineAt.toISOString()}) while queued`,
+    });
+  });
+
   it('expires past-deadline commands, fails silent running ones, re-queues unstarted deliveries; a second sweep changes nothing', async () => {
     const node = await makeNode(prisma, 0);
     const now = new Date();
