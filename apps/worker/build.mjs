@@ -1,12 +1,17 @@
-// Bundles the worker and the workspace packages it uses into dist/worker.mjs; npm dependencies stay
+// Bundles the worker and the workspace packages it uses into dist/worker.mjs (and the quantisation thread entry); npm dependencies stay
 // external (installed next to it), so native and optional modules load as usual.
 import { build } from 'esbuild';
 import { readFileSync } from 'node:fs';
 
 const root = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 await build({
-  entryPoints: ['src/main.ts'],
-  outfile: 'dist/worker.mjs',
+  entryPoints: {
+    worker: 'src/main.ts',
+    // Quantisation stripes run on worker threads, which load this file from beside the bundle (stripe-runner.ts).
+    'quantise-stripe-worker': '../../packages/quantise/src/convert/stripe-worker.ts',
+  },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
   format: 'esm',

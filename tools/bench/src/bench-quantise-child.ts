@@ -1,14 +1,20 @@
 /**
  * One conversion for bench:quantise, in its own process so its CPU time and peak RSS are its own:
- *   tsx tools/bench/src/bench-quantise-child.ts <source dir> <output dir> <fp8|q8_0>
+ *   tsx tools/bench/src/bench-quantise-child.ts <source dir> <output dir> <fp8|q8_0> [threads]
  * Prints one JSON line: wall and CPU milliseconds, peak RSS (KiB) and the artifact's quality summary.
  */
 import { performance } from 'node:perf_hooks';
 import { convertCheckpoint, type ConversionTarget } from '@fleetplane/quantise';
 
-const [source, output, which] = process.argv.slice(2);
-if (!source || !output || (which !== 'fp8' && which !== 'q8_0')) {
-  process.stderr.write('usage: bench-quantise-child.ts <source dir> <output dir> <fp8|q8_0>\n');
+const [source, output, which, threadsArg] = process.argv.slice(2);
+const threads = threadsArg === undefined ? undefined : Number(threadsArg);
+if (
+  !source ||
+  !output ||
+  (which !== 'fp8' && which !== 'q8_0') ||
+  (threads !== undefined && !(Number.isInteger(threads) && threads >= 1))
+) {
+  process.stderr.write('usage: bench-quantise-child.ts <source dir> <output dir> <fp8|q8_0> [threads]\n');
   process.exit(2);
 }
 const target: ConversionTarget = which === 'fp8' ? { format: 'fp8-block' } : { format: 'gguf', type: 'Q8_0' };
@@ -20,7 +26,7 @@ const sampler = setInterval(() => {
   rssSamples++;
   rssMax = Math.max(rssMax, process.memoryUsage.rss());
 }, 250);
-const result = await convertCheckpoint({ sourceDir: source, outputDir: output, parameters: { target } });
+const result = await convertCheckpoint({ sourceDir: source, outputDir: output, parameters: { target }, threads });
 clearInterval(sampler);
 const wallMs = performance.now() - t0;
 const cpu = process.cpuUsage(cpu0);
@@ -35,5 +41,6 @@ process.stdout.write(
     worstRelRmse: result.quality.worstRelRmse,
     meanRelRmse: result.quality.meanRelRmse,
     quantisedTensors: result.quality.quantisedTensors,
+    workerThreads: result.workerThreads,
   })}\n`,
 );

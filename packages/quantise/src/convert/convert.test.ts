@@ -287,6 +287,65 @@ describe('MLX affine and BF16 targets', () => {
   });
 });
 
+describe('on worker threads', () => {
+  // Stripes of 128 rows x 256 values: every weight of the tiny checkpoint spans several stripes, so they go to the pool.
+  const small = { stripeElements: 128 * 256 };
+  // Starting threads that compile TypeScript through tsx takes seconds on a loaded machine.
+  const slow = 120_000;
+
+  it.each([
+    ['FP8 block-128', { format: 'fp8-block' }],
+    ['GGUF Q4_0', { format: 'gguf', type: 'Q4_0' }],
+    ['MLX 4-bit', { format: 'mlx-affine', bits: 4 }],
+  ] as const)(
+    '%s: the same bytes, manifest and quality figures as on one thread',
+    async (label, target) => {
+      const one = await convertCheckpoint({
+        sourceDir: src,
+        outputDir: join(root, `t1-${label}`),
+        parameters: { target },
+        threads: 1,
+        ...small,
+      });
+      const two = await convertCheckpoint({
+        sourceDir: src,
+        outputDir: join(root, `t2-${label}`),
+        parameters: { target },
+        threads: 2,
+        ...small,
+      });
+      expect(two.manifest.digest).toBe(one.manifest.digest);
+      expect(two.quality).toEqual(one.quality);
+      expect(two.quality.quantisedTensors).toBeGreaterThan(0);
+      expect([one.workerThreads, two.workerThreads]).toEqual([0, 2]);
+    },
+    slow,
+  );
+
+  it(
+    'cancellation mid-way stops the threads and publishes nothing',
+    async () => {
+      const dir = join(root, 'cancelled-threads');
+      const ac = new AbortController();
+      const err = await convertCheckpoint({
+        sourceDir: src,
+        outputDir: dir,
+        parameters: { target: { format: 'fp8-block' } },
+        threads: 2,
+        ...small,
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.tensorsDone === 5) ac.abort();
+        },
+      }).catch((e: unknown) => e);
+      expect((err as Error).name).toBe('AbortError');
+      await expect(stat(dir)).rejects.toThrow(/ENOENT/);
+      expect((await readdir(root)).filter((f) => f.includes('.partial-'))).toEqual([]);
+    },
+    slow,
+  );
+});
+
 describe('failures leave nothing in the final folder', () => {
   async function leftovers(): Promise<string[]> {
     return (await readdir(root)).filter((f) => f.includes('.partial-'));

@@ -1,24 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  QualityAccumulator,
-  aggregateQuality,
-  bf16BitsToF32,
-  blockFp8ErrorSums,
-  checkQuality,
-  dequantiseMlxAffineInto,
-  dequantiseQ4_0Into,
-  q8_0ErrorSums,
-  f16DecodeTable,
-  f32ToBf16Bits,
-  f32ToF16Bits,
-  quantiseBlockFp8,
-  quantiseMlxAffine,
-  quantiseQ4_0Into,
-  quantiseQ8_0Into,
-  type ArtifactQuality,
-  type TensorQuality,
-} from '@fleetplane/domain';
+import { QualityAccumulator, aggregateQuality, checkQuality, type ArtifactQuality, type TensorQuality } from '@fleetplane/domain';
 import { FileSink } from '../file-sink';
 import { GgufWriter, LLAMA_FTYPE, type GgmlTypeName, type GgufKv, type GgufTensorPlan } from '../gguf/writer';
 import { architectureKvs, ggufArchitecture, ggufTensorName, tokenizerKvs } from '../gguf/metadata';
@@ -26,7 +8,9 @@ import { buildManifest, type ArtifactManifest, type ManifestFile } from '../mani
 import { assertFreeSpace, writeAtomically } from '../output-dir';
 import { SafetensorsCheckpoint } from '../safetensors/reader';
 import { SafetensorsWriter, type PlannedTensor } from '../safetensors/writer';
-import { Scratch, logicalTensors, readRowsAsF32, type LogicalTensor } from './source';
+import { Scratch, logicalTensors, readStripeBytes, stripeDecoding, type LogicalTensor } from './source';
+import type { Encoder, StripeResult } from './stripe';
+import { StripeRunners, defaultConversionThreads } from './stripe-runner';
 import { DEFAULT_IGNORED_MODULES, defaultThresholds, describeTarget, type ConversionParameters } from './targets';
 
 export interface ConversionProgress {
@@ -46,6 +30,8 @@ export interface ConvertOptions {
   signal?: AbortSignal;
   /** Values per processing stripe (memory bound): a stripe of rows is read, converted, checked and written at a time. */
   stripeElements?: number;
+  /** Threads converting stripes at once (default: every core the process may use); 1 converts on this thread. */
+  threads?: number;
 }
 
 export interface ConversionResult {
@@ -53,6 +39,8 @@ export interface ConversionResult {
   quality: ArtifactQuality;
   /** Things the conversion could not do and the loader should know (e.g. a tokenizer that has no GGUF form). */
   notes: string[];
+  /** Worker threads that converted stripes (0: everything ran on the calling thread). */
+  workerThreads: number;
 }
 
 export class QualityThresholdError extends Error {
@@ -69,13 +57,6 @@ export class QualityThresholdError extends Error {
 /** Files besides the weights that a serving engine needs, copied byte for byte. */
 const COPIED_FILE =
   /^(tokenizer(_config)?\.json|tokenizer\.model|special_tokens_map\.json|generation_config\.json|chat_template\.(jinja|json)|vocab\.json|merges\.txt|added_tokens\.json|LICENSE(\.md|\.txt)?)$/;
-
-type Encoder =
-  | { kind: 'copy' }
-  | { kind: 'float'; dtype: 'BF16' | 'F16' | 'F32' }
-  | { kind: 'fp8-block'; scaleFormat: 'f32' | 'ue8m0'; block: number }
-  | { kind: 'ggml'; type: 'Q8_0' | 'Q4_0' }
-  | { kind: 'mlx'; bits: 4 | 8; groupSize: number };
 
 interface Unit {
   source: LogicalTensor;
@@ -222,98 +203,8 @@ function outRowBytes(u: Unit): number {
   }
 }
 
-const bf16Round = (v: number) => bf16BitsToF32(f32ToBf16Bits(v));
-
 interface Sink {
   write(name: string, offset: number, data: Uint8Array): Promise<void>;
-}
-
-/**
- * Converts one stripe of rows; returns the main output bytes and appends side-tensor bytes to `side`. Folds the
- * stripe's error into `acc` when the encoding is lossy.
- */
-function encodeStripe(
-  u: Unit,
-  src: Float32Array,
-  rows: number,
-  scratch: Scratch,
-  acc: QualityAccumulator | null,
-  side: Uint8Array[][],
-): Uint8Array {
-  const e = u.encoder;
-  const cols = u.source.cols;
-  const n = rows * cols;
-  const deq = acc && !(e.kind === 'fp8-block' || (e.kind === 'ggml' && e.type === 'Q8_0')) ? scratch.floats('deq', n) : null;
-  switch (e.kind) {
-    case 'copy':
-      throw new Error('copy units do not encode');
-    case 'float': {
-      if (e.dtype === 'F32') {
-        if (deq) deq.set(src);
-        acc?.add(src, deq!);
-        return new Uint8Array(src.buffer, src.byteOffset, n * 4);
-      }
-      const out = scratch.bytes('out', n * 2);
-      const o16 = new Uint16Array(out.buffer, out.byteOffset, n);
-      if (e.dtype === 'BF16') {
-        const bits = new Uint32Array(src.buffer, src.byteOffset, n);
-        for (let i = 0; i < n; i++) {
-          const x = bits[i]!;
-          // RNE on the bit pattern; NaN stays NaN (quiet bit forced).
-          o16[i] = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0 ? (x >>> 16) | 0x40 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-        }
-        if (deq) {
-          const d32 = new Uint32Array(deq.buffer, deq.byteOffset, n);
-          for (let i = 0; i < n; i++) d32[i] = o16[i]! << 16;
-        }
-      } else {
-        for (let i = 0; i < n; i++) o16[i] = f32ToF16Bits(src[i]!);
-        if (deq) {
-          const lut = f16DecodeTable();
-          for (let i = 0; i < n; i++) deq[i] = lut[o16[i]!]!;
-        }
-      }
-      if (deq) acc!.add(src, deq);
-      return out;
-    }
-    case 'fp8-block': {
-      const q = quantiseBlockFp8(src, rows, cols, e.scaleFormat, e.block, scratch.floats('scaled', cols));
-      side[0]!.push(q.scaleBytes);
-      acc?.addSums(blockFp8ErrorSums(src, q.codes, rows, cols, q.scales, q.scaleCols, e.block));
-      return q.codes;
-    }
-    case 'ggml': {
-      const bytes = (n / 32) * (e.type === 'Q8_0' ? 34 : 18);
-      const out = scratch.bytes('out', bytes);
-      if (e.type === 'Q8_0') {
-        quantiseQ8_0Into(src, out, 0, 0, n);
-        acc?.addSums(q8_0ErrorSums(src, out, n));
-      } else {
-        quantiseQ4_0Into(src, out, 0, 0, n);
-        if (deq) {
-          dequantiseQ4_0Into(out, n, deq);
-          acc!.add(src, deq);
-        }
-      }
-      return out;
-    }
-    case 'mlx': {
-      const q = quantiseMlxAffine(src, rows, cols, e.bits, e.groupSize, bf16Round);
-      const toBf16 = (a: Float32Array) => {
-        const b = new Uint8Array(a.length * 2);
-        const v = new Uint16Array(b.buffer);
-        for (let i = 0; i < a.length; i++) v[i] = f32ToBf16Bits(a[i]!);
-        return b;
-      };
-      side[0]!.push(toBf16(q.scales));
-      side[1]!.push(toBf16(q.biases));
-      if (deq) {
-        dequantiseMlxAffineInto(q.packed, q.scales, q.biases, n, e.bits, e.groupSize, deq);
-        acc!.add(src, deq);
-      }
-      return new Uint8Array(q.packed.buffer, q.packed.byteOffset, q.packed.byteLength);
-    }
-  }
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -389,6 +280,7 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     ? [qc.weight_block_size[0], qc.weight_block_size[1]]
     : [128, 128];
   const ckpt = await SafetensorsCheckpoint.open(opts.sourceDir);
+  const runners = new StripeRunners(opts.threads ?? defaultConversionThreads());
   const notes: string[] = [];
   try {
     const tensors = logicalTensors(ckpt, sourceBlock);
@@ -460,14 +352,35 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
             const rowBytes = outRowBytes(u);
             const sourceBytesPerRow =
               (l.tensor.byteLength + (l.encoding.kind === 'fp8' || l.encoding.kind === 'mxfp4' ? l.encoding.scale.byteLength : 0)) / l.rows;
-            for (let r0 = 0; r0 < l.rows; r0 += stripeRows) {
-              if (signal?.aborted) throw abortError(signal);
-              const r1 = Math.min(l.rows, r0 + stripeRows);
-              const src = await readRowsAsF32(ckpt, l, r0, r1, scratch);
-              const bytes = encodeStripe(u, src, r1 - r0, scratch, acc, side);
-              await sink.write(u.outName, r0 * rowBytes, bytes);
+            const decoding = stripeDecoding(l);
+            const encoder = u.encoder;
+            const runner = runners.forStripes(Math.ceil(l.rows / stripeRows));
+            // Up to `parallelism` stripes convert at once while the next one is read; results are written in row order.
+            const inFlight: Array<{ r0: number; r1: number; result: Promise<StripeResult> }> = [];
+            const writeOldest = async () => {
+              const { r0, r1, result } = inFlight.shift()!;
+              const r = await result;
+              await sink.write(u.outName, r0 * rowBytes, r.main);
+              // A copy: results of the in-thread runner live in scratch memory that the next stripe reuses.
+              r.side.forEach((part, s) => side[s]!.push(part.slice()));
+              if (acc && r.sums) acc.addSums(r.sums);
               progress.bytesDone += Math.round(sourceBytesPerRow * (r1 - r0));
               opts.onProgress?.({ ...progress });
+            };
+            try {
+              for (let r0 = 0; r0 < l.rows; r0 += stripeRows) {
+                if (signal?.aborted) throw abortError(signal);
+                const r1 = Math.min(l.rows, r0 + stripeRows);
+                const bytes = await readStripeBytes(ckpt, l, r0, r1, runner.alloc);
+                while (inFlight.length >= runner.parallelism) await writeOldest();
+                const result = runner.run({ decoding, encoder, lossy: u.lossy, rows: r1 - r0, cols: l.cols, ...bytes });
+                // Settled by writeOldest, or dropped on an earlier failure: never an unhandled rejection.
+                result.catch(() => undefined);
+                inFlight.push({ r0, r1, result });
+              }
+              while (inFlight.length > 0) await writeOldest();
+            } finally {
+              inFlight.length = 0;
             }
             for (let s = 0; s < u.sideNames.length; s++) {
               let off = 0;
@@ -491,14 +404,14 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
         const quality = aggregateQuality(qualities);
         const breach = checkQuality(quality, params.thresholds ?? defaultThresholds(target));
         if (breach) throw new QualityThresholdError(`${describeTarget(target)}: ${breach.message}`, quality, breach.worstTensors);
-        return { manifest: buildManifest(files), quality, notes };
+        return { manifest: buildManifest(files), quality, notes, workerThreads: runners.workerThreads };
       } catch (e) {
         await sink.abort();
         throw e;
       }
     });
   } finally {
-    await ckpt.close();
+    await Promise.all([ckpt.close(), runners.close()]);
   }
 }
 

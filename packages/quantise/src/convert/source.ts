@@ -1,5 +1,5 @@
-import { E8M0_TABLE, dequantiseBlockFp8Into, dequantiseMxfp4Into, f16DecodeTable } from '@fleetplane/domain';
 import type { SafetensorsCheckpoint, SourceTensor } from '../safetensors/reader';
+import type { StripeDecoding } from './stripe';
 
 // The checkpoint's tensors as logical float matrices: FP8 weights paired with their block scales, MXFP4 experts
 // (I8/U8 bytes, two values each) with their E8M0 group scales, plain BF16/F16/F32, and anything else kept raw.
@@ -95,57 +95,56 @@ export class Scratch {
   }
 }
 
-/** Decodes rows [r0, r1) of a float-capable logical tensor into float32 (r0 a multiple of the FP8 block rows). */
-export async function readRowsAsF32(
+/** Where a stripe's source bytes go: scratch memory on the main thread, or fresh buffers that can move to a worker. */
+export type StripeBytesAllocator = (key: string, n: number) => Buffer;
+
+/** How a float-capable logical tensor's bytes decode (its encoding without the file offsets). */
+export function stripeDecoding(l: LogicalTensor): StripeDecoding {
+  const e = l.encoding;
+  switch (e.kind) {
+    case 'float':
+      return { kind: 'float', dtype: l.tensor.dtype as 'BF16' | 'F16' | 'F32' };
+    case 'fp8':
+      return { kind: 'fp8', blockRows: e.blockRows, blockCols: e.blockCols, scaleDtype: e.scale.dtype, scaleName: e.scale.name };
+    case 'mxfp4':
+      return { kind: 'mxfp4' };
+    case 'raw':
+      throw new Error(`${l.name}: dtype ${l.tensor.dtype} has no float value`);
+  }
+}
+
+/**
+ * Reads the source bytes of rows [r0, r1) of a float-capable logical tensor (r0 a multiple of the FP8 block rows):
+ * the weights, and for FP8 / MXFP4 the scales that cover exactly those rows.
+ */
+export async function readStripeBytes(
   ckpt: SafetensorsCheckpoint,
   l: LogicalTensor,
   r0: number,
   r1: number,
-  scratch: Scratch,
-): Promise<Float32Array> {
+  alloc: StripeBytesAllocator,
+): Promise<{ main: Uint8Array; scale: Uint8Array | null }> {
   const n = (r1 - r0) * l.cols;
-  const out = scratch.floats('src-f32', n);
   const t = l.tensor;
   switch (l.encoding.kind) {
     case 'float': {
       const w = t.dtype === 'F32' ? 4 : 2;
-      const raw = await ckpt.read(t, r0 * l.cols * w, n * w, scratch.bytes('src-raw', n * w));
-      if (t.dtype === 'F32') out.set(new Float32Array(raw.buffer, raw.byteOffset, n));
-      else if (t.dtype === 'BF16') {
-        const src = new Uint16Array(raw.buffer, raw.byteOffset, n);
-        const dst = new Uint32Array(out.buffer, out.byteOffset, n);
-        for (let i = 0; i < n; i++) dst[i] = src[i]! << 16;
-      } else {
-        const lut = f16DecodeTable();
-        const src = new Uint16Array(raw.buffer, raw.byteOffset, n);
-        for (let i = 0; i < n; i++) out[i] = lut[src[i]!]!;
-      }
-      return out;
+      return { main: await ckpt.read(t, r0 * l.cols * w, n * w, alloc('src-raw', n * w)), scale: null };
     }
     case 'fp8': {
       const { scale, blockRows, blockCols } = l.encoding;
-      const codes = await ckpt.read(t, r0 * l.cols, n, scratch.bytes('src-raw', n));
+      const main = await ckpt.read(t, r0 * l.cols, n, alloc('src-raw', n));
       const scaleCols = Math.ceil(l.cols / blockCols);
       const sr0 = r0 / blockRows;
       const sr1 = Math.ceil(r1 / blockRows);
       const count = (sr1 - sr0) * scaleCols;
       const sw = scale.dtype === 'F32' ? 4 : scale.dtype === 'F8_E8M0' ? 1 : 2;
-      const rawScale = await ckpt.read(scale, sr0 * scaleCols * sw, count * sw, scratch.bytes('src-scale', count * sw));
-      const scales = scratch.floats('src-scale-f32', count);
-      if (scale.dtype === 'F8_E8M0') for (let i = 0; i < count; i++) scales[i] = E8M0_TABLE[rawScale[i]!]!;
-      else if (scale.dtype === 'F32') scales.set(new Float32Array(rawScale.buffer, rawScale.byteOffset, count));
-      else if (scale.dtype === 'BF16')
-        for (let i = 0; i < count; i++) scales[i] = new Float32Array(new Uint32Array([rawScale.readUInt16LE(2 * i) << 16]).buffer)[0]!;
-      else throw new Error(`${scale.name}: scale dtype ${scale.dtype} is not supported`);
-      dequantiseBlockFp8Into(codes, r1 - r0, l.cols, scales, scaleCols, out, blockRows);
-      return out;
+      return { main, scale: await ckpt.read(scale, sr0 * scaleCols * sw, count * sw, alloc('src-scale', count * sw)) };
     }
     case 'mxfp4': {
       const { scale } = l.encoding;
-      const packed = await ckpt.read(t, (r0 * l.cols) / 2, n / 2, scratch.bytes('src-raw', n / 2));
-      const codes = await ckpt.read(scale, (r0 * l.cols) / 32, n / 32, scratch.bytes('src-scale', n / 32));
-      dequantiseMxfp4Into(packed, codes, r1 - r0, l.cols, out);
-      return out;
+      const main = await ckpt.read(t, (r0 * l.cols) / 2, n / 2, alloc('src-raw', n / 2));
+      return { main, scale: await ckpt.read(scale, (r0 * l.cols) / 32, n / 32, alloc('src-scale', n / 32)) };
     }
     case 'raw':
       throw new Error(`${l.name}: dtype ${t.dtype} has no float value`);

@@ -251,6 +251,7 @@ export async function executeQuantiseStep(deps: QuantiseDeps, work: StepWork): P
     manifest = result.manifest;
     quality = result.quality;
     notes = result.notes;
+    writer.log('info', result.workerThreads ? `Converted on ${result.workerThreads} worker threads` : 'Converted on one thread');
   } else {
     const ext = await buildExternal(deps, { fields, sourceDir, finalDir, work, meter });
     manifest = ext.manifest;
