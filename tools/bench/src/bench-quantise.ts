@@ -5,11 +5,13 @@
  *
  *   npm run bench:quantise -- [--gb 1] [--dir <tmpdir>] [--keep-source]
  *
- * Each conversion runs in its own process (CPU time and peak RSS are its own); source files are in the page
+ * The converter runs bundled as in production, once on one thread and once on every core (worker threads). Each
+ * conversion runs in its own process (CPU time and peak RSS are its own, threads included); source files are in the page
  * cache for every contender alike (they were just written). Reported: source MB/s (source safetensors bytes /
  * wall time), CPU-s per GiB of source, peak RSS, ratios to cp and numpy, machine busy/steal during each phase.
  */
 import { spawn } from 'node:child_process';
+import { build } from 'esbuild';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,6 +35,7 @@ if (!Number.isFinite(gb) || gb <= 0) {
   process.exit(2);
 }
 const here = path.dirname(fileURLToPath(import.meta.url));
+const root = path.resolve(here, '../../..');
 
 interface Measured {
   name: string;
@@ -86,7 +89,24 @@ try {
       return { wallMs: r.wallMs };
     }),
   );
-  const tsx = ['--import', 'tsx', path.join(here, 'bench-quantise-child.ts')];
+  // The converter as production runs it: bundled like apps/worker (build.mjs), with the thread entry beside the
+  // bundle, so neither tsx's transforms nor its start-up in every thread are measured.
+  const bundleDir = path.join(work, 'bundle');
+  await build({
+    entryPoints: {
+      'bench-quantise-child': path.join(here, 'bench-quantise-child.ts'),
+      'quantise-stripe-worker': path.join(root, 'packages/quantise/src/convert/stripe-worker.ts'),
+    },
+    outdir: bundleDir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: "import { createRequire as __fpCreateRequire } from 'node:module'; const require = __fpCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  const child = [path.join(bundleDir, 'bench-quantise-child.mjs')];
   // One thread as the baseline of the worker-thread pool; then every core the process may use (the default).
   const cores = availableParallelism();
   for (const [label, which, threads] of [
@@ -97,7 +117,7 @@ try {
     results.push(
       await phase(label, async () => {
         const out = path.join(work, `out-${which}-${threads}`);
-        const r = await run(process.execPath, [...tsx, src, out, which, String(threads)]);
+        const r = await run(process.execPath, [...child, src, out, which, String(threads)]);
         await rm(out, { recursive: true, force: true });
         const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
           wallMs: number;

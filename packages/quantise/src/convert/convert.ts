@@ -280,7 +280,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
     ? [qc.weight_block_size[0], qc.weight_block_size[1]]
     : [128, 128];
   const ckpt = await SafetensorsCheckpoint.open(opts.sourceDir);
-  const runners = new StripeRunners(opts.threads ?? defaultConversionThreads());
+  const threads = opts.threads ?? defaultConversionThreads();
+  const runners = new StripeRunners(threads);
   const notes: string[] = [];
   try {
     const tensors = logicalTensors(ckpt, sourceBlock);
@@ -322,7 +323,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
       0,
     );
     const progress: ConversionProgress = { tensorsDone: 0, tensorsTotal: units.length, bytesDone: 0, bytesTotal };
-    const stripeElements = opts.stripeElements ?? 4 * 2 ** 20;
+    // Threads hold a stripe each (and one is being read): smaller stripes keep the whole process near one thread's memory.
+    const stripeElements = opts.stripeElements ?? (threads > 1 ? 2 ** 20 : 4 * 2 ** 20);
     const scratch = new Scratch();
 
     return await writeAtomically(opts.outputDir, async (dir) => {
