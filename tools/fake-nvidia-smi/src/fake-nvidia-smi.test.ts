@@ -1,4 +1,4 @@
-import { execFile, spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -214,26 +214,6 @@ describe('the executable', () => {
       killSignal: 'SIGKILL',
     });
     await expect(hang).rejects.toMatchObject({ killed: true, signal: 'SIGKILL' });
-  });
-
-  it('adds little to node start-up (the budget is < 150 ms per call)', () => {
-    // CPU time, not wall time: on a busy shared runner wall time measures the neighbours.
-    const preload = 'data:text/javascript,process.on("exit",()=>process.stderr.write("CPU:"+JSON.stringify(process.cpuUsage())))';
-    const cpuMs = (args: string[]) => {
-      const samples: number[] = [];
-      for (let i = 0; i < 5; i++) {
-        const { stderr } = spawnSync(process.execPath, ['--import', preload, ...args], {
-          env: { ...process.env, ...fakeNvidiaSmiEnv(configPath) },
-          encoding: 'utf8',
-        });
-        const usage = JSON.parse(/CPU:(\{.*\})/.exec(stderr)![1]!) as { user: number; system: number };
-        samples.push((usage.user + usage.system) / 1000);
-      }
-      return samples.sort((a, b) => a - b)[2]!;
-    };
-    const bare = cpuMs(['-e', '0']);
-    const fake = cpuMs([FAKE_NVIDIA_SMI_BIN, `--query-gpu=${AGENT_QUERY}`, '--format=csv,noheader,nounits']);
-    expect(fake - bare).toBeLessThan(60);
   });
 });
 

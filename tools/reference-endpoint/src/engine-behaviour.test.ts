@@ -26,7 +26,8 @@ function artifactDir(digestChar: string): string {
 
 describe('readiness per engine', () => {
   it('llama.cpp: /health 503 "Loading model" while loading, then 200 {"status":"ok"}', async () => {
-    const ep = await start({ engine: 'llamacpp', loadMs: 300 });
+    // Long enough that the first request lands inside the load even on a loaded box (300 ms did not).
+    const ep = await start({ engine: 'llamacpp', loadMs: 2_000 });
     const r1 = await fetch(`${ep.url}/health`);
     expect(r1.status).toBe(503);
     expect(await r1.json()).toEqual({ error: { code: 503, message: 'Loading model', type: 'unavailable_error' } });
@@ -35,7 +36,7 @@ describe('readiness per engine', () => {
     expect([r2.status, await r2.json()]).toEqual([200, { status: 'ok' }]);
   });
   it('SGLang: /health and /health_generate 503 while starting and while draining', async () => {
-    const ep = await start({ engine: 'sglang', loadMs: 300 });
+    const ep = await start({ engine: 'sglang', loadMs: 2_000 });
     expect((await fetch(`${ep.url}/health_generate`)).status).toBe(503);
     await ep.loaded;
     expect((await fetch(`${ep.url}/health_generate`)).status).toBe(200);
