@@ -35,7 +35,8 @@ import { DEMO_PASSWORD, DEMO_USERS, seedDemoUsers } from '@fleetplane/dev/seed-d
 import { createJoinToken } from '@fleetplane/services';
 import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
 import { machineCpuBetween, machineCpuTicks } from './machine-cpu';
-import { cpuSeconds, cpuSecondsByName, percentile, processTree, statusKb, stopTree } from './proc';
+import { startDatabaseCpuMeter, startStatementMeter, type StatementCost } from './pg-cost';
+import { cpuSeconds, percentile, processTree, statusKb, stopTree } from './proc';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
@@ -135,6 +136,7 @@ interface ConfigResult {
   ingest: {
     offeredSamplesPerSecond: number;
     acceptedSamplesPerSecond: number;
+    storedSamples: number;
     latencyMs: { p50: number; p99: number };
     errors: Record<string, number>;
     late: number;
@@ -142,6 +144,8 @@ interface ConfigResult {
     postgresCpuMicrosPerSample: number;
     webPeakRssMb: number;
   };
+  /** pg_stat_statements for the benchmark's database over the window, when the server preloads it. */
+  statements: StatementCost[] | null;
   health: {
     passes: number;
     durationMs: { p50: number; max: number };
@@ -240,14 +244,16 @@ async function runConfig(replicas: number): Promise<ConfigResult> {
 
     const webPids = webs.flatMap((w) => processTree(w.child.pid!));
     const webCpu0 = webPids.reduce((s, p) => s + cpuSeconds(p).own, 0);
-    const pgCpu0 = cpuSecondsByName('postgres');
+    const pgCpuMeter = await startDatabaseCpuMeter(prisma);
+    const statementMeter = await startStatementMeter(prisma);
     const machine0 = machineCpuTicks();
     const windowStart = Date.now();
     await sleep(SECONDS * 1000);
     const windowEnd = Date.now();
     const machine1 = machineCpuTicks();
     const webCpu = webPids.reduce((s, p) => s + cpuSeconds(p).own, 0) - webCpu0;
-    const pgCpu = cpuSecondsByName('postgres') - pgCpu0;
+    const pgCpu = await pgCpuMeter.stop();
+    const statements = await statementMeter.stop();
     const stats = runs.map((r) => r.stats());
     const stored = stats.reduce((s, x) => s + x.storedGpuSamples, 0);
     const latencies = sorted(stats.flatMap((x) => x.latenciesMs));
@@ -317,6 +323,7 @@ async function runConfig(replicas: number): Promise<ConfigResult> {
       ingest: {
         offeredSamplesPerSecond: (NODES * GPUS) / INTERVAL,
         acceptedSamplesPerSecond: stored / seconds,
+        storedSamples: stored,
         latencyMs: { p50: percentile(latencies, 50), p99: percentile(latencies, 99) },
         errors,
         late: stats.reduce((s, x) => s + x.late, 0),
@@ -324,6 +331,7 @@ async function runConfig(replicas: number): Promise<ConfigResult> {
         postgresCpuMicrosPerSample: stored ? (pgCpu * 1e6) / stored : NaN,
         webPeakRssMb,
       },
+      statements,
       health: {
         passes: jobs.length,
         durationMs: { p50: percentile(durations, 50), max: durations.at(-1) ?? NaN },
@@ -352,6 +360,7 @@ function report(r: ConfigResult): string {
     `── ${r.replicas} web + ${r.replicas} worker, ${f(r.nodes)} nodes × ${GPUS} GPUs = ${f(r.gpus)} GPUs, ${INTERVAL} s interval (machine ${f(r.machine.busyPct, 0)}% busy, steal ${f(r.machine.stealPct, 1)}%, load ${f(r.machine.loadavg1m, 1)})`,
     `  ingest         ${f(r.ingest.acceptedSamplesPerSecond)} samples/s accepted of ${f(r.ingest.offeredSamplesPerSecond)} offered; p50 ${f(r.ingest.latencyMs.p50, 1)} ms, p99 ${f(r.ingest.latencyMs.p99, 1)} ms; errors ${JSON.stringify(r.ingest.errors)}; late ${r.ingest.late}`,
     `                 CPU per sample: web ${f(r.ingest.webCpuMicrosPerSample, 1)} µs, Postgres ${f(r.ingest.postgresCpuMicrosPerSample, 1)} µs; web peak RSS ${f(r.ingest.webPeakRssMb)} MB`,
+    ...statementLines(r, f),
     `  health pass    ${r.health.passes} passes, p50 ${f(r.health.durationMs.p50)} ms, max ${f(r.health.durationMs.max)} ms (${mark(r.health.durationMs.max < 2000)} < 2 s); intervals without a pass ${r.health.intervalsWithoutPass}, with two ${r.health.intervalsWithTwoPasses} (${mark(r.health.intervalsWithTwoPasses === 0)}); ${r.health.workersUsed} worker(s) ran them`,
     `  alerts         ${r.alerts.opened} opened, ${r.alerts.webhookDeliveries} webhook deliveries, ${r.alerts.duplicateDeliveries} duplicated (${mark(r.alerts.duplicateDeliveries === 0)})`,
     ...Object.entries(r.pages).map(
@@ -361,6 +370,22 @@ function report(r: ConfigResult): string {
     `  /metrics       p50 ${f(r.metrics.p50, 1)} ms, p95 ${f(r.metrics.p95, 1)} ms (${mark(r.metrics.p95 < 1000)} < 1 s), ${f(r.metrics.bytes / 1024)} KiB, ${f(r.metrics.series)} series in ${r.metrics.families} families (largest: ${r.metrics.largestFamily} with ${f(r.metrics.largestFamilySeries)})`,
   ];
   return lines.join('\n');
+}
+
+/** The statements that cost the database most per stored sample (execution + planning time in the backend). */
+function statementLines(r: ConfigResult, f: (n: number | null, d?: number) => string): string[] {
+  if (!r.statements) return ['  statements     (pg_stat_statements not preloaded on this server)'];
+  const n = r.ingest.storedSamples;
+  const total = r.statements.reduce((s, x) => s + x.execMs + x.planMs, 0);
+  return [
+    `  statements     ${f((total * 1000) / n, 1)} µs of execution + planning per sample in ${f(r.statements.length)} statements; most costly:`,
+    ...r.statements
+      .slice(0, 12)
+      .map(
+        (x) =>
+          `    ${f(((x.execMs + x.planMs) * 1000) / n, 1).padStart(6)} µs/sample ${f((100 * (x.execMs + x.planMs)) / total).padStart(3)}%  ${f((1000 * x.calls) / n, 1).padStart(7)} calls/1k samples, mean ${f((x.execMs + x.planMs) / x.calls, 2)} ms, ${f(x.rows / x.calls, 1)} rows/call  ${x.query.slice(0, 110)}`,
+      ),
+  ];
 }
 
 async function main() {

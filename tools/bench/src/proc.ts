@@ -41,21 +41,6 @@ export function cpuSeconds(pid: number): { own: number; children: number } {
   }
 }
 
-/** CPU seconds of every process whose command name is `comm` (e.g. all Postgres backends). */
-export function cpuSecondsByName(comm: string): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/comm`, 'utf8').trim() !== comm) continue;
-      total += cpuSeconds(Number(entry)).own;
-    } catch {
-      // exited
-    }
-  }
-  return total;
-}
-
 /** Nearest-rank percentile of an ascending array; NaN when empty. */
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return NaN;

@@ -176,7 +176,7 @@ const WRITE_SQL = {
            pci_bus_id = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN v.pci ELSE g.pci_bus_id END,
            updated_at = now()
       FROM json_to_recordset($9::json) AS v(id text, last timestamptz, idx int, pci text)
-     WHERE g.id = v.id AND EXISTS (SELECT 1 FROM ins)
+     WHERE g.id = v.id AND g.node_id = $1 AND EXISTS (SELECT 1 FROM ins)
     RETURNING 1),
   outbox AS (
     INSERT INTO outbox_message (id, queue, job_name, job_id, payload, created_at)
