@@ -103,6 +103,35 @@ describe('fleet views', () => {
     expect(summary.nodeCount).toBe(await prisma.node.count());
   });
 
+  it('counts a GPU whose clock runs ahead, and one whose sample was written past ingest, from their newest sample in the window', async () => {
+    const ahead = await makeNode(prisma, 1);
+    const g = ahead.gpus[0]!;
+    // Its node's clock runs 60 s ahead (inside the tolerated skew): the newest stored sample is after `now`.
+    for (const [at, util] of [
+      [new Date(now.getTime() - 30_000), 30],
+      [new Date(now.getTime() + 60_000), 99],
+    ] as const) {
+      const batch = batchFor(ahead, at);
+      batch.gpuSamples[0] = gpuSample(g.uuid, g.index, g.pciBusId, at, { utilizationGpuPct: util, powerDrawW: 100 });
+      expect((await handleTelemetryRequest(deps, telemetryRequest(ahead.credential, batch))).status).toBe(200);
+    }
+    const direct = await makeNode(prisma, 1, { clusterId: ahead.clusterId });
+    await prisma.gpuSample.create({
+      data: {
+        gpuId: direct.gpus[0]!.id,
+        nodeId: direct.nodeId,
+        sampledAt: new Date(now.getTime() - 5_000),
+        utilizationGpuPct: 50,
+        powerDrawW: 200,
+      },
+    });
+    const view = await fleetUtilisation({ prisma }, now);
+    const c = view.clusters.find((x) => x.clusterId === ahead.clusterId)!;
+    expect(c.reportingGpus).toBe(2);
+    expect(c.utilizationGpuAvg).toBeCloseTo((30 + 50) / 2, 6);
+    expect(c.powerDrawW).toBe(300);
+  });
+
   it('returns null, not 0, for a cluster that reports nothing', async () => {
     const quiet = await makeNode(prisma, 1);
     const view = await fleetUtilisation({ prisma }, now);

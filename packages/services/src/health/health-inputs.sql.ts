@@ -24,11 +24,23 @@ export interface GpuSampleRow {
   error_states: Array<{ field: string; marker: string }> | null;
 }
 
-/** Every GPU's newest sample dated at or before `newestAllowed`: one backwards index probe per GPU. */
+/**
+ * Every GPU's newest sample dated at or before `newestAllowed`. That is the sample at gpu.last_sample_at
+ * (ingest moves it forward with every sample it stores): an equality probe that run-time partition pruning
+ * sends to one partition. The open-ended `ORDER BY sampled_at DESC LIMIT 1` probes every partition up to
+ * `newestAllowed` (a Merge Append: the DEFAULT partition rules out reading them newest first), ~50 index
+ * probes per GPU with a full retention window; it is kept for GPUs whose last_sample_at is ahead of
+ * `newestAllowed` or unset (a sample written past ingest).
+ */
 export function newestSampleOfEveryGpu(prisma: PrismaClient, newestAllowed: Date): Promise<GpuSampleRow[]> {
   return prisma.$queryRaw<GpuSampleRow[]>`
     SELECT s.* FROM gpu g CROSS JOIN LATERAL (
-      SELECT * FROM gpu_sample s WHERE s.gpu_id = g.id AND s.sampled_at <= ${newestAllowed} ORDER BY s.sampled_at DESC LIMIT 1) s`;
+      SELECT * FROM gpu_sample s WHERE s.gpu_id = g.id AND s.sampled_at = g.last_sample_at LIMIT 1) s
+     WHERE g.last_sample_at <= ${newestAllowed}
+    UNION ALL
+    SELECT s.* FROM gpu g CROSS JOIN LATERAL (
+      SELECT * FROM gpu_sample s WHERE s.gpu_id = g.id AND s.sampled_at <= ${newestAllowed} ORDER BY s.sampled_at DESC LIMIT 1) s
+     WHERE g.last_sample_at IS NULL OR g.last_sample_at > ${newestAllowed}`;
 }
 
 /**

@@ -344,6 +344,45 @@ describe('POST /api/agent/v1/telemetry', () => {
     expect(await prisma.gpu.findUniqueOrThrow({ where: { id: n.gpus[0]!.id } })).toMatchObject({ index: 3, pciBusId: '00000000:5D:00.0' });
   });
 
+  it('keeps the newest sample’s gauges on the GPU row: a late, older batch does not replace them', async () => {
+    const n = await makeNode(prisma, 1);
+    const g = n.gpus[0]!;
+    const gauges = (at: Date, util: number) => {
+      const batch = batchFor(n, at);
+      batch.gpuSamples[0] = gpuSample(g.uuid, g.index, g.pciBusId, at, {
+        utilizationGpuPct: util,
+        memoryUsedMib: util * 100,
+        memoryTotalMib: 81559,
+        powerDrawW: util * 7,
+        powerLimitW: 700,
+        temperatureC: util / 2,
+      });
+      return batch;
+    };
+    const newest = new Date(Date.now() - 10_000);
+    expect((await post(n.credential, gauges(newest, 80))).status).toBe(200);
+    expect((await post(n.credential, gauges(new Date(newest.getTime() - 30_000), 20))).status).toBe(200);
+    const row = await prisma.gpu.findUniqueOrThrow({ where: { id: g.id } });
+    const sample = await prisma.gpuSample.findUniqueOrThrow({ where: { gpuId_sampledAt: { gpuId: g.id, sampledAt: newest } } });
+    expect(row.lastSampleAt).toEqual(newest);
+    expect({
+      u: row.lastUtilizationGpuPct,
+      mu: row.lastMemoryUsedMib,
+      mt: row.lastMemoryTotalMib,
+      pw: row.lastPowerDrawW,
+      pl: row.lastPowerLimitW,
+      t: row.lastTemperatureC,
+    }).toEqual({
+      u: sample.utilizationGpuPct,
+      mu: sample.memoryUsedMib,
+      mt: sample.memoryTotalMib,
+      pw: sample.powerDrawW,
+      pl: sample.powerLimitW,
+      t: sample.temperatureC,
+    });
+    expect(row.lastUtilizationGpuPct).toBe(80);
+  });
+
   it('matches XIDs to GPUs by UUID or PCI id and stores a re-read kernel line once', async () => {
     const n = await makeNode(prisma, 2);
     const line79 = `kern  :warn  : 2026-11-22T10:00:00,000001+00:00 NVRM: Xid (PCI:0000:28:00): 79, pid=1234, name=python3, GPU has fallen off the bus. ${randomUUID()}`;

@@ -278,10 +278,24 @@ async function registerUnknownGpus(
   return inserted.map((r) => r.uuid);
 }
 
-/** lastSampleAt moves forward only; index and PCI slot follow the newest sample (they can change across boots). */
+/**
+ * lastSampleAt moves forward only; index and PCI slot follow the newest sample (they can change across boots),
+ * and so do the newest sample's gauges the fleet overview reads from the GPU row (`gpu.last_*`).
+ */
 function gpuTouches(batch: TTelemetryBatch, gpus: Map<string, GpuRow>) {
   return [...newestByUuid(batch.gpuSamples, () => true).values()]
-    .map((s) => ({ id: gpus.get(s.uuid)?.id, last: s.sampledAt, idx: s.index, pci: s.pciBusId }))
+    .map((s) => ({
+      id: gpus.get(s.uuid)?.id,
+      last: s.sampledAt,
+      idx: s.index,
+      pci: s.pciBusId,
+      u: s.utilizationGpuPct,
+      mu: s.memoryUsedMib,
+      mt: s.memoryTotalMib,
+      pw: s.powerDrawW,
+      pl: s.powerLimitW,
+      t: s.temperatureC,
+    }))
     .filter((r) => r.id)
     .sort((a, b) => (a.id! < b.id! ? -1 : 1));
 }

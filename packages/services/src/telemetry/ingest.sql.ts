@@ -174,8 +174,14 @@ const WRITE_SQL = {
        SET last_sample_at = GREATEST(g.last_sample_at, v.last),
            index = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN v.idx ELSE g.index END,
            pci_bus_id = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN v.pci ELSE g.pci_bus_id END,
+           last_utilization_gpu_pct = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN v.u ELSE g.last_utilization_gpu_pct END,
+           last_memory_used_mib = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN LEAST(v.mu, 2147483647)::int ELSE g.last_memory_used_mib END,
+           last_memory_total_mib = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN LEAST(v.mt, 2147483647)::int ELSE g.last_memory_total_mib END,
+           last_power_draw_w = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN v.pw ELSE g.last_power_draw_w END,
+           last_power_limit_w = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN v.pl ELSE g.last_power_limit_w END,
+           last_temperature_c = CASE WHEN g.last_sample_at IS NULL OR v.last >= g.last_sample_at THEN v.t ELSE g.last_temperature_c END,
            updated_at = now()
-      FROM json_to_recordset($9::json) AS v(id text, last timestamptz, idx int, pci text)
+      FROM json_to_recordset($9::json) AS v(id text, last timestamptz, idx int, pci text, u float8, mu int8, mt int8, pw float8, pl float8, t float8)
      WHERE g.id = v.id AND g.node_id = $1 AND EXISTS (SELECT 1 FROM ins)
     RETURNING 1),
   outbox AS (
@@ -206,7 +212,19 @@ export interface BatchWrite {
   itemCount: number;
   gpuSamples: TTelemetryBatch['gpuSamples'];
   host: TTelemetryBatch['host'];
-  gpuTouches: { id: string | undefined; last: string; idx: number; pci: string | null }[];
+  /** Per GPU, its newest sample in the batch: time, index, PCI slot and the gauges kept on the GPU row (gpu.last_*). */
+  gpuTouches: {
+    id: string | undefined;
+    last: string;
+    idx: number;
+    pci: string | null;
+    u: number | null;
+    mu: number | null;
+    mt: number | null;
+    pw: number | null;
+    pl: number | null;
+    t: number | null;
+  }[];
   xids: object[];
   engineSamples: TTelemetryBatch['engineSamples'];
   backfills: { id: string; jobId: string; payload: object }[];
