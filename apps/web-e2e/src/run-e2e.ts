@@ -1,5 +1,6 @@
 // Prepares a throwaway world for the browser tests: a fresh database (migrated and seeded), the
-// production Next.js server and the worker on free ports, then runs Playwright and tears it all down.
+// production Next.js server and the worker on free ports, the fake Hub, a reference endpoint, and a real
+// agent on the lab node whose engine serves the cluster's deployment; then runs Playwright and tears it all down.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
@@ -7,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from '@fleetplane/db/testing';
 import { prepareDatabase } from '@fleetplane/dev/prepare';
 import { freePort, waitForHttp as waitUntilUp } from '@fleetplane/dev/local-net';
+import { startDemoFleetAgents, stopAgentEngines } from '@fleetplane/dev/demo-fleet-agents';
+import { serveActiveDeployments, waitForAgentsReporting } from '@fleetplane/dev/demo-serving';
 import { ProcessGroup } from '@fleetplane/dev/process-group';
 import { E2E_ADMIN } from './fixtures/accounts';
 import { createPrismaClient } from '@fleetplane/db';
@@ -17,6 +20,17 @@ import { tmpdir } from 'node:os';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../../..');
+
+/**
+ * The nodes that run a real agent (the demo's, see tools/dev demo-fleet-agents.ts: its fake GPUs and faults) with
+ * a live engine serving the cluster's deployment. The lab box is upgrade-loop.spec's staging node; the B200 node
+ * serves through vLLM's dialect, whose KV-cache report engine.spec compares with the planner. The other seeded
+ * nodes are played by specs themselves (gpu-health enrolls an "agent" for h200-node-01; rollout and node-commands
+ * rely on h100-node-01 having none), which a live agent there would race.
+ */
+const AGENT_HOSTS = ['lab-5090-01', 'b200-node-01'];
+/** The lab cluster gates its staging validations on smoke (minutes), not release-gate (far longer on the stand-in). */
+const STAGING_CLUSTER = { name: 'lab-rtx5090-llamacpp', gatingSuiteName: 'smoke' };
 
 async function waitForHttp(url: string, timeoutMs: number) {
   if (!(await waitUntilUp(url, timeoutMs))) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
@@ -37,8 +51,9 @@ async function main(): Promise<number> {
     });
     cleanups.push(() => endpoint.close());
     const prisma = createPrismaClient(db.url, { max: 1 });
+    cleanups.push(() => prisma.$disconnect());
     await prisma.cluster.update({ where: { name: 'flash-h100-vllm' }, data: { endpointUrl: endpoint.url } });
-    await prisma.$disconnect();
+    await prisma.cluster.update({ where: { name: STAGING_CLUSTER.name }, data: { gatingSuiteName: STAGING_CLUSTER.gatingSuiteName } });
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     // The demo Hub stand-in, with webhooks to the web app, so pipeline.spec.ts can publish upstream revisions.
@@ -46,6 +61,8 @@ async function main(): Promise<number> {
     const hub = await startFakeHub({ webhook: { url: `${baseUrl}/api/hooks/hub`, secret: hubWebhookSecret }, onWarning: () => undefined });
     cleanups.push(() => hub.close());
     const artifactsDir = await mkdtemp(path.join(tmpdir(), 'fp-e2e-data-'));
+    // After the agents stopped (group.stopAll runs first): their engines outlive them by design.
+    cleanups.push(async () => stopAgentEngines(artifactsDir, AGENT_HOSTS));
     cleanups.push(() => rm(artifactsDir, { recursive: true, force: true }));
     const env: NodeJS.ProcessEnv = {
       ...process.env,
@@ -75,6 +92,36 @@ async function main(): Promise<number> {
     });
     group.start('worker', process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], { env, quiet: true });
     await waitForHttp(`${baseUrl}/api/health`, 60_000);
+    // Real agents, enrolled with join tokens like the demo's, engines on free ports (never a running demo's).
+    const agentsSince = new Date();
+    const agents = await startDemoFleetAgents({
+      root,
+      dataDir: artifactsDir,
+      serverUrl: baseUrl,
+      databaseUrl: db.url,
+      group,
+      env,
+      say: (msg) => console.log(msg),
+      hosts: AGENT_HOSTS,
+      enginePorts: 'free',
+      scrapeDemoEndpoints: false,
+      actorLabel: 'e2e harness (run-e2e.ts)',
+    });
+    if (agents.started.length !== AGENT_HOSTS.length)
+      throw new Error(`agents started on ${agents.started.join(', ') || 'no node'} of ${AGENT_HOSTS.join(', ')}`);
+    await waitForAgentsReporting(prisma, AGENT_HOSTS, agentsSince, 60_000);
+    // Each agent's engine serves its cluster's deployment (the seeded artifact's files fetched from the Hub).
+    const served = await serveActiveDeployments({
+      databaseUrl: db.url,
+      hubUrl: hub.url,
+      dataDir: artifactsDir,
+      hosts: AGENT_HOSTS,
+      origin: 'e2e harness: serve the deployment',
+      timeoutMs: 120_000,
+    });
+    console.log(
+      `e2e: agents reporting and serving (${served.map((s) => `${s.host} ${s.digest.slice(0, 12)}`).join(', ')}) ${((Date.now() - agentsSince.getTime()) / 1000).toFixed(1)} s after they started`,
+    );
     const args = ['playwright', 'test', '--config', path.join(here, '../playwright.config.ts'), ...process.argv.slice(2)];
     const code = await new Promise<number>((resolve) => {
       const pw = spawn('npx', args, {

@@ -9,6 +9,7 @@ import { FAKE_NVIDIA_SMI_BIN, fakeNvidiaSmiEnv, writeFakeNvidiaSmiConfig, type T
 import { createPrismaClient } from '@fleetplane/db';
 import { createJoinToken, hashSecret } from '@fleetplane/services';
 import { DEMO_CLUSTERS, demoGpuUuid } from './seed-demo-fleet';
+import { freePort } from './local-net';
 import type { ProcessGroup } from './process-group';
 
 /** The faults a new user should see: a throttling GPU, an ECC error, a hot card and occasional XIDs. */
@@ -56,6 +57,20 @@ export interface DemoAgentsOptions {
   group: ProcessGroup;
   env: NodeJS.ProcessEnv;
   say: (msg: string) => void;
+  /** Only these seeded nodes get an agent (default: every one). */
+  hosts?: string[];
+  /**
+   * `demo`: DEMO_ENGINE_BASE_PORT + the cluster's index (what the dashboard's docs name). `free`: a port the OS
+   * picks, so a second world on the machine (the e2e suite beside `npm start`) never collides with the demo's.
+   */
+  enginePorts?: 'demo' | 'free';
+  /**
+   * Point each agent's engine scrape at the demo reference endpoint on the cluster's seeded port when one answers
+   * (`npm start` runs them). Off where those ports belong to another world (e2e beside a running demo).
+   */
+  scrapeDemoEndpoints?: boolean;
+  /** Who minted the join tokens, as the audit log shows it. */
+  actorLabel?: string;
 }
 
 function agentCommand(root: string): { command: string; args: string[] } {
@@ -97,6 +112,7 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
   try {
     for (const c of DEMO_CLUSTERS) {
       const host = c.node.hostname;
+      if (opts.hosts && !opts.hosts.includes(host)) continue;
       const cluster = await prisma.cluster.findUnique({ where: { name: c.name }, select: { id: true, engineLaunchTemplate: true } });
       if (!cluster) {
         opts.say(`demo: cluster ${c.name} no longer exists; no agent for ${host}`);
@@ -141,7 +157,7 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
 
       if (!(await credentialIsLive(prisma, credentialPath, host))) {
         const token = await createJoinToken(
-          { prisma, actor: { type: 'system', id: null, label: 'npm start (demo fleet)' } },
+          { prisma, actor: { type: 'system', id: null, label: opts.actorLabel ?? 'npm start (demo fleet)' } },
           { clusterId: cluster.id, expiresInMinutes: 5, description: `demo agent on ${host}` },
         );
         const enrolled = await run(
@@ -168,7 +184,8 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
           continue;
         }
       }
-      const metricsUrl = await metricsUrlFor(c.endpointPort);
+      const metricsUrl = opts.scrapeDemoEndpoints === false ? undefined : await metricsUrlFor(c.endpointPort);
+      const enginePort = opts.enginePorts === 'free' ? await freePort() : DEMO_ENGINE_BASE_PORT + DEMO_CLUSTERS.indexOf(c);
       const args = [
         ...agent.args,
         'run',
@@ -192,7 +209,7 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
         '--engine-bind-host',
         '127.0.0.1',
         '--engine-port',
-        String(DEMO_ENGINE_BASE_PORT + DEMO_CLUSTERS.indexOf(c)),
+        String(enginePort),
         ...(metricsUrl ? ['--metrics-url', metricsUrl] : []),
       ];
       // Supervised like web and worker: an agent that dies is restarted, the control plane keeps running.
@@ -218,5 +235,21 @@ async function credentialIsLive(prisma: ReturnType<typeof createPrismaClient>, c
     return !!row && !row.revokedAt && row.node.hostname === hostname;
   } catch {
     return false;
+  }
+}
+
+/**
+ * Ends the engines the hosts' agents started. The agent's supervisor detaches its engine so it keeps serving
+ * across agent restarts; a world that is torn down (the e2e run) ends each engine's process group by the pid
+ * the supervisor recorded in its state file.
+ */
+export function stopAgentEngines(dataDir: string, hosts: string[]): void {
+  for (const host of hosts) {
+    try {
+      const state = JSON.parse(readFileSync(path.join(dataDir, 'agents', host, 'engine-state.json'), 'utf8')) as { pid?: unknown };
+      if (typeof state.pid === 'number' && state.pid > 0) process.kill(-state.pid, 'SIGTERM');
+    } catch {
+      // No engine was started, or it is gone already.
+    }
   }
 }
