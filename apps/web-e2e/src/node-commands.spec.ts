@@ -53,7 +53,8 @@ test('an operator sees a node’s commands, filters them and cancels an open one
   await panel.getByLabel('State').selectOption('failed');
   await expect(panel.getByTestId('command-state').filter({ hasText: 'queued' })).toHaveCount(0);
   await panel.getByLabel('State').selectOption('active');
-  await panel.getByLabel('Command').selectOption('restart_engine');
+  // Exact: each open row's "Cancel … command" button has "command" in its name too.
+  await panel.getByLabel('Command', { exact: true }).selectOption('restart_engine');
   await expect(row.getByTestId('command-state')).toHaveText('queued');
   await panel.getByLabel('State').selectOption('');
 
