@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
+import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
 
 // An artifact's manifest: every file with its size and sha256, sorted by path, and one digest over that list.
 // Same files -> same digest, whatever order they were written in or which folder they sit in.
@@ -15,17 +16,19 @@ export interface ManifestFile {
 export interface ArtifactManifest {
   files: ManifestFile[];
   totalBytes: number;
-  /** sha256 of the canonical JSON of `files` (sorted by path). */
+  /**
+   * The artifact's identity: `manifestDigest` (packages/domain), the same digest the download stage records and
+   * the agent recomputes from a load command's file list before it accepts the artifact.
+   */
   digest: string;
 }
 
 export function buildManifest(files: ManifestFile[]): ArtifactManifest {
   const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const canonical = JSON.stringify(sorted.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })));
   return {
     files: sorted,
     totalBytes: sorted.reduce((a, f) => a + f.size, 0),
-    digest: createHash('sha256').update(canonical).digest('hex'),
+    digest: manifestDigest(sorted.map((f) => ({ path: f.path, sizeBytes: f.size, sha256: f.sha256 }))),
   };
 }
 
