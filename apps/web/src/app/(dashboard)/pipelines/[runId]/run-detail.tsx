@@ -14,6 +14,7 @@ import { Skeleton } from '~/components/ui/skeleton';
 import { cn, formatBytes, formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { ChangeBadge, RunStateBadge, runTargetLabel } from '~/components/upstream/upstream-badges';
+import { StepLogLines } from './step-log';
 import { ValidateStages } from './validate-stage';
 
 type Run = RouterOutputs['pipelines']['get'];
@@ -154,15 +155,7 @@ function StepLog({ step }: { step: Step }) {
   return (
     <div>
       <h3 className="mb-2 text-sm font-medium">Log</h3>
-      <pre
-        className="max-h-80 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs"
-        data-testid="step-logs"
-        suppressHydrationWarning
-      >
-        {step.logs.length
-          ? step.logs.map((l) => `${new Date(l.loggedAt).toLocaleTimeString()} ${l.level.toUpperCase().padEnd(5)} ${l.message}`).join('\n')
-          : 'No log lines yet.'}
-      </pre>
+      <StepLogLines step={step} testId="step-logs" className="max-h-80" />
     </div>
   );
 }

@@ -3,6 +3,7 @@ import Link from 'next/link';
 import type { RouterOutputs } from '@fleetplane/api';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { RunStateBadge } from '~/components/upstream/upstream-badges';
+import { StepLogLines } from './step-log';
 
 type Step = RouterOutputs['pipelines']['get']['steps'][number];
 
@@ -92,15 +93,7 @@ function ValidateStep({ step }: { step: Step }) {
           before.
         </p>
       ) : null}
-      <pre
-        className="max-h-60 overflow-auto whitespace-pre-wrap break-all rounded-md bg-muted p-3 text-xs"
-        data-testid="validate-logs"
-        suppressHydrationWarning
-      >
-        {step.logs.length
-          ? step.logs.map((l) => `${new Date(l.loggedAt).toLocaleTimeString()} ${l.level.toUpperCase().padEnd(5)} ${l.message}`).join('\n')
-          : 'No log lines yet.'}
-      </pre>
+      <StepLogLines step={step} testId="validate-logs" className="max-h-60" />
     </section>
   );
 }
