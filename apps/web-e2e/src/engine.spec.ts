@@ -27,6 +27,5 @@ test('the node page shows the running engine, what it serves and its KV capacity
   await expect(kv).toContainText(/Engine[\d,]+ tokens [\d,]+ blocks × \d+/);
   await expect(kv).toContainText(/Planner[\d,]+ tokens estimate for this node, artifact and context/);
   await expect(page.getByTestId('kv-capacity-error')).toHaveText(/^[+−]\d+\.\d %/);
-  await page.getByTestId('engine-panel').scrollIntoViewIfNeeded();
   await page.screenshot({ path: testInfo.outputPath('node-engine.png'), fullPage: true });
 });

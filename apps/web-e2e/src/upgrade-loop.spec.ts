@@ -122,7 +122,8 @@ test('a published revision is downloaded, quantised, validated on the staging no
       .getByRole('row')
       .filter({ has: page.locator(`a[href="${href}"]`) });
     await expect(proposal).toContainText(CLUSTER);
-    await expect(proposal).toContainText(/Q4_K_M|Q8_0/);
+    // The label names the revision and the quantisation detected from the built files.
+    await expect(proposal).toContainText(`${REPO}@`);
     await expect(proposal.getByTestId('proposal-state')).toHaveText('pending approval');
   }
 
