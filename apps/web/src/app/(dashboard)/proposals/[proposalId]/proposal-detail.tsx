@@ -27,9 +27,9 @@ import { useTRPC } from '~/trpc/react';
 
 type Proposal = RouterOutputs['proposals']['get'];
 
-function Info({ label, children }: { label: string; children: React.ReactNode }) {
+function Info({ label, children, className }: { label: string; children: React.ReactNode; className?: string }) {
   return (
-    <div>
+    <div className={className}>
       <dt className="text-xs uppercase tracking-wide text-muted-foreground">{label}</dt>
       <dd className="mt-0.5 break-all text-sm">{children}</dd>
     </div>
@@ -340,11 +340,10 @@ export function ProposalDetail({ proposalId }: { proposalId: string }) {
                 )}
               </Info>
               {p.artifact.recipe ? (
-                <div className="col-span-2">
-                  <Info label="Recipe and quantisation quality">
-                    <pre className="whitespace-pre-wrap font-mono text-xs">{JSON.stringify(p.artifact.recipe, null, 2)}</pre>
-                  </Info>
-                </div>
+                // The span on the dt/dd group itself: a <dl> may hold only such groups (axe definition-list).
+                <Info label="Recipe and quantisation quality" className="col-span-2">
+                  <pre className="whitespace-pre-wrap font-mono text-xs">{JSON.stringify(p.artifact.recipe, null, 2)}</pre>
+                </Info>
               ) : null}
             </dl>
           </CardContent>
