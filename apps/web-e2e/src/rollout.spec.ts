@@ -1,27 +1,6 @@
-import type { Page } from '@playwright/test';
 import { APPROVER, OPERATOR } from './fixtures/accounts';
+import { proposeOnFreshEvidence, startRollout } from './fixtures/proposal-flow';
 import { expect, signIn, test } from './fixtures/test';
-
-/** Operator: a passing smoke run on flash-h100-vllm (run-e2e.ts points it at a fast reference endpoint), proposed. */
-async function proposeOnFreshEvidence(page: Page): Promise<string> {
-  await page.goto('/validation');
-  await page.getByRole('button', { name: 'Start validation run' }).click();
-  const start = page.getByRole('dialog');
-  await start.getByLabel('Cluster').selectOption({ label: 'flash-h100-vllm' });
-  await start.getByLabel('Suite').selectOption('smoke');
-  // No baseline: the stand-in answers in ~2 ms, so an earlier spec's run on a quieter moment of this shared box
-  // fails the +10 % / +2 ms gate on jitter alone. Baseline gating is tested in the validation services tests.
-  await start.getByLabel('Baseline').selectOption({ label: 'No baseline' });
-  await start.getByRole('button', { name: 'Start run' }).click();
-  await expect(page).toHaveURL(/\/validation\/[a-z0-9]+$/);
-  await expect(page.getByTestId('run-status').getByTestId('verdict')).toHaveText('pass', { timeout: 90_000 });
-  await page.getByRole('button', { name: 'Propose upgrade' }).click();
-  const propose = page.getByRole('dialog');
-  await propose.getByLabel('Reason').fill('Roll out the re-validated build');
-  await propose.getByRole('button', { name: 'Propose' }).click();
-  await expect(page).toHaveURL(/\/proposals\/[a-z0-9]+$/);
-  return page.url();
-}
 
 // From a second person's approval to a rollout on screen. The harness runs no agent on flash-h100-vllm's
 // node, so its prefetch can never finish: the rollout must fail safely, roll back without touching an
@@ -29,7 +8,7 @@ async function proposeOnFreshEvidence(page: Page): Promise<string> {
 test('an approved proposal is rolled out by an operator; the rollout page shows its progress and outcome', async ({ page }) => {
   test.setTimeout(240_000);
   await signIn(page, OPERATOR);
-  const proposalUrl = await proposeOnFreshEvidence(page);
+  const proposalUrl = await proposeOnFreshEvidence(page, 'flash-h100-vllm');
   // Not approved yet: no Roll out action, and the requester cannot approve.
   await expect(page.getByTestId('proposal-status').getByTestId('proposal-state')).toHaveText('pending approval');
   await expect(page.getByRole('button', { name: 'Roll out' })).toHaveCount(0);
@@ -51,12 +30,7 @@ test('an approved proposal is rolled out by an operator; the rollout page shows 
   await page.context().clearCookies();
   await signIn(page, OPERATOR);
   await page.goto(proposalUrl);
-  await page.getByRole('button', { name: 'Roll out' }).click();
-  const dialog = page.getByRole('dialog');
-  await expect(dialog).toContainText('Prefetches the approved artifact on every node');
-  await dialog.getByRole('button', { name: 'Start rollout' }).click();
-  await expect(page).toHaveURL(/\/rollouts\/[a-z0-9]+$/);
-  const rolloutUrl = page.url();
+  const rolloutUrl = await startRollout(page);
 
   // Progress: the stage view lists the cluster's node under the canary, the state badge is live.
   await expect(page.getByTestId('stage-view').getByTestId('rollout-node-h100-node-01')).toBeVisible();

@@ -31,6 +31,19 @@ const root = path.resolve(here, '../../..');
 const AGENT_HOSTS = ['lab-5090-01', 'b200-node-01'];
 /** The lab cluster gates its staging validations on smoke (minutes), not release-gate (far longer on the stand-in). */
 const STAGING_CLUSTER = { name: 'lab-rtx5090-llamacpp', gatingSuiteName: 'smoke' };
+/**
+ * rollout-live.spec rolls out on the B200 node's live engine: its evidence comes from a fast reference endpoint
+ * (like flash-h100-vllm's; the live engine is the rollout's target, not the validation's), the cluster runs vLLM at
+ * the V4 floor so the Pro artifact is compatible, and its analysis is short enough for CI: two checks 12 s apart
+ * (agents report every 5 s, so each interval holds two samples), and TTFT p99 capped at 1.5 s absolute (a one-node cluster has no previous-artifact
+ * nodes to compare with, so only absolute limits apply). The spec degrades the canary past that cap.
+ */
+const LIVE_ROLLOUT_CLUSTER = {
+  name: 'pro-b200-vllm',
+  servedModelName: 'deepseek-ai/DeepSeek-V4-Pro',
+  engineVersion: '0.20.0',
+  rolloutPolicy: { analysisIntervalSeconds: 12, analysisChecks: 2, failureLimit: 0, maxTtftP99Seconds: 1.5 },
+};
 
 async function waitForHttp(url: string, timeoutMs: number) {
   if (!(await waitUntilUp(url, timeoutMs))) throw new Error(`${url} did not answer within ${timeoutMs} ms`);
@@ -54,6 +67,21 @@ async function main(): Promise<number> {
     cleanups.push(() => prisma.$disconnect());
     await prisma.cluster.update({ where: { name: 'flash-h100-vllm' }, data: { endpointUrl: endpoint.url } });
     await prisma.cluster.update({ where: { name: STAGING_CLUSTER.name }, data: { gatingSuiteName: STAGING_CLUSTER.gatingSuiteName } });
+    const liveRolloutEvidence = await startReferenceEndpoint({
+      servedModelName: LIVE_ROLLOUT_CLUSTER.servedModelName,
+      engineVersion: LIVE_ROLLOUT_CLUSTER.engineVersion,
+      maxModelLen: 1048576,
+      timing: { ttftBaseMs: 2, prefillMsPer1kTokens: 0, itlMs: 0.2, streamInterval: 4 },
+    });
+    cleanups.push(() => liveRolloutEvidence.close());
+    await prisma.cluster.update({
+      where: { name: LIVE_ROLLOUT_CLUSTER.name },
+      data: {
+        endpointUrl: liveRolloutEvidence.url,
+        engineVersion: LIVE_ROLLOUT_CLUSTER.engineVersion,
+        rolloutPolicy: LIVE_ROLLOUT_CLUSTER.rolloutPolicy,
+      },
+    });
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
     // The demo Hub stand-in, with webhooks to the web app, so pipeline.spec.ts can publish upstream revisions.
@@ -105,6 +133,7 @@ async function main(): Promise<number> {
       hosts: AGENT_HOSTS,
       enginePorts: 'free',
       scrapeDemoEndpoints: false,
+      scrapeOwnEngines: true,
       actorLabel: 'e2e harness (run-e2e.ts)',
     });
     if (agents.started.length !== AGENT_HOSTS.length)

@@ -69,6 +69,11 @@ export interface DemoAgentsOptions {
    * (`npm start` runs them). Off where those ports belong to another world (e2e beside a running demo).
    */
   scrapeDemoEndpoints?: boolean;
+  /**
+   * Point each agent's engine scrape at the engine it runs itself (its --engine-port), so rollout analysis
+   * measures that engine (the e2e world, whose specs send it traffic and degrade it). Wins over scrapeDemoEndpoints.
+   */
+  scrapeOwnEngines?: boolean;
   /** Who minted the join tokens, as the audit log shows it. */
   actorLabel?: string;
 }
@@ -184,8 +189,12 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
           continue;
         }
       }
-      const metricsUrl = opts.scrapeDemoEndpoints === false ? undefined : await metricsUrlFor(c.endpointPort);
       const enginePort = opts.enginePorts === 'free' ? await freePort() : DEMO_ENGINE_BASE_PORT + DEMO_CLUSTERS.indexOf(c);
+      const metricsUrl = opts.scrapeOwnEngines
+        ? `http://127.0.0.1:${enginePort}/metrics`
+        : opts.scrapeDemoEndpoints === false
+          ? undefined
+          : await metricsUrlFor(c.endpointPort);
       const args = [
         ...agent.args,
         'run',
