@@ -5,12 +5,17 @@
  * the same files fetched from the same server by 8 concurrent curl processes (also 2 files at a time, written to
  * disk, no hashing).
  *
- *   npm run bench:delivery [-- --agents 8 --files 4 --file-mib 512 --rounds 1 --json result.json]
+ *   npm run bench:delivery [-- --phases artifacts,commands --agents 8 --files 4 --file-mib 512 --rounds 1
+ *                               --command-agents 1000 --commands 200 --reference-commands 50 --command-rate 5
+ *                               --hold-ms 100 --idle-seconds 30 --json result.json]
  *
- * Reports aggregate MB/s of each and the ratio (target >= 0.8x curl), the web server's CPU seconds per GiB served
- * and peak RSS, the agents' own CPU per GiB and peak RSS, and how busy the machine was (load, steal).
+ * Artifacts: aggregate MB/s of each and the ratio (target >= 0.8x curl), the web server's CPU seconds per GiB
+ * served and peak RSS, the agents' own CPU per GiB and peak RSS, and how busy the machine was (load, steal).
  * The artifact is generated once under /var/tmp/fleetplane-bench-delivery (kept for later runs); each phase's
- * copies are deleted right after it. Needs `next build` of apps/web first (`npx nx run @fleetplane/web:build`).
+ * copies are deleted right after it.
+ * Commands (bench-delivery-commands.ts): queued → delivered → running p50/p95/p99 with `--command-agents` idle
+ * agents long-polling, against one agent polling; web and Postgres CPU and web RSS, idle and while commands run.
+ * Needs `next build` of apps/web first (`npx nx run @fleetplane/web:build`).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -28,7 +33,8 @@ import { freePort, waitForHttp } from '@fleetplane/dev/local-net';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
 import { artifactRefFor, hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '@fleetplane/services';
 import { machineCpuBetween, machineCpuTicks } from './machine-cpu';
-import { cpuSeconds, processTree, statusKb, stopTree } from './proc';
+import { formatCommandBench, runCommandBench, type CommandBenchOptions, type CommandBenchResult } from './bench-delivery-commands';
+import { cpuSeconds, firstLine, lines, processTree, statusKb, stopTree, treeCpu } from './proc';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,6 +45,13 @@ const { values: args } = parseArgs({
     files: { type: 'string', default: '4' },
     'file-mib': { type: 'string', default: '512' },
     rounds: { type: 'string', default: '1' },
+    phases: { type: 'string', default: 'artifacts,commands' },
+    'command-agents': { type: 'string', default: '1000' },
+    commands: { type: 'string', default: '200' },
+    'reference-commands': { type: 'string', default: '50' },
+    'command-rate': { type: 'string', default: '5' },
+    'hold-ms': { type: 'string', default: '100' },
+    'idle-seconds': { type: 'string', default: '30' },
     work: { type: 'string', default: '/var/tmp/fleetplane-bench-delivery' },
     json: { type: 'string' },
   },
@@ -47,6 +60,8 @@ const AGENTS = Number(args.agents);
 const FILES = Number(args.files);
 const FILE_BYTES = Number(args['file-mib']) * 1024 * 1024;
 const ROUNDS = Number(args.rounds);
+const PHASES = new Set(args.phases.split(',').map((p) => p.trim()));
+for (const p of PHASES) if (p !== 'artifacts' && p !== 'commands') throw new Error(`--phases: unknown phase ${p} (artifacts, commands)`);
 const WORK = path.resolve(args.work);
 const GiB = 1024 ** 3;
 const MB = 1_000_000;
@@ -125,46 +140,6 @@ async function seed(prisma: PrismaClient, storeDir: string, files: TArtifactRef[
     credentials.push(credential);
   }
   return { ref: await artifactRefFor(prisma, artifact.id), credentials };
-}
-
-function lines(child: ChildProcess): AsyncIterable<string> {
-  let buffer = '';
-  const queue: string[] = [];
-  let wake: (() => void) | null = null;
-  let ended = false;
-  child.stdout!.on('data', (d: Buffer) => {
-    buffer += d.toString();
-    let i;
-    while ((i = buffer.indexOf('\n')) >= 0) {
-      queue.push(buffer.slice(0, i));
-      buffer = buffer.slice(i + 1);
-    }
-    wake?.();
-  });
-  child.on('close', () => {
-    ended = true;
-    wake?.();
-  });
-  return {
-    async *[Symbol.asyncIterator]() {
-      for (;;) {
-        if (queue.length) yield queue.shift()!;
-        else if (ended) return;
-        else await new Promise<void>((r) => (wake = r));
-      }
-    },
-  };
-}
-
-async function firstLine(it: AsyncIterator<string>, what: string): Promise<string> {
-  const r = await it.next();
-  if (r.done) throw new Error(`${what} exited before answering`);
-  return r.value;
-}
-
-/** CPU seconds of the web server and any process it forked. */
-function treeCpu(pid: number): number {
-  return processTree(pid).reduce((n, p) => n + cpuSeconds(p).own, 0);
 }
 
 function sync() {
@@ -266,24 +241,69 @@ async function warm(dir: string, files: TArtifactRef['files']) {
     for await (const chunk of createReadStream(path.join(dir, 'files', f.path), { highWaterMark: 4 * 2 ** 20 })) void chunk;
 }
 
+/** The artifact phases: the agents' ModelCache against curl, `ROUNDS` times each, from the running web server. */
+async function runArtifactPhases(prisma: PrismaClient, url: string, webPid: number) {
+  const totalBytes = FILES * FILE_BYTES;
+  const { dir, files } = await ensureArtifactFiles();
+  const { ref, credentials } = await seed(prisma, dir, files);
+  await warm(dir, files);
+  // One small request first so route compilation/first-load costs are not in either phase.
+  const probe = await fetch(`${url}${AGENT_API_PATHS.artifactFile(ref.id, files[0]!.path)}`, {
+    method: 'HEAD',
+    headers: { authorization: agentAuthorizationHeader(credentials[0]!) },
+  });
+  if (probe.status !== 200) throw new Error(`probe answered ${probe.status}`);
+  const results: PhaseResult[] = [];
+  for (let round = 0; round < ROUNDS; round += 1) {
+    // Alternate which goes first, so neither always meets the other's writeback.
+    const order = round % 2 === 0 ? (['curl', 'agents'] as const) : (['agents', 'curl'] as const);
+    for (const what of order) {
+      const r =
+        what === 'curl' ? await runCurl(url, ref, credentials, webPid, round) : await runAgents(url, ref, credentials, webPid, round);
+      results.push(r);
+      process.stdout.write(
+        `  round ${round + 1} ${what.padEnd(6)} ${r.mbPerSecond.toFixed(0)} MB/s (${(r.bytes / GiB).toFixed(1)} GiB in ${r.seconds.toFixed(1)} s); web ${(r.webCpuSeconds / (r.bytes / GiB)).toFixed(2)} CPU-s/GiB; machine ${r.machine.busyPct?.toFixed(0)}% busy, steal ${r.machine.stealPct?.toFixed(1)}%, load ${r.machine.loadavg1m.toFixed(1)}\n`,
+      );
+    }
+  }
+  const webPeakRssMb = processTree(webPid).reduce((s, p) => s + statusKb(p, 'VmHWM'), 0) / 1024;
+  const sum = (what: PhaseResult['what'], k: 'bytes' | 'seconds' | 'webCpuSeconds' | 'clientCpuSeconds') =>
+    results.filter((r) => r.what === what).reduce((n, r) => n + r[k], 0);
+  const agentsRate = sum('agents', 'bytes') / MB / sum('agents', 'seconds');
+  const curlRate = sum('curl', 'bytes') / MB / sum('curl', 'seconds');
+  const ratio = agentsRate / curlRate;
+  const perGiB = (what: PhaseResult['what'], k: 'webCpuSeconds' | 'clientCpuSeconds') => sum(what, k) / (sum(what, 'bytes') / GiB);
+  const agentPeak = Math.max(...results.filter((r) => r.what === 'agents').map((r) => r.clientPeakRssMb));
+  process.stdout.write(
+    [
+      `── ${AGENTS} agents × ${(totalBytes / GiB).toFixed(1)} GiB from one control plane`,
+      `  agents (ModelCache)   ${agentsRate.toFixed(0)} MB/s aggregate; web ${perGiB('agents', 'webCpuSeconds').toFixed(2)} CPU-s/GiB; agents ${perGiB('agents', 'clientCpuSeconds').toFixed(2)} CPU-s/GiB, peak RSS ${agentPeak.toFixed(0)} MB each`,
+      `  curl                  ${curlRate.toFixed(0)} MB/s aggregate; web ${perGiB('curl', 'webCpuSeconds').toFixed(2)} CPU-s/GiB; curl ${perGiB('curl', 'clientCpuSeconds').toFixed(2)} CPU-s/GiB`,
+      `  ratio                 ${ratio.toFixed(2)}× curl (${ratio >= 0.8 ? 'PASS' : 'MISS'} ≥ 0.8×)`,
+      `  web server peak RSS   ${webPeakRssMb.toFixed(0)} MB`,
+    ].join('\n') + '\n',
+  );
+  return { agents: AGENTS, files: FILES, fileBytes: FILE_BYTES, results, agentsRate, curlRate, ratio, webPeakRssMb };
+}
+
 async function main() {
   if (!existsSync(path.join(root, 'apps/web/.next/BUILD_ID')))
     throw new Error(
       'apps/web/.next/BUILD_ID is missing: run `npx nx run @fleetplane/web:build` first (the benchmark measures the production build).',
     );
-  if (spawnSync('curl', ['--version']).status !== 0) throw new Error('curl is not installed (needed for the comparison).');
-  const totalBytes = FILES * FILE_BYTES;
+  if (PHASES.has('artifacts') && spawnSync('curl', ['--version']).status !== 0)
+    throw new Error('curl is not installed (needed for the comparison).');
   process.stdout.write(
-    `Delivery benchmark — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / GiB)} GB, Node ${process.version}\n` +
-      `  artifact ${FILES} × ${FILE_BYTES / 2 ** 20} MiB = ${(totalBytes / GiB).toFixed(1)} GiB, ${AGENTS} agents, ${ROUNDS} round(s), work dir ${WORK}\n`,
+    `Delivery benchmark — ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / GiB)} GB, Node ${process.version}, phases ${[...PHASES].join(', ')}\n`,
   );
-  const { dir, files } = await ensureArtifactFiles();
+  if (PHASES.has('artifacts'))
+    process.stdout.write(
+      `  artifact ${FILES} × ${FILE_BYTES / 2 ** 20} MiB = ${((FILES * FILE_BYTES) / GiB).toFixed(1)} GiB, ${AGENTS} agents, ${ROUNDS} round(s), work dir ${WORK}\n`,
+    );
   const db = await createTestDatabase('fp_bench_delivery');
   const prisma = createPrismaClient(db.url, { max: 2 });
   let web: ChildProcess | null = null;
-  const results: PhaseResult[] = [];
   try {
-    const { ref, credentials } = await seed(prisma, dir, files);
     const port = await freePort();
     web = spawn(process.execPath, [path.join(root, 'apps/web/server.mjs'), '-p', String(port), '-H', '127.0.0.1'], {
       cwd: path.join(root, 'apps/web'),
@@ -300,47 +320,25 @@ async function main() {
     });
     const url = `http://127.0.0.1:${port}`;
     if (!(await waitForHttp(`${url}/api/health`, 120_000))) throw new Error('the web server did not start');
-    await warm(dir, files);
-    // One small request first so route compilation/first-load costs are not in either phase.
-    const probe = await fetch(`${url}${AGENT_API_PATHS.artifactFile(ref.id, files[0]!.path)}`, {
-      method: 'HEAD',
-      headers: { authorization: agentAuthorizationHeader(credentials[0]!) },
-    });
-    if (probe.status !== 200) throw new Error(`probe answered ${probe.status}`);
-    for (let round = 0; round < ROUNDS; round += 1) {
-      // Alternate which goes first, so neither always meets the other's writeback.
-      const order = round % 2 === 0 ? (['curl', 'agents'] as const) : (['agents', 'curl'] as const);
-      for (const what of order) {
-        const r =
-          what === 'curl' ? await runCurl(url, ref, credentials, web.pid!, round) : await runAgents(url, ref, credentials, web.pid!, round);
-        results.push(r);
-        process.stdout.write(
-          `  round ${round + 1} ${what.padEnd(6)} ${r.mbPerSecond.toFixed(0)} MB/s (${(r.bytes / GiB).toFixed(1)} GiB in ${r.seconds.toFixed(1)} s); web ${(r.webCpuSeconds / (r.bytes / GiB)).toFixed(2)} CPU-s/GiB; machine ${r.machine.busyPct?.toFixed(0)}% busy, steal ${r.machine.stealPct?.toFixed(1)}%, load ${r.machine.loadavg1m.toFixed(1)}\n`,
-        );
-      }
+    const artifacts = PHASES.has('artifacts') ? await runArtifactPhases(prisma, url, web.pid!) : null;
+    let commands: CommandBenchResult | null = null;
+    if (PHASES.has('commands')) {
+      const options: CommandBenchOptions = {
+        prisma,
+        url,
+        webPid: web.pid!,
+        work: WORK,
+        agents: Number(args['command-agents']),
+        commands: Number(args.commands),
+        referenceCommands: Number(args['reference-commands']),
+        commandsPerSecond: Number(args['command-rate']),
+        holdMs: Number(args['hold-ms']),
+        idleSeconds: Number(args['idle-seconds']),
+      };
+      commands = await runCommandBench(options);
+      process.stdout.write(formatCommandBench(options, commands));
     }
-    const webPeakRssMb = processTree(web.pid!).reduce((s, p) => s + statusKb(p, 'VmHWM'), 0) / 1024;
-    const sum = (what: PhaseResult['what'], k: 'bytes' | 'seconds' | 'webCpuSeconds' | 'clientCpuSeconds') =>
-      results.filter((r) => r.what === what).reduce((n, r) => n + r[k], 0);
-    const agentsRate = sum('agents', 'bytes') / MB / sum('agents', 'seconds');
-    const curlRate = sum('curl', 'bytes') / MB / sum('curl', 'seconds');
-    const ratio = agentsRate / curlRate;
-    const perGiB = (what: PhaseResult['what'], k: 'webCpuSeconds' | 'clientCpuSeconds') => sum(what, k) / (sum(what, 'bytes') / GiB);
-    const agentPeak = Math.max(...results.filter((r) => r.what === 'agents').map((r) => r.clientPeakRssMb));
-    process.stdout.write(
-      [
-        `── ${AGENTS} agents × ${(totalBytes / GiB).toFixed(1)} GiB from one control plane`,
-        `  agents (ModelCache)   ${agentsRate.toFixed(0)} MB/s aggregate; web ${perGiB('agents', 'webCpuSeconds').toFixed(2)} CPU-s/GiB; agents ${perGiB('agents', 'clientCpuSeconds').toFixed(2)} CPU-s/GiB, peak RSS ${agentPeak.toFixed(0)} MB each`,
-        `  curl                  ${curlRate.toFixed(0)} MB/s aggregate; web ${perGiB('curl', 'webCpuSeconds').toFixed(2)} CPU-s/GiB; curl ${perGiB('curl', 'clientCpuSeconds').toFixed(2)} CPU-s/GiB`,
-        `  ratio                 ${ratio.toFixed(2)}× curl (${ratio >= 0.8 ? 'PASS' : 'MISS'} ≥ 0.8×)`,
-        `  web server peak RSS   ${webPeakRssMb.toFixed(0)} MB`,
-      ].join('\n') + '\n',
-    );
-    if (args.json)
-      writeFileSync(
-        args.json,
-        `${JSON.stringify({ agents: AGENTS, files: FILES, fileBytes: FILE_BYTES, results, agentsRate, curlRate, ratio, webPeakRssMb }, null, 2)}\n`,
-      );
+    if (args.json) writeFileSync(args.json, `${JSON.stringify({ ...artifacts, commands }, null, 2)}\n`);
   } finally {
     if (web?.pid && web.exitCode === null) await stopTree(web.pid, 1000);
     await prisma.$disconnect();
