@@ -29,8 +29,8 @@ const UNAUTHORIZED = 'This node credential is unknown or was revoked. Re-enroll 
 const NOT_FOUND = 'This node has no such command.';
 
 async function readOpen(pool: TelemetryPool, who: AgentIdentity, now: Date): Promise<OpenCommandRow[]> {
-  // The credential is re-checked in the same statement that reads the commands: a revoked credential stops
-  // seeing commands the moment the revocation commits (authenticateAgent caches only who it is).
+  // The credential is re-checked in the same statement that reads the commands: a revoked credential is
+  // handed nothing issued or changed after the revocation commits (authenticateAgent caches only who it is).
   const { live, commands } = await readOpenCommands(pool, { nodeId: who.nodeId, credentialId: who.credentialId, now });
   if (!live) throw new AgentApiError('unauthorized', UNAUTHORIZED);
   return commands;
@@ -58,6 +58,11 @@ export interface PollDeps {
  * something to deliver (queued commands become `delivered`) or when the agent asked not to wait; otherwise
  * holds the request until an agent-visible change to the node's commands (NOTIFY) or the wait is over, then
  * answers with what is open then. While the listener is down it re-reads every FALLBACK_POLL_MS instead.
+ *
+ * A wait that runs out with no notification about the node at all, the listener up throughout, answers from
+ * the read made before waiting (the deadline filter runs again at the new time): nothing the answer shows
+ * can have changed, since every change to it commits with a NOTIFY (the agent's running reports and
+ * heartbeats send none, and change nothing it shows). An idle fleet's polls cost one query each, not two.
  */
 export async function pollNodeCommands(
   deps: PollDeps,
@@ -68,12 +73,15 @@ export async function pollNodeCommands(
   const clock = deps.now ?? (() => new Date());
   const until = Date.now() + waitSeconds * 1000;
   let woken = false;
+  let stillOpen: OpenCommandRow[] | null = null;
   for (;;) {
-    // Registered before the read: a change committed between the read and the wait still wakes us.
+    // Registered before the read: a change committed between the read and the wait still wakes us. A reused
+    // read stays covered: the previous watch saw nothing up to this registration, with no await in between.
     const watch = deps.notifier.watchNode(who.nodeId);
     try {
       const now = clock();
-      const open = await readOpen(deps.pool, who, now);
+      const open: OpenCommandRow[] = stillOpen ?? (await readOpen(deps.pool, who, now));
+      stillOpen = null;
       const remaining = until - Date.now();
       const plan = planPoll(
         open.map((r) => ({ id: r.id, state: r.state, deadlineAt: new Date(r.deadline_ms) })),
@@ -96,6 +104,7 @@ export async function pollNodeCommands(
       }
       // Woken by a NOTIFY (not the fallback's short timeout): answer with what is open now.
       woken = await watch.wait(deps.notifier.waitBudget(remaining), signal);
+      if (!woken && watch.unchanged()) stillOpen = open;
     } finally {
       watch.dispose();
     }

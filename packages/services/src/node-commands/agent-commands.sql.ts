@@ -14,8 +14,8 @@ export interface OpenCommandRow {
   deliveries: number;
 }
 
-// The credential is re-checked in the same statement that reads the commands: a revoked credential stops
-// seeing commands the moment the revocation commits (authenticateAgent caches only who it is).
+// The credential is re-checked in the same statement that reads the commands: a revoked credential is handed
+// nothing issued or changed after the revocation commits (authenticateAgent caches only who it is).
 const OPEN_SQL = {
   name: 'fp-commands-open',
   text: `SELECT (SELECT revoked_at IS NULL FROM node_credential WHERE id = $2) AS live,

@@ -23,17 +23,36 @@ export interface NotifierLogger {
 export interface CommandWatch {
   /** Resolves true when woken, false when `ms` passed (or the signal aborted). */
   wait(ms: number, signal?: AbortSignal): Promise<boolean>;
+  /**
+   * True when no notification at all about the watched node or command arrived since registration (not even
+   * one that does not wake, such as the agent's own outcome report) and the listener was up the whole time:
+   * what was read after registering is still what the table holds, up to changes that send no NOTIFY.
+   */
+  unchanged(): boolean;
   dispose(): void;
 }
 
 class Watch implements CommandWatch {
   fired = false;
+  private touched = false;
   private wake: (() => void) | null = null;
-  constructor(private readonly remove: (w: Watch) => void) {}
+  constructor(
+    private readonly remove: (w: Watch) => void,
+    private readonly listenedThroughout: () => boolean,
+  ) {}
 
   fire() {
     this.fired = true;
     this.wake?.();
+  }
+
+  /** A change the watcher need not wake for, but that makes an earlier read stale. */
+  touch() {
+    this.touched = true;
+  }
+
+  unchanged(): boolean {
+    return !this.fired && !this.touched && this.listenedThroughout();
   }
 
   wait(ms: number, signal?: AbortSignal): Promise<boolean> {
@@ -64,6 +83,8 @@ export class NodeCommandNotifier {
   private closed = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private retryMs = 500;
+  /** Changes whenever listening starts or stops: a watch registered in another epoch may have missed notifications. */
+  private epoch = 0;
   private readonly byNode = new Map<string, Set<Watch>>();
   private readonly byCommand = new Map<string, Set<Watch>>();
 
@@ -96,6 +117,7 @@ export class NodeCommandNotifier {
       if (this.client !== client) return;
       this.client = null;
       this.listening = false;
+      this.epoch += 1;
       client.removeAllListeners('notification');
       void client.end().catch(() => undefined);
       if (this.closed) return;
@@ -111,13 +133,16 @@ export class NodeCommandNotifier {
     client.on('notification', (msg) => {
       const n = parsePayload(msg.payload);
       if (!n) return;
-      if (n.agentVisible) this.fireAll(this.byNode.get(n.nodeId));
+      const nodeWatches = this.byNode.get(n.nodeId);
+      if (n.agentVisible) this.fireAll(nodeWatches);
+      else if (nodeWatches) for (const w of nodeWatches) w.touch();
       this.fireAll(this.byCommand.get(n.commandId));
     });
     try {
       await listenForCommandChanges(client);
       if (this.client !== client) return;
       this.listening = true;
+      this.epoch += 1;
       this.retryMs = 500;
       // Whatever changed while we were not listening went unheard: everyone re-reads.
       for (const set of this.byNode.values()) this.fireAll(set);
@@ -133,12 +158,16 @@ export class NodeCommandNotifier {
   }
 
   private watch(map: Map<string, Set<Watch>>, key: string): CommandWatch {
-    const w = new Watch((self) => {
-      const set = map.get(key);
-      if (!set) return;
-      set.delete(self);
-      if (set.size === 0) map.delete(key);
-    });
+    const epoch = this.listening ? this.epoch : -1;
+    const w = new Watch(
+      (self) => {
+        const set = map.get(key);
+        if (!set) return;
+        set.delete(self);
+        if (set.size === 0) map.delete(key);
+      },
+      () => this.listening && this.epoch === epoch,
+    );
     let set = map.get(key);
     if (!set) map.set(key, (set = new Set()));
     set.add(w);
@@ -170,6 +199,7 @@ export class NodeCommandNotifier {
     const client = this.client;
     this.client = null;
     this.listening = false;
+    this.epoch += 1;
     for (const set of this.byNode.values()) this.fireAll(set);
     for (const set of this.byCommand.values()) this.fireAll(set);
     await client?.end().catch(() => undefined);

@@ -1,7 +1,7 @@
 // Commands to nodes against the real database: issue (dedupe), the agent's long poll woken by NOTIFY,
 // reports (first outcome wins, cancelled/expired answered), cancel, wait, the sweeper, and a credential
 // that can neither see nor answer another node's commands.
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { inject } from 'vitest';
 import { agentAuthorizationHeader, AGENT_API_PATHS, ZCommandPollResponse, type TAgentCommandBody } from '@fleetplane/contracts';
 import { SYSTEM_ACTOR } from '../context';
@@ -178,6 +178,36 @@ describe('agent poll and report', () => {
     const res = await poll(node, 1);
     expect(res).toMatchObject({ status: 200, commands: [] });
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it('answers a long poll that ran out unwoken from the read it made before waiting: one query for the whole poll', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    expect((await poll(node, 0)).commands.map((c) => c.id)).toEqual([id]);
+    // A running report sends no NOTIFY and changes nothing the answer shows.
+    expect((await report(node, id, { state: 'running', progress: { phase: 'draining' } })).status).toBe(200);
+    await waitListening();
+    const query = vi.spyOn(deps.pool, 'query');
+    try {
+      const res = await poll(node, 1);
+      expect(res.commands.map((c) => [c.id, c.delivery])).toEqual([[id, 1]]);
+      const reads = query.mock.calls.filter(([q]) => (q as { name?: string }).name === 'fp-commands-open');
+      expect(reads).toHaveLength(1);
+    } finally {
+      query.mockRestore();
+    }
+  });
+
+  it('reads again after a wait in which the agent reported an outcome: a finished command is not listed', async () => {
+    const node = await makeNode(prisma, 0);
+    const { id } = await issueNodeCommand(prisma, { nodeId: node.nodeId, command: stop, origin: 'operator' });
+    expect((await poll(node, 0)).commands.map((c) => c.id)).toEqual([id]);
+    await waitListening();
+    const pending = poll(node, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    // The outcome's NOTIFY does not wake the node's poll (the agent knows), but the read before the wait is stale now.
+    expect((await report(node, id, { state: 'succeeded', result: {} })).body).toEqual({ state: 'succeeded' });
+    expect((await pending).commands).toEqual([]);
   });
 
   it('refuses bad waitSeconds, missing and revoked credentials', async () => {
