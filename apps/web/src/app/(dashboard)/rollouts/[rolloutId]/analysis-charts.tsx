@@ -73,7 +73,7 @@ export function AnalysisCharts({ analyses }: { analyses: Analysis[] }) {
                   <XAxis dataKey="check" tick={{ fontSize: 11 }} />
                   <YAxis tick={{ fontSize: 11 }} width={48} />
                   <Tooltip />
-                  <Legend />
+                  <Legend wrapperStyle={{ fontSize: 12 }} />
                   <Line type="monotone" dataKey="value" name={s.valueName} stroke="#3b4cca" dot isAnimationActive={false} connectNulls />
                   <Line
                     type="stepAfter"
@@ -81,7 +81,8 @@ export function AnalysisCharts({ analyses }: { analyses: Analysis[] }) {
                     name={s.limitName}
                     stroke="#c81e1e"
                     strokeDasharray="5 4"
-                    dot={false}
+                    // A dot per check: a window's first check has a one-point threshold, which a line alone hides.
+                    dot={{ r: 3, fill: '#c81e1e' }}
                     isAnimationActive={false}
                     connectNulls
                   />
