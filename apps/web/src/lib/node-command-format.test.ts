@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commandDuration, commandOrigin, commandProgressPercent, commandProgressText } from './node-command-format';
+import { commandBytesMoved, commandDuration, commandOrigin, commandProgressPercent, commandProgressText } from './node-command-format';
 
 describe('commandProgressText', () => {
   it('shows phase, bytes with percent, rate and message', () => {
@@ -23,6 +23,14 @@ describe('commandProgressText', () => {
     expect(commandProgressPercent({ bytesDone: 12, bytesTotal: 10 })).toBe(100);
     expect(commandProgressPercent({ bytesDone: 5, bytesTotal: 0 })).toBeNull();
     expect(commandProgressPercent({ bytesDone: 1, bytesTotal: 4 })).toBe(25);
+  });
+});
+
+describe('commandBytesMoved', () => {
+  it('says what a finished command moved, or nothing when it moved no bytes', () => {
+    expect(commandBytesMoved({ phase: 'verifying', bytesDone: 4_000_000_000, bytesTotal: 4_000_000_000 })).toBe('4.0 GB moved');
+    expect(commandBytesMoved({ phase: 'starting', message: 'Starting vllm' })).toBeNull();
+    expect(commandBytesMoved(null)).toBeNull();
   });
 });
 

@@ -32,6 +32,12 @@ export function commandProgressText(progress: Record<string, unknown> | null | u
   return parts.length ? parts.join(' · ') : null;
 }
 
+/** What a finished command moved ("4.0 GB moved"), or null when it reported no bytes. */
+export function commandBytesMoved(progress: Record<string, unknown> | null | undefined): string | null {
+  const done = num(((progress ?? {}) as ProgressLike).bytesDone);
+  return done ? `${formatBytes(done)} moved` : null;
+}
+
 /** The percentage for a progress bar, or null when the agent did not report a total. */
 export function commandProgressPercent(progress: Record<string, unknown> | null | undefined): number | null {
   const p = (progress ?? {}) as ProgressLike;

@@ -9,9 +9,9 @@ import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/com
 import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
+import { formatBytes } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 
-const gb = (bytes: number) => `${(bytes / 1e9).toFixed(1)} GB`;
 const shortDigest = (d: string | null) => (d ? d.slice(0, 12) : '—');
 
 function Fact({ label, children }: { label: string; children: React.ReactNode }) {
@@ -144,7 +144,7 @@ export function EnginePanel({ nodeId }: { nodeId: string }) {
                 ) : null}
                 <div>
                   <p className="mb-2 text-xs uppercase text-muted-foreground">
-                    Model cache · {gb(d.cache.freeBytes)} free of {gb(d.cache.totalBytes)}
+                    Model cache · {formatBytes(d.cache.freeBytes)} free of {formatBytes(d.cache.totalBytes)}
                   </p>
                   {d.cache.artifacts.length === 0 ? (
                     <p className="text-sm text-muted-foreground">No artifacts cached.</p>
@@ -165,7 +165,7 @@ export function EnginePanel({ nodeId }: { nodeId: string }) {
                             <TableRow key={a.digest}>
                               <TableCell>{a.label ?? 'unknown'}</TableCell>
                               <TableCell className="font-mono text-xs">{shortDigest(a.digest)}</TableCell>
-                              <TableCell>{gb(a.sizeBytes)}</TableCell>
+                              <TableCell>{formatBytes(a.sizeBytes)}</TableCell>
                               <TableCell>{a.complete ? 'yes' : 'partial'}</TableCell>
                               <TableCell>
                                 <RelativeTime date={a.lastUsedAt} />

@@ -17,7 +17,7 @@ import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
 import { NativeSelect } from '~/components/ui/input';
 import { LIVE_REFRESH_MS } from '~/lib/live-refresh';
-import { commandDuration, commandOrigin, commandProgressPercent, commandProgressText } from '~/lib/node-command-format';
+import { commandBytesMoved, commandDuration, commandOrigin, commandProgressPercent, commandProgressText } from '~/lib/node-command-format';
 import { useInvalidateNodeCommands } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
@@ -80,7 +80,8 @@ export function NodeCommandsPanel({ nodeId, hostname }: { nodeId: string; hostna
       header: 'Progress',
       cell: (c) => {
         const r = c.row.original;
-        const text = commandProgressText(r.progress);
+        // A finished command's last report is a past phase ("starting …"); only its bytes still say something.
+        const text = isOpen(r.state) ? commandProgressText(r.progress) : commandBytesMoved(r.progress);
         const pct = commandProgressPercent(r.progress);
         if (!text) return <span className="text-muted-foreground">—</span>;
         return (

@@ -48,7 +48,14 @@ function stepPercent(step: Step): number | null {
   if (step.state === 'succeeded') return 100;
   if (step.state !== 'running') return null;
   const total = p.bytesTotal ?? 0;
-  return total > 0 ? Math.min(100, ((p.bytesDone ?? 0) / total) * 100) : 0;
+  // Steps that move no bytes (validate: choosing a node, loading, running the suite) have a phase, not a percentage.
+  return total > 0 ? Math.min(100, ((p.bytesDone ?? 0) / total) * 100) : null;
+}
+
+/** A running step's phase as words ("loading", "validating"), when it reports one instead of bytes. */
+function stepPhase(step: Step): string | null {
+  const phase = (step.progress as { phase?: unknown } | null)?.phase;
+  return step.state === 'running' && typeof phase === 'string' && phase ? phase.replace(/_/g, ' ') : null;
 }
 
 function stepLabel(step: Step): string {
@@ -82,7 +89,9 @@ function StageGraph({ steps }: { steps: Step[] }) {
                           <RunStateBadge state={step.state} />
                           {pct !== null && step.state === 'running' ? (
                             <span className="text-xs tabular-nums">{pct.toFixed(0)}%</span>
-                          ) : null}
+                          ) : (
+                            stepPhase(step) && <span className="text-xs text-muted-foreground">{stepPhase(step)}</span>
+                          )}
                         </div>
                       </li>
                     );
