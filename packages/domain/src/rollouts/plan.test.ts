@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_ROLLOUT_POLICY } from '@fleetplane/contracts';
-import { canarySize, planRollout } from './plan';
+import { canarySize, planRollout, rollbackArtifactFor } from './plan';
 
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => ({ id: `n${i + 1}` }));
 const policy = { ...DEFAULT_ROLLOUT_POLICY };
@@ -38,5 +38,38 @@ describe('canarySize', () => {
     expect(canarySize(3, { canaryNodes: 5, canarySharePct: null })).toBe(2);
     expect(canarySize(1, { canaryNodes: 5, canarySharePct: null })).toBe(1);
     expect(canarySize(0, { canaryNodes: 1, canarySharePct: null })).toBe(0);
+  });
+});
+
+describe('rollbackArtifactFor', () => {
+  const none = {
+    nodeDeploymentArtifactId: null,
+    reportedArtifactId: null,
+    reportedServingNothing: false,
+    clusterDeploymentArtifactId: null,
+  };
+
+  it("puts back the node's own deployment first", () => {
+    expect(
+      rollbackArtifactFor({
+        ...none,
+        nodeDeploymentArtifactId: 'a-node',
+        reportedArtifactId: 'a-seen',
+        clusterDeploymentArtifactId: 'a-cluster',
+      }),
+    ).toBe('a-node');
+  });
+
+  it('else what the engine really serves', () => {
+    expect(rollbackArtifactFor({ ...none, reportedArtifactId: 'a-seen', clusterDeploymentArtifactId: 'a-cluster' })).toBe('a-seen');
+  });
+
+  it("else, for a node never touched by a rollout, the cluster's deployment (not nothing: that would stop its engine)", () => {
+    expect(rollbackArtifactFor({ ...none, clusterDeploymentArtifactId: 'a-cluster' })).toBe('a-cluster');
+  });
+
+  it('nothing only for a node known to serve nothing, or with nothing deployed anywhere', () => {
+    expect(rollbackArtifactFor({ ...none, reportedServingNothing: true, clusterDeploymentArtifactId: 'a-cluster' })).toBeNull();
+    expect(rollbackArtifactFor(none)).toBeNull();
   });
 });

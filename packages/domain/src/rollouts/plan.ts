@@ -43,3 +43,28 @@ export function planRollout(
   }
   return { prefetch: nodes.map((n) => n.id), steps: canary.length ? [canary, ...waves] : [] };
 }
+
+/** What is known about one node when a rollout starts, to decide what a rollback puts back on it. */
+export interface NodeRollbackFacts {
+  /** The artifact of the node's own active deployment (set once a rollout or rollback has touched it). */
+  nodeDeploymentArtifactId: string | null;
+  /** What its agent reports the engine serving, resolved to a registered artifact; null when unknown or none. */
+  reportedArtifactId: string | null;
+  /** Whether the agent has reported at all, and the engine is stopped or failed (so nothing is served). */
+  reportedServingNothing: boolean;
+  /** The artifact of the cluster's active deployment: what every node of the cluster is meant to serve. */
+  clusterDeploymentArtifactId: string | null;
+}
+
+/**
+ * The artifact a rollback restores on a node: its own deployment when it has one; else what its engine really
+ * serves; else, when the agent has said nothing, the cluster's deployment. Only a node known to serve nothing is
+ * rolled back to nothing (its engine stopped): a node never touched by a rollout still serves the cluster's
+ * artifact, and stopping it on a failed canary would take capacity down instead of putting it back.
+ */
+export function rollbackArtifactFor(f: NodeRollbackFacts): string | null {
+  if (f.nodeDeploymentArtifactId) return f.nodeDeploymentArtifactId;
+  if (f.reportedArtifactId) return f.reportedArtifactId;
+  if (f.reportedServingNothing) return null;
+  return f.clusterDeploymentArtifactId;
+}

@@ -462,4 +462,24 @@ describe('rollouts', () => {
       await prisma.cluster.update({ where: { id: clusterId }, data: { rolloutPolicy: policy } });
     }
   }, 90_000);
+
+  it('a node no rollout has touched rolls back to what its engine serves, not to nothing (its engine is not stopped)', async () => {
+    // As on a node that joined after the last rollout: no deployment of its own, its agent reports serving D.
+    const canary = nodes[0]!;
+    await prisma.deployment.updateMany({ where: { nodeId: canary.id, state: 'active' }, data: { state: 'retired' } });
+    expect(agents[0]!.serving).toBe(artifacts.D.digest);
+    await prisma.nodeRuntimeState.upsert({
+      where: { nodeId: canary.id },
+      create: { nodeId: canary.id, observedAt: new Date(), engineState: 'ready', servedArtifactDigest: artifacts.D.digest },
+      update: { observedAt: new Date(), engineState: 'ready', servedArtifactDigest: artifacts.D.digest },
+    });
+    const p = await approvedProposal(artifacts.C);
+    const { id } = await startRollout(ctx(), { proposalId: p.id });
+    const rows = await prisma.rolloutNode.findMany({ where: { rolloutId: id }, orderBy: { step: 'asc' } });
+    expect(rows.map((r) => r.previousArtifactId)).toEqual([artifacts.D.id, artifacts.D.id]);
+    const end = await runToEnd(id);
+    expect(end.state, end.reason).toBe('rolled_back');
+    // The degraded canary went to C and back to D, serving again instead of stopped.
+    expect(agents.map((a) => a.serving)).toEqual([artifacts.D.digest, artifacts.D.digest]);
+  }, 90_000);
 });

@@ -14,7 +14,7 @@ import {
   type TUpdateRolloutPolicyInput,
 } from '@fleetplane/contracts';
 import type { Prisma, PrismaClient } from '@fleetplane/db';
-import { operatorAction, planRollout, rolloutRefusals, type RolloutAction } from '@fleetplane/domain';
+import { operatorAction, planRollout, rollbackArtifactFor, rolloutRefusals, type RolloutAction } from '@fleetplane/domain';
 import { SYSTEM_ACTOR, withAudit, type AuditActor, type ServiceContext } from '../context';
 import { conflict, isUniqueViolation, notFound, precondition } from '../errors';
 import { unfitReasons } from '../capacity/compatibility.service';
@@ -76,15 +76,40 @@ async function createRollout(
       const previousCluster = await tx.deployment.findFirst({
         where: { clusterId: target.clusterId, nodeId: null, state: 'active' },
         orderBy: { startedAt: 'desc' },
-        select: { id: true },
+        select: { id: true, artifactId: true },
       });
+      const nodeIds = cluster.nodes.map((n) => n.id);
       const nodeActive = await tx.deployment.findMany({
-        where: { nodeId: { in: cluster.nodes.map((n) => n.id) }, state: 'active' },
+        where: { nodeId: { in: nodeIds }, state: 'active' },
         orderBy: { startedAt: 'desc' },
         select: { nodeId: true, artifactId: true },
       });
-      const previousArtifact = new Map<string, string>();
-      for (const d of nodeActive) if (d.nodeId && !previousArtifact.has(d.nodeId)) previousArtifact.set(d.nodeId, d.artifactId);
+      const nodeDeployment = new Map<string, string>();
+      for (const d of nodeActive) if (d.nodeId && !nodeDeployment.has(d.nodeId)) nodeDeployment.set(d.nodeId, d.artifactId);
+      // What each engine really serves, for nodes no rollout has touched yet (they have no deployment of their own).
+      const runtime = await tx.nodeRuntimeState.findMany({
+        where: { nodeId: { in: nodeIds } },
+        select: { nodeId: true, engineState: true, servedArtifactDigest: true },
+      });
+      const servedDigests = runtime.flatMap((r) => (r.servedArtifactDigest ? [r.servedArtifactDigest] : []));
+      const servedArtifacts = servedDigests.length
+        ? await tx.artifact.findMany({ where: { digest: { in: servedDigests } }, select: { id: true, digest: true } })
+        : [];
+      const artifactByDigest = new Map(servedArtifacts.map((a) => [a.digest, a.id]));
+      const runtimeByNode = new Map(runtime.map((r) => [r.nodeId, r]));
+      const previousArtifact = new Map<string, string | null>();
+      for (const nodeId of nodeIds) {
+        const r = runtimeByNode.get(nodeId);
+        previousArtifact.set(
+          nodeId,
+          rollbackArtifactFor({
+            nodeDeploymentArtifactId: nodeDeployment.get(nodeId) ?? null,
+            reportedArtifactId: r?.servedArtifactDigest ? (artifactByDigest.get(r.servedArtifactDigest) ?? null) : null,
+            reportedServingNothing: !!r && !r.servedArtifactDigest && (r.engineState === 'stopped' || r.engineState === 'failed'),
+            clusterDeploymentArtifactId: previousCluster?.artifactId ?? null,
+          }),
+        );
+      }
       const rollout = await tx.rollout.create({
         data: {
           clusterId: target.clusterId,
