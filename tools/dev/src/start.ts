@@ -39,6 +39,9 @@ async function main() {
     throw e;
   }
   const dataDir = path.resolve(root, config.FLEETPLANE_DATA_DIR);
+  // Locally the dashboard is where PORT puts it: sign-in cookies and CSRF checks compare against this origin,
+  // so `PORT=3999 npm start` must not keep the default's :3000.
+  const publicUrl = process.env.FLEETPLANE_PUBLIC_URL ? config.FLEETPLANE_PUBLIC_URL : `http://localhost:${config.PORT}`;
   const secrets = loadOrCreateLocalSecrets(dataDir);
   const group = new ProcessGroup();
   let embeddedPg: EmbeddedPostgresHandle | undefined;
@@ -158,7 +161,7 @@ async function main() {
     BETTER_AUTH_SECRET: config.BETTER_AUTH_SECRET ?? secrets.BETTER_AUTH_SECRET,
     FLEETPLANE_SECRET_KEY: config.FLEETPLANE_SECRET_KEY ?? secrets.FLEETPLANE_SECRET_KEY,
     HUB_WEBHOOK_SECRET: config.HUB_WEBHOOK_SECRET ?? secrets.HUB_WEBHOOK_SECRET,
-    FLEETPLANE_PUBLIC_URL: config.FLEETPLANE_PUBLIC_URL,
+    FLEETPLANE_PUBLIC_URL: publicUrl,
     PORT: String(config.PORT),
   };
   if (config.FLEETPLANE_DEMO) {
@@ -210,7 +213,7 @@ async function main() {
   }
   const lines = [
     '',
-    `Fleetplane is running at ${config.FLEETPLANE_PUBLIC_URL}`,
+    `Fleetplane is running at ${publicUrl}`,
     prepared.adminCreated
       ? `Sign in as ${config.FLEETPLANE_ADMIN_EMAIL} with password ${config.FLEETPLANE_ADMIN_PASSWORD ? '(from FLEETPLANE_ADMIN_PASSWORD)' : adminPassword}${config.FLEETPLANE_ADMIN_PASSWORD ? '' : '   <- shown once; change it or set FLEETPLANE_ADMIN_PASSWORD'}`
       : `Sign in as ${config.FLEETPLANE_ADMIN_EMAIL} (admin, existing password)`,
