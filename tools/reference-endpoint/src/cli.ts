@@ -2,6 +2,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
 import { ZDegradations } from './degradations.schema';
+import type { TLaunchProfile } from './launch-profile';
 import { startReferenceEndpoint } from './server';
 
 function int(name: string) {
@@ -49,6 +50,22 @@ program
   .option('--crash-after-ms <ms>', 'Fault: exit 1 this long after becoming ready (env REF_CRASH_AFTER_MS)', int('--crash-after-ms'))
   .option('--crash-once-marker <file>', 'With --crash-after-ms: crash only when this file does not exist yet, then create it')
   .option('--serve-artifact-dir <dir>', 'Fault: serve this directory instead of --artifact-dir (env REF_SERVE_ARTIFACT_DIR)')
+  // vLLM's own flags the KV cache is sized from (launch-profile.ts), so an operator's real command runs as is.
+  .option('--tensor-parallel-size <n>', 'vLLM --tensor-parallel-size', int('--tensor-parallel-size'), 1)
+  .option('--gpu-memory-utilization <fraction>', 'vLLM --gpu-memory-utilization', num('--gpu-memory-utilization'), 0.9)
+  .option('--kv-cache-dtype <dtype>', 'vLLM --kv-cache-dtype', 'auto')
+  .option('--block-size <tokens>', 'vLLM --block-size (default: 256 for DeepSeek V4, else 16)', int('--block-size'))
+  .option('--max-num-batched-tokens <n>', 'vLLM --max-num-batched-tokens (default by GPU size)', int('--max-num-batched-tokens'))
+  .option('--enforce-eager', 'vLLM --enforce-eager: no CUDA graphs')
+  .option('--trust-remote-code', 'vLLM --trust-remote-code (accepted, no effect here)')
+  .option('--hf-config-path <path>', "vLLM --hf-config-path: config.json (or its directory) instead of the artifact directory's")
+  .option(
+    '--weights-bytes <bytes>',
+    'Stand-in: bytes of weights loaded (default: the weight files in the artifact directory)',
+    int('--weights-bytes'),
+  )
+  .option('--gpu-memory-mib <list>', 'Stand-in: comma-separated GPU memory in MiB instead of asking nvidia-smi')
+  .option('--nvidia-smi <path>', 'Stand-in: the nvidia-smi that lists the GPUs it was given', 'nvidia-smi')
   .option('--ready-json', 'Print one JSON line {"event":"listening","url":…} when ready (for parent processes)')
   .action(async (o: Record<string, unknown>) => {
     let degradations = {};
@@ -98,10 +115,23 @@ program
         serveArtifactDir,
         loadMs,
         failStart,
+        launch: {
+          tensorParallelSize: o.tensorParallelSize as number,
+          gpuMemoryUtilization: o.gpuMemoryUtilization as number,
+          kvCacheDtype: o.kvCacheDtype as string,
+          blockSize: (o.blockSize as number | undefined) ?? null,
+          maxNumBatchedTokens: (o.maxNumBatchedTokens as number | undefined) ?? null,
+          enforceEager: o.enforceEager === true,
+          hfConfigPath: o.hfConfigPath as string | undefined,
+          weightsBytes: o.weightsBytes as number | undefined,
+          gpuMemoryMib: typeof o.gpuMemoryMib === 'string' ? o.gpuMemoryMib.split(',').map(int('--gpu-memory-mib')) : undefined,
+          nvidiaSmi: o.nvidiaSmi as string,
+        },
       });
     } catch (err) {
       crash((err as Error).message);
     }
+    logKvProfile(ep.kvProfile, log);
     // Engines that listen while loading report the failure when the load ends.
     ep.loaded.catch((err: Error) => crash(err.message));
     if (o.readyJson) process.stdout.write(`${JSON.stringify({ event: 'listening', url: ep.url, pid: process.pid })}\n`);
@@ -164,6 +194,22 @@ program
     // mlx-lm handles only SIGINT: SIGTERM keeps Node's default action and kills it on the spot.
     if (engine !== 'mlx') process.on('SIGTERM', onSignal);
   });
+
+/** The lines vLLM logs after profiling (gpu_worker.py, kv_cache_utils.py), so engine.log shows where the figure came from. */
+function logKvProfile(p: TLaunchProfile | null, log: (line: string) => void): void {
+  if (!p || p.kind === 'failed') return;
+  if (p.kind === 'unprofiled')
+    return log(`WARNING [reference-endpoint] KV cache not profiled (${p.reason}): reporting the stand-in's fixed cache config`);
+  const k = p.profile;
+  const gib = (n: number) => (n / 1024 ** 3).toFixed(2);
+  log(
+    `INFO [gpu_worker.py] Memory profiling: requested ${gib(k.requestedBytes)} GiB; weights ${gib(k.weightsBytes)} GiB, peak activations ${gib(k.peakActivationBytes)} GiB, non-torch ${gib(k.nonTorchBytes)} GiB, CUDA graphs ${gib(k.cudaGraphBytes)} GiB`,
+  );
+  log(`INFO [gpu_worker.py] Available KV cache memory: ${gib(k.availableKvBytes)} GiB`);
+  log(
+    `INFO [kv_cache_utils.py] GPU KV cache size: ${(k.numGpuBlocks * k.blockSize).toLocaleString('en-US')} tokens (${k.numGpuBlocks} blocks of ${k.blockSize}, ${k.cacheDtype})`,
+  );
+}
 
 /** vLLM prints the root cause first and the wrapper last, then exits 1. */
 function crash(reason: string): never {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ZDegradations } from './degradations.schema';
+import { ZEngineLaunch } from './launch-profile';
 
 /** Simulated engine timing: TTFT = ttftBaseMs + prefillMsPer1kTokens × prompt/1000; then one token per itlMs. */
 export const ZTiming = z.object({
@@ -47,17 +48,28 @@ export const ZReferenceEndpointOptions = z.object({
   loadMs: z.number().int().min(0).max(3_600_000).default(0),
   /** Fault: the load fails with this root cause (the CLI prints vLLM's crash lines and exits 1). */
   failStart: z.string().min(1).optional(),
-  /** vLLM's CacheConfig as the `vllm:cache_config_info` labels (vllm and nim only). */
-  cacheConfig: z.record(z.string(), z.string()).default({
-    block_size: '16',
-    cache_dtype: 'auto',
-    gpu_memory_utilization: '0.9',
-    num_gpu_blocks: '65536',
-    num_cpu_blocks: '0',
-    enable_prefix_caching: 'True',
-  }),
+  /**
+   * vLLM's CacheConfig as the `vllm:cache_config_info` labels (vllm and nim only), fixed. Unset: sized at load
+   * from `launch` like vLLM's memory profiling (kv-profile.ts), else STAND_IN_CACHE_CONFIG.
+   */
+  cacheConfig: z.record(z.string(), z.string()).optional(),
+  /** The launch flags and GPUs a vLLM-like engine sizes its KV cache from (vllm and nim). */
+  launch: ZEngineLaunch.prefault({}),
   /** How many request records the timeline keeps (oldest dropped first). */
   timelineLimit: z.number().int().min(1).default(200_000),
 });
 export type TReferenceEndpointOptions = z.input<typeof ZReferenceEndpointOptions>;
 export type TResolvedOptions = z.infer<typeof ZReferenceEndpointOptions>;
+
+/**
+ * The cache config reported when there is nothing to size it from (no config.json, no GPU visible): the
+ * stand-in's fixed figure, not one a real engine would compute.
+ */
+export const STAND_IN_CACHE_CONFIG: Readonly<Record<string, string>> = {
+  block_size: '16',
+  cache_dtype: 'auto',
+  gpu_memory_utilization: '0.9',
+  num_gpu_blocks: '65536',
+  num_cpu_blocks: '0',
+  enable_prefix_caching: 'True',
+};

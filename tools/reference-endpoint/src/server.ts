@@ -10,9 +10,10 @@ import { ZChatCompletionRequest } from './chat-request.schema';
 import { ZDegradations, type TDegradations } from './degradations.schema';
 import { Generation, ThroughputCap, type TTimelineEntry } from './generation';
 import { unitHash } from './hash';
+import { profileLaunch, type TLaunchProfile } from './launch-profile';
 import { EngineMetrics } from './metrics';
 import { planAnswer } from './model';
-import { ZReferenceEndpointOptions, type TReferenceEndpointOptions, type TResolvedOptions } from './options.schema';
+import { STAND_IN_CACHE_CONFIG, ZReferenceEndpointOptions, type TReferenceEndpointOptions, type TResolvedOptions } from './options.schema';
 import { ERROR_TYPES, sendError, sendJson } from './protocol';
 
 export type { TTimelineEntry } from './generation';
@@ -54,6 +55,8 @@ export interface TReferenceEndpoint {
   loaded: Promise<void>;
   /** What /v1/models says it serves: `root`, and the digest read from that directory's identity file. */
   served: { root: string; digest: string | null };
+  /** How the KV cache was sized (vllm and nim): profiled like vLLM, fixed (and why), or the load fails. */
+  kvProfile: TLaunchProfile | null;
   /** Shutdown has begun: new completions get 503, SGLang's /health turns 503. */
   beginDrain(): void;
 }
@@ -109,7 +112,6 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
   const waiting: Generation[] = [];
   const sockets = new Set<Socket>();
   const startedUnix = Math.floor(Date.now() / 1000);
-  const kvCapacity = opts.kvCacheTokens ?? opts.maxModelLen * 4;
   let requestNumber = 0;
   const stats: Omit<TEndpointStats, 'eventLoopDelayMs'> = {
     totalRequests: 0,
@@ -131,6 +133,19 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
   const served = servedDir
     ? { root: resolvePath(servedDir), digest: readArtifactDigest(servedDir) }
     : { root: opts.servedModelName, digest: null };
+  // vLLM (and NIM, which runs it) size the KV cache at load from the checkpoint, flags and GPUs; a fixed
+  // cacheConfig option wins (tests that need exact labels).
+  const vllmLike = opts.engine === 'vllm' || opts.engine === 'nim';
+  const kvProfile: TLaunchProfile | null =
+    vllmLike && !opts.cacheConfig
+      ? await profileLaunch({ artifactDir: servedDir, maxModelLen: opts.maxModelLen, maxNumSeqs: opts.maxNumSeqs, launch: opts.launch })
+      : null;
+  const cacheConfig = !vllmLike
+    ? null
+    : (opts.cacheConfig ?? (kvProfile?.kind === 'profiled' ? kvProfile.profile.cacheConfig : { ...STAND_IN_CACHE_CONFIG }));
+  const kvCapacity =
+    opts.kvCacheTokens ??
+    (kvProfile?.kind === 'profiled' ? kvProfile.profile.numGpuBlocks * kvProfile.profile.blockSize : opts.maxModelLen * 4);
   // Readiness as each engine really signals it (engines-and-rollouts.md §2).
   const refusesWhileLoading = opts.engine === 'vllm' || opts.engine === 'nim';
   let ready = false;
@@ -144,6 +159,8 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
   loaded.catch(() => {});
   const loadTimer = setTimeout(() => {
     if (opts.failStart) return failLoad(new Error(opts.failStart));
+    // vLLM's start-up refusals (the model and max_model_len do not fit the GPUs it was given).
+    if (kvProfile?.kind === 'failed') return failLoad(new Error(kvProfile.error));
     ready = true;
     markLoaded();
   }, opts.loadMs);
@@ -160,7 +177,7 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
       },
     },
     {
-      cacheConfig: opts.engine === 'vllm' || opts.engine === 'nim' ? opts.cacheConfig : null,
+      cacheConfig,
       artifact: servedDir ? served : null,
     },
   );
@@ -474,6 +491,7 @@ export async function startReferenceEndpoint(input: TReferenceEndpointOptions = 
     url: `http://${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
     port,
     options: opts,
+    kvProfile,
     requestTimeline: timeline,
     loaded,
     served,
