@@ -1,5 +1,6 @@
 export * from './types';
 export * from './status';
+export * from './same-reasons';
 export * from './clock-event-reasons';
 export * from './xid-catalogue';
 export * from './xid-rules';

@@ -9,6 +9,7 @@ import type { ServiceContext } from '../context';
 import { handleTelemetryRequest } from '../telemetry/agent-http';
 import { batchFor, gpuSample, makeNode, settleAlertOutbox, telemetryRequest, testDeps, type TestNode } from '../telemetry/test-support';
 import { evaluateFleetHealth } from './evaluate-health.service';
+import { writeVerdicts } from './evaluate-health.sql';
 
 const deps = testDeps();
 const { prisma } = deps;
@@ -180,5 +181,49 @@ describe('evaluateFleetHealth', () => {
     ]);
     expect(results.some((r) => !r.skipped)).toBe(true);
     expect(await alertsFor(gpuFingerprint(node.gpus[0]!.uuid, 'ecc_uncorrected'))).toHaveLength(1);
+  });
+
+  it('rewrites only verdicts that changed: a second pass over the same readings locks and writes no row', async () => {
+    const node = await makeNode(prisma, 2);
+    const t0 = new Date();
+    await report(node, t0, [{ temperatureC: 93 }, {}]);
+    await evaluateFleetHealth(prisma, { now: t0 });
+    const rows = () =>
+      Promise.all([
+        prisma.gpu.findUniqueOrThrow({ where: { id: node.gpus[0]!.id } }),
+        prisma.node.findUniqueOrThrow({ where: { id: node.nodeId } }),
+      ]);
+    const [gpu, n] = await rows();
+    expect(gpu.health).toBe('warning');
+    expect(n.healthReasons).toEqual([expect.objectContaining({ code: 'gpu_warning' })]);
+
+    // The stored reasons come back with their keys in jsonb's order; the same verdict must still count as unchanged.
+    await evaluateFleetHealth(prisma, { now: t0 });
+    const [gpuAgain, nodeAgain] = await rows();
+    expect(gpuAgain.updatedAt).toEqual(gpu.updatedAt);
+    expect(nodeAgain.updatedAt).toEqual(n.updatedAt);
+  });
+
+  it('writeVerdicts leaves rows whose verdict is already stored alone and reports the rows it wrote', async () => {
+    const node = await makeNode(prisma, 1);
+    const gpuId = node.gpus[0]!.id;
+    const reasons = [
+      { code: 'temperature_high' as const, severity: 'warning' as const, message: 'Temperature 93 °C ≥ 87 °C', value: 93, threshold: 87 },
+    ];
+    await prisma.$transaction(async (tx) => expect(await writeVerdicts(tx, 'gpu', [{ id: gpuId, status: 'warning', reasons }])).toBe(1));
+    const before = await prisma.gpu.findUniqueOrThrow({ where: { id: gpuId } });
+    await prisma.$transaction(async (tx) => {
+      // Same verdict (keys in another order): no row; another value: the row.
+      const reordered = reasons.map(({ threshold, value, message, severity, code }) => ({ threshold, value, message, severity, code }));
+      expect(await writeVerdicts(tx, 'gpu', [{ id: gpuId, status: 'warning', reasons: reordered }])).toBe(0);
+    });
+    expect((await prisma.gpu.findUniqueOrThrow({ where: { id: gpuId } })).updatedAt).toEqual(before.updatedAt);
+    await prisma.$transaction(async (tx) =>
+      expect(await writeVerdicts(tx, 'gpu', [{ id: gpuId, status: 'warning', reasons: [{ ...reasons[0]!, value: 94 }] }])).toBe(1),
+    );
+    await prisma.$transaction(async (tx) =>
+      expect(await writeVerdicts(tx, 'gpu', [{ id: gpuId, status: 'critical', reasons: [{ ...reasons[0]!, value: 94 }] }])).toBe(1),
+    );
+    expect((await prisma.gpu.findUniqueOrThrow({ where: { id: gpuId } })).health).toBe('critical');
   });
 });

@@ -8,6 +8,7 @@ import {
   reconcileAlerts,
   resolveHealthThresholds,
   rollUpClusterHealth,
+  sameHealthReasons,
   type AlertCondition,
   type GpuAlertInput,
   type HealthReason,
@@ -58,8 +59,6 @@ async function loadThresholds(prisma: PrismaClient, log?: EvaluateHealthOptions[
     return DEFAULT_HEALTH_THRESHOLDS;
   }
 }
-
-const sameReasons = (a: unknown, b: readonly HealthReason[]) => JSON.stringify(a ?? []) === JSON.stringify(b);
 
 /**
  * One health pass over the fleet: every GPU from its newest sample, its corrected-ECC history and its
@@ -125,17 +124,22 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
   // So does a staging node a validate step could not put back, until it serves what it served before.
   conditions.push(...(await stagingRestoreAlertConditions(prisma)));
 
-  const changedGpus = gpuVerdicts.filter((v) => v.gpu.health !== v.health.status || !sameReasons(v.gpu.healthReasons, v.health.reasons));
+  const changedGpus = gpuVerdicts.filter(
+    (v) => v.gpu.health !== v.health.status || !sameHealthReasons(v.gpu.healthReasons, v.health.reasons),
+  );
   const changedNodes = nodeVerdicts.filter(
-    (v) => v.node.health !== v.health.status || !sameReasons(v.node.healthReasons, v.health.reasons),
+    (v) => v.node.health !== v.health.status || !sameHealthReasons(v.node.healthReasons, v.health.reasons),
   );
   const changedClusters = clusterVerdicts.filter((v) => v.cluster.health !== v.status);
 
   const result = await prisma.$transaction(
     async (tx) => {
       if (!(await tryLockKey(tx, 'fleetplane.evaluate-health'))) return null;
-      await writeHealth(tx, changedGpus, changedNodes, changedClusters);
-      return reconcile(tx, conditions, now, opts);
+      const reconciled = await reconcile(tx, conditions, now, opts);
+      // Verdicts last: every ingest batch updates its node's and GPUs' rows too, so the row locks these
+      // updates take are held from here to the commit only, not through the alert reconciliation.
+      const written = await writeHealth(tx, changedGpus, changedNodes, changedClusters);
+      return { ...reconciled, written };
     },
     { timeout: 60_000, maxWait: 10_000 },
   );
@@ -155,31 +159,38 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
     gpus: gpuVerdicts.length,
     nodes: nodeVerdicts.length,
     clusters: clusterVerdicts.length,
-    changed: { gpus: changedGpus.length, nodes: changedNodes.length, clusters: changedClusters.length },
+    changed: result.written,
     alerts: result.alerts,
   };
 }
 
+/**
+ * Nodes before GPUs: the order ingest's write statement locks a node's rows in (its node, then its GPUs), so a
+ * batch and the pass never wait on each other in a cycle (a deadlock Postgres would break after a second by
+ * aborting one of them).
+ */
 async function writeHealth(
   tx: Db,
   gpus: { gpu: { id: string }; health: { status: HealthStatus; reasons: HealthReason[] } }[],
   nodes: { node: { id: string }; health: { status: HealthStatus; reasons: HealthReason[] } }[],
   clusters: { cluster: { id: string }; status: HealthStatus }[],
-) {
-  await writeVerdicts(
-    tx,
-    'gpu',
-    gpus.map((v) => ({ id: v.gpu.id, status: v.health.status, reasons: v.health.reasons })),
-  );
-  await writeVerdicts(
+): Promise<EvaluateHealthResult['changed']> {
+  const written = { gpus: 0, nodes: 0, clusters: 0 };
+  written.nodes = await writeVerdicts(
     tx,
     'node',
     nodes.map((v) => ({ id: v.node.id, status: v.health.status, reasons: v.health.reasons })),
   );
-  await writeClusterHealth(
+  written.gpus = await writeVerdicts(
+    tx,
+    'gpu',
+    gpus.map((v) => ({ id: v.gpu.id, status: v.health.status, reasons: v.health.reasons })),
+  );
+  written.clusters = await writeClusterHealth(
     tx,
     clusters.map((v) => ({ id: v.cluster.id, status: v.status })),
   );
+  return written;
 }
 
 async function reconcile(tx: Db, conditions: AlertCondition[], now: Date, opts: EvaluateHealthOptions) {

@@ -5,27 +5,33 @@ import type { AlertCondition, HealthReason, HealthStatus } from '@fleetplane/dom
 
 type VerdictTable = 'gpu' | 'node';
 
-/** Sets health and reasons of many GPUs or nodes in one statement however many rows changed. */
+/**
+ * Sets health and reasons of many GPUs or nodes in one statement however many rows are given, and touches
+ * only the rows whose verdict differs from what is stored (jsonb equality, so key order does not matter): a
+ * row left alone is neither locked nor rewritten, so ingest batches of its node do not wait for this
+ * transaction. Returns the rows written.
+ */
 export async function writeVerdicts(
   tx: Db,
   table: VerdictTable,
   verdicts: { id: string; status: HealthStatus; reasons: HealthReason[] }[],
-): Promise<void> {
-  if (verdicts.length === 0) return;
+): Promise<number> {
+  if (verdicts.length === 0) return 0;
   // The table name comes from the closed VerdictTable type, never from input.
-  await tx.$executeRawUnsafe(
+  return tx.$executeRawUnsafe(
     `UPDATE ${table} AS t SET health = v.status::"HealthStatus", health_reasons = v.reasons, updated_at = now()
-       FROM json_to_recordset($1::json) AS v(id text, status text, reasons jsonb) WHERE t.id = v.id`,
+       FROM json_to_recordset($1::json) AS v(id text, status text, reasons jsonb)
+      WHERE t.id = v.id AND (t.health IS DISTINCT FROM v.status::"HealthStatus" OR t.health_reasons IS DISTINCT FROM v.reasons)`,
     JSON.stringify(verdicts),
   );
 }
 
-/** Sets the health of many clusters in one statement. */
-export async function writeClusterHealth(tx: Db, verdicts: { id: string; status: HealthStatus }[]): Promise<void> {
-  if (verdicts.length === 0) return;
-  await tx.$executeRawUnsafe(
+/** Sets the health of many clusters in one statement (rows whose health is already that are left alone). */
+export async function writeClusterHealth(tx: Db, verdicts: { id: string; status: HealthStatus }[]): Promise<number> {
+  if (verdicts.length === 0) return 0;
+  return tx.$executeRawUnsafe(
     `UPDATE cluster AS t SET health = v.status::"HealthStatus", updated_at = now()
-       FROM json_to_recordset($1::json) AS v(id text, status text) WHERE t.id = v.id`,
+       FROM json_to_recordset($1::json) AS v(id text, status text) WHERE t.id = v.id AND t.health IS DISTINCT FROM v.status::"HealthStatus"`,
     JSON.stringify(verdicts),
   );
 }
