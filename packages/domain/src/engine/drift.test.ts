@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { desiredArtifactForNode, driftAlertCondition, evaluateDrift, type TReportedEngine } from './drift';
+import {
+  desiredArtifactForNode,
+  driftAlertCondition,
+  driftAlertsNotCoveredByStagingRestore,
+  evaluateDrift,
+  type TReportedEngine,
+} from './drift';
 
 const A = { artifactId: 'a', digest: 'a'.repeat(64), label: 'flash@aaaa FP8' };
 const B = { artifactId: 'b', digest: 'b'.repeat(64), label: 'flash@bbbb FP8' };
@@ -113,5 +119,20 @@ describe('driftAlertCondition', () => {
       clusterId: 'c1',
       nodeId: 'n1',
     });
+  });
+});
+
+describe('driftAlertsNotCoveredByStagingRestore', () => {
+  const drift = (nodeId: string) =>
+    driftAlertCondition(
+      { nodeId, clusterId: 'c', hostname: nodeId },
+      { status: 'drift', message: 'engine stopped, expected flash@aaaa FP8 (aaaaaaaaaaaa)', severity: 'critical' },
+    )!;
+  it('drift stands down on a node with an open staging_restore_failed alert: one problem, one alert', () => {
+    expect(driftAlertsNotCoveredByStagingRestore([drift('n1'), drift('n2')], ['n1'])).toEqual([drift('n2')]);
+  });
+  it('speaks again once no such alert is open, and never touches other nodes', () => {
+    expect(driftAlertsNotCoveredByStagingRestore([drift('n1'), drift('n2')], [])).toEqual([drift('n1'), drift('n2')]);
+    expect(driftAlertsNotCoveredByStagingRestore([drift('n1')], ['n3', null])).toEqual([drift('n1')]);
   });
 });

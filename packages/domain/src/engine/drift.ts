@@ -148,3 +148,18 @@ export function driftAlertCondition(
     nodeId: node.nodeId,
   };
 }
+
+/**
+ * One problem, one alert. A staging node whose restore failed after a validation does not serve what it should,
+ * and `staging_restore_failed` already says so (critical, naming the artifact it expected and why the restore
+ * failed); drift on the same node would be a second alert for that one problem. So drift stands down on a node
+ * while a staging_restore_failed alert is open for it (or opens in this same health pass), and speaks again
+ * once that alert is gone. Other nodes' drift is untouched.
+ */
+export function driftAlertsNotCoveredByStagingRestore(
+  drift: readonly AlertCondition[],
+  stagingRestoreFailedNodeIds: Iterable<string | null>,
+): AlertCondition[] {
+  const covered = new Set(stagingRestoreFailedNodeIds);
+  return drift.filter((c) => c.nodeId == null || !covered.has(c.nodeId));
+}

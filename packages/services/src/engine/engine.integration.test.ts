@@ -229,6 +229,55 @@ describe('drift', () => {
   });
 });
 
+describe('drift beside a failed staging restore', () => {
+  it('a staging node whose restore failed raises staging_restore_failed only, not drift as well; drift speaks again once that alert is gone', async () => {
+    const n = await makeNode(prisma, 1);
+    const deployed = await artifact();
+    const candidate = await artifact();
+    await prisma.deployment.create({
+      data: { clusterId: n.clusterId, artifactId: deployed.id, state: 'active', startedAt: new Date(Date.now() - 60_000) },
+    });
+    // The validate step loaded the candidate, then could not load the deployed artifact back: the engine died on it.
+    await prisma.stagingNodeLease.create({
+      data: {
+        nodeId: n.nodeId,
+        clusterId: n.clusterId,
+        holderStepId: randomUUID(),
+        pipelineRunId: randomUUID(),
+        candidateArtifactId: candidate.id,
+        restoreKind: 'load',
+        restoreArtifactId: deployed.id,
+        phase: 'restore_failed',
+        restoreError: 'load the previous artifact failed: CUDA out of memory',
+        expiresAt: new Date(Date.now() - 1000),
+      },
+    });
+    const t0 = new Date();
+    await put(n.credential, stateReport({ observedAt: t0, state: 'failed', served: null, lastError: 'CUDA out of memory' }));
+    expect((await getNodeEngine(ctx, n.nodeId, t0)).drift.status).toBe('drift');
+    await evaluateFleetHealth(prisma, { now: t0, holdDownSeconds: 0 });
+    const live = async () =>
+      (await prisma.alert.findMany({ where: { nodeId: n.nodeId, state: { in: ['open', 'acknowledged'] } }, select: { rule: true } })).map(
+        (a) => a.rule,
+      );
+    expect(await live()).toEqual(['staging_restore_failed']);
+    // A second pass keeps it that way (the open alert holds drift down, not only this pass's condition).
+    const t1 = new Date(t0.getTime() + 5_000);
+    await evaluateFleetHealth(prisma, { now: t1, holdDownSeconds: 0 });
+    expect(await live()).toEqual(['staging_restore_failed']);
+
+    // The lease is gone (an operator released the node) and its alert resolved; the node still does not serve its
+    // deployment, so drift raises it now.
+    await prisma.stagingNodeLease.delete({ where: { nodeId: n.nodeId } });
+    const t2 = new Date(t0.getTime() + 10_000);
+    await evaluateFleetHealth(prisma, { now: t2, holdDownSeconds: 0 });
+    expect(await live()).toEqual([]);
+    const t3 = new Date(t0.getTime() + 15_000);
+    await evaluateFleetHealth(prisma, { now: t3, holdDownSeconds: 0 });
+    expect(await live()).toEqual(['engine_drift']);
+  });
+});
+
 describe('cluster engine settings', () => {
   const settings = {
     engineRunMode: 'child' as const,

@@ -3,6 +3,7 @@ import { AuditRepository, type AuditActor, type Db, type PrismaClient } from '@f
 import {
   alertConditionsFromHealth,
   DEFAULT_HEALTH_THRESHOLDS,
+  driftAlertsNotCoveredByStagingRestore,
   evaluateGpuHealth,
   evaluateNodeHealth,
   reconcileAlerts,
@@ -22,7 +23,7 @@ import { loadGpuInputs } from './health-inputs';
 import { openAlertOnce, updateLiveAlerts, writeClusterHealth, writeVerdicts } from './evaluate-health.sql';
 import { tryLockKey } from '../shared/locks.sql';
 import { driftAlertConditions } from '../engine/drift.service';
-import { stagingRestoreAlertConditions } from '../pipelines/staging-restore-alerts.service';
+import { openStagingRestoreAlertNodeIds, stagingRestoreAlertConditions } from '../pipelines/staging-restore-alerts.service';
 
 /** Admin-editable thresholds (JSON, validated strictly); defaults when unset. */
 export const HEALTH_THRESHOLDS_KEY = 'health.thresholds';
@@ -120,9 +121,12 @@ export async function evaluateFleetHealth(prisma: PrismaClient, opts: EvaluateHe
   });
 
   // Engine drift (what a node really serves against its desired artifact) raises its alerts through the same reconciliation.
-  conditions.push(...(await driftAlertConditions(prisma, now)));
-  // So does a staging node a validate step could not put back, until it serves what it served before.
-  conditions.push(...(await stagingRestoreAlertConditions(prisma)));
+  // So does a staging node a validate step could not put back, until it serves what it served before; drift stands
+  // down on such a node while that alert is open or opening (one problem, one alert).
+  const restoreConditions = await stagingRestoreAlertConditions(prisma);
+  const restoreNodeIds = [...restoreConditions.map((c) => c.nodeId ?? null), ...(await openStagingRestoreAlertNodeIds(prisma))];
+  conditions.push(...driftAlertsNotCoveredByStagingRestore(await driftAlertConditions(prisma, now), restoreNodeIds));
+  conditions.push(...restoreConditions);
 
   const changedGpus = gpuVerdicts.filter(
     (v) => v.gpu.health !== v.health.status || !sameHealthReasons(v.gpu.healthReasons, v.health.reasons),

@@ -61,3 +61,12 @@ export async function stagingRestoreAlertConditions(db: Db): Promise<AlertCondit
     return c ? [c] : [];
   });
 }
+
+/** Nodes with a staging_restore_failed alert still open (or acknowledged): drift stands down on them. */
+export async function openStagingRestoreAlertNodeIds(db: Db): Promise<(string | null)[]> {
+  const open = await db.alert.findMany({
+    where: { rule: 'staging_restore_failed', state: { in: ['open', 'acknowledged'] } },
+    select: { nodeId: true },
+  });
+  return open.map((a) => a.nodeId);
+}
