@@ -26,7 +26,8 @@ test('the admin signs in and sees the demo fleet', async ({ page }) => {
   // Other specs may have enrolled nodes or added clusters already: the seed is the floor.
   await expect(page.getByTestId('stat-gpus')).toBeVisible();
   const statValue = async (id: string) => Number(/(\d+)/.exec((await page.getByTestId(id).locator('p').nth(1).textContent()) ?? '')?.[1]);
-  expect(await statValue('stat-gpus')).toBeGreaterThanOrEqual(21);
+  // 8 (H100) + 1 (H200) + 2 × 8 (B200) + 4 (RTX 5090).
+  expect(await statValue('stat-gpus')).toBeGreaterThanOrEqual(29);
   expect(await statValue('stat-clusters')).toBeGreaterThanOrEqual(4);
 
   // Sorting happens on the server: GPUs descending puts the 8-GPU clusters first.

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { FAKE_NVIDIA_SMI_BIN, fakeNvidiaSmiEnv, writeFakeNvidiaSmiConfig, type TFakeGpuProfile } from '@fleetplane/fake-nvidia-smi';
 import { createPrismaClient } from '@fleetplane/db';
 import { createJoinToken, hashSecret } from '@fleetplane/services';
-import { DEMO_CLUSTERS, demoGpuUuid } from './seed-demo-fleet';
+import { demoGpuUuid, demoNodes } from './seed-demo-fleet';
 import { freePort } from './local-net';
 import type { ProcessGroup } from './process-group';
 
@@ -21,8 +21,13 @@ export const DEMO_GPU_PROFILES: Record<string, Partial<Record<number, TFakeGpuPr
 
 /** Seconds between collections: twice the production default so the dashboard visibly moves. */
 export const DEMO_AGENT_INTERVAL_SECONDS = 5;
-/** Each demo agent runs its engine on DEMO_ENGINE_BASE_PORT + the cluster's index: one machine, distinct ports. */
+/**
+ * Each demo agent runs its engine on DEMO_ENGINE_BASE_PORT + the cluster's index + 10 × the node's place in its
+ * cluster (b200-node-01 18202, b200-node-02 18212): one machine, distinct ports.
+ */
 export const DEMO_ENGINE_BASE_PORT = 18200;
+
+export const demoEnginePort = (clusterIndex: number, nodeIndex: number): number => DEMO_ENGINE_BASE_PORT + clusterIndex + 10 * nodeIndex;
 
 /**
  * The demo's engine: the reference endpoint from tools/, speaking the cluster's engine dialect and serving
@@ -115,8 +120,7 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
   const started: string[] = [];
   const agent = agentCommand(opts.root);
   try {
-    for (const c of DEMO_CLUSTERS) {
-      const host = c.node.hostname;
+    for (const { cluster: c, clusterIndex, hostname: host, nodeIndex } of demoNodes()) {
       if (opts.hosts && !opts.hosts.includes(host)) continue;
       const cluster = await prisma.cluster.findUnique({ where: { name: c.name }, select: { id: true, engineLaunchTemplate: true } });
       if (!cluster) {
@@ -189,7 +193,7 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
           continue;
         }
       }
-      const enginePort = opts.enginePorts === 'free' ? await freePort() : DEMO_ENGINE_BASE_PORT + DEMO_CLUSTERS.indexOf(c);
+      const enginePort = opts.enginePorts === 'free' ? await freePort() : demoEnginePort(clusterIndex, nodeIndex);
       const metricsUrl = opts.scrapeOwnEngines
         ? `http://127.0.0.1:${enginePort}/metrics`
         : opts.scrapeDemoEndpoints === false
@@ -223,7 +227,7 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
       ];
       // Supervised like web and worker: an agent that dies is restarted, the control plane keeps running.
       // cwd = the repository: the engine (a child of the agent) resolves `--import tsx` from there.
-      opts.group.start(`agent:${host.split('-')[0]}`, agent.command, args, { env, quiet: true, cwd: opts.root });
+      opts.group.start(`agent:${host}`, agent.command, args, { env, quiet: true, cwd: opts.root });
       started.push(host);
     }
   } finally {

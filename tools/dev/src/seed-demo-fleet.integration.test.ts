@@ -7,7 +7,7 @@ import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import { createTestDatabase, type TestDatabase } from '@fleetplane/db/testing';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { runRepoCheck, upstreamSettingsFromEnv } from '@fleetplane/services';
-import { DEMO_REPOS, seedDemoFleet } from './seed-demo-fleet';
+import { DEMO_REPOS, demoNodes, seedDemoFleet } from './seed-demo-fleet';
 
 let db: TestDatabase;
 let prisma: PrismaClient;
@@ -67,6 +67,17 @@ describe('demo seed and the demo hub', () => {
     });
     // Deployed artifacts still point at seeded revisions.
     expect(await prisma.artifact.count()).toBe(4);
+    // pro-b200-vllm runs on two 8x B200 nodes (a rollout there has a canary and a wave), every other cluster on one.
+    const nodes = await prisma.node.findMany({
+      select: { hostname: true, cluster: { select: { name: true } }, _count: { select: { gpus: true } } },
+      orderBy: { hostname: 'asc' },
+    });
+    expect(nodes).toHaveLength(demoNodes().length);
+    expect(nodes.filter((n) => n.cluster.name === 'pro-b200-vllm').map((n) => [n.hostname, n._count.gpus])).toEqual([
+      ['b200-node-01', 8],
+      ['b200-node-02', 8],
+    ]);
+    expect(nodes.reduce((sum, n) => sum + n._count.gpus, 0)).toBe(29);
   });
 
   it('the first check after the seed finds every repo unchanged and starts no run', async () => {

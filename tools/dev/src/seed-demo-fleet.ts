@@ -25,7 +25,7 @@ function gpuUuid(seed: string): string {
   return `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-interface DemoCluster {
+export interface DemoCluster {
   name: string;
   site: string;
   description: string;
@@ -35,9 +35,8 @@ interface DemoCluster {
   maxContextTokens: number;
   gpuHourlyCostUsd: number;
   endpointPort: number;
+  /** The hardware every node of the cluster has (a cluster is one kind of box). */
   node: {
-    hostname: string;
-    ip: string;
     driver: string;
     cuda: string;
     gpuModel: string;
@@ -45,6 +44,8 @@ interface DemoCluster {
     count: number;
     interconnect: Interconnect;
   };
+  /** The cluster's nodes, in order: the first is the one a one-node demo step talks about. */
+  hosts: { hostname: string; ip: string }[];
   artifactKey: string;
   /** Pipeline download limits for runs into this cluster (files at once, total Mbit/s). */
   downloadLimits?: { files: number; mbps: number };
@@ -72,8 +73,6 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     gpuHourlyCostUsd: 2.49,
     endpointPort: DEMO_ENDPOINT_BASE_PORT,
     node: {
-      hostname: 'h100-node-01',
-      ip: '10.20.1.11',
       driver: '580.95.05',
       cuda: '13.0',
       gpuModel: 'NVIDIA H100 80GB HBM3',
@@ -81,6 +80,7 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
       count: 8,
       interconnect: 'nvswitch',
     },
+    hosts: [{ hostname: 'h100-node-01', ip: '10.20.1.11' }],
     artifactKey: 'flash-fp8',
     // Re-downloads share the site's 10 GbE uplink with production traffic: leave it headroom.
     downloadLimits: { files: 4, mbps: 8000 },
@@ -96,8 +96,6 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     gpuHourlyCostUsd: 3.59,
     endpointPort: DEMO_ENDPOINT_BASE_PORT + 1,
     node: {
-      hostname: 'h200-node-01',
-      ip: '10.30.2.21',
       driver: '580.95.05',
       cuda: '13.0',
       gpuModel: 'NVIDIA H200',
@@ -105,6 +103,7 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
       count: 1,
       interconnect: 'pcie',
     },
+    hosts: [{ hostname: 'h200-node-01', ip: '10.30.2.21' }],
     artifactKey: 'flash-native',
   },
   {
@@ -118,8 +117,6 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     gpuHourlyCostUsd: 5.99,
     endpointPort: DEMO_ENDPOINT_BASE_PORT + 2,
     node: {
-      hostname: 'b200-node-01',
-      ip: '10.20.1.31',
       driver: '580.95.05',
       cuda: '13.0',
       gpuModel: 'NVIDIA B200',
@@ -127,6 +124,11 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
       count: 8,
       interconnect: 'nvswitch',
     },
+    // Two 8x B200 boxes: V4-Pro is served by several such nodes, and a rollout here has a canary and a wave.
+    hosts: [
+      { hostname: 'b200-node-01', ip: '10.20.1.31' },
+      { hostname: 'b200-node-02', ip: '10.20.1.32' },
+    ],
     artifactKey: 'pro-native',
   },
   {
@@ -140,8 +142,6 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
     gpuHourlyCostUsd: 0.45,
     endpointPort: DEMO_ENDPOINT_BASE_PORT + 3,
     node: {
-      hostname: 'lab-5090-01',
-      ip: '192.168.50.10',
       driver: '580.95.05',
       cuda: '13.0',
       gpuModel: 'NVIDIA GeForce RTX 5090',
@@ -149,6 +149,7 @@ export const DEMO_CLUSTERS: DemoCluster[] = [
       count: 4,
       interconnect: 'pcie',
     },
+    hosts: [{ hostname: 'lab-5090-01', ip: '192.168.50.10' }],
     artifactKey: 'flash-gguf-q4km',
   },
 ];
@@ -281,6 +282,41 @@ export const DEMO_FAMILIES = [
   },
 ];
 
+/**
+ * The artifact of kind `key` (format, quantisation, requirements, config as ARTIFACTS says) built from a recorded
+ * revision: its weight files are the revision's LFS files, its digest their manifest's. Idempotent by digest. The
+ * seed records one per cluster; the e2e world records one for a revision published on the Hub afterwards.
+ */
+export async function recordDemoArtifact(prisma: PrismaClient, key: string, revisionId: string): Promise<{ id: string; digest: string }> {
+  const a = ARTIFACTS[key];
+  if (!a) throw new Error(`No demo artifact kind ${key}`);
+  const files = await prisma.revisionFile.findMany({ where: { revisionId }, orderBy: { path: 'asc' } });
+  const weightFiles = files.filter((f) => f.sha256);
+  const manifest = weightFiles.map((f) => `${f.path}\t${f.sizeBytes}\t${f.sha256}\n`).join('');
+  // Bare hex, as manifestDigest (packages/domain) computes it: the agent wire contract refuses anything else.
+  const digest = hex(manifest);
+  const artifact = await prisma.artifact.upsert({
+    where: { digest },
+    create: {
+      revisionId,
+      format: a.format,
+      quantisation: a.quantisation,
+      sizeBytes: a.servedBytes,
+      digest,
+      storageUri: `file:///srv/fleetplane/artifacts/${a.repo.replace('/', '--')}/${key}`,
+      requirements: a.requirements,
+      files: { create: weightFiles.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes, sha256: f.sha256! })) },
+    },
+    update: {},
+  });
+  await prisma.artifactModelConfig.upsert({
+    where: { artifactId: artifact.id },
+    create: { artifactId: artifact.id, source: 'config.json', body: v4Config(a.config) as object },
+    update: {},
+  });
+  return { id: artifact.id, digest };
+}
+
 export interface SeedOptions {
   /** Base URL the demo clusters' endpoints live at (the reference endpoints `npm start` runs). */
   endpointHost?: string;
@@ -375,32 +411,7 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
 
   const artifacts = new Map<string, string>();
   for (const [key, a] of Object.entries(ARTIFACTS)) {
-    const revisionId = revisionsByRepo.get(a.repo)![a.revisionIndex]!;
-    const files = await prisma.revisionFile.findMany({ where: { revisionId }, orderBy: { path: 'asc' } });
-    const weightFiles = files.filter((f) => f.sha256);
-    const manifest = weightFiles.map((f) => `${f.path}\t${f.sizeBytes}\t${f.sha256}\n`).join('');
-    // Bare hex, as manifestDigest (packages/domain) computes it: the agent wire contract refuses anything else.
-    const digest = hex(manifest);
-    const artifact = await prisma.artifact.upsert({
-      where: { digest },
-      create: {
-        revisionId,
-        format: a.format,
-        quantisation: a.quantisation,
-        sizeBytes: a.servedBytes,
-        digest,
-        storageUri: `file:///srv/fleetplane/artifacts/${a.repo.replace('/', '--')}/${key}`,
-        requirements: a.requirements,
-        files: { create: weightFiles.map((f) => ({ path: f.path, sizeBytes: f.sizeBytes, sha256: f.sha256! })) },
-      },
-      update: {},
-    });
-    await prisma.artifactModelConfig.upsert({
-      where: { artifactId: artifact.id },
-      create: { artifactId: artifact.id, source: 'config.json', body: v4Config(a.config) as object },
-      update: {},
-    });
-    artifacts.set(key, artifact.id);
+    artifacts.set(key, (await recordDemoArtifact(prisma, key, revisionsByRepo.get(a.repo)![a.revisionIndex]!)).id);
   }
 
   for (const c of DEMO_CLUSTERS) {
@@ -421,32 +432,34 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
       },
       update: {},
     });
-    const node = await prisma.node.upsert({
-      where: { clusterId_hostname: { clusterId: cluster.id, hostname: c.node.hostname } },
-      create: {
-        clusterId: cluster.id,
-        hostname: c.node.hostname,
-        ipAddress: c.node.ip,
-        driverVersion: c.node.driver,
-        cudaVersion: c.node.cuda,
-        labels: { rack: c.site === 'lab-onprem' ? 'bench' : 'r12' },
-      },
-      update: {},
-    });
-    for (let i = 0; i < c.node.count; i += 1) {
-      await prisma.gpu.upsert({
-        where: { uuid: gpuUuid(`${c.node.hostname}/${i}`) },
+    for (const h of c.hosts) {
+      const node = await prisma.node.upsert({
+        where: { clusterId_hostname: { clusterId: cluster.id, hostname: h.hostname } },
         create: {
-          nodeId: node.id,
-          uuid: gpuUuid(`${c.node.hostname}/${i}`),
-          index: i,
-          model: c.node.gpuModel,
-          memoryMib: c.node.memoryMib,
-          interconnect: c.node.interconnect,
-          pciBusId: `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0`,
+          clusterId: cluster.id,
+          hostname: h.hostname,
+          ipAddress: h.ip,
+          driverVersion: c.node.driver,
+          cudaVersion: c.node.cuda,
+          labels: { rack: c.site === 'lab-onprem' ? 'bench' : 'r12' },
         },
         update: {},
       });
+      for (let i = 0; i < c.node.count; i += 1) {
+        await prisma.gpu.upsert({
+          where: { uuid: gpuUuid(`${h.hostname}/${i}`) },
+          create: {
+            nodeId: node.id,
+            uuid: gpuUuid(`${h.hostname}/${i}`),
+            index: i,
+            model: c.node.gpuModel,
+            memoryMib: c.node.memoryMib,
+            interconnect: c.node.interconnect,
+            pciBusId: `00000000:${(0x18 + i * 0x10).toString(16).toUpperCase().padStart(2, '0')}:00.0`,
+          },
+          update: {},
+        });
+      }
     }
     const artifactId = artifacts.get(c.artifactKey)!;
     const existing = await prisma.deployment.findFirst({ where: { clusterId: cluster.id, artifactId, state: 'active' } });
@@ -464,7 +477,14 @@ export async function seedDemoFleet(prisma: PrismaClient, options: SeedOptions =
       skipDuplicates: true,
     });
   }
-  return { clusters: DEMO_CLUSTERS.length, repos: DEMO_REPOS.length, artifacts: artifacts.size };
+  return { clusters: DEMO_CLUSTERS.length, nodes: demoNodes().length, repos: DEMO_REPOS.length, artifacts: artifacts.size };
+}
+
+/** Every seeded node with its cluster and its place in the cluster (0 = the cluster's first node). */
+export function demoNodes(): { cluster: DemoCluster; clusterIndex: number; hostname: string; ip: string; nodeIndex: number }[] {
+  return DEMO_CLUSTERS.flatMap((cluster, clusterIndex) =>
+    cluster.hosts.map((h, nodeIndex) => ({ cluster, clusterIndex, hostname: h.hostname, ip: h.ip, nodeIndex })),
+  );
 }
 
 export function demoGpuUuid(hostname: string, index: number): string {
