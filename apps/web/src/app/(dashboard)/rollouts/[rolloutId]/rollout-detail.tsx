@@ -15,6 +15,7 @@ import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
+import { countOf, rolloutPlanText } from '~/lib/rollout-plan-text';
 import { formatDateTime } from '~/lib/utils';
 import { useInvalidateRollouts } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
@@ -22,6 +23,9 @@ import { AnalysisCharts } from './analysis-charts';
 
 type Rollout = RouterOutputs['rollouts']['get'];
 type Node = Rollout['nodes'][number];
+
+/** Nodes per step as the rollout planned them: the canary first, then each wave. */
+const stepSizes = (r: Rollout): number[] => Array.from({ length: r.stepCount }, (_, step) => r.nodes.filter((n) => n.step === step).length);
 
 const stepName = (step: number) => (step === 0 ? 'Canary' : `Wave ${step}`);
 
@@ -62,6 +66,10 @@ function StageView({ r }: { r: Rollout }) {
                       {n.hostname}
                     </Link>
                     <RolloutNodeStateBadge state={n.state} />
+                    {/* What the node served before and what this rollout puts on it, by digest. */}
+                    <p className="w-full font-mono text-xs" data-testid="rollout-node-digests">
+                      {n.previousArtifact ? shortDigest(n.previousArtifact.digest) : 'nothing'} → {shortDigest(r.artifact.digest)}
+                    </p>
                     <p className="w-full text-xs text-muted-foreground">
                       {commandText(n)}
                       {n.error ? ` · ${n.error}` : ''}
@@ -191,10 +199,9 @@ export function RolloutDetail({ rolloutId }: { rolloutId: string }) {
                     </>
                   ) : null}
                 </p>
-                <p>
-                  Policy: canary {r.policy.canarySharePct !== null ? `${r.policy.canarySharePct}%` : `${r.policy.canaryNodes} node(s)`},{' '}
-                  {r.policy.waves} wave(s), {r.policy.analysisChecks} checks every {r.policy.analysisIntervalSeconds} s, failure limit{' '}
-                  {r.policy.failureLimit}.
+                <p data-testid="rollout-plan">
+                  Plan: {rolloutPlanText(stepSizes(r), r.policy.waves)} Each step is followed by {countOf(r.policy.analysisChecks, 'check')}{' '}
+                  every {r.policy.analysisIntervalSeconds} s, failure limit {r.policy.failureLimit}.
                 </p>
               </CardContent>
             </Card>
