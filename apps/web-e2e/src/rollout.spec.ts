@@ -1,5 +1,5 @@
-import { APPROVER, OPERATOR } from './fixtures/accounts';
-import { proposeOnFreshEvidence, startRollout } from './fixtures/proposal-flow';
+import { OPERATOR } from './fixtures/accounts';
+import { approveBySecondPerson, proposeOnFreshEvidence, startRollout } from './fixtures/proposal-flow';
 import { expect, signIn, test } from './fixtures/test';
 
 // From a second person's approval to a rollout on screen. The harness runs no agent on flash-h100-vllm's
@@ -9,27 +9,10 @@ test('an approved proposal is rolled out by an operator; the rollout page shows 
   test.setTimeout(240_000);
   await signIn(page, OPERATOR);
   const proposalUrl = await proposeOnFreshEvidence(page, 'flash-h100-vllm');
-  // Not approved yet: no Roll out action, and the requester cannot approve.
-  await expect(page.getByTestId('proposal-status').getByTestId('proposal-state')).toHaveText('pending approval');
-  await expect(page.getByRole('button', { name: 'Roll out' })).toHaveCount(0);
-  await expect(page.getByRole('button', { name: 'Approve' })).toBeDisabled();
-
-  // The second person approves on the evidence.
-  await page.context().clearCookies();
-  await signIn(page, APPROVER);
-  await page.goto(proposalUrl);
-  await page.getByRole('button', { name: 'Approve' }).click();
-  const approve = page.getByRole('dialog');
-  await approve.getByLabel('Comment').fill('Smoke passed on the current build');
-  await approve.getByRole('button', { name: 'Approve' }).click();
-  await expect(page.getByTestId('proposal-status').getByTestId('proposal-state')).toHaveText('approved');
-  // Once approved the action appears (roles at or above operator; the approver outranks an operator).
-  await expect(page.getByRole('button', { name: 'Roll out' })).toBeVisible();
+  // Not approved yet: no Roll out action, and the requester cannot approve; the second person approves on the evidence.
+  await approveBySecondPerson(page, proposalUrl);
 
   // The operator rolls it out from the proposal page.
-  await page.context().clearCookies();
-  await signIn(page, OPERATOR);
-  await page.goto(proposalUrl);
   const rolloutUrl = await startRollout(page);
 
   // Progress: the stage view lists the cluster's node under the canary, the state badge is live.
