@@ -20,6 +20,8 @@ import {
   safeArtifactFilePath,
   waitForNodeCommand,
 } from '@fleetplane/services';
+import type { FakeHub } from '@fleetplane/fake-hub';
+import { recordDemoArtifact } from './seed-demo-fleet';
 
 type Prisma = ReturnType<typeof createPrismaClient>;
 
@@ -147,6 +149,42 @@ export async function serveActiveDeployments(opts: ServeDeploymentsOptions): Pro
       served.push({ host, digest: artifact.digest });
     }
     return served;
+  } finally {
+    await prisma.$disconnect();
+  }
+}
+
+export interface NewerArtifactOptions {
+  databaseUrl: string;
+  hub: FakeHub;
+  /** The tracked repo (e.g. deepseek-ai/DeepSeek-V4-Pro) and the demo artifact kind its clusters serve (pro-native). */
+  hubRepoId: string;
+  artifactKey: string;
+  dataDir: string;
+  timeoutMs: number;
+}
+
+/**
+ * A newer artifact of a tracked repo, as an upgrade to roll out: new weights are published on the Hub (the demo's
+ * "Publish new weights"), the control plane's watcher records the revision (Hub webhook → repo check), and the
+ * artifact of that revision is recorded like the seeded ones, its files fetched from the Hub and sha256-verified
+ * into the data directory, from where agents download and verify them again. Resolves once it is ready.
+ */
+export async function publishNewerArtifact(
+  opts: NewerArtifactOptions,
+): Promise<{ artifactId: string; digest: string; commitSha: string; title: string }> {
+  const prisma = createPrismaClient(opts.databaseUrl, { max: 2 });
+  try {
+    const published = await opts.hub.publishDemo(opts.hubRepoId, 'weights');
+    const revision = await until(`the watcher to record ${opts.hubRepoId}@${published.sha.slice(0, 7)}`, opts.timeoutMs, () =>
+      prisma.modelRevision.findFirst({
+        where: { commitSha: published.sha, trackedRepo: { hubRepoId: opts.hubRepoId } },
+        select: { id: true },
+      }),
+    );
+    const artifact = await recordDemoArtifact(prisma, opts.artifactKey, revision.id);
+    await storeSeededArtifactFiles(prisma, { artifactId: artifact.id, hubUrl: opts.hub.url, dataDir: opts.dataDir });
+    return { artifactId: artifact.id, digest: artifact.digest, commitSha: published.sha, title: published.title };
   } finally {
     await prisma.$disconnect();
   }
