@@ -79,13 +79,8 @@ function startAgent(args: string[], extra: Record<string, string> = {}) {
   };
 }
 
-async function until(condition: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for condition');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+// Polling waits: vitest's expect.poll, 50 ms steps, up to 15 s (agents collect every few hundred ms here).
+const WAIT = { timeout: 15_000, interval: 50 };
 
 /** A fresh enrolled node: its own credential file and queue directory. */
 function node(name: string) {
@@ -278,19 +273,19 @@ describe('run', () => {
     const start = cp.batches.length;
     const args = ['run', '--interval', '0.4', '--retry-max-seconds', '0.3', ...n.common];
     const first = startAgent(args);
-    await until(() => since(start).length >= 2);
+    await expect.poll(() => since(start).length, WAIT).toBeGreaterThanOrEqual(2);
     await cp.stop();
-    await until(() => first.logs().filter((l) => l.msg.startsWith('delivery failed')).length >= 1);
-    await until(() => first.logs().filter((l) => l.msg === 'collected').length >= 6);
+    await expect.poll(() => first.logs().filter((l) => l.msg.startsWith('delivery failed')).length, WAIT).toBeGreaterThanOrEqual(1);
+    await expect.poll(() => first.logs().filter((l) => l.msg === 'collected').length, WAIT).toBeGreaterThanOrEqual(6);
     const firstRun = await first.stop();
     expect(firstRun.code).toBe(0);
     const pending = readdirSync(join(n.queueDir, 'pending')).filter((f) => f.endsWith('.json'));
     expect(pending.length).toBeGreaterThanOrEqual(3);
 
     const second = startAgent(args); // restarted while the server is still down
-    await until(() => second.logs().filter((l) => l.msg === 'collected').length >= 2);
+    await expect.poll(() => second.logs().filter((l) => l.msg === 'collected').length, WAIT).toBeGreaterThanOrEqual(2);
     await cp.start();
-    await until(() => readdirSync(join(n.queueDir, 'pending')).filter((f) => f.endsWith('.json')).length === 0);
+    await expect.poll(() => readdirSync(join(n.queueDir, 'pending')).filter((f) => f.endsWith('.json')).length, WAIT).toBe(0);
     const secondRun = await second.stop();
     expect(secondRun.code).toBe(0);
     // A cycle may have queued one more batch just before SIGTERM: it waits on disk for the next start.

@@ -1,19 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ProcessGroup, restartDelayMs, type RestartPolicy } from './process-group';
 
 // Real child processes (node itself), killed for real: the launcher's supervision is what is tested.
 const FAST: RestartPolicy = { initialDelayMs: 100, maxDelayMs: 400, healthyAfterMs: 60_000 };
 const LONG_RUNNING = ['-e', 'setInterval(() => {}, 1000)'];
 
-async function until<T>(what: string, probe: () => T | undefined | false, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+// Polling waits use vitest's own expect.poll / vi.waitFor (20 ms steps: restarts here are 100–400 ms apart).
+const POLL = { timeout: 10_000, interval: 20 };
 
 const isAlive = (pid: number) => {
   try {
@@ -47,14 +40,15 @@ describe('ProcessGroup supervision (real child processes)', () => {
     group.onRestart = (name, exit, delayMs, restart) => said.push(`${name} ${exit} ${delayMs} #${restart}`);
     const worker = group.start('worker', process.execPath, LONG_RUNNING);
     const web = group.start('web', process.execPath, LONG_RUNNING);
-    await until('both children to start', () => worker.pid && web.pid);
+    await expect.poll(() => Boolean(worker.pid && web.pid), POLL).toBe(true);
     const firstPid = worker.pid!;
 
     process.kill(firstPid, 'SIGKILL');
-    const restarted = await until('the worker to be restarted', () => {
+    const restarted = await vi.waitFor(() => {
       const now = group!.current('worker');
-      return now && now.pid && now.pid !== firstPid ? now : undefined;
-    });
+      if (!now?.pid || now.pid === firstPid) throw new Error('the worker has not been restarted yet');
+      return now;
+    }, POLL);
     expect(said).toEqual(['worker signal SIGKILL 100 #1']);
     expect(isAlive(restarted.pid!)).toBe(true);
     expect(group.current('web')!.pid).toBe(web.pid);
@@ -70,7 +64,7 @@ describe('ProcessGroup supervision (real child processes)', () => {
       delays.push(delayMs);
     };
     group.start('agent:a', process.execPath, ['-e', 'process.exit(3)']);
-    await until('four restarts', () => delays.length >= 4);
+    await expect.poll(() => delays.length, POLL).toBeGreaterThanOrEqual(4);
     expect(delays.slice(0, 4)).toEqual([100, 200, 400, 400]);
   });
 
@@ -80,9 +74,9 @@ describe('ProcessGroup supervision (real child processes)', () => {
     group.onRestart = () => (restarts += 1);
     const a = group.start('a', process.execPath, LONG_RUNNING);
     const b = group.start('b', process.execPath, LONG_RUNNING);
-    await until('both children to start', () => a.pid && b.pid);
+    await expect.poll(() => Boolean(a.pid && b.pid), POLL).toBe(true);
     process.kill(b.pid!, 'SIGKILL');
-    await until('b to be scheduled for a restart', () => restarts === 1);
+    await expect.poll(() => restarts, POLL).toBe(1);
     await group.stopAll(2_000);
     expect(isAlive(a.pid!)).toBe(false);
     await new Promise((r) => setTimeout(r, 600));
@@ -96,6 +90,6 @@ describe('ProcessGroup supervision (real child processes)', () => {
     const exits: string[] = [];
     group.onRestart = (_name, exit) => exits.push(exit);
     group.start('missing', '/nonexistent/fleetplane-binary', []);
-    await until('two restart attempts', () => exits.length >= 2);
+    await expect.poll(() => exits.length, POLL).toBeGreaterThanOrEqual(2);
   });
 });

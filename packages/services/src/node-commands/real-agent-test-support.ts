@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, inject, vi } from 'vitest';
 import { AGENT_API_PATHS, type TCommandReport } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
 import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
@@ -242,14 +242,16 @@ export async function startRealAgentHarness(
   };
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+/** Polls `fn` (vitest's vi.waitFor, 100 ms steps) until it returns something truthy, and returns that. */
+export function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
+  return vi.waitFor(
+    async () => {
+      const value = await fn();
+      if (!value) throw new Error(`timed out waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
 
 /**
