@@ -126,13 +126,15 @@ export function QueryDataTable<TRow, TSort extends string>({
     isError: boolean;
     error: { message: string } | null;
     data: { items: TRow[]; total: number } | undefined;
+    /** a refetch (a new page, sort or filter): the table says it is busy while it shows the previous page */
+    isFetching?: boolean;
     refetch: () => unknown;
   };
   skeleton: React.ReactNode;
 }) {
   return (
     <QueryView query={query} skeleton={skeleton}>
-      {(data) => <DataTable<TRow, TSort> {...table} rows={data.items} total={data.total} />}
+      {(data) => <DataTable<TRow, TSort> isFetching={query.isFetching} {...table} rows={data.items} total={data.total} />}
     </QueryView>
   );
 }

@@ -6,10 +6,11 @@ import { useState } from 'react';
 import { SERVING_ENGINE_LABELS, SERVING_ENGINES, type TServingEngine } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
 import { QueryDataTable } from '~/components/data-table';
+import { FilterSelect } from '~/components/filters';
 import { HealthBadge } from '~/components/health-badge';
 import { EmptyState, TableSkeleton } from '~/components/states';
 import { Badge } from '~/components/ui/badge';
-import { Input, NativeSelect } from '~/components/ui/input';
+import { Input } from '~/components/ui/input';
 import { formatMib } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { DEFAULT_CLUSTER_TABLE_STATE, type ClusterSort } from './cluster-table-state';
@@ -107,22 +108,17 @@ export function ClustersTable({ actions }: { actions?: (row: Row) => React.React
           value={state.search ?? ''}
           onChange={(e) => setState({ ...state, page: 1, search: e.target.value })}
         />
-        <NativeSelect
-          aria-label="Filter by engine"
+        <FilterSelect
+          name="engine"
+          anyLabel="All engines"
           className="w-44"
           value={engine}
-          onChange={(e) => {
-            setEngine(e.target.value as TServingEngine | '');
+          onChange={(v) => {
+            setEngine(v);
             setState({ ...state, page: 1 });
           }}
-        >
-          <option value="">All engines</option>
-          {SERVING_ENGINES.map((e) => (
-            <option key={e} value={e}>
-              {SERVING_ENGINE_LABELS[e]}
-            </option>
-          ))}
-        </NativeSelect>
+          options={SERVING_ENGINES.map((e) => ({ value: e, label: SERVING_ENGINE_LABELS[e] }))}
+        />
       </div>
       <QueryDataTable<Row, ClusterSort>
         query={query}
@@ -130,7 +126,6 @@ export function ClustersTable({ actions }: { actions?: (row: Row) => React.React
         testId="clusters-table"
         columns={columns}
         state={state}
-        isFetching={query.isFetching}
         getRowId={(r) => r.id}
         onStateChange={(next) => setState({ ...state, ...next })}
         empty={

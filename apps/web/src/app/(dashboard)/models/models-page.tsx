@@ -230,7 +230,6 @@ function Revisions() {
       columns={columns}
       state={state}
       onStateChange={setState}
-      isFetching={revisions.isFetching}
       getRowId={(r) => r.id}
       empty={<EmptyState title="No revisions yet" description="Revisions appear after the first check of a tracked repo." />}
     />

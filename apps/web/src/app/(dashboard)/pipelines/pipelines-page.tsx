@@ -105,7 +105,6 @@ export function PipelinesPage() {
         columns={columns}
         state={state}
         onStateChange={setState}
-        isFetching={runs.isFetching}
         getRowId={(r) => r.id}
         empty={
           <EmptyState title="No pipeline runs" description="Start one from a revision, or let a tracked repo start them automatically." />

@@ -7,10 +7,10 @@ import { useState } from 'react';
 import { PROPOSAL_STATES, type TProposalState } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
 import { QueryDataTable } from '~/components/data-table';
+import { ClusterFilter, FilterSelect, type FilterOption } from '~/components/filters';
 import { ProposalStateBadge } from '~/components/proposals/proposal-badges';
 import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { Alert, AlertDescription } from '~/components/ui/alert';
-import { NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { DEFAULT_PROPOSAL_TABLE_STATE, type ProposalSort } from './table-state';
@@ -18,6 +18,10 @@ import { DEFAULT_PROPOSAL_TABLE_STATE, type ProposalSort } from './table-state';
 type Row = RouterOutputs['proposals']['list']['items'][number];
 const col = createColumnHelper<Row>();
 const OPEN = '__open__';
+const STATE_OPTIONS: FilterOption<TProposalState | typeof OPEN>[] = [
+  { value: OPEN, label: 'Open (undecided or approved)' },
+  ...PROPOSAL_STATES,
+];
 
 export function ProposalsPage() {
   const trpc = useTRPC();
@@ -30,7 +34,6 @@ export function ProposalsPage() {
     ...(proposalState === OPEN ? { openOnly: true } : proposalState ? { state: proposalState } : {}),
   };
   const query = useQuery({ ...trpc.proposals.list.queryOptions(input), placeholderData: keepPreviousData });
-  const clusters = useQuery(trpc.clusters.options.queryOptions());
   const filtered = !!(clusterId || proposalState);
   const reset = (fn: () => void) => {
     fn();
@@ -103,33 +106,15 @@ export function ProposalsPage() {
           </Alert>
         ) : null}
         <div className="flex flex-wrap gap-2">
-          <NativeSelect
-            aria-label="Filter by cluster"
-            className="w-52"
-            value={clusterId}
-            onChange={(e) => reset(() => setClusterId(e.target.value))}
-          >
-            <option value="">All clusters</option>
-            {clusters.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </NativeSelect>
-          <NativeSelect
-            aria-label="Filter by state"
+          <ClusterFilter value={clusterId} onChange={(v) => reset(() => setClusterId(v))} />
+          <FilterSelect
+            name="state"
+            anyLabel="Any state"
             className="w-48"
             value={proposalState}
-            onChange={(e) => reset(() => setProposalState(e.target.value as TProposalState | typeof OPEN | ''))}
-          >
-            <option value="">Any state</option>
-            <option value={OPEN}>Open (undecided or approved)</option>
-            {PROPOSAL_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s.replace('_', ' ')}
-              </option>
-            ))}
-          </NativeSelect>
+            onChange={(v) => reset(() => setProposalState(v))}
+            options={STATE_OPTIONS}
+          />
         </div>
         <QueryDataTable<Row, ProposalSort>
           query={query}
@@ -137,7 +122,6 @@ export function ProposalsPage() {
           testId="proposals-table"
           columns={columns}
           state={state}
-          isFetching={query.isFetching}
           getRowId={(r) => r.id}
           onStateChange={(next) => setState({ ...state, ...next })}
           empty={

@@ -247,7 +247,6 @@ export function RecipesPage() {
         columns={columns}
         state={state}
         onStateChange={setState}
-        isFetching={recipes.isFetching}
         getRowId={(r) => r.id}
         empty={<EmptyState title="No recipes" description="Create one to build a format the built-in recipes do not cover." />}
       />

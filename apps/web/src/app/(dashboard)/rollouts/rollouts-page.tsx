@@ -6,11 +6,11 @@ import { useState } from 'react';
 import { ROLLOUT_STATES, TERMINAL_ROLLOUT_STATES, type TRolloutState } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
 import { QueryDataTable } from '~/components/data-table';
+import { ClusterFilter, FilterSelect } from '~/components/filters';
 import { RolloutStateBadge } from '~/components/rollouts/rollout-badges';
 import { StartRolloutDialog } from '~/components/rollouts/start-rollout';
 import { useCan } from '~/components/session-context';
 import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
-import { NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { DEFAULT_ROLLOUT_TABLE_STATE, type RolloutSort } from './rollout-table-state';
@@ -31,7 +31,6 @@ export function RolloutsPage() {
     // Live rollouts move every few seconds; keep their rows current.
     refetchInterval: (q) => (q.state.data?.items.some((r) => !TERMINAL_ROLLOUT_STATES.includes(r.state)) ? 3000 : false),
   });
-  const clusters = useQuery(trpc.clusters.options.queryOptions());
   const reset = (fn: () => void) => {
     fn();
     setState({ ...state, page: 1 });
@@ -91,32 +90,14 @@ export function RolloutsPage() {
       />
       <div className="space-y-3">
         <div className="flex flex-wrap gap-2">
-          <NativeSelect
-            aria-label="Filter by cluster"
-            className="w-52"
-            value={clusterId}
-            onChange={(e) => reset(() => setClusterId(e.target.value))}
-          >
-            <option value="">All clusters</option>
-            {clusters.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </NativeSelect>
-          <NativeSelect
-            aria-label="Filter by state"
-            className="w-40"
+          <ClusterFilter value={clusterId} onChange={(v) => reset(() => setClusterId(v))} />
+          <FilterSelect
+            name="state"
+            anyLabel="Any state"
             value={rolloutState}
-            onChange={(e) => reset(() => setRolloutState(e.target.value as TRolloutState | ''))}
-          >
-            <option value="">Any state</option>
-            {ROLLOUT_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s.replace(/_/g, ' ')}
-              </option>
-            ))}
-          </NativeSelect>
+            onChange={(v) => reset(() => setRolloutState(v))}
+            options={ROLLOUT_STATES}
+          />
         </div>
         <QueryDataTable<Row, RolloutSort>
           query={query}
@@ -124,7 +105,6 @@ export function RolloutsPage() {
           testId="rollouts-table"
           columns={columns}
           state={state}
-          isFetching={query.isFetching}
           getRowId={(r) => r.id}
           onStateChange={(next) => setState({ ...state, ...next })}
           empty={

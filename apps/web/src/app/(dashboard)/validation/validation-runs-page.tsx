@@ -7,10 +7,10 @@ import { useState } from 'react';
 import { RUN_STATES, VERDICTS, type TRunState, type TVerdict } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
 import { QueryDataTable } from '~/components/data-table';
+import { ClusterFilter, FilterSelect } from '~/components/filters';
 import { useCan } from '~/components/session-context';
 import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
 import { Button } from '~/components/ui/button';
-import { NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
 import { useTRPC } from '~/trpc/react';
 import { DEFAULT_RUN_TABLE_STATE, type RunSort } from './run-table-state';
@@ -41,7 +41,6 @@ export function ValidationRunsPage() {
     // Keep queued/running rows moving without a reload.
     refetchInterval: (q) => (q.state.data?.items.some((r) => r.state === 'queued' || r.state === 'running') ? 2000 : false),
   });
-  const clusters = useQuery(trpc.clusters.options.queryOptions());
   const suites = useQuery(trpc.validationSuites.list.queryOptions());
   const filtered = !!(clusterId || suiteName || runState || verdict);
   const reset = (fn: () => void) => {
@@ -114,58 +113,30 @@ export function ValidationRunsPage() {
       />
       <div className="space-y-3">
         <div className="flex flex-wrap gap-2">
-          <NativeSelect
-            aria-label="Filter by cluster"
-            className="w-52"
-            value={clusterId}
-            onChange={(e) => reset(() => setClusterId(e.target.value))}
-          >
-            <option value="">All clusters</option>
-            {clusters.data?.map((c) => (
-              <option key={c.id} value={c.id}>
-                {c.name}
-              </option>
-            ))}
-          </NativeSelect>
-          <NativeSelect
-            aria-label="Filter by suite"
-            className="w-40"
+          <ClusterFilter value={clusterId} onChange={(v) => reset(() => setClusterId(v))} />
+          <FilterSelect
+            name="suite"
+            anyLabel="All suites"
             value={suiteName}
-            onChange={(e) => reset(() => setSuiteName(e.target.value))}
-          >
-            <option value="">All suites</option>
-            {suites.data?.map((s) => (
-              <option key={s.name} value={s.name}>
-                {s.name}
-              </option>
-            ))}
-          </NativeSelect>
-          <NativeSelect
-            aria-label="Filter by state"
+            onChange={(v) => reset(() => setSuiteName(v))}
+            options={suites.data?.map((s) => ({ value: s.name, label: s.name }))}
+          />
+          <FilterSelect
+            name="state"
+            anyLabel="Any state"
             className="w-36"
             value={runState}
-            onChange={(e) => reset(() => setRunState(e.target.value as TRunState | ''))}
-          >
-            <option value="">Any state</option>
-            {RUN_STATES.map((s) => (
-              <option key={s} value={s}>
-                {s}
-              </option>
-            ))}
-          </NativeSelect>
-          <NativeSelect
-            aria-label="Filter by verdict"
+            onChange={(v) => reset(() => setRunState(v))}
+            options={RUN_STATES}
+          />
+          <FilterSelect
+            name="verdict"
+            anyLabel="Any verdict"
             className="w-36"
             value={verdict}
-            onChange={(e) => reset(() => setVerdict(e.target.value as TVerdict | ''))}
-          >
-            <option value="">Any verdict</option>
-            {VERDICTS.map((v) => (
-              <option key={v} value={v}>
-                {v}
-              </option>
-            ))}
-          </NativeSelect>
+            onChange={(v) => reset(() => setVerdict(v))}
+            options={VERDICTS}
+          />
         </div>
         <QueryDataTable<Row, RunSort>
           query={query}
@@ -173,7 +144,6 @@ export function ValidationRunsPage() {
           testId="validation-runs-table"
           columns={columns}
           state={state}
-          isFetching={query.isFetching}
           getRowId={(r) => r.id}
           onStateChange={(next) => setState({ ...state, ...next })}
           empty={

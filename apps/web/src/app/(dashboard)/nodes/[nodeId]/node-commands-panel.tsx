@@ -234,7 +234,6 @@ export function NodeCommandsPanel({ nodeId, hostname }: { nodeId: string; hostna
           columns={columns}
           state={state}
           onStateChange={setState}
-          isFetching={commands.isFetching}
           getRowId={(r) => r.id}
           empty={
             <EmptyState
