@@ -19,6 +19,7 @@ import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import { JobProducer } from '@fleetplane/queue';
 import { SYSTEM_ACTOR, getValidationEvidence, getValidationRun, runRepoCheck, startValidationRun, syncSuites } from '@fleetplane/services';
 import { spawnReferenceEndpoint, type TRefProcess } from '@fleetplane/validation/testing/reference-endpoint-process';
+import { waitFor } from '@fleetplane/services/testing';
 
 const CHILD = fileURLToPath(new URL('./testing/worker-child.ts', import.meta.url));
 const MODEL = 'deepseek-ai/DeepSeek-V4-Flash';
@@ -90,15 +91,6 @@ async function restartRedisEmpty(alsoKill: ChildProcess[] = []) {
     ),
   );
   await startRedis();
-}
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, detail?: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out waiting for the condition${detail ? `: ${detail()}` : ''}`);
 }
 
 /**

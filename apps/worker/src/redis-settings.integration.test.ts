@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import '@fleetplane/db/testing';
 import { readRedisSettings } from '@fleetplane/queue';
+import { waitFor } from '@fleetplane/services/testing';
 
 const CHILD = fileURLToPath(new URL('./testing/worker-child.ts', import.meta.url));
 const processes: ChildProcess[] = [];
@@ -31,15 +32,6 @@ function freePort(): Promise<number> {
     });
     srv.on('error', reject);
   });
-}
-
-async function waitFor(fn: () => Promise<boolean> | boolean, timeoutMs: number, detail?: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out waiting for the condition${detail ? `: ${detail()}` : ''}`);
 }
 
 async function startRedis(args: string[]): Promise<string> {

@@ -19,6 +19,7 @@ import {
   type ServiceContext,
 } from '@fleetplane/services';
 import { spawnReferenceEndpoint, type TRefProcess } from '@fleetplane/validation/testing/reference-endpoint-process';
+import { waitFor } from '@fleetplane/services/testing';
 
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MODEL = 'deepseek-ai/DeepSeek-V4-Flash';
@@ -85,15 +86,6 @@ function kill9(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
-}
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs: number, detail?: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`Timed out waiting for the condition${detail ? `: ${detail()}` : ''}`);
 }
 
 async function setup() {

@@ -5,7 +5,6 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { allowLoopbackForTests } from '../network/testing';
 import { startFakeHub, tinyRepoSeed, type FakeHub } from '@fleetplane/fake-hub';
@@ -18,6 +17,7 @@ import type { UpstreamSettings } from '../shared/upstream-settings';
 import { cancelRun, getRun, retryRun, startPipeline } from './pipeline-runs.service';
 import { finalisePipelineRun } from './run-flow';
 import { executePipelineStep, PermanentStepError, type StepRunnerDeps } from './step-runner.service';
+import { waitFor } from '../testing';
 
 const prisma = testPrisma();
 const SHARD = 1024 * 1024;
@@ -243,12 +243,3 @@ describe('download stage', () => {
     expect(await finalisePipelineRun(prisma, runId)).toEqual({ state: 'succeeded' });
   });
 });
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs = 15_000, detail?: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn()) return;
-    await sleep(50);
-  }
-  throw new Error(`Timed out waiting for the condition${detail ? `: ${detail()}` : ''}`);
-}

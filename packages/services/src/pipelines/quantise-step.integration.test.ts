@@ -6,7 +6,6 @@ import { randomBytes } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startFakeHub, type FakeHub } from '@fleetplane/fake-hub';
 import {
@@ -28,6 +27,7 @@ import { saveRecipe, setBuildTargets } from '../recipes/recipes.service';
 import { cancelRun, startPipeline } from './pipeline-runs.service';
 import { advancePipelineRun, pipelineFinalizeJobId, pipelineStepJobId } from './run-flow';
 import { executePipelineStep, type StepRunnerDeps } from './step-runner.service';
+import { waitFor } from '../testing';
 
 const prisma = testPrisma();
 const producer = new JobProducer(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', `fptest-${randomBytes(4).toString('hex')}`);
@@ -396,13 +396,4 @@ function alive(pid: number) {
   } catch {
     return false;
   }
-}
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs = 15_000, detail?: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`Timed out waiting for the condition${detail ? `: ${detail()}` : ''}`);
 }

@@ -14,6 +14,7 @@ import { syncSuites } from '../validation/suites.service';
 import { executePipelineStep, type StepRunnerDeps } from './step-runner.service';
 import { sweepStagingLeases } from './validate-step.service';
 import { seedStagingScene } from './validate-step-test-support';
+import { waitFor } from '../testing';
 
 /**
  * The validate step end to end on real Postgres, against a simulated agent: it executes the staging node's
@@ -129,15 +130,6 @@ async function scene(opts: { staging?: boolean } = {}) {
 
 const stepOf = (id: string) => prisma.pipelineStep.findUniqueOrThrow({ where: { id } });
 const commandsOf = (nodeId: string) => prisma.nodeCommand.findMany({ where: { nodeId }, orderBy: { issuedAt: 'asc' } });
-
-async function waitFor(fn: () => Promise<boolean>, timeoutMs = 20_000, detail?: () => string) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await fn().catch(() => false)) return;
-    await sleep(100);
-  }
-  throw new Error(`Timed out waiting for the condition${detail ? `: ${detail()}` : ''}`);
-}
 
 beforeAll(async () => {
   prisma = createPrismaClient(inject('databaseUrl'));

@@ -3,7 +3,7 @@
 // @fleetplane/db/testing) and real Redis under a fresh BullMQ prefix, so callers above services (the
 // API's test harness) never construct clients or repositories themselves.
 import { randomBytes } from 'node:crypto';
-import { inject } from 'vitest';
+import { inject, vi } from 'vitest';
 import type { TRole } from '@fleetplane/contracts';
 import { createPrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
@@ -32,4 +32,17 @@ export function createTestServiceDeps(hashPassword: PasswordHasher): TestService
 /** A user made the way an admin makes one (the audited `createUser` service, here by the system actor). */
 export function createTestUser(deps: ServiceDeps, user: { email: string; name: string; role: TRole; password: string }) {
   return createUser({ prisma: deps.prisma, producer: deps.producer, actor: SYSTEM_ACTOR }, user, deps.hashPassword);
+}
+
+/**
+ * Waits until `condition` holds, polling every 100 ms (vitest's vi.waitFor; a throw counts as "not yet").
+ * On timeout the error says `detail()`, what the test was waiting on.
+ */
+export function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 20_000, detail?: () => string): Promise<void> {
+  return vi.waitFor(
+    async () => {
+      if (!(await condition())) throw new Error(`Timed out waiting for the condition${detail ? `: ${detail()}` : ''}`);
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
