@@ -6,9 +6,9 @@ import { useState } from 'react';
 import { toast } from 'sonner';
 import { ALERT_SEVERITIES, type TAlertSeverity, type TAlertSort, type TAlertState } from '@fleetplane/contracts';
 import type { RouterOutputs } from '@fleetplane/api';
-import { QueryDataTable } from '~/components/data-table';
+import { DataTable } from '~/components/data-table';
 import { useCan } from '~/components/session-context';
-import { EmptyState, PageHeader, TableSkeleton } from '~/components/states';
+import { EmptyState, ErrorState, PageHeader, TableSkeleton } from '~/components/states';
 import { Badge } from '~/components/ui/badge';
 import { Button } from '~/components/ui/button';
 import { Input, Label, NativeSelect } from '~/components/ui/input';
@@ -231,23 +231,32 @@ export function AlertsPage({ scope }: { scope: { gpuId?: string; clusterId?: str
           />
         </div>
       </div>
-      <QueryDataTable<Row, TAlertSort>
-        query={alerts}
-        skeleton={<TableSkeleton columns={6} rows={6} />}
-        testId="alerts-table"
-        columns={columns}
-        state={table}
-        onStateChange={setTable}
-        getRowId={(r) => r.id}
-        empty={
-          <EmptyState
-            title={stateFilter === 'live' && !severity && !search ? 'No open alerts' : 'No alerts match these filters'}
-            description={
-              stateFilter === 'live' ? 'The health evaluation runs every 10 seconds; problems it finds show up here.' : undefined
-            }
-          />
-        }
-      />
+      {alerts.data === undefined ? (
+        alerts.isError ? (
+          <ErrorState error={alerts.error} onRetry={() => void alerts.refetch()} />
+        ) : (
+          <TableSkeleton columns={6} rows={6} />
+        )
+      ) : (
+        <DataTable<Row, TAlertSort>
+          testId="alerts-table"
+          columns={columns}
+          rows={alerts.data.items}
+          total={alerts.data.total}
+          state={table}
+          onStateChange={setTable}
+          isFetching={alerts.isFetching}
+          getRowId={(r) => r.id}
+          empty={
+            <EmptyState
+              title={stateFilter === 'live' && !severity && !search ? 'No open alerts' : 'No alerts match these filters'}
+              description={
+                stateFilter === 'live' ? 'The health evaluation runs every 10 seconds; problems it finds show up here.' : undefined
+              }
+            />
+          }
+        />
+      )}
     </div>
   );
 }
