@@ -1,7 +1,8 @@
-// Bundles the worker and the workspace packages it uses into dist/worker.mjs (and the quantisation thread entry); npm dependencies stay
+// Bundles the worker and the workspace packages it uses into dist/worker.mjs (and the quantisation thread entry and kernel); npm dependencies stay
 // external (installed next to it), so native and optional modules load as usual.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { buildKernel } from '../../packages/quantise/scripts/build-kernel.mjs';
 
 const root = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 await build({
@@ -21,3 +22,6 @@ await build({
   banner: { js: "import { createRequire as __fpCreateRequire } from 'node:module'; const require = __fpCreateRequire(import.meta.url);" },
   logLevel: 'warning',
 });
+// The quantisation kernel (WebAssembly, built from packages/quantise/assembly) is loaded from beside the bundle.
+mkdirSync('dist', { recursive: true });
+copyFileSync(await buildKernel(), 'dist/quantise-kernel.wasm');

@@ -106,6 +106,12 @@ try {
     banner: { js: "import { createRequire as __fpCreateRequire } from 'node:module'; const require = __fpCreateRequire(import.meta.url);" },
     logLevel: 'warning',
   });
+  // The WebAssembly kernel beside the bundle, as apps/worker/build.mjs ships it.
+  await run(process.execPath, [
+    path.join(root, 'packages/quantise/scripts/build-kernel.mjs'),
+    '--out',
+    path.join(bundleDir, 'quantise-kernel.wasm'),
+  ]);
   const child = [path.join(bundleDir, 'bench-quantise-child.mjs')];
   // One thread as the baseline of the worker-thread pool; then every core the process may use (the default).
   const cores = availableParallelism();

@@ -8,6 +8,7 @@ import { buildManifest, type ArtifactManifest, type ManifestFile } from '../mani
 import { assertFreeSpace, writeAtomically } from '../output-dir';
 import { SafetensorsCheckpoint } from '../safetensors/reader';
 import { SafetensorsWriter, type PlannedTensor } from '../safetensors/writer';
+import { loadKernel } from './kernel';
 import { Scratch, logicalTensors, readStripeBytes, stripeDecoding, type LogicalTensor } from './source';
 import type { Encoder, StripeResult } from './stripe';
 import { StripeRunners, defaultConversionThreads } from './stripe-runner';
@@ -279,6 +280,8 @@ export async function convertCheckpoint(opts: ConvertOptions): Promise<Conversio
   const sourceBlock: [number, number] = Array.isArray(qc.weight_block_size)
     ? [qc.weight_block_size[0], qc.weight_block_size[1]]
     : [128, 128];
+  // This thread converts single-stripe tensors itself, with the same kernel as the worker threads.
+  await loadKernel();
   const ckpt = await SafetensorsCheckpoint.open(opts.sourceDir);
   const threads = opts.threads ?? defaultConversionThreads();
   const runners = new StripeRunners(threads);
