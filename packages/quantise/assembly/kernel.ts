@@ -1,8 +1,9 @@
 // The converter's hot loops in WebAssembly with 128-bit SIMD (AssemblyScript; built by scripts/build-kernel.mjs,
 // loaded by src/convert/kernel.ts). Every function reproduces the bytes of the scalar JS reference in
 // @fleetplane/domain (float-formats.ts, fp8-block.ts, ggml-quants.ts) bit for bit; kernel.test.ts checks them
-// exhaustively. Where the reference computes in double precision and rounds to float32 once (scales, 1/scale), this
-// code does the same in f64, because a float32 division can round differently from a rounded double one.
+// exhaustively. Where the reference divides float32 values in double precision and rounds the quotient to float32
+// (scales, 1/scale), this code divides in float32: the same result, because a double has at least 2·24 + 2 bits, which
+// makes rounding twice innocuous for a quotient of two float32 values (the tests check it on edge values).
 //
 // No allocation here: JS lays out every buffer in linear memory and passes pointers. Error sums go to three f64 at
 // `sums` (Σw², Σ(w−ŵ)², max|w−ŵ|); a function returns 1 when they are not finite (a NaN/Inf in the source), and the
@@ -185,6 +186,27 @@ export function encodeE4M3(src: usize, n: i32, dst: usize): void {
   }
 }
 
+/**
+ * F32 -> BF16 with round-to-nearest-even on the bit pattern, NaN kept quiet (f32ToBf16Bits): the GGUF writer's
+ * 16-bit copy of tensors it keeps (embeddings, head), and the BF16 target.
+ */
+export function encodeBf16(src: usize, n: i32, dst: usize): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const a = bf16x4(v128.load(src + ((<usize>i) << 2)));
+    const b = bf16x4(v128.load(src + ((<usize>i) << 2), 16));
+    v128.store(dst + ((<usize>i) << 1), i16x8.narrow_i32x4_u(a, b));
+  }
+  for (; i < n; i++) store<u16>(dst + ((<usize>i) << 1), <u16>i32x4.extract_lane(bf16x4(v128.load32_zero(src + ((<usize>i) << 2))), 0));
+}
+
+function bf16x4(x: v128): v128 {
+  const top = i32x4.shr_u(x, 16);
+  const rounded = i32x4.shr_u(i32x4.add(i32x4.add(x, i32x4.splat(0x7fff)), v128.and(top, i32x4.splat(1))), 16);
+  const isNan = i32x4.gt_u(v128.and(x, i32x4.splat(0x7fffffff)), i32x4.splat(0x7f800000));
+  return v128.bitselect(v128.or(top, i32x4.splat(0x40)), rounded, isNan);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Error sums: Σw², Σ(w−ŵ)², max|w−ŵ| in double precision, as the reference, with two f64x2 partial sums per
 // quantity (lanes 0–1 and 2–3 of each group of four values). The loops keep them in locals (the inlined helpers
@@ -214,9 +236,9 @@ function narrow4(c: v128): v128 {
   return i8x16.narrow_i16x8_u(h, h);
 }
 
-/** The float32 quotient a/b as the reference computes it: in double, rounded to float32 once. */
-function divF32(a: f32, b: f64): f32 {
-  return <f32>(<f64>a / b);
+/** fround(a / b) of the reference (division in double, then to float32): equal to the float32 division. */
+function divF32(a: f32, b: f32): f32 {
+  return a / b;
 }
 
 /** f32ToE8M0(scale, 'ceil') for the block maximum's scale (never NaN: amax skips NaN). */
@@ -303,7 +325,7 @@ export function quantiseFp8Block(
         s = a > 0 ? divF32(a, 448) : 1;
       }
       store<f32>(scales + (i << 2), s);
-      store<f32>(inv + ((<usize>bc) << 2), <f32>(1.0 / <f64>s));
+      store<f32>(inv + ((<usize>bc) << 2), divF32(1, s));
     }
     for (let r = r0; r < r1; r++) {
       const base = src + ((<usize>r * cols) << 2);
@@ -424,7 +446,7 @@ export function quantiseQ8_0(src: usize, n: i32, out: usize, measure: i32, sums:
     m = f32x4.pmax(m, i32x4.shuffle(m, m, 1, 0, 3, 2));
     const amax = f32x4.extract_lane(m, 0);
     const d = divF32(amax, 127);
-    const id: f32 = d != 0 ? <f32>(1.0 / <f64>d) : 0;
+    const id: f32 = d != 0 ? divF32(1, d) : 0;
     const dh = f32ToF16Bits(d);
     store<u16>(o, <u16>dh);
     const d16 = f32x4.splat(f16ToF32(dh));

@@ -3,7 +3,11 @@
  * block-128 and to GGUF Q8_0 with the built-in converters, and measures in the same run, on the same disk:
  * `cp -r` of the same bytes, and the same FP8 block conversion written as vectorised numpy.
  *
- *   npm run bench:quantise -- [--gb 1] [--dir <tmpdir>] [--keep-source]
+ *   npm run bench:quantise -- [--gb 1] [--dir <tmpdir>] [--keep-source] [--baseline-bundle <dir>]
+ *
+ * --baseline-bundle: a directory with bench-quantise-child.mjs and quantise-stripe-worker.mjs bundled the same way
+ * from an earlier commit (docs/performance.md says how); its conversions run in the same run as "before" contenders,
+ * and the bench checks that they wrote the same bytes (sha256 of every output file).
  *
  * The converter runs bundled as in production, once on one thread and once on every core (worker threads). Each
  * conversion runs in its own process (CPU time and peak RSS are its own, threads included); source files are in the page
@@ -11,8 +15,10 @@
  * wall time), CPU-s per GiB of source, peak RSS, ratios to cp and numpy, machine busy/steal during each phase.
  */
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { build } from 'esbuild';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +32,7 @@ const { values: args } = parseArgs({
     gb: { type: 'string', default: '1' },
     dir: { type: 'string', default: tmpdir() },
     'keep-source': { type: 'boolean', default: false },
+    'baseline-bundle': { type: 'string' },
   },
 });
 
@@ -59,6 +66,17 @@ function run(cmd: string, argv: string[], env: NodeJS.ProcessEnv = process.env):
       code === 0 ? resolve({ stdout, wallMs: performance.now() - t0 }) : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code}`)),
     );
   });
+}
+
+/** sha256 over the sorted files of an output folder and their own sha256: equal only for the same bytes. */
+async function folderDigest(dir: string): Promise<string> {
+  const all = createHash('sha256');
+  for (const name of (await readdir(dir)).sort()) {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(path.join(dir, name))) h.update(chunk as Buffer);
+    all.update(`${name} ${h.digest('hex')}\n`);
+  }
+  return all.digest('hex');
 }
 
 async function phase(name: string, fn: () => Promise<Omit<Measured, 'name' | 'busyPct' | 'stealPct'>>): Promise<Measured> {
@@ -112,18 +130,27 @@ try {
     '--out',
     path.join(bundleDir, 'quantise-kernel.wasm'),
   ]);
-  const child = [path.join(bundleDir, 'bench-quantise-child.mjs')];
   // One thread as the baseline of the worker-thread pool; then every core the process may use (the default).
   const cores = availableParallelism();
-  for (const [label, which, threads] of [
-    ['fleetplane FP8 block-128, 1 thread', 'fp8', 1],
-    [`fleetplane FP8 block-128, ${cores} threads`, 'fp8', cores],
-    [`fleetplane GGUF Q8_0, ${cores} threads`, 'q8_0', cores],
-  ] as const) {
+  const contenders: Array<[label: string, bundle: string, which: 'fp8' | 'q8_0', threads: number]> = [
+    ['fleetplane FP8 block-128, 1 thread', bundleDir, 'fp8', 1],
+    [`fleetplane FP8 block-128, ${cores} threads`, bundleDir, 'fp8', cores],
+    [`fleetplane GGUF Q8_0, ${cores} threads`, bundleDir, 'q8_0', cores],
+  ];
+  const baseline = args['baseline-bundle'] ? path.resolve(args['baseline-bundle']) : null;
+  if (baseline)
+    contenders.push(
+      ['before: FP8 block-128, 1 thread', baseline, 'fp8', 1],
+      [`before: FP8 block-128, ${cores} threads`, baseline, 'fp8', cores],
+      [`before: GGUF Q8_0, ${cores} threads`, baseline, 'q8_0', cores],
+    );
+  for (const [label, bundle, which, threads] of contenders) {
     results.push(
       await phase(label, async () => {
         const out = path.join(work, `out-${which}-${threads}`);
-        const r = await run(process.execPath, [...child, src, out, which, String(threads)]);
+        const r = await run(process.execPath, [path.join(bundle, 'bench-quantise-child.mjs'), src, out, which, String(threads)]);
+        // Outside the measured process: what the conversion wrote, to compare with the other contenders.
+        const digest = await folderDigest(out);
         await rm(out, { recursive: true, force: true });
         const j = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
           wallMs: number;
@@ -139,7 +166,7 @@ try {
           cpuMs: j.cpuMs,
           maxRssKiB: j.maxRssKiB,
           outputBytes: j.outputBytes,
-          extra: { worstRelRmse: j.worstRelRmse, meanRelRmse: j.meanRelRmse, workerThreads: j.workerThreads },
+          extra: { worstRelRmse: j.worstRelRmse, meanRelRmse: j.meanRelRmse, workerThreads: j.workerThreads, which, digest },
         };
       }),
     );
@@ -197,7 +224,15 @@ try {
     [`FP8 faster than numpy`, mbps(fp8) > mbps(numpy)],
     [`peak RSS < 300 MB (FP8, Q8_0)`, results.slice(1, 4).every((m) => (m.maxRssKiB ?? Infinity) / 1024 < 300)],
     [`FP8 on ${cores} threads ran on worker threads`, (fp8.extra?.workerThreads as number) === cores || cores === 1],
-  ] as const;
+    // Every contender of a target (threads, before and after) wrote the same bytes.
+    ...(['fp8', 'q8_0'] as const).map(
+      (which) =>
+        [
+          `${which}: the same output bytes from every contender`,
+          new Set(results.filter((m) => m.extra?.which === which).map((m) => m.extra!.digest)).size === 1,
+        ] as const,
+    ),
+  ];
   for (const [label, ok] of checks) process.stdout.write(`${ok ? 'PASS' : 'FAIL'}  ${label}\n`);
   process.stdout.write(`${JSON.stringify({ gb, sourceBytes, load0, results })}\n`);
 } finally {

@@ -5,6 +5,7 @@ import {
   dequantiseBlockFp8Into,
   dequantiseMxfp4Into,
   f16DecodeTable,
+  f32ToBf16Bits,
   f32ToE4M3,
   q8_0ErrorSums,
   quantiseBlockFp8,
@@ -99,6 +100,32 @@ describe('E4M3 encoding', () => {
     let mismatches = 0;
     for (let j = 0; j < n; j++) if (got[j] !== f32ToE4M3(f[j]!)) mismatches++;
     expect(mismatches).toBe(0);
+  });
+});
+
+describe('BF16 encoding', () => {
+  it('gives f32ToBf16Bits for every top-16-bit pattern with each class of low bits, NaNs quiet with their payload', () => {
+    const lows = [0, 1, 0x7fff, 0x8000, 0x8001, 0xffff];
+    const n = 65536 * lows.length + 3; // and a scalar tail
+    const at = k.layout({ src: n * 4, dst: n * 2 });
+    const src = u32(k.f32(at.src, n));
+    let i = 0;
+    for (let hi = 0; hi < 65536; hi++) for (const lo of lows) src[i++] = ((hi << 16) | lo) >>> 0;
+    src[i++] = 0x7f800001;
+    src[i++] = 0xffbfffff;
+    src[i++] = 0x3f808000;
+    k.exports.encodeBf16(at.src, n, at.dst);
+    const f = k.f32(at.src, n);
+    const got = new Uint16Array(k.exports.memory.buffer, at.dst, n);
+    const bad: string[] = [];
+    for (let j = 0; j < n && bad.length < 5; j++) {
+      const x = src[j]!;
+      // NaN payloads do not survive a trip through a JS number, so NaNs are checked on the bits, as the JS path did.
+      const nan = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0;
+      const want = nan ? ((x >>> 16) | 0x40) & 0xffff : f32ToBf16Bits(f[j]!);
+      if (got[j] !== want) bad.push(`${src[j]!.toString(16)}: ${got[j]!.toString(16)}, want ${want.toString(16)}`);
+    }
+    expect(bad).toEqual([]);
   });
 });
 

@@ -13,6 +13,7 @@ interface KernelExports {
   decodeF16(src: number, n: number, dst: number): void;
   decodeFp8Block(codes: number, rows: number, cols: number, scales: number, scaleCols: number, block: number, dst: number): void;
   decodeMxfp4(packed: number, scaleCodes: number, rows: number, cols: number, dst: number): void;
+  encodeBf16(src: number, n: number, dst: number): void;
   encodeE4M3(src: number, n: number, dst: number): void;
   quantiseFp8Block(
     src: number,

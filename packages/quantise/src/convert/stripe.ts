@@ -81,7 +81,14 @@ function stripeLayout(k: QuantKernel, job: StripeJob) {
     scale: job.scale?.byteLength ?? 0,
     scaleF32: fp8ScaleCount(job) * 4,
     f32: n * 4,
-    out: e.kind === 'fp8-block' ? n : e.kind === 'ggml' && e.type === 'Q8_0' ? (n / 32) * 34 : 0,
+    out:
+      e.kind === 'fp8-block'
+        ? n
+        : e.kind === 'ggml' && e.type === 'Q8_0'
+          ? (n / 32) * 34
+          : e.kind === 'float' && e.dtype === 'BF16'
+            ? n * 2
+            : 0,
     scales: e.kind === 'fp8-block' ? sr * sc * 4 : 0,
     e8: e.kind === 'fp8-block' ? sr * sc : 0,
     work: e.kind === 'fp8-block' ? sc * 8 : 0,
@@ -156,25 +163,22 @@ export function encodeStripe(job: StripeJob, src: Float32Array, k: QuantKernel, 
         // F32 out of F32 (or a widened 16-bit source) reproduces the decoded values exactly.
         return { main: new Uint8Array(src.buffer, src.byteOffset, n * 4), side: [], sums: measure ? errorSums(src, src) : null };
       }
-      const out = scratch.bytes('out', n * 2);
-      const o16 = new Uint16Array(out.buffer, out.byteOffset, n);
       if (e.dtype === 'BF16') {
-        const bits = new Uint32Array(src.buffer, src.byteOffset, n);
-        for (let i = 0; i < n; i++) {
-          const x = bits[i]!;
-          // RNE on the bit pattern; NaN stays NaN (quiet bit forced).
-          o16[i] = (x & 0x7f800000) === 0x7f800000 && (x & 0x7fffff) !== 0 ? (x >>> 16) | 0x40 : (x + 0x7fff + ((x >>> 16) & 1)) >>> 16;
-        }
+        x.encodeBf16(at.f32, n, at.out);
+        const out = k.u8(at.out, n * 2);
         if (deq) {
+          const o16 = new Uint16Array(out.buffer, out.byteOffset, n);
           const d32 = new Uint32Array(deq.buffer, deq.byteOffset, n);
           for (let i = 0; i < n; i++) d32[i] = o16[i]! << 16;
         }
-      } else {
-        for (let i = 0; i < n; i++) o16[i] = f32ToF16Bits(src[i]!);
-        if (deq) {
-          const lut = f16DecodeTable();
-          for (let i = 0; i < n; i++) deq[i] = lut[o16[i]!]!;
-        }
+        return { main: out, side: [], sums: deq ? errorSums(src, deq) : null };
+      }
+      const out = scratch.bytes('out', n * 2);
+      const o16 = new Uint16Array(out.buffer, out.byteOffset, n);
+      for (let i = 0; i < n; i++) o16[i] = f32ToF16Bits(src[i]!);
+      if (deq) {
+        const lut = f16DecodeTable();
+        for (let i = 0; i < n; i++) deq[i] = lut[o16[i]!]!;
       }
       return { main: out, side: [], sums: deq ? errorSums(src, deq) : null };
     }
