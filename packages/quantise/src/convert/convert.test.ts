@@ -287,6 +287,21 @@ describe('MLX affine and BF16 targets', () => {
   });
 });
 
+describe('several conversions at once in one thread (the worker runs several steps)', () => {
+  it('give the same bytes as one at a time: results never share the thread kernel memory', async () => {
+    // Small stripes so both conversions interleave stripe by stripe on this thread.
+    const opts = { sourceDir: src, threads: 1, stripeElements: 128 * 256 } as const;
+    const targets = [{ format: 'gguf', type: 'Q8_0' }, { format: 'fp8-block' }, { format: 'bf16' }] as const;
+    const alone: string[] = [];
+    for (const [i, target] of targets.entries())
+      alone.push((await convertCheckpoint({ ...opts, outputDir: join(root, `alone-${i}`), parameters: { target } })).manifest.digest);
+    const together = await Promise.all(
+      targets.map((target, i) => convertCheckpoint({ ...opts, outputDir: join(root, `together-${i}`), parameters: { target } })),
+    );
+    expect(together.map((r) => r.manifest.digest)).toEqual(alone);
+  }, 60_000);
+});
+
 describe('on worker threads', () => {
   // Stripes of 128 rows x 256 values: every weight of the tiny checkpoint spans several stripes, so they go to the pool.
   const small = { stripeElements: 128 * 256 };

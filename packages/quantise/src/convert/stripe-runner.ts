@@ -21,7 +21,7 @@ export interface StripeRunner {
   close(): Promise<void>;
 }
 
-/** One stripe at a time on the calling thread, in reused scratch memory (results valid until the next `run`). */
+/** One stripe at a time on the calling thread; results are buffers of their own. */
 export class InThreadStripeRunner implements StripeRunner {
   readonly parallelism = 1;
   private readonly scratch = new Scratch();
@@ -29,7 +29,10 @@ export class InThreadStripeRunner implements StripeRunner {
 
   run(job: StripeJob): Promise<StripeResult> {
     try {
-      return Promise.resolve(convertStripe(job, this.scratch));
+      const r = convertStripe(job, this.scratch);
+      // Copied out of the thread's kernel memory, which every conversion in this thread shares (the worker runs several
+      // steps at once): another conversion's stripe would overwrite it while this result waits for its write.
+      return Promise.resolve({ main: r.main.slice(), side: r.side.map((b) => b.slice()), sums: r.sums });
     } catch (e) {
       return Promise.reject(e);
     }
