@@ -1,3 +1,5 @@
+import { headers } from 'next/headers';
+import { cache } from 'react';
 import { ZRole } from '@fleetplane/contracts';
 import type { SessionUser } from '@fleetplane/api';
 import { runtime } from './runtime';
@@ -12,6 +14,12 @@ export async function getSessionUser(headers: Headers): Promise<SessionUser | nu
   if (!role.success) return null;
   return { id: user.id, email: user.email, name: user.name, role: role.data };
 }
+
+/**
+ * The signed-in user of the request being rendered, looked up once per request: the dashboard layout and the
+ * tRPC context of the page's prefetches both need it, and each lookup is two queries (session, user).
+ */
+export const requestSessionUser = cache(async (): Promise<SessionUser | null> => getSessionUser(new Headers(await headers())));
 
 // One decision for rate limits and audit: see client-ip.ts.
 export { clientIp } from './client-ip';

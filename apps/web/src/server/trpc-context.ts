@@ -1,14 +1,15 @@
-import type { ApiContext } from '@fleetplane/api';
+import type { ApiContext, SessionUser } from '@fleetplane/api';
 import { runtime } from './runtime';
 import { clientIp, getSessionUser } from './session';
 
-export async function createApiContext(headers: Headers): Promise<ApiContext> {
+/** `user`, when given, is the request's user already looked up (server components: requestSessionUser). */
+export async function createApiContext(headers: Headers, user?: SessionUser | null): Promise<ApiContext> {
   const rt = runtime();
   return {
     prisma: rt.prisma,
     producer: rt.producer,
     hashPassword: rt.hashPassword,
-    user: await getSessionUser(headers),
+    user: user === undefined ? await getSessionUser(headers) : user,
     ipAddress: clientIp(headers),
   };
 }

@@ -3,10 +3,11 @@ import { createTRPCOptionsProxy, type TRPCQueryOptions } from '@trpc/tanstack-re
 import { headers } from 'next/headers';
 import { cache } from 'react';
 import { appRouter } from '@fleetplane/api';
+import { requestSessionUser } from '~/server/session';
 import { createApiContext } from '~/server/trpc-context';
 import { createQueryClient } from './query-client';
 
-const createContext = cache(async () => createApiContext(new Headers(await headers())));
+const createContext = cache(async () => createApiContext(new Headers(await headers()), await requestSessionUser()));
 
 export const getQueryClient = cache(createQueryClient);
 
