@@ -5,7 +5,13 @@
  * of each on the same Postgres and Redis.
  *
  *   npx tsx tools/bench/src/bench-fleet.ts [--nodes 1000] [--gpus 8] [--replicas 1,2] [--seconds 60] [--warmup 20]
- *                                        [--interval 10] [--json result.json]
+ *                                        [--interval 10] [--json result.json] [--skip-analyze]
+ *                                        [--web apps/web] [--worker apps/worker/dist/worker.mjs]
+ *
+ * --web/--worker measure another build in the same way (a copy of apps/web holding its .next, and a worker bundle,
+ * e.g. of the base of a change, kept inside the checkout so their packages resolve). Before the measured window the
+ * database is ANALYZEd, as autovacuum would have done on a production server (--skip-analyze: leave it as the
+ * development servers' autovacuum = off does).
  *
  * Measures, per configuration:
  *  - ingest: accepted GPU samples/s vs offered, request p50/p99 (from the scheduled send time), web and Postgres
@@ -14,7 +20,8 @@
  *    repeatable `evaluate-health` job): duration p50/max against the 2 s target, passes per 10 s interval (exactly
  *    one, also with two workers), alerts opened, and webhook deliveries received by a loopback receiver (none twice);
  *  - the fleet overview and the N-node cluster page: server render p95 (signed-in GET of the page) and the tRPC
- *    list calls behind them p95;
+ *    list calls behind them p95, each timed alternately with GET /api/health (one database round trip through the
+ *    same web process) as the reference, so the ratio holds on a shared machine whose load moves;
  *  - /metrics: scrape time and size, series count and the largest label cardinality per metric family.
  * Needs `next build` of apps/web and the worker bundle first (`npx nx run-many -t build -p @fleetplane/web @fleetplane/worker`).
  */
@@ -49,6 +56,10 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '20' },
     interval: { type: 'string', default: '10' },
     json: { type: 'string' },
+    // Another build to measure (a copy of apps/web with its .next, and a worker bundle), e.g. the base of a change.
+    web: { type: 'string', default: 'apps/web' },
+    worker: { type: 'string', default: 'apps/worker/dist/worker.mjs' },
+    'skip-analyze': { type: 'boolean', default: false },
   },
 });
 const NODES = Number(args.nodes);
@@ -57,6 +68,8 @@ const SECONDS = Number(args.seconds);
 const WARMUP = Number(args.warmup);
 const INTERVAL = Number(args.interval);
 const REPLICAS = args.replicas.split(',').map(Number);
+const WEB_DIR = path.resolve(root, args.web);
+const WORKER = path.resolve(root, args.worker);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
@@ -90,24 +103,50 @@ async function signIn(server: string, email: string, password: string): Promise<
     .join('; ');
 }
 
-async function timeGets(
-  url: string,
-  cookie: string,
-  repeats: number,
-): Promise<{ p50: number; p95: number; bytes: number; status: number }> {
+interface Timed {
+  p50: number;
+  p95: number;
+  bytes: number;
+  status: number;
+  /** The reference request's p50/p95, timed alternately with this one: how fast the same process answered meanwhile. */
+  ref: { p50: number; p95: number } | null;
+}
+
+/**
+ * GETs `url` `repeats` times (after two unmeasured); with `refUrl`, each is followed by one GET of the reference
+ * (GET /api/health: one database round trip through the same web process), so the ratio of the two shows
+ * the request's own cost whatever the shared machine's load does meanwhile.
+ */
+async function timeGets(url: string, cookie: string, repeats: number, refUrl?: string): Promise<Timed> {
   const ms: number[] = [];
+  const refMs: number[] = [];
   let bytes = 0;
   let status = 0;
-  for (let i = -2; i < repeats; i += 1) {
+  const once = async (u: string) => {
     const t0 = performance.now();
-    const res = await fetch(url, { headers: { cookie } });
+    const res = await fetch(u, { headers: { cookie } });
     const body = await res.arrayBuffer();
-    if (i >= 0) ms.push(performance.now() - t0);
-    bytes = body.byteLength;
-    status = res.status;
+    return { ms: performance.now() - t0, body, status: res.status };
+  };
+  for (let i = -2; i < repeats; i += 1) {
+    const r = await once(url);
+    if (i >= 0) ms.push(r.ms);
+    bytes = r.body.byteLength;
+    status = r.status;
+    if (refUrl) {
+      const ref = await once(refUrl);
+      if (i >= 0) refMs.push(ref.ms);
+    }
   }
   const s = sorted(ms);
-  return { p50: percentile(s, 50), p95: percentile(s, 95), bytes, status };
+  const rs = sorted(refMs);
+  return {
+    p50: percentile(s, 50),
+    p95: percentile(s, 95),
+    bytes,
+    status,
+    ref: refUrl ? { p50: percentile(rs, 50), p95: percentile(rs, 95) } : null,
+  };
 }
 
 /** One tRPC query as the browser's client sends it (GET, superjson input). */
@@ -154,7 +193,7 @@ interface ConfigResult {
     workersUsed: number;
   };
   alerts: { opened: number; webhookDeliveries: number; duplicateDeliveries: number };
-  pages: Record<string, { p50: number; p95: number; bytes: number; status: number }>;
+  pages: Record<string, Timed>;
   metrics: {
     p50: number;
     p95: number;
@@ -200,15 +239,15 @@ async function runConfig(replicas: number): Promise<ConfigResult> {
     const keepLog = (name: string, child: ChildProcess) =>
       child.stderr?.on('data', (d: Buffer) => logs.push(`${name}: ${d.toString().trimEnd()}`.slice(0, 2000)));
     for (const [r, port] of ports.entries()) {
-      const child = spawn(process.execPath, [path.join(root, 'apps/web/server.mjs'), '-p', String(port), '-H', '127.0.0.1'], {
-        cwd: path.join(root, 'apps/web'),
+      const child = spawn(process.execPath, [path.join(WEB_DIR, 'server.mjs'), '-p', String(port), '-H', '127.0.0.1'], {
+        cwd: WEB_DIR,
         env,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
       keepLog(`web${r}`, child);
       children.push(child);
       webs.push({ url: `http://127.0.0.1:${port}`, child });
-      const worker = spawn(process.execPath, [path.join(root, 'apps/worker/dist/worker.mjs')], {
+      const worker = spawn(process.execPath, [WORKER], {
         env,
         stdio: ['ignore', 'ignore', 'pipe'],
       });
@@ -240,6 +279,11 @@ async function runConfig(replicas: number): Promise<ConfigResult> {
       ),
     );
     await sleep(WARMUP * 1000);
+    // Statistics as autovacuum would have gathered them by now on a production server (these development servers
+    // run with autovacuum off): without them, and with plans cached while the tables were still empty (the
+    // agent API's named statements are planned once per connection), hot statements keep sequential scans of
+    // tables that have since grown to 8,000 rows. ANALYZE also invalidates those cached plans.
+    if (!args['skip-analyze']) await prisma.$executeRawUnsafe('ANALYZE');
     for (const run of runs) run.reset();
 
     const webPids = webs.flatMap((w) => processTree(w.child.pid!));
@@ -286,22 +330,25 @@ async function runConfig(replicas: number): Promise<ConfigResult> {
     const viewer = DEMO_USERS.find((u) => u.role === 'viewer')!;
     const web = webs[0]!.url;
     const cookie = await signIn(web, viewer.email, DEMO_PASSWORD);
+    const ref = `${web}/api/health`;
     const pages: ConfigResult['pages'] = {
-      'page /': await timeGets(`${web}/`, cookie, 20),
-      [`page /clusters/<${NODES} nodes>`]: await timeGets(`${web}/clusters/${cluster.id}`, cookie, 20),
-      'trpc fleet.summary': await timeGets(trpcUrl(web, 'fleet.summary', undefined), cookie, 40),
+      'page /': await timeGets(`${web}/`, cookie, 20, ref),
+      [`page /clusters/<${NODES} nodes>`]: await timeGets(`${web}/clusters/${cluster.id}`, cookie, 20, ref),
+      'trpc fleet.summary': await timeGets(trpcUrl(web, 'fleet.summary', undefined), cookie, 40, ref),
       'trpc clusters.list': await timeGets(
         trpcUrl(web, 'clusters.list', { page: 1, pageSize: 25, sortBy: 'name', sortDir: 'asc' }),
         cookie,
         40,
+        ref,
       ),
-      'trpc fleetHealth.utilisation': await timeGets(trpcUrl(web, 'fleetHealth.utilisation', undefined), cookie, 40),
+      'trpc fleetHealth.utilisation': await timeGets(trpcUrl(web, 'fleetHealth.utilisation', undefined), cookie, 40, ref),
       'trpc nodes.list': await timeGets(
         trpcUrl(web, 'nodes.list', { clusterId: cluster.id, page: 1, pageSize: 50, sortBy: 'hostname', sortDir: 'asc' }),
         cookie,
         40,
+        ref,
       ),
-      'trpc fleetHealth.clusterGrid': await timeGets(trpcUrl(web, 'fleetHealth.clusterGrid', { clusterId: cluster.id }), cookie, 40),
+      'trpc fleetHealth.clusterGrid': await timeGets(trpcUrl(web, 'fleetHealth.clusterGrid', { clusterId: cluster.id }), cookie, 40, ref),
     };
     const metricsTimes = await timeGets(`${web}/metrics`, '', 10);
     const metricsText = await (await fetch(`${web}/metrics`)).text();
@@ -365,7 +412,10 @@ function report(r: ConfigResult): string {
     `  alerts         ${r.alerts.opened} opened, ${r.alerts.webhookDeliveries} webhook deliveries, ${r.alerts.duplicateDeliveries} duplicated (${mark(r.alerts.duplicateDeliveries === 0)})`,
     ...Object.entries(r.pages).map(
       ([k, v]) =>
-        `  ${k.padEnd(34)} p50 ${f(v.p50, 1)} ms, p95 ${f(v.p95, 1)} ms (${mark(v.p95 < (k.startsWith('page') ? 300 : 50))} < ${k.startsWith('page') ? 300 : 50} ms), ${f(v.bytes / 1024)} KiB, HTTP ${v.status}`,
+        `  ${k.padEnd(34)} p50 ${f(v.p50, 1)} ms, p95 ${f(v.p95, 1)} ms (${mark(v.p95 < (k.startsWith('page') ? 300 : 50))} < ${k.startsWith('page') ? 300 : 50} ms), ${f(v.bytes / 1024)} KiB, HTTP ${v.status}` +
+        (v.ref
+          ? `; reference p50 ${f(v.ref.p50, 1)} / p95 ${f(v.ref.p95, 1)} ms, ratio p50 ${f(v.p50 / v.ref.p50, 2)}x, p95 ${f(v.p95 / v.ref.p95, 2)}x`
+          : ''),
     ),
     `  /metrics       p50 ${f(r.metrics.p50, 1)} ms, p95 ${f(r.metrics.p95, 1)} ms (${mark(r.metrics.p95 < 1000)} < 1 s), ${f(r.metrics.bytes / 1024)} KiB, ${f(r.metrics.series)} series in ${r.metrics.families} families (largest: ${r.metrics.largestFamily} with ${f(r.metrics.largestFamilySeries)})`,
   ];
@@ -389,8 +439,8 @@ function statementLines(r: ConfigResult, f: (n: number | null, d?: number) => st
 }
 
 async function main() {
-  for (const built of ['apps/web/.next/BUILD_ID', 'apps/worker/dist/worker.mjs'])
-    if (!existsSync(path.join(root, built)))
+  for (const built of [path.join(WEB_DIR, '.next/BUILD_ID'), WORKER])
+    if (!existsSync(built))
       throw new Error(
         `${built} is missing: run \`npx nx run-many -t build -p @fleetplane/web @fleetplane/worker\` first (the benchmark measures the production build).`,
       );
