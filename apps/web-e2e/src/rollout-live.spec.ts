@@ -132,8 +132,8 @@ test("live engines: a new artifact goes from proposal to a second person's appro
     // The plan as it really is on two nodes: a canary and one wave (the policy allows two), each node old -> new.
     await expect(page.getByTestId('rollout-plan')).toContainText('Canary on 1 node, then 1 wave of 1 node');
     const stages = page.getByTestId('stage-view');
-    const canaryNode = stages.getByRole('region', { name: 'Canary' }).locator('[data-testid^="rollout-node-"]');
-    const waveNode = stages.getByRole('region', { name: 'Wave 1' }).locator('[data-testid^="rollout-node-"]');
+    const canaryNode = stages.getByRole('region', { name: 'Canary' }).locator('li[data-testid^="rollout-node-"]');
+    const waveNode = stages.getByRole('region', { name: 'Wave 1' }).locator('li[data-testid^="rollout-node-"]');
     await expect(canaryNode).toHaveCount(1);
     await expect(waveNode).toHaveCount(1);
     const canaryHost = (await canaryNode.getAttribute('data-testid'))!.replace('rollout-node-', '');
