@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ZGpuSample } from './agent/telemetry.schema';
-import { exampleGpuSample } from './testing';
+import { ZNodeStateReport } from './agent/commands.schema';
+import { exampleGpuSample, exampleNodeStateReport } from './testing';
 
 describe('exampleGpuSample', () => {
   it('is a valid v1 sample, and overrides win', () => {
@@ -11,5 +12,13 @@ describe('exampleGpuSample', () => {
     });
     expect(ZGpuSample.parse(sample)).toEqual(sample);
     expect(sample.temperatureC).toBeNull();
+  });
+});
+
+describe('exampleNodeStateReport', () => {
+  it('is a valid node state, and overrides win', () => {
+    const report = exampleNodeStateReport({ observedAt: new Date('2026-01-01T00:00:00Z'), digest: 'a'.repeat(64), restarts: 3 });
+    expect(ZNodeStateReport.parse(report)).toEqual(report);
+    expect(report.engine).toMatchObject({ restarts: 3, served: { artifactDigest: 'a'.repeat(64) } });
   });
 });

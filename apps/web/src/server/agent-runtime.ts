@@ -2,7 +2,8 @@
 // keep reporting even when the dashboard side is misconfigured.
 import { createLogger, loadConfig, type Logger } from '@fleetplane/config';
 import { getPrisma } from '@fleetplane/db';
-import { ensureTelemetryPartitions, getTelemetryPool, ingestMetrics, type AgentHttpDeps } from '@fleetplane/services';
+import { ensureTelemetryPartitions, getTelemetryPool, ingestMetrics } from '@fleetplane/services';
+import type { AgentHttpDeps } from './agent-api/http-io';
 
 type AgentRuntime = AgentHttpDeps & { log: Logger; metricsBearerToken?: string };
 

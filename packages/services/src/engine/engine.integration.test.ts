@@ -1,15 +1,16 @@
-// Engine services against the real database: launch specs from cluster and node settings, the agent's
-// node-state endpoint (own node only, latest observedAt wins), drift alerts opened and resolved by the
+// Engine services against the real database: launch specs from cluster and node settings, the node state
+// the agent reports (latest observedAt wins; its HTTP side is apps/web/src/server/agent-api/node-state), drift alerts opened and resolved by the
 // health pass, and the engine settings with their preview.
 import { createHash, randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { agentAuthorizationHeader, type TNodeStateReport } from '@fleetplane/contracts';
+import { ZNodeStateReport } from '@fleetplane/contracts';
+import { exampleNodeStateReport } from '@fleetplane/contracts/testing';
 import { engineDriftFingerprint } from '@fleetplane/domain';
 import { v4FlashConfig } from '@fleetplane/domain/capacity/test-support';
 import { planCapacity } from '../capacity/planner.service';
 import type { ServiceContext } from '../context';
 import { evaluateFleetHealth } from '../health/evaluate-health.service';
-import { makeNode, testDeps, unique } from '../telemetry/test-support';
+import { makeNode, testDeps, unique, type TestNode } from '../telemetry/test-support';
 import {
   getClusterEngineSettings,
   getNodeEngine,
@@ -18,7 +19,7 @@ import {
   updateNodeEngineTemplate,
 } from './engine-settings.service';
 import { engineLaunchSpecFor } from './launch-spec.service';
-import { handleNodeStateRequest } from './node-state-http';
+import { recordNodeState } from './node-state.service';
 
 const deps = testDeps();
 const { prisma } = deps;
@@ -60,39 +61,10 @@ async function artifact(format: 'fp8' | 'gguf' = 'fp8', files = ['config.json', 
   return { id: a.id, digest, label: `${repo.hubRepoId}@${commit.slice(0, 7)} ${a.quantisation}`, repo: repo.hubRepoId };
 }
 
-function stateReport(over: Partial<TNodeStateReport['engine']> & { observedAt?: Date; digest?: string | null } = {}): TNodeStateReport {
-  const { observedAt, digest, ...engine } = over;
-  return {
-    observedAt: (observedAt ?? new Date()).toISOString(),
-    engine: {
-      state: 'ready',
-      kind: 'vllm',
-      version: '0.25.0',
-      endpointUrl: 'http://127.0.0.1:8000',
-      served: {
-        modelIds: ['flash'],
-        root: '/var/cache/fleetplane/a',
-        artifactDigest: digest ?? null,
-        maxModelLen: 131072,
-        cacheConfig: { block_size: '16' },
-      },
-      restarts: 0,
-      lastError: null,
-      lastLoadSeconds: 12.5,
-      ...engine,
-    },
-    cache: { totalBytes: 1000, freeBytes: 500, artifacts: [] },
-  };
-}
-const put = (credential: string | null, body: unknown) =>
-  handleNodeStateRequest(
-    deps,
-    new Request('http://localhost/api/agent/v1/node-state', {
-      method: 'PUT',
-      headers: { 'content-type': 'application/json', ...(credential ? { authorization: agentAuthorizationHeader(credential) } : {}) },
-      body: JSON.stringify(body),
-    }),
-  );
+const stateReport = exampleNodeStateReport;
+
+/** A node state as the agent API hands it over once the request is read: the credential's node, the parsed report. */
+const put = (node: TestNode, body: unknown) => recordNodeState(prisma, node.nodeId, ZNodeStateReport.parse(body));
 
 describe('engineLaunchSpecFor', () => {
   it('renders the cluster settings for the node (TP = its GPU count) and the artifact', async () => {
@@ -139,34 +111,15 @@ describe('engineLaunchSpecFor', () => {
   });
 });
 
-describe('PUT node-state', () => {
-  it("stores the report for the credential's node; an older report does not overwrite a newer one", async () => {
+describe('recordNodeState', () => {
+  it('stores the report for the node; an older report does not overwrite a newer one', async () => {
     const n = await makeNode(prisma, 1);
     const t = Date.now();
-    const newer = await put(n.credential, stateReport({ observedAt: new Date(t), restarts: 2 }));
-    expect([newer.status, await newer.json()]).toEqual([200, { accepted: true }]);
-    const older = await put(n.credential, stateReport({ observedAt: new Date(t - 5000), restarts: 7 }));
-    expect(await older.json()).toEqual({ accepted: false });
+    expect(await put(n, stateReport({ observedAt: new Date(t), restarts: 2 }))).toEqual({ accepted: true });
+    expect(await put(n, stateReport({ observedAt: new Date(t - 5000), restarts: 7 }))).toEqual({ accepted: false });
     const row = await prisma.nodeRuntimeState.findUniqueOrThrow({ where: { nodeId: n.nodeId } });
     expect(row).toMatchObject({ engineState: 'ready', restarts: 2, servedModelIds: ['flash'], maxModelLen: 131072, lastLoadSeconds: 12.5 });
     expect(row.cacheConfig).toEqual({ block_size: '16' });
-  });
-  it('refuses a missing or revoked credential and an invalid body', async () => {
-    const n = await makeNode(prisma, 1);
-    expect((await put(null, stateReport())).status).toBe(401);
-    expect((await put(n.credential, { observedAt: 'yesterday' })).status).toBe(400);
-    const revoked = await makeNode(prisma, 1);
-    await prisma.nodeCredential.update({ where: { id: revoked.credentialId }, data: { revokedAt: new Date() } });
-    expect((await put(revoked.credential, stateReport())).status).toBe(401);
-    expect(await prisma.nodeRuntimeState.findUnique({ where: { nodeId: revoked.nodeId } })).toBeNull();
-  });
-  it('an agent can only speak for its own node: the credential names the node, a node id in the body is refused', async () => {
-    const a = await makeNode(prisma, 1);
-    const b = await makeNode(prisma, 1);
-    expect((await put(a.credential, { ...stateReport({ restarts: 9 }), nodeId: b.nodeId })).status).toBe(400);
-    expect((await put(a.credential, stateReport({ restarts: 9 }))).status).toBe(200);
-    expect((await prisma.nodeRuntimeState.findUniqueOrThrow({ where: { nodeId: a.nodeId } })).restarts).toBe(9);
-    expect(await prisma.nodeRuntimeState.findUnique({ where: { nodeId: b.nodeId } })).toBeNull();
   });
 });
 
@@ -179,7 +132,7 @@ describe('drift', () => {
       data: { clusterId: n.clusterId, artifactId: want.id, state: 'active', startedAt: new Date(Date.now() - 60_000) },
     });
     const t0 = new Date();
-    await put(n.credential, stateReport({ observedAt: t0, digest: other.digest }));
+    await put(n, stateReport({ observedAt: t0, digest: other.digest }));
     await evaluateFleetHealth(prisma, { now: t0, holdDownSeconds: 0 });
     const fp = engineDriftFingerprint(n.nodeId);
     const open = await prisma.alert.findFirstOrThrow({ where: { fingerprint: fp, state: 'open' } });
@@ -192,7 +145,7 @@ describe('drift', () => {
     expect(view.reported?.servedLabel).toBe(other.label);
 
     const t1 = new Date(t0.getTime() + 10_000);
-    await put(n.credential, stateReport({ observedAt: t1, digest: want.digest }));
+    await put(n, stateReport({ observedAt: t1, digest: want.digest }));
     await evaluateFleetHealth(prisma, { now: t1, holdDownSeconds: 0 });
     expect(await prisma.alert.findFirst({ where: { fingerprint: fp, state: { in: ['open', 'acknowledged'] } } })).toBeNull();
     expect((await prisma.alert.findFirstOrThrow({ where: { fingerprint: fp } })).state).toBe('resolved');
@@ -216,10 +169,10 @@ describe('drift', () => {
       },
     });
     const t0 = new Date();
-    await put(n.credential, stateReport({ observedAt: t0, digest: candidate.digest }));
+    await put(n, stateReport({ observedAt: t0, digest: candidate.digest }));
     expect((await getNodeEngine(ctx, n.nodeId, t0)).drift.status).toBe('in_sync');
     const t1 = new Date(t0.getTime() + 1000);
-    await put(n.credential, stateReport({ observedAt: t1, state: 'crashed', served: null, lastError: 'exited with code 1' }));
+    await put(n, stateReport({ observedAt: t1, state: 'crashed', served: null, lastError: 'exited with code 1' }));
     await evaluateFleetHealth(prisma, { now: t1, holdDownSeconds: 0 });
     const alert = await prisma.alert.findFirstOrThrow({ where: { fingerprint: engineDriftFingerprint(n.nodeId), state: 'open' } });
     expect(alert.severity).toBe('critical');
@@ -253,7 +206,7 @@ describe('drift beside a failed staging restore', () => {
       },
     });
     const t0 = new Date();
-    await put(n.credential, stateReport({ observedAt: t0, state: 'failed', served: null, lastError: 'CUDA out of memory' }));
+    await put(n, stateReport({ observedAt: t0, state: 'failed', served: null, lastError: 'CUDA out of memory' }));
     expect((await getNodeEngine(ctx, n.nodeId, t0)).drift.status).toBe('drift');
     await evaluateFleetHealth(prisma, { now: t0, holdDownSeconds: 0 });
     const live = async () =>
@@ -329,7 +282,7 @@ describe('KV capacity on the node page', () => {
     await prisma.artifact.update({ where: { id: a.id }, data: { sizeBytes: 160_000_000_000n } });
     const labels = { block_size: '256', cache_dtype: 'fp8', gpu_memory_utilization: '0.9', num_gpu_blocks: '20000', engine: '0' };
     const served = { modelIds: ['flash'], root: '/c/a', artifactDigest: a.digest, maxModelLen: 131072, cacheConfig: labels };
-    await put(n.credential, stateReport({ digest: a.digest, served }));
+    await put(n, stateReport({ digest: a.digest, served }));
     const view = await getNodeEngine(ctx, n.nodeId);
     expect(view.kvCapacity?.engine).toMatchObject({ tokens: 5_120_000, blockSize: 256, cacheDtype: 'fp8' });
     // The planner's own figure for this setup (8 x H100, FP8 KV, 90 % of memory, 128K context), compared.
@@ -352,10 +305,7 @@ describe('KV capacity on the node page', () => {
   it('says why there is no comparison, and says nothing when the engine does not report its cache', async () => {
     const n = await makeNode(prisma, 1);
     const labels = { block_size: '16', num_gpu_blocks: '65536' };
-    await put(
-      n.credential,
-      stateReport({ served: { modelIds: ['x'], root: '/c/x', artifactDigest: null, maxModelLen: 4096, cacheConfig: labels } }),
-    );
+    await put(n, stateReport({ served: { modelIds: ['x'], root: '/c/x', artifactDigest: null, maxModelLen: 4096, cacheConfig: labels } }));
     const view = await getNodeEngine(ctx, n.nodeId);
     expect(view.kvCapacity).toMatchObject({
       engine: { tokens: 1_048_576 },
@@ -363,7 +313,7 @@ describe('KV capacity on the node page', () => {
       note: expect.stringContaining('did not deliver'),
     });
     const quiet = await makeNode(prisma, 1);
-    await put(quiet.credential, stateReport());
+    await put(quiet, stateReport());
     expect((await getNodeEngine(ctx, quiet.nodeId)).kvCapacity).toBeNull();
   });
 });

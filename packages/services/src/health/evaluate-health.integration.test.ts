@@ -6,8 +6,7 @@ import { alertNotificationJobId } from '@fleetplane/contracts';
 import { DEFAULT_ALERT_HOLD_DOWN_SECONDS, gpuFingerprint, nodeOfflineFingerprint } from '@fleetplane/domain';
 import { acknowledgeAlert, alertCounts, listAlerts } from '../alerts/alerts.service';
 import type { ServiceContext } from '../context';
-import { handleTelemetryRequest } from '../telemetry/agent-http';
-import { batchFor, gpuSample, makeNode, settleAlertOutbox, telemetryRequest, testDeps, type TestNode } from '../telemetry/test-support';
+import { batchFor, gpuSample, makeNode, sendBatch, settleAlertOutbox, testDeps, type TestNode } from '../telemetry/test-support';
 import { evaluateFleetHealth } from './evaluate-health.service';
 import { writeVerdicts } from './evaluate-health.sql';
 
@@ -28,7 +27,7 @@ afterAll(async () => {
 async function report(node: TestNode, at: Date, overrides: Parameters<typeof gpuSample>[4][] = []) {
   const batch = batchFor(node, at);
   batch.gpuSamples = node.gpus.map((g, i) => gpuSample(g.uuid, g.index, g.pciBusId, at, overrides[i] ?? {}));
-  const res = await handleTelemetryRequest({ ...deps, now: () => at }, telemetryRequest(node.credential, batch));
+  const res = await sendBatch(deps, node.credential, batch, at);
   expect(res.status).toBe(200);
 }
 
@@ -159,7 +158,7 @@ describe('evaluateFleetHealth', () => {
         rawLine: `NVRM: Xid (PCI:0000:28:00): 79, ${randomUUID()}`,
       },
     ];
-    expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, batch))).status).toBe(200);
+    expect((await sendBatch(deps, node.credential, batch)).status).toBe(200);
     await evaluateFleetHealth(prisma, { now: t0 });
     const [g0, g1] = await Promise.all(node.gpus.map((g) => prisma.gpu.findUniqueOrThrow({ where: { id: g.id } })));
     expect(g0!.health).toBe('warning');

@@ -94,22 +94,11 @@ export async function renderFleetMetrics(prisma: PrismaClient, now = new Date())
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * GET /metrics: the exposition, behind a bearer token when one is configured. The comparison runs over
- * fixed-length digests so neither the token's content nor its length leaks through timing.
+ * Whether a scrape may read /metrics: anyone when no token is configured, else only with it. The
+ * comparison runs over fixed-length digests so neither the token's content nor its length leaks through
+ * timing.
  */
-export async function handleMetricsRequest(
-  deps: { prisma: PrismaClient; bearerToken?: string; now?: Date },
-  req: Request,
-): Promise<Response> {
-  if (deps.bearerToken) {
-    const presented = /^Bearer\s+(\S+)$/i.exec(req.headers.get('authorization') ?? '')?.[1];
-    if (!presented || !timingSafeEqual(digest(presented), digest(deps.bearerToken))) {
-      return new Response('Send the scrape token as "Authorization: Bearer <METRICS_BEARER_TOKEN>".\n', {
-        status: 401,
-        headers: { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="fleetplane-metrics"' },
-      });
-    }
-  }
-  const { contentType, body } = await renderFleetMetrics(deps.prisma, deps.now);
-  return new Response(body, { headers: { 'content-type': contentType, 'cache-control': 'no-store' } });
+export function metricsScrapeAllowed(configured: string | undefined, presented: string | null): boolean {
+  if (!configured) return true;
+  return presented !== null && timingSafeEqual(digest(presented), digest(configured));
 }

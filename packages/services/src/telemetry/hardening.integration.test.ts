@@ -6,8 +6,7 @@ import { MAX_CLOCK_SKEW_SECONDS, ZAgentError, type TXidEvent } from '@fleetplane
 import { nodeClockSkewFingerprint } from '@fleetplane/domain';
 import { evaluateFleetHealth } from '../health/evaluate-health.service';
 import { gpuHealthDetail } from '../health/gpu-views.service';
-import { handleTelemetryRequest } from './agent-http';
-import { batchFor, gpuSample, makeNode, settleAlertOutbox, telemetryRequest, testDeps, type TestNode } from './test-support';
+import { batchFor, gpuSample, makeNode, sendBatch, settleAlertOutbox, testDeps, type TestNode } from './test-support';
 
 const deps = testDeps();
 const { prisma } = deps;
@@ -18,10 +17,7 @@ afterAll(async () => {
   await deps.pool.end();
 });
 
-async function post(node: TestNode, body: unknown, now = new Date()) {
-  const res = await handleTelemetryRequest({ ...deps, now: () => now }, telemetryRequest(node.credential, body));
-  return { status: res.status, body: (await res.json()) as unknown };
-}
+const post = (node: TestNode, body: Parameters<typeof sendBatch>[2], now = new Date()) => sendBatch(deps, node.credential, body, now);
 
 async function stored(n: TestNode) {
   const [samples, batches, xids, engine] = await Promise.all([

@@ -2,10 +2,9 @@
 // samples, reruns converge on the same rows, and retention deletes exactly what is past its window.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mergeRollups, rollupReadings } from '@fleetplane/domain';
-import { handleTelemetryRequest } from './agent-http';
 import { applyTelemetryRetention } from './retention.service';
 import { ROLLUP_WATERMARK_KEY, rollupHours, rollupMinutes, runTelemetryRollup } from './rollups.service';
-import { batchFor, gpuSample, makeNode, settleOutbox, telemetryRequest, testDeps, type TestNode } from './test-support';
+import { batchFor, gpuSample, makeNode, sendBatch, settleOutbox, testDeps, type TestNode } from './test-support';
 
 const deps = testDeps();
 const { prisma } = deps;
@@ -31,7 +30,7 @@ beforeAll(async () => {
       gpuSample(g.uuid, 0, g.pciBusId, r.t, { utilizationGpuPct: r.util, memoryUsedMib: r.mem, temperatureC: r.temp, powerDrawW: r.power }),
     ),
   });
-  expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, batch))).status).toBe(200);
+  expect((await sendBatch(deps, node.credential, batch)).status).toBe(200);
   await settleOutbox(prisma, node.nodeId);
 });
 afterAll(async () => {
@@ -101,7 +100,7 @@ describe('telemetry rollups', () => {
         gpuSample(g.uuid, 0, g.pciBusId, at(1, 45), { utilizationGpuPct: 80, temperatureC: 70, memoryUsedMib: 900, powerDrawW: 600 }),
       ],
     });
-    expect((await handleTelemetryRequest(deps, telemetryRequest(node.credential, late))).status).toBe(200);
+    expect((await sendBatch(deps, node.credential, late)).status).toBe(200);
     // Ingest asked for a backfill of that hour through the outbox; run what it asked for.
     const msg = await prisma.outboxMessage.findFirstOrThrow({
       where: { jobId: { startsWith: `rollup-backfill-${node.nodeId}` } },

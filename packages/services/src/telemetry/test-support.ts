@@ -2,13 +2,14 @@
 // (vitest globalSetup), inventory made on the fly, and batches shaped exactly like the agent's.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { inject } from 'vitest';
-import { agentAuthorizationHeader, type TGpuSample, type TTelemetryBatch } from '@fleetplane/contracts';
+import { ZTelemetryBatch, type TGpuSample, type TTelemetryBatch } from '@fleetplane/contracts';
 import { exampleGpuSample } from '@fleetplane/contracts/testing';
 import { createPrismaClient, type PrismaClient } from '@fleetplane/db';
 import '@fleetplane/db/testing';
 import { hashSecret, newSecret, NODE_CREDENTIAL_PREFIX, secretPrefix } from '../shared/secrets';
-import { getTelemetryPool } from './telemetry-pool.sql';
-import type { AgentHttpDeps } from './agent-http';
+import { AgentApiError } from '../shared/agent-api-error';
+import { authenticateAgent, ingestTelemetry } from './ingest.service';
+import { getTelemetryPool, type TelemetryPool } from './telemetry-pool.sql';
 
 let counter = 0;
 export function unique(prefix: string): string {
@@ -21,7 +22,14 @@ export function randomGpuUuid(): string {
   return `GPU-${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-export function testDeps(): AgentHttpDeps & { prisma: PrismaClient } {
+/** The clients the agent API is handed (apps/web/src/server/agent-api), over the test run's database. */
+export interface AgentTestDeps {
+  prisma: PrismaClient;
+  pool: TelemetryPool;
+  log: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
+}
+
+export function testDeps(): AgentTestDeps {
   const url = inject('databaseUrl');
   return {
     prisma: createPrismaClient(url, { max: 4 }),
@@ -93,24 +101,33 @@ export function batchFor(node: TestNode, at = new Date(), over: Partial<TTelemet
   };
 }
 
-export function telemetryRequest(credential: string | null, body: unknown, headers: Record<string, string> = {}): Request {
-  const text = typeof body === 'string' ? body : JSON.stringify(body);
-  return new Request('http://fleetplane.test/api/agent/v1/telemetry', {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(credential ? { authorization: agentAuthorizationHeader(credential) } : {}),
-      ...headers,
-    },
-    body: text,
-  });
+/**
+ * What the agent gets for a service call the agent API makes: `status` (200 unless told) and the result,
+ * or a refusal's wire status and ZAgentError body. Lets service tests read like the protocol without HTTP.
+ */
+export async function agentAnswer(call: () => Promise<unknown>, status = 200): Promise<{ status: number; body: unknown }> {
+  try {
+    return { status, body: await call() };
+  } catch (e) {
+    if (e instanceof AgentApiError) return { status: e.status, body: e.toBody() };
+    throw e;
+  }
 }
 
-export function enrollRequest(body: unknown): Request {
-  return new Request('http://fleetplane.test/api/agent/v1/enroll', {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+/**
+ * A batch as the agent API takes it once the request is read: the credential authenticated, the body
+ * parsed against the wire contract, then ingested.
+ */
+export function sendBatch(
+  deps: Pick<AgentTestDeps, 'pool'>,
+  credential: string,
+  batch: TTelemetryBatch | Record<string, unknown>,
+  now = new Date(),
+): Promise<{ status: number; body: unknown }> {
+  return agentAnswer(async () => {
+    const who = await authenticateAgent(deps.pool, credential);
+    const { registeredGpus: _registered, ...body } = await ingestTelemetry(deps.pool, who, ZTelemetryBatch.parse(batch), now);
+    return body;
   });
 }
 

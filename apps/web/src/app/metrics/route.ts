@@ -1,4 +1,4 @@
-import { handleMetricsRequest } from '@fleetplane/services';
+import { handleMetricsRequest } from '~/server/metrics';
 import { agentRuntime } from '~/server/agent-runtime';
 
 export const dynamic = 'force-dynamic';

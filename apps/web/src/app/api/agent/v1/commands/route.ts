@@ -1,4 +1,4 @@
-import { handleCommandPollRequest } from '@fleetplane/services';
+import { handleCommandPollRequest } from '~/server/agent-api/commands';
 import { agentRuntime } from '~/server/agent-runtime';
 
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { handleEnrollRequest } from '@fleetplane/services';
+import { handleEnrollRequest } from '~/server/agent-api/enroll';
 import { agentRuntime } from '~/server/agent-runtime';
 import { clientIp } from '~/server/session';
 

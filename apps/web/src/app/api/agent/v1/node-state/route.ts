@@ -1,4 +1,4 @@
-import { handleNodeStateRequest } from '@fleetplane/services';
+import { handleNodeStateRequest } from '~/server/agent-api/node-state';
 import { agentRuntime } from '~/server/agent-runtime';
 
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { handleTelemetryRequest } from '@fleetplane/services';
+import { handleTelemetryRequest } from '~/server/agent-api/telemetry';
 import { agentRuntime } from '~/server/agent-runtime';
 
 export const dynamic = 'force-dynamic';

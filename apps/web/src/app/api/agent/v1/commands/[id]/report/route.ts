@@ -1,4 +1,4 @@
-import { handleCommandReportRequest } from '@fleetplane/services';
+import { handleCommandReportRequest } from '~/server/agent-api/commands';
 import { agentRuntime } from '~/server/agent-runtime';
 
 export const dynamic = 'force-dynamic';

@@ -1,4 +1,4 @@
-import { handleArtifactFileRequest } from '@fleetplane/services';
+import { handleArtifactFileRequest } from '~/server/agent-api/artifact-files';
 import { agentRuntime } from '~/server/agent-runtime';
 
 export const dynamic = 'force-dynamic';

@@ -10,11 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TAgentCommandBody } from '@fleetplane/contracts';
 import { AGENT_SILENT_ERROR } from '@fleetplane/domain';
-import { artifactRefFor } from '../artifacts/artifact-ref';
-import { makeNode, type TestNode } from '../telemetry/test-support';
+import { artifactRefFor, issueNodeCommand, sweepNodeCommands, waitForNodeCommand } from '@fleetplane/services';
+import { makeStoredArtifact } from '@fleetplane/services/artifacts/test-support';
+import { makeNode, type TestNode } from '@fleetplane/services/telemetry/test-support';
 import { startCutProxy, type CutProxy } from './cut-proxy-test-support';
-import { issueNodeCommand, sweepNodeCommands, waitForNodeCommand } from './node-commands.service';
-import { freePort, makeStoredArtifact, until, useRealAgent, type RealAgent } from './real-agent-test-support';
+import { freePort, until, useRealAgent, type RealAgent } from './real-agent-test-support';
 
 const setup = useRealAgent();
 const { prisma } = setup;

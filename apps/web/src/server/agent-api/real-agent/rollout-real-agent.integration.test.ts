@@ -8,11 +8,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { TRolloutPolicy } from '@fleetplane/contracts';
-import { updateNodeEngineTemplate } from '../engine/engine-settings.service';
-import { freePort, makeStoredArtifact, referenceEngineTemplate, until, useRealAgent } from '../node-commands/real-agent-test-support';
-import { makeNode } from '../telemetry/test-support';
-import { advanceRollouts } from './rollout-tick.service';
-import { startRollout } from './rollouts.service';
+import { advanceRollouts, startRollout, updateNodeEngineTemplate } from '@fleetplane/services';
+import { makeStoredArtifact } from '@fleetplane/services/artifacts/test-support';
+import { makeNode } from '@fleetplane/services/telemetry/test-support';
+import { freePort, referenceEngineTemplate, until, useRealAgent } from './real-agent-test-support';
 
 const setup = useRealAgent({ roles: ['approver'] });
 const { prisma, runtimeOf } = setup;

@@ -4,12 +4,11 @@
 // suite measures that engine; afterwards the agent loads back what the node served before.
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { updateNodeEngineTemplate } from '../engine/engine-settings.service';
-import { allowLoopbackForTests } from '../network/testing';
-import { freePort, makeStoredArtifact, referenceEngineTemplate, until, useRealAgent } from '../node-commands/real-agent-test-support';
-import { makeNode } from '../telemetry/test-support';
-import { syncSuites } from '../validation/suites.service';
-import { executePipelineStep } from './step-runner.service';
+import { executePipelineStep, syncSuites, updateNodeEngineTemplate } from '@fleetplane/services';
+import { makeStoredArtifact } from '@fleetplane/services/artifacts/test-support';
+import { allowLoopbackForTests } from '@fleetplane/services/network/testing';
+import { makeNode } from '@fleetplane/services/telemetry/test-support';
+import { freePort, referenceEngineTemplate, until, useRealAgent } from './real-agent-test-support';
 
 const setup = useRealAgent();
 const { prisma, runtimeOf } = setup;

@@ -1,9 +1,51 @@
-// Request and response plumbing every agent API v1 handler shares (telemetry, commands, node state,
-// artifact files): JSON answers that are never cached, ZAgentError bodies, bounded body reads and
-// zod-checked JSON bodies.
+// Request and response plumbing every agent API v1 handler shares (enroll, telemetry, commands, node
+// state, artifact files): the clients they are handed, the node credential from the Authorization header,
+// JSON answers that are never cached, ZAgentError bodies, bounded body reads and zod-checked JSON bodies.
+// The handlers are Web-standard Request -> Response functions: the Next.js routes under
+// src/app/api/agent/v1 are one-line adapters around them, and tests call them with real Requests (or
+// serve them on a loopback port to a real agent process). What happens to the parsed input is a
+// service's (plain inputs, typed results, AgentApiError for a refusal).
 import type { z } from 'zod';
-import { toAgentErrorIssues } from '@fleetplane/contracts';
-import { AgentApiError } from './agent-api-error';
+import { parseAgentBearer, toAgentErrorIssues } from '@fleetplane/contracts';
+import type { PrismaClient } from '@fleetplane/db';
+import {
+  AgentApiError,
+  authenticateAgent,
+  type Admission,
+  type AgentIdentity,
+  type IngestMetrics,
+  type TelemetryPool,
+} from '@fleetplane/services';
+
+export interface AgentHttpLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface AgentHttpDeps {
+  prisma: PrismaClient;
+  pool: TelemetryPool;
+  metrics?: IngestMetrics;
+  /** Defaults to the process-wide one (8 batches at a time, 1,024 waiting). */
+  admission?: Admission;
+  log?: AgentHttpLogger;
+  now?: () => Date;
+}
+
+const SEND_CREDENTIAL = 'Send the node credential as "Authorization: Bearer <credential>" (written by fleetplane-agent enroll).';
+
+/** The node behind the request's credential; 401 `unauthorized` without a live one. */
+export async function identifyAgent(deps: Pick<AgentHttpDeps, 'pool'>, req: Request, missing = SEND_CREDENTIAL): Promise<AgentIdentity> {
+  const credential = parseAgentBearer(req.headers.get('authorization'));
+  if (!credential) throw new AgentApiError('unauthorized', missing);
+  return authenticateAgent(deps.pool, credential);
+}
+
+/** An error that is not a refusal: logged, and answered as a 500 `internal` the agent retries. */
+export function unexpected(deps: Pick<AgentHttpDeps, 'log'>, e: unknown, what: string): Response {
+  deps.log?.error({ err: e }, `${what} failed`);
+  return agentErrorResponse(new AgentApiError('internal', `The server could not process the ${what}; retry later.`));
+}
 
 // no-transform also keeps Next.js from gzipping these ~100-byte answers (measurable CPU at high rates).
 const NO_STORE = { 'content-type': 'application/json', 'cache-control': 'no-store, no-transform' };

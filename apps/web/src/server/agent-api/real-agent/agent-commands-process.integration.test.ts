@@ -7,11 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { artifactRefFor } from '../artifacts/artifact-ref';
-import { updateNodeEngineTemplate } from '../engine/engine-settings.service';
-import { makeNode, type TestNode } from '../telemetry/test-support';
-import { cancelNodeCommand, issueNodeCommand, waitForNodeCommand } from './node-commands.service';
-import { freePort, makeStoredArtifact, referenceEngineTemplate, until, useRealAgent } from './real-agent-test-support';
+import { artifactRefFor, cancelNodeCommand, issueNodeCommand, updateNodeEngineTemplate, waitForNodeCommand } from '@fleetplane/services';
+import { makeStoredArtifact } from '@fleetplane/services/artifacts/test-support';
+import { makeNode, type TestNode } from '@fleetplane/services/telemetry/test-support';
+import { freePort, referenceEngineTemplate, until, useRealAgent } from './real-agent-test-support';
 
 const setup = useRealAgent();
 const { prisma } = setup;

@@ -1,17 +1,16 @@
-// The artifact file endpoint against the real database and real files on disk: node credential auth, the
-// access rule (another cluster's artifact is a 404 until a command or proposal gives the node a reason),
-// Range / If-Range / 416, ETag = sha256, HEAD, and files larger than one read streamed intact.
+// The artifact file route's HTTP side with real Requests against the handler, on the real database and real
+// files on disk: node credential auth, Range / If-Range / 416, ETag = sha256, HEAD, files larger than one
+// read streamed intact, and the service's refusals (404, 500) answered with their wire status. Which file a
+// node may have is the service's (packages/services/src/artifacts/artifact-files.integration.test.ts).
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AGENT_API_PATHS, agentAuthorizationHeader, ZAgentError } from '@fleetplane/contracts';
-import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
-import { makeNode, testDeps, unique, type TestNode } from '../telemetry/test-support';
-import { handleArtifactFileRequest } from './artifact-http';
-import { artifactRefFor } from './artifact-ref';
+import { makeStoredArtifact } from '@fleetplane/services/artifacts/test-support';
+import { makeNode, testDeps, type TestNode } from '@fleetplane/services/telemetry/test-support';
+import { handleArtifactFileRequest } from './artifact-files';
 
 const deps = testDeps();
 const { prisma } = deps;
@@ -27,36 +26,8 @@ interface TestArtifact {
 }
 
 async function makeArtifact(files: Record<string, Buffer>): Promise<TestArtifact> {
-  const dir = path.join(storeDir, unique('artifact'));
-  for (const [p, bytes] of Object.entries(files)) {
-    await mkdir(path.dirname(path.join(dir, p)), { recursive: true });
-    await writeFile(path.join(dir, p), bytes);
-  }
-  const manifest = Object.entries(files).map(([p, b]) => ({ path: p, sizeBytes: b.length, sha256: sha256(b) }));
-  const fam = await prisma.modelFamily.upsert({
-    where: { slug: 'deepseek-v4-flash' },
-    create: { slug: 'deepseek-v4-flash', name: 'Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
-    update: {},
-  });
-  const repo = await prisma.trackedRepo.create({
-    data: { familyId: fam.id, hubRepoId: `deepseek-ai/${unique('V4')}`, filePatterns: ['*'] },
-  });
-  const revision = await prisma.modelRevision.create({
-    data: { trackedRepoId: repo.id, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial' },
-  });
-  const digest = manifestDigest(manifest);
-  const artifact = await prisma.artifact.create({
-    data: {
-      revisionId: revision.id,
-      format: 'fp8',
-      quantisation: 'FP8',
-      sizeBytes: BigInt(manifest.reduce((n, f) => n + f.sizeBytes, 0)),
-      digest,
-      storageUri: pathToFileURL(dir).href,
-      files: { createMany: { data: manifest.map((f) => ({ ...f, sizeBytes: BigInt(f.sizeBytes) })) } },
-    },
-  });
-  return { id: artifact.id, digest, dir, files };
+  const { id, digest, dir } = await makeStoredArtifact(prisma, storeDir, files);
+  return { id, digest, dir, files };
 }
 
 function request(
@@ -182,6 +153,7 @@ describe('GET /api/agent/v1/artifacts/<id>/files/<path>', () => {
     const unknown = await get(nodeB, { id: 'c-no-such-artifact' }, 'config.json');
     expect(other.status).toBe(404);
     expect(unknown.status).toBe(404);
+    expect(other.headers.get('cache-control')).toBe('no-store, no-transform');
     expect(errorCode(other.body)).toBe('not_found');
     expect(JSON.parse(other.body.toString()).error.message.replace(art.id, 'X')).toBe(
       JSON.parse(unknown.body.toString()).error.message.replace('c-no-such-artifact', 'X'),
@@ -194,33 +166,6 @@ describe('GET /api/agent/v1/artifacts/<id>/files/<path>', () => {
     expect(traversal.status).toBe(404);
   });
 
-  it('lets a node fetch while an open command for it references the artifact, and not after it finished', async () => {
-    const command = await prisma.nodeCommand.create({
-      data: {
-        nodeId: nodeB.nodeId,
-        kind: 'prefetch_artifact',
-        payload: { artifact: await artifactRefFor(prisma, art.id), bandwidthMbps: null },
-        artifactId: art.id,
-        origin: 'operator',
-        deadlineAt: new Date(Date.now() + 3_600_000),
-      },
-    });
-    expect((await get(nodeB, art, 'config.json')).status).toBe(200);
-    await prisma.nodeCommand.update({ where: { id: command.id }, data: { state: 'running' } });
-    expect((await get(nodeB, art, 'config.json')).status).toBe(200);
-    await prisma.nodeCommand.update({ where: { id: command.id }, data: { state: 'succeeded', finishedAt: new Date() } });
-    expect((await get(nodeB, art, 'config.json')).status).toBe(404);
-  });
-
-  it("lets a cluster's nodes prefetch its pending proposal's artifact, until the proposal is rejected", async () => {
-    const proposal = await prisma.upgradeProposal.create({
-      data: { clusterId: nodeB.clusterId, artifactId: art.id, artifactDigest: art.digest, expiresAt: new Date(Date.now() + 86_400_000) },
-    });
-    expect((await get(nodeB, art, 'config.json')).status).toBe(200);
-    await prisma.upgradeProposal.update({ where: { id: proposal.id }, data: { state: 'rejected', decidedAt: new Date() } });
-    expect((await get(nodeB, art, 'config.json')).status).toBe(404);
-  });
-
   it('says so (500) instead of streaming a file whose size on disk differs from the manifest', async () => {
     const broken = await makeArtifact({ 'a.bin': randomBytes(1000) });
     await prisma.deployment.create({ data: { clusterId: nodeA.clusterId, artifactId: broken.id, state: 'active' } });
@@ -229,28 +174,5 @@ describe('GET /api/agent/v1/artifacts/<id>/files/<path>', () => {
     const res = await get(nodeA, broken, 'a.bin');
     expect(res.status).toBe(500);
     expect(errorCode(res.body)).toBe('internal');
-  });
-});
-
-describe('artifactRefFor', () => {
-  it('gives the manifest in path order with the artifact digest, valid against the wire contract', async () => {
-    const ref = await artifactRefFor(prisma, art.id);
-    expect(ref.id).toBe(art.id);
-    expect(ref.digest).toBe(art.digest);
-    expect(ref.label).toMatch(/^deepseek-ai\/V4-.+@[0-9a-f]{12} FP8$/);
-    expect(ref.files.map((f) => f.path)).toEqual(['config.json', 'weights/model-00001-of-00001.safetensors']);
-    expect(ref.files[1]).toEqual({
-      path: 'weights/model-00001-of-00001.safetensors',
-      sizeBytes: art.files['weights/model-00001-of-00001.safetensors']!.length,
-      sha256: sha256(art.files['weights/model-00001-of-00001.safetensors']!),
-    });
-    expect(manifestDigest(ref.files)).toBe(ref.digest);
-  });
-
-  it('refuses unknown and unfinished artifacts', async () => {
-    await expect(artifactRefFor(prisma, 'c-nope')).rejects.toMatchObject({ kind: 'not_found' });
-    const building = await makeArtifact({ 'x.bin': randomBytes(10) });
-    await prisma.artifact.update({ where: { id: building.id }, data: { status: 'building' } });
-    await expect(artifactRefFor(prisma, building.id)).rejects.toMatchObject({ kind: 'precondition' });
   });
 });

@@ -5,31 +5,35 @@
 // `useRealAgent()`. The harness can also stop and restart the agent API server on its port (a control plane
 // restart); cut-proxy-test-support.ts puts a network cut between an agent and it.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, inject, vi } from 'vitest';
 import { AGENT_API_PATHS, type TCommandReport } from '@fleetplane/contracts';
 import type { PrismaClient } from '@fleetplane/db';
-import { manifestDigest } from '@fleetplane/domain/revisions/manifest-digest';
-import { artifactRefFor } from '../artifacts/artifact-ref';
-import type { ServiceContext } from '../context';
-import { handleArtifactFileRequest } from '../artifacts/artifact-http';
-import { engineLaunchSpecFor } from '../engine/launch-spec.service';
-import { handleNodeStateRequest } from '../engine/node-state-http';
-import { handleTelemetryRequest, type AgentHttpDeps } from '../telemetry/agent-http';
-import { testDeps, unique, type TestNode } from '../telemetry/test-support';
-import { handleCommandPollRequest, handleCommandReportRequest } from './agent-commands-http';
-import { NodeCommandNotifier } from './command-notifier';
-import { issueNodeCommand, waitForNodeCommand, type NodeCommandOutcome } from './node-commands.service';
+import {
+  artifactRefFor,
+  engineLaunchSpecFor,
+  issueNodeCommand,
+  NodeCommandNotifier,
+  waitForNodeCommand,
+  type NodeCommandOutcome,
+  type ServiceContext,
+} from '@fleetplane/services';
+import { testDeps, type TestNode } from '@fleetplane/services/telemetry/test-support';
+import { handleArtifactFileRequest } from '../artifact-files';
+import { handleCommandPollRequest, handleCommandReportRequest } from '../commands';
+import type { AgentHttpDeps } from '../http-io';
+import { handleNodeStateRequest } from '../node-state';
+import { handleTelemetryRequest } from '../telemetry';
 
-export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../../../../', import.meta.url));
 const REFERENCE_CLI = path.join(ROOT, 'tools/reference-endpoint/src/cli.ts');
 
 /** A node launch template that starts the reference endpoint (vLLM protocol) on the loaded artifact. */
@@ -205,7 +209,13 @@ export async function startRealAgentHarness(
           ...extraArgs,
         ],
         {
-          env: { PATH: process.env.PATH, HOME: process.env.HOME, FLEETPLANE_AGENT_LOG_LEVEL: 'info' },
+          // Only what the agent needs (NODE_ENV because Next's types require it in every env; the agent ignores it).
+          env: {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            NODE_ENV: process.env.NODE_ENV ?? 'test',
+            FLEETPLANE_AGENT_LOG_LEVEL: 'info',
+          },
           stdio: ['ignore', 'ignore', 'pipe'],
         },
       );
@@ -252,56 +262,6 @@ export function until<T>(what: string, fn: () => Promise<T | null | undefined | 
     },
     { timeout: timeoutMs, interval: 100 },
   );
-}
-
-/**
- * An artifact whose files are on disk under `work` (a file:// store the artifact route serves), with its
- * manifest digest as the agent verifies it. A new tracked repo unless `trackedRepoId` is given.
- */
-export async function makeStoredArtifact(
-  prisma: PrismaClient,
-  work: string,
-  files: Record<string, Buffer>,
-  opts: { trackedRepoId?: string } = {},
-) {
-  const dir = path.join(work, unique('store'));
-  for (const [p, bytes] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
-    writeFileSync(path.join(dir, p), bytes);
-  }
-  const manifest = Object.entries(files).map(([p, b]) => ({
-    path: p,
-    sizeBytes: b.length,
-    sha256: createHash('sha256').update(b).digest('hex'),
-  }));
-  let trackedRepoId = opts.trackedRepoId;
-  if (!trackedRepoId) {
-    const fam = await prisma.modelFamily.upsert({
-      where: { slug: 'deepseek-v4-flash' },
-      create: { slug: 'deepseek-v4-flash', name: 'Flash', totalParamsB: 284, activeParamsB: 13, contextLength: 1_048_576 },
-      update: {},
-    });
-    const repo = await prisma.trackedRepo.create({
-      data: { familyId: fam.id, hubRepoId: `deepseek-ai/${unique('V4')}`, filePatterns: ['*'] },
-    });
-    trackedRepoId = repo.id;
-  }
-  const revision = await prisma.modelRevision.create({
-    data: { trackedRepoId, commitSha: randomBytes(20).toString('hex'), changeClass: 'initial' },
-  });
-  const digest = manifestDigest(manifest);
-  const a = await prisma.artifact.create({
-    data: {
-      revisionId: revision.id,
-      format: 'fp8',
-      quantisation: 'FP8',
-      sizeBytes: BigInt(manifest.reduce((n, f) => n + f.sizeBytes, 0)),
-      digest,
-      storageUri: pathToFileURL(dir).href,
-      files: { createMany: { data: manifest.map((f) => ({ ...f, sizeBytes: BigInt(f.sizeBytes) })) } },
-    },
-  });
-  return { id: a.id, digest, revisionId: revision.id, trackedRepoId };
 }
 
 const runtimeStateOf = async (prisma: PrismaClient, nodeId: string) =>
