@@ -175,14 +175,14 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
   },
   'validationRuns.cancel': async () => ({ id: (await validationRun(false)).id }),
   'models.families': async () => undefined,
-  'upstream.listRepos': async () => undefined,
-  'upstream.getRepo': async () => ({ id: (await trackedRepo()).id }),
-  'upstream.createRepo': async () => ({
+  'models.listRepos': async () => undefined,
+  'models.getRepo': async () => ({ id: (await trackedRepo()).id }),
+  'models.createRepo': async () => ({
     familyId: (await modelFamily()).id,
     hubRepoId: `acme/${uniqueName('m')}`,
     filePatterns: ['*.safetensors'],
   }),
-  'upstream.updateRepo': async () => {
+  'models.updateRepo': async () => {
     const r = await trackedRepo();
     return {
       id: r.id,
@@ -195,10 +195,10 @@ const SAMPLE_INPUTS: Record<string, Sample> = {
       },
     };
   },
-  'upstream.deleteRepo': async () => ({ id: (await trackedRepo()).id }),
-  'upstream.checkNow': async () => ({ id: (await trackedRepo()).id }),
-  'upstream.revisions': async () => ({ page: 1, pageSize: 10 }),
-  'upstream.revision': async () => ({ id: (await modelRevision()).id }),
+  'models.deleteRepo': async () => ({ id: (await trackedRepo()).id }),
+  'models.checkNow': async () => ({ id: (await trackedRepo()).id }),
+  'models.revisions': async () => ({ page: 1, pageSize: 10 }),
+  'models.revision': async () => ({ id: (await modelRevision()).id }),
   'pipelines.list': async () => ({ page: 1, pageSize: 10, state: 'failed' }),
   'pipelines.get': async () => ({ id: (await pipelineRun('failed')).id }),
   'pipelines.start': async () => ({ revisionId: (await modelRevision()).id }),

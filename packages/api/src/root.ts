@@ -1,12 +1,24 @@
 import { router } from './trpc';
-import { auditRouter, meRouter, networkPolicyRouter, usersRouter } from './routers/admin.router';
-import { clustersRouter, fleetRouter, gpusRouter, nodesRouter, sitesRouter } from './routers/inventory.router';
-import { joinTokensRouter, nodeCredentialsRouter } from './routers/enrollment.router';
+import { meRouter } from './routers/me.router';
+import { fleetRouter } from './routers/fleet.router';
+import { sitesRouter } from './routers/sites.router';
+import { clustersRouter } from './routers/clusters.router';
+import { nodesRouter } from './routers/nodes.router';
+import { gpusRouter } from './routers/gpus.router';
+import { usersRouter } from './routers/users.router';
+import { auditRouter } from './routers/audit.router';
+import { networkPolicyRouter } from './routers/network-policy.router';
+import { joinTokensRouter } from './routers/join-tokens.router';
+import { nodeCredentialsRouter } from './routers/node-credentials.router';
 import { fleetHealthRouter } from './routers/fleet-health.router';
 import { alertsRouter } from './routers/alerts.router';
-import { validationRunsRouter, validationSuitesRouter } from './routers/validation.router';
-import { demoRouter, modelsRouter, pipelinesRouter, upstreamRouter } from './routers/upstream.router';
-import { capacityRouter, catalogRouter } from './routers/capacity.router';
+import { validationSuitesRouter } from './routers/validation-suites.router';
+import { validationRunsRouter } from './routers/validation-runs.router';
+import { modelsRouter } from './routers/models.router';
+import { pipelinesRouter } from './routers/pipelines.router';
+import { demoRouter } from './routers/demo.router';
+import { capacityRouter } from './routers/capacity.router';
+import { catalogRouter } from './routers/catalog.router';
 import { proposalsRouter } from './routers/proposals.router';
 import { recipesRouter } from './routers/recipes.router';
 import { artifactsRouter } from './routers/artifacts.router';
@@ -14,6 +26,7 @@ import { engineRouter } from './routers/engine.router';
 import { rolloutsRouter } from './routers/rollouts.router';
 import { nodeCommandsRouter } from './routers/node-commands.router';
 
+// One router per file, named after its key here (feature-names.test.ts).
 export const appRouter = router({
   me: meRouter,
   fleet: fleetRouter,
@@ -31,7 +44,6 @@ export const appRouter = router({
   validationSuites: validationSuitesRouter,
   validationRuns: validationRunsRouter,
   models: modelsRouter,
-  upstream: upstreamRouter,
   pipelines: pipelinesRouter,
   demo: demoRouter,
   capacity: capacityRouter,

@@ -24,7 +24,7 @@ const AFFECTED = {
   alerts: (t: Trpc) => [t.alerts.pathKey()],
   validationRuns: (t: Trpc) => [t.validationRuns.pathKey()],
   // Repos, revisions and the pipeline runs they start appear together on the Models page.
-  upstream: (t: Trpc) => [t.upstream.pathKey(), t.pipelines.pathKey()],
+  models: (t: Trpc) => [t.models.pathKey(), t.pipelines.pathKey()],
   networkPolicy: (t: Trpc) => [t.networkPolicy.pathKey()],
   // Catalog rows feed every plan, verdict and cost figure.
   catalogs: (t: Trpc) => [t.catalog.pathKey(), t.capacity.pathKey()],
@@ -57,7 +57,7 @@ export const useInvalidateNodeCredentials = () => useInvalidate('nodeCredentials
 export const useInvalidateUsers = () => useInvalidate('users');
 export const useInvalidateAlerts = () => useInvalidate('alerts');
 export const useInvalidateValidationRuns = () => useInvalidate('validationRuns');
-export const useInvalidateUpstream = () => useInvalidate('upstream');
+export const useInvalidateModels = () => useInvalidate('models');
 export const useInvalidateNetworkPolicy = () => useInvalidate('networkPolicy');
 export const useInvalidateCatalogs = () => useInvalidate('catalogs');
 export const useInvalidateProposals = () => useInvalidate('proposals');

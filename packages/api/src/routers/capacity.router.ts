@@ -1,14 +1,4 @@
-import {
-  ZClusterCostInput,
-  ZCompatibilityForClusterInput,
-  ZCompatibilityForRevisionInput,
-  ZCreateCatalogGpuInput,
-  ZIdInput,
-  ZPlanInput,
-  ZUpdateApiPriceInput,
-  ZUpdateCatalogEngineInput,
-  ZUpdateCatalogGpuInput,
-} from '@fleetplane/contracts';
+import { ZClusterCostInput, ZCompatibilityForClusterInput, ZCompatibilityForRevisionInput, ZPlanInput } from '@fleetplane/contracts';
 import * as svc from '@fleetplane/services';
 import { procedure, router } from '../trpc';
 
@@ -26,26 +16,4 @@ export const capacityRouter = router({
   cost: procedure('viewer')
     .input(ZClusterCostInput)
     .query(({ ctx, input }) => svc.clusterCost(ctx, input)),
-});
-
-// Catalog edits are admin-only: they change every plan and verdict in the fleet.
-export const catalogRouter = router({
-  gpus: procedure('viewer').query(({ ctx }) => svc.listCatalogGpus(ctx)),
-  engines: procedure('viewer').query(({ ctx }) => svc.listCatalogEngines(ctx)),
-  apiPrices: procedure('viewer').query(({ ctx }) => svc.listApiPrices(ctx)),
-  createGpu: procedure('admin')
-    .input(ZCreateCatalogGpuInput)
-    .mutation(({ ctx, input }) => svc.createCatalogGpu(ctx, input)),
-  updateGpu: procedure('admin')
-    .input(ZUpdateCatalogGpuInput)
-    .mutation(({ ctx, input }) => svc.updateCatalogGpu(ctx, input)),
-  deleteGpu: procedure('admin')
-    .input(ZIdInput)
-    .mutation(({ ctx, input }) => svc.deleteCatalogGpu(ctx, input.id)),
-  updateEngine: procedure('admin')
-    .input(ZUpdateCatalogEngineInput)
-    .mutation(({ ctx, input }) => svc.updateCatalogEngine(ctx, input)),
-  updateApiPrice: procedure('admin')
-    .input(ZUpdateApiPriceInput)
-    .mutation(({ ctx, input }) => svc.updateApiPrice(ctx, input)),
 });

@@ -19,7 +19,7 @@ import { NativeSelect } from '~/components/ui/input';
 import { useInvalidateRecipes } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
-type Repo = RouterOutputs['upstream']['listRepos'][number];
+type Repo = RouterOutputs['models']['listRepos'][number];
 type Row = RouterOutputs['recipes']['buildTargets'][number];
 type Sort = 'clusterName';
 const col = createColumnHelper<Row>();

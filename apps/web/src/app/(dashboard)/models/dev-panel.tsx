@@ -7,7 +7,7 @@ import { useCan } from '~/components/session-context';
 import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { NativeSelect } from '~/components/ui/input';
-import { useInvalidateUpstream } from '~/trpc/invalidate';
+import { useInvalidateModels } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
 const KINDS = [
@@ -19,16 +19,16 @@ const KINDS = [
 /** Demo installs only: publish a new upstream revision to the demo Hub and watch it flow through. */
 export function DevPanel() {
   const trpc = useTRPC();
-  const invalidateUpstream = useInvalidateUpstream();
+  const invalidateModels = useInvalidateModels();
   const canUse = useCan('operator');
   const status = useQuery(trpc.demo.status.queryOptions());
-  const repos = useQuery(trpc.upstream.listRepos.queryOptions());
+  const repos = useQuery(trpc.models.listRepos.queryOptions());
   const [repoId, setRepoId] = useState('');
   const publish = useMutation(
     trpc.demo.publishRevision.mutationOptions({
       onSuccess: async (r) => {
         toast.success(`Published ${r.sha.slice(0, 12)}: ${r.title}. The watcher picks it up in a moment.`);
-        await invalidateUpstream();
+        await invalidateModels();
       },
       onError: (e) => toast.error(e.message),
     }),

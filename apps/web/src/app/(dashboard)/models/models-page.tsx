@@ -13,7 +13,7 @@ import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardHeader, CardTitle } from '~/components/ui/card';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
 import { formatBytes } from '~/lib/utils';
-import { useInvalidateUpstream } from '~/trpc/invalidate';
+import { useInvalidateModels } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 import { RelativeTime } from '~/components/relative-time';
 import { BuildTargetsPanel } from './build-targets-panel';
@@ -22,7 +22,7 @@ import { RepoFormDialog } from './repo-form-dialog';
 import { DEFAULT_REVISION_TABLE_STATE, type RevisionSort } from './table-state';
 import { ChangeBadge, DiffCounts, HistoryRewrittenBadge, RepoStatusBadge, RunStateBadge } from '~/components/upstream/upstream-badges';
 
-type Revision = RouterOutputs['upstream']['revisions']['items'][number];
+type Revision = RouterOutputs['models']['revisions']['items'][number];
 const col = createColumnHelper<Revision>();
 
 function Families() {
@@ -61,14 +61,14 @@ function Families() {
 
 function TrackedRepos() {
   const trpc = useTRPC();
-  const invalidateUpstream = useInvalidateUpstream();
+  const invalidateModels = useInvalidateModels();
   const canEdit = useCan('operator');
-  const repos = useQuery({ ...trpc.upstream.listRepos.queryOptions(), refetchInterval: 5000 });
+  const repos = useQuery({ ...trpc.models.listRepos.queryOptions(), refetchInterval: 5000 });
   const checkNow = useMutation(
-    trpc.upstream.checkNow.mutationOptions({
+    trpc.models.checkNow.mutationOptions({
       onSuccess: async () => {
         toast.success('Check queued');
-        await invalidateUpstream();
+        await invalidateModels();
       },
       onError: (e) => toast.error(e.message),
     }),
@@ -159,7 +159,7 @@ function TrackedRepos() {
 /** The build targets of the tracked repos (the same list query as the repos table, so one request). */
 function BuildTargets() {
   const trpc = useTRPC();
-  const repos = useQuery({ ...trpc.upstream.listRepos.queryOptions(), refetchInterval: 5000 });
+  const repos = useQuery({ ...trpc.models.listRepos.queryOptions(), refetchInterval: 5000 });
   return (
     <QueryView query={repos} skeleton={<TableSkeleton rows={2} columns={4} />}>
       {(rows) => <BuildTargetsPanel repos={rows} />}
@@ -170,7 +170,7 @@ function BuildTargets() {
 function Revisions() {
   const trpc = useTRPC();
   const [state, setState] = useState<TableQueryState<RevisionSort>>(DEFAULT_REVISION_TABLE_STATE);
-  const revisions = useQuery({ ...trpc.upstream.revisions.queryOptions(state), refetchInterval: 5000, placeholderData: (prev) => prev });
+  const revisions = useQuery({ ...trpc.models.revisions.queryOptions(state), refetchInterval: 5000, placeholderData: (prev) => prev });
   const columns = [
     col.accessor('detectedAt', {
       header: 'Detected',

@@ -8,8 +8,8 @@ export const metadata: Metadata = { title: 'Models' };
 export default async function Page() {
   await prefetch(
     trpc.models.families.queryOptions(),
-    trpc.upstream.listRepos.queryOptions(),
-    trpc.upstream.revisions.queryOptions(DEFAULT_REVISION_TABLE_STATE),
+    trpc.models.listRepos.queryOptions(),
+    trpc.models.revisions.queryOptions(DEFAULT_REVISION_TABLE_STATE),
     trpc.demo.status.queryOptions(),
   );
   return (

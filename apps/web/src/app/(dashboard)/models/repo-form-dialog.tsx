@@ -8,10 +8,10 @@ import { FormDialog } from '~/components/form-dialog';
 import { Field } from '~/components/form-helpers';
 import { Input, NativeSelect } from '~/components/ui/input';
 import { Alert, AlertDescription } from '~/components/ui/alert';
-import { useInvalidateUpstream } from '~/trpc/invalidate';
+import { useInvalidateModels } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 
-type Repo = RouterOutputs['upstream']['listRepos'][number];
+type Repo = RouterOutputs['models']['listRepos'][number];
 type TokenMode = 'keep' | 'none' | 'token' | 'secret_ref';
 
 const DEFAULT_PATTERNS = '*.safetensors, *.json, tokenizer*, *.jinja, *.md';
@@ -49,11 +49,11 @@ type RepoFormOut = z.output<typeof ZRepoForm>;
 /** Add or edit a tracked repo. The token is write-only: the form never shows a stored one. */
 export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.ReactNode }) {
   const trpc = useTRPC();
-  const invalidateUpstream = useInvalidateUpstream();
+  const invalidateModels = useInvalidateModels();
   const families = useQuery(trpc.models.families.queryOptions());
   const clusters = useQuery(trpc.clusters.options.queryOptions());
-  const create = useMutation(trpc.upstream.createRepo.mutationOptions());
-  const update = useMutation(trpc.upstream.updateRepo.mutationOptions());
+  const create = useMutation(trpc.models.createRepo.mutationOptions());
+  const update = useMutation(trpc.models.updateRepo.mutationOptions());
   const values: RepoFormIn = {
     familyId: repo?.familyId ?? '',
     hubRepoId: repo?.hubRepoId ?? '',
@@ -86,7 +86,7 @@ export function RepoFormDialog({ repo, trigger }: { repo?: Repo; trigger: React.
             'Repo updated. The Hub endpoint changed, so the stored access token was removed; add one for the new endpoint if it needs one.',
           );
         else toast.success(repo ? 'Repo updated' : 'Repo tracked; the first check is queued');
-        await invalidateUpstream();
+        await invalidateModels();
       }}
       submitLabel={repo ? 'Save' : 'Track repo'}
     >

@@ -6,7 +6,7 @@ export const metadata: Metadata = { title: 'Revision' };
 
 export default async function Page({ params }: { params: Promise<{ revisionId: string }> }) {
   const { revisionId } = await params;
-  await prefetch(trpc.upstream.revision.queryOptions({ id: revisionId }));
+  await prefetch(trpc.models.revision.queryOptions({ id: revisionId }));
   return (
     <HydrateClient>
       <RevisionDetail revisionId={revisionId} />

@@ -21,7 +21,7 @@ export function RevisionDetail({ revisionId }: { revisionId: string }) {
   const trpc = useTRPC();
   const router = useRouter();
   const canStart = useCan('operator');
-  const rev = useQuery(trpc.upstream.revision.queryOptions({ id: revisionId }));
+  const rev = useQuery(trpc.models.revision.queryOptions({ id: revisionId }));
   // A run per target: "default", or a cluster (its download limits then apply; docs/pipelines.md).
   // Until the operator picks one: the target of the revision's first run (an auto-started one, say).
   const [chosenTarget, setTarget] = useState<string | null>(null);

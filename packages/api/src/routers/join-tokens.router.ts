@@ -1,4 +1,4 @@
-import { ZCreateJoinTokenInput, ZIdInput, ZJoinTokenListInput, ZNodeCredentialListInput } from '@fleetplane/contracts';
+import { ZCreateJoinTokenInput, ZIdInput, ZJoinTokenListInput } from '@fleetplane/contracts';
 import * as svc from '@fleetplane/services';
 import { procedure, router } from '../trpc';
 
@@ -14,13 +14,4 @@ export const joinTokensRouter = router({
   revoke: procedure('operator')
     .input(ZIdInput)
     .mutation(({ ctx, input }) => svc.revokeJoinToken(ctx, input.id)),
-});
-
-export const nodeCredentialsRouter = router({
-  list: procedure('operator')
-    .input(ZNodeCredentialListInput)
-    .query(({ ctx, input }) => svc.listNodeCredentials(ctx, input)),
-  revoke: procedure('operator')
-    .input(ZIdInput)
-    .mutation(({ ctx, input }) => svc.revokeNodeCredential(ctx, input.id)),
 });

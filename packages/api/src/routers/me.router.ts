@@ -1,0 +1,5 @@
+import { procedure, router } from '../trpc';
+
+export const meRouter = router({
+  get: procedure('viewer').query(({ ctx }) => ctx.user),
+});
