@@ -128,7 +128,7 @@ test('a repo without the auto policy waits for an operator, who starts the run f
   await expect(page.getByTestId('progress-bytes')).toContainText('(100%)');
   // The download step's own log (the quantise step that follows has one too).
   await expect(page.getByTestId('step-card-download-default').getByTestId('step-logs')).toContainText(
-    'Cluster flash-h100-vllm download limits: at most 2 file(s) at once, 800 Mbit/s',
+    'Cluster flash-h100-vllm download limits: at most 2 files at once, 800 Mbit/s',
   );
 
   await page.getByRole('link', { name: 'Pipelines' }).click();

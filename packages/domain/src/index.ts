@@ -13,3 +13,4 @@ export * from './recipes/recipes';
 export * from './engine/index';
 export * from './rollouts/index';
 export * from './node-commands/index';
+export * from './text/count-of';

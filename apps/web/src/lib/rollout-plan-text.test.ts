@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { countOf, rolloutPlanText } from './rollout-plan-text';
+import { countOf } from '@fleetplane/domain';
+import { rolloutPlanText } from './rollout-plan-text';
 
 describe('rolloutPlanText', () => {
   it('a one-node cluster: the canary is the whole cluster, no waves', () => {

@@ -1,10 +1,6 @@
 // The rollout page's plan line: what this rollout really does on its cluster, read from its planned steps, not
 // the policy's wishes (a policy of 2 waves on a two-node cluster has one node left for one wave).
-
-/** "1 node", "3 nodes": a count with its noun, no "(s)". */
-export function countOf(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
+import { countOf } from '@fleetplane/domain';
 
 /**
  * `stepSizes[0]` is the canary's node count, the rest the waves' (as planRollout made them); `policyWaves` is what

@@ -3,6 +3,7 @@ import { SiteRepository } from '@fleetplane/db';
 import type { z } from 'zod';
 import { withAudit, type ServiceContext } from '../context';
 import { conflict, isUniqueViolation, notFound, precondition } from '../errors';
+import { countOf } from '@fleetplane/domain';
 
 export function listSites(ctx: Pick<ServiceContext, 'prisma'>) {
   return new SiteRepository(ctx.prisma).list();
@@ -45,7 +46,7 @@ export function deleteSite(ctx: ServiceContext, id: string) {
     const before = await repo.get(id);
     if (!before) throw notFound('Site', id);
     const clusters = await repo.countClusters(id);
-    if (clusters > 0) throw precondition(`Site "${before.name}" still has ${clusters} cluster(s); move or delete them first.`);
+    if (clusters > 0) throw precondition(`Site "${before.name}" still has ${countOf(clusters, 'cluster')}; move or delete them first.`);
     await repo.delete(id);
     await audit({ action: 'site.delete', targetType: 'site', targetId: id, before });
     return { id };

@@ -93,7 +93,7 @@ describe('per-cluster download limits', () => {
     expect(starts[3]! - starts[0]!).toBeGreaterThan(1000);
 
     const logs = await prisma.pipelineLog.findMany({ where: { stepId: steps[0]!.id } });
-    expect(logs.some((l) => l.message.includes(`Cluster ${c.name} download limits: at most 1 file(s) at once, 16 Mbit/s`))).toBe(true);
+    expect(logs.some((l) => l.message.includes(`Cluster ${c.name} download limits: at most 1 file at once, 16 Mbit/s`))).toBe(true);
   });
 
   it('does not limit runs whose target is not a limited cluster, and follows changed settings', async () => {

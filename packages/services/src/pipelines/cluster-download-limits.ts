@@ -1,6 +1,7 @@
 import { BandwidthLimiter, DownloadSlots, type BandwidthBudget, type FileSlots } from '@fleetplane/hub';
 import type { PrismaClient } from '@fleetplane/db';
 import { RedisBandwidthBudget, RedisFileSlots, type DownloadLimitsRedis } from './shared-download-limits';
+import { countOf } from '@fleetplane/domain';
 
 /** 1 Mbit/s in bytes per second. */
 export const MBIT = 125_000;
@@ -72,7 +73,7 @@ export class ClusterDownloadLimits {
     } else entry.slots = undefined;
 
     const parts = [
-      cluster.downloadConcurrency ? `at most ${cluster.downloadConcurrency} file(s) at once` : 'no file limit',
+      cluster.downloadConcurrency ? `at most ${countOf(cluster.downloadConcurrency, 'file')} at once` : 'no file limit',
       cluster.downloadBandwidthMbps ? `${cluster.downloadBandwidthMbps} Mbit/s` : 'no bandwidth cap',
     ];
     return {

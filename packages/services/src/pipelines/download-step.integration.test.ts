@@ -109,7 +109,7 @@ describe('download stage', () => {
     expect(dir).toBe(path.join(settings.dataDir, 'artifacts', 'default', REPOS[0]!.replace('/', '--'), revision.commitSha));
     expect((await filesUnder(dir)).sort()).toEqual(revision.files.map((f) => f.path).sort());
     for (const f of artifact.files) expect(await sha256(path.join(dir, f.path))).toBe(f.sha256);
-    expect(run.steps[0]!.logs.some((l) => l.message.includes('Verified 5 file(s)'))).toBe(true);
+    expect(run.steps[0]!.logs.some((l) => l.message.includes('Verified 5 files'))).toBe(true);
   });
 
   it('fails for good, with nothing fetched, when the network policy refuses the Hub', async () => {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TQuantiseProgress, TRecipeFields } from '@fleetplane/contracts';
 import type { ArtifactFormat, PrismaClient } from '@fleetplane/db';
-import { recipeQuantisationLabel, type ArtifactQuality } from '@fleetplane/domain';
+import { recipeQuantisationLabel, type ArtifactQuality, countOf } from '@fleetplane/domain';
 import {
   convertCheckpoint,
   DEFAULT_IGNORED_MODULES,
@@ -324,7 +324,7 @@ export async function executeQuantiseStep(deps: QuantiseDeps, work: StepWork): P
       artifactId: registered.id,
       durationMs,
     },
-    message: `Artifact ${manifest.digest.slice(0, 16)}… ${registered.existed ? 'already existed (same bytes); reused' : 'registered'} (${quantisation}, ${manifest.files.length} file(s), ${manifest.totalBytes} bytes) in ${(durationMs / 1000).toFixed(1)} s${q}`,
+    message: `Artifact ${manifest.digest.slice(0, 16)}… ${registered.existed ? 'already existed (same bytes); reused' : 'registered'} (${quantisation}, ${countOf(manifest.files.length, 'file')}, ${manifest.totalBytes} bytes) in ${(durationMs / 1000).toFixed(1)} s${q}`,
   };
 }
 

@@ -14,6 +14,7 @@ import {
   summarisePipelineRun,
   type TPipelinePlan,
   type TRevisionChangeClass,
+  countOf,
 } from '@fleetplane/domain';
 import type { JobFlows } from '@fleetplane/queue';
 import { buildTargetsFor } from '../recipes/recipes.service';
@@ -122,8 +123,8 @@ function stageFlow(runId: string, generation: number, stage: TPipelineStage, ste
 
 const STAGE_SUMMARY: Record<TPipelineStage, (n: number) => string> = {
   download: () => 'Waiting for a worker to start the download.',
-  quantise: (n) => `Download verified; quantising with ${n} recipe(s).`,
-  validate: (n) => `Validating ${n} artifact(s).`,
+  quantise: (n) => `Download verified; quantising with ${countOf(n, 'recipe')}.`,
+  validate: (n) => `Validating ${countOf(n, 'artifact')}.`,
 };
 
 export type AdvanceResult =

@@ -22,6 +22,7 @@ import { UNIT_HEARTBEAT_MS } from '@fleetplane/domain/runs/lost-run-decision';
 import { settleRunAfterStep } from './run-flow';
 import { executeQuantiseStep, isPermanentQuantiseError, type ExternalTools } from './quantise-step.service';
 import { executeValidateStep, isPermanentValidateError, type ValidateStepDeps } from './validate-step.service';
+import { countOf } from '@fleetplane/domain';
 
 /** A failure retrying cannot fix (bad bytes, full disk, refused by the Hub): the worker must not retry. */
 export class PermanentStepError extends Error {
@@ -321,7 +322,7 @@ async function runDownload(deps: StepRunnerDeps, runId: string, _stepId: string,
   const artifactKey = defaultArtifactKey(repo.hubRepoId, revision.commitSha);
   writer.log(
     'info',
-    `Downloading ${files.length} file(s) of ${repo.hubRepoId}@${revision.commitSha.slice(0, 12)} into ${path.join(store.root, artifactKey)}`,
+    `Downloading ${countOf(files.length, 'file')} of ${repo.hubRepoId}@${revision.commitSha.slice(0, 12)} into ${path.join(store.root, artifactKey)}`,
   );
   const limits = await deps.limitsFor?.(run.targetKey);
   if (limits) writer.log('info', limits.description);
@@ -350,7 +351,7 @@ async function runDownload(deps: StepRunnerDeps, runId: string, _stepId: string,
   const s = result.stats;
   writer.log(
     'info',
-    `Verified ${result.files.length} file(s): ${s.downloadedFiles} downloaded (${s.resumedFiles} resumed), ${s.reusedFiles} reused from earlier artifacts, ${s.presentFiles} already present; ${s.fetchedBytes} bytes fetched in ${s.durationMs} ms`,
+    `Verified ${countOf(result.files.length, 'file')}: ${s.downloadedFiles} downloaded (${s.resumedFiles} resumed), ${s.reusedFiles} reused from earlier artifacts, ${s.presentFiles} already present; ${s.fetchedBytes} bytes fetched in ${s.durationMs} ms`,
   );
   const configPath = result.files.find((f) => f.path === 'config.json') ? store.pathFor(artifactKey, 'config.json') : null;
   const configJson = configPath ? await readFile(configPath, 'utf8').catch(() => null) : null;

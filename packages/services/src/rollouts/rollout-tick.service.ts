@@ -14,6 +14,7 @@ import {
   type EngineScrape,
   type HistogramBucket,
   type NodeWindow,
+  countOf,
 } from '@fleetplane/domain';
 import { ZodError } from 'zod';
 import { ServiceError } from '../errors';
@@ -167,7 +168,10 @@ async function startPrefetch(tx: Tx, r: RolloutRow) {
       data: { prefetchCommandId: cmd.id, state: 'prefetching' },
     });
   }
-  await tx.rollout.update({ where: { id: r.id }, data: { state: 'prefetching', reason: `prefetching on ${r.nodes.length} node(s)` } });
+  await tx.rollout.update({
+    where: { id: r.id },
+    data: { state: 'prefetching', reason: `prefetching on ${countOf(r.nodes.length, 'node')}` },
+  });
 }
 
 /** Fails the current step: every touched node goes back to what it served before. */
@@ -394,7 +398,11 @@ async function analyse(tx: Tx, r: RolloutRow, policy: TRolloutPolicy, now: Date)
   if (outcome === 'failed') {
     const failed = results.filter((x) => x.passed === false);
     const detail = failed.map((x) => `check ${x.checkNo}: ${x.failures.join('; ')}`).join(' | ');
-    return beginRollback(tx, r, `${label} analysis failed (${failed.length} failed check(s), limit ${policy.failureLimit}): ${detail}`);
+    return beginRollback(
+      tx,
+      r,
+      `${label} analysis failed (${countOf(failed.length, 'failed check')}, limit ${policy.failureLimit}): ${detail}`,
+    );
   }
   if (outcome === 'passed') await stepPassed(tx, r, now, `${label} analysis passed (${results.length} checks)`);
 }
@@ -506,7 +514,7 @@ async function rollBack(tx: Tx, r: RolloutRow, now: Date) {
   const outcome: TRolloutState = failures.length ? 'failed' : (r.rollbackOutcome ?? 'rolled_back');
   const tail = failures.length
     ? ` Rollback incomplete: ${failures.join('; ')}`
-    : ` ${touched.length} node(s) serve the previous artifact again.`;
+    : ` ${countOf(touched.length, 'node')} ${touched.length === 1 ? 'serves' : 'serve'} the previous artifact again.`;
   await finish(tx, r.id, outcome, now, `${r.reason}.${tail}`);
   await settleClusterDeployment(tx, r.id, failures.length ? 'failed' : 'rolled_back', now);
 }

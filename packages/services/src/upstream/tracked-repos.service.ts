@@ -12,6 +12,7 @@ import { withAudit, type ServiceContext } from '../context';
 import { conflict, invalid, isUniqueViolation, notFound, precondition } from '../errors';
 import { encryptToken } from '../shared/token-crypto';
 import { upstreamSettingsFromEnv, type UpstreamSettings } from '../shared/upstream-settings';
+import { countOf } from '@fleetplane/domain';
 
 const autoStartTargetsInclude = {
   autoStartTargets: { select: { cluster: { select: { id: true, name: true } } }, orderBy: { cluster: { name: 'asc' } } },
@@ -204,7 +205,8 @@ export async function deleteTrackedRepo(ctx: ServiceContext, id: string) {
     if (!before) throw notFound('Tracked repo', id);
     // Artifacts are kept on purpose (deployments may use them); their revisions block the delete.
     const artifacts = await tx.artifact.count({ where: { revision: { trackedRepoId: id } } });
-    if (artifacts > 0) throw precondition(`${before.hubRepoId} has ${artifacts} artifact(s); delete them before untracking the repo`);
+    if (artifacts > 0)
+      throw precondition(`${before.hubRepoId} has ${countOf(artifacts, 'artifact')}; delete them before untracking the repo`);
     await tx.trackedRepo.delete({ where: { id } });
     await audit({ action: 'tracked_repo.delete', targetType: 'tracked_repo', targetId: id, before: toRepoView(before) });
     return { id };

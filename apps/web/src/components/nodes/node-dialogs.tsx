@@ -9,6 +9,7 @@ import { Field } from '~/components/form-helpers';
 import { Input } from '~/components/ui/input';
 import { useInvalidateNodes } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
+import { countOf } from '@fleetplane/domain';
 
 // The form edits labels as "key=value" lines; the API receives the shared contract's record.
 const ZNodeForm = z.object({
@@ -129,7 +130,7 @@ export function DeleteNodeButton({
   return (
     <ConfirmDialog
       title={`Delete node ${node.hostname}?`}
-      description={`Its ${node.gpus.length} GPU record(s) and their telemetry are deleted with it.`}
+      description={`Its ${countOf(node.gpus.length, 'GPU record')} and their telemetry are deleted with it.`}
       confirmLabel="Delete node"
       trigger={children}
       onConfirm={async () => {

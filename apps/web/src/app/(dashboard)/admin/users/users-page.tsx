@@ -18,6 +18,7 @@ import { Input, NativeSelect } from '~/components/ui/input';
 import { formatDateTime } from '~/lib/utils';
 import { useInvalidateUsers } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
+import { countOf } from '@fleetplane/domain';
 
 type Row = RouterOutputs['users']['list']['items'][number];
 type Sort = 'email' | 'name' | 'role' | 'createdAt';
@@ -143,7 +144,7 @@ export function UsersPage() {
         c.row.original.disabledAt ? (
           <Badge variant="critical">disabled</Badge>
         ) : (
-          <Badge variant="healthy">active · {c.row.original.activeSessions} session(s)</Badge>
+          <Badge variant="healthy">active · {countOf(c.row.original.activeSessions, 'session')}</Badge>
         ),
     }),
     col.accessor('createdAt', {

@@ -15,11 +15,12 @@ import { Button } from '~/components/ui/button';
 import { Card, CardContent, CardDescription, CardHeader, CardTitle } from '~/components/ui/card';
 import { Skeleton } from '~/components/ui/skeleton';
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '~/components/ui/table';
-import { countOf, rolloutPlanText } from '~/lib/rollout-plan-text';
+import { rolloutPlanText } from '~/lib/rollout-plan-text';
 import { formatDateTime } from '~/lib/utils';
 import { useInvalidateRollouts } from '~/trpc/invalidate';
 import { useTRPC } from '~/trpc/react';
 import { AnalysisCharts } from './analysis-charts';
+import { countOf } from '@fleetplane/domain';
 
 type Rollout = RouterOutputs['rollouts']['get'];
 type Node = Rollout['nodes'][number];
