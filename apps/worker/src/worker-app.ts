@@ -10,9 +10,9 @@ import { registerHealth } from './processors/health.processor';
 import { registerNotifications } from './processors/notifications.processor';
 import { registerValidation } from './processors/validation.processor';
 import { registerUpstream } from './processors/upstream.processor';
-import { registerPipelines, type PipelineOptions } from './processors/pipeline.processor';
+import { registerPipelines, type PipelineOptions } from './processors/pipelines.processor';
 import { ensureTelemetryPartitions, reconcileLostJobs, syncSuites, type ReconcileOptions } from '@fleetplane/services';
-import { registerRollouts } from './processors/rollout.processor';
+import { registerRollouts } from './processors/rollouts.processor';
 import { ProcessorRegistry } from './registry';
 
 export interface WorkerAppOptions {
