@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 // The converter's hot loops as a WebAssembly module with 128-bit SIMD, written in AssemblyScript
 // (packages/quantise/assembly/kernel.ts). The .wasm is built from that source, never committed: by
@@ -84,17 +85,20 @@ let compiled: Promise<WebAssembly.Module> | null = null;
 let instance: QuantKernel | null = null;
 
 async function kernelBytes(): Promise<Uint8Array<ArrayBuffer>> {
-  // Computed names keep bundlers from resolving (and bundling) these as their own assets.
-  const beside = new URL(KERNEL_BESIDE, import.meta.url);
-  if (beside.protocol === 'file:' && existsSync(fileURLToPath(beside))) return new Uint8Array(readFileSync(fileURLToPath(beside)));
-  const script = new URL(BUILD_SCRIPT, import.meta.url);
-  if (script.protocol === 'file:' && existsSync(fileURLToPath(script))) {
-    const { buildKernel } = (await import(script.href)) as { buildKernel: () => Promise<string> };
+  // Paths are joined by hand, not `new URL('./x', import.meta.url)`: bundlers treat that pattern as an asset to
+  // resolve at build time, and Next's Turbopack failed the web build on it (the web app reaches this module through
+  // services but never converts). The worker's bundle has the .wasm beside it; from sources, the build script.
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, KERNEL_BESIDE);
+  if (existsSync(beside)) return new Uint8Array(readFileSync(beside));
+  const script = join(here, BUILD_SCRIPT);
+  if (existsSync(script)) {
+    const { buildKernel } = (await import(/* webpackIgnore: true */ /* turbopackIgnore: true */ pathToFileURL(script).href)) as {
+      buildKernel: () => Promise<string>;
+    };
     return new Uint8Array(readFileSync(await buildKernel()));
   }
-  throw new Error(
-    `the quantisation kernel is missing: no ${KERNEL_BESIDE} beside ${fileURLToPath(import.meta.url)} (the worker's build copies it there)`,
-  );
+  throw new Error(`the quantisation kernel is missing: no ${KERNEL_BESIDE} beside ${here} (the worker's build copies it there)`);
 }
 
 /** This thread's kernel, loaded (and from sources built when its source changed) on first use. */
