@@ -30,13 +30,55 @@ export const DEMO_ENGINE_BASE_PORT = 18200;
 export const demoEnginePort = (clusterIndex: number, nodeIndex: number): number => DEMO_ENGINE_BASE_PORT + clusterIndex + 10 * nodeIndex;
 
 /**
- * The demo's engine: the reference endpoint from tools/, speaking the cluster's engine dialect and serving
- * the artifact directory the agent fills in. Set as the cluster's launch template when it has none, so a
- * load_artifact command (staging validation, rollouts, the node page) starts a live engine on the node.
+ * What a vLLM-like stand-in sizes its KV cache from (tools/reference-endpoint kv-profile.ts): the tensor-parallel
+ * size, the GPUs (the stand-in nvidia-smi the agent reads, found through the environment the engine inherits), and,
+ * because the demo Hub's checkpoints are miniatures, the config.json and byte size of the real checkpoint they stand
+ * for (the artifact's recorded `artifact_model_config` and `size_bytes`).
  */
-export function demoEngineLaunchTemplate(root: string, engine: string, servedModelName: string): string {
-  const cli = path.join(root, 'tools/reference-endpoint/src/cli.ts');
-  return `${process.execPath} --import tsx ${cli} serve --engine ${engine} --artifact-dir {artifact_dir} --host {host} --port {port} --served-model-name ${servedModelName}`;
+export interface DemoEngineModel {
+  tensorParallelSize: number;
+  hfConfigPath: string;
+  weightsBytes: bigint;
+}
+
+/**
+ * The demo's engine: the reference endpoint from tools/, speaking the cluster's engine dialect and serving
+ * the artifact directory the agent fills in. Set as the cluster's launch template when it has none (or has an
+ * earlier one the demo wrote), so a load_artifact command (staging validation, rollouts, the node page) starts a
+ * live engine on the node. vLLM and NIM also get vLLM's own flags (the V4 recipe's 256-token blocks and FP8 cache).
+ */
+export function demoEngineLaunchTemplate(root: string, engine: string, servedModelName: string, model?: DemoEngineModel): string {
+  const base = demoEngineCommand(root);
+  const sizing =
+    model && (engine === 'vllm' || engine === 'nim')
+      ? ` --tensor-parallel-size ${model.tensorParallelSize} --block-size 256 --kv-cache-dtype fp8 --nvidia-smi ${FAKE_NVIDIA_SMI_BIN} --hf-config-path ${model.hfConfigPath} --weights-bytes ${model.weightsBytes}`
+      : '';
+  return `${base} --engine ${engine} --artifact-dir {artifact_dir} --host {host} --port {port} --served-model-name ${servedModelName}${sizing}`;
+}
+
+/** How every demo launch template starts: a template that starts so was written by the demo and may be refreshed. */
+function demoEngineCommand(root: string): string {
+  return `${process.execPath} --import tsx ${path.join(root, 'tools/reference-endpoint/src/cli.ts')} serve`;
+}
+
+/** The real checkpoint behind the cluster's active deployment, written where the stand-in reads its config.json. */
+async function demoEngineModel(
+  prisma: ReturnType<typeof createPrismaClient>,
+  clusterId: string,
+  dir: string,
+  gpuCount: number,
+): Promise<DemoEngineModel | undefined> {
+  const deployment = await prisma.deployment.findFirst({
+    where: { clusterId, state: 'active' },
+    orderBy: { startedAt: 'desc' },
+    select: { artifact: { select: { sizeBytes: true, modelConfig: { select: { body: true, source: true } } } } },
+  });
+  const artifact = deployment?.artifact;
+  if (!artifact?.modelConfig || artifact.modelConfig.source !== 'config.json') return undefined;
+  const hfConfigPath = path.join(dir, 'engine-model', 'config.json');
+  mkdirSync(path.dirname(hfConfigPath), { recursive: true });
+  writeFileSync(hfConfigPath, JSON.stringify(artifact.modelConfig.body, null, 2));
+  return { tensorParallelSize: gpuCount, hfConfigPath, weightsBytes: artifact.sizeBytes };
 }
 
 /** One Xid burst per this many seconds on the `xid` GPU (alternating XID 13 and XID 79). */
@@ -127,14 +169,16 @@ export async function startDemoFleetAgents(opts: DemoAgentsOptions): Promise<{ s
         opts.say(`demo: cluster ${c.name} no longer exists; no agent for ${host}`);
         continue;
       }
-      if (cluster && cluster.engineLaunchTemplate === null) {
-        await prisma.cluster.update({
-          where: { id: cluster.id },
-          data: { engineLaunchTemplate: demoEngineLaunchTemplate(opts.root, c.engine, c.servedModelName) },
-        });
-      }
       const dir = path.join(opts.dataDir, 'agents', host);
       mkdirSync(dir, { recursive: true, mode: 0o700 });
+      // A template the demo wrote earlier is refreshed (so the engine gets what it sizes its KV cache from); an
+      // operator's own template is left alone.
+      const template = cluster.engineLaunchTemplate;
+      if (template === null || template.startsWith(demoEngineCommand(opts.root))) {
+        const model = await demoEngineModel(prisma, cluster.id, dir, c.node.count);
+        const wanted = demoEngineLaunchTemplate(opts.root, c.engine, c.servedModelName, model);
+        if (wanted !== template) await prisma.cluster.update({ where: { id: cluster.id }, data: { engineLaunchTemplate: wanted } });
+      }
       const smiConfig = path.join(dir, 'nvidia-smi.json');
       const kernelLog = path.join(dir, 'kern.log');
       const credentialPath = path.join(dir, 'agent.json');

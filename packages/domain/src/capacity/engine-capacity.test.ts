@@ -51,4 +51,10 @@ describe('compareKvCapacity', () => {
     const under = compareKvCapacity(500_000, engine);
     expect(under.summary).toMatch(/under-estimates .* by 52\.3 %/);
   });
+  it("reads vLLM's fp8_ds_mla (DeepSeek MLA / V4) as an FP8 cache", () => {
+    expect(parseEngineKvReport({ num_gpu_blocks: '42167', block_size: '256', cache_dtype: 'fp8_ds_mla' })).toMatchObject({
+      tokens: 42167 * 256,
+      cacheDtype: 'fp8',
+    });
+  });
 });

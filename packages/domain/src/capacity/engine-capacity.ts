@@ -29,7 +29,9 @@ export function parseEngineKvReport(labels: Readonly<Record<string, string>> | n
   const numGpuBlocks = positiveInt(labels.num_gpu_blocks);
   const blockSize = positiveInt(labels.block_size);
   if (numGpuBlocks === null || blockSize === null) return null;
-  const dtype = labels.cache_dtype?.trim();
+  // vLLM rewrites an FP8 cache for DeepSeek MLA / V4 to FlashMLA's packed `fp8_ds_mla` layout: still an FP8 cache.
+  const raw = labels.cache_dtype?.trim();
+  const dtype = raw === 'fp8_ds_mla' ? 'fp8' : raw;
   const util = labels.gpu_memory_utilization === undefined ? NaN : Number(labels.gpu_memory_utilization);
   return {
     numGpuBlocks,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelConfig, type TModelArch } from './model-config';
-import { kvBytesForSequence, kvBytesPerToken, planFit, type TPlanInput } from './planner';
+import { fp8MlaRowBytes, kvBytesForSequence, kvBytesPerToken, planFit, type TPlanInput } from './planner';
 import { B200, H100, H200, RTX5090, gpu, v4FlashConfig, v4ProConfig } from './test-support';
 
 const GIB = 1024 ** 3;
@@ -45,6 +45,27 @@ describe('KV bytes per token', () => {
     expect(bf16).toBeGreaterThanOrEqual(6600);
     expect(bf16).toBeLessThanOrEqual(7200);
     expect(kvBytesPerToken(FLASH, 1).total).toBe(bf16 / 2);
+  });
+
+  it("vLLM's FP8 cache for V4 and MLA is FlashMLA's packed row (fp8_ds_mla), not 1 byte per element", () => {
+    // V4: 448 FP8 + 64 x 2 BF16 RoPE + 7 scales + 1 pad per 512-wide vector; indexer keys 128 FP8 + a 4 B scale.
+    expect(fp8MlaRowBytes(PRO)).toEqual({ latent: 584, indexer: 132 });
+    expect(kvBytesPerToken(PRO, 1, fp8MlaRowBytes(PRO))).toMatchObject({ csa: (30 * (584 + 132)) / 4, hca: (31 * 584) / 128 });
+    // vLLM plans Pro in FP8 with those rows (about 14 % more per token than 1 byte per element); SGLang keeps 1 byte.
+    const vllm = plan({ arch: PRO, weightsBytes: 865e9, gpu: gpu(B200), gpuCount: 8, contextTokens: 1_048_576, kvCacheDtype: 'fp8' });
+    expect(vllm.kvBytesPerToken.total).toBeCloseTo(30 * 179 + (31 * 584) / 128, 6);
+    const sglang = plan({
+      arch: PRO,
+      weightsBytes: 865e9,
+      gpu: gpu(B200),
+      gpuCount: 8,
+      contextTokens: 1_048_576,
+      engine: 'sglang',
+      kvCacheDtype: 'fp8_e4m3',
+    });
+    expect(sglang.kvBytesPerToken.total).toBe(kvBytesPerToken(PRO, 1).total);
+    // BF16 is unchanged (the published 9.62 GiB per 1M tokens).
+    expect(kvBytesPerToken(PRO, 2, null).total).toBe(9848);
   });
 
   it('MLA (V3) and GQA match the reference formulas', () => {
@@ -120,7 +141,7 @@ describe('planFit capacity', () => {
   it('rounds each sequence up to the engine page (vLLM V4 block 256, SGLang 1)', () => {
     const vllm = plan({ contextTokens: 1000 });
     expect(vllm.blockSize).toBe(256);
-    expect(vllm.kvBytesPerSequence).toBe(kvBytesForSequence(FLASH, 1024, 1).total);
+    expect(vllm.kvBytesPerSequence).toBe(kvBytesForSequence(FLASH, 1024, 1, fp8MlaRowBytes(FLASH)).total);
     const sglang = plan({ engine: 'sglang', contextTokens: 1000 });
     expect(sglang.kvBytesPerSequence).toBe(kvBytesForSequence(FLASH, 1000, 1).total);
   });

@@ -49,24 +49,61 @@ export function countLayerKinds(arch: TModelArch): TKvLayerKinds {
   return kinds;
 }
 
+/**
+ * Bytes of one cached vector: the MLA / V4 latent (or a GQA element), and an indexer key. By default
+ * `bytesPerElement` times the width; an engine with its own packed layout passes its rows (`fp8MlaRowBytes`).
+ */
+export interface TKvRowBytes {
+  latent: number;
+  indexer: number;
+}
+
+function defaultRows(arch: TModelArch, bytesPerElement: number): TKvRowBytes {
+  const width = arch.attention === 'mla' ? (arch.kvLoraRank ?? 0) + (arch.qkRopeHeadDim ?? 0) : arch.headDim;
+  return { latent: width * bytesPerElement, indexer: (arch.indexHeadDim ?? 0) * bytesPerElement };
+}
+
+/**
+ * vLLM's FP8 cache for DeepSeek MLA and V4 is not 1 byte per element: FlashMLA's `fp8_ds_mla` row keeps the
+ * no-RoPE part in FP8 with its scales and the RoPE part in BF16 ("FP8 = 1, plus scales", domain-reference §5.3).
+ * V3's 576-wide latent: 512 + 16 B of scales + 64 x 2 = 656 B. V4's 512-wide vector: 448 FP8 + 64 x 2 BF16 RoPE
+ * + 7 UE8M0 scales + 1 pad = 584 B (vLLM deepseek_v4_attention.py `head_bytes`). Indexer keys: FP8 plus a 4 B
+ * scale. Null for attention kinds without such a layout (GQA stays 1 byte per element).
+ */
+export function fp8MlaRowBytes(arch: TModelArch): TKvRowBytes | null {
+  const indexer = arch.indexHeadDim ? arch.indexHeadDim + 4 : 0;
+  if (arch.attention === 'v4_hybrid') {
+    const rope = arch.qkRopeHeadDim ?? 64;
+    const nope = arch.headDim - rope;
+    return { latent: nope + rope * 2 + Math.floor(nope / 64) + 1, indexer };
+  }
+  if (arch.attention === 'mla') {
+    const nope = arch.kvLoraRank ?? 0;
+    const rope = arch.qkRopeHeadDim ?? 0;
+    return { latent: nope + (nope / 128) * 4 + rope * 2, indexer };
+  }
+  return null;
+}
+
 /** KV bytes of one sequence of `tokens` tokens for the whole model, per layer kind. */
 export function kvBytesForSequence(
   arch: TModelArch,
   tokens: number,
   bytesPerElement: number,
+  rows: TKvRowBytes | null = null,
 ): { total: number; byKind: Record<keyof TKvLayerKinds, number> } {
   const byKind = { window: 0, csa: 0, hca: 0, full: 0 };
   if (tokens <= 0) return { total: 0, byKind };
+  const row = rows ?? defaultRows(arch, bytesPerElement);
   if (arch.attention === 'v4_hybrid' && arch.compressRatios) {
-    const window = Math.min(tokens, arch.slidingWindow ?? 0) * arch.headDim * bytesPerElement;
+    const window = Math.min(tokens, arch.slidingWindow ?? 0) * row.latent;
     for (const r of arch.compressRatios) {
       if (r === 0) byKind.window += window;
-      else if (r <= 4) byKind.csa += window + Math.ceil(tokens / r) * (arch.headDim + (arch.indexHeadDim ?? 0)) * bytesPerElement;
-      else byKind.hca += window + Math.ceil(tokens / r) * arch.headDim * bytesPerElement;
+      else if (r <= 4) byKind.csa += window + Math.ceil(tokens / r) * (row.latent + row.indexer);
+      else byKind.hca += window + Math.ceil(tokens / r) * row.latent;
     }
   } else if (arch.attention === 'mla') {
-    byKind.full =
-      arch.numLayers * ((arch.kvLoraRank ?? 0) + (arch.qkRopeHeadDim ?? 0) + (arch.indexHeadDim ?? 0)) * bytesPerElement * tokens;
+    byKind.full = arch.numLayers * (row.latent + row.indexer) * tokens;
   } else {
     byKind.full = 2 * arch.numLayers * arch.numKeyValueHeads * arch.headDim * bytesPerElement * tokens;
   }
@@ -74,15 +111,20 @@ export function kvBytesForSequence(
 }
 
 /** Marginal KV bytes per extra token (past the sliding window), per layer kind. */
-export function kvBytesPerToken(arch: TModelArch, bytesPerElement: number): Record<keyof TKvLayerKinds, number> & { total: number } {
+export function kvBytesPerToken(
+  arch: TModelArch,
+  bytesPerElement: number,
+  rows: TKvRowBytes | null = null,
+): Record<keyof TKvLayerKinds, number> & { total: number } {
   const per = { window: 0, csa: 0, hca: 0, full: 0 };
+  const row = rows ?? defaultRows(arch, bytesPerElement);
   if (arch.attention === 'v4_hybrid' && arch.compressRatios) {
     for (const r of arch.compressRatios) {
-      if (r > 0 && r <= 4) per.csa += ((arch.headDim + (arch.indexHeadDim ?? 0)) / r) * bytesPerElement;
-      else if (r > 4) per.hca += (arch.headDim / r) * bytesPerElement;
+      if (r > 0 && r <= 4) per.csa += (row.latent + row.indexer) / r;
+      else if (r > 4) per.hca += row.latent / r;
     }
   } else {
-    per.full = kvBytesForSequence(arch, 1, bytesPerElement).total;
+    per.full = kvBytesForSequence(arch, 1, bytesPerElement, rows).total;
   }
   return { ...per, total: per.window + per.csa + per.hca + per.full };
 }
@@ -98,6 +140,8 @@ interface TEngineDefaults {
   /** How the KV cache is spread over the GPUs: replicated per tensor-parallel rank, or split by layers. */
   kvSpread: 'tensor_parallel' | 'layer_split';
   defaultKvDtype: (gpu: TGpuSpec) => TKvCacheDtype;
+  /** Stores DeepSeek MLA / V4 FP8 caches in FlashMLA's packed rows (vLLM `fp8_ds_mla`), not 1 byte per element. */
+  fp8MlaRows: boolean;
 }
 
 const GIB = 1024 ** 3;
@@ -112,18 +156,20 @@ const TENSOR_PARALLEL_ENGINE: TEngineDefaults = {
   frameworkBytes: 2.5 * GIB,
   kvSpread: 'tensor_parallel',
   defaultKvDtype: (gpu) => (gpu.fp8TensorCores ? 'fp8' : 'auto'),
+  fp8MlaRows: true,
 };
 
 export const ENGINE_DEFAULTS: Record<TEngineKind, TEngineDefaults> = {
   vllm: TENSOR_PARALLEL_ENGINE,
   nim: TENSOR_PARALLEL_ENGINE,
-  tgi: TENSOR_PARALLEL_ENGINE,
+  tgi: { ...TENSOR_PARALLEL_ENGINE, fp8MlaRows: false },
   // SGLang pages KV one token at a time by default (--page-size 1) and reserves --mem-fraction-static 0.9.
   sglang: {
     ...TENSOR_PARALLEL_ENGINE,
     blockSize: () => 1,
     gpuMemoryUtilization: () => 0.9,
     defaultKvDtype: (gpu) => (gpu.fp8TensorCores ? 'fp8_e4m3' : 'auto'),
+    fp8MlaRows: false,
   },
   // llama.cpp pads the context to 256, splits layers over GPUs (-sm layer) and caches f16 by default.
   llamacpp: {
@@ -133,6 +179,7 @@ export const ENGINE_DEFAULTS: Record<TEngineKind, TEngineDefaults> = {
     frameworkBytes: 0.5 * GIB,
     kvSpread: 'layer_split',
     defaultKvDtype: () => 'fp16',
+    fp8MlaRows: false,
   },
   ollama: {
     blockSize: () => 256,
@@ -141,6 +188,7 @@ export const ENGINE_DEFAULTS: Record<TEngineKind, TEngineDefaults> = {
     frameworkBytes: 0.5 * GIB,
     kvSpread: 'layer_split',
     defaultKvDtype: () => 'fp16',
+    fp8MlaRows: false,
   },
   // macOS wires about 3/4 of unified memory for the GPU by default (raise with sysctl iogpu.wired_limit_mb).
   mlx: {
@@ -150,6 +198,7 @@ export const ENGINE_DEFAULTS: Record<TEngineKind, TEngineDefaults> = {
     frameworkBytes: 1 * GIB,
     kvSpread: 'layer_split',
     defaultKvDtype: () => 'auto',
+    fp8MlaRows: false,
   },
 };
 
@@ -294,12 +343,13 @@ export function planFit(input: TPlanInput): TPlanResult {
   const util = input.gpuMemoryUtilization ?? defaults.gpuMemoryUtilization(gpu);
   const kvDtype = input.kvCacheDtype ?? defaults.defaultKvDtype(gpu);
   const b = kvDtypeBytes(kvDtype);
+  const rows = defaults.fp8MlaRows && b === 1 ? fp8MlaRowBytes(input.arch) : null;
   const blockSize = defaults.blockSize(input.arch);
   const arch = input.arch;
   const warnings: string[] = [];
 
   const seqTokens = roundUp(input.contextTokens, blockSize);
-  const perSeq = kvBytesForSequence(arch, seqTokens, b).total;
+  const perSeq = kvBytesForSequence(arch, seqTokens, b, rows).total;
   const budget = budgetFor(input, gpu, tp, util);
   const perSeqPerGpu = perSeq * budget.kvShare;
   const kvRequired = perSeqPerGpu * input.concurrency;
@@ -315,7 +365,7 @@ export function planFit(input: TPlanInput): TPlanResult {
     let hi = Math.ceil(arch.maxPositionEmbeddings / blockSize);
     while (lo < hi) {
       const mid = Math.ceil((lo + hi) / 2);
-      if (kvBytesForSequence(arch, mid * blockSize, b).total * budget.kvShare <= kvBudget) lo = mid;
+      if (kvBytesForSequence(arch, mid * blockSize, b, rows).total * budget.kvShare <= kvBudget) lo = mid;
       else hi = mid - 1;
     }
     maxContext = Math.min(lo * blockSize, arch.maxPositionEmbeddings);
@@ -388,7 +438,7 @@ export function planFit(input: TPlanInput): TPlanResult {
         marginBytes: margin,
       },
       totalRequiredBytes: input.weightsBytes + (budget.activations + budget.framework + kvRequired) * tp,
-      kvBytesPerToken: kvBytesPerToken(arch, b),
+      kvBytesPerToken: kvBytesPerToken(arch, b, rows),
       layerKinds: countLayerKinds(arch),
       kvBytesPerSequence: perSeq,
       kvCapacityTokens,
